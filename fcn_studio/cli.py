@@ -1,0 +1,303 @@
+"""``fcn-studio``: the app with no arguments (or paths), the headless tools with a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from fcn_studio.errors import Cancelled, FCNStudioError
+
+COMMANDS = ("segment", "eval", "weights", "train", "compare", "gui")
+
+
+def _print(*args: object) -> None:
+    print(*args, file=sys.stdout)
+
+
+def _warn(message: str) -> None:
+    if sys.stderr:
+        print(f"fcn-studio: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- segment
+
+
+def expand_inputs(inputs: Iterable[str]) -> list[Path]:
+    """Files as given; folders expanded to the images inside them (recursively, sorted)."""
+    from fcn_studio.images import is_image_file
+
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and is_image_file(p) and not p.name.startswith(".")
+            )
+            if not found:
+                _warn(f"{path}: no images in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _unique_stems(files: Sequence[Path]) -> list[str]:
+    """Output names: the stem, with a numeric suffix where two inputs share one."""
+    seen: dict[str, int] = {}
+    names = []
+    for f in files:
+        n = seen.get(f.stem, 0)
+        seen[f.stem] = n + 1
+        names.append(f.stem if n == 0 else f"{f.stem}_{n}")
+        if n == 1:
+            _warn(f"several inputs are named {f.stem}; later ones are written as {f.stem}_1, {f.stem}_2, ...")
+    return names
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from fcn_studio.images import blend_overlay, load_image, save_mask, save_rgb
+    from fcn_studio.predictor import Predictor
+    from fcn_studio.progress import ProgressBar
+    from fcn_studio.weights import resolve_model
+
+    files = expand_inputs(args.inputs)
+    if not files:
+        raise FCNStudioError("no input images; give image files or folders of images")
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _warn(f"{len(files)} image(s), model {predictor.checkpoint.arch} on {predictor.device_choice.description}")
+    bar = ProgressBar(len(files), "segment")
+    failed = 0
+    for i, (path, stem) in enumerate(zip(files, _unique_stems(files), strict=True)):
+        try:
+            image = load_image(path)
+            pred = predictor.predict(image)
+            save_mask(pred.labels, predictor.labels, out / f"{stem}.png")
+            if args.overlay:
+                save_rgb(blend_overlay(image, pred.labels, predictor.labels, args.opacity), out / f"{stem}_overlay.jpg")
+        except FCNStudioError as exc:
+            failed += 1
+            _warn(f"skipped: {exc}")
+        bar.update(i + 1, path.name)
+    bar.close()
+    _warn(f"wrote {len(files) - failed} mask(s) to {out}" + (f"; {failed} file(s) failed" if failed else ""))
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- eval
+
+
+def _print_scores(scores, class_names: list[str]) -> None:
+    def pct(v: float) -> str:
+        return "   n/a" if math.isnan(v) else f"{100 * v:6.2f}"
+
+    _print(f"pixel accuracy   {pct(scores.pixel_accuracy)}")
+    _print(f"mean accuracy    {pct(scores.mean_accuracy)}")
+    _print(f"mean IoU         {pct(scores.mean_iou)}")
+    _print(f"fw IoU           {pct(scores.fw_iou)}")
+    _print("\nper-class IoU")
+    for i, (name, v) in enumerate(zip(class_names, scores.per_class_iou, strict=False)):
+        _print(f"  {i:3d} {name:<20} {pct(v)}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from fcn_studio.images import load_mask
+    from fcn_studio.metrics import ConfusionMatrix, infer_num_classes
+
+    if bool(args.model) == bool(args.pred):
+        raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR")
+    if args.model:
+        if not args.data:
+            raise FCNStudioError("--model needs --data DIR (a VOC, Carvana or images/ + masks/ folder)")
+        cm, names = _eval_model(args)
+    else:
+        if not args.gt:
+            raise FCNStudioError("--pred needs --gt DIR (the ground-truth masks)")
+        from fcn_studio.dataset import pair_by_stem
+
+        pairing = pair_by_stem(Path(args.gt), Path(args.pred), "gt/pred")
+        for gt_path in pairing.unpaired_images:
+            _warn(f"no prediction for {gt_path.name}")
+        if not pairing.pairs:
+            raise FCNStudioError(f"no prediction in {args.pred} matches a mask in {args.gt} by file name")
+        masks = [(load_mask(g), load_mask(p), p.name) for g, p in pairing.pairs]
+        n = args.num_classes or infer_num_classes(*(m for pair in masks for m in pair[:2]))
+        cm = ConfusionMatrix(n)
+        for gt, pred, name in masks:
+            cm.update(gt, pred, name)
+        names = [f"class {i}" for i in range(n)]
+        if n == 21:
+            from fcn_studio.labels import VOC_CLASSES
+
+            names = list(VOC_CLASSES)
+    scores = cm.scores()
+    if args.json:
+        _print(json.dumps(scores.to_json(names)))
+    else:
+        _print_scores(scores, names)
+    return 0
+
+
+def _eval_model(args: argparse.Namespace):
+    from fcn_studio.dataset import find_pairs
+    from fcn_studio.images import load_mask
+    from fcn_studio.metrics import ConfusionMatrix
+    from fcn_studio.predictor import Predictor
+    from fcn_studio.progress import ProgressBar
+    from fcn_studio.weights import resolve_model
+
+    pairing = find_pairs(args.data, split=args.split)
+    if not pairing.pairs:
+        raise FCNStudioError(f"{args.data}: no image/mask pairs found")
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
+    cm = ConfusionMatrix(predictor.checkpoint.num_classes)
+    bar = ProgressBar(len(pairing.pairs), "eval")
+    for i, (img, mask) in enumerate(pairing.pairs):
+        cm.update(load_mask(mask), predictor.predict(img).labels, mask.name)
+        bar.update(i + 1, img.name)
+    bar.close()
+    return cm, list(predictor.labels.classes)
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from fcn_studio import weights
+
+    if args.action == "list":
+        rows = weights.list_weights()
+        _print(f"weights directory: {weights.weights_dir()}")
+        _print(f"{'id':<18} {'arch':<8} {'labels':<12} {'status':<10} {'size':>8}  title")
+        for r in rows:
+            size = f"{r.size_bytes / 1e6:.0f} MB" if r.size_bytes else "-"
+            status = ("installed" if r.installed else "available") if r.origin == "manifest" else "imported"
+            _print(f"{r.id:<18} {r.arch:<8} {r.labels:<12} {status:<10} {size:>8}  {r.title}")
+        return 0
+    if args.action == "download":
+        from fcn_studio.progress import ProgressBar
+
+        bar = ProgressBar(None, args.id, unit="B")
+        try:
+            path = weights.download_weights(args.id, progress=lambda done, total: bar.update(done, total=total))
+        except KeyboardInterrupt:
+            bar.close()
+            _warn("interrupted; the partial download is kept and resumes when you run the command again")
+            return 130
+        bar.close()
+        _print(f"installed {args.id} at {path}")
+        return 0
+    if args.action == "import":
+        from fcn_studio.labels import load_label_file, voc_labels
+        from fcn_studio.preprocessing import PRESETS
+
+        labels = None
+        if args.labels:
+            labels = voc_labels() if args.labels == "voc" else load_label_file(args.labels)
+        pre = PRESETS[args.preprocessing] if args.preprocessing else None
+        new_id = weights.import_weights(
+            args.file, args.id, arch=args.arch, labels=labels, preprocessing=pre, overwrite=args.force
+        )
+        _print(f"imported {args.file} as {new_id}; use it with --model {new_id}")
+        return 0
+    if args.action == "remove":
+        for p in weights.remove_weights(args.id):
+            _print(f"removed {p}")
+        return 0
+    raise AssertionError(args.action)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fcn_studio import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="fcn-studio",
+        description="Semantic segmentation with FCN-32s/16s/8s. Without a command, opens the app "
+        "(with any image paths given).",
+    )
+    parser.add_argument("--version", action="version", version=f"fcn-studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def model_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+        p.add_argument("--model", required=required, help="installed weights id or path to a weights file")
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+        p.add_argument("--max-size", type=int, default=2048, metavar="N",
+                       help="longest side the network sees; larger images are segmented at this size and the "
+                       "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
+
+    seg = sub.add_parser("segment", help="write palette PNG masks for images or folders")
+    seg.add_argument("inputs", nargs="+", metavar="INPUT")
+    model_options(seg)
+    seg.add_argument("--out", required=True, metavar="DIR")
+    seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
+    seg.add_argument("--opacity", type=float, default=0.5, help="overlay opacity (default 0.5)")
+    seg.set_defaults(func=cmd_segment)
+
+    ev = sub.add_parser("eval", help="pixel accuracy, mean accuracy, mean IoU, fw IoU")
+    model_options(ev, required=False)
+    ev.add_argument("--data", metavar="DIR", help="dataset folder (with --model)")
+    ev.add_argument("--split", default="val", help="VOC ImageSets split (default val)")
+    ev.add_argument("--pred", metavar="DIR", help="folder of predicted masks")
+    ev.add_argument("--gt", metavar="DIR", help="folder of ground-truth masks")
+    ev.add_argument("--num-classes", type=int, help="with --pred: class count (default: largest label + 1)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=cmd_eval)
+
+    w = sub.add_parser("weights", help="list, download, import or remove weights")
+    wsub = w.add_subparsers(dest="action", metavar="ACTION", required=True)
+    wsub.add_parser("list", help="known and installed weights")
+    d = wsub.add_parser("download", help="download listed weights (resumable, verified)")
+    d.add_argument("id")
+    imp = wsub.add_parser("import", help="install a weights file (.pth, .safetensors)")
+    imp.add_argument("file")
+    imp.add_argument("--id", help="id to install it under (default: the file name)")
+    imp.add_argument("--arch", choices=("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"), help="override detection")
+    imp.add_argument("--labels", help="'voc' or a text file with one class name per line")
+    imp.add_argument("--preprocessing", choices=("caffe-bgr", "imagenet-rgb"),
+                     help="input convention of the weights (default caffe-bgr for converted Caffe files)")  # fmt: skip
+    imp.add_argument("--force", action="store_true", help="replace an installed model with this id")
+    rm = wsub.add_parser("remove", help="delete installed weights")
+    rm.add_argument("id")
+    w.set_defaults(func=cmd_weights)
+
+    gui = sub.add_parser("gui", help="open the app (the default)")
+    gui.add_argument("paths", nargs="*")
+    gui.set_defaults(func=cmd_gui)
+    return parser
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from fcn_studio.gui.app import run_app
+
+    return run_app(list(args.paths))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        argv = ["gui", *argv]  # `fcn-studio photo.jpg` opens the app on that photo
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["gui"])
+    try:
+        return int(args.func(args) or 0)
+    except Cancelled as exc:
+        _warn(str(exc))
+        return 130
+    except KeyboardInterrupt:
+        _warn("interrupted")
+        return 130
+    except FCNStudioError as exc:
+        _warn(f"error: {exc}")
+        return 1
+    except MemoryError:
+        _warn("error: out of memory; lower --max-size or close other programs")
+        return 1

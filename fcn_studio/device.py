@@ -1,0 +1,68 @@
+"""The one place where a compute device is chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from fcn_studio.errors import FCNStudioError
+
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: torch.device
+    description: str  # e.g. "CUDA: NVIDIA H100" or "CPU (2 threads)"
+    fallback_note: str | None = None  # set when the requested device was unavailable
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> DeviceChoice:
+    """``auto`` picks CUDA, then Apple MPS, then CPU.
+
+    Asking for CUDA or MPS where it is missing is an error on the command line; the GUI
+    passes ``allow_fallback=True`` and shows the returned note instead.
+    """
+    requested = (requested or "auto").lower()
+    if requested.startswith("cuda"):
+        if torch.cuda.is_available():
+            dev = torch.device(requested)
+            return DeviceChoice(dev, describe(dev))
+        note = (
+            "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or "
+            "CUDA build of torch); running on the CPU"
+        )
+        if not allow_fallback:
+            raise FCNStudioError(note.replace("; running on the CPU", "; use --device cpu or auto"))
+        return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), note)
+    if requested == "mps":
+        if _mps_available():
+            return DeviceChoice(torch.device("mps"), "Apple MPS")
+        if not allow_fallback:
+            raise FCNStudioError("Apple MPS was requested but is not available; use --device cpu or auto")
+        return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), "MPS unavailable; running on the CPU")
+    if requested == "cpu":
+        return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")))
+    if requested != "auto":
+        raise FCNStudioError(f"unknown device {requested!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    if torch.cuda.is_available():
+        dev = torch.device("cuda")
+    elif _mps_available():
+        dev = torch.device("mps")
+    else:
+        dev = torch.device("cpu")
+    return DeviceChoice(dev, describe(dev))

@@ -1,0 +1,40 @@
+"""Small file helpers shared by every writer: atomic writes and content sniffing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
+
+    Nothing is left under ``target``'s name if the body raises or is interrupted, and an
+    existing file there is only replaced once the new one is complete.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def looks_like_html(head: bytes) -> bool:
+    """True when a file starts like a web page (a login or "can't scan" page, say)."""
+    text = head.lstrip()[:512].lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")) or b"<html" in text
+
+
+def read_head(path: Path, n: int = 1024) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)

@@ -1,0 +1,159 @@
+"""Reading images as people have them, and writing masks as the field expects them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.fileio import atomic_path
+from fcn_studio.labels import LabelSet
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".jfif"}
+)
+# Photos of 100+ megapixels are legitimate here; PIL's default guard stops at ~89 MP.
+Image.MAX_IMAGE_PIXELS = 400_000_000
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def to_rgb8(image: Image.Image) -> np.ndarray:
+    """Any PIL image -> ``(H, W, 3)`` uint8 RGB, as it is displayed.
+
+    EXIF orientation is applied; 16- and 32-bit images are scaled to 8 bits rather than
+    clipped; palette, grayscale, CMYK and alpha images are converted (alpha is dropped, as
+    ``Image.convert("RGB")`` does).
+    """
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        if image.mode == "F" and arr.max(initial=0) <= 1.0:
+            top = 1.0
+        gray = np.clip(np.rint(arr * (255.0 / top)), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` uint8 RGB. Raises FCNStudioError naming the file."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return to_rgb8(img)
+    except FileNotFoundError:
+        raise FCNStudioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FCNStudioError(f"{path}: is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise FCNStudioError(f"{path}: not an image file, or a format that cannot be read") from None
+    except Image.DecompressionBombError:
+        raise FCNStudioError(f"{path}: the image is too large to open (over 400 megapixels)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
+
+
+def as_rgb8(image: object) -> np.ndarray:
+    """A path, PIL image or numpy array (gray, RGB, RGBA; any integer or float dtype) -> RGB uint8."""
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return to_rgb8(image)
+    if isinstance(image, np.ndarray):
+        return _array_to_rgb8(image)
+    raise TypeError(f"expected a path, PIL image or numpy array, got {type(image).__name__}")
+
+
+def _array_to_rgb8(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
+        raise FCNStudioError(f"expected an image array of shape (H, W[, 1|3|4]), got {arr.shape}")
+    if arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.floating):
+            top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0
+        else:
+            top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        arr = np.clip(np.rint(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    return np.ascontiguousarray(arr[:, :, :3])
+
+
+def load_mask(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a label mask as ``(H, W)`` uint8 class ids (palette index or gray value)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            if img.mode in ("P", "L"):
+                return np.asarray(img, dtype=np.uint8).copy()
+            if img.mode in ("I", "I;16", "I;16B", "I;16L"):
+                arr = np.asarray(img)
+                if arr.max(initial=0) > 255:
+                    raise FCNStudioError(f"{path}: mask values above 255; masks hold class ids 0-254, 255 = ignore")
+                return arr.astype(np.uint8)
+            if img.mode == "1":
+                return np.asarray(img, dtype=np.uint8)
+            raise FCNStudioError(
+                f"{path}: mask is {img.mode} colour, not a class-index mask; save it as a palette "
+                "(P) or grayscale PNG whose pixel values are class ids"
+            )
+    except FCNStudioError:
+        raise
+    except FileNotFoundError:
+        raise FCNStudioError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise FCNStudioError(f"{path}: unreadable mask ({exc})") from None
+
+
+def mask_to_palette_image(mask: np.ndarray, labels: LabelSet) -> Image.Image:
+    """A ``P``-mode image: pixel value = class id, palette = the label set's colours."""
+    img = Image.fromarray(np.ascontiguousarray(mask.astype(np.uint8)), mode="P")
+    img.putpalette(labels.palette().reshape(-1).tolist())
+    return img
+
+
+def save_mask(mask: np.ndarray, labels: LabelSet, path: str | os.PathLike[str]) -> Path:
+    """Save a class-id mask as a palette PNG (VOC convention), atomically."""
+    path = Path(path)
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            mask_to_palette_image(mask, labels).save(tmp, format="PNG")
+    except OSError as exc:
+        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def colorize(mask: np.ndarray, labels: LabelSet) -> np.ndarray:
+    """``(H, W)`` class ids -> ``(H, W, 3)`` uint8 colours (one palette lookup)."""
+    return labels.palette()[mask]
+
+
+def blend_overlay(image: np.ndarray, mask: np.ndarray, labels: LabelSet, opacity: float = 0.5) -> np.ndarray:
+    """The image with its mask's colours blended on top (ignore pixels left untouched)."""
+    import cv2
+
+    color = colorize(mask, labels)
+    out = cv2.addWeighted(image, 1.0 - opacity, color, opacity, 0.0)
+    keep = mask == 255
+    out[keep] = image[keep]
+    return out
+
+
+def save_rgb(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    try:
+        with atomic_path(path) as tmp:
+            Image.fromarray(image).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
+    except OSError as exc:
+        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+    return path

@@ -1,0 +1,97 @@
+"""Label sets: class names with their colours, and the PASCAL VOC palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+IGNORE_INDEX = 255
+
+VOC_CLASSES: tuple[str, ...] = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+)  # fmt: skip
+
+
+def voc_colormap(n: int = 256) -> np.ndarray:
+    """The PASCAL VOC colour map: bits of the class id spread over R, G and B.
+
+    Returns an ``(n, 3)`` uint8 array; class 1 is (128, 0, 0), 255 is (224, 224, 192).
+    """
+    cmap = np.zeros((n, 3), dtype=np.uint8)
+    for index in range(n):
+        c, r, g, b = index, 0, 0, 0
+        for i in range(8):
+            r |= ((c >> 0) & 1) << (7 - i)
+            g |= ((c >> 1) & 1) << (7 - i)
+            b |= ((c >> 2) & 1) << (7 - i)
+            c >>= 3
+        cmap[index] = (r, g, b)
+    return cmap
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """Class names and their RGB colours, index = class id."""
+
+    name: str
+    classes: tuple[str, ...]
+    colors: tuple[tuple[int, int, int], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.classes) != len(self.colors):
+            raise ValueError(f"label set {self.name!r}: {len(self.classes)} names but {len(self.colors)} colours")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def palette(self) -> np.ndarray:
+        """A 256-entry RGB palette: the classes' colours, VOC colours beyond, 255 = ignore."""
+        pal = voc_colormap(256)
+        pal[: self.num_classes] = np.asarray(self.colors, dtype=np.uint8).reshape(-1, 3)
+        return pal
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes), "colors": [list(c) for c in self.colors]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LabelSet:
+        return cls(
+            name=str(data["name"]),
+            classes=tuple(str(c) for c in data["classes"]),
+            colors=tuple(tuple(int(v) for v in c) for c in data["colors"]),  # type: ignore[misc]
+        )
+
+
+def voc_labels() -> LabelSet:
+    cmap = voc_colormap(len(VOC_CLASSES))
+    return LabelSet("voc", VOC_CLASSES, tuple(tuple(int(v) for v in c) for c in cmap))  # type: ignore[arg-type]
+
+
+def generic_labels(num_classes: int) -> LabelSet:
+    """Names "class 0".."class N-1" with VOC colours, for models with no known label set."""
+    if num_classes == len(VOC_CLASSES):
+        return voc_labels()
+    cmap = voc_colormap(max(num_classes, 1))
+    names = tuple(f"class {i}" for i in range(num_classes))
+    colors = tuple(tuple(int(v) for v in c) for c in cmap[:num_classes])
+    return LabelSet(f"generic-{num_classes}", names, colors)  # type: ignore[arg-type]
+
+
+def load_label_file(path: str) -> LabelSet:
+    """A classes.txt / labels file: one class name per line, in class-id order."""
+    from pathlib import Path
+
+    from fcn_studio.errors import FCNStudioError
+
+    try:
+        names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise FCNStudioError(f"{path}: cannot read the label file ({exc.strerror or exc})") from None
+    if not names:
+        raise FCNStudioError(f"{path}: the label file has no class names (one per line)")
+    base = generic_labels(len(names))
+    return LabelSet(Path(path).stem, tuple(names), base.colors)

@@ -1,0 +1,99 @@
+"""Segmentation metrics from one confusion matrix over a whole dataset (FCN's score.py)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.labels import IGNORE_INDEX
+
+
+class ConfusionMatrix:
+    """Accumulates ``hist[gt, pred]`` over images; ground truth 255 (or >= n) is ignored."""
+
+    def __init__(self, num_classes: int) -> None:
+        if num_classes < 1:
+            raise ValueError("num_classes must be positive")
+        self.num_classes = num_classes
+        self.hist = np.zeros((num_classes, num_classes), dtype=np.int64)
+
+    def update(self, gt: np.ndarray, pred: np.ndarray, name: str = "prediction") -> None:
+        if gt.shape != pred.shape:
+            raise FCNStudioError(f"{name}: prediction is {pred.shape[::-1]} (WxH) but ground truth is {gt.shape[::-1]}")
+        n = self.num_classes
+        gt = gt.astype(np.int64, copy=False).ravel()
+        pred = pred.astype(np.int64, copy=False).ravel()
+        valid = (gt >= 0) & (gt < n)
+        bad = valid & ((pred < 0) | (pred >= n))
+        if bad.any():
+            raise FCNStudioError(
+                f"{name}: predicted label {int(pred[bad].max())} is outside 0..{n - 1}; pass the right --num-classes"
+            )
+        self.hist += np.bincount(n * gt[valid] + pred[valid], minlength=n * n).reshape(n, n)
+
+    def scores(self) -> Scores:
+        return Scores.from_hist(self.hist)
+
+
+@dataclass
+class Scores:
+    pixel_accuracy: float
+    mean_accuracy: float
+    mean_iou: float
+    fw_iou: float
+    per_class_iou: list[float]  # NaN where a class appears in neither prediction nor truth
+
+    @classmethod
+    def from_hist(cls, hist: np.ndarray) -> Scores:
+        hist = hist.astype(np.float64)
+        diag = np.diag(hist)
+        total = hist.sum()
+        gt_count = hist.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            acc = diag.sum() / total if total else math.nan
+            class_acc = diag / gt_count
+            iou = diag / (gt_count + hist.sum(axis=0) - diag)
+            freq = gt_count / total if total else np.zeros_like(gt_count)
+        has_gt = freq > 0
+        return cls(
+            pixel_accuracy=float(acc),
+            mean_accuracy=_nanmean(class_acc),
+            mean_iou=_nanmean(iou),
+            fw_iou=float((freq[has_gt] * iou[has_gt]).sum()) if total else math.nan,
+            per_class_iou=[float(v) for v in iou],
+        )
+
+    def to_json(self, class_names: list[str] | None = None) -> dict:
+        """JSON-ready dict; NaN (undefined) becomes null."""
+
+        def clean(v: float) -> float | None:
+            return None if math.isnan(v) else v
+
+        out = {
+            "pixel_accuracy": clean(self.pixel_accuracy),
+            "mean_accuracy": clean(self.mean_accuracy),
+            "mean_iou": clean(self.mean_iou),
+            "fw_iou": clean(self.fw_iou),
+            "per_class_iou": [clean(v) for v in self.per_class_iou],
+        }
+        if class_names is not None:
+            out["class_names"] = list(class_names)
+        return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
+def infer_num_classes(*masks: np.ndarray) -> int:
+    """Largest label seen (ignoring 255) + 1: enough rows for every class present."""
+    top = 0
+    for m in masks:
+        values = m[m != IGNORE_INDEX]
+        if values.size:
+            top = max(top, int(values.max()))
+    return top + 1

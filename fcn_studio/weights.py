@@ -1,0 +1,187 @@
+"""The weights manifest, the weights directory, and resolving ``--model`` to a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from fcn_studio.checkpoint import FORMAT_TAG, Checkpoint, load_checkpoint, read_metadata, save_checkpoint
+from fcn_studio.download import ProgressFn, download
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.labels import LabelSet, voc_labels
+from fcn_studio.preprocessing import PRESETS, Preprocessing
+
+WEIGHTS_ENV = "FCN_STUDIO_WEIGHTS"
+_PACKAGED_MANIFEST = Path(__file__).parent / "data" / "manifest.json"
+_SOURCE_MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "manifest.json"
+
+
+def weights_dir() -> Path:
+    """Where weight files live: $FCN_STUDIO_WEIGHTS, else the user data directory."""
+    env = os.environ.get(WEIGHTS_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("fcn-studio", appauthor=False)) / "weights"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    id: str
+    title: str
+    kind: str  # "segmentation" or "backbone"
+    arch: str
+    labels: str | None
+    preprocessing: str
+    filename: str
+    url: str
+    checksum: str
+    size_mb: float
+    source: str
+    metrics: dict = field(default_factory=dict)
+
+    def path(self) -> Path:
+        return weights_dir() / self.filename
+
+
+@lru_cache(maxsize=1)
+def manifest() -> tuple[ManifestEntry, ...]:
+    path = _PACKAGED_MANIFEST if _PACKAGED_MANIFEST.is_file() else _SOURCE_MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(ManifestEntry(**entry) for entry in data["weights"])
+
+
+def manifest_entry(weights_id: str) -> ManifestEntry | None:
+    return next((e for e in manifest() if e.id == weights_id), None)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One row of ``weights list`` and of the GUI's model picker."""
+
+    id: str
+    title: str
+    kind: str
+    arch: str
+    labels: str
+    installed: bool
+    size_bytes: int | None
+    path: Path
+    origin: str  # "manifest" or "imported"
+
+
+def list_weights() -> list[ModelInfo]:
+    rows = []
+    for e in manifest():
+        p = e.path()
+        rows.append(
+            ModelInfo(e.id, e.title, e.kind, e.arch, e.labels or "-", p.is_file(),
+                      p.stat().st_size if p.is_file() else None, p, "manifest")
+        )  # fmt: skip
+    directory = weights_dir()
+    for p in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
+        try:
+            meta = read_metadata(p)
+        except Exception:
+            meta = {}
+        if meta.get("format") != FORMAT_TAG:
+            continue
+        labels = json.loads(meta.get("labels", "{}")).get("name", "?")
+        title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
+        rows.append(ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
+                              p.stat().st_size, p, "imported"))  # fmt: skip
+    return rows
+
+
+def installed_models() -> list[ModelInfo]:
+    return [m for m in list_weights() if m.installed and m.kind == "segmentation"]
+
+
+def resolve_model(spec: str) -> Checkpoint:
+    """``--model`` accepts an installed id or a path to any supported weights file."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return load_checkpoint(path)
+    entry = manifest_entry(spec)
+    if entry is not None:
+        if entry.kind != "segmentation":
+            raise FCNStudioError(f"{spec} is a backbone for training, not a segmentation model")
+        if not entry.path().is_file():
+            raise FCNStudioError(
+                f"model {spec} is not installed; run `fcn-studio weights download {spec}` "
+                f"(about {entry.size_mb:.0f} MB) or `fcn-studio weights import FILE`"
+            )
+        return load_checkpoint(
+            entry.path(),
+            arch=entry.arch,
+            labels=voc_labels() if entry.labels == "voc" else None,
+            preprocessing=PRESETS[entry.preprocessing],
+            provenance={"id": entry.id, "title": entry.title, "source": entry.source, "url": entry.url},
+        )
+    imported = weights_dir() / f"{spec}.safetensors"
+    if _is_id(spec) and imported.is_file():
+        return load_checkpoint(imported)
+    known = ", ".join(m.id for m in installed_models()) or "none installed"
+    raise FCNStudioError(
+        f"unknown model {spec!r}: not a file and not an installed id ({known}); see `fcn-studio weights list`"
+    )
+
+
+def _is_id(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text))
+
+
+def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
+    entry = manifest_entry(weights_id)
+    if entry is None:
+        raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
+    return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
+
+
+def import_weights(
+    file: str | Path,
+    weights_id: str | None = None,
+    *,
+    arch: str | None = None,
+    labels: LabelSet | None = None,
+    preprocessing: Preprocessing | None = None,
+    overwrite: bool = False,
+) -> str:
+    """Validate a weights file and store it as an FCN Studio checkpoint under an id."""
+    file = Path(file)
+    weights_id = weights_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem).strip("-.") or "model"
+    if not _is_id(weights_id) or manifest_entry(weights_id):
+        raise FCNStudioError(
+            f"{weights_id!r} cannot be used as an id: use letters, digits, '-', '_' and '.', not a listed id"
+        )
+    target = weights_dir() / f"{weights_id}.safetensors"
+    if target.exists() and not overwrite:
+        raise FCNStudioError(
+            f"a model with id {weights_id!r} is already installed; choose another --id or remove it first"
+        )
+    ckpt = load_checkpoint(file, arch=arch, labels=labels, preprocessing=preprocessing)
+    ckpt.build_model()  # strict shape check before anything is written
+    ckpt.provenance = {
+        **ckpt.provenance,
+        "imported_from": str(file.resolve()),
+        "title": ckpt.provenance.get("title", weights_id),
+    }
+    save_checkpoint(ckpt, target)
+    return weights_id
+
+
+def remove_weights(weights_id: str) -> list[Path]:
+    entry = manifest_entry(weights_id)
+    candidates = [entry.path()] if entry else [weights_dir() / f"{weights_id}.safetensors"]
+    candidates += [p.with_name(p.name + ".part") for p in candidates]
+    removed = [p for p in candidates if p.exists()]
+    if not removed:
+        raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
+    for p in removed:
+        p.unlink()
+    return removed

@@ -1,0 +1,98 @@
+"""Shared, expensive fixtures: a VGG16 FCN costs ~1 s and 0.5 GB to build, so each
+architecture is built (and saved) once per test session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from fcn_studio.models import FCN, build_fcn  # noqa: E402
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def randomize(model: FCN, seed: int) -> FCN:
+    """Random weights that give spatially varied labels (the published init zeroes the
+    score layers, which would make every pixel class 0). Deconvolutions stay bilinear."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if isinstance(module, torch.nn.Conv2d):
+                fan_in = module.weight[0].numel()
+                module.weight.normal_(0.0, (2.0 / fan_in) ** 0.5, generator=gen)
+                module.bias.normal_(0.0, 0.01, generator=gen)
+                if name.startswith("score"):
+                    # zero-mean over input channels removes the common mode of the
+                    # (positive) ReLU features, so the winning class varies across the image
+                    module.weight.sub_(module.weight.mean(dim=1, keepdim=True))
+                    module.bias.zero_()
+    return model.eval()
+
+
+_MODELS: dict[str, FCN] = {}
+
+
+@pytest.fixture(scope="session")
+def random_model():
+    """``random_model(arch, num_classes=21)`` -> a shared, randomly initialised FCN."""
+
+    def get(arch: str, num_classes: int = 21) -> FCN:
+        key = f"{arch}-{num_classes}"
+        if key not in _MODELS:
+            seed = sum(map(ord, key))
+            _MODELS[key] = randomize(build_fcn(arch, num_classes), seed)
+        return _MODELS[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def caffe_layout_file(random_model, tmp_path_factory):
+    """``caffe_layout_file(arch)`` -> a .pth saved as the converted Caffe weights are."""
+    cache: dict[str, Path] = {}
+
+    def get(arch: str, num_classes: int = 21) -> Path:
+        key = f"{arch}-{num_classes}"
+        if key not in cache:
+            path = tmp_path_factory.mktemp("caffe") / f"{key}_from_caffe.pth"
+            torch.save(random_model(arch, num_classes).state_dict(), path)
+            cache[key] = path
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture()
+def weights_home(tmp_path, monkeypatch) -> Path:
+    """An empty weights directory for this test only."""
+    home = tmp_path / "weights"
+    monkeypatch.setenv("FCN_STUDIO_WEIGHTS", str(home))
+    return home
+
+
+def make_image(path: Path, size=(48, 40), seed: int = 0, mode: str = "RGB") -> Path:
+    rng = np.random.default_rng(seed)
+    w, h = size
+    arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    # a few flat blocks so the model sees structure, not only noise
+    arr[: h // 2, : w // 2] = (200, 30, 30)
+    arr[h // 2 :, w // 2 :] = (20, 120, 220)
+    img = Image.fromarray(arr).convert(mode)
+    img.save(path)
+    return path
+
+
+@pytest.fixture()
+def image_factory(tmp_path):
+    def make(name: str = "img.png", size=(48, 40), seed: int = 0, mode: str = "RGB") -> Path:
+        return make_image(tmp_path / name, size, seed, mode)
+
+    return make
