@@ -298,6 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FCNStudioError as exc:
         _warn(f"error: {exc}")
         return 1
+    except OSError as exc:  # disk full, permissions, a file vanishing mid-run
+        where = f"{exc.filename}: " if exc.filename else ""
+        _warn(f"error: {where}{exc.strerror or exc}")
+        return 1
     except MemoryError:
         _warn("error: out of memory; lower --max-size or close other programs")
         return 1

@@ -35,6 +35,9 @@ def _mask_key(path: Path) -> str:
 
 def pair_by_stem(image_dir: Path, mask_dir: Path, layout: str, only: set[str] | None = None) -> Pairing:
     """Match files by stem, case-insensitively, allowing a mask suffix such as ``_mask``."""
+    for folder in (image_dir, mask_dir):
+        if not folder.is_dir():
+            raise FCNStudioError(f"{folder}: no such folder")
     images = _files(image_dir)
     masks = {}
     for m in _files(mask_dir):

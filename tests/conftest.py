@@ -7,14 +7,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from PIL import Image
 
-from fcn_studio.models import FCN, build_fcn  # noqa: E402
+from fcn_studio.models import FCN, build_fcn
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

@@ -44,7 +44,9 @@ def test_reference_example_shapes_500x500():
     model = meta_model("fcn8s")
     seen: dict[str, tuple[int, ...]] = {}
     for name in ("pool3", "pool4", "pool5", "fc7", "upscore2", "upscore_pool4", "upscore8"):
-        getattr(model, name).register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape[2:])))
+        getattr(model, name).register_forward_hook(
+            lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape[2:]))
+        )
     out = model(torch.empty(1, 3, 500, 500, device="meta"))
     assert seen == {
         "pool3": (88, 88), "pool4": (44, 44), "pool5": (22, 22), "fc7": (16, 16),
@@ -89,7 +91,9 @@ def _reference_forward(state: dict[str, torch.Tensor], x: torch.Tensor, arch: st
     for stage, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)):
         for i in range(1, n + 1):
             name = f"conv{stage}_{i}"
-            h = F.relu(F.conv2d(h, state[f"{name}.weight"], state[f"{name}.bias"], padding=100 if name == "conv1_1" else 1))
+            h = F.relu(
+                F.conv2d(h, state[f"{name}.weight"], state[f"{name}.bias"], padding=100 if name == "conv1_1" else 1)
+            )
         h = F.max_pool2d(h, 2, 2, ceil_mode=True)
         feats[stage] = h
     h = F.relu(F.conv2d(h, state["fc6.weight"], state["fc6.bias"]))

@@ -1,0 +1,123 @@
+"""The predictor: label maps at the displayed size, for awkward real-world images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from fcn_studio.checkpoint import Checkpoint
+from fcn_studio.device import choose_device
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.images import as_rgb8, load_image
+from fcn_studio.labels import voc_labels
+from fcn_studio.predictor import Predictor, _bilinear_taps
+from fcn_studio.preprocessing import CAFFE_BGR
+
+
+@pytest.fixture(scope="module")
+def predictor(random_model):
+    model = random_model("fcn8s")
+    ckpt = Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, model.state_dict())
+    return Predictor(ckpt, "cpu", max_size=64)
+
+
+def test_caffe_preprocessing_is_bgr_minus_mean():
+    img = np.zeros((1, 1, 3), dtype=np.uint8)
+    img[0, 0] = (10, 20, 30)  # RGB
+    x = CAFFE_BGR.to_tensor(img)[0, :, 0, 0].double().numpy()
+    np.testing.assert_allclose(x, [30 - 104.00698793, 20 - 116.66876762, 10 - 122.67891434], rtol=1e-6)
+
+
+def test_labels_equal_a_plain_forward(predictor, random_model, tmp_path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    rgb = load_image(tmp_path / "a.png")
+    pred = predictor.predict(rgb, return_probabilities=True)
+    with torch.inference_mode():
+        logits = random_model("fcn8s")(CAFFE_BGR.to_tensor(rgb))
+    assert np.array_equal(pred.labels, logits.argmax(1)[0].numpy())
+    assert pred.labels.shape == (40, 56) and pred.labels.dtype == np.uint8
+    assert np.allclose(pred.probabilities.sum(0), 1.0, atol=1e-5)
+    assert np.allclose(pred.confidence, pred.probabilities.max(0))
+    assert pred.inference_size == (40, 56)
+
+
+def test_large_image_is_segmented_small_and_upsampled_exactly(predictor):
+    rng = np.random.default_rng(3)
+    rgb = np.kron(rng.integers(0, 255, (10, 15, 3), dtype=np.uint8), np.ones((20, 20, 1), dtype=np.uint8))
+    pred = predictor.predict(rgb, return_probabilities=True)
+    assert pred.inference_size == (43, 64)  # longest side capped at 64
+    assert pred.labels.shape == (200, 300)
+    small = np.asarray(Image.fromarray(rgb).resize((64, 43), Image.Resampling.BILINEAR, reducing_gap=2.0))
+    logits = predictor.logits(small)
+    full = F.interpolate(logits, size=(200, 300), mode="bilinear", align_corners=False)[0]
+    torch.testing.assert_close(torch.from_numpy(pred.probabilities), F.softmax(full, 0), atol=1e-5, rtol=1e-4)
+    assert (pred.labels == full.argmax(0).numpy()).mean() > 0.999
+
+
+def test_bilinear_taps_match_interpolate():
+    src = torch.arange(7.0).view(1, 1, 1, 7)
+    i0, i1, w = _bilinear_taps(19, 7)
+    manual = src[0, 0, 0, i0] * (1 - torch.from_numpy(w)) + src[0, 0, 0, i1] * torch.from_numpy(w)
+    torch.testing.assert_close(manual, F.interpolate(src, size=(1, 19), mode="bilinear")[0, 0, 0])
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    arr = np.zeros((20, 40, 3), dtype=np.uint8)
+    arr[:, :20] = 255  # white left half
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    Image.fromarray(arr).save(tmp_path / "rot.jpg", exif=exif, quality=95)
+    shown = load_image(tmp_path / "rot.jpg")
+    assert shown.shape == (40, 20, 3)  # displayed portrait
+    assert shown[5, 10].mean() > 200 and shown[35, 10].mean() < 50  # white is on top
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGBA", "CMYK", "P", "1", "I;16", "I"])
+def test_awkward_modes_become_rgb8(tmp_path, mode, predictor):
+    base = np.random.default_rng(1).integers(0, 255, (24, 30, 3), dtype=np.uint8)
+    img = Image.fromarray(base)
+    if mode == "I;16":
+        img = Image.fromarray(base[:, :, 0].astype(np.uint16) * 257)
+    elif mode == "I":
+        img = Image.fromarray(base[:, :, 0].astype(np.int32) * 257)
+    else:
+        img = img.convert(mode)
+    suffix = ".tif" if mode in ("CMYK", "I") else ".png"
+    img.save(tmp_path / f"x{suffix}")
+    rgb = load_image(tmp_path / f"x{suffix}")
+    assert rgb.shape == (24, 30, 3) and rgb.dtype == np.uint8
+    if mode in ("I;16", "I"):  # scaled from 16 bits, not clipped to white
+        np.testing.assert_array_equal(rgb[:, :, 0], base[:, :, 0])
+    assert predictor.predict(tmp_path / f"x{suffix}").labels.shape == (24, 30)
+
+
+def test_numpy_inputs(predictor):
+    gray = np.full((9, 11), 0.5, dtype=np.float32)
+    assert as_rgb8(gray)[0, 0].tolist() == [128, 128, 128]
+    rgba = np.zeros((9, 11, 4), dtype=np.uint8)
+    assert as_rgb8(rgba).shape == (9, 11, 3)
+    assert predictor.predict(Image.fromarray(rgba)).labels.shape == (9, 11)
+
+
+def test_bad_files_name_the_file(tmp_path):
+    (tmp_path / "notes.jpg").write_text("hello")
+    with pytest.raises(FCNStudioError, match="notes.jpg"):
+        load_image(tmp_path / "notes.jpg")
+    good = np.zeros((64, 64, 3), dtype=np.uint8)
+    Image.fromarray(good).save(tmp_path / "cut.jpg")
+    data = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(FCNStudioError, match="cut.jpg"):
+        load_image(tmp_path / "cut.jpg")
+
+
+def test_missing_cuda_is_explained():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(FCNStudioError, match="CUDA was requested.*--device cpu"):
+        choose_device("cuda")
+    fallback = choose_device("cuda", allow_fallback=True)
+    assert fallback.device.type == "cpu" and "CUDA" in fallback.fallback_note
