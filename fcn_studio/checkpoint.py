@@ -22,12 +22,11 @@ from pathlib import Path
 import torch
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
 from fcn_studio.fileio import atomic_path, looks_like_html, read_head
 from fcn_studio.labels import LabelSet, generic_labels
 from fcn_studio.models import ARCHITECTURES, FCN, build_fcn, detect_architecture, is_vgg16_classifier_state
 from fcn_studio.preprocessing import CAFFE_BGR, Preprocessing
-
-FORMAT_TAG = "fcn-studio/1"
 
 
 @dataclass
@@ -45,9 +44,13 @@ class Checkpoint:
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
-        model = build_fcn(self.arch, self.num_classes)
+        # Built on the meta device and given the loaded tensors (assign=True): the weights
+        # exist once in memory, not twice (random init + copy), which saves ~0.5 GB.
+        with torch.device("meta"):
+            model = build_fcn(self.arch, self.num_classes)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()}
         try:
-            model.load_state_dict(self.state_dict, strict=True)
+            model.load_state_dict(state, strict=True, assign=True)
         except RuntimeError as exc:
             raise FCNStudioError(
                 f"the weights do not fit {self.arch} with {self.num_classes} classes: "
@@ -213,14 +216,6 @@ def _from_metadata(tensors: dict[str, torch.Tensor], meta: dict[str, str], path:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise FCNStudioError(f"{path}: damaged FCN Studio metadata ({exc}); export the model again") from None
-
-
-def read_metadata(path: str | Path) -> dict[str, str]:
-    """Only the metadata of an FCN Studio checkpoint (cheap: tensors are not read)."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt", device="cpu") as fh:
-        return fh.metadata() or {}
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:

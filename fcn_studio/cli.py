@@ -45,21 +45,8 @@ def expand_inputs(inputs: Iterable[str]) -> list[Path]:
     return files
 
 
-def _unique_stems(files: Sequence[Path]) -> list[str]:
-    """Output names: the stem, with a numeric suffix where two inputs share one."""
-    seen: dict[str, int] = {}
-    names = []
-    for f in files:
-        n = seen.get(f.stem, 0)
-        seen[f.stem] = n + 1
-        names.append(f.stem if n == 0 else f"{f.stem}_{n}")
-        if n == 1:
-            _warn(f"several inputs are named {f.stem}; later ones are written as {f.stem}_1, {f.stem}_2, ...")
-    return names
-
-
 def cmd_segment(args: argparse.Namespace) -> int:
-    from fcn_studio.images import blend_overlay, load_image, save_mask, save_rgb
+    from fcn_studio.batch import output_names, segment_files
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
     from fcn_studio.weights import resolve_model
@@ -67,25 +54,22 @@ def cmd_segment(args: argparse.Namespace) -> int:
     files = expand_inputs(args.inputs)
     if not files:
         raise FCNStudioError("no input images; give image files or folders of images")
+    if len(set(output_names(files))) > len({f.stem for f in files}):
+        _warn("several inputs share a name; later ones are written as <stem>_1.png, <stem>_2.png, ...")
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     _warn(f"{len(files)} image(s), model {predictor.checkpoint.arch} on {predictor.device_choice.description}")
     bar = ProgressBar(len(files), "segment")
-    failed = 0
-    for i, (path, stem) in enumerate(zip(files, _unique_stems(files), strict=True)):
-        try:
-            image = load_image(path)
-            pred = predictor.predict(image)
-            save_mask(pred.labels, predictor.labels, out / f"{stem}.png")
-            if args.overlay:
-                save_rgb(blend_overlay(image, pred.labels, predictor.labels, args.opacity), out / f"{stem}_overlay.jpg")
-        except FCNStudioError as exc:
-            failed += 1
-            _warn(f"skipped: {exc}")
-        bar.update(i + 1, path.name)
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.update(done, name)
+
+    report = segment_files(predictor, files, out, overlay=args.overlay, opacity=args.opacity, progress=progress)
     bar.close()
-    _warn(f"wrote {len(files) - failed} mask(s) to {out}" + (f"; {failed} file(s) failed" if failed else ""))
+    for message in report.failures:
+        _warn(f"skipped: {message}")
+    failed = len(report.failures)
+    _warn(f"wrote {len(report.written)} mask(s) to {out}" + (f"; {failed} file(s) failed" if failed else ""))
     return 1 if failed else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -38,3 +39,20 @@ def looks_like_html(head: bytes) -> bool:
 def read_head(path: Path, n: int = 1024) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(n)
+
+
+# The format tag of FCN Studio checkpoints (safetensors metadata key "format").
+CHECKPOINT_FORMAT = "fcn-studio/1"
+
+
+def read_safetensors_metadata(path: Path) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file, read from its JSON header alone.
+
+    Cheap and free of torch, so listing models never pays for importing it.
+    """
+    with open(path, "rb") as fh:
+        header_len = int.from_bytes(fh.read(8), "little")
+        if not 0 < header_len < 100_000_000:
+            raise ValueError(f"{path}: not a safetensors file")
+        header = json.loads(fh.read(header_len))
+    return dict(header.get("__metadata__") or {})

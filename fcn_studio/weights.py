@@ -8,12 +8,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fcn_studio.checkpoint import FORMAT_TAG, Checkpoint, load_checkpoint, read_metadata, save_checkpoint
 from fcn_studio.download import ProgressFn, download
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.fileio import CHECKPOINT_FORMAT, read_safetensors_metadata
 from fcn_studio.labels import LabelSet, voc_labels
-from fcn_studio.preprocessing import PRESETS, Preprocessing
+
+if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
+    from fcn_studio.checkpoint import Checkpoint
+    from fcn_studio.preprocessing import Preprocessing
 
 WEIGHTS_ENV = "FCN_STUDIO_WEIGHTS"
 _PACKAGED_MANIFEST = Path(__file__).parent / "data" / "manifest.json"
@@ -86,10 +90,10 @@ def list_weights() -> list[ModelInfo]:
     directory = weights_dir()
     for p in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
         try:
-            meta = read_metadata(p)
-        except Exception:
-            meta = {}
-        if meta.get("format") != FORMAT_TAG:
+            meta = read_safetensors_metadata(p)
+        except (OSError, ValueError):  # a damaged file is skipped, not fatal
+            continue
+        if meta.get("format") != CHECKPOINT_FORMAT:
             continue
         labels = json.loads(meta.get("labels", "{}")).get("name", "?")
         title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
@@ -104,6 +108,9 @@ def installed_models() -> list[ModelInfo]:
 
 def resolve_model(spec: str) -> Checkpoint:
     """``--model`` accepts an installed id or a path to any supported weights file."""
+    from fcn_studio.checkpoint import load_checkpoint
+    from fcn_studio.preprocessing import PRESETS
+
     path = Path(spec).expanduser()
     if path.is_file():
         return load_checkpoint(path)
@@ -153,6 +160,8 @@ def import_weights(
     overwrite: bool = False,
 ) -> str:
     """Validate a weights file and store it as an FCN Studio checkpoint under an id."""
+    from fcn_studio.checkpoint import load_checkpoint, save_checkpoint
+
     file = Path(file)
     weights_id = weights_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem).strip("-.") or "model"
     if not _is_id(weights_id) or manifest_entry(weights_id):

@@ -1,0 +1,122 @@
+"""The legend dock: classes present, their colour and share, and visibility toggles."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QMenu,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fcn_studio.stats import ClassStat
+
+
+def swatch(color: tuple[int, int, int], size: int = 14) -> QIcon:
+    pix = QPixmap(size, size)
+    pix.fill(QColor(*color))
+    return QIcon(pix)
+
+
+class LegendDock(QDockWidget):
+    """Emits ``visibility_changed(hidden_ids)`` whenever a class is shown or hidden."""
+
+    visibility_changed = Signal(object)  # frozenset of hidden class ids
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Legend", parent)
+        self.setObjectName("legend")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Class", "Share"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 170)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.itemChanged.connect(self._item_changed)
+        self.tree.itemDoubleClicked.connect(lambda item, _col: self.show_only(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.show_all_button = QPushButton("Show all")
+        self.show_all_button.clicked.connect(self.show_all)
+        self.only_button = QPushButton("Only selected")
+        self.only_button.setToolTip("Show only the selected class (or double-click a class)")
+        self.only_button.clicked.connect(self._only_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.show_all_button)
+        buttons.addWidget(self.only_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        self._hidden: frozenset[int] = frozenset()
+        self._updating = False
+
+    @property
+    def hidden(self) -> frozenset[int]:
+        return self._hidden
+
+    def set_stats(self, rows: list[ClassStat]) -> None:
+        """Show the classes of a new result; hidden classes stay hidden across images."""
+        self._updating = True
+        self.tree.clear()
+        for r in rows:
+            item = QTreeWidgetItem([f"{r.class_id:>3}  {r.name}", f"{100 * r.share:.1f} %"])
+            item.setIcon(0, swatch(r.color))
+            item.setData(0, Qt.ItemDataRole.UserRole, r.class_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Unchecked if r.class_id in self._hidden else Qt.CheckState.Checked)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(0, f"{r.name}: {r.pixels:,} pixels")
+            self.tree.addTopLevelItem(item)
+        self._updating = False
+
+    def class_ids(self) -> list[int]:
+        return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.tree.topLevelItemCount())]
+
+    def set_hidden(self, hidden: frozenset[int]) -> None:
+        self._hidden = frozenset(hidden)
+        self._updating = True
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            cid = item.data(0, Qt.ItemDataRole.UserRole)
+            item.setCheckState(0, Qt.CheckState.Unchecked if cid in self._hidden else Qt.CheckState.Checked)
+        self._updating = False
+        self.visibility_changed.emit(self._hidden)
+
+    def show_all(self) -> None:
+        self.set_hidden(frozenset())
+
+    def show_only(self, class_id: int) -> None:
+        self.set_hidden(frozenset(range(256)) - {class_id})
+
+    def _only_selected(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None:
+            self.show_only(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != 0:
+            return
+        cid = item.data(0, Qt.ItemDataRole.UserRole)
+        checked = item.checkState(0) == Qt.CheckState.Checked
+        self._hidden = self._hidden - {cid} if checked else self._hidden | {cid}
+        self.visibility_changed.emit(self._hidden)
+
+    def _context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        cid = item.data(0, Qt.ItemDataRole.UserRole)
+        menu = QMenu(self)
+        only = QAction("Show only this class", menu)
+        only.triggered.connect(lambda: self.show_only(cid))
+        everything = QAction("Show all classes", menu)
+        everything.triggered.connect(self.show_all)
+        menu.addActions([only, everything])
+        menu.exec(self.tree.viewport().mapToGlobal(pos))

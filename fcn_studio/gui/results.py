@@ -1,0 +1,68 @@
+"""What the GUI keeps of a segmentation, and byte-bounded caches for it."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from fcn_studio.labels import LabelSet
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    labels: np.ndarray  # (H, W) uint8 class ids
+    confidence: np.ndarray  # (H, W) uint8, 0-255 = 0-100 % (a quarter of float32's memory)
+    label_set: LabelSet
+    model_key: str
+    arch: str
+    seconds: float
+    inference_size: tuple[int, int]
+
+    @property
+    def nbytes(self) -> int:
+        return self.labels.nbytes + self.confidence.nbytes
+
+
+V = TypeVar("V")
+
+
+class ByteLRU(Generic[V]):
+    """Least-recently-used cache bounded by the bytes of its values (``nbytes``)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: Hashable) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        if key in self._items:
+            self._bytes -= self._size(self._items.pop(key))
+        self._items[key] = value
+        self._bytes += self._size(value)
+        while self._bytes > self.max_bytes and len(self._items) > 1:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= self._size(old)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @staticmethod
+    def _size(value: object) -> int:
+        return int(getattr(value, "nbytes", 0))

@@ -1,0 +1,44 @@
+"""Status bar: file, hover readout, model, device, inference time."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.hover = QLabel("")
+        self.hover.setMinimumWidth(260)
+        self.file = QLabel("No image")
+        self.model = QLabel("No model")
+        self.device = QLabel("")
+        self.timing = QLabel("")
+        self.addWidget(self.hover, 1)
+        for w in (self.file, self.model, self.device, self.timing):
+            w.setContentsMargins(8, 0, 8, 0)
+            self.addPermanentWidget(w)
+
+    def set_file(self, name: str, width: int, height: int, index: int, count: int) -> None:
+        self.file.setText(f"{name}  {width}×{height}  ({index + 1}/{count})")
+
+    def set_hover(self, x: int, y: int, class_name: str | None, confidence: float | None) -> None:
+        if x < 0:
+            self.hover.setText("")
+        elif class_name is None:
+            self.hover.setText(f"x {x}, y {y}")
+        else:
+            self.hover.setText(f"x {x}, y {y}  —  {class_name}  ({100 * confidence:.0f} %)")
+
+    def set_model(self, text: str) -> None:
+        self.model.setText(text)
+
+    def set_device(self, text: str) -> None:
+        self.device.setText(text)
+
+    def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None) -> None:
+        if seconds is None:
+            self.timing.setText("")
+            return
+        at = f" at {size[1]}×{size[0]}" if size else ""
+        self.timing.setText(f"inference {seconds * 1000:.0f} ms{at}")

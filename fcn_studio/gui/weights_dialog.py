@@ -1,0 +1,146 @@
+"""Model manager: download listed weights, import a file, remove; the first-run path."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from fcn_studio import weights
+from fcn_studio.gui.tasks import BackgroundTask
+
+WEIGHT_FILTER = "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)"
+
+
+def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
+    entry = weights.manifest_entry(weights_id)
+    size = f" ({entry.size_mb:.0f} MB)" if entry else ""
+
+    def job(progress, cancelled):
+        def report(done: int, total: int | None) -> None:
+            progress(done, total or 0, f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB")
+
+        return weights.download_weights(weights_id, progress=report, cancelled=cancelled)
+
+    task = BackgroundTask(job, parent, "Downloading weights", f"Downloading {weights_id}{size}…", scale=1_000_000)
+    task.succeeded.connect(lambda _path: on_done(weights_id, ""))
+    task.failed.connect(lambda msg: on_done(weights_id, msg))
+    task.cancelled.connect(lambda msg: on_done(weights_id, msg))
+    return task.start()
+
+
+def start_import(parent, path: str, on_done) -> BackgroundTask:
+    def job(progress, cancelled):
+        progress(0, 0, "Checking the file…")
+        return weights.import_weights(path)
+
+    task = BackgroundTask(job, parent, "Importing weights", f"Importing {path}…")
+    task.succeeded.connect(lambda new_id: on_done(new_id, ""))
+    task.failed.connect(lambda msg: on_done("", msg))
+    return task.start()
+
+
+class WeightsDialog(QDialog):
+    """Emits ``models_changed(id)`` after a download, import or removal."""
+
+    models_changed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(820, 360)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Id", "Model", "Architecture", "Labels", "Status"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.info = QLabel(f"Weights folder: {weights.weights_dir()}")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.download_button = QPushButton("Download")
+        self.import_button = QPushButton("Import weights file…")
+        self.remove_button = QPushButton("Remove")
+        close = QPushButton("Close")
+        self.download_button.clicked.connect(self._download)
+        self.import_button.clicked.connect(self._import)
+        self.remove_button.clicked.connect(self._remove)
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        for b in (self.download_button, self.import_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.info)
+        layout.addLayout(buttons)
+        self.task: BackgroundTask | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.rows = weights.list_weights()
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            entry = weights.manifest_entry(r.id)
+            if r.installed:
+                status = f"installed ({r.size_bytes / 1e6:.0f} MB)" if r.size_bytes else "installed"
+            else:
+                status = f"not installed ({entry.size_mb:.0f} MB)" if entry else "-"
+            for col, text in enumerate((r.id, r.title, r.arch, r.labels, status)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(entry.source if entry and col == 1 else text)
+                self.table.setItem(i, col, item)
+        self.table.resizeColumnToContents(0)
+        self._update_buttons()
+
+    def _selected(self):
+        rows = self.table.selectionModel().selectedRows()
+        return self.rows[rows[0].row()] if rows else None
+
+    def _update_buttons(self) -> None:
+        r = self._selected()
+        self.download_button.setEnabled(bool(r and r.origin == "manifest" and not r.installed))
+        self.remove_button.setEnabled(bool(r and r.installed))
+
+    def _download(self) -> None:
+        r = self._selected()
+        if r is not None:
+            self.task = start_download(self, r.id, self._finished)
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights file", "", WEIGHT_FILTER)
+        if path:
+            self.task = start_import(self, path, self._finished)
+
+    def _finished(self, weights_id: str, error: str) -> None:
+        self.refresh()
+        if error:
+            QMessageBox.warning(self, "Models", error)
+        else:
+            self.models_changed.emit(weights_id)
+
+    def _remove(self) -> None:
+        r = self._selected()
+        if r is None:
+            return
+        answer = QMessageBox.question(self, "Remove model", f"Delete the weights of {r.id} ({r.path})?")
+        if answer == QMessageBox.StandardButton.Yes:
+            try:
+                weights.remove_weights(r.id)
+            except Exception as exc:
+                QMessageBox.warning(self, "Models", str(exc))
+            self.refresh()
+            self.models_changed.emit(r.id)
