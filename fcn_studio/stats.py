@@ -40,5 +40,7 @@ def write_stats_csv(rows: list[ClassStat], path: str | Path) -> Path:
         writer = csv.writer(fh)
         writer.writerow(["class_id", "class_name", "pixels", "percent", "color_hex"])
         for r in rows:
-            writer.writerow([r.class_id, r.name, r.pixels, f"{100 * r.share:.4f}", "#{:02x}{:02x}{:02x}".format(*r.color)])
+            writer.writerow(
+                [r.class_id, r.name, r.pixels, f"{100 * r.share:.4f}", "#{:02x}{:02x}{:02x}".format(*r.color)]
+            )
     return path

@@ -77,7 +77,9 @@ class ImageCanvas(QGraphicsView):
         target = min(max(self.scale_factor() * factor, _MIN_SCALE), _MAX_SCALE)
         factor = target / self.scale_factor()
         self.setTransformationAnchor(
-            QGraphicsView.ViewportAnchor.AnchorUnderMouse if anchor_under_mouse else QGraphicsView.ViewportAnchor.AnchorViewCenter
+            QGraphicsView.ViewportAnchor.AnchorUnderMouse
+            if anchor_under_mouse
+            else QGraphicsView.ViewportAnchor.AnchorViewCenter
         )
         self.scale(factor, factor)
         self._fit_on_resize = False

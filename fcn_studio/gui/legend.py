@@ -77,7 +77,9 @@ class LegendDock(QDockWidget):
         self._updating = False
 
     def class_ids(self) -> list[int]:
-        return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.tree.topLevelItemCount())]
+        return [
+            self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.tree.topLevelItemCount())
+        ]
 
     def set_hidden(self, hidden: frozenset[int]) -> None:
         self._hidden = frozenset(hidden)

@@ -35,7 +35,9 @@ class Workspace(QObject):
     busy = Signal(str)
     model_ready = Signal(str, str, str)  # model key, device description, fallback note
 
-    def __init__(self, parent: QObject | None = None, *, image_cache_mb: int = 768, result_cache_mb: int = 1024) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, image_cache_mb: int = 768, result_cache_mb: int = 1024
+    ) -> None:
         super().__init__(parent)
         self.files: list[Path] = []
         self.index = -1

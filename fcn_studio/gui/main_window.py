@@ -1,0 +1,389 @@
+"""The main window: composes the views and wires them to the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fcn_studio import __version__
+from fcn_studio.gui import export
+from fcn_studio.gui.actions import build_actions, build_menus
+from fcn_studio.gui.canvas import ImageCanvas
+from fcn_studio.gui.legend import LegendDock
+from fcn_studio.gui.model_picker import DevicePicker, ModelPicker, arch_name
+from fcn_studio.gui.overlay import OverlayMode, rgb_image
+from fcn_studio.gui.overlay_layer import OverlayLayer
+from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.status_bar import StatusBar
+from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
+from fcn_studio.gui.welcome import NoModelBanner
+from fcn_studio.gui.workspace import Workspace
+from fcn_studio.images import IMAGE_EXTENSIONS
+from fcn_studio.stats import class_stats
+
+IMAGE_FILTER = "Images ({});;All files (*)".format(" ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("FCN Studio")
+        self.setAcceptDrops(True)
+        self.settings = settings or Settings()
+        self.workspace = Workspace(self)
+        self.canvas = ImageCanvas()
+        self.overlay = OverlayLayer(self.canvas)
+        self.legend = LegendDock(self)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
+        self.banner = NoModelBanner()
+        self.error_box: QMessageBox | None = None
+        self.tasks: list[BackgroundTask] = []
+        self._build_central()
+        self.actions_ = build_actions(self)
+        build_menus(self, self.actions_)
+        self._build_toolbar()
+        self._connect()
+        self._restore_settings()
+        self._refresh_recent()
+        self.models.refresh(select=self.settings.get("model", ""))
+        self._update_enabled()
+
+    # -- construction ----------------------------------------------------------------
+
+    def _build_central(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        self.placeholder = QLabel("Open an image (Ctrl+O) or a folder (Ctrl+Shift+O), or drop files here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #9a9aa0; font-size: 15px; background: #26262a;")
+        layout.addWidget(self.placeholder, 1)
+        layout.addWidget(self.canvas, 1)
+        self.canvas.hide()
+        self.setCentralWidget(central)
+
+    def _build_toolbar(self) -> None:
+        a = self.actions_
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        self.addToolBar(tb)
+        tb.addActions([a.open, a.previous, a.next])
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Model "))
+        self.models = ModelPicker()
+        tb.addWidget(self.models)
+        tb.addWidget(QLabel(" Device "))
+        self.devices = DevicePicker()
+        tb.addWidget(self.devices)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Overlay "))
+        tb.addActions(list(a.modes.values()))
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setFixedWidth(110)
+        self.opacity.setToolTip("Overlay opacity")
+        tb.addWidget(QLabel(" Opacity "))
+        tb.addWidget(self.opacity)
+        tb.addSeparator()
+        tb.addActions([a.fit, a.actual_size])
+
+    def _connect(self) -> None:
+        a, ws = self.actions_, self.workspace
+        a.open.triggered.connect(self.open_dialog)
+        a.open_folder.triggered.connect(self.open_folder_dialog)
+        a.save_mask.triggered.connect(self._save_mask)
+        a.export_overlay.triggered.connect(self._export_overlay)
+        a.export_stats.triggered.connect(self._export_stats)
+        a.segment_folder.triggered.connect(self._segment_folder)
+        a.quit.triggered.connect(self.close)
+        a.next.triggered.connect(ws.next)
+        a.previous.triggered.connect(ws.previous)
+        a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25, anchor_under_mouse=False))
+        a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8, anchor_under_mouse=False))
+        a.fit.triggered.connect(self.canvas.fit)
+        a.actual_size.triggered.connect(self.canvas.actual_size)
+        for mode, action in a.modes.items():
+            action.triggered.connect(lambda _c=False, m=mode: self.set_overlay_mode(m))
+        a.manage_models.triggered.connect(self.manage_models)
+        a.import_weights.triggered.connect(self.import_weights)
+        a.about.triggered.connect(self._about)
+        self.models.model_selected.connect(self._model_selected)
+        self.devices.device_selected.connect(self._device_selected)
+        self.opacity.valueChanged.connect(self._opacity_changed)
+        self.legend.visibility_changed.connect(self.overlay.set_hidden)
+        self.canvas.hovered.connect(self._hovered)
+        self.banner.download_requested.connect(self.download_model)
+        self.banner.import_requested.connect(self.import_weights)
+        self.banner.manage_requested.connect(self.manage_models)
+        ws.image_shown.connect(self._image_shown)
+        ws.result_shown.connect(self._result_shown)
+        ws.navigation_changed.connect(self._navigation_changed)
+        ws.error.connect(self.show_error)
+        ws.busy.connect(lambda text: self.status.showMessage(text) if text else self.status.clearMessage())
+        ws.model_ready.connect(self._model_ready)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s.geometry() is not None:
+            self.restoreGeometry(s.geometry())
+        else:
+            self.resize(1280, 820)
+        if s.window_state() is not None:
+            self.restoreState(s.window_state())
+        self.devices.set_device(s.get("device", "auto"))
+        self.workspace.set_device(self.devices.currentData())
+        self.workspace.set_max_size(s.get("max_size", 2048, int))
+        self.opacity.setValue(s.get("opacity", 55, int))
+        self._opacity_changed(self.opacity.value())
+        try:
+            mode = OverlayMode(s.get("overlay_mode", "filled"))
+        except ValueError:
+            mode = OverlayMode.FILLED
+        self.set_overlay_mode(mode)
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _last_dir(self) -> str:
+        return self.settings.get("last_dir", str(Path.home()))
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", self._last_dir(), IMAGE_FILTER)
+        if paths:
+            self.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_dir())
+        if folder:
+            self.open_paths([folder])
+
+    def open_paths(self, paths: list[str]) -> None:
+        if not self.workspace.open_paths(paths):
+            return
+        first = Path(paths[0])
+        self.settings.set("last_dir", str(first if first.is_dir() else first.parent))
+        for p in paths[:MAX_RECENT_PER_OPEN]:
+            self.settings.add_recent(str(Path(p).resolve()))
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        menu = self.actions_.recent_menu
+        menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            act = menu.addAction(path)
+            act.triggered.connect(lambda _c=False, p=path: self.open_paths([p]))
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear Menu").triggered.connect(
+                lambda: (self.settings.clear_recent(), self._refresh_recent())
+            )
+        menu.setEnabled(bool(recent))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    # -- workspace signals ---------------------------------------------------------------
+
+    def _image_shown(self, path: str, rgb) -> None:
+        self.placeholder.hide()
+        self.canvas.show()
+        self.canvas.set_image(rgb_image(rgb), keep_view=True)
+        self.overlay.set_result(self.workspace.current_result)
+        h, w = rgb.shape[:2]
+        self.status.set_file(Path(path).name, w, h, self.workspace.index, len(self.workspace.files))
+        self.setWindowTitle(f"{Path(path).name} — FCN Studio")
+        self._update_enabled()
+
+    def _result_shown(self, result: SegmentationResult | None) -> None:
+        self.overlay.set_result(result)
+        if result is None:
+            self.legend.set_stats([])
+            self.status.set_timing(None)
+        else:
+            self.legend.set_stats(class_stats(result.labels, result.label_set))
+            self.status.set_timing(result.seconds, result.inference_size)
+        self._update_enabled()
+
+    def _navigation_changed(self, index: int, count: int, path: str) -> None:
+        self.actions_.previous.setEnabled(index > 0)
+        self.actions_.next.setEnabled(index < count - 1)
+
+    def _model_ready(self, key: str, device: str, note: str) -> None:
+        self.status.set_device(device)
+        if note:
+            self.show_error(note)
+
+    def _hovered(self, x: int, y: int) -> None:
+        r = self.workspace.current_result
+        if x < 0 or r is None or r.labels.shape != (self.workspace.current_rgb.shape[:2]):
+            self.status.set_hover(x, y, None, None)
+            return
+        cid = int(r.labels[y, x])
+        name = r.label_set.classes[cid] if cid < r.label_set.num_classes else f"label {cid}"
+        self.status.set_hover(x, y, name, r.confidence[y, x] / 255.0)
+
+    # -- controls --------------------------------------------------------------------------
+
+    def _model_selected(self, key: str) -> None:
+        self.banner.setVisible(not key)
+        if key:
+            info = next((m for m in self._installed() if m.id == key), None)
+            self.status.set_model(f"{key} ({arch_name(info.arch)})" if info else key)
+            self.settings.set("model", key)
+        else:
+            self.status.set_model("No model")
+        self.workspace.set_model(key)
+        self._update_enabled()
+
+    def _installed(self):
+        from fcn_studio.weights import installed_models
+
+        return installed_models()
+
+    def _device_selected(self, device: str) -> None:
+        self.settings.set("device", device)
+        self.workspace.set_device(device)
+
+    def _opacity_changed(self, value: int) -> None:
+        self.overlay.set_opacity(value / 100.0)
+        self.settings.set("opacity", value)
+
+    def set_overlay_mode(self, mode: OverlayMode) -> None:
+        self.actions_.modes[mode].setChecked(True)
+        self.canvas.set_overlay_opacity(0.0 if mode is OverlayMode.OFF else self.opacity.value() / 100.0)
+        self.overlay.set_mode(mode)
+        self.settings.set("overlay_mode", mode.value)
+
+    def _update_enabled(self) -> None:
+        has_result = self.workspace.current_result is not None
+        for act in (self.actions_.save_mask, self.actions_.export_overlay, self.actions_.export_stats):
+            act.setEnabled(has_result)
+
+    # -- models -----------------------------------------------------------------------------
+
+    def manage_models(self) -> None:
+        dialog = WeightsDialog(self)
+        dialog.models_changed.connect(self._models_changed)
+        dialog.exec()
+
+    def download_model(self, weights_id: str) -> None:
+        self.tasks.append(start_download(self, weights_id, self._model_task_done))
+
+    def import_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights file", self._last_dir(), WEIGHT_FILTER)
+        if path:
+            self.tasks.append(start_import(self, path, self._model_task_done))
+
+    def _model_task_done(self, weights_id: str, error: str) -> None:
+        if error:
+            self.show_error(error)
+        else:
+            self._models_changed(weights_id)
+
+    def _models_changed(self, weights_id: str) -> None:
+        self.workspace.forget_model(weights_id)
+        self.models.refresh(select=weights_id or None)
+
+    # -- export -----------------------------------------------------------------------------
+
+    def _export_folder(self) -> Path:
+        return Path(self.settings.get("export_dir", self._last_dir()))
+
+    def _remember_export(self, path: Path | None) -> None:
+        if path:
+            self.settings.set("export_dir", str(path.parent))
+            self.status.showMessage(f"Saved {path}", 5000)
+
+    def _save_mask(self) -> None:
+        r, p = self.workspace.current_result, self.workspace.current_path
+        if r and p:
+            self._remember_export(export.save_mask_as(self, p, r, self._export_folder()))
+
+    def _export_overlay(self) -> None:
+        r, p = self.workspace.current_result, self.workspace.current_path
+        if r and p:
+            saved = export.export_overlay(self, p, self.workspace.current_rgb, r, self.overlay.hidden,
+                                          self.opacity.value() / 100.0, self._export_folder())  # fmt: skip
+            self._remember_export(saved)
+
+    def _export_stats(self) -> None:
+        r, p = self.workspace.current_result, self.workspace.current_path
+        if r and p:
+            self._remember_export(export.export_stats(self, p, r, self._export_folder()))
+
+    def _segment_folder(self) -> None:
+        start = self.workspace.current_path.parent if self.workspace.current_path else Path(self._last_dir())
+        task = export.segment_folder(self, self.workspace.model_key, self.workspace.device, self.workspace.max_size,
+                                     start, self._batch_done)  # fmt: skip
+        if task:
+            self.tasks.append(task)
+
+    def _batch_done(self, report, error: str) -> None:
+        if report is None:
+            self.show_error(error)
+            return
+        text = f"Wrote {len(report.written)} mask(s)"
+        if report.skipped:
+            text += f", kept {len(report.skipped)} existing"
+        if report.failures:
+            text += f"; {len(report.failures)} file(s) failed:\n" + "\n".join(report.failures[:10])
+        QMessageBox.information(self, "Segment folder", text)
+
+    # -- messages and lifetime ------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """A non-modal message: the app keeps running and the user keeps working."""
+        self.status.showMessage(message, 10_000)
+        if self.error_box is None:
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "FCN Studio", "", parent=self)
+            self.error_box.setModal(False)
+            self.error_box.setWindowModality(Qt.WindowModality.NonModal)
+        self.error_box.setText(message)
+        self.error_box.show()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About FCN Studio",
+                          f"<b>FCN Studio {__version__}</b><br>Semantic segmentation with FCN-32s/16s/8s "
+                          "(Long, Shelhamer, Darrell, CVPR 2015).")  # fmt: skip
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.status.showMessage("Finishing the current step…")
+        BackgroundTask.stop_all()
+        self.workspace.shutdown()
+        super().closeEvent(event)
+
+
+MAX_RECENT_PER_OPEN = 10
+
+
+def show_when_idle(window: MainWindow, paths: list[str]) -> None:
+    """Open command-line paths once the event loop runs, so the window shows first."""
+    if paths:
+        QTimer.singleShot(0, lambda: window.open_paths(paths))

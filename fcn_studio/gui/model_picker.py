@@ -1,0 +1,59 @@
+"""Toolbar pickers: the model (installed and imported weights) and the device."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox
+
+from fcn_studio import weights
+
+_ARCH_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "fcn8s_atonce": "FCN-8s at-once"}
+
+
+def arch_name(arch: str) -> str:
+    return _ARCH_NAMES.get(arch, arch)
+
+
+class ModelPicker(QComboBox):
+    model_selected = Signal(str)  # weights id, "" when none is installed
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMinimumContentsLength(26)
+        self.setToolTip("Model used to segment the image")
+        self.currentIndexChanged.connect(lambda _i: self.model_selected.emit(self.current_id()))
+
+    def refresh(self, select: str | None = None) -> list[str]:
+        """Re-read the installed models; keep (or set) the selection. Returns the ids."""
+        keep = select or self.current_id()
+        models = weights.installed_models()
+        self.blockSignals(True)
+        self.clear()
+        for m in models:
+            self.addItem(f"{m.id}  ·  {arch_name(m.arch)}  ·  {m.labels}", m.id)
+            self.setItemData(self.count() - 1, m.title, 3)  # 3 = ToolTipRole
+        if not models:
+            self.addItem("No model installed", "")
+        ids = [m.id for m in models]
+        self.setCurrentIndex(ids.index(keep) if keep in ids else 0)
+        self.blockSignals(False)
+        self.model_selected.emit(self.current_id())
+        return ids
+
+    def current_id(self) -> str:
+        return self.currentData() or ""
+
+
+class DevicePicker(QComboBox):
+    device_selected = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        for text, value in (("Auto (GPU if available)", "auto"), ("CUDA GPU", "cuda"), ("CPU", "cpu")):
+            self.addItem(text, value)
+        self.setToolTip("Where inference runs; CUDA falls back to the CPU with a message if unavailable")
+        self.currentIndexChanged.connect(lambda _i: self.device_selected.emit(self.currentData()))
+
+    def set_device(self, value: str) -> None:
+        index = self.findData(value)
+        self.setCurrentIndex(index if index >= 0 else 0)

@@ -1,0 +1,36 @@
+"""The banner shown while no model is installed: download, import or fine-tune."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+from fcn_studio import weights
+
+
+class NoModelBanner(QFrame):
+    download_requested = Signal(str)
+    import_requested = Signal()
+    manage_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noModelBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        entry = weights.manifest_entry("fcn8s-voc")
+        size = f" ({entry.size_mb:.0f} MB)" if entry else ""
+        text = QLabel(
+            "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes) "
+            "or import a weights file you already have."
+        )
+        text.setWordWrap(True)
+        self.download_button = QPushButton(f"Download FCN-8s VOC{size}")
+        self.import_button = QPushButton("Import weights file…")
+        self.more_button = QPushButton("All models…")
+        self.download_button.clicked.connect(lambda: self.download_requested.emit("fcn8s-voc"))
+        self.import_button.clicked.connect(self.import_requested)
+        self.more_button.clicked.connect(self.manage_requested)
+        layout.addWidget(text, 1)
+        for b in (self.download_button, self.import_button, self.more_button):
+            layout.addWidget(b)
