@@ -28,7 +28,9 @@ def test_imported_caffe_weights_give_the_source_models_labels(
     code, out, _ = run(capsys, "weights", "import", str(caffe_layout_file("fcn8s")), "--id", "mine")
     assert code == 0 and "imported" in out
     images = [image_factory(f"im{i}.png", size=(45 + i, 33), seed=i) for i in range(2)]
-    code, _, err = run(capsys, "segment", *map(str, images), "--model", "mine", "--out", str(tmp_path / "out"), "--overlay")
+    code, _, err = run(
+        capsys, "segment", *map(str, images), "--model", "mine", "--out", str(tmp_path / "out"), "--overlay"
+    )
     assert code == 0, err
     model = random_model("fcn8s")
     for img_path in images:
@@ -42,11 +44,15 @@ def test_imported_caffe_weights_give_the_source_models_labels(
         assert (tmp_path / "out" / f"{img_path.stem}_overlay.jpg").is_file()
 
 
-def test_segment_path_to_weights_file_folder_input_and_bad_file(capsys, weights_home, caffe_layout_file, image_factory, tmp_path):
+def test_segment_path_to_weights_file_folder_input_and_bad_file(
+    capsys, weights_home, caffe_layout_file, image_factory, tmp_path
+):
     folder = image_factory("a.png").parent
     image_factory("b.jpg", seed=2)
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    code, _, err = run(capsys, "segment", str(folder), "--model", str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        capsys, "segment", str(folder), "--model", str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "o")
+    )
     assert code == 1, "a failed file makes the exit status non-zero"
     assert "broken.png" in err and "Traceback" not in err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png"]
@@ -108,7 +114,9 @@ def test_eval_model_on_a_voc_layout(capsys, weights_home, caffe_layout_file, tmp
     rng = np.random.default_rng(5)
     for name in ("2007_000032", "2007_000039", "2007_000063"):
         Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).save(root / "JPEGImages" / f"{name}.jpg")
-        Image.fromarray(rng.integers(0, 21, (30, 40), dtype=np.uint8), mode="L").save(root / "SegmentationClass" / f"{name}.png")
+        Image.fromarray(rng.integers(0, 21, (30, 40), dtype=np.uint8), mode="L").save(
+            root / "SegmentationClass" / f"{name}.png"
+        )
     (root / "ImageSets/Segmentation/val.txt").write_text("2007_000032\n2007_000063\n")
     code, out, err = run(capsys, "eval", "--model", str(caffe_layout_file("fcn32s")), "--data", str(root), "--json")
     assert code == 0, err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -21,7 +22,7 @@ CONFIRM_PAGE = b"""<!DOCTYPE html><html><head><title>Google Drive - Virus scan w
 
 
 class Handler(BaseHTTPRequestHandler):
-    requests: list[tuple[str, str | None]] = []
+    requests: ClassVar[list[tuple[str, str | None]]] = []
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -41,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
         body = data[start:] if cut is None else data[start:cut]
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         Handler.requests.append((self.path, self.headers.get("Range")))
         if self.path == "/file":
             self._send_file(PAYLOAD)
