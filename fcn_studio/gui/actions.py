@@ -52,7 +52,8 @@ def build_actions(win: QMainWindow) -> Actions:
         (OverlayMode.UNCERTAINTY, "Uncertainty (1 − confidence)", "U"),
         (OverlayMode.OFF, "Off", "O"),
     ):
-        a = _action(win, text, (key,), f"Overlay: {text.lower()}")
+        a = _action(win, text, (key,), f"Overlay: {text.lower()} ({key})")
+        a.setIconText(text.split(" (")[0])
         a.setCheckable(True)
         group.addAction(a)
         modes[mode] = a

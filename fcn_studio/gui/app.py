@@ -32,7 +32,11 @@ def run_app(paths: list[str]) -> int:
     if os.environ.get("FCN_STUDIO_SMOKE_TEST"):
         # Used by CI and bench/: report when the window is on screen, then quit.
         def done() -> None:
-            print(f"window shown {time.perf_counter() - _START:.3f} s after start", flush=True)
+            torch_loaded = "torch" in sys.modules
+            print(
+                f"window shown {time.perf_counter() - _START:.3f} s after start; torch imported: {torch_loaded}",
+                flush=True,
+            )
             window.close()
             app.quit()
 

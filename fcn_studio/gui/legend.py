@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
+    QHeaderView,
     QMenu,
     QPushButton,
     QTreeWidget,
@@ -35,7 +36,10 @@ class LegendDock(QDockWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Class", "Share"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 170)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemChanged.connect(self._item_changed)
@@ -66,7 +70,8 @@ class LegendDock(QDockWidget):
         self._updating = True
         self.tree.clear()
         for r in rows:
-            item = QTreeWidgetItem([f"{r.class_id:>3}  {r.name}", f"{100 * r.share:.1f} %"])
+            share = f"{100 * r.share:.1f} %" if r.share >= 0.001 else "< 0.1 %"
+            item = QTreeWidgetItem([f"{r.class_id:>3}  {r.name}", share])
             item.setIcon(0, swatch(r.color))
             item.setData(0, Qt.ItemDataRole.UserRole, r.class_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

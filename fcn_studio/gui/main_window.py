@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.banner = NoModelBanner()
         self.error_box: QMessageBox | None = None
         self.tasks: list[BackgroundTask] = []
+        self._hover_at = (-1, -1)
         self._build_central()
         self.actions_ = build_actions(self)
         build_menus(self, self.actions_)
@@ -95,16 +96,25 @@ class MainWindow(QMainWindow):
         self.devices = DevicePicker()
         tb.addWidget(self.devices)
         tb.addSeparator()
-        tb.addWidget(QLabel(" Overlay "))
-        tb.addActions(list(a.modes.values()))
+        tb.addActions([a.fit, a.actual_size])
+        # Overlay controls on a second row, so nothing is pushed into the overflow menu.
+        self.addToolBarBreak()
+        view = QToolBar("Overlay", self)
+        view.setObjectName("overlayToolbar")
+        view.setMovable(False)
+        self.addToolBar(view)
+        view.addWidget(QLabel(" Overlay "))
+        view.addActions(list(a.modes.values()))
+        view.addSeparator()
+        view.addWidget(QLabel(" Opacity "))
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
-        self.opacity.setFixedWidth(110)
+        self.opacity.setFixedWidth(140)
         self.opacity.setToolTip("Overlay opacity")
-        tb.addWidget(QLabel(" Opacity "))
-        tb.addWidget(self.opacity)
-        tb.addSeparator()
-        tb.addActions([a.fit, a.actual_size])
+        view.addWidget(self.opacity)
+        self.opacity_label = QLabel("")
+        self.opacity_label.setMinimumWidth(40)
+        view.addWidget(self.opacity_label)
 
     def _connect(self) -> None:
         a, ws = self.actions_, self.workspace
@@ -215,6 +225,7 @@ class MainWindow(QMainWindow):
         self.canvas.show()
         self.canvas.set_image(rgb_image(rgb), keep_view=True)
         self.overlay.set_result(self.workspace.current_result)
+        self._hovered(*self._hover_at)
         h, w = rgb.shape[:2]
         self.status.set_file(Path(path).name, w, h, self.workspace.index, len(self.workspace.files))
         self.setWindowTitle(f"{Path(path).name} — FCN Studio")
@@ -228,6 +239,7 @@ class MainWindow(QMainWindow):
         else:
             self.legend.set_stats(class_stats(result.labels, result.label_set))
             self.status.set_timing(result.seconds, result.inference_size)
+        self._hovered(*self._hover_at)  # the readout follows the new result under a still cursor
         self._update_enabled()
 
     def _navigation_changed(self, index: int, count: int, path: str) -> None:
@@ -240,8 +252,11 @@ class MainWindow(QMainWindow):
             self.show_error(note)
 
     def _hovered(self, x: int, y: int) -> None:
-        r = self.workspace.current_result
-        if x < 0 or r is None or r.labels.shape != (self.workspace.current_rgb.shape[:2]):
+        self._hover_at = (x, y)
+        r, rgb = self.workspace.current_result, self.workspace.current_rgb
+        if rgb is not None and not (0 <= x < rgb.shape[1] and 0 <= y < rgb.shape[0]):
+            x = y = -1
+        if x < 0 or r is None or r.labels.shape != rgb.shape[:2]:
             self.status.set_hover(x, y, None, None)
             return
         cid = int(r.labels[y, x])
@@ -271,7 +286,9 @@ class MainWindow(QMainWindow):
         self.workspace.set_device(device)
 
     def _opacity_changed(self, value: int) -> None:
-        self.overlay.set_opacity(value / 100.0)
+        self.opacity_label.setText(f"{value} %")
+        if self.overlay.mode is not OverlayMode.OFF:
+            self.overlay.set_opacity(value / 100.0)
         self.settings.set("opacity", value)
 
     def set_overlay_mode(self, mode: OverlayMode) -> None:
