@@ -30,8 +30,9 @@ class InferenceWorker(QObject):
 
     _request = Signal(int, str, str, str, bool, int)
 
-    def __init__(self) -> None:
+    def __init__(self, max_models: int = _MAX_LOADED_MODELS) -> None:
         super().__init__()
+        self.max_models = max_models
         self._latest = 0
         self._lock = threading.Lock()
         self._predictors: OrderedDict[tuple[str, str, int], object] = OrderedDict()
@@ -41,7 +42,8 @@ class InferenceWorker(QObject):
     # -- called from the GUI thread ------------------------------------------------
 
     def submit(self, job: int, path: str, model_key: str, device: str, load_image: bool, max_size: int) -> None:
-        """Queue a request; it supersedes every earlier one."""
+        """Queue a request; it supersedes every request with a lower job id. Requests that
+        share a job id (one image through several models) all run, one after another."""
         with self._lock:
             self._latest = job
         self._request.emit(job, path, model_key, device, load_image, max_size)
@@ -126,7 +128,7 @@ class InferenceWorker(QObject):
         from fcn_studio.weights import resolve_model
 
         self.busy.emit(f"Loading model {model_key}…")
-        while len(self._predictors) >= _MAX_LOADED_MODELS:
+        while len(self._predictors) >= self.max_models:
             self._predictors.popitem(last=False)
         predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
         self._predictors[key] = predictor

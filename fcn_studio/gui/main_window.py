@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSlider,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -21,6 +22,7 @@ from fcn_studio import __version__
 from fcn_studio.gui import export
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.canvas import ImageCanvas
+from fcn_studio.gui.compare_view import CompareView
 from fcn_studio.gui.legend import LegendDock
 from fcn_studio.gui.model_picker import DevicePicker, ModelPicker, arch_name
 from fcn_studio.gui.overlay import OverlayMode, rgb_image
@@ -79,7 +81,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.canvas, 1)
         self.canvas.hide()
-        self.setCentralWidget(central)
+        self.compare = CompareView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(central, "Image")
+        self.tabs.addTab(self.compare, "Compare models")
+        self.setCentralWidget(self.tabs)
 
     def _build_toolbar(self) -> None:
         a = self.actions_
@@ -150,6 +157,8 @@ class MainWindow(QMainWindow):
         ws.error.connect(self.show_error)
         ws.busy.connect(lambda text: self.status.showMessage(text) if text else self.status.clearMessage())
         ws.model_ready.connect(self._model_ready)
+        self.tabs.currentChanged.connect(lambda _i: self._feed_compare())
+        self.compare.error.connect(self.show_error)
 
     def _restore_settings(self) -> None:
         s = self.settings
@@ -229,7 +238,15 @@ class MainWindow(QMainWindow):
         h, w = rgb.shape[:2]
         self.status.set_file(Path(path).name, w, h, self.workspace.index, len(self.workspace.files))
         self.setWindowTitle(f"{Path(path).name} — FCN Studio")
+        self._feed_compare()
         self._update_enabled()
+
+    def _feed_compare(self) -> None:
+        """The compare view follows the workspace's image, but only works while visible."""
+        ws = self.workspace
+        if self.tabs.currentWidget() is self.compare and ws.current_rgb is not None:
+            self.compare.set_device(ws.device, ws.max_size)
+            self.compare.set_image(str(ws.current_path), ws.current_rgb)
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
         self.overlay.set_result(result)
@@ -284,6 +301,7 @@ class MainWindow(QMainWindow):
     def _device_selected(self, device: str) -> None:
         self.settings.set("device", device)
         self.workspace.set_device(device)
+        self._feed_compare()
 
     def _opacity_changed(self, value: int) -> None:
         self.opacity_label.setText(f"{value} %")
@@ -326,6 +344,7 @@ class MainWindow(QMainWindow):
     def _models_changed(self, weights_id: str) -> None:
         self.workspace.forget_model(weights_id)
         self.models.refresh(select=weights_id or None)
+        self.compare.refresh_models()
 
     # -- export -----------------------------------------------------------------------------
 
@@ -394,6 +413,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage("Finishing the current step…")
         BackgroundTask.stop_all()
         self.workspace.shutdown()
+        self.compare.shutdown()
         super().closeEvent(event)
 
 
