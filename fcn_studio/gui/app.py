@@ -27,9 +27,11 @@ def run_app(paths: list[str]) -> int:
     style = resource("styles/app.qss")
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    smoke = bool(os.environ.get("FCN_STUDIO_SMOKE_TEST"))
     window = MainWindow()
+    window.persist_window = not smoke
     window.show()
-    if os.environ.get("FCN_STUDIO_SMOKE_TEST"):
+    if smoke:
         # Used by CI and bench/: report when the window is on screen, then quit.
         def done() -> None:
             torch_loaded = "torch" in sys.modules

@@ -52,6 +52,7 @@ class ComparePane(QWidget):
         self.picker.currentIndexChanged.connect(lambda _i: self.model_changed.emit())
         self.title = QLabel("")
         self.title.setStyleSheet("font-weight: bold;")
+        self.title.setWordWrap(True)  # scores must never be cut off in narrow panes
         self.readout = QLabel("")
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.error_box: QMessageBox | None = None
         self.tasks: list[BackgroundTask] = []
         self._hover_at = (-1, -1)
+        self.persist_window = True  # False for smoke tests, which must not touch user settings
         self._build_central()
         self.actions_ = build_actions(self)
         build_menus(self, self.actions_)
@@ -162,9 +163,8 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        if s.geometry() is not None:
-            self.restoreGeometry(s.geometry())
-        else:
+        self.setMinimumSize(800, 560)
+        if s.geometry() is None or not self.restoreGeometry(s.geometry()):
             self.resize(1280, 820)
         if s.window_state() is not None:
             self.restoreState(s.window_state())
@@ -244,7 +244,9 @@ class MainWindow(QMainWindow):
     def _feed_compare(self) -> None:
         """The compare view follows the workspace's image, but only works while visible."""
         ws = self.workspace
-        if self.tabs.currentWidget() is self.compare and ws.current_rgb is not None:
+        comparing = self.tabs.currentWidget() is self.compare
+        self.legend.setVisible(not comparing)  # the legend describes the Image tab's result
+        if comparing and ws.current_rgb is not None:
             self.compare.set_device(ws.device, ws.max_size)
             self.compare.set_image(str(ws.current_path), ws.current_rgb)
 
