@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.images import is_image_file
 
@@ -88,3 +91,218 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
         f"{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), "
         "train/ + train_masks/ (Carvana) or images/ + masks/"
     )
+
+
+# --------------------------------------------------------------------------- mask encodings
+
+LABEL_FILES = ("classes.txt", "labels.txt", "class_names.txt", "labelmap.txt")
+
+
+def find_label_file(root: Path) -> Path | None:
+    for base in (root, root / "VOC2012"):
+        for name in LABEL_FILES:
+            if (base / name).is_file():
+                return base / name
+    return None
+
+
+def read_label_file(path: Path) -> tuple[list[str], list[tuple[int, int, int]] | None]:
+    """Class names, one per line; optional colours as ``name r g b`` or ``name,r,g,b``
+    (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
+    names, colors = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p for p in line.replace(":", " ").replace(",", " ").split() if p]
+        if len(parts) >= 4 and all(p.isdigit() for p in parts[1:4]):
+            names.append(parts[0])
+            colors.append(tuple(int(v) for v in parts[1:4]))
+        else:
+            names.append(line)
+    return names, (colors if len(colors) == len(names) else None)  # type: ignore[return-value]
+
+
+@dataclass
+class MaskEncoding:
+    """How a dataset's mask files encode class ids."""
+
+    kind: str  # "index" (palette or gray value = class), "binary" (0 / 255 or 0 / 1), "rgb"
+    colors: list[tuple[int, int, int]] | None = None  # for "rgb": colour of class i
+
+    def decode(self, mask: Image.Image) -> np.ndarray:
+        if self.kind == "rgb":
+            return _decode_rgb(np.asarray(mask.convert("RGB")), self.colors or [])
+        arr = np.asarray(mask if mask.mode in ("P", "L") else mask.convert("L"), dtype=np.uint8)
+        if self.kind == "binary":
+            # foreground is 255 (or 1) here, not "ignore": two classes, background 0
+            return (arr > 0).astype(np.uint8)
+        return arr
+
+
+def _decode_rgb(rgb: np.ndarray, colors: list[tuple[int, int, int]]) -> np.ndarray:
+    key = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+    out = np.full(key.shape, 254, dtype=np.uint8)  # 254 = "colour not in the label set"
+    for cid, (r, g, b) in enumerate(colors):
+        out[key == ((r << 16) | (g << 8) | b)] = cid
+    out[key == ((224 << 16) | (224 << 8) | 192)] = 255  # VOC's boundary colour = ignore
+    return out
+
+
+def detect_encoding(mask_paths: list[Path], colors: list[tuple[int, int, int]] | None, sample: int = 8) -> MaskEncoding:
+    """Look at a few masks: colour images are RGB-coded; {0, 255} or {0, 1} only is binary."""
+    values: set[int] = set()
+    for path in mask_paths[:sample]:
+        try:
+            with Image.open(path) as m:
+                if m.mode in ("RGB", "RGBA"):
+                    arr = np.asarray(m.convert("RGB"))
+                    if not (np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 1], arr[..., 2])):
+                        from fcn_studio.labels import voc_colormap
+
+                        return MaskEncoding("rgb", colors or [tuple(int(v) for v in c) for c in voc_colormap(256)[:21]])
+                values |= set(np.unique(np.asarray(m if m.mode in ("P", "L") else m.convert("L"))).tolist())
+        except OSError:
+            continue  # reported by the dataset check
+    if (values and values <= {0, 255} and 255 in values) or values == {0, 1}:
+        return MaskEncoding("binary")
+    return MaskEncoding("index")
+
+
+# --------------------------------------------------------------------------- dataset report
+
+
+@dataclass
+class DatasetReport:
+    root: Path
+    layout: str
+    pairs: list[tuple[Path, Path]]
+    unpaired_images: list[Path]
+    unpaired_masks: list[Path]
+    encoding: MaskEncoding
+    class_names: list[str]
+    class_pixels: list[int]
+    ignored_pixels: int = 0
+    problems: list[str] = field(default_factory=list)  # blocking, each naming its file
+    notes: list[str] = field(default_factory=list)  # worth knowing, not blocking
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.pairs)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def text(self) -> str:
+        lines = [
+            f"Dataset {self.root} ({self.layout} layout): {len(self.pairs)} image/mask pairs",
+            f"Masks: {self.encoding.kind}"
+            + (" (255 = foreground here, not ignore)" if self.encoding.kind == "binary" else ""),
+            f"Classes ({self.num_classes}):",
+        ]
+        total = max(sum(self.class_pixels), 1)
+        for i, (name, count) in enumerate(zip(self.class_names, self.class_pixels, strict=True)):
+            lines.append(f"  {i:3d} {name:<20} {count:>12,} px  {100 * count / total:5.1f} %")
+        if self.ignored_pixels:
+            lines.append(f"  ignore (255)             {self.ignored_pixels:>12,} px")
+        if self.unpaired_images:
+            lines.append(
+                f"Images without a mask ({len(self.unpaired_images)}): "
+                + ", ".join(p.name for p in self.unpaired_images[:10])
+            )
+        if self.unpaired_masks:
+            lines.append(
+                f"Masks without an image ({len(self.unpaired_masks)}): "
+                + ", ".join(p.name for p in self.unpaired_masks[:10])
+            )
+        lines += [f"Note: {n}" for n in self.notes]
+        if self.problems:
+            lines.append(f"Problems that stop training ({len(self.problems)}):")
+            lines += [f"  {p}" for p in self.problems[:50]]
+            if len(self.problems) > 50:
+                lines.append(f"  ... and {len(self.problems) - 50} more")
+        elif not self.pairs:
+            lines.append("Problem: no image/mask pairs were found.")
+        else:
+            lines.append("No problems found.")
+        return "\n".join(lines)
+
+
+def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tuple[np.ndarray, np.ndarray]:
+    """An RGB image and its decoded class-id mask. Raises FCNStudioError naming the file."""
+    from fcn_studio.images import load_image
+
+    rgb = load_image(image_path)
+    try:
+        with Image.open(mask_path) as m:
+            m.load()
+            mask = encoding.decode(m)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise FCNStudioError(f"{mask_path}: unreadable mask ({exc})") from None
+    if mask.shape != rgb.shape[:2]:
+        raise FCNStudioError(
+            f"{mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]} but {image_path.name} is {rgb.shape[1]}x{rgb.shape[0]}"
+        )
+    return rgb, mask
+
+
+def scan_dataset(
+    root: str | Path,
+    class_names: list[str] | None = None,
+    split: str | None = None,
+    progress=None,
+    cancelled=None,
+) -> DatasetReport:
+    """Pair, decode and check every file; every problem is reported with its file name."""
+    root = Path(root)
+    pairing = find_pairs(root, split)
+    label_file = find_label_file(root)
+    names_from_file, colors = read_label_file(label_file) if label_file else (None, None)
+    encoding = detect_encoding([m for _, m in pairing.pairs], colors)
+    counts = np.zeros(256, dtype=np.int64)
+    problems: list[str] = []
+    good: list[tuple[Path, Path]] = []
+    for i, (img, mask) in enumerate(pairing.pairs):
+        if cancelled and cancelled():
+            from fcn_studio.errors import Cancelled
+
+            raise Cancelled()
+        try:
+            _, labels = load_pair(img, mask, encoding)
+            counts += np.bincount(labels.ravel(), minlength=256)
+            good.append((img, mask))
+        except FCNStudioError as exc:
+            problems.append(str(exc))
+        if progress:
+            progress(i + 1, len(pairing.pairs), img.name)
+    names = list(class_names or names_from_file or [])
+    notes = []
+    if label_file and not class_names:
+        notes.append(f"class names from {label_file.name}")
+    if not names:
+        if encoding.kind == "binary":
+            names = ["background", "foreground"]
+        else:
+            used = np.flatnonzero(counts[:254])
+            names = [f"class {i}" for i in range(int(used.max()) + 1 if used.size else 1)]
+    n = len(names)
+    outside = np.flatnonzero(counts[n:255]) + n
+    if outside.size:
+        problems += _files_with_labels(good, encoding, n, [int(v) for v in outside])
+    return DatasetReport(
+        root, pairing.layout, good, pairing.unpaired_images, pairing.unpaired_masks, encoding, names,
+        [int(c) for c in counts[:n]], int(counts[255]), problems, notes,
+    )  # fmt: skip
+
+
+def _files_with_labels(pairs, encoding: MaskEncoding, n: int, values: list[int]) -> list[str]:
+    found = []
+    for _image, mask in pairs:
+        with Image.open(mask) as m:
+            labels = encoding.decode(m)
+        bad = sorted(set(np.unique(labels).tolist()) & set(values))
+        if bad:
+            what = "colours not in the label set" if 254 in bad and encoding.kind == "rgb" else f"labels {bad}"
+            found.append(f"{mask.name}: {what}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+    return found

@@ -39,6 +39,15 @@ class Preprocessing:
         x /= np.asarray(self.std, dtype=np.float64)
         return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))).float().unsqueeze(0)
 
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Batched ``(N, 3, H, W)`` uint8 RGB tensor -> float32, on the tensor's device
+        (the training path; inference uses :meth:`to_tensor`)."""
+        if self.channel_order == "BGR":
+            x = x.flip(1)
+        mean = torch.tensor(self.mean, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, device=x.device).view(1, 3, 1, 1)
+        return (x.float() * self.scale - mean) / std
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,

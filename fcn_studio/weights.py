@@ -93,7 +93,7 @@ def list_weights() -> list[ModelInfo]:
             meta = read_safetensors_metadata(p)
         except (OSError, ValueError):  # a damaged file is skipped, not fatal
             continue
-        if meta.get("format") != CHECKPOINT_FORMAT:
+        if meta.get("format") != CHECKPOINT_FORMAT or p.stem.endswith(".last"):  # .last = resume state
             continue
         labels = json.loads(meta.get("labels", "{}")).get("name", "?")
         title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
@@ -194,3 +194,25 @@ def remove_weights(weights_id: str) -> list[Path]:
     for p in removed:
         p.unlink()
     return removed
+
+
+def register_checkpoint(path: str | Path, weights_id: str) -> str:
+    """Make an FCN Studio checkpoint usable by id: a hard link (or a copy) in the weights
+    directory; a file already there is used as it is."""
+    import shutil
+
+    path = Path(path).resolve()
+    if not _is_id(weights_id) or manifest_entry(weights_id):
+        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id; choose another --id")
+    target = weights_dir() / f"{weights_id}.safetensors"
+    if target.exists() and target.resolve() == path:
+        return weights_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(path, tmp)
+    except OSError:
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, target)
+    return weights_id

@@ -1,0 +1,419 @@
+"""Fine-tuning an FCN on a folder of images and masks.
+
+Progress is reported through an ``on_event(dict)`` callback and cancellation through a
+``cancelled()`` callable, so the CLI, the GUI dialog and benchmarks drive the same loop.
+Checkpoints are written atomically: ``OUT`` holds the best model by validation mean IoU,
+``OUT.last.safetensors`` + ``OUT.last.state.pt`` the latest state for ``--resume``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+
+from fcn_studio.checkpoint import Checkpoint, read_tensors, save_checkpoint
+from fcn_studio.dataset import DatasetReport, MaskEncoding, load_pair, scan_dataset
+from fcn_studio.device import choose_device
+from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.fileio import atomic_path
+from fcn_studio.labels import LabelSet, generic_labels, voc_labels
+from fcn_studio.metrics import ConfusionMatrix, Scores
+from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state
+from fcn_studio.preprocessing import IMAGENET_RGB, PRESETS, Preprocessing
+
+EventFn = Callable[[dict], None]
+BACKBONE_PREFIXES = ("conv", "fc6", "fc7")
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    base: str = "vgg16-imagenet"  # installed id or file; VGG16 or FCN weights; "scratch" = random
+    arch: str = "fcn8s"
+    epochs: int = 10
+    batch_size: int = 2
+    crop_size: int = 320
+    lr: float = 1e-4
+    optimizer: str = "adam"  # "adam" or "sgd"
+    weight_decay: float = 5e-4
+    momentum: float = 0.9
+    flip: bool = True
+    scale_min: float = 0.75
+    scale_max: float = 1.25
+    freeze_backbone: bool = False
+    val_split: float = 0.2
+    val_dir: str | None = None
+    seed: int = 0
+    amp: bool = True  # mixed precision, CUDA only
+    device: str = "auto"
+    class_names: list[str] | None = None
+    resume: bool = False
+    register_id: str | None = None  # id under which the result is installed (default: OUT's stem)
+
+    def command_line(self) -> str:
+        """The equivalent ``fcn-studio train`` call (reproducing a GUI run)."""
+        d = TrainConfig(self.data, self.out)
+        args = ["fcn-studio", "train", "--data", self.data, "--out", self.out, "--base", self.base, "--arch", self.arch,
+                "--epochs", str(self.epochs)]  # fmt: skip
+        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device"):
+            if getattr(self, name) != getattr(d, name):
+                args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
+        if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):
+            args += ["--scale", f"{self.scale_min},{self.scale_max}"]
+        flags = {"freeze_backbone": "--freeze-backbone", "resume": "--resume"}
+        args += [flag for name, flag in flags.items() if getattr(self, name)]
+        if not self.flip:
+            args.append("--no-flip")
+        if not self.amp:
+            args.append("--no-amp")
+        if self.val_dir:
+            args += ["--val", self.val_dir]
+        if self.class_names:
+            args += ["--class-names", ",".join(self.class_names)]
+        if self.register_id:
+            args += ["--id", self.register_id]
+        return shlex.join(args)
+
+
+def last_paths(out: str | Path) -> tuple[Path, Path]:
+    stem = Path(out).with_suffix("")
+    return stem.with_name(stem.name + ".last.safetensors"), stem.with_name(stem.name + ".last.state.pt")
+
+
+# --------------------------------------------------------------------------- data
+
+
+class SegmentationData(torch.utils.data.Dataset):
+    """Image/mask pairs as uint8 tensors; training crops are augmented jointly (image and
+    mask get the same scale, crop and flip), validation images come whole."""
+
+    def __init__(self, pairs, encoding: MaskEncoding, crop: int | None, augment: TrainConfig | None, seed: int) -> None:
+        self.pairs = list(pairs)
+        self.encoding = encoding
+        self.crop = crop
+        self.augment = augment
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rgb, mask = load_pair(*self.pairs[index], self.encoding)
+        image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+        target = torch.from_numpy(mask.astype(np.int64))[None]
+        if self.crop is None:
+            return image, target[0]
+        cfg = self.augment
+        if cfg is not None and (cfg.scale_min, cfg.scale_max) != (1.0, 1.0):
+            s = self.rng.uniform(cfg.scale_min, cfg.scale_max)
+            size = [max(1, round(image.shape[1] * s)), max(1, round(image.shape[2] * s))]
+            image = TF.resize(image, size, antialias=True)
+            target = TF.resize(target, size, interpolation=v2.InterpolationMode.NEAREST)
+        pad_h, pad_w = max(0, self.crop - image.shape[1]), max(0, self.crop - image.shape[2])
+        if pad_h or pad_w:  # pad with ignore so the border teaches nothing
+            image = TF.pad(image, [0, 0, pad_w, pad_h], fill=0)
+            target = TF.pad(target, [0, 0, pad_w, pad_h], fill=255)
+        top = self.rng.randint(0, image.shape[1] - self.crop)
+        left = self.rng.randint(0, image.shape[2] - self.crop)
+        image = image[:, top : top + self.crop, left : left + self.crop]
+        target = target[:, top : top + self.crop, left : left + self.crop]
+        if cfg is not None and cfg.flip and self.rng.random() < 0.5:
+            image, target = image.flip(2), target.flip(2)
+        return image.contiguous(), target[0].contiguous()
+
+
+def split_pairs(report: DatasetReport, config: TrainConfig) -> tuple[list, list]:
+    """Training and validation pairs: --val folder, VOC's val.txt, or a seeded random split."""
+    if config.val_dir:
+        val = scan_dataset(config.val_dir, report.class_names)
+        if not val.ok:
+            raise FCNStudioError(f"validation folder {config.val_dir}:\n{val.text()}")
+        return report.pairs, val.pairs
+    if report.layout == "voc":
+        train_ids = scan_ids(report.root, "train")
+        val_ids = scan_ids(report.root, "val")
+        if train_ids and val_ids:
+            train = [p for p in report.pairs if p[0].stem in train_ids]
+            val = [p for p in report.pairs if p[0].stem in val_ids]
+            if train and val:
+                return train, val
+    pairs = list(report.pairs)
+    random.Random(config.seed).shuffle(pairs)
+    n_val = 0 if len(pairs) < 2 or config.val_split <= 0 else max(1, round(len(pairs) * config.val_split))
+    return pairs[n_val:], pairs[:n_val]
+
+
+def scan_ids(root: Path, split: str) -> set[str]:
+    for base in (root, root / "VOC2012"):
+        listing = base / "ImageSets" / "Segmentation" / f"{split}.txt"
+        if listing.is_file():
+            return {line.strip() for line in listing.read_text().split() if line.strip()}
+    return set()
+
+
+# --------------------------------------------------------------------------- model
+
+
+def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preprocessing, list[str]]:
+    """The model to start from, the input convention its weights expect, and notes."""
+    from fcn_studio import weights
+
+    model = build_fcn(config.arch, num_classes)
+    notes: list[str] = []
+    if config.base == "scratch":
+        torch.manual_seed(config.seed)
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d) and m.weight.shape[0] != num_classes:
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+        notes.append("starting from random weights (--base scratch): expect poor results without a long run")
+        return model, IMAGENET_RGB, notes
+    entry = weights.manifest_entry(config.base)
+    path = entry.path() if entry else Path(config.base)
+    if entry and not path.is_file():
+        raise FCNStudioError(
+            f"base model {config.base} is not installed; run `fcn-studio weights download {config.base}`"
+        )
+    if not path.is_file() and weights.weights_dir().joinpath(f"{config.base}.safetensors").is_file():
+        path = weights.weights_dir() / f"{config.base}.safetensors"
+    if not path.is_file():
+        raise FCNStudioError(
+            f"base {config.base!r}: not an installed id or a weights file; see `fcn-studio weights list`"
+        )
+    tensors, _ = read_tensors(path)
+    if is_vgg16_classifier_state(tensors):
+        model.load_state_dict(vgg16_to_fcn_state(tensors), strict=False)
+        pre = PRESETS[entry.preprocessing] if entry else IMAGENET_RGB
+        notes.append(f"backbone from VGG16 ImageNet weights ({path.name}); score layers start at zero")
+        return model, pre, notes
+    ckpt = weights.resolve_model(str(path) if not entry else config.base)
+    own = model.state_dict()
+    usable = {k: v for k, v in ckpt.state_dict.items() if k in own and own[k].shape == v.shape}
+    dropped = sorted(k.split(".")[0] for k in set(ckpt.state_dict) - set(usable))
+    model.load_state_dict(usable, strict=False)
+    if ckpt.num_classes != num_classes:
+        notes.append(f"the base predicts {ckpt.num_classes} classes, this data has {num_classes}: "
+                     "score layers re-initialised")  # fmt: skip
+    elif dropped:
+        notes.append(f"not taken from the base: {', '.join(sorted(set(dropped)))}")
+    if ckpt.arch != config.arch:
+        notes.append(f"initialised {config.arch} from a {ckpt.arch} model (as the paper grows 32s -> 16s -> 8s)")
+    return model, ckpt.preprocessing, notes
+
+
+def trainable_parameters(model: FCN, freeze_backbone: bool) -> list[nn.Parameter]:
+    params = []
+    for name, p in model.named_parameters():
+        # Deconvolutions stay bilinear, as in the paper; the backbone optionally frozen.
+        frozen = name.startswith("upscore") or (freeze_backbone and name.startswith(BACKBONE_PREFIXES))
+        p.requires_grad_(not frozen)
+        if not frozen:
+            params.append(p)
+    return params
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(model: FCN, data: SegmentationData, pre: Preprocessing, device: torch.device, num_classes: int,
+             cancelled: Callable[[], bool] | None = None) -> Scores:  # fmt: skip
+    """The four paper metrics over whole validation images, from one confusion matrix."""
+    cm = ConfusionMatrix(num_classes)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for i in range(len(data)):
+            if cancelled and cancelled():
+                raise Cancelled()
+            image, target = data[i]
+            logits = model(pre.normalize(image[None].to(device)))
+            cm.update(target.numpy(), logits.argmax(1)[0].cpu().numpy(), data.pairs[i][1].name)
+    model.train(was_training)
+    return cm.scores()
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    best_metrics: dict
+    history: list[dict] = field(default_factory=list)
+    registered_id: str | None = None
+    cancelled: bool = False
+
+
+def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preprocessing, metrics: dict,
+                history: list[dict], epoch: int) -> Checkpoint:  # fmt: skip
+    return Checkpoint(
+        arch=config.arch, num_classes=labels.num_classes, labels=labels, preprocessing=pre,
+        state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+        provenance={"title": f"{config.arch} fine-tuned on {Path(config.data).name}", "base": config.base,
+                    "data": str(Path(config.data).resolve()), "created": time.strftime("%Y-%m-%d %H:%M:%S")},
+        metrics=metrics, training={**asdict(config), "epochs_done": epoch, "history": history},
+    )  # fmt: skip
+
+
+def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
+          report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
+    emit = on_event or (lambda e: None)
+    out = Path(config.out)
+    if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
+        raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
+    report = report or scan_dataset(config.data, config.class_names)
+    if not report.ok:
+        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
+    train_pairs, val_pairs = split_pairs(report, config)
+    num_classes = report.num_classes
+    labels = voc_labels() if report.class_names == list(voc_labels().classes) else generic_labels(num_classes)
+    labels = LabelSet(
+        labels.name if labels.name == "voc" else Path(config.data).name, tuple(report.class_names), labels.colors
+    )
+    choice = choose_device(config.device)
+    device = choice.device
+    model, pre, notes = initial_model(config, num_classes)
+    for n in notes:
+        emit({"type": "message", "text": n})
+    emit({"type": "message", "text": f"{len(train_pairs)} training and {len(val_pairs)} validation images, "
+          f"{num_classes} classes, on {choice.description}"})  # fmt: skip
+    model.to(device).train()
+    params = trainable_parameters(model, config.freeze_backbone)
+    if config.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    elif config.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        raise FCNStudioError(f"unknown optimizer {config.optimizer!r}: choose adam or sgd")
+    use_amp = config.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    start_epoch, best, history = 0, -1.0, []
+    last_model, last_state = last_paths(out)
+    if config.resume:
+        start_epoch, best, history = _resume(model, opt, last_model, last_state, config)
+        emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
+    torch.manual_seed(config.seed + start_epoch)
+    train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config, config.seed + start_epoch)
+    val_data = SegmentationData(val_pairs, report.encoding, None, None, config.seed)
+    loader = torch.utils.data.DataLoader(train_data, batch_size=config.batch_size, shuffle=True, num_workers=0,
+                                         generator=torch.Generator().manual_seed(config.seed + start_epoch),
+                                         drop_last=len(train_data) > config.batch_size)  # fmt: skip
+    iters_per_epoch = len(loader)
+    total_iters = iters_per_epoch * max(config.epochs - start_epoch, 0)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=255)
+    t0, done_iters, seen = time.monotonic(), 0, 0
+    result = TrainResult(out, {}, history)
+    epoch = start_epoch
+    best_metrics: dict = {}
+    try:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            losses = []
+            for it, (images, targets) in enumerate(loader, 1):
+                if cancelled and cancelled():
+                    raise Cancelled()
+                images = pre.normalize(images.to(device, non_blocking=True))
+                targets = targets.to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                    loss = loss_fn(model(images), targets)
+                if not torch.isfinite(loss):
+                    raise FCNStudioError(
+                        f"the loss became {loss.item()} at epoch {epoch}: lower the learning rate (--lr)"
+                    )
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                losses.append(loss.item())
+                done_iters += 1
+                seen += images.shape[0]
+                elapsed = time.monotonic() - t0
+                emit({"type": "iteration", "epoch": epoch, "iteration": it, "iterations": iters_per_epoch,
+                      "loss": losses[-1], "images_per_s": seen / elapsed, "progress": done_iters / max(total_iters, 1),
+                      "eta_s": elapsed / done_iters * (total_iters - done_iters)})  # fmt: skip
+            scores = evaluate(model, val_data, pre, device, num_classes, cancelled) if len(val_data) else None
+            metrics = scores.to_json(list(labels.classes)) if scores else {}
+            record = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else math.nan, **metrics}
+            history.append(record)
+            miou = metrics.get("mean_iou") if metrics else None
+            improved = miou is not None and miou > best
+            if improved or not out.exists() or not len(val_data):
+                best = miou if miou is not None else best
+                best_metrics = metrics
+                save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), out)
+            _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state)
+            emit({"type": "epoch", "epoch": epoch, "epochs": config.epochs, "metrics": metrics,
+                  "train_loss": record["train_loss"], "best": improved})  # fmt: skip
+    except Cancelled:
+        result.cancelled = True
+        # keep what was learnt: the last state for resume, and a best model if none exists yet
+        _save_last(model, opt, config, labels, pre, {}, history, epoch - 1, best, last_model, last_state)
+        if not out.exists():
+            save_checkpoint(_checkpoint(model, config, labels, pre, {}, history, epoch - 1), out)
+        emit({"type": "message", "text": f"cancelled during epoch {epoch}; checkpoints kept"})
+    result.best_metrics = best_metrics or _read_metrics(out)
+    result.registered_id = _register(out, config)
+    emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,
+          "cancelled": result.cancelled})  # fmt: skip
+    return result
+
+
+def _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state) -> None:
+    save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), last_model)
+    state = {"optimizer": opt.state_dict(), "epoch": epoch, "best_miou": float(best), "history": json.dumps(history),
+             "config": json.dumps(asdict(config))}  # fmt: skip
+    try:
+        with atomic_path(last_state) as tmp:
+            torch.save(state, tmp)
+    except OSError as exc:
+        raise FCNStudioError(f"could not write {last_state}: {exc.strerror or exc}") from None
+
+
+def _resume(
+    model: FCN, opt: torch.optim.Optimizer, last_model: Path, last_state: Path, config: TrainConfig
+) -> tuple[int, float, list]:
+    from fcn_studio.checkpoint import load_checkpoint
+
+    if not (last_model.is_file() and last_state.is_file()):
+        raise FCNStudioError(f"nothing to resume: {last_model.name} and {last_state.name} are not next to {config.out}")
+    ckpt = load_checkpoint(last_model)
+    if ckpt.arch != config.arch or ckpt.num_classes != model.num_classes:
+        raise FCNStudioError(
+            f"{last_model}: a {ckpt.arch} with {ckpt.num_classes} classes cannot resume this {config.arch} run"
+        )
+    model.load_state_dict(ckpt.state_dict)
+    try:
+        state = torch.load(last_state, map_location="cpu", weights_only=True)
+        opt.load_state_dict(state["optimizer"])
+    except Exception as exc:
+        raise FCNStudioError(f"{last_state}: unreadable training state ({exc}); train again without --resume") from None
+    return int(state["epoch"]), float(state["best_miou"]), json.loads(state["history"])
+
+
+def _read_metrics(out: Path) -> dict:
+    from fcn_studio.fileio import read_safetensors_metadata
+
+    try:
+        return json.loads(read_safetensors_metadata(out).get("metrics", "{}"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _register(out: Path, config: TrainConfig) -> str | None:
+    from fcn_studio.weights import register_checkpoint
+
+    if not out.is_file():
+        return None
+    return register_checkpoint(out, config.register_id or out.stem)

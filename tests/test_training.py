@@ -1,0 +1,198 @@
+"""Datasets as people have them, and short training runs at tiny sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from fcn_studio import weights
+from fcn_studio.checkpoint import load_checkpoint
+from fcn_studio.cli import main
+from fcn_studio.dataset import scan_dataset
+from fcn_studio.labels import voc_labels
+from fcn_studio.trainer import TrainConfig, last_paths, train
+
+
+def _scene(rng, h=40, w=48, n_classes=3):
+    """An image whose classes are colour-coded regions, and its mask."""
+    mask = np.zeros((h, w), dtype=np.uint8)
+    for c in range(1, n_classes):
+        y, x = rng.integers(0, h - 12), rng.integers(0, w - 12)
+        mask[y : y + 14, x : x + 14] = c
+    colors = np.array([(30, 30, 30), (220, 40, 40), (40, 200, 60), (40, 60, 220)], dtype=np.uint8)
+    rgb = colors[mask] + rng.integers(0, 20, (h, w, 3)).astype(np.uint8)
+    return rgb, mask
+
+
+def _palette_png(mask, path):
+    img = Image.fromarray(mask, mode="P")
+    img.putpalette(voc_labels().palette().reshape(-1).tolist())
+    img.save(path)
+
+
+def make_plain(root, n=6, suffix="", ext=".png", n_classes=3, img_dir="images", mask_dir="masks"):
+    rng = np.random.default_rng(0)
+    (root / img_dir).mkdir(parents=True)
+    (root / mask_dir).mkdir(parents=True)
+    for i in range(n):
+        rgb, mask = _scene(rng, n_classes=n_classes)
+        Image.fromarray(rgb).save(root / img_dir / f"s{i}.JPG" if ext == ".JPG" else root / img_dir / f"s{i}.jpg")
+        Image.fromarray(mask, mode="L").save(root / mask_dir / f"s{i}{suffix}{'.png' if ext != '.PNG' else '.PNG'}")
+    return root
+
+
+def test_voc_layout_palette_masks_and_split(tmp_path):
+    rng = np.random.default_rng(1)
+    root = tmp_path / "VOC2012"
+    for d in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (root / d).mkdir(parents=True)
+    for i in range(4):
+        rgb, mask = _scene(rng)
+        mask[0] = 255
+        Image.fromarray(rgb).save(root / "JPEGImages" / f"2007_{i:06d}.jpg")
+        _palette_png(mask, root / "SegmentationClass" / f"2007_{i:06d}.png")
+    Image.fromarray(rgb).save(root / "JPEGImages" / "unlabelled.jpg")
+    (root / "ImageSets/Segmentation/train.txt").write_text("2007_000000\n2007_000001\n2007_000002\n")
+    (root / "ImageSets/Segmentation/val.txt").write_text("2007_000003\n")
+    report = scan_dataset(tmp_path)
+    assert report.layout == "voc" and len(report.pairs) == 4 and report.ok
+    assert report.encoding.kind == "index" and report.num_classes == 3 and report.ignored_pixels == 4 * 48
+    assert [p.name for p in report.unpaired_images] == ["unlabelled.jpg"]
+    from fcn_studio.trainer import split_pairs
+
+    train_pairs, val_pairs = split_pairs(report, TrainConfig(str(tmp_path), "x"))
+    assert [p[0].stem for p in val_pairs] == ["2007_000003"] and len(train_pairs) == 3
+
+
+def test_carvana_gif_binary_masks_are_two_classes(tmp_path):
+    rng = np.random.default_rng(2)
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train_masks").mkdir()
+    for i in range(3):
+        rgb, mask = _scene(rng, n_classes=2)
+        Image.fromarray(rgb).save(tmp_path / "train" / f"car{i}.jpg")
+        Image.fromarray(mask * 255, mode="L").convert("P").save(tmp_path / "train_masks" / f"car{i}_mask.gif")
+    report = scan_dataset(tmp_path)
+    assert report.layout == "carvana" and len(report.pairs) == 3 and report.ok
+    assert report.encoding.kind == "binary" and report.class_names == ["background", "foreground"]
+    assert report.ignored_pixels == 0, "255 is the foreground in binary masks, not ignore"
+    assert report.class_pixels[1] > 0
+
+
+def test_plain_folders_with_suffix_case_and_classes_file(tmp_path):
+    make_plain(tmp_path, suffix="_mask", ext=".PNG")
+    (tmp_path / "classes.txt").write_text("sky\nroof\ngrass\n")
+    report = scan_dataset(tmp_path)
+    assert len(report.pairs) == 6 and report.class_names == ["sky", "roof", "grass"] and report.ok
+
+
+def test_rgb_colour_coded_masks_map_through_the_label_colours(tmp_path):
+    rng = np.random.default_rng(3)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    colors = [(0, 0, 0), (255, 0, 0), (0, 0, 255)]
+    (tmp_path / "classes.txt").write_text(
+        "\n".join(f"{n} {r} {g} {b}" for n, (r, g, b) in zip(["bg", "a", "b"], colors, strict=True))
+    )
+    masks = []
+    for i in range(2):
+        rgb, mask = _scene(rng)
+        Image.fromarray(rgb).save(tmp_path / "images" / f"x{i}.png")
+        Image.fromarray(np.array(colors, dtype=np.uint8)[mask]).save(tmp_path / "masks" / f"x{i}.png")
+        masks.append(mask)
+    report = scan_dataset(tmp_path)
+    assert report.encoding.kind == "rgb" and report.ok
+    from fcn_studio.dataset import load_pair
+
+    assert np.array_equal(load_pair(*report.pairs[0], report.encoding)[1], masks[0])
+
+
+def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
+    make_plain(tmp_path, n=4)
+    Image.new("L", (10, 10)).save(tmp_path / "masks" / "s1.png")  # wrong size
+    (tmp_path / "masks" / "s2.png").write_bytes(b"garbage")  # unreadable
+    arr = np.asarray(Image.open(tmp_path / "masks" / "s3.png")).copy()
+    arr[0, 0] = 9
+    Image.fromarray(arr, mode="L").save(tmp_path / "masks" / "s3.png")
+    (tmp_path / "classes.txt").write_text("a\nb\nc\n")
+    report = scan_dataset(tmp_path)
+    assert not report.ok
+    text = "\n".join(report.problems)
+    assert "s1.png" in text and "s2.png" in text and "s3.png: labels [9]" in text
+    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.safetensors"), "--base", "scratch"])
+    err = capsys.readouterr().err
+    assert code == 1 and "s1.png" in err and "Traceback" not in err
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.fixture()
+def tiny_run(tmp_path, weights_home):
+    data = make_plain(tmp_path / "data", n=5)
+    return TrainConfig(data=str(data), out=str(tmp_path / "out" / "mine.safetensors"), base="scratch", arch="fcn32s",
+                       epochs=1, batch_size=2, crop_size=32, lr=1e-3, freeze_backbone=True, val_split=0.4, seed=0)  # fmt: skip
+
+
+def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights_home):
+    events = []
+    result = train(tiny_run, events.append)
+    ckpt = load_checkpoint(tiny_run.out)
+    assert (ckpt.arch, ckpt.num_classes, ckpt.labels.classes) == ("fcn32s", 3, ("class 0", "class 1", "class 2"))
+    assert ckpt.training["epochs_done"] == 1 and set(ckpt.metrics) >= {"mean_iou", "pixel_accuracy"}
+    assert ckpt.build_model() is not None
+    assert result.registered_id == "mine" and "mine" in [m.id for m in weights.installed_models()]
+    kinds = {e["type"] for e in events}
+    assert {"iteration", "epoch", "done"} <= kinds
+    assert all(np.isfinite(e["loss"]) for e in events if e["type"] == "iteration")
+    assert "fcn-studio train" in tiny_run.command_line() and "--freeze-backbone" in tiny_run.command_line()
+
+
+def test_resume_continues_from_the_saved_state(tiny_run):
+    train(tiny_run)
+    last_model, last_state = last_paths(Path(tiny_run.out))
+    assert last_model.is_file() and last_state.is_file()
+    tiny_run.epochs, tiny_run.resume = 2, True
+    events = []
+    train(tiny_run, events.append)
+    epochs = [e["epoch"] for e in events if e["type"] == "epoch"]
+    assert epochs == [2], "resumed at epoch 2, not from scratch"
+    assert load_checkpoint(last_model).training["epochs_done"] == 2
+    state = torch.load(last_state, weights_only=True)
+    assert state["epoch"] == 2 and state["optimizer"]["state"], "optimizer state carried over"
+
+
+def test_cancel_leaves_a_valid_checkpoint(tiny_run):
+    calls = {"n": 0}
+
+    def cancelled():
+        calls["n"] += 1
+        return calls["n"] > 1  # after the first iteration
+
+    result = train(tiny_run, cancelled=cancelled)
+    assert result.cancelled
+    assert load_checkpoint(tiny_run.out).build_model() is not None
+    assert last_paths(Path(tiny_run.out))[1].is_file()
+
+
+def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout_file, weights_home):
+    data = make_plain(tmp_path / "d", n=3)
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "o.safetensors"), base=str(caffe_layout_file("fcn32s")),
+                      arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
+    events = []
+    train(cfg, events.append)
+    assert any("re-initialised" in e.get("text", "") for e in events)
+    assert load_checkpoint(cfg.out).num_classes == 3
+
+
+def test_cli_train_end_to_end(tmp_path, weights_home, capsys):
+    data = make_plain(tmp_path / "d", n=4)
+    out = tmp_path / "cli.safetensors"
+    code = main(["train", "--data", str(data), "--base", "scratch", "--arch", "fcn16s", "--epochs", "1",
+                 "--out", str(out), "--crop-size", "32", "--freeze-backbone", "--id", "cli-model"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "installed as cli-model" in captured.out and "mean IoU" in captured.out
+    assert load_checkpoint(out).arch == "fcn16s"
