@@ -28,6 +28,7 @@ class Actions:
     modes: dict[OverlayMode, QAction]
     manage_models: QAction
     import_weights: QAction
+    fine_tune: QAction
     about: QAction
     recent_menu: QMenu
 
@@ -74,6 +75,9 @@ def build_actions(win: QMainWindow) -> Actions:
         modes=modes,
         manage_models=_action(win, "&Models…", ("Ctrl+M",), "Download, import or remove weights"),
         import_weights=_action(win, "&Import Weights File…", (), "Install a .pth or .safetensors file"),
+        fine_tune=_action(
+            win, "&Fine-tune on Your Data…", ("Ctrl+T",), "Train a model on a folder of images and masks"
+        ),
         about=_action(win, "&About FCN Studio"),
         recent_menu=QMenu("Open &Recent", win),
     )
@@ -99,5 +103,7 @@ def build_menus(win: QMainWindow, a: Actions) -> None:
     overlay.addActions(list(a.modes.values()))
     models = bar.addMenu("&Models")
     models.addActions([a.manage_models, a.import_weights])
+    models.addSeparator()
+    models.addAction(a.fine_tune)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.about)

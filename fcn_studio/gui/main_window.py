@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, m=mode: self.set_overlay_mode(m))
         a.manage_models.triggered.connect(self.manage_models)
         a.import_weights.triggered.connect(self.import_weights)
+        a.fine_tune.triggered.connect(self.fine_tune)
         a.about.triggered.connect(self._about)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self.banner.download_requested.connect(self.download_model)
         self.banner.import_requested.connect(self.import_weights)
         self.banner.manage_requested.connect(self.manage_models)
+        self.banner.train_requested.connect(self.fine_tune)
         ws.image_shown.connect(self._image_shown)
         ws.result_shown.connect(self._result_shown)
         ws.navigation_changed.connect(self._navigation_changed)
@@ -328,6 +330,17 @@ class MainWindow(QMainWindow):
         dialog = WeightsDialog(self)
         dialog.models_changed.connect(self._models_changed)
         dialog.exec()
+
+    def fine_tune_dialog(self):
+        from fcn_studio.gui.train_dialog import TrainDialog
+
+        dialog = TrainDialog(self, self._last_dir(), self.workspace.device)
+        dialog.use_model.connect(self._models_changed)  # registers the new id and selects it
+        dialog.finished.connect(lambda _r: (self.models.refresh(), self.compare.refresh_models()))
+        return dialog
+
+    def fine_tune(self) -> None:
+        self.fine_tune_dialog().exec()
 
     def download_model(self, weights_id: str) -> None:
         self.tasks.append(start_download(self, weights_id, self._model_task_done))

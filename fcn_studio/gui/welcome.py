@@ -12,6 +12,7 @@ class NoModelBanner(QFrame):
     download_requested = Signal(str)
     import_requested = Signal()
     manage_requested = Signal()
+    train_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -22,15 +23,17 @@ class NoModelBanner(QFrame):
         size = f" ({entry.size_mb:.0f} MB)" if entry else ""
         text = QLabel(
             "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes) "
-            "or import a weights file you already have."
+            "import a weights file you already have, or fine-tune on your own images and masks."
         )
         text.setWordWrap(True)
         self.download_button = QPushButton(f"Download FCN-8s VOC{size}")
         self.import_button = QPushButton("Import weights file…")
+        self.train_button = QPushButton("Fine-tune on my data…")
         self.more_button = QPushButton("All models…")
         self.download_button.clicked.connect(lambda: self.download_requested.emit("fcn8s-voc"))
         self.import_button.clicked.connect(self.import_requested)
         self.more_button.clicked.connect(self.manage_requested)
+        self.train_button.clicked.connect(self.train_requested)
         layout.addWidget(text, 1)
-        for b in (self.download_button, self.import_button, self.more_button):
+        for b in (self.download_button, self.import_button, self.train_button, self.more_button):
             layout.addWidget(b)

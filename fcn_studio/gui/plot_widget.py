@@ -1,0 +1,71 @@
+"""A small line plot (QPainter): live training loss and validation mean IoU."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class LinePlot(QWidget):
+    def __init__(
+        self, title: str, color: str = "#2a7ab8", y_range: tuple[float, float] | None = None, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.color = QColor(color)
+        self.y_range = y_range
+        self.points: list[tuple[float, float]] = []
+        self.x_label = ""
+        self.setMinimumSize(260, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def clear(self) -> None:
+        self.points.clear()
+        self.update()
+
+    def add(self, x: float, y: float) -> None:
+        self.points.append((x, y))
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("#fbfbfc"))
+        m_left, m_right, m_top, m_bottom = 46, 10, 22, 22
+        area = QRectF(m_left, m_top, self.width() - m_left - m_right, self.height() - m_top - m_bottom)
+        p.setPen(QColor("#333"))
+        last = f"   last {self.points[-1][1]:.4g}" if self.points else ""
+        p.drawText(QRectF(0, 2, self.width(), 18), Qt.AlignmentFlag.AlignHCenter, self.title + last)
+        p.setPen(QPen(QColor("#bbb"), 1))
+        p.drawRect(area)
+        if not self.points:
+            p.setPen(QColor("#999"))
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "waiting for data")
+            return
+        xs = [x for x, _ in self.points]
+        ys = [y for _, y in self.points]
+        x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+        y0, y1 = self.y_range or (min(ys), max(ys))
+        if y1 <= y0:
+            y0, y1 = y0 - 0.5, y1 + 0.5
+        p.setPen(QColor("#666"))
+        for frac in (0.0, 0.5, 1.0):
+            y = area.bottom() - frac * area.height()
+            p.drawText(QRectF(0, y - 8, m_left - 4, 16), Qt.AlignmentFlag.AlignRight, f"{y0 + frac * (y1 - y0):.3g}")
+        p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
+        p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
+
+        def to_px(x: float, y: float) -> QPointF:
+            return QPointF(area.left() + (x - x0) / (x1 - x0) * area.width(),
+                           area.bottom() - (y - y0) / (y1 - y0) * area.height())  # fmt: skip
+
+        path = QPainterPath(to_px(*self.points[0]))
+        for pt in self.points[1:]:
+            path.lineTo(to_px(*pt))
+        p.setPen(QPen(self.color, 2))
+        p.drawPath(path)
+        if len(self.points) < 50:
+            p.setBrush(self.color)
+            for pt in self.points:
+                p.drawEllipse(to_px(*pt), 3, 3)

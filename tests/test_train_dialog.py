@@ -1,0 +1,55 @@
+"""The fine-tune dialog drives a real (tiny) training run on its thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from fcn_studio.gui.main_window import MainWindow
+from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.train_dialog import TrainDialog
+from tests.test_training import make_plain
+
+
+def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, weights_home):
+    data = make_plain(tmp_path / "garden", n=5)
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    dialog = win.fine_tune_dialog()  # wired as Models > Fine-tune opens it
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(data))
+    dialog.scan()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    assert "5 image/mask pairs" in dialog.report_view.toPlainText()
+    assert dialog.classes.rowCount() == 3 and dialog.start_button.isEnabled()
+    dialog.classes.item(1, 0).setText("tulip")
+    dialog.base.setCurrentIndex(dialog.base.findData("scratch"))
+    dialog.arch.setCurrentIndex(dialog.arch.findData("fcn32s"))
+    dialog.epochs.setValue(2)
+    dialog.crop.setValue(32)
+    dialog.freeze.setChecked(True)
+    dialog.name.setText("garden-test")
+    command = dialog.config().command_line()
+    assert "--freeze-backbone" in command and "--epochs 2" in command and "tulip" in command
+    dialog.start()
+    assert dialog.cancel_button.isEnabled() and not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
+    assert dialog.result is not None and dialog.result.registered_id == "garden-test"
+    assert len(dialog.loss_plot.points) >= 2 and len(dialog.miou_plot.points) == 2, "plots moved"
+    assert dialog.use_button.isEnabled()
+    with qtbot.waitSignal(dialog.use_model):
+        dialog.use_button.click()
+    qtbot.waitUntil(lambda: win.models.current_id() == "garden-test", timeout=5000)
+    from fcn_studio.weights import resolve_model
+
+    assert resolve_model("garden-test").labels.classes[1] == "tulip"
+    win.close()
+
+
+def test_bad_folder_keeps_start_disabled(qtbot, tmp_path, weights_home):
+    dialog = TrainDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    (tmp_path / "empty").mkdir()
+    dialog.folder.setText(str(tmp_path / "empty"))
+    dialog.scan()
+    qtbot.waitUntil(lambda: "no dataset layout" in dialog.report_view.toPlainText(), timeout=10_000)
+    assert not dialog.start_button.isEnabled()
