@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio import weights
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.gui.model_picker import arch_name
 from fcn_studio.gui.plot_widget import LinePlot
 from fcn_studio.gui.tasks import BackgroundTask
 
@@ -131,7 +132,7 @@ class TrainDialog(QDialog):
         self.base = QComboBox()
         self.arch = QComboBox()
         for a in ("fcn8s", "fcn16s", "fcn32s"):
-            self.arch.addItem(a.upper().replace("FCN", "FCN-"), a)
+            self.arch.addItem(arch_name(a), a)
         self.epochs, self.batch, self.crop, self.seed = QSpinBox(), QSpinBox(), QSpinBox(), QSpinBox()
         self.epochs.setRange(1, 1000)
         self.batch.setRange(1, 64)
