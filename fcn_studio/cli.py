@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from fcn_studio.errors import Cancelled, FCNStudioError
@@ -26,51 +26,63 @@ def _warn(message: str) -> None:
 # --------------------------------------------------------------------------- segment
 
 
-def expand_inputs(inputs: Iterable[str]) -> list[Path]:
-    """Files as given; folders expanded to the images inside them (recursively, sorted)."""
-    from fcn_studio.images import is_image_file
-
-    files: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and is_image_file(p) and not p.name.startswith(".")
-            )
-            if not found:
-                _warn(f"{path}: no images in this folder")
-            files.extend(found)
-        else:
-            files.append(path)
-    return files
-
-
 def cmd_segment(args: argparse.Namespace) -> int:
     from fcn_studio.batch import output_names, segment_files
+    from fcn_studio.inputs import expand_inputs
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
+    from fcn_studio.video import is_video_file
     from fcn_studio.weights import resolve_model
 
-    files = expand_inputs(args.inputs)
+    files = expand_inputs(args.inputs, warn=_warn)
     if not files:
-        raise FCNStudioError("no input images; give image files or folders of images")
-    if len(set(output_names(files))) > len({f.stem for f in files}):
+        raise FCNStudioError("no inputs; give image or video files, or folders of them")
+    videos = [f for f in files if is_video_file(f)]
+    images = [f for f in files if not is_video_file(f)]
+    if len(set(output_names(images))) > len({f.stem for f in images}):
         _warn("several inputs share a name; later ones are written as <stem>_1.png, <stem>_2.png, ...")
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     out = Path(args.out)
-    _warn(f"{len(files)} image(s), model {predictor.checkpoint.arch} on {predictor.device_choice.description}")
-    bar = ProgressBar(len(files), "segment")
-
-    def progress(done: int, total: int, name: str) -> None:
-        bar.update(done, name)
-
-    report = segment_files(predictor, files, out, overlay=args.overlay, opacity=args.opacity, progress=progress)
-    bar.close()
-    for message in report.failures:
+    _warn(
+        f"{len(images)} image(s), {len(videos)} video(s); model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
+    )
+    failures: list[str] = []
+    written = 0
+    if images:
+        bar = ProgressBar(len(images), "segment")
+        report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
+                               progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
+        bar.close()
+        failures += report.failures
+        written += len(report.written)
+    for video in videos:
+        try:
+            written += _segment_one_video(predictor, video, out, args)
+        except FCNStudioError as exc:
+            failures.append(str(exc))
+    for message in failures:
         _warn(f"skipped: {message}")
-    failed = len(report.failures)
-    _warn(f"wrote {len(report.written)} mask(s) to {out}" + (f"; {failed} file(s) failed" if failed else ""))
-    return 1 if failed else 0
+    _warn(f"wrote {written} output(s) to {out}" + (f"; {len(failures)} input(s) failed" if failures else ""))
+    return 1 if failures else 0
+
+
+def _segment_one_video(predictor, video: Path, out: Path, args: argparse.Namespace) -> int:
+    from fcn_studio.progress import ProgressBar
+    from fcn_studio.video import AUDIO_NOTE, segment_video
+
+    bar = ProgressBar(None, video.name)
+    result = segment_video(
+        lambda frame: predictor.predict(frame).labels, predictor.labels, video, out / f"{video.stem}.mp4",
+        mode=args.video_mode, opacity=args.opacity,
+        masks_dir=out / f"{video.stem}_masks" if args.frame_masks else None,
+        progress=lambda done, total, note: bar.update(done, note, total=total),
+    )  # fmt: skip
+    bar.close()
+    _warn(
+        f"{video.name}: {result.frames} frames -> {result.path}. {AUDIO_NOTE}"
+        + (f" ({result.note})" if result.note else "")
+    )
+    return 1
 
 
 # --------------------------------------------------------------------------- eval
@@ -326,12 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="longest side the network sees; larger images are segmented at this size and the "
                        "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
 
-    seg = sub.add_parser("segment", help="write palette PNG masks for images or folders")
+    seg = sub.add_parser("segment", help="write palette PNG masks for images, segmented videos for videos")
     seg.add_argument("inputs", nargs="+", metavar="INPUT")
     model_options(seg)
     seg.add_argument("--out", required=True, metavar="DIR")
     seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
     seg.add_argument("--opacity", type=float, default=0.5, help="overlay opacity (default 0.5)")
+    seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
+                     help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
+    seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
     seg.set_defaults(func=cmd_segment)
 
     ev = sub.add_parser("eval", help="pixel accuracy, mean accuracy, mean IoU, fw IoU")

@@ -29,6 +29,11 @@ class Actions:
     manage_models: QAction
     import_weights: QAction
     fine_tune: QAction
+    play_pause: QAction
+    frame_back: QAction
+    frame_forward: QAction
+    export_video: QAction
+    open_camera: QAction
     about: QAction
     recent_menu: QMenu
 
@@ -79,6 +84,13 @@ def build_actions(win: QMainWindow) -> Actions:
             win, "&Fine-tune on Your Data…", ("Ctrl+T",), "Train a model on a folder of images and masks"
         ),
         about=_action(win, "&About FCN Studio"),
+        play_pause=_action(win, "&Play / Pause", ("Space",), "Play or pause the video"),
+        frame_back=_action(win, "Previous &Frame", (",",), "One frame back"),
+        frame_forward=_action(win, "Next F&rame", (".",), "One frame forward"),
+        export_video=_action(
+            win, "Export Segmented &Video…", ("Ctrl+Shift+E",), "Write the video with its segmentation"
+        ),
+        open_camera=_action(win, "Open &Camera", (), "Segment the webcam live"),
         recent_menu=QMenu("Open &Recent", win),
     )
 
@@ -86,10 +98,10 @@ def build_actions(win: QMainWindow) -> Actions:
 def build_menus(win: QMainWindow, a: Actions) -> None:
     bar = win.menuBar()
     file = bar.addMenu("&File")
-    file.addActions([a.open, a.open_folder])
+    file.addActions([a.open, a.open_folder, a.open_camera])
     file.addMenu(a.recent_menu)
     file.addSeparator()
-    file.addActions([a.save_mask, a.export_overlay, a.export_stats])
+    file.addActions([a.save_mask, a.export_overlay, a.export_stats, a.export_video])
     file.addSeparator()
     file.addAction(a.segment_folder)
     file.addSeparator()
@@ -99,6 +111,8 @@ def build_menus(win: QMainWindow, a: Actions) -> None:
     view.addSeparator()
     view.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
     view.addSeparator()
+    video = view.addMenu("Vi&deo")
+    video.addActions([a.play_pause, a.frame_back, a.frame_forward])
     overlay = view.addMenu("&Overlay")
     overlay.addActions(list(a.modes.values()))
     models = bar.addMenu("&Models")

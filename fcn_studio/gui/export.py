@@ -57,7 +57,7 @@ def segment_folder(
 ) -> BackgroundTask | None:
     """Ask for input and output folders, confirm overwriting, run with progress + cancel."""
     from fcn_studio.batch import existing_outputs
-    from fcn_studio.cli import expand_inputs
+    from fcn_studio.inputs import expand_inputs
 
     if not model_key:
         QMessageBox.information(parent, "Segment folder", "Install or import a model first (Models menu).")
@@ -65,7 +65,7 @@ def segment_folder(
     src = QFileDialog.getExistingDirectory(parent, "Folder of images to segment", str(start_folder))
     if not src:
         return None
-    files = expand_inputs([src])
+    files = expand_inputs([src], videos=False)
     if not files:
         QMessageBox.information(parent, "Segment folder", f"No images in {src}.")
         return None

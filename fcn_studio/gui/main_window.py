@@ -31,13 +31,18 @@ from fcn_studio.gui.results import SegmentationResult
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.status_bar import StatusBar
 from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.video_controls import VideoControls
+from fcn_studio.gui.video_session import VideoSession
 from fcn_studio.gui.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
 from fcn_studio.gui.welcome import NoModelBanner
 from fcn_studio.gui.workspace import Workspace
 from fcn_studio.images import IMAGE_EXTENSIONS
 from fcn_studio.stats import class_stats
+from fcn_studio.video import VIDEO_EXTENSIONS, is_video_file
 
-IMAGE_FILTER = "Images ({});;All files (*)".format(" ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)))
+_IMAGES = " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS))
+_VIDEOS = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
+IMAGE_FILTER = f"Images and videos ({_IMAGES} {_VIDEOS});;Images ({_IMAGES});;Videos ({_VIDEOS});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -54,6 +59,9 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
         self.banner = NoModelBanner()
+        self.video_controls = VideoControls()
+        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self)
+        self._legend_updated = 0.0
         self.error_box: QMessageBox | None = None
         self.tasks: list[BackgroundTask] = []
         self._hover_at = (-1, -1)
@@ -81,6 +89,7 @@ class MainWindow(QMainWindow):
         self.placeholder.setStyleSheet("color: #9a9aa0; font-size: 15px; background: #26262a;")
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.video_controls)
         self.canvas.hide()
         self.compare = CompareView()
         self.tabs = QTabWidget()
@@ -144,6 +153,14 @@ class MainWindow(QMainWindow):
         a.manage_models.triggered.connect(self.manage_models)
         a.import_weights.triggered.connect(self.import_weights)
         a.fine_tune.triggered.connect(self.fine_tune)
+        a.play_pause.triggered.connect(self.video.toggle)
+        a.frame_back.triggered.connect(lambda: self.video.step(-1))
+        a.frame_forward.triggered.connect(lambda: self.video.step(1))
+        a.export_video.triggered.connect(self._export_video)
+        a.open_camera.triggered.connect(lambda: self._open_video(0))
+        self.video.frame_shown.connect(self._video_frame)
+        self.video.opened.connect(self._video_opened)
+        self.video.error.connect(self.show_error)
         a.about.triggered.connect(self._about)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
@@ -197,13 +214,61 @@ class MainWindow(QMainWindow):
             self.open_paths([folder])
 
     def open_paths(self, paths: list[str]) -> None:
-        if not self.workspace.open_paths(paths):
-            return
+        if len(paths) == 1 and is_video_file(paths[0]):
+            self._open_video(str(paths[0]))
+        else:
+            self.video.deactivate()
+            if not self.workspace.open_paths(paths):
+                return
         first = Path(paths[0])
         self.settings.set("last_dir", str(first if first.is_dir() else first.parent))
         for p in paths[:MAX_RECENT_PER_OPEN]:
             self.settings.add_recent(str(Path(p).resolve()))
         self._refresh_recent()
+
+    def _open_video(self, source: str | int) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.placeholder.hide()
+        self.canvas.show()
+        self.video.set_model(self.workspace.model_key, self.workspace.device, self.workspace.max_size)
+        self.video.open(source)
+        self._update_enabled()
+
+    def _video_opened(self, info) -> None:
+        name = "Camera" if not isinstance(info.path, str) or info.path.isdigit() else Path(info.path).name
+        self.setWindowTitle(f"{name} — FCN Studio")
+        self.status.file.setText(f"{name}  {info.width}×{info.height}  {info.fps:.2f} fps")
+        self._update_enabled()
+
+    def _video_frame(self, index: int, rgb, result) -> None:
+        import time
+
+        if result is not None:
+            self.status.set_timing(result.seconds, result.inference_size)
+            now = time.monotonic()
+            if now - self._legend_updated > 0.5:  # rebuilding the legend every frame would flicker
+                self._legend_updated = now
+                self.legend.set_stats(class_stats(result.labels, result.label_set))
+        self._hovered(*self._hover_at)
+        self._update_enabled()
+
+    def _export_video(self) -> None:
+        from fcn_studio.gui.video_export import export_video
+
+        info = self.video.info
+        if not self.video.active or info is None or not isinstance(info.path, str):
+            QMessageBox.information(self, "Export video", "Open a video file first.")
+            return
+        task = export_video(self, info.path, self.workspace.model_key, self.workspace.device,
+                            self.workspace.max_size, self.opacity.value() / 100.0, self.show_error)  # fmt: skip
+        if task:
+            self.tasks.append(task)
+
+    def _current(self):
+        """(rgb, result) on screen: the video's frame in video mode, else the image's."""
+        if self.video.active:
+            return self.video.rgb, self.video.result
+        return self.workspace.current_rgb, self.workspace.current_result
 
     def _refresh_recent(self) -> None:
         menu = self.actions_.recent_menu
@@ -232,6 +297,8 @@ class MainWindow(QMainWindow):
     # -- workspace signals ---------------------------------------------------------------
 
     def _image_shown(self, path: str, rgb) -> None:
+        if self.video.active:  # a late answer for the image workspace; the video owns the canvas
+            return
         self.placeholder.hide()
         self.canvas.show()
         self.canvas.set_image(rgb_image(rgb), keep_view=True)
@@ -253,6 +320,8 @@ class MainWindow(QMainWindow):
             self.compare.set_image(str(ws.current_path), ws.current_rgb)
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
+        if self.video.active:
+            return
         self.overlay.set_result(result)
         if result is None:
             self.legend.set_stats([])
@@ -274,7 +343,7 @@ class MainWindow(QMainWindow):
 
     def _hovered(self, x: int, y: int) -> None:
         self._hover_at = (x, y)
-        r, rgb = self.workspace.current_result, self.workspace.current_rgb
+        rgb, r = self._current()
         if rgb is not None and not (0 <= x < rgb.shape[1] and 0 <= y < rgb.shape[0]):
             x = y = -1
         if x < 0 or r is None or r.labels.shape != rgb.shape[:2]:
@@ -295,6 +364,7 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_model("No model")
         self.workspace.set_model(key)
+        self.video.set_model(key, self.workspace.device, self.workspace.max_size)
         self._update_enabled()
 
     def _installed(self):
@@ -305,6 +375,7 @@ class MainWindow(QMainWindow):
     def _device_selected(self, device: str) -> None:
         self.settings.set("device", device)
         self.workspace.set_device(device)
+        self.video.set_model(self.workspace.model_key, device, self.workspace.max_size)
         self._feed_compare()
 
     def _opacity_changed(self, value: int) -> None:
@@ -320,9 +391,13 @@ class MainWindow(QMainWindow):
         self.settings.set("overlay_mode", mode.value)
 
     def _update_enabled(self) -> None:
-        has_result = self.workspace.current_result is not None
+        video = self.video.active
+        has_result = self.workspace.current_result is not None and not video
         for act in (self.actions_.save_mask, self.actions_.export_overlay, self.actions_.export_stats):
             act.setEnabled(has_result)
+        for act in (self.actions_.play_pause, self.actions_.frame_back, self.actions_.frame_forward):
+            act.setEnabled(video)
+        self.actions_.export_video.setEnabled(video)
 
     # -- models -----------------------------------------------------------------------------
 
@@ -429,6 +504,7 @@ class MainWindow(QMainWindow):
         BackgroundTask.stop_all()
         self.workspace.shutdown()
         self.compare.shutdown()
+        self.video.shutdown()
         super().closeEvent(event)
 
 

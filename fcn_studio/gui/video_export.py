@@ -1,0 +1,108 @@
+"""File > Export Segmented Video: options dialog, then the core exporter on a thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
+
+from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.video import AUDIO_NOTE
+
+
+class VideoExportDialog(QDialog):
+    def __init__(self, source: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export segmented video")
+        src = Path(source)
+        self.path = QLineEdit(str(src.with_name(f"{src.stem}_segmented.mp4")))
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.mode = QComboBox()
+        self.mode.addItem("Image with overlay", "overlay")
+        self.mode.addItem("Colour mask only", "mask")
+        self.masks = QCheckBox("Also save each frame's mask as a palette PNG")
+        form = QFormLayout(self)
+        form.addRow("Output file", row)
+        form.addRow("Content", self.mode)
+        form.addRow(self.masks)
+        note = QLabel(f"{AUDIO_NOTE} Same frame count, frame rate and size as the input; "
+                      "MP4 (mp4v), or MJPEG .avi for odd sizes.")  # fmt: skip
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export video", self.path.text(), "MP4 (*.mp4);;AVI (*.avi);;WebM (*.webm)"
+        )
+        if path:
+            self.path.setText(path)
+
+
+def export_video(
+    parent: QWidget,
+    source: str,
+    model_key: str,
+    device: str,
+    max_size: int,
+    opacity: float,
+    on_error,
+    dialog_cls=VideoExportDialog,
+) -> BackgroundTask | None:
+    if not model_key:
+        QMessageBox.information(parent, "Export video", "Install or import a model first (Models menu).")
+        return None
+    dialog = dialog_cls(source, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    out = Path(dialog.path.text())
+    if (
+        out.exists()
+        and QMessageBox.question(parent, "Export video", f"{out.name} exists. Replace it?")
+        != QMessageBox.StandardButton.Yes
+    ):
+        return None
+    mode = dialog.mode.currentData()
+    masks = out.with_name(f"{out.stem}_masks") if dialog.masks.isChecked() else None
+
+    def job(progress, cancelled):
+        from fcn_studio.predictor import Predictor
+        from fcn_studio.video import segment_video
+        from fcn_studio.weights import resolve_model
+
+        progress(0, 0, "Loading the model…")
+        predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
+        return segment_video(lambda f: predictor.predict(f).labels, predictor.labels, source, out, mode=mode,
+                             opacity=opacity, masks_dir=masks, progress=progress, cancelled=cancelled)  # fmt: skip
+
+    def done(result) -> None:
+        text = f"Wrote {result.frames} frames to {result.path}. {AUDIO_NOTE}"
+        if result.note:
+            text += f"\n{result.note}"
+        QMessageBox.information(parent, "Export video", text)
+
+    task = BackgroundTask(job, parent, "Export segmented video", f"Segmenting {Path(source).name}…")
+    task.succeeded.connect(done)
+    task.failed.connect(on_error)
+    task.cancelled.connect(on_error)
+    return task.start()

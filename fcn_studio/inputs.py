@@ -1,0 +1,33 @@
+"""Turning what the user named (files, folders) into the list of media to process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from fcn_studio.images import is_image_file
+from fcn_studio.video import is_video_file
+
+
+def is_media_file(path: Path, videos: bool = True) -> bool:
+    return is_image_file(path) or (videos and is_video_file(path))
+
+
+def expand_inputs(
+    inputs: Iterable[str | Path], *, videos: bool = True, warn: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Files as given; folders expanded to the images (and videos) inside them,
+    recursively, sorted, hidden files skipped."""
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and is_media_file(p, videos) and not p.name.startswith(".")
+            )
+            if not found and warn:
+                warn(f"{path}: no {'images or videos' if videos else 'images'} in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
