@@ -11,11 +11,10 @@ import os
 import threading
 from collections import OrderedDict
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.results import SegmentationResult, use_background_threads
 
 # Predictors kept loaded: a VGG16 FCN is ~0.54 GB of float32 weights.
 _MAX_LOADED_MODELS = 2
@@ -86,12 +85,7 @@ class InferenceWorker(QObject):
                 rgb = read(path)
             self.busy.emit(f"Segmenting {os.path.basename(path)} with {model_key}…")
             pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
-            conf = np.clip(np.rint(pred.confidence * 255.0), 0, 255).astype(np.uint8)
-            result = SegmentationResult(
-                pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch,
-                pred.seconds, pred.inference_size,
-            )  # fmt: skip
-            self.result_ready.emit(job, path, result)
+            self.result_ready.emit(job, path, SegmentationResult.from_prediction(pred, predictor, model_key))
         except Cancelled:
             pass
         except FCNStudioError as exc:
@@ -104,15 +98,9 @@ class InferenceWorker(QObject):
             self.busy.emit("")
 
     def _configure_threads(self) -> None:
-        if self._threads_set:
-            return
-        import torch
-
-        # per-thread in practice: set here, inside the worker. With more than two cores,
-        # one is left to the GUI.
-        cores = os.cpu_count() or 1
-        torch.set_num_threads(cores - 1 if cores > 2 else cores)
-        self._threads_set = True
+        if not self._threads_set:
+            use_background_threads()
+            self._threads_set = True
 
     def _predictor(self, model_key: str, device: str, max_size: int):
         key = (model_key, device, max_size)

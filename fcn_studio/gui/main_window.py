@@ -24,7 +24,7 @@ from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.canvas import ImageCanvas
 from fcn_studio.gui.compare_view import CompareView
 from fcn_studio.gui.legend import LegendDock
-from fcn_studio.gui.model_picker import DevicePicker, ModelPicker, arch_name
+from fcn_studio.gui.model_picker import DevicePicker, ModelPicker, SizePicker, arch_name
 from fcn_studio.gui.overlay import OverlayMode, rgb_image
 from fcn_studio.gui.overlay_layer import OverlayLayer
 from fcn_studio.gui.results import SegmentationResult
@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         tb.addWidget(QLabel(" Device "))
         self.devices = DevicePicker()
         tb.addWidget(self.devices)
+        tb.addWidget(QLabel(" Inference size "))
+        self.sizes = SizePicker()
+        tb.addWidget(self.sizes)
         tb.addSeparator()
         tb.addActions([a.fit, a.actual_size])
         # Overlay controls on a second row, so nothing is pushed into the overflow menu.
@@ -164,6 +167,7 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self._about)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
+        self.sizes.size_selected.connect(self._size_selected)
         self.opacity.valueChanged.connect(self._opacity_changed)
         self.legend.visibility_changed.connect(self.overlay.set_hidden)
         self.canvas.hovered.connect(self._hovered)
@@ -189,7 +193,8 @@ class MainWindow(QMainWindow):
             self.restoreState(s.window_state())
         self.devices.set_device(s.get("device", "auto"))
         self.workspace.set_device(self.devices.currentData())
-        self.workspace.set_max_size(s.get("max_size", 2048, int))
+        self.sizes.set_size(s.get("max_size", 2048, int))
+        self.workspace.set_max_size(self.sizes.currentData())
         self.opacity.setValue(s.get("opacity", 55, int))
         self._opacity_changed(self.opacity.value())
         try:
@@ -376,6 +381,12 @@ class MainWindow(QMainWindow):
         self.settings.set("device", device)
         self.workspace.set_device(device)
         self.video.set_model(self.workspace.model_key, device, self.workspace.max_size)
+        self._feed_compare()
+
+    def _size_selected(self, max_size: int) -> None:
+        self.settings.set("max_size", max_size)
+        self.workspace.set_max_size(max_size)
+        self.video.set_model(self.workspace.model_key, self.workspace.device, max_size)
         self._feed_compare()
 
     def _opacity_changed(self, value: int) -> None:

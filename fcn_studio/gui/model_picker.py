@@ -57,3 +57,27 @@ class DevicePicker(QComboBox):
     def set_device(self, value: str) -> None:
         index = self.findData(value)
         self.setCurrentIndex(index if index >= 0 else 0)
+
+
+class SizePicker(QComboBox):
+    """The longest side the network sees; smaller is faster (video on a CPU) and lighter."""
+
+    size_selected = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        for text, value in (
+            ("Full resolution", 0),
+            ("2048 px", 2048),
+            ("1024 px", 1024),
+            ("512 px", 512),
+            ("320 px", 320),
+        ):
+            self.addItem(text, value)
+        self.setToolTip("Longest side the network sees; larger images are segmented at this size and the result "
+                        "upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory.")  # fmt: skip
+        self.currentIndexChanged.connect(lambda _i: self.size_selected.emit(int(self.currentData())))
+
+    def set_size(self, value: int) -> None:
+        index = self.findData(value)
+        self.setCurrentIndex(index if index >= 0 else 1)

@@ -26,6 +26,25 @@ class SegmentationResult:
     def nbytes(self) -> int:
         return self.labels.nbytes + self.confidence.nbytes
 
+    @classmethod
+    def from_prediction(cls, pred, predictor, model_key: str) -> SegmentationResult:
+        """Keep what the GUI needs of a Prediction; confidence is quantised to 8 bits."""
+        conf = np.clip(np.rint(pred.confidence * 255.0), 0, 255).astype(np.uint8)
+        return cls(
+            pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds, pred.inference_size
+        )
+
+
+def use_background_threads() -> None:
+    """Set torch's CPU threads for the calling (worker) thread: the setting is per thread
+    in practice. With more than two cores, one is left to the GUI."""
+    import os
+
+    import torch
+
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(cores - 1 if cores > 2 else cores)
+
 
 V = TypeVar("V")
 

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.results import SegmentationResult, use_background_threads
 
 REAL_TIME, EVERY_FRAME = "realtime", "every"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing
@@ -260,7 +260,7 @@ class VideoEngine(QThread):
             from fcn_studio.weights import resolve_model
 
             self.busy.emit(f"Loading model {key}…")
-            torch_threads()
+            use_background_threads()
             self._predictor = Predictor(resolve_model(key), device, max_size=max_size or None, allow_fallback=True)
             self.busy.emit("")
         try:
