@@ -111,6 +111,7 @@ def test_player_draws_each_overlay_on_its_own_frame_and_seeks(qtbot, player, tmp
         if result is not None:
             assert np.array_equal(result.labels, expected[index]), f"overlay of another frame on frame {index}"
     assert any(r is not None for _, _, r in shown)
+    assert player.video_controls.fps.text().endswith("fps shown"), "achieved FPS is shown while playing"
     # seek while playing (inference running), then pause: the frame on screen carries its own result
     player.actions_.play_pause.trigger()  # at the end: plays again from the start
     qtbot.waitUntil(lambda: player.video.index >= 1, timeout=60_000)

@@ -28,6 +28,7 @@ class InferenceWorker(QObject):
     busy = Signal(str)  # what is happening now, "" when idle
 
     _request = Signal(int, str, str, str, bool, int)
+    _forget = Signal()
 
     def __init__(self, max_models: int = _MAX_LOADED_MODELS) -> None:
         super().__init__()
@@ -36,6 +37,7 @@ class InferenceWorker(QObject):
         self._lock = threading.Lock()
         self._predictors: OrderedDict[tuple[str, str, int], object] = OrderedDict()
         self._request.connect(self._process)
+        self._forget.connect(self._drop_models)
         self._threads_set = False
 
     # -- called from the GUI thread ------------------------------------------------
@@ -52,7 +54,12 @@ class InferenceWorker(QObject):
             self._latest = -1
 
     def forget_models(self) -> None:
-        """Drop loaded models (e.g. after weights were removed); done on the worker's thread."""
+        """Drop loaded models (e.g. after weights were replaced or removed). Queued, so
+        it happens on the worker's thread between requests, never during one."""
+        self._forget.emit()
+
+    @Slot()
+    def _drop_models(self) -> None:
         self._predictors.clear()
 
     # -- runs on the worker thread -------------------------------------------------

@@ -57,7 +57,6 @@ class VideoControls(QWidget):
         self.slider.valueChanged.connect(self._slider_moved)
         self.mode.currentIndexChanged.connect(lambda _i: self.mode_changed.emit(self.mode.currentData()))
         self.export.clicked.connect(self.export_requested)
-        self.fps_value = 0.0
         self._fps = 25.0
         self._count = 0
 
@@ -86,7 +85,6 @@ class VideoControls(QWidget):
         self.play.setText("Pause" if playing else "Play")
 
     def set_fps(self, fps: float) -> None:
-        self.fps_value = fps
         self.fps.setText(f"{fps:.1f} fps shown")
 
     def _slider_moved(self, value: int) -> None:
