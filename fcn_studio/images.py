@@ -55,11 +55,31 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     except IsADirectoryError:
         raise FCNStudioError(f"{path}: is a folder, not an image") from None
     except UnidentifiedImageError:
-        raise FCNStudioError(f"{path}: not an image file, or a format that cannot be read") from None
+        rgb = _load_with_opencv(path)  # e.g. float or multi-sample TIFFs Pillow cannot open
+        if rgb is not None:
+            return rgb
+        hint = (
+            " (HEIC/AVIF photos: convert them to JPEG or PNG first)"
+            if path.suffix.lower() in (".heic", ".heif", ".avif")
+            else ""
+        )
+        raise FCNStudioError(f"{path}: not an image file, or a format that cannot be read{hint}") from None
     except Image.DecompressionBombError:
         raise FCNStudioError(f"{path}: the image is too large to open (over 400 megapixels)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
+
+
+def _load_with_opencv(path: Path) -> np.ndarray | None:
+    import cv2
+
+    data = np.fromfile(path, dtype=np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if arr is None:
+        return None
+    if arr.ndim == 3 and arr.shape[2] >= 3:
+        arr = arr[:, :, [2, 1, 0]] if arr.shape[2] == 3 else arr[:, :, [2, 1, 0, 3]]  # BGR(A) -> RGB(A)
+    return _array_to_rgb8(arr)
 
 
 def as_rgb8(image: object) -> np.ndarray:

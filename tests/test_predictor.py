@@ -121,3 +121,19 @@ def test_missing_cuda_is_explained():
         choose_device("cuda")
     fallback = choose_device("cuda", allow_fallback=True)
     assert fallback.device.type == "cpu" and "CUDA" in fallback.fallback_note
+
+
+def test_files_pillow_cannot_open_fall_back_to_opencv(tmp_path):
+    import cv2
+
+    rgb16 = np.random.default_rng(2).integers(0, 65535, (12, 16, 3)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "rgb16.tif"), rgb16)
+    cv2.imwrite(str(tmp_path / "float.tif"), (rgb16 / 65535.0).astype(np.float32))
+    for name in ("rgb16.tif", "float.tif"):
+        img = load_image(tmp_path / name)
+        assert img.shape == (12, 16, 3) and img.dtype == np.uint8
+        # colour order and scaling kept: red channel is channel 2 of OpenCV's BGR
+        assert abs(int(img[0, 0, 0]) - round(rgb16[0, 0, 2] / 257)) <= 1
+    (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    with pytest.raises(FCNStudioError, match="HEIC"):
+        load_image(tmp_path / "photo.heic")
