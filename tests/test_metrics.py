@@ -56,3 +56,12 @@ def test_prediction_out_of_range_is_an_error_not_a_silent_alias():
 
 def test_infer_num_classes_ignores_255():
     assert infer_num_classes(np.array([0, 3, 255]), np.array([1])) == 4
+
+
+def test_label_counts_are_exact_on_large_maps():
+    from fcn_studio.stats import label_counts
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, (4100, 4200), dtype=np.uint8)  # > 2**24 pixels: several chunks
+    labels[0, 0] = 255
+    assert np.array_equal(label_counts(labels), np.bincount(labels.ravel(), minlength=256))

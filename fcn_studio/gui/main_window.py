@@ -306,7 +306,8 @@ class MainWindow(QMainWindow):
             return
         self.placeholder.hide()
         self.canvas.show()
-        self.canvas.set_image(rgb_image(rgb), keep_view=True)
+        display = self.workspace.current_display
+        self.canvas.set_image(display if display is not None else rgb_image(rgb), keep_view=True)
         self.overlay.set_result(self.workspace.current_result)
         self._hovered(*self._hover_at)
         h, w = rgb.shape[:2]

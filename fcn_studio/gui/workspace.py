@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from fcn_studio.gui.inference_worker import InferenceWorker, WorkerThread
+from fcn_studio.gui.inference_worker import InferenceWorker, LoadedImage, WorkerThread
 from fcn_studio.gui.results import ByteLRU, SegmentationResult
 from fcn_studio.images import is_image_file
 
@@ -17,14 +17,6 @@ def images_in(folder: Path) -> list[Path]:
         (p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith(".")),
         key=lambda p: p.name.lower(),
     )
-
-
-class _Image:
-    """A decoded image in the cache (``nbytes`` sizes the cache)."""
-
-    def __init__(self, rgb) -> None:
-        self.rgb = rgb
-        self.nbytes = rgb.nbytes
 
 
 class Workspace(QObject):
@@ -47,7 +39,8 @@ class Workspace(QObject):
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
-        self._images: ByteLRU[_Image] = ByteLRU(image_cache_mb << 20)
+        self._images: ByteLRU[LoadedImage] = ByteLRU(image_cache_mb << 20)
+        self.current_display = None  # display-ready QImage for big images, else None
         self._results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
         self.worker = InferenceWorker()
         self._thread = WorkerThread(self.worker, "inference")
@@ -145,7 +138,7 @@ class Workspace(QObject):
         self._job += 1
         cached_image = self._images.get(str(path))
         if load and cached_image is not None:
-            self._set_image(str(path), cached_image.rgb)
+            self._set_image(str(path), cached_image)
             load = False
         cached = self._results.get(self._result_key(path)) if self.model_key else None
         self.current_result = cached
@@ -155,14 +148,15 @@ class Workspace(QObject):
             return
         self.worker.submit(self._job, str(path), "" if cached else self.model_key, self.device, load, self.max_size)
 
-    def _set_image(self, path: str, rgb) -> None:
-        self.current_rgb = rgb
-        self.image_shown.emit(path, rgb)
+    def _set_image(self, path: str, image: LoadedImage) -> None:
+        self.current_rgb = image.rgb
+        self.current_display = image.display
+        self.image_shown.emit(path, image.rgb)
 
-    def _on_image(self, job: int, path: str, rgb) -> None:
-        self._images.put(path, _Image(rgb))
+    def _on_image(self, job: int, path: str, image: LoadedImage) -> None:
+        self._images.put(path, image)
         if job == self._job:
-            self._set_image(path, rgb)
+            self._set_image(path, image)
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
         key = (path, result.model_key, self.device, self.max_size)
