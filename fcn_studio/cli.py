@@ -140,8 +140,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_model(args: argparse.Namespace):
-    from fcn_studio.dataset import find_pairs
-    from fcn_studio.images import load_mask
+    from fcn_studio.dataset import detect_encoding, find_label_file, find_pairs, load_pair, read_label_file
     from fcn_studio.metrics import ConfusionMatrix
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
@@ -150,11 +149,16 @@ def _eval_model(args: argparse.Namespace):
     pairing = find_pairs(args.data, split=args.split)
     if not pairing.pairs:
         raise FCNStudioError(f"{args.data}: no image/mask pairs found")
+    label_file = find_label_file(Path(args.data))
+    colors = read_label_file(label_file)[1] if label_file else None
+    # binary 0/255 masks mean background/foreground there, not "ignore"
+    encoding = detect_encoding([m for _, m in pairing.pairs], colors)
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
     bar = ProgressBar(len(pairing.pairs), "eval")
-    for i, (img, mask) in enumerate(pairing.pairs):
-        cm.update(load_mask(mask), predictor.predict(img).labels, mask.name)
+    for i, (img, mask_path) in enumerate(pairing.pairs):
+        rgb, mask = load_pair(img, mask_path, encoding)
+        cm.update(mask, predictor.predict(rgb).labels, mask_path.name)
         bar.update(i + 1, img.name)
     bar.close()
     return cm, list(predictor.labels.classes)

@@ -132,3 +132,23 @@ def test_module_entry_point_and_clean_error_for_missing_file(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert proc.stderr.startswith("fcn-studio: error:") and "Traceback" not in proc.stderr
+
+
+def test_eval_model_on_carvana_binary_masks_counts_255_as_foreground(capsys, weights_home, random_model, tmp_path):
+    from fcn_studio.checkpoint import Checkpoint, save_checkpoint
+    from fcn_studio.labels import generic_labels
+
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train_masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path / "train" / f"c{i}.jpg")
+        mask = np.zeros((20, 24), np.uint8)
+        mask[5:15, 5:15] = 255
+        Image.fromarray(mask).save(tmp_path / "train_masks" / f"c{i}_mask.gif")
+    model = random_model("fcn32s", 2)
+    path = save_checkpoint(Checkpoint("fcn32s", 2, generic_labels(2), CAFFE_BGR, model.state_dict()), tmp_path / "b.safetensors")
+    code, out, err = run(capsys, "eval", "--model", str(path), "--data", str(tmp_path), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["per_class_iou"][1] is not None, "the foreground (255) was counted, not ignored"

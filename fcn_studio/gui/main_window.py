@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.video.frame_shown.connect(self._video_frame)
         self.video.opened.connect(self._video_opened)
         self.video.error.connect(self.show_error)
+        self.video.engine.device_ready.connect(self.status.set_device)
         a.about.triggered.connect(self._about)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
@@ -339,8 +340,7 @@ class MainWindow(QMainWindow):
         self._update_enabled()
 
     def _navigation_changed(self, index: int, count: int, path: str) -> None:
-        self.actions_.previous.setEnabled(index > 0)
-        self.actions_.next.setEnabled(index < count - 1)
+        self._update_enabled()
 
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
@@ -410,6 +410,9 @@ class MainWindow(QMainWindow):
         for act in (self.actions_.play_pause, self.actions_.frame_back, self.actions_.frame_forward):
             act.setEnabled(video)
         self.actions_.export_video.setEnabled(video)
+        ws = self.workspace
+        self.actions_.previous.setEnabled(not video and ws.index > 0)
+        self.actions_.next.setEnabled(not video and 0 <= ws.index < len(ws.files) - 1)
 
     # -- models -----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class VideoEngine(QThread):
     fps_measured = Signal(float)  # frames shown per second while playing
     playing_changed = Signal(bool)
     busy = Signal(str)
+    device_ready = Signal(str)  # e.g. "CPU (2 threads)" once a model is loaded
 
     def __init__(self) -> None:
         super().__init__()
@@ -263,6 +264,10 @@ class VideoEngine(QThread):
             use_background_threads()
             self._predictor = Predictor(resolve_model(key), device, max_size=max_size or None, allow_fallback=True)
             self.busy.emit("")
+            choice = self._predictor.device_choice
+            self.device_ready.emit(choice.description)
+            if choice.fallback_note:
+                self.failed.emit(choice.fallback_note)
         try:
             pred = self._predictor.predict(
                 rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None
