@@ -147,7 +147,9 @@ def test_eval_model_on_carvana_binary_masks_counts_255_as_foreground(capsys, wei
         mask[5:15, 5:15] = 255
         Image.fromarray(mask).save(tmp_path / "train_masks" / f"c{i}_mask.gif")
     model = random_model("fcn32s", 2)
-    path = save_checkpoint(Checkpoint("fcn32s", 2, generic_labels(2), CAFFE_BGR, model.state_dict()), tmp_path / "b.safetensors")
+    path = save_checkpoint(
+        Checkpoint("fcn32s", 2, generic_labels(2), CAFFE_BGR, model.state_dict()), tmp_path / "b.safetensors"
+    )
     code, out, err = run(capsys, "eval", "--model", str(path), "--data", str(tmp_path), "--json")
     assert code == 0, err
     result = json.loads(out)
