@@ -10,6 +10,7 @@ from PIL import Image
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.images import is_image_file
+from fcn_studio.labels import read_label_file
 
 MASK_SUFFIXES = ("_mask", "-mask", "_masks", "_label", "_labels", "_gt", "_seg", "_segmentation")
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
@@ -104,23 +105,6 @@ def find_label_file(root: Path) -> Path | None:
             if (base / name).is_file():
                 return base / name
     return None
-
-
-def read_label_file(path: Path) -> tuple[list[str], list[tuple[int, int, int]] | None]:
-    """Class names, one per line; optional colours as ``name r g b`` or ``name,r,g,b``
-    (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
-    names, colors = [], []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = [p for p in line.replace(":", " ").replace(",", " ").split() if p]
-        if len(parts) >= 4 and all(p.isdigit() for p in parts[1:4]):
-            names.append(parts[0])
-            colors.append(tuple(int(v) for v in parts[1:4]))
-        else:
-            names.append(line)
-    return names, (colors if len(colors) == len(names) else None)  # type: ignore[return-value]
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -81,17 +82,31 @@ def generic_labels(num_classes: int) -> LabelSet:
     return LabelSet(f"generic-{num_classes}", names, colors)  # type: ignore[arg-type]
 
 
-def load_label_file(path: str) -> LabelSet:
-    """A classes.txt / labels file: one class name per line, in class-id order."""
-    from pathlib import Path
+def read_label_file(path: str | Path) -> tuple[list[str], list[tuple[int, int, int]] | None]:
+    """Class names, one per line in class-id order; optional colours as ``name r g b``
+    or ``name,r,g,b`` (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
+    names, colors = [], []
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p for p in line.replace(":", " ").replace(",", " ").split() if p]
+        if len(parts) >= 4 and all(p.isdigit() for p in parts[1:4]):
+            names.append(parts[0])
+            colors.append(tuple(int(v) for v in parts[1:4]))
+        else:
+            names.append(line)
+    return names, (colors if len(colors) == len(names) else None)  # type: ignore[return-value]
 
+
+def load_label_file(path: str | Path) -> LabelSet:
+    """A classes.txt / labels file as a label set (its colours, else VOC colours)."""
     from fcn_studio.errors import FCNStudioError
 
     try:
-        names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        names, colors = read_label_file(path)
     except OSError as exc:
         raise FCNStudioError(f"{path}: cannot read the label file ({exc.strerror or exc})") from None
     if not names:
         raise FCNStudioError(f"{path}: the label file has no class names (one per line)")
-    base = generic_labels(len(names))
-    return LabelSet(Path(path).stem, tuple(names), base.colors)
+    return LabelSet(Path(path).stem, tuple(names), tuple(colors) if colors else generic_labels(len(names)).colors)
