@@ -168,6 +168,22 @@ def load_checkpoint(
     """
     path = Path(path)
     tensors, meta = read_tensors(path)
+    return checkpoint_from_tensors(
+        tensors, meta, path, arch=arch, labels=labels, preprocessing=preprocessing, provenance=provenance
+    )
+
+
+def checkpoint_from_tensors(
+    tensors: dict[str, torch.Tensor],
+    meta: dict[str, str] | None,
+    path: Path,
+    *,
+    arch: str | None = None,
+    labels: LabelSet | None = None,
+    preprocessing: Preprocessing | None = None,
+    provenance: dict | None = None,
+) -> Checkpoint:
+    """:func:`load_checkpoint` for tensors already read (``path`` names them in messages)."""
     if meta and meta.get("format") == FORMAT_TAG:
         return _from_metadata(tensors, meta, path)
     if is_vgg16_classifier_state(tensors):

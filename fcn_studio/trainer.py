@@ -23,7 +23,7 @@ from torch import nn
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from fcn_studio.checkpoint import Checkpoint, read_tensors, save_checkpoint
+from fcn_studio.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
 from fcn_studio.dataset import DatasetReport, MaskEncoding, load_pair, scan_dataset
 from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
@@ -31,7 +31,7 @@ from fcn_studio.fileio import atomic_path
 from fcn_studio.labels import LabelSet, generic_labels, voc_labels
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state
-from fcn_studio.preprocessing import IMAGENET_RGB, PRESETS, Preprocessing
+from fcn_studio.preprocessing import IMAGENET_RGB, Preprocessing
 
 EventFn = Callable[[dict], None]
 BACKBONE_PREFIXES = ("conv", "fc6", "fc7")
@@ -181,25 +181,13 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
                 nn.init.zeros_(m.bias)
         notes.append("starting from random weights (--base scratch): expect poor results without a long run")
         return model, IMAGENET_RGB, notes
-    entry = weights.manifest_entry(config.base)
-    path = entry.path() if entry else Path(config.base)
-    if entry and not path.is_file():
-        raise FCNStudioError(
-            f"base model {config.base} is not installed; run `fcn-studio weights download {config.base}`"
-        )
-    if not path.is_file() and weights.weights_dir().joinpath(f"{config.base}.safetensors").is_file():
-        path = weights.weights_dir() / f"{config.base}.safetensors"
-    if not path.is_file():
-        raise FCNStudioError(
-            f"base {config.base!r}: not an installed id or a weights file; see `fcn-studio weights list`"
-        )
-    tensors, _ = read_tensors(path)
+    path, known = weights.locate_weights(config.base, backbones=True)
+    tensors, meta = read_tensors(path)  # read once: a VGG16 or FCN file is ~0.5 GB
     if is_vgg16_classifier_state(tensors):
         model.load_state_dict(vgg16_to_fcn_state(tensors), strict=False)
-        pre = PRESETS[entry.preprocessing] if entry else IMAGENET_RGB
         notes.append(f"backbone from VGG16 ImageNet weights ({path.name}); score layers start at zero")
-        return model, pre, notes
-    ckpt = weights.resolve_model(str(path) if not entry else config.base)
+        return model, known.get("preprocessing", IMAGENET_RGB), notes
+    ckpt = checkpoint_from_tensors(tensors, meta, path, **known)
     own = model.state_dict()
     usable = {k: v for k, v in ckpt.state_dict.items() if k in own and own[k].shape == v.shape}
     dropped = sorted(k.split(".")[0] for k in set(ckpt.state_dict) - set(usable))

@@ -106,37 +106,45 @@ def installed_models() -> list[ModelInfo]:
     return [m for m in list_weights() if m.installed and m.kind == "segmentation"]
 
 
-def resolve_model(spec: str) -> Checkpoint:
-    """``--model`` accepts an installed id or a path to any supported weights file."""
-    from fcn_studio.checkpoint import load_checkpoint
+def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
+    """The file behind ``--model``/``--base`` (an installed id or a path) and what the
+    manifest knows that the file cannot say (keyword arguments for load_checkpoint)."""
     from fcn_studio.preprocessing import PRESETS
 
     path = Path(spec).expanduser()
     if path.is_file():
-        return load_checkpoint(path)
+        return path, {}
     entry = manifest_entry(spec)
     if entry is not None:
-        if entry.kind != "segmentation":
+        if entry.kind != "segmentation" and not backbones:
             raise FCNStudioError(f"{spec} is a backbone for training, not a segmentation model")
         if not entry.path().is_file():
             raise FCNStudioError(
                 f"model {spec} is not installed; run `fcn-studio weights download {spec}` "
                 f"(about {entry.size_mb:.0f} MB) or `fcn-studio weights import FILE`"
             )
-        return load_checkpoint(
-            entry.path(),
-            arch=entry.arch,
-            labels=voc_labels() if entry.labels == "voc" else None,
-            preprocessing=PRESETS[entry.preprocessing],
-            provenance={"id": entry.id, "title": entry.title, "source": entry.source, "url": entry.url},
-        )
+        known = {
+            "preprocessing": PRESETS[entry.preprocessing],
+            "provenance": {"id": entry.id, "title": entry.title, "source": entry.source, "url": entry.url},
+        }
+        if entry.kind == "segmentation":
+            known |= {"arch": entry.arch, "labels": voc_labels() if entry.labels == "voc" else None}
+        return entry.path(), known
     imported = weights_dir() / f"{spec}.safetensors"
     if _is_id(spec) and imported.is_file():
-        return load_checkpoint(imported)
-    known = ", ".join(m.id for m in installed_models()) or "none installed"
+        return imported, {}
+    known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
-        f"unknown model {spec!r}: not a file and not an installed id ({known}); see `fcn-studio weights list`"
+        f"unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`"
     )
+
+
+def resolve_model(spec: str) -> Checkpoint:
+    """``--model`` accepts an installed id or a path to any supported weights file."""
+    from fcn_studio.checkpoint import load_checkpoint
+
+    path, known = locate_weights(spec)
+    return load_checkpoint(path, **known)
 
 
 def _is_id(text: str) -> bool:
