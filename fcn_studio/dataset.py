@@ -11,6 +11,7 @@ from PIL import Image
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.images import is_image_file
 from fcn_studio.labels import read_label_file
+from fcn_studio.stats import label_counts
 
 MASK_SUFFIXES = ("_mask", "-mask", "_masks", "_label", "_labels", "_gt", "_seg", "_segmentation")
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
@@ -247,6 +248,7 @@ def scan_dataset(
     counts = np.zeros(256, dtype=np.int64)
     problems: list[str] = []
     good: list[tuple[Path, Path]] = []
+    present: list[np.ndarray] = []  # label values in each good mask, to name offenders later
     for i, (img, mask) in enumerate(pairing.pairs):
         if cancelled and cancelled():
             from fcn_studio.errors import Cancelled
@@ -254,8 +256,10 @@ def scan_dataset(
             raise Cancelled()
         try:
             _, labels = load_pair(img, mask, encoding)
-            counts += np.bincount(labels.ravel(), minlength=256)
+            file_counts = label_counts(labels)
+            counts += file_counts
             good.append((img, mask))
+            present.append(np.flatnonzero(file_counts))
         except FCNStudioError as exc:
             problems.append(str(exc))
         if progress:
@@ -271,22 +275,12 @@ def scan_dataset(
             used = np.flatnonzero(counts[:254])
             names = [f"class {i}" for i in range(int(used.max()) + 1 if used.size else 1)]
     n = len(names)
-    outside = np.flatnonzero(counts[n:255]) + n
-    if outside.size:
-        problems += _files_with_labels(good, encoding, n, [int(v) for v in outside])
+    for (_image, mask), values in zip(good, present, strict=True):
+        bad = [int(v) for v in values if n <= v < 255]
+        if bad:
+            what = "colours not in the label set" if 254 in bad and encoding.kind == "rgb" else f"labels {bad}"
+            problems.append(f"{mask.name}: {what}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
     return DatasetReport(
         root, pairing.layout, good, pairing.unpaired_images, pairing.unpaired_masks, encoding, names,
         [int(c) for c in counts[:n]], int(counts[255]), problems, notes,
     )  # fmt: skip
-
-
-def _files_with_labels(pairs, encoding: MaskEncoding, n: int, values: list[int]) -> list[str]:
-    found = []
-    for _image, mask in pairs:
-        with Image.open(mask) as m:
-            labels = encoding.decode(m)
-        bad = sorted(set(np.unique(labels).tolist()) & set(values))
-        if bad:
-            what = "colours not in the label set" if 254 in bad and encoding.kind == "rgb" else f"labels {bad}"
-            found.append(f"{mask.name}: {what}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
-    return found
