@@ -49,6 +49,12 @@ class LabelSet:
     def num_classes(self) -> int:
         return len(self.classes)
 
+    def name_of(self, class_id: int) -> str:
+        """The class's name; ids beyond the set read as "label N", 255 as "ignore"."""
+        if 0 <= class_id < self.num_classes:
+            return self.classes[class_id]
+        return "ignore" if class_id == IGNORE_INDEX else f"label {class_id}"
+
     def palette(self) -> np.ndarray:
         """A 256-entry RGB palette: the classes' colours, VOC colours beyond, 255 = ignore."""
         pal = voc_colormap(256)

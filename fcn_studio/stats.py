@@ -48,7 +48,7 @@ def class_stats(labels: np.ndarray, label_set: LabelSet) -> list[ClassStat]:
     palette = label_set.palette()
     rows = []
     for cid in np.flatnonzero(counts):
-        name = label_set.classes[cid] if cid < label_set.num_classes else f"label {cid}"
+        name = label_set.name_of(int(cid))
         color = tuple(int(v) for v in palette[cid])
         rows.append(ClassStat(int(cid), name, color, int(counts[cid]), counts[cid] / total))  # type: ignore[arg-type]
     return sorted(rows, key=lambda r: -r.pixels)

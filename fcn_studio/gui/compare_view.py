@@ -255,15 +255,10 @@ class CompareView(QWidget):
                 pane.readout.setText("")
                 continue
             cid = int(r.labels[y, x])
-            name = r.label_set.classes[cid] if cid < r.label_set.num_classes else str(cid)
+            name = r.label_set.name_of(cid)
             truth = ""
             if self.gt is not None and self.gt.shape == r.labels.shape:
-                g = int(self.gt[y, x])
-                truth = (
-                    "  (truth: ignore)"
-                    if g == 255
-                    else f"  (truth: {r.label_set.classes[g] if g < r.label_set.num_classes else g})"
-                )
+                truth = f"  (truth: {r.label_set.name_of(int(self.gt[y, x]))})"
             pane.readout.setText(f"x {x}, y {y}: {name} {100 * int(r.confidence[y, x]) / 255:.0f} %{truth}")
 
     def _sync_from(self, source: ImageCanvas) -> None:

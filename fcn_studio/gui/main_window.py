@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
             self.status.set_hover(x, y, None, None)
             return
         cid = int(r.labels[y, x])
-        name = r.label_set.classes[cid] if cid < r.label_set.num_classes else f"label {cid}"
+        name = r.label_set.name_of(cid)
         self.status.set_hover(x, y, name, r.confidence[y, x] / 255.0)
 
     # -- controls --------------------------------------------------------------------------
