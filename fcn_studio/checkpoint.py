@@ -25,7 +25,14 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
 from fcn_studio.fileio import atomic_path, looks_like_html, read_head
 from fcn_studio.labels import LabelSet, generic_labels
-from fcn_studio.models import ARCHITECTURES, FCN, build_fcn, detect_architecture, is_vgg16_classifier_state
+from fcn_studio.models import (
+    ARCHITECTURES,
+    FCN,
+    build_fcn,
+    detect_architecture,
+    is_vgg16_classifier_state,
+    width_divisor_of,
+)
 from fcn_studio.preprocessing import CAFFE_BGR, Preprocessing
 
 
@@ -47,7 +54,7 @@ class Checkpoint:
         # Built on the meta device and given the loaded tensors (assign=True): the weights
         # exist once in memory, not twice (random init + copy), which saves ~0.5 GB.
         with torch.device("meta"):
-            model = build_fcn(self.arch, self.num_classes)
+            model = build_fcn(self.arch, self.num_classes, width_divisor=width_divisor_of(self.state_dict))
         state = {k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()}
         try:
             model.load_state_dict(state, strict=True, assign=True)

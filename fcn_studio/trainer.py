@@ -30,7 +30,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.fileio import atomic_path
 from fcn_studio.labels import LabelSet, generic_labels, voc_labels
 from fcn_studio.metrics import ConfusionMatrix, Scores
-from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state
+from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.preprocessing import IMAGENET_RGB, Preprocessing
 
 EventFn = Callable[[dict], None]
@@ -62,6 +62,7 @@ class TrainConfig:
     class_names: list[str] | None = None
     resume: bool = False
     register_id: str | None = None  # id under which the result is installed (default: OUT's stem)
+    width_divisor: int = 1  # with --base scratch only: >1 builds a narrow VGG16 (tests, experiments)
 
     def command_line(self) -> str:
         """The equivalent ``fcn-studio train`` call (reproducing a GUI run)."""
@@ -171,9 +172,9 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
     """The model to start from, the input convention its weights expect, and notes."""
     from fcn_studio import weights
 
-    model = build_fcn(config.arch, num_classes)
     notes: list[str] = []
     if config.base == "scratch":
+        model = build_fcn(config.arch, num_classes, width_divisor=config.width_divisor)
         torch.manual_seed(config.seed)
         for m in model.modules():
             if isinstance(m, nn.Conv2d) and m.weight.shape[0] != num_classes:
@@ -183,6 +184,7 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
         return model, IMAGENET_RGB, notes
     path, known = weights.locate_weights(config.base, backbones=True)
     tensors, meta = read_tensors(path)  # read once: a VGG16 or FCN file is ~0.5 GB
+    model = build_fcn(config.arch, num_classes, width_divisor=width_divisor_of(tensors))
     if is_vgg16_classifier_state(tensors):
         model.load_state_dict(vgg16_to_fcn_state(tensors), strict=False)
         notes.append(f"backbone from VGG16 ImageNet weights ({path.name}); score layers start at zero")

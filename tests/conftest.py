@@ -1,5 +1,7 @@
-"""Shared, expensive fixtures: a VGG16 FCN costs ~1 s and 0.5 GB to build, so each
-architecture is built (and saved) once per test session."""
+"""Shared fixtures. A published-width VGG16 FCN costs ~1 s and 0.5 GB to build, so tests use
+a narrow one (every channel count divided by ``NARROW``: the same layers, kernels, strides,
+padding and crop offsets, ~2 MB) unless the full width is the point of the test
+(``random_model(arch, full=True)``); each model is built (and saved) once per session."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from PIL import Image
 from fcn_studio.models import FCN, build_fcn
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+NARROW = 8  # conv1 has 8 channels, fc6/fc7 512
 
 
 def randomize(model: FCN, seed: int) -> FCN:
@@ -42,13 +46,14 @@ _MODELS: dict[str, FCN] = {}
 
 @pytest.fixture(scope="session")
 def random_model():
-    """``random_model(arch, num_classes=21)`` -> a shared, randomly initialised FCN."""
+    """``random_model(arch, num_classes=21, full=False)`` -> a shared, randomly initialised
+    FCN (narrow unless ``full``)."""
 
-    def get(arch: str, num_classes: int = 21) -> FCN:
-        key = f"{arch}-{num_classes}"
+    def get(arch: str, num_classes: int = 21, full: bool = False) -> FCN:
+        key = f"{arch}-{num_classes}" + ("-full" if full else "")
         if key not in _MODELS:
             seed = sum(map(ord, key))
-            _MODELS[key] = randomize(build_fcn(arch, num_classes), seed)
+            _MODELS[key] = randomize(build_fcn(arch, num_classes, width_divisor=1 if full else NARROW), seed)
         return _MODELS[key]
 
     return get

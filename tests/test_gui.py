@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from fcn_studio import weights
 from fcn_studio.gui.main_window import MainWindow
-from fcn_studio.gui.overlay import OverlayMode
 from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.shared.overlay import OverlayMode
 from fcn_studio.predictor import Predictor
 
 MODEL_ID = "rand8s"

@@ -116,9 +116,9 @@ def _reference_forward(state: dict[str, torch.Tensor], x: torch.Tensor, arch: st
     return h[:, :, 31 : 31 + H, 31 : 31 + W]
 
 
-@pytest.mark.parametrize("arch", ["fcn32s", "fcn16s", "fcn8s"])
-def test_forward_matches_independent_reference(arch, random_model):
-    model = random_model(arch)
+@pytest.mark.parametrize(("arch", "full"), [("fcn32s", False), ("fcn16s", False), ("fcn8s", False), ("fcn8s", True)])
+def test_forward_matches_independent_reference(arch, full, random_model):
+    model = random_model(arch, full=full)
     x = torch.randn(1, 3, 37, 53, generator=torch.Generator().manual_seed(1)) * 50
     with torch.inference_mode():
         ours = model(x)

@@ -26,7 +26,7 @@ def test_thousands_of_signals_through_the_real_worker(tmp_path):
     proc = run_child(f"""
         from PySide6.QtCore import QObject, Signal
         from PySide6.QtWidgets import QApplication
-        from fcn_studio.gui.workspace import Workspace
+        from fcn_studio.gui.image.workspace import Workspace
 
         app = QApplication([])
         class Ping(QObject):

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSettings
 
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.train_dialog import TrainDialog
+from fcn_studio.gui.training.dialog import TrainDialog
 from tests.test_training import make_plain
 
 

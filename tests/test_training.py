@@ -133,7 +133,8 @@ def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
 def tiny_run(tmp_path, weights_home):
     data = make_plain(tmp_path / "data", n=5)
     return TrainConfig(data=str(data), out=str(tmp_path / "out" / "mine.safetensors"), base="scratch", arch="fcn32s",
-                       epochs=1, batch_size=2, crop_size=32, lr=1e-3, freeze_backbone=True, val_split=0.4, seed=0)  # fmt: skip
+                       epochs=1, batch_size=2, crop_size=32, lr=1e-3, freeze_backbone=True, val_split=0.4, seed=0,
+                       width_divisor=8)  # fmt: skip
 
 
 def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights_home):
@@ -187,10 +188,10 @@ def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout
     assert load_checkpoint(cfg.out).num_classes == 3
 
 
-def test_cli_train_end_to_end(tmp_path, weights_home, capsys):
+def test_cli_train_end_to_end(tmp_path, weights_home, capsys, caffe_layout_file):
     data = make_plain(tmp_path / "d", n=4)
     out = tmp_path / "cli.safetensors"
-    code = main(["train", "--data", str(data), "--base", "scratch", "--arch", "fcn16s", "--epochs", "1",
+    code = main(["train", "--data", str(data), "--base", str(caffe_layout_file("fcn16s", 3)), "--arch", "fcn16s", "--epochs", "1",
                  "--out", str(out), "--crop-size", "32", "--freeze-backbone", "--id", "cli-model"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from fcn_studio.gui.overlay import OverlayMode
+from fcn_studio.gui.shared.overlay import OverlayMode
 
 
 @dataclass

@@ -19,23 +19,23 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import __version__
-from fcn_studio.gui import export
 from fcn_studio.gui.actions import build_actions, build_menus
-from fcn_studio.gui.canvas import ImageCanvas
-from fcn_studio.gui.compare_view import CompareView
-from fcn_studio.gui.legend import LegendDock
-from fcn_studio.gui.model_picker import DevicePicker, ModelPicker, SizePicker, arch_name
-from fcn_studio.gui.overlay import OverlayMode, rgb_image
-from fcn_studio.gui.overlay_layer import OverlayLayer
-from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.compare.view import CompareView
+from fcn_studio.gui.image import export
+from fcn_studio.gui.image.workspace import Workspace
+from fcn_studio.gui.models.model_picker import DevicePicker, ModelPicker, SizePicker, arch_name
+from fcn_studio.gui.models.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
+from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.status_bar import StatusBar
-from fcn_studio.gui.tasks import BackgroundTask
-from fcn_studio.gui.video_controls import VideoControls
-from fcn_studio.gui.video_session import VideoSession
-from fcn_studio.gui.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
-from fcn_studio.gui.welcome import NoModelBanner
-from fcn_studio.gui.workspace import Workspace
+from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.legend import LegendDock
+from fcn_studio.gui.shared.overlay import OverlayMode, rgb_image
+from fcn_studio.gui.shared.overlay_layer import OverlayLayer
+from fcn_studio.gui.shared.results import SegmentationResult
+from fcn_studio.gui.shared.status_bar import StatusBar
+from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.video.controls import VideoControls
+from fcn_studio.gui.video.session import VideoSession
 from fcn_studio.images import IMAGE_EXTENSIONS
 from fcn_studio.stats import class_stats
 from fcn_studio.video import VIDEO_EXTENSIONS, is_video_file
@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         self._update_enabled()
 
     def _export_video(self) -> None:
-        from fcn_studio.gui.video_export import export_video
+        from fcn_studio.gui.video.export import export_video
 
         info = self.video.info
         if not self.video.active or info is None or not isinstance(info.path, str):
@@ -422,7 +422,7 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def fine_tune_dialog(self):
-        from fcn_studio.gui.train_dialog import TrainDialog
+        from fcn_studio.gui.training.dialog import TrainDialog
 
         dialog = TrainDialog(self, self._last_dir(), self.workspace.device)
         dialog.use_model.connect(self._models_changed)  # registers the new id and selects it

@@ -11,7 +11,7 @@ from fcn_studio.models.fcn import (
     fcn16s,
     fcn32s,
 )
-from fcn_studio.models.vgg import VGG16Backbone, is_vgg16_classifier_state, vgg16_to_fcn_state
+from fcn_studio.models.vgg import VGG16Backbone, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 
 __all__ = [
     "ARCHITECTURES",
@@ -26,4 +26,5 @@ __all__ = [
     "fcn32s",
     "is_vgg16_classifier_state",
     "vgg16_to_fcn_state",
+    "width_divisor_of",
 ]

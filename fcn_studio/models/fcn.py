@@ -128,11 +128,13 @@ class FCN(nn.Module):
         return self.head(feat8, feat16, feat32, (x.shape[2], x.shape[3]))
 
 
-def build_fcn(arch: str, num_classes: int = 21) -> FCN:
-    """FCN on VGG16 as published; score layers start at zero as in the reference."""
+def build_fcn(arch: str, num_classes: int = 21, *, width_divisor: int = 1) -> FCN:
+    """FCN on VGG16 as published; score layers start at zero as in the reference.
+
+    ``width_divisor`` > 1 divides every backbone channel count (a narrow model for tests)."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
-    backbone = VGG16Backbone()
+    backbone = VGG16Backbone(width_divisor)
     head = FCNHead(num_classes, backbone.out_channels, arch)
     for module in head.modules():
         if isinstance(module, nn.Conv2d):

@@ -21,22 +21,28 @@ class VGG16Backbone(nn.Module):
     crops the surplus away again.
     """
 
-    out_channels: tuple[int, int, int] = (256, 512, 4096)
-
-    def __init__(self) -> None:
+    def __init__(self, width_divisor: int = 1) -> None:
         super().__init__()
+        # width_divisor > 1 gives a narrow VGG16 (same layers, kernels, strides and padding,
+        # so every shape and crop offset is the real one) that tests build in milliseconds.
+        if width_divisor < 1 or 64 % width_divisor:
+            raise ValueError(f"width_divisor must divide 64, got {width_divisor}")
+        self.width_divisor = width_divisor
+        fc = 4096 // width_divisor
+        self.out_channels: tuple[int, int, int] = (256 // width_divisor, 512 // width_divisor, fc)
         in_ch = 3
-        for stage, n_convs, out_ch in _STAGES:
+        for stage, n_convs, full_ch in _STAGES:
+            out_ch = full_ch // width_divisor
             for i in range(1, n_convs + 1):
                 padding = 100 if (stage, i) == (1, 1) else 1
                 self.add_module(f"conv{stage}_{i}", nn.Conv2d(in_ch, out_ch, 3, padding=padding))
                 self.add_module(f"relu{stage}_{i}", nn.ReLU(inplace=True))
                 in_ch = out_ch
             self.add_module(f"pool{stage}", nn.MaxPool2d(2, stride=2, ceil_mode=True))
-        self.fc6 = nn.Conv2d(512, 4096, 7)
+        self.fc6 = nn.Conv2d(in_ch, fc, 7)
         self.relu6 = nn.ReLU(inplace=True)
         self.drop6 = nn.Dropout2d(0.5)
-        self.fc7 = nn.Conv2d(4096, 4096, 1)
+        self.fc7 = nn.Conv2d(fc, fc, 1)
         self.relu7 = nn.ReLU(inplace=True)
         self.drop7 = nn.Dropout2d(0.5)
 
@@ -55,6 +61,13 @@ class VGG16Backbone(nn.Module):
         x = self.drop6(self.relu6(self.fc6(x)))
         x = self.drop7(self.relu7(self.fc7(x)))
         return pool3, pool4, x
+
+
+def width_divisor_of(state: Mapping[str, torch.Tensor]) -> int:
+    """1 for the published VGG16 width; more for the narrow test variant (from conv1_1)."""
+    weight = state.get("conv1_1.weight")
+    channels = int(weight.shape[0]) if weight is not None and weight.ndim == 4 else 64
+    return 64 // channels if channels and 64 % channels == 0 else 1
 
 
 def is_vgg16_classifier_state(state: Mapping[str, torch.Tensor]) -> bool:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import weights
-from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask
 
 WEIGHT_FILTER = "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)"
 

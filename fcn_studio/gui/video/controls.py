@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from fcn_studio.gui.video_engine import EVERY_FRAME, REAL_TIME
+from fcn_studio.gui.video.engine import EVERY_FRAME, REAL_TIME
 from fcn_studio.video import AUDIO_NOTE
 
 

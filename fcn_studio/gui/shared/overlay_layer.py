@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from fcn_studio.gui.canvas import ImageCanvas
-from fcn_studio.gui.overlay import (
+from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.overlay import (
     OverlayMode,
     class_color_table,
     indexed_image,
     overlay_index,
     uncertainty_color_table,
 )
-from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.shared.results import SegmentationResult
 
 
 class OverlayLayer:

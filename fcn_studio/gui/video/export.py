@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.video import AUDIO_NOTE
 
 

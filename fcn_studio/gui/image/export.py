@@ -7,9 +7,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.overlay import blend_visible
-from fcn_studio.gui.results import SegmentationResult
-from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.shared.overlay import blend_visible
+from fcn_studio.gui.shared.results import SegmentationResult
+from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.images import save_mask, save_rgb
 from fcn_studio.stats import class_stats, write_stats_csv
 

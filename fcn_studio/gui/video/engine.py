@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.gui.results import SegmentationResult, use_background_threads
+from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 
 REAL_TIME, EVERY_FRAME = "realtime", "every"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 
 from fcn_studio import weights
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.gui.model_picker import arch_name
-from fcn_studio.gui.plot_widget import LinePlot
-from fcn_studio.gui.tasks import BackgroundTask
+from fcn_studio.gui.models.model_picker import arch_name
+from fcn_studio.gui.shared.plot_widget import LinePlot
+from fcn_studio.gui.shared.tasks import BackgroundTask
 
 
 class TrainWorker(QObject):

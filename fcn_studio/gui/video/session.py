@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from fcn_studio.gui.canvas import ImageCanvas
-from fcn_studio.gui.overlay import rgb_image
-from fcn_studio.gui.overlay_layer import OverlayLayer
-from fcn_studio.gui.results import SegmentationResult
-from fcn_studio.gui.video_controls import VideoControls
-from fcn_studio.gui.video_engine import VideoEngine
+from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.overlay import rgb_image
+from fcn_studio.gui.shared.overlay_layer import OverlayLayer
+from fcn_studio.gui.shared.results import SegmentationResult
+from fcn_studio.gui.video.controls import VideoControls
+from fcn_studio.gui.video.engine import VideoEngine
 
 
 class VideoSession(QObject):

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.gui.results import SegmentationResult, use_background_threads
+from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 
 # Predictors kept loaded: a VGG16 FCN is ~0.54 GB of float32 weights.
 _MAX_LOADED_MODELS = 2
@@ -32,7 +32,7 @@ class LoadedImage:
     def __init__(self, rgb: np.ndarray) -> None:
         from PySide6.QtGui import QImage
 
-        from fcn_studio.gui.overlay import rgb_image
+        from fcn_studio.gui.shared.overlay import rgb_image
 
         self.rgb = rgb
         self.display = None

@@ -29,12 +29,12 @@ from fcn_studio.compare import (
     score_against,
 )
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.canvas import ImageCanvas
-from fcn_studio.gui.inference_worker import InferenceWorker, WorkerThread
-from fcn_studio.gui.model_picker import arch_name
-from fcn_studio.gui.overlay import OverlayMode, indexed_image, rgb_image
-from fcn_studio.gui.overlay_layer import OverlayLayer
-from fcn_studio.gui.results import SegmentationResult
+from fcn_studio.gui.image.inference_worker import InferenceWorker, WorkerThread
+from fcn_studio.gui.models.model_picker import arch_name
+from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
+from fcn_studio.gui.shared.overlay_layer import OverlayLayer
+from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.images import load_mask, save_rgb
 
 DEFAULT_MODELS = ("fcn32s-voc", "fcn16s-voc", "fcn8s-voc")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from fcn_studio.gui.inference_worker import InferenceWorker, LoadedImage, WorkerThread
-from fcn_studio.gui.results import ByteLRU, SegmentationResult
+from fcn_studio.gui.image.inference_worker import InferenceWorker, LoadedImage, WorkerThread
+from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
 from fcn_studio.images import is_image_file
 
 

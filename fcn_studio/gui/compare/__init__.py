@@ -1,0 +1,1 @@
+"""Compare models: FCN-32s/16s/8s side by side on one image."""

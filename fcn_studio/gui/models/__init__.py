@@ -1,0 +1,1 @@
+"""The model library: installed and downloadable weights, the model picker, the first-run banner."""

@@ -1,0 +1,1 @@
+"""Video: the playback engine, its controls, the session that ties them to the canvas, export."""
