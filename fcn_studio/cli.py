@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 
 COMMANDS = ("segment", "eval", "weights", "train", "compare", "gui")
 
@@ -102,7 +102,7 @@ def _print_scores(scores, class_names: list[str]) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from fcn_studio.images import load_mask
+    from fcn_studio.dataset import folder_encoding, read_mask
     from fcn_studio.metrics import ConfusionMatrix, infer_num_classes
 
     if bool(args.model) == bool(args.pred):
@@ -121,7 +121,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _warn(f"no prediction for {gt_path.name}")
         if not pairing.pairs:
             raise FCNStudioError(f"no prediction in {args.pred} matches a mask in {args.gt} by file name")
-        masks = [(load_mask(g), load_mask(p), p.name) for g, p in pairing.pairs]
+        # each folder decoded by its own encoding, by the rule training uses (binary 0/255
+        # masks are background/foreground, not "ignore")
+        gt_enc = folder_encoding(Path(args.gt), [g for g, _ in pairing.pairs])
+        pred_enc = folder_encoding(Path(args.pred), [p for _, p in pairing.pairs])
+        masks = [(read_mask(g, gt_enc), read_mask(p, pred_enc), p.name) for g, p in pairing.pairs]
         n = args.num_classes or infer_num_classes(*(m for pair in masks for m in pair[:2]))
         cm = ConfusionMatrix(n)
         for gt, pred, name in masks:
@@ -140,7 +144,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_model(args: argparse.Namespace):
-    from fcn_studio.dataset import detect_encoding, find_label_file, find_pairs, load_pair, read_label_file
+    from fcn_studio.dataset import find_pairs, folder_encoding, load_pair
     from fcn_studio.metrics import ConfusionMatrix
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
@@ -149,10 +153,8 @@ def _eval_model(args: argparse.Namespace):
     pairing = find_pairs(args.data, split=args.split)
     if not pairing.pairs:
         raise FCNStudioError(f"{args.data}: no image/mask pairs found")
-    label_file = find_label_file(Path(args.data))
-    colors = read_label_file(label_file)[1] if label_file else None
     # binary 0/255 masks mean background/foreground there, not "ignore"
-    encoding = detect_encoding([m for _, m in pairing.pairs], colors)
+    encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
     bar = ProgressBar(len(pairing.pairs), "eval")
@@ -217,7 +219,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from fcn_studio.compare import compose_grid, pairwise_agreement, score_against
-    from fcn_studio.images import load_image, load_mask, save_rgb
+    from fcn_studio.dataset import read_mask
+    from fcn_studio.images import load_image, save_rgb
     from fcn_studio.predictor import Predictor
     from fcn_studio.weights import resolve_model
 
@@ -225,7 +228,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not 1 <= len(keys) <= 4:
         raise FCNStudioError("--models takes one to four comma-separated models, e.g. fcn32s-voc,fcn16s-voc,fcn8s-voc")
     rgb = load_image(args.image)
-    gt = load_mask(args.gt) if args.gt else None
+    gt = read_mask(args.gt) if args.gt else None
     if gt is not None and gt.shape != rgb.shape[:2]:
         raise FCNStudioError(
             f"{args.gt}: mask is {gt.shape[1]}x{gt.shape[0]} but the image is {rgb.shape[1]}x{rgb.shape[0]}"
@@ -453,4 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except MemoryError:
         _warn("error: out of memory; lower --max-size or close other programs")
+        return 1
+    except Exception as exc:
+        if type(exc).__name__ != "OutOfMemoryError":  # torch.cuda.OutOfMemoryError
+            raise
+        _warn(f"error: {describe_unexpected(exc)} (--max-size, --device cpu)")
         return 1

@@ -214,17 +214,38 @@ class DatasetReport:
         return "\n".join(lines)
 
 
+def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) -> MaskEncoding:
+    """How the masks of one folder encode classes, by the one rule training, eval and the
+    compare view share: colours from a label file beside them (or up to two levels up), binary
+    0/255 (or 0/1) = background/foreground, else palette index or gray value = class id."""
+    folder = Path(folder)
+    label_file = next((f for f in map(find_label_file, (folder, folder.parent, folder.parent.parent)) if f), None)
+    colors = read_label_file(label_file)[1] if label_file else None
+    masks = sample_masks if sample_masks is not None else [p for p in _files(folder) if is_image_file(p)]
+    return detect_encoding(masks, colors)
+
+
+def read_mask(mask_path: str | Path, encoding: MaskEncoding | None = None) -> np.ndarray:
+    """A mask file as (H, W) uint8 class ids (255 = ignore), decoded with ``encoding``
+    (default: its folder's). Raises FCNStudioError naming the file."""
+    mask_path = Path(mask_path)
+    if not mask_path.is_file():
+        raise FCNStudioError(f"{mask_path}: no such mask file")
+    encoding = encoding or folder_encoding(mask_path.parent)
+    try:
+        with Image.open(mask_path) as m:
+            m.load()
+            return encoding.decode(m)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise FCNStudioError(f"{mask_path}: unreadable mask ({exc})") from None
+
+
 def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tuple[np.ndarray, np.ndarray]:
     """An RGB image and its decoded class-id mask. Raises FCNStudioError naming the file."""
     from fcn_studio.images import load_image
 
     rgb = load_image(image_path)
-    try:
-        with Image.open(mask_path) as m:
-            m.load()
-            mask = encoding.decode(m)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise FCNStudioError(f"{mask_path}: unreadable mask ({exc})") from None
+    mask = read_mask(mask_path, encoding)
     if mask.shape != rgb.shape[:2]:
         raise FCNStudioError(
             f"{mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]} but {image_path.name} is {rgb.shape[1]}x{rgb.shape[0]}"

@@ -17,3 +17,15 @@ class Cancelled(FCNStudioError):
 
     def __init__(self, message: str = "Cancelled.") -> None:
         super().__init__(message)
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """One line for an error no FCN Studio code anticipated, with what to do where known.
+
+    CUDA running out of memory is common (a big image, another program on the GPU) and is
+    a setting to change, not a crash; torch is not imported here to recognise it."""
+    if type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc):
+        return "the GPU ran out of memory: lower the inference size, close other GPU programs, or choose the CPU"
+    if isinstance(exc, MemoryError):
+        return "out of memory: lower the inference size or close other programs"
+    return f"unexpected error: {type(exc).__name__}: {exc}"

@@ -52,7 +52,9 @@ class Predictor:
 
     ``max_size`` caps the longer side the network sees (logits are upsampled back to full
     size), which bounds memory for big photos; ``None`` or 0 means full resolution.
-    ``half`` (CUDA only) and ``channels_last`` are opt-in speedups.
+    ``half`` (CUDA only) and ``channels_last`` are opt-in speedups. ``model`` is a module
+    already built from ``checkpoint`` and placed on ``device`` (the model service shares one
+    among many predictors; each keeps its own ``max_size``).
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Predictor:
         half: bool = False,
         channels_last: bool = False,
         allow_fallback: bool = False,
+        model: torch.nn.Module | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.device_choice = (
@@ -73,6 +76,9 @@ class Predictor:
         self.max_size = max_size
         self.half = half and self.device.type == "cuda"
         self.channels_last = channels_last
+        if model is not None:  # already built and placed (shared through the model service)
+            self.model = model
+            return
         model = checkpoint.build_model()
         if self.half:
             model = model.half()

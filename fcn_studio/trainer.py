@@ -24,7 +24,7 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from fcn_studio.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
-from fcn_studio.dataset import DatasetReport, MaskEncoding, load_pair, scan_dataset
+from fcn_studio.dataset import DatasetReport, MaskEncoding, folder_encoding, load_pair, scan_dataset
 from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.fileio import atomic_path
@@ -155,6 +155,13 @@ def split_pairs(report: DatasetReport, config: TrainConfig) -> tuple[list, list]
     random.Random(config.seed).shuffle(pairs)
     n_val = 0 if len(pairs) < 2 or config.val_split <= 0 else max(1, round(len(pairs) * config.val_split))
     return pairs[n_val:], pairs[:n_val]
+
+
+def validation_encoding(report: DatasetReport, config: TrainConfig, val_pairs: list) -> MaskEncoding:
+    """A --val folder's masks are decoded by their own encoding, not the training folder's."""
+    if not config.val_dir or not val_pairs:
+        return report.encoding
+    return folder_encoding(Path(val_pairs[0][1]).parent, [m for _, m in val_pairs])
 
 
 def scan_ids(root: Path, split: str) -> set[str]:
@@ -297,7 +304,7 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
         emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
     torch.manual_seed(config.seed + start_epoch)
     train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config, config.seed + start_epoch)
-    val_data = SegmentationData(val_pairs, report.encoding, None, None, config.seed)
+    val_data = SegmentationData(val_pairs, validation_encoding(report, config, val_pairs), None, None, config.seed)
     loader = torch.utils.data.DataLoader(train_data, batch_size=config.batch_size, shuffle=True, num_workers=0,
                                          generator=torch.Generator().manual_seed(config.seed + start_epoch),
                                          drop_last=len(train_data) > config.batch_size)  # fmt: skip

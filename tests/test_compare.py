@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QFileDialog
 from fcn_studio import weights
 from fcn_studio.cli import main
 from fcn_studio.compare import compose_grid, disagreement_mask, error_mask, find_ground_truth, pairwise_agreement
+from fcn_studio.gui.compare.view import HIGHLIGHT_LABELS
+from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labels import voc_labels
 from fcn_studio.predictor import Predictor
 
@@ -137,6 +139,13 @@ def test_compare_view_fills_panes_syncs_and_exports(qtbot, voc_home, scene, tmp_
     assert second.view_state()[1].x() == pytest.approx(first.view_state()[1].x(), abs=1.0)
     out = tmp_path / "grid.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
-    view.export()
-    assert Image.open(out).size[0] == 2 * 46 + 3 * 6  # 3 panes + ground truth in a 2x2 grid
+    view.export()  # written on a background thread
+    qtbot.waitUntil(lambda: out.is_file() and not BackgroundTask._running, timeout=10_000)
+    grid = np.asarray(Image.open(out).convert("RGB"))
+    assert grid.shape[1] == 2 * 46 + 3 * 6  # 3 panes + ground truth in a 2x2 grid
+    # what is exported is what the screen shows: in Disagreement, the disagreeing pixels
+    shown = [(p.title.text().replace("  ·  ", "  "), np.where(dis, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS)
+             for p in view.panes] + [("ground truth", gt, voc_labels())]  # fmt: skip
+    rgb = np.asarray(Image.open(image).convert("RGB"))
+    assert np.array_equal(grid, compose_grid(rgb, shown, columns=2))
     win.close()

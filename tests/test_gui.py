@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QFileDialog
 from fcn_studio import weights
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.overlay import OverlayMode
+from fcn_studio.gui.shared.overlay import OverlayMode, blend_visible
+from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.predictor import Predictor
 
 MODEL_ID = "rand8s"
@@ -145,9 +146,17 @@ def test_exports_are_palette_pngs_and_csv(qtbot, window, tmp_path, monkeypatch):
     window.actions_.save_mask.trigger()
     window.actions_.export_overlay.trigger()
     window.actions_.export_stats.trigger()
+    # written on background threads: the window never waits for the encoder
+    qtbot.waitUntil(
+        lambda: all((tmp_path / n).is_file() for n in ("mask.png", "overlay.png", "stats.csv")), timeout=10_000
+    )
+    qtbot.waitUntil(lambda: not BackgroundTask._running, timeout=10_000)
     mask = Image.open(tmp_path / "mask.png")
     assert mask.mode == "P" and np.array_equal(np.asarray(mask), result.labels)
-    assert Image.open(tmp_path / "overlay.png").size == (result.labels.shape[1], result.labels.shape[0])
+    visible = set(range(result.label_set.num_classes)) - set(window.overlay.hidden)
+    expected = blend_visible(window.workspace.current_rgb, result.labels, result.label_set, visible,
+                             window.opacity.value() / 100.0)  # fmt: skip
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "overlay.png").convert("RGB")), expected)
     lines = (tmp_path / "stats.csv").read_text().splitlines()
     assert lines[0].startswith("class_id,class_name,pixels,percent") and len(lines) == 1 + len(np.unique(result.labels))
 
@@ -174,9 +183,12 @@ def test_no_weights_offers_download_and_import(qtbot, tmp_path, monkeypatch, caf
     win.open_paths([path])
     qtbot.waitUntil(lambda: win.workspace.current_rgb is not None, timeout=10_000)
     assert win.workspace.current_result is None  # the image shows; nothing to segment with
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(caffe_layout_file("fcn8s")), ""))
+    # two files chosen at once: both are imported, neither is dropped
+    chosen = [str(caffe_layout_file("fcn8s")), str(caffe_layout_file("fcn32s"))]
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: (chosen, ""))
     win.import_weights()
-    qtbot.waitUntil(lambda: win.models.current_id() != "", timeout=60_000)
+    qtbot.waitUntil(lambda: win.models.count() == 2, timeout=60_000)
+    assert {win.models.itemData(i) for i in range(2)} == {"fcn8s-21_from_caffe", "fcn32s-21_from_caffe"}
     assert win.banner.isHidden()
     wait_for_result(qtbot, win)
     win.close()

@@ -26,6 +26,7 @@ def test_thousands_of_signals_through_the_real_worker(tmp_path):
     proc = run_child(f"""
         from PySide6.QtCore import QObject, Signal
         from PySide6.QtWidgets import QApplication
+        from fcn_studio.gui.image.inference_worker import InferenceRequest
         from fcn_studio.gui.image.workspace import Workspace
 
         app = QApplication([])
@@ -39,7 +40,7 @@ def test_thousands_of_signals_through_the_real_worker(tmp_path):
         seen = []
         ws.worker.image_loaded.connect(lambda job, path, rgb: seen.append(job))
         for job in range(1, 1501):       # 3 cross-thread signals each: busy, image, busy
-            ws.worker.submit(job, r"{tmp_path / "a.png"}", "", "cpu", True, 0)
+            ws.worker.submit(InferenceRequest(job, r"{tmp_path / "a.png"}", "", "cpu", 0, load_image=True))
             while not seen or seen[-1] != job:
                 app.processEvents()
         ws.shutdown()

@@ -25,6 +25,7 @@ from fcn_studio.gui.image import export
 from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.models.model_picker import DevicePicker, ModelPicker, SizePicker, arch_name
 from fcn_studio.gui.models.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
+from fcn_studio.gui.models.weights_watch import WeightsFolderWatch
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
@@ -37,6 +38,7 @@ from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.session import VideoSession
 from fcn_studio.images import IMAGE_EXTENSIONS
+from fcn_studio.model_service import shared_service
 from fcn_studio.stats import class_stats
 from fcn_studio.video import VIDEO_EXTENSIONS, is_video_file
 
@@ -51,7 +53,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("FCN Studio")
         self.setAcceptDrops(True)
         self.settings = settings or Settings()
-        self.workspace = Workspace(self)
+        self.service = shared_service()  # one copy of each model for every view
+        self.workspace = Workspace(self, service=self.service)
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)
         self.legend = LegendDock(self)
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         self._legend_updated = 0.0
         self.error_box: QMessageBox | None = None
         self.tasks: list[BackgroundTask] = []
+        self.train_dialog = None  # non-modal: the app stays usable while a model trains
+        self._weights_watch = WeightsFolderWatch(self)
         self._hover_at = (-1, -1)
         self.persist_window = True  # False for smoke tests, which must not touch user settings
         self._build_central()
@@ -91,7 +96,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.video_controls)
         self.canvas.hide()
-        self.compare = CompareView()
+        self.compare = CompareView(settings=self.settings, service=self.service)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(central, "Image")
@@ -165,6 +170,9 @@ class MainWindow(QMainWindow):
         self.video.opened.connect(self._video_opened)
         self.video.error.connect(self.show_error)
         self.video.engine.device_ready.connect(self.status.set_device)
+        self.video.engine.note.connect(lambda text: self.status.showMessage(text, 20_000))
+        self.video_controls.export_requested.connect(self._export_video)
+        self._weights_watch.changed.connect(self._weights_folder_changed)
         a.about.triggered.connect(self._about)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
@@ -179,6 +187,8 @@ class MainWindow(QMainWindow):
         ws.image_shown.connect(self._image_shown)
         ws.result_shown.connect(self._result_shown)
         ws.navigation_changed.connect(self._navigation_changed)
+        ws.opened.connect(self._remember_opened)
+        ws.image_failed.connect(self._image_failed)
         ws.error.connect(self.show_error)
         ws.busy.connect(lambda text: self.status.showMessage(text) if text else self.status.clearMessage())
         ws.model_ready.connect(self._model_ready)
@@ -223,14 +233,31 @@ class MainWindow(QMainWindow):
         if len(paths) == 1 and is_video_file(paths[0]):
             self._open_video(str(paths[0]))
         else:
-            self.video.deactivate()
-            if not self.workspace.open_paths(paths):
-                return
-        first = Path(paths[0])
+            if self.workspace.open_paths(paths) and len(paths) > 1:
+                self._pending_recent = paths[1:MAX_RECENT_PER_OPEN]
+
+    def _remember_opened(self, path: str) -> None:
+        """Only what opened goes into Open Recent (a file that failed never does)."""
+        self.video.deactivate()
+        first = Path(path)
         self.settings.set("last_dir", str(first if first.is_dir() else first.parent))
-        for p in paths[:MAX_RECENT_PER_OPEN]:
+        for p in [*getattr(self, "_pending_recent", []), path]:
             self.settings.add_recent(str(Path(p).resolve()))
+        self._pending_recent = []
         self._refresh_recent()
+
+    def _image_failed(self, path: str, message: str) -> None:
+        """Moving onto an unreadable file: say so, and show nothing of the previous image."""
+        if self.video.active:
+            return
+        self.canvas.set_image(None)
+        self.overlay.set_result(None)
+        self.legend.set_stats([])
+        self.status.set_timing(None)
+        self.status.set_file(Path(path).name, 0, 0, self.workspace.index, len(self.workspace.files))
+        self.setWindowTitle(f"{Path(path).name} — FCN Studio")
+        self.show_error(message)
+        self._update_enabled()
 
     def _open_video(self, source: str | int) -> None:
         self.tabs.setCurrentIndex(0)
@@ -241,6 +268,10 @@ class MainWindow(QMainWindow):
         self._update_enabled()
 
     def _video_opened(self, info) -> None:
+        if isinstance(info.path, str) and not info.path.isdigit():
+            self.settings.add_recent(str(Path(info.path).resolve()))
+            self.settings.set("last_dir", str(Path(info.path).parent))
+            self._refresh_recent()
         name = "Camera" if not isinstance(info.path, str) or info.path.isdigit() else Path(info.path).name
         self.setWindowTitle(f"{name} — FCN Studio")
         self.status.file.setText(f"{name}  {info.width}×{info.height}  {info.fps:.2f} fps")
@@ -249,11 +280,16 @@ class MainWindow(QMainWindow):
     def _video_frame(self, index: int, rgb, result) -> None:
         import time
 
-        if result is not None:
+        if result is None:  # pending: nothing of the previous frame's result stays
+            self.status.set_timing(None)
+            self.legend.set_stats([])
+            self._legend_updated = 0.0
+        else:
             self.status.set_timing(result.seconds, result.inference_size)
             now = time.monotonic()
             if now - self._legend_updated > 0.5:  # rebuilding the legend every frame would flicker
                 self._legend_updated = now
+                self.legend.use_label_set(result.label_set)
                 self.legend.set_stats(class_stats(result.labels, result.label_set))
         self._hovered(*self._hover_at)
         self._update_enabled()
@@ -324,7 +360,7 @@ class MainWindow(QMainWindow):
         self.legend.setVisible(not comparing)  # the legend describes the Image tab's result
         if comparing and ws.current_rgb is not None:
             self.compare.set_device(ws.device, ws.max_size)
-            self.compare.set_image(str(ws.current_path), ws.current_rgb)
+            self.compare.set_image(str(ws.current_path), ws.current_rgb, ws.current_display)
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
         if self.video.active:
@@ -334,6 +370,7 @@ class MainWindow(QMainWindow):
             self.legend.set_stats([])
             self.status.set_timing(None)
         else:
+            self.legend.use_label_set(result.label_set)
             self.legend.set_stats(class_stats(result.labels, result.label_set))
             self.status.set_timing(result.seconds, result.inference_size)
         self._hovered(*self._hover_at)  # the readout follows the new result under a still cursor
@@ -344,8 +381,8 @@ class MainWindow(QMainWindow):
 
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
-        if note:
-            self.show_error(note)
+        if note:  # e.g. CUDA chosen but absent: said in the status bar, never a box at every start
+            self.status.showMessage(note, 15_000)
 
     def _hovered(self, x: int, y: int) -> None:
         self._hover_at = (x, y)
@@ -422,23 +459,30 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def fine_tune_dialog(self):
+        """The one fine-tune window (non-modal: segmenting, comparing and playing go on
+        while a model trains)."""
         from fcn_studio.gui.training.dialog import TrainDialog
 
-        dialog = TrainDialog(self, self._last_dir(), self.workspace.device)
-        dialog.use_model.connect(self._models_changed)  # registers the new id and selects it
-        dialog.finished.connect(lambda _r: (self.models.refresh(), self.compare.refresh_models()))
-        return dialog
+        if self.train_dialog is None:
+            dialog = TrainDialog(self, self._last_dir(), self.workspace.device, settings=self.settings)
+            dialog.use_model.connect(self._models_changed)  # registers the new id and selects it
+            dialog.trained.connect(self._models_changed_keep_selection)
+            self.train_dialog = dialog
+        return self.train_dialog
 
     def fine_tune(self) -> None:
-        self.fine_tune_dialog().exec()
+        dialog = self.fine_tune_dialog()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def download_model(self, weights_id: str) -> None:
         self.tasks.append(start_download(self, weights_id, self._model_task_done))
 
     def import_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import weights file", self._last_dir(), WEIGHT_FILTER)
-        if path:
-            self.tasks.append(start_import(self, path, self._model_task_done))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import weights files", self._last_dir(), WEIGHT_FILTER)
+        if paths:  # every file chosen is imported, one after another
+            self.tasks.append(start_import(self, paths, self._model_task_done))
 
     def _model_task_done(self, weights_id: str, error: str) -> None:
         if error:
@@ -447,9 +491,20 @@ class MainWindow(QMainWindow):
             self._models_changed(weights_id)
 
     def _models_changed(self, weights_id: str) -> None:
-        self.workspace.forget_model(weights_id)
+        """After a download, import, re-training or removal: every view sees the files as
+        they are now (a replaced file has a new identity, so nothing stale is served)."""
+        self.service.prune()
         self.models.refresh(select=weights_id or None)
+        self.workspace.refresh()
         self.compare.refresh_models()
+        self.video.set_model(self.workspace.model_key, self.workspace.device, self.workspace.max_size)
+
+    def _models_changed_keep_selection(self, _weights_id: str = "") -> None:
+        self._models_changed(self.models.current_id())
+
+    def _weights_folder_changed(self) -> None:
+        """A model imported or trained from the command line while the app runs."""
+        self._models_changed_keep_selection()
 
     # -- export -----------------------------------------------------------------------------
 
@@ -464,19 +519,30 @@ class MainWindow(QMainWindow):
     def _save_mask(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            self._remember_export(export.save_mask_as(self, p, r, self._export_folder()))
+            self._track(export.save_mask_as(self, p, r, self._export_folder(), self._export_done))
 
     def _export_overlay(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            saved = export.export_overlay(self, p, self.workspace.current_rgb, r, self.overlay.hidden,
-                                          self.opacity.value() / 100.0, self._export_folder())  # fmt: skip
-            self._remember_export(saved)
+            self._track(export.export_overlay(self, p, self.workspace.current_rgb, r, self.overlay.hidden,
+                                              self.opacity.value() / 100.0, self._export_folder(),
+                                              self._export_done))  # fmt: skip
 
     def _export_stats(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            self._remember_export(export.export_stats(self, p, r, self._export_folder()))
+            self._track(export.export_stats(self, p, r, self._export_folder(), self._export_done))
+
+    def _track(self, task: BackgroundTask | None) -> None:
+        if task is not None:
+            self.tasks = [t for t in self.tasks if t in BackgroundTask._running]
+            self.tasks.append(task)
+
+    def _export_done(self, path: Path | None, error: str) -> None:
+        if error:
+            self.show_error(error)
+        else:
+            self._remember_export(path)
 
     def _segment_folder(self) -> None:
         start = self.workspace.current_path.parent if self.workspace.current_path else Path(self._last_dir())
@@ -520,6 +586,8 @@ class MainWindow(QMainWindow):
         self.workspace.shutdown()
         self.compare.shutdown()
         self.video.shutdown()
+        if self.train_dialog is not None:
+            self.train_dialog.stop_for_exit()
         super().closeEvent(event)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -28,16 +30,20 @@ from fcn_studio.compare import (
     pairwise_agreement,
     score_against,
 )
+from fcn_studio.dataset import read_mask
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.image.inference_worker import InferenceWorker, WorkerThread
+from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, WorkerThread
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
-from fcn_studio.gui.shared.results import SegmentationResult
-from fcn_studio.images import load_mask, save_rgb
+from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
+from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.images import save_rgb
+from fcn_studio.labels import LabelSet
 
-DEFAULT_MODELS = ("fcn32s-voc", "fcn16s-voc", "fcn8s-voc")
+ARCH_ORDER = ("fcn32s", "fcn16s", "fcn8s")
+HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
 SHOW_MODES = ("Overlay", "Disagreement", "Errors vs ground truth")
 _RED = [0] * 256
 _RED[1] = 0xFFFF2020  # index 1 = highlighted pixel, everything else transparent
@@ -54,6 +60,13 @@ class ComparePane(QWidget):
         self.title.setStyleSheet("font-weight: bold;")
         self.title.setWordWrap(True)  # scores must never be cut off in narrow panes
         self.readout = QLabel("")
+        # Long titles and readouts wrap or elide instead of widening their pane: panes stay
+        # equal and do not jump when results arrive.
+        for label in (self.title, self.readout):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(14)
+        self._installed: set[str] = set()
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)
         self.result: SegmentationResult | None = None
@@ -70,29 +83,54 @@ class ComparePane(QWidget):
     def model_key(self) -> str:
         return self.picker.currentData() or ""
 
-    def fill_models(self, default: str) -> None:
+    def fill_models(self, models: list, choice: str) -> None:
+        """``models``: weights.list_weights() rows (read once per refresh, not per pane)."""
         self.picker.blockSignals(True)
         self.picker.clear()
-        installed = {m.id for m in weights.installed_models()}
-        for m in weights.list_weights():
+        for m in models:
             if m.kind != "segmentation":
                 continue
-            suffix = "" if m.id in installed else "  (not installed)"
-            self.picker.addItem(f"{m.id}{suffix}", m.id)
-        index = self.picker.findData(default)
+            suffix = "" if m.installed else "  (not installed)"
+            self.picker.addItem(f"{m.id}  ·  {arch_name(m.arch)}{suffix}", m.id)
+        index = self.picker.findData(choice)
         self.picker.setCurrentIndex(max(index, 0))
         self.picker.blockSignals(False)
+        self._installed = {m.id for m in models if m.installed and m.kind == "segmentation"}
 
     def installed(self) -> bool:
-        return self.model_key in {m.id for m in weights.installed_models()}
+        return self.model_key in self._installed
+
+
+def default_choices(models: list, remembered: list[str]) -> list[str]:
+    """One model id per pane: the remembered pick where still installed, else an installed
+    model of the pane's architecture (32s, 16s, 8s, ...), else the published one to download."""
+    installed = [m for m in models if m.installed and m.kind == "segmentation"]
+    ids = {m.id for m in installed}
+    choices = []
+    for i in range(4):
+        if i < len(remembered) and remembered[i] in ids:
+            choices.append(remembered[i])
+            continue
+        arch = ARCH_ORDER[i % len(ARCH_ORDER)]
+        preferred = f"{arch}-voc"
+        same_arch = [m.id for m in installed if m.arch == arch and m.id not in choices]
+        if preferred in ids:
+            choices.append(preferred)
+        elif same_arch:
+            choices.append(same_arch[0])
+        else:
+            choices.append(preferred)
+    return choices
 
 
 class CompareView(QWidget):
     error = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, settings=None, service=None) -> None:
         super().__init__(parent)
-        self.worker = InferenceWorker(max_models=1)  # one VGG16 FCN in memory at a time
+        self.settings = settings  # gui Settings: the panes' picks are remembered
+        self.worker = InferenceWorker(service)  # models come from the app's one model service
+        self.service = self.worker.service
         self._thread = WorkerThread(self.worker, "compare")
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
@@ -100,13 +138,19 @@ class CompareView(QWidget):
         self.device, self.max_size = "auto", 2048
         self.path: Path | None = None
         self.rgb: np.ndarray | None = None
+        self.display: QImage | None = None
         self.gt: np.ndarray | None = None
         self.gt_path: Path | None = None
         self._job = 0
         self._syncing = False
+        # results by (image path, model file identity, device, size): switching tabs, panes
+        # or ground truth never recomputes what is already known
+        self._results: ByteLRU[SegmentationResult] = ByteLRU(512 << 20)
         self.panes: list[ComparePane] = []
         self._build()
-        self.set_pane_count(3)
+        count = int(self.settings.get("compare/panes", 3, int)) if self.settings else 3
+        self.count.setValue(max(2, min(4, count)))
+        self.set_pane_count(self.count.value())
 
     # -- layout ------------------------------------------------------------------------
 
@@ -139,39 +183,67 @@ class CompareView(QWidget):
         foot.addWidget(self.progress)
         layout.addLayout(foot)
 
+    def _remembered(self) -> list[str]:
+        value = self.settings.q.value("compare/models", []) if self.settings else []
+        return [str(v) for v in ([value] if isinstance(value, str) else value or [])]
+
+    def _remember(self) -> None:
+        if self.settings:
+            self.settings.set("compare/models", [p.model_key for p in self.panes])
+            self.settings.set("compare/panes", len(self.panes))
+
     def set_pane_count(self, n: int) -> None:
+        models = weights.list_weights()
+        choices = default_choices(models, [p.model_key for p in self.panes] or self._remembered())
         while len(self.panes) < n:
             pane = ComparePane()
-            pane.fill_models(DEFAULT_MODELS[len(self.panes) % len(DEFAULT_MODELS)])
-            pane.model_changed.connect(self.run)
+            pane.fill_models(models, choices[len(self.panes)])
+            pane.model_changed.connect(self._pane_changed)
             canvas = pane.canvas
             canvas.hovered.connect(self._hovered)
             canvas.zoom_changed.connect(lambda _s, c=canvas: self._sync_from(c))
             canvas.horizontalScrollBar().valueChanged.connect(lambda _v, c=canvas: self._sync_from(c))
             canvas.verticalScrollBar().valueChanged.connect(lambda _v, c=canvas: self._sync_from(c))
+            if self.rgb is not None:
+                pane.canvas.set_image(self._image(), keep_view=False)
             self.panes.append(pane)
         while len(self.panes) > n:
             pane = self.panes.pop()
             pane.setParent(None)
             pane.deleteLater()
+        columns = 2 if n == 4 else n
         for i, pane in enumerate(self.panes):
-            self.grid.addWidget(pane, i // 2 if n == 4 else 0, i % 2 if n == 4 else i)
+            self.grid.addWidget(pane, i // columns, i % columns)
+        for c in range(4):  # equal widths, whatever the titles say
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+        self._remember()
         self.run()
 
     def refresh_models(self) -> None:
-        for pane in self.panes:
-            pane.fill_models(pane.model_key)
+        """After models were installed, imported, re-trained or removed."""
+        models = weights.list_weights()
+        choices = default_choices(models, [p.model_key for p in self.panes])
+        for pane, choice in zip(self.panes, choices, strict=False):
+            pane.fill_models(models, choice)
+        self.run()
+
+    def _pane_changed(self) -> None:
+        self._remember()
         self.run()
 
     # -- running -----------------------------------------------------------------------
 
-    def set_image(self, path: str, rgb: np.ndarray) -> None:
+    def _image(self) -> QImage:
+        return self.display if self.display is not None else rgb_image(self.rgb)
+
+    def set_image(self, path: str, rgb: np.ndarray, display: QImage | None = None) -> None:
+        """The workspace's decoded image (and its display copy): nothing is read again."""
         if self.path is not None and str(self.path) == path and self.rgb is rgb:
             return
-        self.path, self.rgb = Path(path), rgb
+        self.path, self.rgb, self.display = Path(path), rgb, display
         self.gt_path = find_ground_truth(path)
         self._load_gt()
-        image = rgb_image(rgb)
+        image = self._image()
         for pane in self.panes:
             pane.canvas.set_image(image, keep_view=True)
         self.run()
@@ -181,11 +253,18 @@ class CompareView(QWidget):
             self.device, self.max_size = device, max_size
             self.run()
 
+    def _key(self, model: str) -> tuple | None:
+        try:
+            return (str(self.path), self.service.identity(model), self.device, self.max_size)
+        except FCNStudioError:
+            return None
+
     def run(self) -> None:
-        """(Re)start: every pane's model on the current image, one after another."""
-        if self.path is None:
+        """Fill every pane: from known results at once, the others one model after another."""
+        if self.path is None or self.rgb is None:
             return
         self._job += 1
+        self.worker.cancel_all()
         for pane in self.panes:
             pane.result = None
             pane.overlay.set_result(None)
@@ -194,25 +273,40 @@ class CompareView(QWidget):
             elif not pane.installed():
                 pane.title.setText(f"not installed: Models → Download {pane.model_key}")
             else:
+                key = self._key(pane.model_key)
+                cached = self._results.get(key) if key is not None else None
+                if cached is not None:
+                    self._fill(pane, cached)
+                    continue
                 pane.title.setText("waiting…")
-                self.worker.submit(self._job, str(self.path), pane.model_key, self.device, False, self.max_size)
-        self.agreement.setText("")
+                self.worker.submit(InferenceRequest(self._job, str(self.path), pane.model_key, self.device,
+                                                    self.max_size, rgb=self.rgb))  # fmt: skip
+        self._refresh_overlays()
 
     def _on_busy(self, text: str) -> None:
         self.progress.setText(text)
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
+        self._results.put((path, *result.key), result)
         if job != self._job or self.path is None or path != str(self.path):
             return
         for pane in self.panes:
             if pane.model_key == result.model_key and pane.result is None:
-                pane.result = result
-                title = f"{arch_name(result.arch)}  ·  {result.seconds:.2f} s"
-                if self.gt is not None and self.gt.shape == result.labels.shape:
-                    s = score_against(result.labels, self.gt, result.label_set.num_classes, pane.model_key)
-                    title += f"  ·  acc {100 * s.pixel_accuracy:.1f} %  mIoU {100 * s.mean_iou:.1f} %"
-                pane.title.setText(title)
+                self._fill(pane, result)
         self._refresh_overlays()
+
+    def _fill(self, pane: ComparePane, result: SegmentationResult) -> None:
+        pane.result = result
+        self._title(pane)
+
+    def _title(self, pane: ComparePane) -> None:
+        """Model, time and, with a ground truth, its scores (recomputed, never re-run)."""
+        r = pane.result
+        title = f"{arch_name(r.arch)}  ·  {r.seconds:.2f} s"
+        if self.gt is not None and self.gt.shape == r.labels.shape:
+            s = score_against(r.labels, self.gt, r.label_set.num_classes, pane.model_key)
+            title += f"  ·  acc {100 * s.pixel_accuracy:.1f} %  mIoU {100 * s.mean_iou:.1f} %"
+        pane.title.setText(title)
 
     def _on_failed(self, job: int, path: str, message: str) -> None:
         if job == self._job:
@@ -223,18 +317,26 @@ class CompareView(QWidget):
     def _done(self) -> list[ComparePane]:
         return [p for p in self.panes if p.result is not None]
 
-    def _refresh_overlays(self) -> None:
-        done = self._done()
+    def _highlights(self, done: list[ComparePane]) -> list[np.ndarray | None]:
+        """What each pane shows besides the plain overlay: disagreement or its errors."""
         mode = self.show_mode.currentText()
-        if mode == "Errors vs ground truth" and self.gt is None:
-            self.agreement.setText("No ground truth for this image: choose one to see errors.")
         disagree = disagreement_mask([p.result.labels for p in done]) if len(done) > 1 else None
+        out = []
         for pane in done:
             highlight = None
             if mode == "Disagreement" and disagree is not None:
                 highlight = disagree
             elif mode == "Errors vs ground truth" and self.gt is not None and self.gt.shape == pane.result.labels.shape:
                 highlight = error_mask(pane.result.labels, self.gt)
+            out.append(highlight)
+        return out
+
+    def _refresh_overlays(self) -> None:
+        done = self._done()
+        mode = self.show_mode.currentText()
+        if mode == "Errors vs ground truth" and self.gt is None:
+            self.agreement.setText("No ground truth for this image: choose one to see errors.")
+        for pane, highlight in zip(done, self._highlights(done), strict=True):
             if highlight is None:
                 pane.overlay.mode = OverlayMode.FILLED
                 pane.overlay.set_result(pane.result)
@@ -247,6 +349,8 @@ class CompareView(QWidget):
             pairs = pairwise_agreement({f"{arch_name(p.result.arch)} ({p.model_key})": p.result.labels for p in done})
             text = "   ".join(f"{a.split(' ')[0]} ↔ {b.split(' ')[0]}: {100 * v:.1f} %" for (a, b), v in pairs.items())
             self.agreement.setText(f"Agreement  {text}")
+        elif len(done) <= 1 and not (mode == "Errors vs ground truth" and self.gt is None):
+            self.agreement.setText("")
 
     def _hovered(self, x: int, y: int) -> None:
         for pane in self.panes:
@@ -279,7 +383,7 @@ class CompareView(QWidget):
         self.gt = None
         if self.gt_path is not None:
             try:
-                self.gt = load_mask(self.gt_path)
+                self.gt = read_mask(self.gt_path)
             except FCNStudioError as exc:
                 self.error.emit(str(exc))
             if self.gt is not None and self.rgb is not None and self.gt.shape != self.rgb.shape[:2]:
@@ -293,7 +397,9 @@ class CompareView(QWidget):
         if path:
             self.gt_path = Path(path)
             self._load_gt()
-            self.run()
+            for pane in self._done():  # score what is there; the models do not run again
+                self._title(pane)
+            self._refresh_overlays()
 
     def export(self) -> None:
         done = self._done()
@@ -304,13 +410,27 @@ class CompareView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export comparison", str(suggested), "PNG (*.png);;JPEG (*.jpg)")
         if not path:
             return
-        panes = [(p.title.text().replace("  ·  ", "  "), p.result.labels, p.result.label_set) for p in done]
+        panes = self.export_panes()
+        rgb = self.rgb
+        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=2 if len(panes) == 4 else None),
+                                                      path), self, "Export comparison", f"Writing {path}…")  # fmt: skip
+        task.failed.connect(self.error)
+        task.start()
+
+    def export_panes(self) -> list[tuple[str, np.ndarray, LabelSet]]:
+        """The panes as the screen shows them: overlays, or the highlighted pixels in the
+        Disagreement and Errors views; the ground truth last when there is one."""
+        done = self._done()
+        panes = []
+        for pane, highlight in zip(done, self._highlights(done), strict=True):
+            title = pane.title.text().replace("  ·  ", "  ")
+            if highlight is None:
+                panes.append((title, pane.result.labels, pane.result.label_set))
+            else:  # 1 = highlighted (red), 255 = left as the photo
+                panes.append((title, np.where(highlight, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS))
         if self.gt is not None:
             panes.append(("ground truth", self.gt, done[0].result.label_set))
-        try:
-            save_rgb(compose_grid(self.rgb, panes, columns=2 if len(panes) == 4 else None), path)
-        except FCNStudioError as exc:
-            self.error.emit(str(exc))
+        return panes
 
     def shutdown(self) -> None:
         self._thread.stop()

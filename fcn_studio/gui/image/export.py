@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
@@ -19,37 +18,58 @@ def _ask_path(parent: QWidget, title: str, suggested: Path, filters: str) -> Pat
     return Path(path) if path else None  # the dialog itself asks before overwriting
 
 
-def _report(parent: QWidget, action) -> bool:
-    try:
-        action()
-        return True
-    except FCNStudioError as exc:
-        QMessageBox.warning(parent, "Export", str(exc))
-        return False
+def _write_in_background(parent: QWidget, title: str, path: Path, write, on_done) -> BackgroundTask:
+    """Blending and encoding a 20-megapixel image takes seconds: never on the GUI thread.
+    ``on_done(path, "")`` after writing, ``on_done(None, message)`` on failure."""
+    task = BackgroundTask(lambda _progress, _cancelled: (write(), path)[1], parent)
+    task.succeeded.connect(lambda written: on_done(written, ""))
+    task.failed.connect(lambda message: on_done(None, message))
+    return task.start()
 
 
-def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path) -> Path | None:
-    path = _ask_path(parent, "Save mask", folder / f"{image_path.stem}.png", "Palette PNG (*.png)")
-    if path and _report(parent, lambda: save_mask(result.labels, result.label_set, path.with_suffix(".png"))):
-        return path.with_suffix(".png")
-    return None
+def suggested_mask_path(image_path: Path, folder: Path) -> Path:
+    """``<stem>_mask.png`` in the last export folder: never the source image itself (a PNG
+    photo's ``<stem>.png`` is the photo)."""
+    candidate = folder / f"{image_path.stem}_mask.png"
+    if candidate.resolve() == image_path.resolve():  # pragma: no cover - needs a photo named *_mask.png
+        candidate = folder / f"{image_path.stem}_mask_1.png"
+    return candidate
+
+
+def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
+    path = _ask_path(parent, "Save mask", suggested_mask_path(image_path, folder), "Palette PNG (*.png)")
+    if path is None:
+        return None
+    path = path.with_suffix(".png")
+    if path.resolve() == image_path.resolve():
+        QMessageBox.warning(parent, "Save mask", f"{path.name} is the image itself: choose another name.")
+        return None
+    return _write_in_background(parent, "Save mask", path, lambda: save_mask(result.labels, result.label_set, path),
+                                on_done)  # fmt: skip
 
 
 def export_overlay(
-    parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path
-) -> Path | None:
+    parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path, on_done
+):
     path = _ask_path(parent, "Export overlay", folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
     if path is None:
         return None
+    if path.resolve() == image_path.resolve():
+        QMessageBox.warning(parent, "Export overlay", f"{path.name} is the image itself: choose another name.")
+        return None
     visible = set(range(result.label_set.num_classes)) - set(hidden)
-    blended = blend_visible(rgb, result.labels, result.label_set, visible, opacity)
-    return path if _report(parent, lambda: save_rgb(blended, path)) else None
+    return _write_in_background(parent, "Export overlay", path,
+                                lambda: save_rgb(blend_visible(rgb, result.labels, result.label_set, visible, opacity),
+                                                 path), on_done)  # fmt: skip
 
 
-def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path) -> Path | None:
+def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
     path = _ask_path(parent, "Export class statistics", folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
-    rows = class_stats(result.labels, result.label_set)
-    return path if path and _report(parent, lambda: write_stats_csv(rows, path)) else None
+    if path is None:
+        return None
+    return _write_in_background(parent, "Export class statistics", path,
+                                lambda: write_stats_csv(class_stats(result.labels, result.label_set), path),
+                                on_done)  # fmt: skip
 
 
 def segment_folder(
@@ -87,11 +107,10 @@ def segment_folder(
 
     def job(progress, cancelled):
         from fcn_studio.batch import segment_files
-        from fcn_studio.predictor import Predictor
-        from fcn_studio.weights import resolve_model
+        from fcn_studio.model_service import shared_service
 
         progress(0, len(files), "Loading the model…")
-        predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
+        predictor = shared_service().predictor(model_key, device, max_size=max_size or None)
         return segment_files(predictor, files, Path(dst), overwrite=overwrite, progress=progress, cancelled=cancelled)
 
     task = BackgroundTask(job, parent, "Segment folder", f"Segmenting {len(files)} images into {dst}")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
-
-# Predictors kept loaded: a VGG16 FCN is ~0.54 GB of float32 weights.
-_MAX_LOADED_MODELS = 2
-
+from fcn_studio.model_service import ModelService, shared_service
 
 # Above this many pixels, the image is converted for display here, off the GUI thread:
 # turning an 80-megapixel RGB888 image into a pixmap takes ~200 ms, an RGB32 one ~0 ms.
@@ -41,6 +38,20 @@ class LoadedImage:
         self.nbytes = rgb.nbytes + (self.display.sizeInBytes() if self.display is not None else 0)
 
 
+@dataclass(frozen=True)
+class InferenceRequest:
+    """One image through one model. ``rgb`` is the decoded image when the caller has it
+    (compare, video, a cached image); otherwise the worker reads ``path``."""
+
+    job: int
+    path: str
+    model: str  # an installed id or a weights path; "" = only load the image
+    device: str
+    max_size: int
+    load_image: bool = False
+    rgb: np.ndarray | None = None
+
+
 class InferenceWorker(QObject):
     image_loaded = Signal(int, str, object)  # job, path, LoadedImage
     result_ready = Signal(int, str, object)  # job, path, SegmentationResult
@@ -48,40 +59,29 @@ class InferenceWorker(QObject):
     model_loaded = Signal(str, str, str)  # model key, device description, fallback note ("" if none)
     busy = Signal(str)  # what is happening now, "" when idle
 
-    _request = Signal(int, str, str, str, bool, int)
-    _forget = Signal()
+    _request = Signal(object)
 
-    def __init__(self, max_models: int = _MAX_LOADED_MODELS) -> None:
+    def __init__(self, service: ModelService | None = None) -> None:
         super().__init__()
-        self.max_models = max_models
+        self.service = service or shared_service()
         self._latest = 0
         self._lock = threading.Lock()
-        self._predictors: OrderedDict[tuple[str, str, int], object] = OrderedDict()
         self._request.connect(self._process)
-        self._forget.connect(self._drop_models)
         self._threads_set = False
+        self._announced: set[tuple] = set()
 
     # -- called from the GUI thread ------------------------------------------------
 
-    def submit(self, job: int, path: str, model_key: str, device: str, load_image: bool, max_size: int) -> None:
+    def submit(self, request: InferenceRequest) -> None:
         """Queue a request; it supersedes every request with a lower job id. Requests that
         share a job id (one image through several models) all run, one after another."""
         with self._lock:
-            self._latest = job
-        self._request.emit(job, path, model_key, device, load_image, max_size)
+            self._latest = request.job
+        self._request.emit(request)
 
     def cancel_all(self) -> None:
         with self._lock:
             self._latest = -1
-
-    def forget_models(self) -> None:
-        """Drop loaded models (e.g. after weights were replaced or removed). Queued, so
-        it happens on the worker's thread between requests, never during one."""
-        self._forget.emit()
-
-    @Slot()
-    def _drop_models(self) -> None:
-        self._predictors.clear()
 
     # -- runs on the worker thread -------------------------------------------------
 
@@ -89,39 +89,40 @@ class InferenceWorker(QObject):
         with self._lock:
             return job != self._latest
 
-    @Slot(int, str, str, str, bool, int)
-    def _process(self, job: int, path: str, model_key: str, device: str, load_image: bool, max_size: int) -> None:
+    @Slot(object)
+    def _process(self, request: InferenceRequest) -> None:
+        job, path = request.job, request.path
         if self._stale(job):
             return
         self._configure_threads()
         try:
-            rgb = None
-            if load_image:
+            rgb = request.rgb
+            if request.load_image or rgb is None:
                 from fcn_studio.images import load_image as read
 
                 self.busy.emit(f"Loading {os.path.basename(path)}…")
                 rgb = read(path)
-                self.image_loaded.emit(job, path, LoadedImage(rgb))
-            if not model_key or self._stale(job):
+                if request.load_image:
+                    self.image_loaded.emit(job, path, LoadedImage(rgb))
+            if not request.model or self._stale(job):
                 return
-            predictor = self._predictor(model_key, device, max_size)
+            predictor, identity = self._predictor(request)
             if self._stale(job):
                 return
-            if rgb is None:
-                from fcn_studio.images import load_image as read
-
-                rgb = read(path)
-            self.busy.emit(f"Segmenting {os.path.basename(path)} with {model_key}…")
+            self.busy.emit(f"Segmenting {os.path.basename(path)} with {request.model}…")
             pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
-            self.result_ready.emit(job, path, SegmentationResult.from_prediction(pred, predictor, model_key))
+            result = SegmentationResult.from_prediction(
+                pred, predictor, request.model, identity, request.device, request.max_size
+            )
+            self.result_ready.emit(job, path, result)
         except Cancelled:
             pass
         except FCNStudioError as exc:
             self.failed.emit(job, path, str(exc))
         except MemoryError:
-            self.failed.emit(job, path, f"{os.path.basename(path)}: out of memory; lower the maximum inference size")
+            self.failed.emit(job, path, f"{os.path.basename(path)}: out of memory; lower the inference size")
         except Exception as exc:
-            self.failed.emit(job, path, f"unexpected error: {type(exc).__name__}: {exc}")
+            self.failed.emit(job, path, describe_unexpected(exc))
         finally:
             self.busy.emit("")
 
@@ -130,27 +131,17 @@ class InferenceWorker(QObject):
             use_background_threads()
             self._threads_set = True
 
-    def _predictor(self, model_key: str, device: str, max_size: int):
-        key = (model_key, device, max_size)
-        if key in self._predictors:
-            self._predictors.move_to_end(key)
-            return self._predictors[key]
-        for (other, dev, _), pred in list(self._predictors.items()):
-            if other == model_key and dev == device:  # same model, new size: reuse the weights
-                pred.max_size = max_size or None
-                self._predictors[key] = self._predictors.pop((other, dev, _))
-                return pred
-        from fcn_studio.predictor import Predictor
-        from fcn_studio.weights import resolve_model
-
-        self.busy.emit(f"Loading model {model_key}…")
-        while len(self._predictors) >= self.max_models:
-            self._predictors.popitem(last=False)
-        predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
-        self._predictors[key] = predictor
+    def _predictor(self, request: InferenceRequest):
+        if not self.service.is_loaded(request.model, request.device):
+            self.busy.emit(f"Loading model {request.model}…")
+        predictor = self.service.predictor(request.model, request.device, max_size=request.max_size or None)
+        identity = self.service.identity(request.model)
         choice = predictor.device_choice
-        self.model_loaded.emit(model_key, choice.description, choice.fallback_note or "")
-        return predictor
+        announce = (request.model, identity, choice.description)
+        if announce not in self._announced:  # once per model and device, not per image
+            self._announced.add(announce)
+            self.model_loaded.emit(request.model, choice.description, choice.fallback_note or "")
+        return predictor, identity
 
 
 class WorkerThread:
@@ -163,7 +154,8 @@ class WorkerThread:
         worker.moveToThread(self.thread)
         self.thread.start()
 
-    def stop(self, timeout_ms: int = 60_000) -> bool:
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel, quit and wait, bounded: a forward pass stops at its next check."""
         cancel = getattr(self.worker, "cancel_all", None)
         if cancel:
             cancel()

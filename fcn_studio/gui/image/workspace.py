@@ -7,9 +7,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from fcn_studio.gui.image.inference_worker import InferenceWorker, LoadedImage, WorkerThread
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage, WorkerThread
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
 from fcn_studio.images import is_image_file
+from fcn_studio.model_service import ModelService, shared_service
 
 
 def images_in(folder: Path) -> list[Path]:
@@ -23,14 +25,22 @@ class Workspace(QObject):
     image_shown = Signal(str, object)  # path, RGB array
     result_shown = Signal(object)  # SegmentationResult, or None while pending / without a model
     navigation_changed = Signal(int, int, str)  # index, count, path
+    opened = Signal(str)  # a file or folder the user opened, once its first image decoded
+    image_failed = Signal(str, str)  # path, message: navigation reached a file that cannot be read
     error = Signal(str)
     busy = Signal(str)
     model_ready = Signal(str, str, str)  # model key, device description, fallback note
 
     def __init__(
-        self, parent: QObject | None = None, *, image_cache_mb: int = 768, result_cache_mb: int = 1024
+        self,
+        parent: QObject | None = None,
+        *,
+        image_cache_mb: int = 768,
+        result_cache_mb: int = 1024,
+        service: ModelService | None = None,
     ) -> None:
         super().__init__(parent)
+        self.service = service or shared_service()
         self.files: list[Path] = []
         self.index = -1
         self.model_key = ""
@@ -39,10 +49,13 @@ class Workspace(QObject):
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
+        # An open whose first image turns out unreadable is undone: the previous files,
+        # image and result stay as they were. (job, previous files, previous index, opened)
+        self._pending_open: tuple[int, list[Path], int, str] | None = None
         self._images: ByteLRU[LoadedImage] = ByteLRU(image_cache_mb << 20)
         self.current_display = None  # display-ready QImage for big images, else None
         self._results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
-        self.worker = InferenceWorker()
+        self.worker = InferenceWorker(self.service)
         self._thread = WorkerThread(self.worker, "inference")
         self.worker.image_loaded.connect(self._on_image)
         self.worker.result_ready.connect(self._on_result)
@@ -57,7 +70,9 @@ class Workspace(QObject):
         return self.files[self.index] if 0 <= self.index < len(self.files) else None
 
     def open_paths(self, paths: list[str | Path]) -> bool:
-        """One folder: its images. One file: it, among its folder's images. Several: those."""
+        """One folder: its images. One file: it, among its folder's images. Several: those.
+        Returns False (with ``error``) when there is nothing to open; a file that turns out
+        unreadable is reported later, and then nothing on screen has changed."""
         paths = [Path(p) for p in paths]
         if len(paths) == 1 and paths[0].is_dir():
             files, start = images_in(paths[0]), 0
@@ -81,9 +96,19 @@ class Workspace(QObject):
             if not files:
                 self.error.emit("none of the dropped items is an image file")
                 return False
+        previous = (self.files, self.index)
         self.files = files
         self.go_to(start)
+        self._pending_open = (self._job, *previous, str(paths[0]))
+        if self._images.get(str(files[start])) is not None:  # shown already, from the cache
+            self._open_succeeded()
         return True
+
+    def _open_succeeded(self) -> None:
+        if self._pending_open is not None:
+            opened = self._pending_open[3]
+            self._pending_open = None
+            self.opened.emit(opened)
 
     def go_to(self, index: int) -> None:
         if not self.files:
@@ -110,24 +135,29 @@ class Workspace(QObject):
     def set_device(self, device: str) -> None:
         if device != self.device:
             self.device = device
-            self._results.clear()  # results may differ slightly between devices
             self._show_current(load=False)
 
     def set_max_size(self, max_size: int) -> None:
         if max_size != self.max_size:
             self.max_size = max_size
-            self._results.clear()
             self._show_current(load=False)
 
-    def forget_model(self, model_key: str) -> None:
-        """After weights were replaced or removed: drop cached results and loaded models."""
-        self.worker.forget_models()
-        self._results.clear()
-        if model_key == self.model_key:
-            self._show_current(load=False)
+    def refresh(self) -> None:
+        """Show the current image again: after a model file changed (a new identity is
+        a new cache key, so its result is computed anew), or after a model was removed."""
+        self._show_current(load=False)
 
-    def _result_key(self, path: Path) -> tuple[str, str, str, int]:
-        return (str(path), self.model_key, self.device, self.max_size)
+    def _result_key(self, path: Path | str, identity, device: str, max_size: int) -> tuple:
+        return (str(path), identity, device, max_size)
+
+    def _current_key(self, path: Path) -> tuple | None:
+        if not self.model_key:
+            return None
+        try:
+            identity = self.service.identity(self.model_key)
+        except FCNStudioError:
+            return None  # removed or missing: nothing cached can be right
+        return self._result_key(path, identity, self.device, self.max_size)
 
     # -- requests and answers ------------------------------------------------------------
 
@@ -140,36 +170,65 @@ class Workspace(QObject):
         if load and cached_image is not None:
             self._set_image(str(path), cached_image)
             load = False
-        cached = self._results.get(self._result_key(path)) if self.model_key else None
-        self.current_result = cached
-        self.result_shown.emit(cached)
+        key = self._current_key(path)
+        cached = self._results.get(key) if key is not None else None
+        if not load:  # the image on screen is this path's: its result (or none yet)
+            self.current_result = cached
+            self.result_shown.emit(cached)
         if cached is not None and not load:
             self.worker.cancel_all()  # nothing to compute; make queued work stale
             return
-        self.worker.submit(self._job, str(path), "" if cached else self.model_key, self.device, load, self.max_size)
+        rgb = None if load else self.current_rgb
+        model = "" if cached is not None else self.model_key
+        self.worker.submit(InferenceRequest(self._job, str(path), model, self.device, self.max_size, load, rgb))
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
         self.current_rgb = image.rgb
         self.current_display = image.display
+        key = self._current_key(Path(path))
+        self.current_result = self._results.get(key) if key is not None else None
         self.image_shown.emit(path, image.rgb)
+        self.result_shown.emit(self.current_result)  # the previous image's legend goes
 
     def _on_image(self, job: int, path: str, image: LoadedImage) -> None:
         self._images.put(path, image)
-        if job == self._job:
-            self._set_image(path, image)
+        if job != self._job:
+            return
+        if self._pending_open is not None and job >= self._pending_open[0]:
+            self._open_succeeded()
+        self._set_image(path, image)  # its segmentation follows from the same request
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
-        key = (path, result.model_key, self.device, self.max_size)
-        self._results.put(key, result)
+        # Filed under what it was computed with, whatever is selected now.
+        self._results.put(self._result_key(path, result.model_identity, result.device, result.max_size), result)
         current = self.current_path
         # Drawn only if it belongs to the image and model on screen now, never over another.
-        if job == self._job and current is not None and str(current) == path and result.model_key == self.model_key:
+        if (
+            job == self._job
+            and current is not None
+            and str(current) == path
+            and self._current_key(current) == self._result_key(path, *result.key)
+        ):
             self.current_result = result
             self.result_shown.emit(result)
 
     def _on_failed(self, job: int, path: str, message: str) -> None:
-        if job == self._job:
+        if job != self._job:
+            return
+        pending = self._pending_open
+        if pending is not None and pending[0] == job:
+            self._pending_open = None
+            _, self.files, self.index, _ = pending  # undo the open: what was on screen stays
+            if self.current_path is not None:
+                self.navigation_changed.emit(self.index, len(self.files), str(self.current_path))
             self.error.emit(message)
+            return
+        if self.current_path is not None and str(self.current_path) == path and self._images.get(path) is None:
+            # the image itself could not be read: nothing of the previous one stays on screen
+            self.current_rgb, self.current_display, self.current_result = None, None, None
+            self.image_failed.emit(path, message)
+            return
+        self.error.emit(message)
 
     # -- shutdown ----------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import weights
+from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.tasks import BackgroundTask
 
 WEIGHT_FILTER = "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)"
@@ -40,13 +43,26 @@ def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
     return task.start()
 
 
-def start_import(parent, path: str, on_done) -> BackgroundTask:
-    def job(progress, cancelled):
-        progress(0, 0, "Checking the file…")
-        return weights.import_weights(path)
+def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
+    """Import one or several files, one after another; ``on_done(id, error)`` once per
+    file, so a file that fails never hides the others."""
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    results: list[tuple[str, str]] = []
 
-    task = BackgroundTask(job, parent, "Importing weights", f"Importing {path}…")
-    task.succeeded.connect(lambda new_id: on_done(new_id, ""))
+    def job(progress, cancelled):
+        for i, path in enumerate(paths):
+            if cancelled():
+                break
+            progress(i, len(paths), f"Checking {Path(path).name}…")
+            try:
+                results.append((weights.import_weights(path), ""))
+            except FCNStudioError as exc:
+                results.append(("", str(exc)))
+        return results
+
+    label = f"Importing {paths[0]}…" if len(paths) == 1 else f"Importing {len(paths)} files…"
+    task = BackgroundTask(job, parent, "Importing weights", label)
+    task.succeeded.connect(lambda done: [on_done(i, e) for i, e in done])
     task.failed.connect(lambda msg: on_done("", msg))
     return task.start()
 

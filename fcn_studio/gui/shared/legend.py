@@ -18,6 +18,12 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.stats import ClassStat
 
+BACKGROUND_NAMES = {"background", "_background_", "bg", "backdrop", "void"}
+
+
+def background_ids(class_names) -> list[int]:
+    return [i for i, name in enumerate(class_names) if name.strip().lower() in BACKGROUND_NAMES]
+
 
 def swatch(color: tuple[int, int, int], size: int = 14) -> QIcon:
     pix = QPixmap(size, size)
@@ -60,6 +66,7 @@ class LegendDock(QDockWidget):
         self.setWidget(body)
         self._hidden: frozenset[int] = frozenset()
         self._updating = False
+        self._label_set_name: str | None = None
 
     @property
     def hidden(self) -> frozenset[int]:
@@ -80,6 +87,15 @@ class LegendDock(QDockWidget):
             item.setToolTip(0, f"{r.name}: {r.pixels:,} pixels")
             self.tree.addTopLevelItem(item)
         self._updating = False
+
+    def use_label_set(self, label_set) -> None:
+        """A new label set starts with its background class(es) hidden, i.e. transparent: a
+        black VOC background at the overlay's opacity would darken the whole photo. Ticking
+        it shows it; unticking any class makes it transparent too."""
+        if label_set.name == self._label_set_name:
+            return
+        self._label_set_name = label_set.name
+        self.set_hidden(frozenset(background_ids(label_set.classes)))
 
     def class_ids(self) -> list[int]:
         return [

@@ -17,6 +17,7 @@ class LinePlot(QWidget):
         self.y_range = y_range
         self.points: list[tuple[float, float]] = []
         self.x_label = ""
+        self.x_range: tuple[float, float] | None = None  # e.g. (0, epochs) for the whole run
         self.setMinimumSize(260, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -45,7 +46,12 @@ class LinePlot(QWidget):
             return
         xs = [x for x, _ in self.points]
         ys = [y for _, y in self.points]
-        x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+        if self.x_range:
+            x0, x1 = min(self.x_range[0], *xs), max(self.x_range[1], *xs)
+        else:
+            x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+        if x1 <= x0:
+            x0, x1 = x0 - 0.5, x1 + 0.5
         y0, y1 = self.y_range or (min(ys), max(ys))
         if y1 <= y0:
             y0, y1 = y0 - 0.5, y1 + 0.5
@@ -55,6 +61,9 @@ class LinePlot(QWidget):
             p.drawText(QRectF(0, y - 8, m_left - 4, 16), Qt.AlignmentFlag.AlignRight, f"{y0 + frac * (y1 - y0):.3g}")
         p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
         p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
+        if self.x_label:
+            p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignHCenter,
+                       self.x_label)  # fmt: skip
 
         def to_px(x: float, y: float) -> QPointF:
             return QPointF(area.left() + (x - x0) / (x1 - x0) * area.width(),

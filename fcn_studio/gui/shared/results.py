@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from fcn_studio.labels import LabelSet
+from fcn_studio.model_service import FileIdentity
 
 
 @dataclass(frozen=True)
@@ -21,18 +22,31 @@ class SegmentationResult:
     arch: str
     seconds: float
     inference_size: tuple[int, int]
+    # What it was computed with, so a cache files it under that and never under the
+    # settings that happen to be current when it arrives.
+    model_identity: FileIdentity | None = None
+    device: str = ""
+    max_size: int = 0
 
     @property
     def nbytes(self) -> int:
         return self.labels.nbytes + self.confidence.nbytes
 
     @classmethod
-    def from_prediction(cls, pred, predictor, model_key: str) -> SegmentationResult:
+    def from_prediction(
+        cls, pred, predictor, model_key: str, identity: FileIdentity | None = None, device: str = "", max_size: int = 0
+    ) -> SegmentationResult:
         """Keep what the GUI needs of a Prediction; confidence is quantised to 8 bits."""
-        conf = np.clip(np.rint(pred.confidence * 255.0), 0, 255).astype(np.uint8)
-        return cls(
-            pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds, pred.inference_size
-        )
+        conf = pred.confidence
+        if conf.dtype != np.uint8:
+            conf = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
+        return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
+                   pred.inference_size, identity, device, max_size)  # fmt: skip
+
+    @property
+    def key(self) -> tuple:
+        """(model file identity, device, inference size): a cache key with the image's."""
+        return (self.model_identity, self.device, self.max_size)
 
 
 def use_background_threads() -> None:

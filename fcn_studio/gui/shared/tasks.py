@@ -11,7 +11,7 @@ from typing import ClassVar
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 
 # fn(progress(done, total, note), cancelled()) -> result
 TaskFn = Callable[[Callable[[int, int, str], None], Callable[[], bool]], object]
@@ -48,7 +48,7 @@ class TaskWorker(QObject):
         except MemoryError:
             self.failed.emit("out of memory")
         except Exception as exc:
-            self.failed.emit(f"unexpected error: {type(exc).__name__}: {exc}")
+            self.failed.emit(describe_unexpected(exc))
         else:
             self.succeeded.emit(result)
         finally:

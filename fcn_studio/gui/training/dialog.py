@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import weights
-from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
@@ -69,29 +69,52 @@ class TrainWorker(QObject):
         except MemoryError:
             self.finished.emit(None, "out of memory: lower the batch size or crop size")
         except Exception as exc:
-            self.finished.emit(None, f"unexpected error: {type(exc).__name__}: {exc}")
+            self.finished.emit(None, describe_unexpected(exc))
         else:
             self.finished.emit(result, "")
 
 
 def machine_defaults() -> dict:
-    """Sensible starting options: small and frozen on a laptop CPU, fuller on a GPU."""
-    try:
-        import torch
+    """Sensible starting options: small and frozen on a laptop CPU, fuller on a GPU.
 
-        gpu = torch.cuda.is_available()
-    except ImportError:  # pragma: no cover
-        gpu = False
+    torch is asked only if something already imported it: importing it here would freeze
+    the window for seconds when the dialog opens."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    gpu = bool(torch is not None and torch.cuda.is_available())
     if gpu:
         return {"epochs": 20, "batch": 4, "crop": 384, "lr": 1e-4, "freeze": False}
     return {"epochs": 5, "batch": 2, "crop": 256, "lr": 1e-3, "freeze": True}
 
 
-class TrainDialog(QDialog):
-    use_model = Signal(str)
+# Options remembered between runs (and sessions), by settings key.
+_REMEMBERED = ("epochs", "batch", "crop", "lr", "val_split", "seed")
+_REMEMBERED_CHECKS = ("freeze", "flip", "scale", "amp")
 
-    def __init__(self, parent=None, start_folder: str = "", device: str = "auto") -> None:
+
+def smallest_side(pairs, sample: int = 50) -> int | None:
+    """The smallest side among (a sample of) the dataset's images, from headers only."""
+    from PIL import Image
+
+    sides = []
+    for image_path, _mask in pairs[:sample]:
+        try:
+            with Image.open(image_path) as im:
+                sides.append(min(im.size))
+        except OSError:
+            continue
+    return min(sides) if sides else None
+
+
+class TrainDialog(QDialog):
+    use_model = Signal(str)  # "Use this model": select it everywhere
+    trained = Signal(str)  # a run ended with a model installed (views refresh their lists)
+
+    def __init__(self, parent=None, start_folder: str = "", device: str = "auto", settings=None) -> None:
         super().__init__(parent)
+        self.setModal(False)  # the app keeps segmenting, comparing and playing meanwhile
+        self.settings = settings
         self.device = device
         self.setWindowTitle("Fine-tune a model on your data")
         self.resize(1100, 720)
@@ -101,8 +124,12 @@ class TrainDialog(QDialog):
         self.worker: TrainWorker | None = None
         self.scan_task: BackgroundTask | None = None
         self._start_folder = start_folder
+        self._min_side: int | None = None  # the dataset's smallest image side
+        self._config = None  # the last run's TrainConfig
+        self._can_resume = False
         self._build()
         self._apply_defaults()
+        self._restore()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -118,6 +145,7 @@ class TrainDialog(QDialog):
 
         self.report_view = QPlainTextEdit()
         self.report_view.setReadOnly(True)
+        self.report_view.setMinimumHeight(150)
         self.report_view.setPlaceholderText(
             "The dataset report appears here: pairs, classes, and any problem by file name."
         )
@@ -176,8 +204,10 @@ class TrainDialog(QDialog):
         options = QGroupBox("Options")
         options.setLayout(form)
 
-        self.loss_plot = LinePlot("training loss (per iteration)", "#c0392b")
-        self.miou_plot = LinePlot("validation mean IoU (per epoch)", "#2a7ab8", (0.0, 1.0))
+        self.loss_plot = LinePlot("training loss", "#c0392b")
+        self.loss_plot.x_label = "epoch"
+        self.miou_plot = LinePlot("validation mean IoU", "#2a7ab8", (0.0, 1.0))
+        self.miou_plot.x_label = "epoch"
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel("Choose a folder to begin.")
@@ -189,6 +219,9 @@ class TrainDialog(QDialog):
 
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the cancelled run from its last saved epoch")
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.cancel_button = QPushButton("Cancel training")
         self.use_button = QPushButton("Use this model")
         self.copy_button = QPushButton("Copy command line")
@@ -199,7 +232,7 @@ class TrainDialog(QDialog):
         self.copy_button.clicked.connect(self._copy_command)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
-        for b in (self.start_button, self.cancel_button, self.use_button, self.copy_button):
+        for b in (self.start_button, self.resume_button, self.cancel_button, self.use_button, self.copy_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -215,6 +248,7 @@ class TrainDialog(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self._fill_bases()
+        self.base.currentIndexChanged.connect(lambda _i: self._follow_base())
         self._set_running(False)
 
     def _fill_bases(self) -> None:
@@ -234,9 +268,55 @@ class TrainDialog(QDialog):
         d = machine_defaults()
         self.epochs.setValue(d["epochs"])
         self.batch.setValue(d["batch"])
-        self.crop.setValue(d["crop"])
+        self.crop.setValue(self._fitting_crop(d["crop"]))
         self.lr.setValue(d["lr"])
         self.freeze.setChecked(d["freeze"])
+        self._follow_base()
+
+    def _fitting_crop(self, crop: int) -> int:
+        """A crop no larger than the dataset's smallest image (multiple of 32)."""
+        if self._min_side:
+            crop = min(crop, max(32, self._min_side // 32 * 32))
+        return crop
+
+    def _follow_base(self) -> None:
+        """An FCN base sets the architecture to its own: an FCN-16s base trains an FCN-16s
+        unless the user then picks another on purpose."""
+        base = self.base.currentData()
+        arch = next((m.arch for m in weights.list_weights() if m.id == base and m.kind == "segmentation"), None)
+        index = self.arch.findData(arch) if arch else -1
+        if index >= 0:
+            self.arch.setCurrentIndex(index)
+
+    def _restore(self) -> None:
+        if self.settings is None:
+            return
+        for name in _REMEMBERED:
+            widget = getattr(self, name)
+            kind = float if isinstance(widget, QDoubleSpinBox) else int
+            widget.setValue(self.settings.get(f"train/{name}", widget.value(), kind))
+        for name in _REMEMBERED_CHECKS:
+            box = getattr(self, name)
+            box.setChecked(self.settings.get(f"train/{name}", "true" if box.isChecked() else "false") == "true")
+        for name in ("base", "arch"):
+            combo = getattr(self, name)
+            index = combo.findData(self.settings.get(f"train/{name}", ""))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self.optimizer.setCurrentText(self.settings.get("train/optimizer", self.optimizer.currentText()))
+        self.folder.setText(self.settings.get("train/folder", ""))
+
+    def _remember(self) -> None:
+        if self.settings is None:
+            return
+        for name in _REMEMBERED:
+            self.settings.set(f"train/{name}", getattr(self, name).value())
+        for name in _REMEMBERED_CHECKS:
+            self.settings.set(f"train/{name}", "true" if getattr(self, name).isChecked() else "false")
+        self.settings.set("train/base", self.base.currentData() or "")
+        self.settings.set("train/arch", self.arch.currentData())
+        self.settings.set("train/optimizer", self.optimizer.currentText())
+        self.settings.set("train/folder", self.folder.text().strip())
 
     # -- dataset -----------------------------------------------------------------------------
 
@@ -256,7 +336,8 @@ class TrainDialog(QDialog):
         self.start_button.setEnabled(False)
 
         def job(progress, cancelled):
-            return scan_dataset(folder, progress=progress, cancelled=cancelled)
+            report = scan_dataset(folder, progress=progress, cancelled=cancelled)
+            return report, smallest_side(report.pairs)
 
         self.scan_task = BackgroundTask(job, None)
         self.scan_task.worker.progress.connect(lambda d, t, n: self.status.setText(f"Checking {d}/{t}: {n}"))
@@ -264,7 +345,9 @@ class TrainDialog(QDialog):
         self.scan_task.failed.connect(self._scan_failed)
         self.scan_task.start()
 
-    def _scanned(self, report) -> None:
+    def _scanned(self, scanned) -> None:
+        report, self._min_side = scanned
+        self.crop.setValue(self._fitting_crop(self.crop.value()))
         self.report = report
         self.report_view.setPlainText(report.text())
         self.classes.setRowCount(report.num_classes)
@@ -301,11 +384,13 @@ class TrainDialog(QDialog):
             class_names=names if self.report and names != self.report.class_names else None,
         )  # fmt: skip
 
-    def start(self) -> None:
+    def start(self, resume: bool = False) -> None:
         if self.report is None or not self.report.ok:
             QMessageBox.information(self, "Fine-tune", "Choose a dataset folder without blocking problems first.")
             return
         config = self.config()
+        config.resume = resume
+        self._remember()
         if config.device == "cuda":
             from fcn_studio.device import choose_device
 
@@ -313,7 +398,7 @@ class TrainDialog(QDialog):
             if choice.fallback_note:
                 self.report_view.appendPlainText(choice.fallback_note)
                 config.device = "cpu"
-        if Path(config.out).exists():
+        if Path(config.out).exists() and not resume:
             answer = QMessageBox.question(
                 self, "Fine-tune", f"A model named {Path(config.out).stem} exists. Replace it?"
             )
@@ -321,8 +406,11 @@ class TrainDialog(QDialog):
                 return
         if self.report.class_names != [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]:
             self.report.class_names = [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]
-        self.loss_plot.clear()
-        self.miou_plot.clear()
+        if not resume:
+            self.loss_plot.clear()
+            self.miou_plot.clear()
+        for plot in (self.loss_plot, self.miou_plot):
+            plot.x_range = (0.0, float(config.epochs))
         self.result = None
         self._config = config
         self.worker = TrainWorker(config, self.report)
@@ -372,13 +460,25 @@ class TrainDialog(QDialog):
                 if m.get("mean_iou") is not None
                 else "no validation images"
             )
-            what = "Cancelled; the model so far is saved" if result.cancelled else "Done"
+            what = "Cancelled; the model so far is saved (Resume continues it)" if result.cancelled else "Done"
             self.status.setText(f"{what}: {score}. Installed as {result.registered_id}.")
             self.progress.setValue(1000 if not result.cancelled else self.progress.value())
+            if result.registered_id:
+                self.trained.emit(result.registered_id)
+        self._can_resume = self._resumable()
         self._set_running(False)
+
+    def _resumable(self) -> bool:
+        """A cancelled or failed run left its resumable state (torch is loaded by now)."""
+        if self._config is None or (self.result is not None and not self.result.cancelled):
+            return False
+        from fcn_studio.trainer import last_paths
+
+        return all(p.exists() for p in last_paths(self._config.out))
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running and bool(self.report and self.report.ok))
+        self.resume_button.setEnabled(not running and self._can_resume)
         self.cancel_button.setEnabled(running)
         self.use_button.setEnabled(not running and bool(self.result and self.result.registered_id))
         self.copy_button.setEnabled(bool(self.folder.text().strip()))
@@ -391,7 +491,9 @@ class TrainDialog(QDialog):
     def _copy_command(self) -> None:
         text = self.config().command_line()
         QGuiApplication.clipboard().setText(text)
-        self.status.setText(f"Copied: {text}")
+        self.status.setText(f"Copied to the clipboard: {text}")
+        self.copy_button.setText("Copied ✓")
+        QTimer.singleShot(2000, lambda: self.copy_button.setText("Copy command line"))
 
     def reject(self) -> None:  # Esc, Close and the window's close button all come here
         if self.worker is not None:
@@ -399,5 +501,12 @@ class TrainDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             self.cancel()
-            self.thread.wait()
+            self.thread.wait(30_000)  # bounded: one training step, then the checkpoint
         super().reject()
+
+    def stop_for_exit(self) -> None:
+        """The app is closing: stop a running training (its checkpoints are kept)."""
+        if self.worker is not None and self.thread is not None:
+            self.cancel()
+            self.thread.quit()
+            self.thread.wait(30_000)

@@ -10,7 +10,6 @@ while the next ones are decoded ahead.
 
 from __future__ import annotations
 
-import os
 import queue
 import time
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
+from fcn_studio.model_service import ModelService, shared_service
 
 REAL_TIME, EVERY_FRAME = "realtime", "every"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing
@@ -33,10 +33,12 @@ class VideoEngine(QThread):
     playing_changed = Signal(bool)
     busy = Signal(str)
     device_ready = Signal(str)  # e.g. "CPU (2 threads)" once a model is loaded
+    note = Signal(str)  # something worth telling that is not an error
 
-    def __init__(self) -> None:
+    def __init__(self, service: ModelService | None = None) -> None:
         super().__init__()
         self.setObjectName("video")
+        self.service = service or shared_service()
         self._commands: queue.Queue = queue.Queue()
         self._cap = None
         self._frames = None  # decode-ahead iterator (every-frame playback)
@@ -47,10 +49,13 @@ class VideoEngine(QThread):
         self._playing = False
         self._mode = REAL_TIME
         self._model: tuple[str, str, int] = ("", "auto", 2048)
-        self._predictor = None
+        self._announced: tuple | None = None  # the model and device last reported
         self._results: OrderedDict[int, SegmentationResult] = OrderedDict()
+        self._rgb: np.ndarray | None = None  # the frame on screen
+        self._needs_result = False  # the frame on screen still waits for its segmentation
         self._clock = (0.0, 0)  # wall time and frame index when playback (re)started
         self._shown = 0
+        self._skipped = 0  # frames real-time playback could not segment in time
 
     # -- commands (any thread) ----------------------------------------------------------
 
@@ -60,9 +65,10 @@ class VideoEngine(QThread):
     def open_source(self, source: str | int) -> None:
         self.command("open", source)
 
-    def stop_engine(self) -> None:
+    def stop_engine(self, timeout_ms: int = 30_000) -> bool:
+        """Bounded: the frame being segmented finishes (or stops at its next check)."""
         self.command("quit")
-        self.wait()
+        return self.wait(timeout_ms)
 
     # -- engine thread ----------------------------------------------------------------
 
@@ -81,6 +87,8 @@ class VideoEngine(QThread):
                     continue  # drain all commands before doing work
                 if self._playing:
                     self._play_one()
+                elif self._needs_result:
+                    self._finish_current()
             except FCNStudioError as exc:
                 self._set_playing(False)
                 self.failed.emit(str(exc))
@@ -95,11 +103,12 @@ class VideoEngine(QThread):
         if name == "open":
             self._open(args[0])
         elif name == "model":
-            if tuple(args) != self._model:
-                self._model, self._predictor = tuple(args), None
-                self._results.clear()
-                if not self._playing and self._index >= 0:
-                    self._show(self._index)
+            # Always honoured, even when the id is unchanged: the file behind it may be new
+            # (re-trained, re-imported); the current frame is segmented again once the
+            # queue is empty, so a burst of model commands cannot leave it without overlay.
+            self._model = tuple(args)
+            if self._index >= 0 and not self._playing:
+                self._needs_result = True
         elif name == "play":
             if self._cap is not None:
                 self._set_playing(True)
@@ -121,6 +130,8 @@ class VideoEngine(QThread):
             return
         if playing and self.info and self.info.frame_count and self._index >= self.info.frame_count - 1:
             self._index = -1  # at the end: play from the start again
+        if playing:
+            self._skipped = 0
         self._playing = playing
         self._drop_prefetch()
         self._restart_clock()
@@ -179,14 +190,25 @@ class VideoEngine(QThread):
         rgb = self._decode(index)
         if rgb is None:
             raise FCNStudioError(f"{self._source}: frame {index} cannot be decoded (damaged or truncated file)")
-        self._index = index
-        cached = self._results.get(index)
+        self._index, self._rgb = index, rgb
+        cached = self._cached(index)
         self.frame_ready.emit(index, rgb, cached)
-        if cached is None and self._commands.empty():
-            result = self._segment(rgb, interruptible=True)
-            if result is not None:
-                self._remember(index, result)
-                self.frame_ready.emit(index, rgb, result)
+        self._needs_result = cached is None and bool(self._model[0])
+        if self._needs_result and self._commands.empty():
+            self._finish_current()
+
+    def _finish_current(self) -> None:
+        """Segment the frame on screen (interrupted by the next command, then retried)."""
+        self._needs_result = False
+        if self._rgb is None or not self._model[0]:
+            return
+        cached = self._cached(self._index)
+        result = cached or self._segment(self._rgb, interruptible=True)
+        if result is None:  # interrupted: try again when the commands are handled
+            self._needs_result = True
+            return
+        self._remember(self._index, result)
+        self.frame_ready.emit(self._index, self._rgb, result)
 
     def _play_one(self) -> None:
         fps = self.info.fps or 25.0
@@ -199,6 +221,13 @@ class VideoEngine(QThread):
                 )
                 return
             if self._mode == REAL_TIME and self._model[0]:
+                last = self.info.frame_count - 1 if self.info.frame_count else None
+                if last is not None and target > last:
+                    if self._index >= last:  # the last frame was shown: the end
+                        self._end_of_video()
+                        return
+                    target = last  # a slow model still ends on the last frame, segmented
+                self._skipped += max(0, target - self._index - 1)
                 index, rgb = target, self._skip_to(target)
             else:
                 index, rgb = self._next_sequential()
@@ -209,10 +238,10 @@ class VideoEngine(QThread):
             if due > time.monotonic():
                 time.sleep(due - time.monotonic())
         if rgb is None:  # end of the video
-            self._set_playing(False)
+            self._end_of_video()
             return
-        self._index = index
-        result = self._results.get(index) or self._segment(rgb, interruptible=False)
+        self._index, self._rgb = index, rgb
+        result = self._cached(index) or self._segment(rgb, interruptible=False)
         if result is not None:
             self._remember(index, result)
         self.frame_ready.emit(index, rgb, result)
@@ -220,6 +249,16 @@ class VideoEngine(QThread):
         elapsed = time.monotonic() - self._clock[0]
         if elapsed > 0 and self._shown % 2 == 0:
             self.fps_measured.emit(self._shown / elapsed)
+
+    def _end_of_video(self) -> None:
+        total = self._shown + self._skipped
+        if self._mode == REAL_TIME and total and self._skipped > total // 2:
+            self.note.emit(
+                f"The {'GPU' if 'cuda' in (self._announced or ('', ''))[1].lower() else 'CPU'} could not keep up: "
+                f"{self._shown} of {total} frames were segmented in real time. Lower the inference size "
+                "(e.g. 320 px) for smoother playback, or choose Every frame."
+            )
+        self._set_playing(False)
 
     def _next_sequential(self) -> tuple[int, np.ndarray | None]:
         if not isinstance(self._source, str):
@@ -252,37 +291,36 @@ class VideoEngine(QThread):
         while len(self._results) > _RESULT_CACHE:
             self._results.popitem(last=False)
 
+    def _cached(self, index: int) -> SegmentationResult | None:
+        """A frame's result only if it was computed with today's model file and settings."""
+        result = self._results.get(index)
+        if result is None:
+            return None
+        key, device, max_size = self._model
+        try:
+            same = result.key == (self.service.identity(key), device, max_size) if key else False
+        except FCNStudioError:
+            same = False
+        return result if same else None
+
     def _segment(self, rgb: np.ndarray, interruptible: bool) -> SegmentationResult | None:
         key, device, max_size = self._model
         if not key:
             return None
-        if self._predictor is None:
-            from fcn_studio.predictor import Predictor
-            from fcn_studio.weights import resolve_model
-
+        use_background_threads()
+        if not self.service.is_loaded(key, device):
             self.busy.emit(f"Loading model {key}…")
-            use_background_threads()
-            self._predictor = Predictor(resolve_model(key), device, max_size=max_size or None, allow_fallback=True)
-            self.busy.emit("")
-            choice = self._predictor.device_choice
+        predictor = self.service.predictor(key, device, max_size=max_size or None)
+        identity = self.service.identity(key)
+        self.busy.emit("")
+        choice = predictor.device_choice
+        if self._announced != (identity, choice.description):
+            self._announced = (identity, choice.description)
             self.device_ready.emit(choice.description)
             if choice.fallback_note:
                 self.failed.emit(choice.fallback_note)
         try:
-            pred = self._predictor.predict(
-                rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None
-            )
+            pred = predictor.predict(rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None)
         except Cancelled:
             return None
-        conf = np.clip(np.rint(pred.confidence * 255.0), 0, 255).astype(np.uint8)
-        p = self._predictor
-        return SegmentationResult(
-            pred.labels, conf, p.labels, key, p.checkpoint.arch, pred.seconds, pred.inference_size
-        )
-
-
-def torch_threads() -> None:
-    import torch
-
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(cores - 1 if cores > 2 else cores)
+        return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size)
