@@ -167,10 +167,16 @@ def import_weights(
     preprocessing: Preprocessing | None = None,
     overwrite: bool = False,
 ) -> str:
-    """Validate a weights file and store it as an FCN Studio checkpoint under an id."""
+    """Validate a weights file and store it as an FCN Studio checkpoint under an id.
+
+    A file that is byte for byte a published model (its checksum is in the manifest)
+    becomes that model (e.g. ``fcn8s-voc``, with its title, labels and metrics)."""
     from fcn_studio.checkpoint import load_checkpoint, save_checkpoint
 
     file = Path(file)
+    published = published_entry_for(file) if weights_id in (None, "") else None
+    if published is not None:
+        return _install_published(file, published, overwrite)
     weights_id = weights_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem).strip("-.") or "model"
     if not _is_id(weights_id) or manifest_entry(weights_id):
         raise FCNStudioError(
@@ -190,6 +196,42 @@ def import_weights(
     }
     save_checkpoint(ckpt, target)
     return weights_id
+
+
+def published_entry_for(file: Path) -> ManifestEntry | None:
+    """The manifest entry this file is a copy of, by checksum (sizes are compared first,
+    so only a file of a published model's size is hashed)."""
+    from fcn_studio.download import file_digest
+
+    try:
+        size_mb = file.stat().st_size / 1e6
+    except OSError:
+        return None
+    candidates = [
+        e for e in manifest() if e.kind == "segmentation" and abs(size_mb - e.size_mb) <= 0.05 * e.size_mb + 1
+    ]
+    digests: dict[str, str] = {}
+    for entry in candidates:
+        algorithm, _, expected = entry.checksum.partition(":")
+        if algorithm not in digests:
+            digests[algorithm] = file_digest(file, algorithm)
+        if expected and digests[algorithm].startswith(expected.lower()):
+            return entry
+    return None
+
+
+def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str:
+    import shutil
+
+    from fcn_studio.fileio import atomic_path
+
+    target = entry.path()
+    if target.exists() and not overwrite:
+        raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(file, tmp)
+    return entry.id
 
 
 def remove_weights(weights_id: str) -> list[Path]:

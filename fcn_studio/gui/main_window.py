@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
         self.banner = NoModelBanner()
         self.video_controls = VideoControls()
-        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self)
+        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self, service=self.service)
         self._legend_updated = 0.0
         self.error_box: QMessageBox | None = None
         self.tasks: list[BackgroundTask] = []

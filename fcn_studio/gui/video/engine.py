@@ -75,7 +75,7 @@ class VideoEngine(QThread):
     def run(self) -> None:
         while True:
             try:
-                name, args = self._commands.get(timeout=None if not self._playing else 0.0)
+                name, args = self._commands.get(timeout=0.0 if self._playing or self._needs_result else None)
             except queue.Empty:
                 name, args = None, ()
             if name == "quit":

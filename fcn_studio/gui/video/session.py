@@ -23,10 +23,12 @@ class VideoSession(QObject):
     opened = Signal(object)  # VideoInfo
     error = Signal(str)
 
-    def __init__(self, canvas: ImageCanvas, overlay: OverlayLayer, controls: VideoControls, parent=None) -> None:
+    def __init__(
+        self, canvas: ImageCanvas, overlay: OverlayLayer, controls: VideoControls, parent=None, service=None
+    ) -> None:
         super().__init__(parent)
         self.canvas, self.overlay, self.controls = canvas, overlay, controls
-        self.engine = VideoEngine()
+        self.engine = VideoEngine(service)
         self.engine.start()
         self.active = False
         self.info = None
