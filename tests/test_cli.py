@@ -154,3 +154,19 @@ def test_eval_model_on_carvana_binary_masks_counts_255_as_foreground(capsys, wei
     assert code == 0, err
     result = json.loads(out)
     assert result["per_class_iou"][1] is not None, "the foreground (255) was counted, not ignored"
+
+
+def test_cuda_out_of_memory_is_one_line_not_a_traceback(capsys, caffe_layout_file, image_factory, monkeypatch):
+    from fcn_studio.predictor import Predictor
+
+    class OutOfMemoryError(RuntimeError):  # the name torch.cuda.OutOfMemoryError carries
+        pass
+
+    def boom(self, *a, **k):
+        raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Predictor, "predict", boom)
+    image = image_factory("a.png")
+    code = main(["segment", str(image), "--model", str(caffe_layout_file("fcn8s")), "--out", str(image.parent / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "GPU ran out of memory" in err and "--max-size" in err and "Traceback" not in err

@@ -149,3 +149,69 @@ def test_compare_view_fills_panes_syncs_and_exports(qtbot, voc_home, scene, tmp_
     rgb = np.asarray(Image.open(image).convert("RGB"))
     assert np.array_equal(grid, compose_grid(rgb, shown, columns=2))
     win.close()
+
+
+def test_compare_defaults_to_installed_models_of_each_architecture_and_remembers(
+    qtbot, weights_home, caffe_layout_file, tmp_path
+):
+    from fcn_studio.gui.compare.view import CompareView
+    from fcn_studio.gui.settings import Settings
+
+    weights.import_weights(caffe_layout_file("fcn32s"), "mine32")
+    weights.import_weights(caffe_layout_file("fcn16s"), "mine16")
+    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    view = CompareView(settings=settings)
+    qtbot.addWidget(view)
+    assert [p.model_key for p in view.panes] == ["mine32", "mine16", "fcn8s-voc"], "installed first, by architecture"
+    view.panes[2].picker.setCurrentIndex(view.panes[2].picker.findData("mine32"))
+    view.shutdown()
+    again = CompareView(settings=settings)
+    qtbot.addWidget(again)
+    assert again.panes[2].model_key == "mine32", "the panes' picks are remembered"
+    again.shutdown()
+
+
+def test_choosing_ground_truth_scores_known_results_without_running_the_models(
+    qtbot, voc_home, scene, tmp_path, monkeypatch
+):
+    from fcn_studio.gui.compare.view import CompareView
+
+    image, gt = scene
+    (tmp_path / "SegmentationClass").rename(tmp_path / "truth")  # not found by itself: chosen below
+    calls = []
+    original = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict", lambda self, im, **kw: (calls.append(1), original(self, im, **kw))[1])
+    view = CompareView()
+    qtbot.addWidget(view)
+    rgb = np.asarray(Image.open(image).convert("RGB"))
+    view.set_image(str(image), rgb)
+    qtbot.waitUntil(lambda: all(p.result is not None for p in view.panes), timeout=60_000)
+    assert len(calls) == 3 and "mIoU" not in view.panes[0].title.text()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "truth" / "x1.png"), ""))
+    view._choose_gt()
+    assert all("mIoU" in p.title.text() for p in view.panes)
+    qtbot.wait(300)
+    assert len(calls) == 3, "no model ran again"
+    view.shutdown()
+
+
+def test_binary_ground_truth_means_foreground_in_eval_and_compare(capsys, tmp_path):
+    """One mask reader: 0/255 masks are background/foreground everywhere, never 'ignore'."""
+    from fcn_studio.dataset import read_mask
+
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "pred").mkdir()
+    gt = np.zeros((20, 20), dtype=np.uint8)
+    gt[:, 10:] = 255  # foreground on the right half
+    pred = (gt > 0).astype(np.uint8)
+    pred[:, 15:] = 0  # half the foreground missed
+    Image.fromarray(gt, mode="L").save(tmp_path / "gt" / "a.png")
+    Image.fromarray(pred, mode="P").save(tmp_path / "pred" / "a.png")
+    assert np.array_equal(read_mask(tmp_path / "gt" / "a.png"), (gt > 0).astype(np.uint8))
+    code = main(["eval", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    import json
+
+    scores = json.loads(out)
+    assert scores["pixel_accuracy"] == pytest.approx(0.75), "the missed foreground counts as an error"

@@ -197,3 +197,28 @@ def test_cli_train_end_to_end(tmp_path, weights_home, capsys, caffe_layout_file)
     assert code == 0, captured.err
     assert "installed as cli-model" in captured.out and "mean IoU" in captured.out
     assert load_checkpoint(out).arch == "fcn16s"
+
+
+def test_a_val_folder_is_decoded_by_its_own_encoding(tmp_path):
+    """Training masks are palette indices; the --val folder's are colour-coded with its own
+    classes.txt: each folder is read by its own rule."""
+    from fcn_studio.trainer import split_pairs, validation_encoding
+
+    train_dir = make_plain(tmp_path / "train", n=3)
+    val_dir = tmp_path / "val"
+    (val_dir / "images").mkdir(parents=True)
+    (val_dir / "masks").mkdir()
+    colors = [(0, 0, 0), (250, 0, 0), (0, 250, 0)]
+    rng = np.random.default_rng(5)
+    rgb, mask = _scene(rng)
+    Image.fromarray(rgb).save(val_dir / "images" / "v.jpg")
+    Image.fromarray(np.asarray(colors, dtype=np.uint8)[mask]).save(val_dir / "masks" / "v.png")
+    (val_dir / "classes.txt").write_text("".join(f"c{i} {r} {g} {b}\n" for i, (r, g, b) in enumerate(colors)))
+    report = scan_dataset(train_dir)
+    config = TrainConfig(str(train_dir), "x", val_dir=str(val_dir))
+    _, val_pairs = split_pairs(report, config)
+    encoding = validation_encoding(report, config, val_pairs)
+    assert report.encoding.kind == "index" and encoding.kind == "rgb"
+    from fcn_studio.dataset import load_pair
+
+    assert np.array_equal(load_pair(*val_pairs[0], encoding)[1], mask)
