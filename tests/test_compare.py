@@ -176,7 +176,7 @@ def test_choosing_ground_truth_scores_known_results_without_running_the_models(
 ):
     from fcn_studio.gui.compare.view import CompareView
 
-    image, gt = scene
+    image, _gt = scene
     (tmp_path / "SegmentationClass").rename(tmp_path / "truth")  # not found by itself: chosen below
     calls = []
     original = Predictor.predict
