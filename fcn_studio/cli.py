@@ -175,11 +175,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
     if args.action == "list":
         rows = weights.list_weights()
         _print(f"weights directory: {weights.weights_dir()}")
-        _print(f"{'id':<18} {'arch':<8} {'labels':<12} {'status':<10} {'size':>8}  title")
+        _print(f"{'id':<18} {'arch':<8} {'labels':<12} {'status':<20} {'size':>8}  title")
         for r in rows:
             size = f"{r.size_bytes / 1e6:.0f} MB" if r.size_bytes else "-"
-            status = ("installed" if r.installed else "available") if r.origin == "manifest" else "imported"
-            _print(f"{r.id:<18} {r.arch:<8} {r.labels:<12} {status:<10} {size:>8}  {r.title}")
+            _print(f"{r.id:<18} {r.arch:<8} {r.labels:<12} {r.status:<20} {size:>8}  {r.title}")
         return 0
     if args.action == "download":
         from fcn_studio.progress import ProgressBar
@@ -205,7 +204,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
         new_id = weights.import_weights(
             args.file, args.id, arch=args.arch, labels=labels, preprocessing=pre, overwrite=args.force
         )
-        _print(f"imported {args.file} as {new_id}; use it with --model {new_id}")
+        _print(f"installed {args.file} as {new_id}; use it with --model {new_id}")
         return 0
     if args.action == "remove":
         for p in weights.remove_weights(args.id):

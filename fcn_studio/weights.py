@@ -76,7 +76,14 @@ class ModelInfo:
     installed: bool
     size_bytes: int | None
     path: Path
-    origin: str  # "manifest" or "imported"
+    origin: str  # "manifest", "imported" or "trained"
+
+    @property
+    def status(self) -> str:
+        """The one vocabulary the command line and the app share."""
+        if not self.installed:
+            return "not installed"
+        return "installed" if self.origin == "manifest" else f"installed ({self.origin})"
 
 
 def list_weights() -> list[ModelInfo]:
@@ -97,8 +104,9 @@ def list_weights() -> list[ModelInfo]:
             continue
         labels = json.loads(meta.get("labels", "{}")).get("name", "?")
         title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
+        origin = "trained" if json.loads(meta.get("training", "{}") or "{}") else "imported"
         rows.append(ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
-                              p.stat().st_size, p, "imported"))  # fmt: skip
+                              p.stat().st_size, p, origin))  # fmt: skip
     return rows
 
 

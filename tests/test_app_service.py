@@ -273,3 +273,12 @@ def test_fine_tune_window_is_not_modal_and_sets_consistent_defaults(qtbot, windo
     assert again.epochs.value() == 7 and again.base.currentData() == "base16"
     dialog.copy_button.click()
     assert "Copied" in dialog.copy_button.text()
+
+
+def test_help_lists_every_shortcut_from_the_actions(qtbot, window):
+    dialog = window.show_shortcuts()
+    qtbot.addWidget(dialog)
+    table = dialog.table
+    rows = {table.item(i, 1).text(): table.item(i, 0).text() for i in range(table.rowCount())}
+    assert rows["Open"] == "Ctrl+O" and "F" in rows["Filled"] and "Space" in rows["Play / Pause"]
+    assert "Keyboard Shortcuts" in rows  # the sheet lists itself (F1)

@@ -26,7 +26,7 @@ def test_imported_caffe_weights_give_the_source_models_labels(
     capsys, weights_home, caffe_layout_file, random_model, image_factory, tmp_path
 ):
     code, out, _ = run(capsys, "weights", "import", str(caffe_layout_file("fcn8s")), "--id", "mine")
-    assert code == 0 and "imported" in out
+    assert code == 0 and "installed" in out
     images = [image_factory(f"im{i}.png", size=(45 + i, 33), seed=i) for i in range(2)]
     code, _, err = run(
         capsys, "segment", *map(str, images), "--model", "mine", "--out", str(tmp_path / "out"), "--overlay"
@@ -67,10 +67,10 @@ def test_missing_weights_tell_the_download_command(capsys, weights_home, image_f
 
 def test_weights_list_import_remove(capsys, weights_home, caffe_layout_file):
     code, out, _ = run(capsys, "weights", "list")
-    assert code == 0 and "fcn8s-voc" in out and "available" in out and "vgg16-imagenet" in out
+    assert code == 0 and "fcn8s-voc" in out and "not installed" in out and "vgg16-imagenet" in out
     run(capsys, "weights", "import", str(caffe_layout_file("fcn16s")), "--id", "my16")
     code, out, _ = run(capsys, "weights", "list")
-    assert "my16" in out and "imported" in out and "fcn16s" in out
+    assert "my16" in out and "installed (imported)" in out and "fcn16s" in out
     code, _, err = run(capsys, "weights", "import", str(caffe_layout_file("fcn16s")), "--id", "my16")
     assert code == 1 and "already installed" in err
     code, out, _ = run(capsys, "weights", "remove", "my16")

@@ -35,6 +35,7 @@ class Actions:
     export_video: QAction
     open_camera: QAction
     about: QAction
+    shortcuts: QAction
     recent_menu: QMenu
 
 
@@ -84,6 +85,7 @@ def build_actions(win: QMainWindow) -> Actions:
             win, "&Fine-tune on Your Data…", ("Ctrl+T",), "Train a model on a folder of images and masks"
         ),
         about=_action(win, "&About FCN Studio"),
+        shortcuts=_action(win, "&Keyboard Shortcuts", ("F1", "Ctrl+/"), "Every key the app understands"),
         play_pause=_action(win, "&Play / Pause", ("Space",), "Play or pause the video"),
         frame_back=_action(win, "Previous &Frame", (",",), "One frame back"),
         frame_forward=_action(win, "Next F&rame", (".",), "One frame forward"),
@@ -120,4 +122,4 @@ def build_menus(win: QMainWindow, a: Actions) -> None:
     models.addSeparator()
     models.addAction(a.fine_tune)
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction(a.about)
+    help_menu.addActions([a.shortcuts, a.about])

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
         self.video_controls.export_requested.connect(self._export_video)
         self._weights_watch.changed.connect(self._weights_folder_changed)
         a.about.triggered.connect(self._about)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
         self.models.model_selected.connect(self._model_selected)
         self.devices.device_selected.connect(self._device_selected)
         self.sizes.size_selected.connect(self._size_selected)
@@ -573,6 +575,14 @@ class MainWindow(QMainWindow):
             self.error_box.setWindowModality(Qt.WindowModality.NonModal)
         self.error_box.setText(message)
         self.error_box.show()
+
+    def show_shortcuts(self) -> QDialog:
+        from fcn_studio.gui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.findChildren(QAction), self)
+        dialog.setModal(False)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(self, "About FCN Studio",

@@ -20,6 +20,7 @@ class ModelPicker(QComboBox):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMinimumContentsLength(26)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut the id or labels
         self.setToolTip("Model used to segment the image")
         self.currentIndexChanged.connect(lambda _i: self.model_selected.emit(self.current_id()))
 

@@ -75,14 +75,18 @@ class WeightsDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(820, 360)
+        self.resize(980, 380)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Id", "Model", "Architecture", "Labels", "Status"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)  # sizes and statuses stay on one line
+        header = self.table.horizontalHeader()
+        for col in (0, 2, 3, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.info = QLabel(f"Weights folder: {weights.weights_dir()}")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -111,15 +115,12 @@ class WeightsDialog(QDialog):
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
             entry = weights.manifest_entry(r.id)
-            if r.installed:
-                status = f"installed ({r.size_bytes / 1e6:.0f} MB)" if r.size_bytes else "installed"
-            else:
-                status = f"not installed ({entry.size_mb:.0f} MB)" if entry else "-"
+            size_mb = r.size_bytes / 1e6 if r.size_bytes else (entry.size_mb if entry else None)
+            status = r.status + (f"  ·  {size_mb:.0f} MB" if size_mb else "")
             for col, text in enumerate((r.id, r.title, r.arch, r.labels, status)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(entry.source if entry and col == 1 else text)
                 self.table.setItem(i, col, item)
-        self.table.resizeColumnToContents(0)
         self._update_buttons()
 
     def _selected(self):

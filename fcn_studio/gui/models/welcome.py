@@ -22,7 +22,7 @@ class NoModelBanner(QFrame):
         entry = weights.manifest_entry("fcn8s-voc")
         size = f" ({entry.size_mb:.0f} MB)" if entry else ""
         text = QLabel(
-            "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes) "
+            "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes), "
             "import a weights file you already have, or fine-tune on your own images and masks."
         )
         text.setWordWrap(True)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QWidget,
 )
 
@@ -29,7 +30,10 @@ class VideoExportDialog(QDialog):
         self.setWindowTitle("Export segmented video")
         src = Path(source)
         self.path = QLineEdit(str(src.with_name(f"{src.stem}_segmented.mp4")))
-        browse = QPushButton("…")
+        self.path.setMinimumWidth(420)  # a whole path is readable, not a clipped tail
+        self.path.setCursorPosition(0)
+        browse = QPushButton("Browse…")
+        browse.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
