@@ -282,3 +282,22 @@ def test_help_lists_every_shortcut_from_the_actions(qtbot, window):
     rows = {table.item(i, 1).text(): table.item(i, 0).text() for i in range(table.rowCount())}
     assert rows["Open"] == "Ctrl+O" and "F" in rows["Filled"] and "Space" in rows["Play / Pause"]
     assert "Keyboard Shortcuts" in rows  # the sheet lists itself (F1)
+
+
+def test_opening_the_fine_tune_window_does_not_import_torch(tmp_path):
+    """Importing torch takes seconds: the GUI thread never does it to open a dialog."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from fcn_studio.gui.training.dialog import TrainDialog\n"
+        "d = TrainDialog(None, '.')\n"
+        "d.show(); app.processEvents()\n"
+        "print('torch imported:', 'torch' in sys.modules)\n"
+    )
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "FCN_STUDIO_WEIGHTS": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert "torch imported: False" in out.stdout, out.stderr[-2000:]

@@ -143,7 +143,16 @@ def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights
     ckpt = load_checkpoint(tiny_run.out)
     assert (ckpt.arch, ckpt.num_classes, ckpt.labels.classes) == ("fcn32s", 3, ("class 0", "class 1", "class 2"))
     assert ckpt.training["epochs_done"] == 1 and set(ckpt.metrics) >= {"mean_iou", "pixel_accuracy"}
-    assert ckpt.build_model() is not None
+    with torch.inference_mode():
+        assert ckpt.build_model()(torch.zeros(1, 3, 37, 45)).shape == (1, 3, 37, 45)
+    # the validation scores it stores are those of the saved weights on the seeded split
+    from fcn_studio.trainer import SegmentationData, evaluate, split_pairs
+
+    report = scan_dataset(tiny_run.data)
+    _, val_pairs = split_pairs(report, tiny_run)
+    val = SegmentationData(val_pairs, report.encoding, None, None, 0)
+    fresh = evaluate(ckpt.build_model(), val, ckpt.preprocessing, torch.device("cpu"), 3)
+    assert ckpt.metrics["mean_iou"] == pytest.approx(fresh.mean_iou)
     assert result.registered_id == "mine" and "mine" in [m.id for m in weights.installed_models()]
     kinds = {e["type"] for e in events}
     assert {"iteration", "epoch", "done"} <= kinds
@@ -174,7 +183,9 @@ def test_cancel_leaves_a_valid_checkpoint(tiny_run):
 
     result = train(tiny_run, cancelled=cancelled)
     assert result.cancelled
-    assert load_checkpoint(tiny_run.out).build_model() is not None
+    kept = load_checkpoint(tiny_run.out)
+    with torch.inference_mode():
+        assert kept.build_model()(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
     assert last_paths(Path(tiny_run.out))[1].is_file()
 
 

@@ -93,6 +93,14 @@ _REMEMBERED = ("epochs", "batch", "crop", "lr", "val_split", "seed")
 _REMEMBERED_CHECKS = ("freeze", "flip", "scale", "amp")
 
 
+def shares_the_gpu(train_device: str) -> bool:
+    """Whether a training run would share the app's GPU (torch asked only if loaded)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return train_device != "cpu" and torch is not None and torch.cuda.is_available()
+
+
 def smallest_side(pairs, sample: int = 50) -> int | None:
     """The smallest side among (a sample of) the dataset's images, from headers only."""
     from PIL import Image
@@ -391,6 +399,11 @@ class TrainDialog(QDialog):
         config = self.config()
         config.resume = resume
         self._remember()
+        if shares_the_gpu(config.device):
+            self.report_view.appendPlainText(
+                "Training and segmentation share one GPU: both are slower while this runs, and a big image "
+                "may run out of GPU memory (lower the inference size or segment on the CPU meanwhile)."
+            )
         if config.device == "cuda":
             from fcn_studio.device import choose_device
 
