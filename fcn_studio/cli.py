@@ -27,42 +27,66 @@ def _warn(message: str) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from fcn_studio.batch import output_names, segment_files
-    from fcn_studio.inputs import expand_inputs
+    from fcn_studio.batch import batch_items, prepare_output, segment_files
+    from fcn_studio.inputs import expand_with_roots
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
+    from fcn_studio.shard import Shard
     from fcn_studio.video import is_video_file
     from fcn_studio.weights import resolve_model
 
-    files = expand_inputs(args.inputs, warn=_warn)
-    if not files:
+    shard = Shard.parse(args.shard) if args.shard else None
+    found = expand_with_roots(args.inputs, warn=_warn)
+    if not found:
         raise FCNStudioError("no inputs; give image or video files, or folders of them")
-    videos = [f for f in files if is_video_file(f)]
-    images = [f for f in files if not is_video_file(f)]
-    if len(set(output_names(images))) > len({f.stem for f in images}):
-        _warn("several inputs share a name; later ones are written as <stem>_1.png, <stem>_2.png, ...")
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     out = Path(args.out)
+    videos = [(f, r) for f, r in found if is_video_file(f)]
+    # checked before the model loads: a refused or unwritable folder costs nothing
+    images = prepare_output(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
+    renamed = [item for item in images if item.renamed]
+    if renamed:
+        shown = ", ".join(f"{item.relative_source} -> {item.name}.png" for item in renamed[:4])
+        _warn(
+            f"{len(renamed)} input(s) share an output name, written as: {shown}" + (" ..." if len(renamed) > 4 else "")
+        )
+    if shard:
+        images = shard.take(images, key=lambda item: item.name)
+        videos = shard.take(videos, key=lambda fr: (fr[0].relative_to(fr[1]) if fr[1] else Path(fr[0].name)).as_posix())
+    log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     _warn(
-        f"{len(images)} image(s), {len(videos)} video(s); model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
-    )
+        f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
+        + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
+    )  # fmt: skip
     failures: list[str] = []
-    written = 0
+    written = kept = 0
     if images:
         bar = ProgressBar(len(images), "segment")
         report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
+                               overwrite=not args.skip_existing, log=log, prepared=True,
                                progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
         bar.close()
         failures += report.failures
         written += len(report.written)
-    for video in videos:
+        kept += len(report.skipped)
+        if report.processed:
+            _warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
+    for video, _root in videos:
+        if args.skip_existing and (out / f"{video.stem}.mp4").exists():
+            kept += 1
+            continue
         try:
             written += _segment_one_video(predictor, video, out, args)
         except FCNStudioError as exc:
             failures.append(str(exc))
     for message in failures:
         _warn(f"skipped: {message}")
-    _warn(f"wrote {written} output(s) to {out}" + (f"; {len(failures)} input(s) failed" if failures else ""))
+    _warn(
+        f"wrote {written} output(s) to {out}"
+        + (f"; kept {kept} existing" if kept else "")
+        + (f"; {len(failures)} input(s) failed" if failures else "")
+        + (f"; log {log}" if log else "")
+    )
     return 1 if failures else 0
 
 
@@ -351,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
                      help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
+    seg.add_argument("--shard", metavar="I/N", help="process only shard I of N (0-based) of the inputs, for job arrays")
+    seg.add_argument("--skip-existing", action="store_true",
+                     help="keep outputs that already exist (continue a killed or preempted run)")  # fmt: skip
+    seg.add_argument("--log", metavar="FILE",
+                     help="append a JSON line per input (done, failed, kept); with --shard the default is "
+                     "OUT/segment-log.I-of-N.jsonl")  # fmt: skip
     seg.set_defaults(func=cmd_segment)
 
     ev = sub.add_parser("eval", help="pixel accuracy, mean accuracy, mean IoU, fw IoU")
