@@ -127,14 +127,19 @@ def _print_scores(scores, class_names: list[str]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from fcn_studio.images import load_mask
-    from fcn_studio.metrics import ConfusionMatrix, infer_num_classes
+    from fcn_studio.metrics import ConfusionMatrix, infer_num_classes, merge_confusion_files
+    from fcn_studio.shard import Shard
 
-    if bool(args.model) == bool(args.pred):
-        raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR")
-    if args.model:
+    if sum(map(bool, (args.model, args.pred, args.merge))) != 1:
+        raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR, or --merge CM_FILE...")
+    shard = Shard.parse(args.shard) if args.shard else None
+    if args.merge:
+        cm, names = merge_confusion_files(args.merge)
+        names = names or _default_class_names(cm.num_classes)
+    elif args.model:
         if not args.data:
             raise FCNStudioError("--model needs --data DIR (a VOC, Carvana or images/ + masks/ folder)")
-        cm, names = _eval_model(args)
+        cm, names = _eval_model(args, shard)
     else:
         if not args.gt:
             raise FCNStudioError("--pred needs --gt DIR (the ground-truth masks)")
@@ -145,16 +150,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _warn(f"no prediction for {gt_path.name}")
         if not pairing.pairs:
             raise FCNStudioError(f"no prediction in {args.pred} matches a mask in {args.gt} by file name")
-        masks = [(load_mask(g), load_mask(p), p.name) for g, p in pairing.pairs]
+        pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
+        masks = [(load_mask(g), load_mask(p), p.name) for g, p in pairs]
+        if shard and not args.num_classes:
+            raise FCNStudioError("--pred with --shard needs --num-classes N, so every shard counts the same classes")
         n = args.num_classes or infer_num_classes(*(m for pair in masks for m in pair[:2]))
         cm = ConfusionMatrix(n)
         for gt, pred, name in masks:
             cm.update(gt, pred, name)
-        names = [f"class {i}" for i in range(n)]
-        if n == 21:
-            from fcn_studio.labels import VOC_CLASSES
-
-            names = list(VOC_CLASSES)
+        names = _default_class_names(n)
+    if args.save_cm:
+        cm.save(args.save_cm, names)
+        _warn(f"saved the confusion matrix to {args.save_cm}" + (f" (shard {shard})" if shard else ""))
     scores = cm.scores()
     if args.json:
         _print(json.dumps(scores.to_json(names)))
@@ -163,7 +170,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_model(args: argparse.Namespace):
+def _default_class_names(n: int) -> list[str]:
+    if n == 21:
+        from fcn_studio.labels import VOC_CLASSES
+
+        return list(VOC_CLASSES)
+    return [f"class {i}" for i in range(n)]
+
+
+def _eval_model(args: argparse.Namespace, shard=None):
     from fcn_studio.dataset import detect_encoding, find_label_file, find_pairs, load_pair, read_label_file
     from fcn_studio.metrics import ConfusionMatrix
     from fcn_studio.predictor import Predictor
@@ -177,10 +192,11 @@ def _eval_model(args: argparse.Namespace):
     colors = read_label_file(label_file)[1] if label_file else None
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = detect_encoding([m for _, m in pairing.pairs], colors)
+    pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
-    bar = ProgressBar(len(pairing.pairs), "eval")
-    for i, (img, mask_path) in enumerate(pairing.pairs):
+    bar = ProgressBar(len(pairs), "eval")
+    for i, (img, mask_path) in enumerate(pairs):
         rgb, mask = load_pair(img, mask_path, encoding)
         cm.update(mask, predictor.predict(rgb).labels, mask_path.name)
         bar.update(i + 1, img.name)
@@ -391,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gt", metavar="DIR", help="folder of ground-truth masks")
     ev.add_argument("--num-classes", type=int, help="with --pred: class count (default: largest label + 1)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--shard", metavar="I/N", help="evaluate only shard I of N (0-based) of the images")
+    ev.add_argument("--save-cm", metavar="FILE", help="also save the confusion matrix (JSON) for --merge")
+    ev.add_argument("--merge", nargs="+", metavar="CM_FILE",
+                    help="the metrics of several saved confusion matrices together (e.g. one per shard)")  # fmt: skip
     ev.set_defaults(func=cmd_eval)
 
     w = sub.add_parser("weights", help="list, download, import or remove weights")
