@@ -304,6 +304,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Under torchrun, join the job first: every rank trains on its shard, rank 0 alone
+    prints, writes and registers; a rank's error names the rank."""
+    from fcn_studio import distributed
+
+    ctx = distributed.init_from_env(args.device)
+    if not ctx.enabled:
+        return _train(args)
+    try:
+        with distributed.quiet_unless_main():
+            code = _train(args)
+    except FCNStudioError as exc:
+        raise FCNStudioError(f"rank {ctx.rank}: {exc}") from None
+    distributed.shutdown()
+    return code
+
+
+def _train(args: argparse.Namespace) -> int:
     from fcn_studio.dataset import scan_dataset
     from fcn_studio.progress import ProgressBar
     from fcn_studio.trainer import TrainConfig, train
