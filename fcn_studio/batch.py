@@ -123,25 +123,7 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
     items = _as_items(files)
     out = out_dir.resolve()
     items = [it for it in items if not (it.root and out != it.root.resolve() and _within(it.source.resolve(), out))]
-    inputs = {}
-    for it in items:
-        try:
-            st = it.source.stat()
-            inputs[(st.st_dev, st.st_ino)] = it.source
-        except OSError:
-            pass  # reported when it is read
-    for it in items:
-        for target in (it.mask_path(out_dir), it.overlay_path(out_dir)):
-            try:
-                st = target.stat()  # only an existing file can be an input (same file, any case)
-            except OSError:
-                continue
-            clash = inputs.get((st.st_dev, st.st_ino))
-            if clash is not None:
-                raise FCNStudioError(
-                    f"{out_dir}: the output for {it.source} would replace the input {clash}; "
-                    "choose an output folder outside the input folder"
-                )
+    refuse_replacing_inputs([(it.source, [it.mask_path(out_dir), it.overlay_path(out_dir)]) for it in items], out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".fcn-studio-write-test.", dir=out_dir)
@@ -152,6 +134,30 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
             f"{out_dir}: cannot write to this folder ({exc.strerror or exc}); choose another output folder"
         ) from None
     return items
+
+
+def refuse_replacing_inputs(plan: Sequence[tuple[Path, Sequence[Path]]], out_dir: Path) -> None:
+    """``plan``: each input with the outputs it would write. Raise if any output is one of
+    the inputs (the same file by device and inode, so also under another case or a link)."""
+    inputs = {}
+    for source, _ in plan:
+        try:
+            st = source.stat()
+            inputs[(st.st_dev, st.st_ino)] = source
+        except OSError:
+            pass  # reported when it is read
+    for source, targets in plan:
+        for target in targets:
+            try:
+                st = target.stat()  # only an existing file can be an input
+            except OSError:
+                continue
+            clash = inputs.get((st.st_dev, st.st_ino))
+            if clash is not None:
+                raise FCNStudioError(
+                    f"{out_dir}: the output for {source} would replace the input {clash}; "
+                    "choose an output folder outside the input folder"
+                )
 
 
 @dataclass

@@ -27,7 +27,7 @@ def _warn(message: str) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from fcn_studio.batch import batch_items, prepare_output, segment_files
+    from fcn_studio.batch import batch_items, prepare_output, refuse_replacing_inputs, segment_files
     from fcn_studio.inputs import expand_with_roots
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
@@ -40,18 +40,19 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if not found:
         raise FCNStudioError("no inputs; give image or video files, or folders of them")
     out = Path(args.out)
-    videos = [(f, r) for f, r in found if is_video_file(f)]
+    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
+    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
+    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
     # checked before the model loads: a refused or unwritable folder costs nothing
     images = prepare_output(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
-    renamed = [item for item in images if item.renamed]
+    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
+    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
     if renamed:
-        shown = ", ".join(f"{item.relative_source} -> {item.name}.png" for item in renamed[:4])
-        _warn(
-            f"{len(renamed)} input(s) share an output name, written as: {shown}" + (" ..." if len(renamed) > 4 else "")
-        )
+        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
+        _warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
     if shard:
         images = shard.take(images, key=lambda item: item.name)
-        videos = shard.take(videos, key=lambda fr: (fr[0].relative_to(fr[1]) if fr[1] else Path(fr[0].name)).as_posix())
+        videos = shard.take(videos, key=lambda item: item.name)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     _warn(
@@ -71,12 +72,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
         kept += len(report.skipped)
         if report.processed:
             _warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
-    for video, _root in videos:
-        if args.skip_existing and (out / f"{video.stem}.mp4").exists():
+    for video in videos:
+        if args.skip_existing and any((out / f"{video.name}{ext}").exists() for ext in (".mp4", ".avi")):
             kept += 1
             continue
         try:
-            written += _segment_one_video(predictor, video, out, args)
+            written += _segment_one_video(predictor, video.source, out / video.name, args)
         except FCNStudioError as exc:
             failures.append(str(exc))
     for message in failures:
@@ -90,15 +91,16 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _segment_one_video(predictor, video: Path, out: Path, args: argparse.Namespace) -> int:
+def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Namespace) -> int:
+    """``target``: the output without extension (``OUT/<name>``)."""
     from fcn_studio.progress import ProgressBar
     from fcn_studio.video import AUDIO_NOTE, segment_video
 
     bar = ProgressBar(None, video.name)
     result = segment_video(
-        lambda frame: predictor.predict(frame).labels, predictor.labels, video, out / f"{video.stem}.mp4",
+        lambda frame: predictor.predict(frame).labels, predictor.labels, video, target.with_name(target.name + ".mp4"),
         mode=args.video_mode, opacity=args.opacity,
-        masks_dir=out / f"{video.stem}_masks" if args.frame_masks else None,
+        masks_dir=target.with_name(target.name + "_masks") if args.frame_masks else None,
         progress=lambda done, total, note: bar.update(done, note, total=total),
     )  # fmt: skip
     bar.close()

@@ -168,3 +168,20 @@ def test_cancelling_a_batch_leaves_only_complete_masks(predictor, tmp_path):
         assert not f.name.startswith("."), f"temporary left behind: {f.name}"
         with Image.open(f) as img:
             img.load()  # a partial PNG would fail here
+
+
+def test_videos_never_replace_an_input_video_nor_each_other(capsys, weights_home, caffe_layout_file, tmp_path):
+    from tests.test_video import make_clip
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    make_clip(clips / "walk.mp4", n=3)
+    before = tree(clips)
+    model = str(caffe_layout_file("fcn32s"))
+    code, _, err = run(capsys, "segment", str(clips), "--model", model, "--out", str(clips))
+    assert code == 1 and "would replace the input" in err
+    assert tree(clips) == before
+    make_clip(clips / "walk.avi", n=3)  # the same stem: two outputs, not one written twice
+    code, _, err = run(capsys, "segment", str(clips), "--model", model, "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["walk_avi.mp4", "walk_mp4.mp4"]
