@@ -65,8 +65,9 @@ def batch_items(found: Sequence[tuple[Path, Path | None]]) -> list[BatchItem]:
     """
     seen: set[Path] = set()
     unique: list[tuple[Path, Path | None]] = []
+    real = _RealPaths()
     for path, root in found:
-        key = path.resolve()
+        key = real(path, root)
         if key not in seen:  # the same file named twice (as a file and inside a folder)
             seen.add(key)
             unique.append((path, root))
@@ -113,6 +114,30 @@ def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+class _RealPaths:
+    """Real (resolved) paths of inputs, resolving each input folder once rather than each
+    of its million files (a system call per path component, slow on network storage)."""
+
+    def __init__(self) -> None:
+        self._roots: dict[Path, Path] = {}
+
+    def __call__(self, path: Path, root: Path | None) -> Path:
+        if root is None:
+            return path.resolve()
+        if root not in self._roots:
+            self._roots[root] = root.resolve()
+        return self._roots[root] / path.relative_to(root)
+
+
+def without_previous_outputs(files: Sequence[BatchItem | Path], out_dir: Path) -> list[BatchItem]:
+    """The items minus files inside ``out_dir`` when it lies inside their input folder:
+    masks of an earlier run there are outputs, not photos. Path arithmetic only, the same on
+    every shard, so it can run before the inputs are split."""
+    out, real = out_dir.resolve(), _RealPaths()
+    return [it for it in _as_items(files)
+            if not (it.root and real(it.root, None) != out and _within(real(it.source, it.root), out))]  # fmt: skip
+
+
 def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[BatchItem]:
     """Check the output folder before any image is segmented; the items to process.
 
@@ -120,10 +145,11 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
     folder that is the input folder, say), and a folder that cannot be written. Masks from
     an earlier run in an output folder inside the input folder are not inputs.
     """
-    items = _as_items(files)
-    out = out_dir.resolve()
-    items = [it for it in items if not (it.root and out != it.root.resolve() and _within(it.source.resolve(), out))]
-    refuse_replacing_inputs([(it.source, [it.mask_path(out_dir), it.overlay_path(out_dir)]) for it in items], out_dir)
+    items = without_previous_outputs(files, out_dir)
+    out, real = out_dir.resolve(), _RealPaths()
+    if any(_within(real(it.source, it.root), out) for it in items):  # else no output can be an input
+        plan = [(it.source, [it.mask_path(out_dir), it.overlay_path(out_dir)]) for it in items]
+        refuse_replacing_inputs(plan, out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".fcn-studio-write-test.", dir=out_dir)

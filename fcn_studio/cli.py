@@ -27,7 +27,13 @@ def _warn(message: str) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from fcn_studio.batch import batch_items, prepare_output, refuse_replacing_inputs, segment_files
+    from fcn_studio.batch import (
+        batch_items,
+        prepare_output,
+        refuse_replacing_inputs,
+        segment_files,
+        without_previous_outputs,
+    )
     from fcn_studio.inputs import expand_with_roots
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
@@ -43,8 +49,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
     videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
     refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
-    # checked before the model loads: a refused or unwritable folder costs nothing
-    images = prepare_output(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
+    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
     renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
     renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
     if renamed:
@@ -53,6 +58,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if shard:
         images = shard.take(images, key=lambda item: item.name)
         videos = shard.take(videos, key=lambda item: item.name)
+    # checked before the model loads: a refused or unwritable folder costs nothing
+    images = prepare_output(images, out)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     _warn(

@@ -53,7 +53,15 @@ def remove_stale_temporaries(targets: Iterable[Path]) -> None:
 
 
 def _umask() -> int:
-    # Reading the umask means setting it; set it straight back (a process-wide value).
+    # Linux reports it without changing it; elsewhere reading it means setting it and
+    # setting it straight back (a brief, process-wide change).
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
