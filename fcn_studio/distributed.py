@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -133,11 +132,6 @@ def mean_across(values: Sequence[float]) -> float:
     return float(total / count) if count else math.nan
 
 
-def barrier() -> None:
-    if _context.enabled:
-        dist.barrier()
-
-
 @contextlib.contextmanager
 def quiet_unless_main() -> Iterator[None]:
     """Only rank 0 prints; the others stay silent unless they fail (their error is
@@ -147,4 +141,3 @@ def quiet_unless_main() -> Iterator[None]:
         return
     with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
         yield
-    sys.stderr.flush()

@@ -120,3 +120,25 @@ def test_merge_refuses_a_file_that_is_not_a_saved_matrix(capsys, tmp_path):
     assert main(["eval", "--merge", str(tmp_path / "x.json")]) == 1
     err = capsys.readouterr().err
     assert "x.json: not a confusion matrix saved by eval --save-cm" in err and "Traceback" not in err
+
+
+def test_sharded_pred_gt_evaluation_merges_to_the_single_run(capsys, tmp_path):
+    rng = np.random.default_rng(7)
+    for d in ("gt", "pred"):
+        (tmp_path / d).mkdir()
+    for i in range(5):
+        gt = rng.integers(0, 4, (12, 16), dtype=np.uint8)
+        Image.fromarray(gt, mode="L").save(tmp_path / "gt" / f"m{i}.png")
+        Image.fromarray(np.where(rng.random((12, 16)) < 0.6, gt, 0).astype(np.uint8), mode="L").save(
+            tmp_path / "pred" / f"m{i}.png"
+        )
+    base = ["eval", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--num-classes", "4", "--json"]
+    assert main([*base, "--save-cm", str(tmp_path / "all.json")]) == 0
+    for i in range(2):
+        assert main([*base, "--shard", f"{i}/2", "--save-cm", str(tmp_path / f"cm{i}.json")]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--merge", str(tmp_path / "cm0.json"), str(tmp_path / "cm1.json"), "--save-cm",
+                 str(tmp_path / "merged.json")]) == 0  # fmt: skip
+    whole = ConfusionMatrix.load(tmp_path / "all.json")[0].hist
+    assert np.array_equal(ConfusionMatrix.load(tmp_path / "merged.json")[0].hist, whole)
+    assert main([*base[:-3], "--json", "--shard", "0/2"]) == 1, "--pred with --shard needs --num-classes"
