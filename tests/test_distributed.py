@@ -13,7 +13,7 @@ import torch
 
 from fcn_studio.checkpoint import load_checkpoint
 from fcn_studio.dataset import scan_dataset
-from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, split_pairs
+from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, last_paths, split_pairs
 from tests.test_training import make_plain
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -76,3 +76,15 @@ def test_a_failing_rank_ends_the_job_with_its_message(job, tmp_path, weights_hom
     assert "fcn-studio: error: rank 1: " in proc.stderr and "input/output error on this machine" in proc.stderr
     assert time.monotonic() - start < 200, "no hang"
     assert not out.exists() and not list(weights_home.glob("*.safetensors")), "nothing written or registered"
+
+
+def test_resume_under_torchrun_continues_the_saved_run(job, tmp_path, weights_home):
+    _, out, args = job
+    env = {"FCN_STUDIO_WEIGHTS": str(weights_home)}
+    assert torchrun(tmp_path, *args, env=env).returncode == 0
+    args[args.index("--epochs") + 1] = "2"
+    proc = torchrun(tmp_path, *args, "--resume", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "resumed after epoch 1" in proc.stderr
+    history = load_checkpoint(last_paths(out)[0]).training["history"]
+    assert [h["epoch"] for h in history] == [1, 2], "epoch 2 trained on top of epoch 1"
