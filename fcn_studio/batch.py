@@ -209,7 +209,14 @@ class BatchLog:
         self._fh = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            half_line = False  # a killed run may have left half a line: end it
+            if path.is_file() and path.stat().st_size:
+                with open(path, "rb") as fh:
+                    fh.seek(-1, os.SEEK_END)
+                    half_line = fh.read(1) != b"\n"
             self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            if half_line:
+                self._fh.write("\n")
 
     def write(self, item: BatchItem, output: Path, status: str, error: str | None = None) -> None:
         if self._fh is None:

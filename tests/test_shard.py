@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,11 @@ from tests.conftest import make_image
 
 
 def log_records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    records = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):  # the half line a killed shard may leave
+            records.append(json.loads(line))
+    return records
 
 
 def make_photos(folder: Path, n: int, size=(48, 40)) -> list[Path]:
