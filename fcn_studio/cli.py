@@ -27,54 +27,87 @@ def _warn(message: str) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from fcn_studio.batch import output_names, segment_files
-    from fcn_studio.inputs import expand_inputs
+    from fcn_studio.batch import (
+        batch_items,
+        prepare_output,
+        refuse_replacing_inputs,
+        segment_files,
+        without_previous_outputs,
+    )
+    from fcn_studio.inputs import expand_with_roots
     from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
+    from fcn_studio.shard import Shard
     from fcn_studio.video import is_video_file
     from fcn_studio.weights import resolve_model
 
-    files = expand_inputs(args.inputs, warn=_warn)
-    if not files:
+    shard = Shard.parse(args.shard) if args.shard else None
+    found = expand_with_roots(args.inputs, warn=_warn)
+    if not found:
         raise FCNStudioError("no inputs; give image or video files, or folders of them")
-    videos = [f for f in files if is_video_file(f)]
-    images = [f for f in files if not is_video_file(f)]
-    if len(set(output_names(images))) > len({f.stem for f in images}):
-        _warn("several inputs share a name; later ones are written as <stem>_1.png, <stem>_2.png, ...")
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     out = Path(args.out)
+    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
+    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
+    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
+    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
+    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
+    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
+        _warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
+    if shard:
+        images = shard.take(images, key=lambda item: item.name)
+        videos = shard.take(videos, key=lambda item: item.name)
+    # checked before the model loads: a refused or unwritable folder costs nothing
+    images = prepare_output(images, out)
+    log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     _warn(
-        f"{len(images)} image(s), {len(videos)} video(s); model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
-    )
+        f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
+        + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
+    )  # fmt: skip
     failures: list[str] = []
-    written = 0
+    written = kept = 0
     if images:
         bar = ProgressBar(len(images), "segment")
         report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
+                               overwrite=not args.skip_existing, log=log, prepared=True,
                                progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
         bar.close()
         failures += report.failures
         written += len(report.written)
+        kept += len(report.skipped)
+        if report.processed:
+            _warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
     for video in videos:
+        if args.skip_existing and any((out / f"{video.name}{ext}").exists() for ext in (".mp4", ".avi")):
+            kept += 1
+            continue
         try:
-            written += _segment_one_video(predictor, video, out, args)
+            written += _segment_one_video(predictor, video.source, out / video.name, args)
         except FCNStudioError as exc:
             failures.append(str(exc))
     for message in failures:
         _warn(f"skipped: {message}")
-    _warn(f"wrote {written} output(s) to {out}" + (f"; {len(failures)} input(s) failed" if failures else ""))
+    _warn(
+        f"wrote {written} output(s) to {out}"
+        + (f"; kept {kept} existing" if kept else "")
+        + (f"; {len(failures)} input(s) failed" if failures else "")
+        + (f"; log {log}" if log else "")
+    )
     return 1 if failures else 0
 
 
-def _segment_one_video(predictor, video: Path, out: Path, args: argparse.Namespace) -> int:
+def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Namespace) -> int:
+    """``target``: the output without extension (``OUT/<name>``)."""
     from fcn_studio.progress import ProgressBar
     from fcn_studio.video import AUDIO_NOTE, segment_video
 
     bar = ProgressBar(None, video.name)
     result = segment_video(
-        lambda frame: predictor.predict(frame).labels, predictor.labels, video, out / f"{video.stem}.mp4",
+        lambda frame: predictor.predict(frame).labels, predictor.labels, video, target.with_name(target.name + ".mp4"),
         mode=args.video_mode, opacity=args.opacity,
-        masks_dir=out / f"{video.stem}_masks" if args.frame_masks else None,
+        masks_dir=target.with_name(target.name + "_masks") if args.frame_masks else None,
         progress=lambda done, total, note: bar.update(done, note, total=total),
     )  # fmt: skip
     bar.close()
@@ -103,14 +136,19 @@ def _print_scores(scores, class_names: list[str]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from fcn_studio.dataset import folder_encoding, read_mask
-    from fcn_studio.metrics import ConfusionMatrix, infer_num_classes
+    from fcn_studio.metrics import ConfusionMatrix, infer_num_classes, merge_confusion_files
+    from fcn_studio.shard import Shard
 
-    if bool(args.model) == bool(args.pred):
-        raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR")
-    if args.model:
+    if sum(map(bool, (args.model, args.pred, args.merge))) != 1:
+        raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR, or --merge CM_FILE...")
+    shard = Shard.parse(args.shard) if args.shard else None
+    if args.merge:
+        cm, names = merge_confusion_files(args.merge)
+        names = names or _default_class_names(cm.num_classes)
+    elif args.model:
         if not args.data:
             raise FCNStudioError("--model needs --data DIR (a VOC, Carvana or images/ + masks/ folder)")
-        cm, names = _eval_model(args)
+        cm, names = _eval_model(args, shard)
     else:
         if not args.gt:
             raise FCNStudioError("--pred needs --gt DIR (the ground-truth masks)")
@@ -121,20 +159,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _warn(f"no prediction for {gt_path.name}")
         if not pairing.pairs:
             raise FCNStudioError(f"no prediction in {args.pred} matches a mask in {args.gt} by file name")
+        pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
         # each folder decoded by its own encoding, by the rule training uses (binary 0/255
         # masks are background/foreground, not "ignore")
         gt_enc = folder_encoding(Path(args.gt), [g for g, _ in pairing.pairs])
         pred_enc = folder_encoding(Path(args.pred), [p for _, p in pairing.pairs])
-        masks = [(read_mask(g, gt_enc), read_mask(p, pred_enc), p.name) for g, p in pairing.pairs]
+        masks = [(read_mask(g, gt_enc), read_mask(p, pred_enc), p.name) for g, p in pairs]
+        if shard and not args.num_classes:
+            raise FCNStudioError("--pred with --shard needs --num-classes N, so every shard counts the same classes")
         n = args.num_classes or infer_num_classes(*(m for pair in masks for m in pair[:2]))
         cm = ConfusionMatrix(n)
         for gt, pred, name in masks:
             cm.update(gt, pred, name)
-        names = [f"class {i}" for i in range(n)]
-        if n == 21:
-            from fcn_studio.labels import VOC_CLASSES
-
-            names = list(VOC_CLASSES)
+        names = _default_class_names(n)
+    if args.save_cm:
+        cm.save(args.save_cm, names)
+        _warn(f"saved the confusion matrix to {args.save_cm}" + (f" (shard {shard})" if shard else ""))
     scores = cm.scores()
     if args.json:
         _print(json.dumps(scores.to_json(names)))
@@ -143,7 +183,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_model(args: argparse.Namespace):
+def _default_class_names(n: int) -> list[str]:
+    if n == 21:
+        from fcn_studio.labels import VOC_CLASSES
+
+        return list(VOC_CLASSES)
+    return [f"class {i}" for i in range(n)]
+
+
+def _eval_model(args: argparse.Namespace, shard=None):
     from fcn_studio.dataset import find_pairs, folder_encoding, load_pair
     from fcn_studio.metrics import ConfusionMatrix
     from fcn_studio.predictor import Predictor
@@ -155,10 +203,11 @@ def _eval_model(args: argparse.Namespace):
         raise FCNStudioError(f"{args.data}: no image/mask pairs found")
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
+    pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
     predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
-    bar = ProgressBar(len(pairing.pairs), "eval")
-    for i, (img, mask_path) in enumerate(pairing.pairs):
+    bar = ProgressBar(len(pairs), "eval")
+    for i, (img, mask_path) in enumerate(pairs):
         rgb, mask = load_pair(img, mask_path, encoding)
         cm.update(mask, predictor.predict(rgb).labels, mask_path.name)
         bar.update(i + 1, img.name)
@@ -266,6 +315,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Under torchrun, join the job first: every rank trains on its shard, rank 0 alone
+    prints, writes and registers; a rank's error names the rank."""
+    from fcn_studio import distributed
+
+    ctx = distributed.init_from_env(args.device)
+    if not ctx.enabled:
+        return _train(args)
+    try:
+        with distributed.quiet_unless_main():
+            code = _train(args)
+    except FCNStudioError as exc:
+        raise FCNStudioError(f"rank {ctx.rank}: {exc}") from None
+    distributed.shutdown()
+    return code
+
+
+def _train(args: argparse.Namespace) -> int:
     from fcn_studio.dataset import scan_dataset
     from fcn_studio.progress import ProgressBar
     from fcn_studio.trainer import TrainConfig, train
@@ -353,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
                      help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
+    seg.add_argument("--shard", metavar="I/N", help="process only shard I of N (0-based) of the inputs, for job arrays")
+    seg.add_argument("--skip-existing", action="store_true",
+                     help="keep outputs that already exist (continue a killed or preempted run)")  # fmt: skip
+    seg.add_argument("--log", metavar="FILE",
+                     help="append a JSON line per input (done, failed, kept); with --shard the default is "
+                     "OUT/segment-log.I-of-N.jsonl")  # fmt: skip
     seg.set_defaults(func=cmd_segment)
 
     ev = sub.add_parser("eval", help="pixel accuracy, mean accuracy, mean IoU, fw IoU")
@@ -363,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gt", metavar="DIR", help="folder of ground-truth masks")
     ev.add_argument("--num-classes", type=int, help="with --pred: class count (default: largest label + 1)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--shard", metavar="I/N", help="evaluate only shard I of N (0-based) of the images")
+    ev.add_argument("--save-cm", metavar="FILE", help="also save the confusion matrix (JSON) for --merge")
+    ev.add_argument("--merge", nargs="+", metavar="CM_FILE",
+                    help="the metrics of several saved confusion matrices together (e.g. one per shard)")  # fmt: skip
     ev.set_defaults(func=cmd_eval)
 
     w = sub.add_parser("weights", help="list, download, import or remove weights")

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -22,12 +22,49 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600 and the mode survives the rename: give the file the mode any
+    # newly created file gets (0666 less the umask), as open() would.
+    os.chmod(tmp_path, 0o666 & ~_umask())
     try:
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(targets: Iterable[Path]) -> None:
+    """Delete the temporaries that :func:`atomic_path` left for ``targets`` when a process
+    writing them was killed (call before writing them again, never while another process
+    writes the same targets)."""
+    by_folder: dict[Path, set[str]] = {}
+    for target in targets:
+        by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.startswith(".")]
+        except OSError:
+            continue  # no folder yet: nothing stale in it
+        for entry in entries:
+            # ".<target name>.<random><suffix>", as atomic_path names them
+            if entry.name[1:].rsplit(".", 2)[0] in names and entry.name.count(".") >= 3:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _umask() -> int:
+    # Linux reports it without changing it; elsewhere reading it means setting it and
+    # setting it straight back (a brief, process-wide change).
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def looks_like_html(head: bytes) -> bool:

@@ -18,7 +18,15 @@ def expand_inputs(
 ) -> list[Path]:
     """Files as given; folders expanded to the images (and videos) inside them,
     recursively, sorted, hidden files skipped."""
-    files: list[Path] = []
+    return [path for path, _root in expand_with_roots(inputs, videos=videos, warn=warn)]
+
+
+def expand_with_roots(
+    inputs: Iterable[str | Path], *, videos: bool = True, warn: Callable[[str], None] | None = None
+) -> list[tuple[Path, Path | None]]:
+    """As :func:`expand_inputs`, each file with the folder it was found in (``None`` for a
+    file named directly), so outputs can mirror the folder's sub-folders."""
+    files: list[tuple[Path, Path | None]] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
@@ -27,7 +35,7 @@ def expand_inputs(
             )
             if not found and warn:
                 warn(f"{path}: no {'images or videos' if videos else 'images'} in this folder")
-            files.extend(found)
+            files.extend((p, path) for p in found)
         else:
-            files.append(path)
+            files.append((path, None))
     return files

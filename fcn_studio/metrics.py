@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.fileio import atomic_path
 from fcn_studio.labels import IGNORE_INDEX
+
+CONFUSION_FORMAT = "fcn-studio/confusion-1"
 
 
 class ConfusionMatrix:
@@ -36,6 +41,54 @@ class ConfusionMatrix:
 
     def scores(self) -> Scores:
         return Scores.from_hist(self.hist)
+
+    def add(self, other: ConfusionMatrix) -> None:
+        if other.num_classes != self.num_classes:
+            raise FCNStudioError(
+                f"cannot add a {other.num_classes}-class confusion matrix to a {self.num_classes}-class one"
+            )
+        self.hist += other.hist
+
+    def save(self, path: str | Path, class_names: list[str] | None = None) -> Path:
+        """A JSON file of the exact counts, for merging the evaluations of several shards."""
+        path = Path(path)
+        data = {"format": CONFUSION_FORMAT, "num_classes": self.num_classes, "class_names": class_names,
+                "hist": self.hist.tolist()}  # fmt: skip
+        try:
+            with atomic_path(path, suffix=".json") as tmp:
+                tmp.write_text(json.dumps(data))
+        except OSError as exc:
+            raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple[ConfusionMatrix, list[str] | None]:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != CONFUSION_FORMAT:
+                raise ValueError("not written by eval --save-cm")
+            hist = np.asarray(data["hist"], dtype=np.int64)
+            n = int(data["num_classes"])
+            if hist.shape != (n, n) or (hist < 0).any():
+                raise ValueError(f"counts are not {n}x{n} non-negative integers")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise FCNStudioError(f"{path}: not a confusion matrix saved by eval --save-cm ({reason})") from None
+        cm = cls(n)
+        cm.hist = hist
+        return cm, data.get("class_names")
+
+
+def merge_confusion_files(paths: list[str | Path]) -> tuple[ConfusionMatrix, list[str] | None]:
+    """The sum of several saved matrices: the evaluation of all their images together."""
+    total, names = ConfusionMatrix.load(paths[0])
+    for path in paths[1:]:
+        cm, other_names = ConfusionMatrix.load(path)
+        if cm.num_classes != total.num_classes or (names and other_names and names != other_names):
+            raise FCNStudioError(f"{path}: its classes differ from those of {paths[0]}; merge evaluations of one model")
+        total.add(cm)
+    return total, names
 
 
 @dataclass

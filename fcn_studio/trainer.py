@@ -9,7 +9,6 @@ Checkpoints are written atomically: ``OUT`` holds the best model by validation m
 from __future__ import annotations
 
 import json
-import math
 import random
 import shlex
 import time
@@ -23,6 +22,7 @@ from torch import nn
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
+from fcn_studio import distributed
 from fcn_studio.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
 from fcn_studio.dataset import DatasetReport, MaskEncoding, folder_encoding, load_pair, scan_dataset
 from fcn_studio.device import choose_device
@@ -232,13 +232,14 @@ def evaluate(model: FCN, data: SegmentationData, pre: Preprocessing, device: tor
     was_training = model.training
     model.eval()
     with torch.inference_mode():
-        for i in range(len(data)):
+        for i in distributed.context().shard_indices(len(data)):  # under torchrun: this rank's share
             if cancelled and cancelled():
                 raise Cancelled()
             image, target = data[i]
             logits = model(pre.normalize(image[None].to(device)))
             cm.update(target.numpy(), logits.argmax(1)[0].cpu().numpy(), data.pairs[i][1].name)
     model.train(was_training)
+    cm.hist = distributed.all_reduce_sum(cm.hist)  # the same matrix as one process's, on every rank
     return cm.scores()
 
 
@@ -267,7 +268,8 @@ def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preproce
 
 def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
           report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
-    emit = on_event or (lambda e: None)
+    ctx = distributed.context()
+    emit = (on_event or (lambda e: None)) if ctx.is_main else (lambda e: None)
     out = Path(config.out)
     if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
         raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
@@ -280,7 +282,7 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
     labels = LabelSet(
         labels.name if labels.name == "voc" else Path(config.data).name, tuple(report.class_names), labels.colors
     )
-    choice = choose_device(config.device)
+    choice = distributed.local_device(choose_device(config.device))
     device = choice.device
     model, pre, notes = initial_model(config, num_classes)
     for n in notes:
@@ -289,6 +291,7 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
           f"{num_classes} classes, on {choice.description}"})  # fmt: skip
     model.to(device).train()
     params = trainable_parameters(model, config.freeze_backbone)
+    net = distributed.wrap_model(model, device)  # the model itself in a single process
     if config.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     elif config.optimizer == "adam":
@@ -303,11 +306,10 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
         start_epoch, best, history = _resume(model, opt, last_model, last_state, config)
         emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
     torch.manual_seed(config.seed + start_epoch)
-    train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config, config.seed + start_epoch)
+    train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config,
+                                  config.seed + start_epoch + 7919 * ctx.rank)  # fmt: skip
     val_data = SegmentationData(val_pairs, validation_encoding(report, config, val_pairs), None, None, config.seed)
-    loader = torch.utils.data.DataLoader(train_data, batch_size=config.batch_size, shuffle=True, num_workers=0,
-                                         generator=torch.Generator().manual_seed(config.seed + start_epoch),
-                                         drop_last=len(train_data) > config.batch_size)  # fmt: skip
+    loader, sampler = train_loader(train_data, config, start_epoch, ctx, emit)
     iters_per_epoch = len(loader)
     total_iters = iters_per_epoch * max(config.epochs - start_epoch, 0)
     loss_fn = nn.CrossEntropyLoss(ignore_index=255)
@@ -318,13 +320,15 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             losses = []
+            if sampler is not None:
+                sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
             for it, (images, targets) in enumerate(loader, 1):
                 if cancelled and cancelled():
                     raise Cancelled()
                 images = pre.normalize(images.to(device, non_blocking=True))
                 targets = targets.to(device, non_blocking=True)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                    loss = loss_fn(model(images), targets)
+                    loss = loss_fn(net(images), targets)
                 if not torch.isfinite(loss):
                     raise FCNStudioError(
                         f"the loss became {loss.item()} at epoch {epoch}: lower the learning rate (--lr)"
@@ -338,19 +342,21 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
                 seen += images.shape[0]
                 elapsed = time.monotonic() - t0
                 emit({"type": "iteration", "epoch": epoch, "iteration": it, "iterations": iters_per_epoch,
-                      "loss": losses[-1], "images_per_s": seen / elapsed, "progress": done_iters / max(total_iters, 1),
+                      "loss": losses[-1], "images_per_s": seen * ctx.world_size / elapsed, "progress": done_iters / max(total_iters, 1),
                       "eta_s": elapsed / done_iters * (total_iters - done_iters)})  # fmt: skip
             scores = evaluate(model, val_data, pre, device, num_classes, cancelled) if len(val_data) else None
             metrics = scores.to_json(list(labels.classes)) if scores else {}
-            record = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else math.nan, **metrics}
+            record = {"epoch": epoch, "train_loss": distributed.mean_across(losses), **metrics}
             history.append(record)
             miou = metrics.get("mean_iou") if metrics else None
             improved = miou is not None and miou > best
             if improved or not out.exists() or not len(val_data):
                 best = miou if miou is not None else best
                 best_metrics = metrics
-                save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), out)
-            _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state)
+                if ctx.is_main:  # one writer under torchrun
+                    save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), out)
+            if ctx.is_main:
+                _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state)
             emit({"type": "epoch", "epoch": epoch, "epochs": config.epochs, "metrics": metrics,
                   "train_loss": record["train_loss"], "best": improved})  # fmt: skip
     except Cancelled:
@@ -361,10 +367,30 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
             save_checkpoint(_checkpoint(model, config, labels, pre, {}, history, epoch - 1), out)
         emit({"type": "message", "text": f"cancelled during epoch {epoch}; checkpoints kept"})
     result.best_metrics = best_metrics or _read_metrics(out)
-    result.registered_id = _register(out, config)
+    result.registered_id = _register(out, config) if ctx.is_main else None
     emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,
           "cancelled": result.cancelled})  # fmt: skip
     return result
+
+
+def train_loader(data: SegmentationData, config: TrainConfig, start_epoch: int, ctx: distributed.Context,
+                 emit: EventFn) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DistributedSampler | None]:  # fmt: skip
+    """Batches of ``data``. Under torchrun each rank draws its own shard (DistributedSampler,
+    reshuffled per epoch with set_epoch; every rank gets as many batches), so the global
+    batch is the per-rank batch times the world size."""
+    if not ctx.enabled:
+        loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, shuffle=True, num_workers=0,
+                                             generator=torch.Generator().manual_seed(config.seed + start_epoch),
+                                             drop_last=len(data) > config.batch_size)  # fmt: skip
+        return loader, None
+    sampler = torch.utils.data.DistributedSampler(
+        data, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed + start_epoch
+    )
+    emit({"type": "message", "text": f"{ctx.world_size} processes ({ctx.backend}): batch {config.batch_size} per "
+          f"process, global batch {config.batch_size * ctx.world_size}; {len(sampler)} training images per process"})  # fmt: skip
+    loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=0,
+                                         drop_last=len(sampler) > config.batch_size)  # fmt: skip
+    return loader, sampler
 
 
 def _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state) -> None:

@@ -10,7 +10,10 @@ from fcn_studio.gui.training.dialog import TrainDialog
 from tests.test_training import make_plain
 
 
-def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, weights_home):
+def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, weights_home, caffe_layout_file):
+    from fcn_studio import weights
+
+    weights.import_weights(caffe_layout_file("fcn32s", 3), "narrow-base")  # a narrow VGG16: fast
     data = make_plain(tmp_path / "garden", n=5)
     win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
@@ -22,7 +25,7 @@ def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, w
     assert "5 image/mask pairs" in dialog.report_view.toPlainText()
     assert dialog.classes.rowCount() == 3 and dialog.start_button.isEnabled()
     dialog.classes.item(1, 0).setText("tulip")
-    dialog.base.setCurrentIndex(dialog.base.findData("scratch"))
+    dialog.base.setCurrentIndex(dialog.base.findData("narrow-base"))
     dialog.arch.setCurrentIndex(dialog.arch.findData("fcn32s"))
     dialog.epochs.setValue(2)
     dialog.crop.setValue(32)
@@ -35,6 +38,8 @@ def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, w
     qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
     assert dialog.result is not None and dialog.result.registered_id == "garden-test"
     assert len(dialog.loss_plot.points) >= 2 and len(dialog.miou_plot.points) == 2, "plots moved"
+    assert dialog.miou_plot.x_range == (0.0, 2.0), "the epoch axis spans the run, not one epoch more"
+    assert max(x for x, _ in dialog.loss_plot.points) <= 2.0, "loss is plotted against epochs"
     assert dialog.use_button.isEnabled()
     with qtbot.waitSignal(dialog.use_model):
         dialog.use_button.click()

@@ -560,6 +560,8 @@ class MainWindow(QMainWindow):
         text = f"Wrote {len(report.written)} mask(s)"
         if report.skipped:
             text += f", kept {len(report.skipped)} existing"
+        if report.processed:
+            text += f" ({report.images_per_s:.2f} images/s)"
         if report.failures:
             text += f"; {len(report.failures)} file(s) failed:\n" + "\n".join(report.failures[:10])
         QMessageBox.information(self, "Segment folder", text)

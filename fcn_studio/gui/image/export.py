@@ -76,8 +76,8 @@ def segment_folder(
     parent: QWidget, model_key: str, device: str, max_size: int, start_folder: Path, on_done
 ) -> BackgroundTask | None:
     """Ask for input and output folders, confirm overwriting, run with progress + cancel."""
-    from fcn_studio.batch import existing_outputs
-    from fcn_studio.inputs import expand_inputs
+    from fcn_studio.batch import batch_items, existing_outputs
+    from fcn_studio.inputs import expand_with_roots
 
     if not model_key:
         QMessageBox.information(parent, "Segment folder", "Install or import a model first (Models menu).")
@@ -85,7 +85,7 @@ def segment_folder(
     src = QFileDialog.getExistingDirectory(parent, "Folder of images to segment", str(start_folder))
     if not src:
         return None
-    files = expand_inputs([src], videos=False)
+    files = batch_items(expand_with_roots([src], videos=False))
     if not files:
         QMessageBox.information(parent, "Segment folder", f"No images in {src}.")
         return None
