@@ -22,12 +22,33 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates the file private (0600); the result should get the permissions any
+    # new file would (the umask), or keep those of the file it replaces.
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
+        os.chmod(tmp_path, mode)
+    except OSError:
+        pass  # a file system without permissions (FAT, some network shares)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def looks_like_html(head: bytes) -> bool:
