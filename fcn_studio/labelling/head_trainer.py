@@ -145,8 +145,10 @@ def target_at(mask: np.ndarray, size: tuple[int, int], flipped: bool = False) ->
     return torch.from_numpy(np.ascontiguousarray(small).astype(np.int64))[None]
 
 
-def _optimizer(head: FCNHead, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.Adam([p for p in head.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
+def head_optimizer(head: FCNHead, config: HeadTrainConfig) -> torch.optim.Optimizer:
+    """Adam over the score layers."""
+    params = [p for p in head.parameters() if p.requires_grad]
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def _step(head, opt, loss_fn, features: Features, target: torch.Tensor, device) -> float | None:
@@ -211,21 +213,27 @@ def fit_head(
     config: HeadTrainConfig,
     on_event: EventFn | None = None,
     cancelled: Callable[[], bool] | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    first_epoch: int = 1,
 ) -> list[dict]:
-    """Train ``head`` in place on the samples' cached features; returns the loss history."""
+    """Train ``head`` in place on the samples' cached features, one image (one view) per
+    step; returns the loss history. Events are the trainer's ("iteration", "epoch");
+    ``on_epoch(epoch, train_loss)``, when given, replaces the "epoch" event (the CLI
+    validates and saves there). ``optimizer`` and ``first_epoch`` continue a run."""
     emit = on_event or (lambda e: None)
     device = next(model.parameters()).device
-    opt = _optimizer(head, config.lr, config.weight_decay)
+    opt = optimizer or head_optimizer(head, config)
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
-    rng = random.Random(config.seed)
-    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed + first_epoch - 1)
+    torch.manual_seed(config.seed + first_epoch - 1)
     head.train()
     history, t0 = [], time.monotonic()
-    total = config.epochs * len(samples)
+    total = (config.epochs - first_epoch + 1) * len(samples)
     done = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         losses = []
-        for sample in rng.sample(samples, len(samples)):
+        for it, sample in enumerate(rng.sample(samples, len(samples)), 1):
             if cancelled and cancelled():
                 raise Cancelled()
             flipped = config.flip and rng.random() < 0.5
@@ -235,11 +243,17 @@ def fit_head(
             if loss is not None:
                 losses.append(loss)
             done += 1
-            emit({"type": "iteration", "epoch": epoch, "progress": done / max(total, 1), "loss": loss,
-                  "elapsed_s": time.monotonic() - t0})  # fmt: skip
-        record = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan")}
-        history.append(record)
-        emit({"type": "epoch", "epochs": config.epochs, **record})
+            elapsed = time.monotonic() - t0
+            emit({"type": "iteration", "epoch": epoch, "iteration": it, "iterations": len(samples),
+                  "loss": float("nan") if loss is None else loss, "images_per_s": done / max(elapsed, 1e-9),
+                  "progress": done / max(total, 1), "eta_s": elapsed / done * (total - done)})  # fmt: skip
+        train_loss = float(np.mean(losses)) if losses else float("nan")
+        history.append({"epoch": epoch, "train_loss": train_loss})
+        if on_epoch is not None:
+            on_epoch(epoch, train_loss)
+        else:
+            emit({"type": "epoch", "epoch": epoch, "epochs": config.epochs, "train_loss": train_loss,
+                  "metrics": {}, "best": False})  # fmt: skip
     head.eval()
     return history
 
@@ -371,7 +385,7 @@ class LiveHead:
         self.features = features
         self.device = next(model.parameters()).device
         self.head = trainable_head(model, model_classes, labels)
-        self._opt = _optimizer(self.head, lr, 0.0)
+        self._opt = head_optimizer(self.head, HeadTrainConfig(lr=lr))
         self._loss = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
         self._float = features.as_float(self.device)  # converted once: each step reuses them
 
