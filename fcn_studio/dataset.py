@@ -88,13 +88,16 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
         return pair_by_stem(voc / "JPEGImages", voc / "SegmentationClass", "voc", only)
     if (root / "train").is_dir() and (root / "train_masks").is_dir():
         return pair_by_stem(root / "train", root / "train_masks", "carvana")
-    if (root / LABEL_MASK_DIR).is_dir() and _files(root):
-        # the folder the app's Label mode writes: images at the top, their labels in masks/
-        return pair_by_stem(root, root / LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT)
     image_dir = _child(root, _IMAGE_DIRS)
     mask_dir = _child(root, _MASK_DIRS)
+    labelled_folder = (root / LABEL_MASK_DIR).is_dir() and bool(_files(root))
     if image_dir and mask_dir:
-        return pair_by_stem(image_dir, mask_dir, f"{image_dir.name}/ + {mask_dir.name}/")
+        pairing = pair_by_stem(image_dir, mask_dir, f"{image_dir.name}/ + {mask_dir.name}/")
+        if pairing.pairs or not labelled_folder:
+            return pairing
+    if labelled_folder:
+        # the folder the app's Label mode writes: images at the top, their labels in masks/
+        return pair_by_stem(root, root / LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT)
     raise FCNStudioError(
         f"{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), "
         "train/ + train_masks/ (Carvana), images/ + masks/, or images with their labels in masks/"

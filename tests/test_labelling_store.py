@@ -147,3 +147,20 @@ def test_a_save_killed_mid_write_leaves_the_previous_mask_intact(folder):
     assert child.returncode == -signal.SIGKILL
     assert np.array_equal(LabelStore(folder).load_mask(folder / "img0.png"), before)
     assert scan_dataset(folder).pairs == [(folder / "img0.png", path)]  # the leftover is ignored
+
+
+def test_an_images_folder_beside_masks_keeps_its_layout(tmp_path, image_factory):
+    """A dataset root with images/ + masks/ and a stray picture at the top is not a
+    Label-mode folder; a photo folder whose subfolder happens to be called train/ is."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    image_factory("images/a.png")
+    Image.fromarray(np.zeros((40, 48), np.uint8)).save(tmp_path / "masks" / "a.png")
+    image_factory("preview.png")
+    assert scan_dataset(tmp_path).layout == "images/ + masks/"
+    photos = tmp_path / "photos"
+    (photos / "train").mkdir(parents=True)
+    image_factory("photos/p.png")
+    image_factory("photos/train/other.png")
+    LabelStore(photos).save_mask(photos / "p.png", blank_mask((40, 48)), three_classes())
+    assert scan_dataset(photos).layout == "images + masks/"

@@ -126,7 +126,7 @@ def flood_fill(source: np.ndarray, seed: Point, value: int, connectivity: int = 
     flags = connectivity | (1 << 8) | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE
     _, _, _, (rx, ry, rw, rh) = cv2.floodFill(np.ascontiguousarray(source), flood, (x, y), 0, 0, 0, flags)
     box = Box(ry, rx, ry + rh, rx + rw)
-    region = flood[1 + box.y0 : 1 + box.y1, 1 + box.x0 : 1 + box.x1].astype(bool)
+    region = flood[1 + box.y0 : 1 + box.y1, 1 + box.x0 : 1 + box.x1].view(bool)  # 0/1: no copy
     return Change(box, region, int(value))
 
 

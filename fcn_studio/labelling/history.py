@@ -85,7 +85,7 @@ class LabelEditor:
         if not changed.any():
             return None
         before = window[changed]
-        common = int(before[0]) if (before == before[0]).all() else None
+        common = int(before[0]) if before.min() == before.max() else None  # no temporary array
         patch = _Patch(change.box, np.packbits(changed), before.copy() if common is None else common, change.value)
         window[changed] = change.value
         self._redo.clear()
