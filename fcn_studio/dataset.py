@@ -15,6 +15,9 @@ from fcn_studio.stats import label_counts
 
 MASK_SUFFIXES = ("_mask", "-mask", "_masks", "_label", "_labels", "_gt", "_seg", "_segmentation")
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
+# Label mode's folder: images at the top, F/masks/<stem>.png (palette PNG, 255 = unlabelled).
+LABEL_MASK_DIR = "masks"
+LABELLED_FOLDER_LAYOUT = "images + masks/"
 _MASK_DIRS = ("SegmentationClass", "masks", "mask", "labels", "label", "annotations", "gt", "train_masks", "val_masks")
 
 
@@ -87,11 +90,17 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
         return pair_by_stem(root / "train", root / "train_masks", "carvana")
     image_dir = _child(root, _IMAGE_DIRS)
     mask_dir = _child(root, _MASK_DIRS)
+    labelled_folder = (root / LABEL_MASK_DIR).is_dir() and bool(_files(root))
     if image_dir and mask_dir:
-        return pair_by_stem(image_dir, mask_dir, f"{image_dir.name}/ + {mask_dir.name}/")
+        pairing = pair_by_stem(image_dir, mask_dir, f"{image_dir.name}/ + {mask_dir.name}/")
+        if pairing.pairs or not labelled_folder:
+            return pairing
+    if labelled_folder:
+        # the folder the app's Label mode writes: images at the top, their labels in masks/
+        return pair_by_stem(root, root / LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT)
     raise FCNStudioError(
         f"{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), "
-        "train/ + train_masks/ (Carvana) or images/ + masks/"
+        "train/ + train_masks/ (Carvana), images/ + masks/, or images with their labels in masks/"
     )
 
 
@@ -265,7 +274,12 @@ def scan_dataset(
     pairing = find_pairs(root, split)
     label_file = find_label_file(root)
     names_from_file, colors = read_label_file(label_file) if label_file else (None, None)
-    encoding = detect_encoding([m for _, m in pairing.pairs], colors)
+    encoding = (
+        # class ids with 255 = unlabelled, even when a sparse mask holds only class 0 and 255
+        MaskEncoding("index")
+        if pairing.layout == LABELLED_FOLDER_LAYOUT
+        else detect_encoding([m for _, m in pairing.pairs], colors)
+    )
     counts = np.zeros(256, dtype=np.int64)
     problems: list[str] = []
     good: list[tuple[Path, Path]] = []

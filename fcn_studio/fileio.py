@@ -22,9 +22,13 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    # mkstemp creates 0600 and the mode survives the rename: give the file the mode any
-    # newly created file gets (0666 less the umask), as open() would.
-    os.chmod(tmp_path, 0o666 & ~_umask())
+    # mkstemp creates the file private (0600); the result should get the permissions any
+    # new file would (the umask), or keep those of the file it replaces.
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
+        os.chmod(tmp_path, mode)
+    except OSError:
+        pass  # a file system without permissions (FAT, some network shares)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -52,9 +56,8 @@ def remove_stale_temporaries(targets: Iterable[Path]) -> None:
                     os.unlink(entry.path)
 
 
-def _umask() -> int:
-    # Linux reports it without changing it; elsewhere reading it means setting it and
-    # setting it straight back (a brief, process-wide change).
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:
@@ -62,7 +65,7 @@ def _umask() -> int:
                     return int(line.split()[1], 8)
     except (OSError, ValueError):
         pass
-    mask = os.umask(0o022)
+    mask = os.umask(0o022)  # elsewhere: set and restore at once (not thread-safe, but brief)
     os.umask(mask)
     return mask
 

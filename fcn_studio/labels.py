@@ -90,14 +90,20 @@ def generic_labels(num_classes: int) -> LabelSet:
 
 def read_label_file(path: str | Path) -> tuple[list[str], list[tuple[int, int, int]] | None]:
     """Class names, one per line in class-id order; optional colours as ``name r g b``
-    or ``name,r,g,b`` (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
+    (the name may contain spaces: the colour is the last three numbers) or ``name,r,g,b``
+    (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
     names, colors = [], []
     for raw in Path(path).read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = [p for p in line.replace(":", " ").replace(",", " ").split() if p]
-        if len(parts) >= 4 and all(p.isdigit() for p in parts[1:4]):
+        if ":" in line:  # labelmap.txt: name:r,g,b:parts:actions
+            name, _, rest = line.partition(":")
+            parts = [name.strip(), *rest.replace(":", " ").replace(",", " ").split()]
+        else:  # name r g b (the name may contain spaces) or name,r,g,b
+            tokens = line.replace(",", " ").split()
+            parts = [" ".join(tokens[:-3]), *tokens[-3:]] if len(tokens) >= 4 else tokens
+        if len(parts) >= 4 and parts[0] and all(p.isdigit() for p in parts[1:4]):
             names.append(parts[0])
             colors.append(tuple(int(v) for v in parts[1:4]))
         else:

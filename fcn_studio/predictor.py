@@ -28,6 +28,8 @@ class Prediction:
     inference_size: tuple[int, int]  # (h, w) the network actually saw
     seconds: float
     probabilities: np.ndarray | None = None  # (C, H, W) float32, only on request
+    # (pool3, pool4, fc7) of the network input, only on request: Label mode caches them
+    features: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
 
 def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,7 +42,8 @@ def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray,
     return i0, i1, (src - i0).astype(np.float32)
 
 
-def _inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+    """(h, w) the network sees for a ``height x width`` image with a longer-side cap."""
     if not max_size or max(height, width) <= max_size:
         return height, width
     scale = max_size / max(height, width)
@@ -92,70 +95,87 @@ class Predictor:
 
     def logits(self, rgb: np.ndarray) -> torch.Tensor:
         """``(1, C, h, w)`` float32 logits for an RGB uint8 image, on the model's device."""
+        return self.logits_and_features(rgb)[0]
+
+    def logits_and_features(self, rgb: np.ndarray) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """The logits and the backbone features (pool3, pool4, fc7) they were computed from."""
         x = self.checkpoint.preprocessing.to_tensor(rgb).to(self.device)
         if self.half:
             x = x.half()
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            return self.model(x).float()
+            logits, features = self.model.forward_with_features(x)
+            return logits.float(), features
 
     def predict(
         self,
         image: object,
         *,
         return_probabilities: bool = False,
+        return_features: bool = False,
         cancelled: Callable[[], bool] | None = None,
     ) -> Prediction:
         start = time.perf_counter()
         rgb = as_rgb8(image)
         height, width = rgb.shape[:2]
-        h, w = _inference_shape(height, width, self.max_size)
-        small = rgb if (h, w) == (height, width) else _resize(rgb, h, w)
+        small = inference_image(rgb, self.max_size)
+        h, w = small.shape[:2]
         if cancelled and cancelled():
             raise Cancelled()
-        logits = self.logits(small)[0]
-        labels, confidence, probs = self._to_full_size(logits, height, width, return_probabilities, cancelled)
+        logits, features = self.logits_and_features(small)
+        labels, confidence, probs = logits_to_full_size(logits[0], height, width, return_probabilities, cancelled)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs)
+        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs,
+                          features if return_features else None)  # fmt: skip
 
-    def _to_full_size(
-        self,
-        logits: torch.Tensor,
-        height: int,
-        width: int,
-        with_probs: bool,
-        cancelled: Callable[[], bool] | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        c, h, w = logits.shape
-        dtype = np.uint8 if c <= 256 else np.int32
-        labels = np.empty((height, width), dtype=dtype)
-        confidence = np.empty((height, width), dtype=np.float32)
-        probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
-        resize = (h, w) != (height, width)
-        if resize:
-            r0, r1, rw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(height, h))
-            c0, c1, cw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(width, w))
-        with torch.inference_mode():
-            for top in range(0, height, _BAND_ROWS):
-                if cancelled and cancelled():
-                    raise Cancelled()
-                rows = slice(top, min(top + _BAND_ROWS, height))
-                if resize:
-                    wy = rw[rows].view(1, -1, 1)
-                    band = logits[:, r0[rows]] * (1 - wy) + logits[:, r1[rows]] * wy
-                    band = band[:, :, c0] * (1 - cw) + band[:, :, c1] * cw
-                else:
-                    band = logits[:, rows]
-                p = F.softmax(band, dim=0)
-                conf = p.amax(dim=0)
-                # argmax of the logits (not of p) so ties break exactly as a plain argmax does
-                labels[rows] = band.argmax(dim=0).to(torch.int32).cpu().numpy().astype(dtype)
-                confidence[rows] = conf.cpu().numpy()
-                if probs is not None:
-                    probs[:, rows] = p.cpu().numpy()
-        return labels, confidence, probs
+
+def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    """The image the network sees: ``rgb`` itself, or shrunk so its longer side is
+    ``max_size``."""
+    height, width = rgb.shape[:2]
+    h, w = inference_shape(height, width, max_size)
+    return rgb if (h, w) == (height, width) else _resize(rgb, h, w)
+
+
+def logits_to_full_size(
+    logits: torch.Tensor,
+    height: int,
+    width: int,
+    with_probs: bool = False,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(C, h, w)`` logits -> labels, confidence (and probabilities) at ``height x width``,
+    upsampled in bands of rows so the float work stays small on huge images."""
+    c, h, w = logits.shape
+    dtype = np.uint8 if c <= 256 else np.int32
+    labels = np.empty((height, width), dtype=dtype)
+    confidence = np.empty((height, width), dtype=np.float32)
+    probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
+    resize = (h, w) != (height, width)
+    if resize:
+        r0, r1, rw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(height, h))
+        c0, c1, cw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(width, w))
+    with torch.inference_mode():
+        for top in range(0, height, _BAND_ROWS):
+            if cancelled and cancelled():
+                raise Cancelled()
+            rows = slice(top, min(top + _BAND_ROWS, height))
+            if resize:
+                wy = rw[rows].view(1, -1, 1)
+                band = logits[:, r0[rows]] * (1 - wy) + logits[:, r1[rows]] * wy
+                band = band[:, :, c0] * (1 - cw) + band[:, :, c1] * cw
+            else:
+                band = logits[:, rows]
+            p = F.softmax(band, dim=0)
+            conf = p.amax(dim=0)
+            # argmax of the logits (not of p) so ties break exactly as a plain argmax does
+            labels[rows] = band.argmax(dim=0).to(torch.int32).cpu().numpy().astype(dtype)
+            confidence[rows] = conf.cpu().numpy()
+            if probs is not None:
+                probs[:, rows] = p.cpu().numpy()
+    return labels, confidence, probs
 
 
 def _resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -269,6 +269,12 @@ def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preproce
 def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
           report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
     ctx = distributed.context()
+    if config.freeze_backbone and ctx.world_size == 1:
+        # the frozen backbone's features are computed once per image and cached; epochs
+        # after the first train the score layers alone (under torchrun the DDP loop runs)
+        from fcn_studio.cached_training import train_cached
+
+        return train_cached(config, on_event, cancelled, report)
     emit = (on_event or (lambda e: None)) if ctx.is_main else (lambda e: None)
     out = Path(config.out)
     if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):

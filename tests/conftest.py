@@ -75,6 +75,14 @@ def caffe_layout_file(random_model, tmp_path_factory):
     return get
 
 
+@pytest.fixture(autouse=True)
+def feature_cache_home(tmp_path, monkeypatch) -> Path:
+    """Cached backbone features go to this test's folder, never the user's cache."""
+    home = tmp_path / "feature-cache"
+    monkeypatch.setenv("FCN_STUDIO_CACHE", str(home))
+    return home / "features"
+
+
 @pytest.fixture()
 def weights_home(tmp_path, monkeypatch) -> Path:
     """An empty weights directory for this test only."""

@@ -124,8 +124,15 @@ class FCN(nn.Module):
         self.num_classes = num_classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat8, feat16, feat32 = self.backbone(x)
-        return self.head(feat8, feat16, feat32, (x.shape[2], x.shape[3]))
+        return self.forward_with_features(x)[0]
+
+    def forward_with_features(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Logits and the backbone features they came from (pool3, pool4, fc7), so a caller
+        that trains the head on them later does not run the backbone a second time."""
+        features = self.backbone(x)
+        return self.head(*features, (x.shape[2], x.shape[3])), features
 
 
 def build_fcn(arch: str, num_classes: int = 21, *, width_divisor: int = 1) -> FCN:

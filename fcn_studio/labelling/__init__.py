@@ -1,0 +1,2 @@
+"""Label mode's core (no Qt): label storage, editing tools with undo, cached backbone
+features, head-only retraining with model versions, and uncertainty ranking."""

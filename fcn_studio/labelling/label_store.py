@@ -1,0 +1,224 @@
+"""Where Label mode keeps its data: ``F/masks/<stem>.png`` and ``F/classes.txt``.
+
+The folder is, at every moment, a dataset that ``fcn-studio train --data F`` reads as it is
+(dataset.py's "images + masks/" layout): masks are palette PNGs of class ids with 255 =
+unlabelled, and classes.txt lists ``name r g b`` per line in class-id order. Every write goes
+to a temporary file that is renamed over the old one, so a crash or a kill mid-save leaves
+the previous file intact.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fcn_studio.dataset import LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT, find_label_file, find_pairs
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.fileio import atomic_path
+from fcn_studio.images import is_image_file
+from fcn_studio.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
+
+CLASSES_FILE = "classes.txt"
+UNLABELLED = IGNORE_INDEX
+MAX_CLASSES = 255  # ids 0..254; 255 is "unlabelled"
+
+
+class MaskExistsError(FCNStudioError):
+    """A mask on disk that this store did not load (or that changed since): not overwritten."""
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What a mask file looked like when this store last read or wrote it."""
+
+    size: int
+    mtime_ns: int
+
+
+class LabelStore:
+    """The labels of the images in one folder.
+
+    A mask is only replaced when this store loaded it or wrote it itself and it has not
+    changed on disk since, or when the caller passes ``overwrite=True``: an existing
+    mask made elsewhere is never overwritten unasked.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise FCNStudioError(f"{self.folder}: not a folder; open a folder of images to label")
+        self.masks_dir = self.folder / LABEL_MASK_DIR
+        self.classes_path = self.folder / CLASSES_FILE
+        self._seen: dict[Path, _Seen] = {}
+
+    # ------------------------------------------------------------------ classes
+
+    def label_set(self, default: LabelSet | None = None) -> LabelSet:
+        """The folder's classes (classes.txt, or another label file dataset.py reads), else
+        ``default`` (e.g. the model's), else a single "background" class."""
+        path = self.classes_path if self.classes_path.is_file() else find_label_file(self.folder)
+        if path is None:
+            return default or LabelSet(self.folder.name, ("background",), ((0, 0, 0),))
+        try:
+            names, colors = read_label_file(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FCNStudioError(f"{path}: cannot read the class list ({exc}); fix or remove it") from None
+        if not names:
+            raise FCNStudioError(f"{path}: no class names; write one `name r g b` per line")
+        colors = colors or list(generic_labels(len(names)).colors)
+        return LabelSet(self.folder.name, tuple(names), tuple(colors))
+
+    def save_label_set(self, labels: LabelSet) -> None:
+        """Write classes.txt (``name r g b`` per line), atomically."""
+        if not 1 <= labels.num_classes <= MAX_CLASSES:
+            raise FCNStudioError(f"a label set needs 1 to {MAX_CLASSES} classes, not {labels.num_classes}")
+        lines = []
+        for name, color in zip(labels.classes, labels.colors, strict=True):
+            _check_name(name)
+            if len(color) != 3 or not all(0 <= int(v) <= 255 for v in color):
+                raise FCNStudioError(f"class {name!r}: colour {color} is not three values 0-255")
+            lines.append(f"{name} {int(color[0])} {int(color[1])} {int(color[2])}\n")
+        if len(set(labels.classes)) != len(labels.classes):
+            raise FCNStudioError("two classes have the same name; give each class its own name")
+        _write_text(self.classes_path, "".join(lines))
+
+    def add_class(self, name: str, color: tuple[int, int, int] | None = None, default: LabelSet | None = None) -> int:
+        """Append a class; returns its id. Without a colour, the first VOC colour not in use."""
+        labels = self.label_set(default)
+        if name in labels.classes:
+            raise FCNStudioError(f"there is already a class called {name!r}")
+        if color is None:
+            used = set(labels.colors)
+            color = next(c for c in (tuple(int(v) for v in rgb) for rgb in voc_colormap(256)[1:]) if c not in used)
+        self.save_label_set(LabelSet(labels.name, (*labels.classes, name), (*labels.colors, tuple(color))))
+        return labels.num_classes
+
+    def rename_class(self, class_id: int, name: str, default: LabelSet | None = None) -> None:
+        labels = self.label_set(default)
+        self._check_id(labels, class_id)
+        if name in labels.classes and labels.classes.index(name) != class_id:
+            raise FCNStudioError(f"there is already a class called {name!r}")
+        classes = list(labels.classes)
+        classes[class_id] = name
+        self.save_label_set(LabelSet(labels.name, tuple(classes), labels.colors))
+
+    def recolour_class(self, class_id: int, color: tuple[int, int, int], default: LabelSet | None = None) -> None:
+        labels = self.label_set(default)
+        self._check_id(labels, class_id)
+        colors = list(labels.colors)
+        colors[class_id] = tuple(int(v) for v in color)  # type: ignore[assignment]
+        self.save_label_set(LabelSet(labels.name, labels.classes, tuple(colors)))
+
+    @staticmethod
+    def _check_id(labels: LabelSet, class_id: int) -> None:
+        if not 0 <= class_id < labels.num_classes:
+            raise FCNStudioError(f"no class {class_id}: the label set has {labels.num_classes} classes")
+
+    # ------------------------------------------------------------------ masks
+
+    def mask_path(self, image: str | Path) -> Path:
+        return self.masks_dir / f"{Path(image).stem}.png"
+
+    def has_mask(self, image: str | Path) -> bool:
+        return self.mask_path(image).is_file()
+
+    def images(self) -> list[Path]:
+        """The folder's images (top level), sorted by name."""
+        return sorted(
+            p for p in self.folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith(".")
+        )
+
+    def labelled_images(self) -> list[tuple[Path, Path]]:
+        """(image, mask) pairs, exactly as ``fcn-studio train --data F`` pairs them."""
+        if not self.masks_dir.is_dir():
+            return []
+        pairing = find_pairs(self.folder)
+        return pairing.pairs if pairing.layout == LABELLED_FOLDER_LAYOUT else []
+
+    def unlabelled_images(self) -> list[Path]:
+        labelled = {img for img, _ in self.labelled_images()}
+        return [p for p in self.images() if p not in labelled]
+
+    def load_mask(self, image: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray | None:
+        """The saved labels of ``image`` as an (H, W) uint8 array, or None if it has none.
+
+        Loading makes the mask this store's to update (see :meth:`save_mask`)."""
+        path = self.mask_path(image)
+        if not path.is_file():
+            return None
+        try:
+            stat = path.stat()
+            with Image.open(path) as im:
+                im.load()
+                mask = np.array(im if im.mode in ("P", "L") else im.convert("L"), dtype=np.uint8)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise FCNStudioError(f"{path}: unreadable mask ({exc}); move it away to label this image again") from None
+        if shape is not None and mask.shape != tuple(shape):
+            raise FCNStudioError(
+                f"{path}: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}; "
+                "move the mask away to label this image again"
+            )
+        self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
+        return mask
+
+    def save_mask(self, image: str | Path, mask: np.ndarray, labels: LabelSet, *, overwrite: bool = False) -> Path:
+        """Write ``mask`` (uint8 class ids, 255 = unlabelled) as a palette PNG, atomically.
+
+        Raises :class:`MaskExistsError` if a mask this store did not load or write is there
+        (or it changed on disk since), unless ``overwrite``."""
+        if mask.ndim != 2 or mask.dtype != np.uint8:
+            raise ValueError(f"a mask is an (H, W) uint8 array, not {mask.shape} {mask.dtype}")
+        path = self.mask_path(image)
+        if path.exists() and not overwrite:
+            stat = path.stat()
+            if self._seen.get(path) != _Seen(stat.st_size, stat.st_mtime_ns):
+                raise MaskExistsError(
+                    f"{path}: a mask is already there that was not opened here; "
+                    "open it to edit it, or choose to replace it"
+                )
+        im = Image.fromarray(mask, mode="P")
+        im.putpalette(labels.palette().tobytes())
+        try:
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                im.save(fh, format="PNG", compress_level=1)  # fast: saved after every stroke
+                fh.flush()
+                os.fsync(fh.fileno())  # the data is on disk before the rename makes it visible
+        except OSError as exc:
+            raise FCNStudioError(f"could not save {path}: {exc.strerror or exc}; free some disk space") from None
+        stat = path.stat()
+        self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
+        return path
+
+
+def blank_mask(shape: tuple[int, int]) -> np.ndarray:
+    """A mask with nothing labelled yet (the "scribbles" start)."""
+    return np.full(shape, UNLABELLED, dtype=np.uint8)
+
+
+def mask_from_prediction(labels: np.ndarray) -> np.ndarray:
+    """The model's labels as the starting mask (the "from prediction" start)."""
+    if labels.dtype != np.uint8 or labels.max(initial=0) >= UNLABELLED:
+        raise FCNStudioError("the prediction has more classes than a mask can store (254 at most)")
+    return labels.copy()
+
+
+def _check_name(name: str) -> None:
+    """A name must survive the round trip through classes.txt unchanged."""
+    if not name or name != name.strip() or any(c in name for c in "\n\r:,") or name.startswith("#"):
+        raise FCNStudioError(
+            f"class name {name!r} cannot be stored: use a non-empty name without ':', ',' or line breaks"
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
