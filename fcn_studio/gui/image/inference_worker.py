@@ -99,7 +99,7 @@ class InferenceWorker(QObject):
             if load_image:
                 from fcn_studio.images import load_image as read
 
-                self.busy.emit(f"Loading {os.path.basename(path)}…")
+                self.busy.emit(self.tr("Loading {name}…").format(name=os.path.basename(path)))
                 rgb = read(path)
                 self.image_loaded.emit(job, path, LoadedImage(rgb))
             if not model_key or self._stale(job):
@@ -111,7 +111,9 @@ class InferenceWorker(QObject):
                 from fcn_studio.images import load_image as read
 
                 rgb = read(path)
-            self.busy.emit(f"Segmenting {os.path.basename(path)} with {model_key}…")
+            self.busy.emit(
+                self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=model_key)
+            )
             pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
             self.result_ready.emit(job, path, SegmentationResult.from_prediction(pred, predictor, model_key))
         except Cancelled:
@@ -119,9 +121,15 @@ class InferenceWorker(QObject):
         except FCNStudioError as exc:
             self.failed.emit(job, path, str(exc))
         except MemoryError:
-            self.failed.emit(job, path, f"{os.path.basename(path)}: out of memory; lower the maximum inference size")
+            self.failed.emit(
+                job,
+                path,
+                self.tr("{name}: out of memory; lower the maximum inference size").format(name=os.path.basename(path)),
+            )
         except Exception as exc:
-            self.failed.emit(job, path, f"unexpected error: {type(exc).__name__}: {exc}")
+            self.failed.emit(
+                job, path, self.tr("unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}")
+            )
         finally:
             self.busy.emit("")
 
@@ -143,7 +151,7 @@ class InferenceWorker(QObject):
         from fcn_studio.predictor import Predictor
         from fcn_studio.weights import resolve_model
 
-        self.busy.emit(f"Loading model {model_key}…")
+        self.busy.emit(self.tr("Loading model {model}…").format(model=model_key))
         while len(self._predictors) >= self.max_models:
             self._predictors.popitem(last=False)
         predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)

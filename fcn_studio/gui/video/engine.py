@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 
 REAL_TIME, EVERY_FRAME = "realtime", "every"
@@ -86,10 +87,10 @@ class VideoEngine(QThread):
                 self.failed.emit(str(exc))
             except MemoryError:
                 self._set_playing(False)
-                self.failed.emit("out of memory: lower the maximum inference size")
+                self.failed.emit(self.tr("out of memory: lower the maximum inference size"))
             except Exception as exc:
                 self._set_playing(False)
-                self.failed.emit(f"video error: {type(exc).__name__}: {exc}")
+                self.failed.emit(self.tr("video error: {error}").format(error=f"{type(exc).__name__}: {exc}"))
 
     def _dispatch(self, name: str, args: tuple) -> None:
         if name == "open":
@@ -178,7 +179,11 @@ class VideoEngine(QThread):
         index = max(0, min(index, last))
         rgb = self._decode(index)
         if rgb is None:
-            raise FCNStudioError(f"{self._source}: frame {index} cannot be decoded (damaged or truncated file)")
+            raise FCNStudioError(
+                self.tr("{source}: frame {index} cannot be decoded (damaged or truncated file)").format(
+                    source=self._source, index=index
+                )
+            )
         self._index = index
         cached = self._results.get(index)
         self.frame_ready.emit(index, rgb, cached)
@@ -260,14 +265,14 @@ class VideoEngine(QThread):
             from fcn_studio.predictor import Predictor
             from fcn_studio.weights import resolve_model
 
-            self.busy.emit(f"Loading model {key}…")
+            self.busy.emit(self.tr("Loading model {model}…").format(model=key))
             use_background_threads()
             self._predictor = Predictor(resolve_model(key), device, max_size=max_size or None, allow_fallback=True)
             self.busy.emit("")
             choice = self._predictor.device_choice
             self.device_ready.emit(choice.description)
             if choice.fallback_note:
-                self.failed.emit(choice.fallback_note)
+                self.failed.emit(core_message(choice.fallback_note))
         try:
             pred = self._predictor.predict(
                 rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None
