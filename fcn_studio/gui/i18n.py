@@ -67,6 +67,7 @@ def install(language: str, app: QCoreApplication | None = None) -> bool:
     _installed.clear()
     _current = SOURCE_LANGUAGE
     if language == SOURCE_LANGUAGE or language not in LANGUAGES:
+        QLocale.setDefault(QLocale.system())
         return language == SOURCE_LANGUAGE
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     ok = True

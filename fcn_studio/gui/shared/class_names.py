@@ -5,6 +5,8 @@ the canonical names, which are also what the core's LabelSet.name_of returns."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from fcn_studio.labels import IGNORE_INDEX, LabelSet
@@ -25,12 +27,18 @@ KNOWN_NAMES = (
     QT_TRANSLATE_NOOP("ClassName", "tvmonitor"), QT_TRANSLATE_NOOP("ClassName", "ignore"),
 )  # fmt: skip
 _KNOWN = frozenset(KNOWN_NAMES)
+_DEFAULT_NAME = re.compile(r"class (\d+)")  # what datasets without a classes.txt call their classes
 
 
 def display_name(name: str) -> str:
-    """A canonical class name (VOC's, or "ignore") in the interface language; any other
-    name (the user's own classes) as it is."""
-    return QCoreApplication.translate(_CONTEXT, name) if name in _KNOWN else name
+    """A canonical class name (VOC's, "ignore", or a dataset's default "class N") in the
+    interface language; any other name (the user's own classes) as it is."""
+    if name in _KNOWN:
+        return QCoreApplication.translate(_CONTEXT, name)
+    default = _DEFAULT_NAME.fullmatch(name)
+    if default:
+        return QCoreApplication.translate("ClassName", "class {id}").format(id=default.group(1))
+    return name
 
 
 def display_class_name(label_set: LabelSet, class_id: int) -> str:
