@@ -322,6 +322,10 @@
         <translation>忽略</translation>
     </message>
     <message>
+        <source>class {id}</source>
+        <translation>类别 {id}</translation>
+    </message>
+    <message>
         <source>label {id}</source>
         <translation>标签 {id}</translation>
     </message>
@@ -819,6 +823,18 @@
     <message>
         <source>VGG16 ImageNet classifier converted from Caffe (the FCN paper&apos;s initialisation)</source>
         <translation>由 Caffe 转换的 VGG16 ImageNet 分类器（FCN 论文使用的初始化）</translation>
+    </message>
+    <message>
+        <source>Long, Shelhamer, Darrell (fcn.berkeleyvision.org), converted by wkentaro/pytorch-fcn</source>
+        <translation>Long、Shelhamer、Darrell（fcn.berkeleyvision.org），由 wkentaro/pytorch-fcn 转换</translation>
+    </message>
+    <message>
+        <source>torchvision (Simonyan and Zisserman, VGG16)</source>
+        <translation>torchvision（Simonyan 和 Zisserman，VGG16）</translation>
+    </message>
+    <message>
+        <source>Simonyan and Zisserman, converted by wkentaro/pytorch-fcn</source>
+        <translation>Simonyan 和 Zisserman，由 wkentaro/pytorch-fcn 转换</translation>
     </message>
 </context>
 <context>

@@ -24,9 +24,19 @@ MANIFEST_TITLES = (
 )
 
 
+MANIFEST_SOURCES = (
+    QT_TRANSLATE_NOOP(
+        "ModelTitle", "Long, Shelhamer, Darrell (fcn.berkeleyvision.org), converted by wkentaro/pytorch-fcn"
+    ),
+    QT_TRANSLATE_NOOP("ModelTitle", "torchvision (Simonyan and Zisserman, VGG16)"),
+    QT_TRANSLATE_NOOP("ModelTitle", "Simonyan and Zisserman, converted by wkentaro/pytorch-fcn"),
+)
+
+
 def display_title(title: str) -> str:
-    """A listed model's title in the interface language; other titles (the user's) as they are."""
-    return QCoreApplication.translate("ModelTitle", title) if title in MANIFEST_TITLES else title
+    """A listed model's title (or source) in the interface language; other titles (the user's) as they are."""
+    known = title in MANIFEST_TITLES or title in MANIFEST_SOURCES
+    return QCoreApplication.translate("ModelTitle", title) if known else title
 
 
 class ModelPicker(QComboBox):

@@ -129,7 +129,7 @@ class WeightsDialog(QDialog):
                 status = self.tr("not installed ({size:.0f} MB)").format(size=entry.size_mb) if entry else "-"
             for col, text in enumerate((r.id, display_title(r.title), r.arch, r.labels, status)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(entry.source if entry and col == 1 else text)
+                item.setToolTip(display_title(entry.source) if entry and col == 1 else text)
                 self.table.setItem(i, col, item)
         self.table.resizeColumnToContents(0)
         self._update_buttons()
