@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication
@@ -12,6 +13,7 @@ from fcn_studio.gui.i18n import build_language_menu
 from fcn_studio.gui.shared.overlay import OverlayMode
 
 translate = QCoreApplication.translate
+_MNEMONIC = re.compile(r"\(&\w\)|&(?=\w)")  # "(&O)" (Chinese style) or "&" before the key
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Actions:
 
 def _action(win: QMainWindow, text: str, shortcuts=(), tip: str = "") -> QAction:
     action = QAction(text, win)
+    action.setIconText(_MNEMONIC.sub("", text).rstrip("…"))  # toolbar text: "打开(&O)…" -> "打开"
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
     if tip:

@@ -132,6 +132,8 @@ class WeightsDialog(QDialog):
                 item.setToolTip(display_title(entry.source) if entry and col == 1 else text)
                 self.table.setItem(i, col, item)
         self.table.resizeColumnToContents(0)
+        for col in (2, 3, 4):  # short values, whole in any language; the title column takes the rest
+            self.table.resizeColumnToContents(col)
         self._update_buttons()
 
     def _selected(self):

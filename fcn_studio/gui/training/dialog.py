@@ -126,6 +126,7 @@ class TrainDialog(QDialog):
         self.classes = QTableWidget(0, 1)
         self.classes.setHorizontalHeaderLabels([self.tr("Class name (editable)")])
         self.classes.horizontalHeader().setStretchLastSection(True)
+        self.classes.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact rows
         data_box = QGroupBox(self.tr("Dataset"))
         data_layout = QHBoxLayout(data_box)
         data_layout.addWidget(self.report_view, 3)

@@ -36,6 +36,7 @@ class VideoExportDialog(QDialog):
     def __init__(self, source: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Export segmented video"))
+        self.setMinimumWidth(560)  # room for the output path
         src = Path(source)
         self.path = QLineEdit(str(src.with_name(f"{src.stem}_segmented.mp4")))
         browse = QPushButton("…")
