@@ -490,3 +490,22 @@ def test_walk_helpers_catch_english(qtbot):
     qtbot.addWidget(box)
     QLabel("Show all", box)
     assert untranslated(visible_texts(box), []) == ["QLabel: 'Show all' (Show, all)"]
+
+
+def test_exported_comparison_draws_chinese_captions_with_their_glyphs():
+    """Not a box per character: the two captions must differ where the characters do."""
+    from PIL import ImageFont
+
+    from fcn_studio.compare import _CJK_FONTS, compose_grid
+
+    for name in _CJK_FONTS:
+        try:
+            ImageFont.truetype(name, 12)
+            break
+        except OSError:
+            continue
+    else:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    rgb = np.zeros((64, 64, 3), dtype=np.uint8)
+    first, second = (compose_grid(rgb, [(title, None, None)]) for title in ("真值", "值真"))
+    assert not np.array_equal(first, second)
