@@ -509,3 +509,15 @@ def test_exported_comparison_draws_chinese_captions_with_their_glyphs():
     rgb = np.zeros((64, 64, 3), dtype=np.uint8)
     first, second = (compose_grid(rgb, [(title, None, None)]) for title in ("真值", "值真"))
     assert not np.array_equal(first, second)
+
+
+def test_chinese_readme_has_the_same_commands_and_each_links_to_the_other():
+    root = Path(__file__).parents[1]
+    english = (root / "README.md").read_text(encoding="utf-8")
+    chinese = (root / "README.zh-CN.md").read_text(encoding="utf-8")
+    for marker in ("<!-- start-command -->", "<!-- test-command -->"):
+        command = re.search(re.escape(marker) + r"\s*```bash\n(.+?)\n```", english, re.DOTALL).group(1)
+        assert f"```bash\n{command}\n```" in chinese
+        assert marker not in chinese  # .ci/run reads README.md only
+    assert "(README.zh-CN.md)" in english and "(README.md)" in chinese
+    assert "fonts-noto-cjk" in english and "fonts-noto-cjk" in chinese
