@@ -334,6 +334,7 @@ def test_switching_language_is_remembered_and_offers_a_restart(qtbot, tmp_path, 
     assert win.actions_.languages["en"].isChecked()
     texts = modal_texts(qtbot, win.actions_.languages["zh_CN"].trigger)  # Later
     assert ("opened", "QMessageBox") in texts and not restarts
+    assert ("QPushButton", "立即重启") in texts, "asked in the language chosen"
     assert i18n.chosen_language(settings_at(ini)) == "zh_CN"
     # "Restart now" restarts
     modal_texts(qtbot, win.actions_.languages["en"].trigger, close=lambda box: box.buttons()[0].click())
@@ -351,6 +352,19 @@ def test_switching_language_is_remembered_and_offers_a_restart(qtbot, tmp_path, 
         again.close()
     finally:
         i18n.install("en")
+
+
+def test_restart_closes_the_window_and_starts_the_same_command(qtbot, tmp_path, model_home, monkeypatch):
+    import sys
+
+    started = []
+    monkeypatch.setattr(i18n.QProcess, "startDetached", lambda program, args: started.append((program, args)))
+    win = MainWindow(settings_at(tmp_path / "settings.ini"))
+    qtbot.addWidget(win)
+    win.show()
+    i18n.restart_app(win)
+    assert not win.isVisible()
+    assert started == [(sys.executable, list(sys.orig_argv[1:]))]
 
 
 # -- class names ------------------------------------------------------------------------------

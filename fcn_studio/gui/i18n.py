@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QProcess, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QProcess, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
@@ -110,23 +110,35 @@ def attach_language_menu(win: QMainWindow, actions: dict[str, QAction], settings
 def choose_language(win: QMainWindow, settings, language: str) -> None:
     previous = chosen_language(settings)
     settings.set(SETTING, language)
+    settings.q.sync()  # on disk before a restarted app reads it
     if language == previous and language == current_language():
         return
-    box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate("Language", "Language"),
-                      QCoreApplication.translate("Language", "FCN Studio shows the new language after a restart. "
-                                                 "Restart now?"), parent=win)  # fmt: skip
-    restart = box.addButton(QCoreApplication.translate("Language", "Restart now"), QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(QCoreApplication.translate("Language", "Later"), QMessageBox.ButtonRole.RejectRole)
+    # The question is asked in the language chosen: its reader may not read the current one.
+    target = QTranslator()
+    if language != SOURCE_LANGUAGE:
+        target.load(f"{APP_CATALOG}_{language}", str(qm_path(language).parent))
+
+    def say(text: str) -> str:
+        return target.translate("Language", text) or text
+
+    texts = (QT_TRANSLATE_NOOP("Language", "Language"),
+             QT_TRANSLATE_NOOP("Language", "FCN Studio shows the new language after a restart. Restart now?"),
+             QT_TRANSLATE_NOOP("Language", "Restart now"), QT_TRANSLATE_NOOP("Language", "Later"))  # fmt: skip
+    title, question, now, later = (say(t) for t in texts)
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=win)
+    restart = box.addButton(now, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(later, QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is restart:
         restart_app(win)
 
 
 def restart_app(win: QMainWindow) -> None:
-    """Start the same command line again, then close (which saves the window's layout)."""
+    """Close (which saves the window's layout and stops background work), then start the
+    same command line again."""
     args = list(sys.orig_argv[1:]) if getattr(sys, "orig_argv", None) else list(sys.argv)
-    if QProcess.startDetached(sys.executable, args)[0]:
-        win.close()
+    win.close()
+    QProcess.startDetached(sys.executable, args)
 
 
 # -- tooling: python -m fcn_studio.gui.i18n update | build | check ----------------------------------
