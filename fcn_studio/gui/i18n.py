@@ -141,7 +141,7 @@ def restart_app(win: QMainWindow) -> None:
     QProcess.startDetached(sys.executable, args)
 
 
-# -- tooling: python -m fcn_studio.gui.i18n update | build | check ----------------------------------
+# -- tooling: python -m fcn_studio.gui.i18n update | build  ----------------------------------
 
 
 def _qt_tool(name: str) -> str:
@@ -173,7 +173,9 @@ def lrelease(ts_file: Path, qm_file: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fcn_studio.gui.i18n", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fcn_studio.gui.i18n", description="Keep the interface translations in step with the code."
+    )
     parser.add_argument("command", choices=("update", "build"),
                         help="update: extract strings into the .ts files, then compile; build: compile only")  # fmt: skip
     args = parser.parse_args(argv)
