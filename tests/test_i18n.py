@@ -253,17 +253,36 @@ def data_tokens(*extra: str) -> list[str]:
 # -- the catalogue ---------------------------------------------------------------------------
 
 
-def test_catalogue_is_in_step_with_the_code(tmp_path):
-    """What `python -m fcn_studio.gui.i18n update` would write is what is committed."""
+def catalogue(ts: Path) -> dict[tuple[str, str], str | None]:
+    """(context, source) -> translation (None while unfinished) of a .ts file."""
+    root = ET.parse(ts).getroot()
+    return {
+        (c.findtext("name"), m.findtext("source")): (
+            None if m.find("translation").get("type") else m.find("translation").text
+        )
+        for c in root.iter("context")
+        for m in c.iter("message")
+    }
+
+
+def test_catalogue_is_in_step_with_the_code(tmp_path, qapp):
+    """What `python -m fcn_studio.gui.i18n update` would write is what is committed: no
+    string of the code missing from the .ts, none left over, and the .qm holds the .ts."""
+    from PySide6.QtCore import QTranslator
+
+    hint = "run `python -m fcn_studio.gui.i18n update`, translate the new entries, run it again"
     for lang in i18n.TRANSLATED:
-        ts, qm = tmp_path / i18n.ts_path(lang).name, tmp_path / i18n.qm_path(lang).name
+        ts = tmp_path / i18n.ts_path(lang).name
         shutil.copy(i18n.ts_path(lang), ts)
         i18n.lupdate([ts])
-        assert ts.read_bytes() == i18n.ts_path(lang).read_bytes(), (
-            f"{i18n.ts_path(lang).name} is out of date: run `python -m fcn_studio.gui.i18n update` and translate"
-        )
-        i18n.lrelease(ts, qm)
-        assert qm.read_bytes() == i18n.qm_path(lang).read_bytes(), "the .qm is stale: run `... i18n build`"
+        committed, extracted = catalogue(i18n.ts_path(lang)), catalogue(ts)
+        assert sorted(set(extracted) - set(committed)) == [], f"strings not in the .ts: {hint}"
+        assert sorted(set(committed) - set(extracted)) == [], f"strings no longer in the code: {hint}"
+        assert ts.read_bytes() == i18n.ts_path(lang).read_bytes(), f"the .ts is not as lupdate writes it: {hint}"
+        translator = QTranslator()
+        assert translator.load(str(i18n.qm_path(lang)))
+        stale = [key for key, text in committed.items() if text and translator.translate(*key) != text]
+        assert stale == [], f"the .qm is older than the .ts: {hint}"
 
 
 def test_every_message_is_translated_keeping_placeholders_and_accelerators():
