@@ -412,7 +412,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     image = make_image(folder / "street.png", size=(48, 40))
     (tmp_path / "masks").mkdir()
     Image.fromarray(np.zeros((40, 48), dtype=np.uint8)).save(tmp_path / "masks" / "street.png")
-    data = data_tokens(str(tmp_path), "garden-fcn")
+    data = data_tokens(str(tmp_path), "garden-fcn", Path.home().name)
     problems: list[str] = []
 
     def check(texts) -> None:
@@ -436,6 +436,15 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     assert win.error_box is not None and win.error_box.isVisible()
     check(visible_texts(win.error_box))
     win.error_box.close()
+
+    # Qt's own file dialog (as on a desktop without a native one) and message box buttons
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    files = QFileDialog(win, "", str(empty))
+    files.setOption(QFileDialog.Option.DontUseNativeDialog)
+    files.show()
+    check(visible_texts(files))
+    files.close()
 
     # the about box
     check(modal_texts(qtbot, win._about, close=lambda w: w.close()))
