@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import math
 import sys
@@ -16,6 +17,18 @@ COMMANDS = ("segment", "eval", "weights", "train", "compare", "gui")
 
 def _print(*args: object) -> None:
     print(*args, file=sys.stdout)
+
+
+def _printable_streams() -> None:
+    """Paths are printed as they are: a UTF-8 stream writes a file name's own bytes back even
+    when they are not UTF-8 (surrogateescape), so scripts can use it; a console that cannot
+    show a character (e.g. cp1252 and a Chinese name) gets an escape instead of a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or not getattr(stream, "encoding", None):
+            continue
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+        reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
 
 
 def _warn(message: str) -> None:
@@ -509,6 +522,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _printable_streams()
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         argv = ["gui", *argv]  # `fcn-studio photo.jpg` opens the app on that photo
     args = build_parser().parse_args(argv)

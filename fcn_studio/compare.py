@@ -70,11 +70,19 @@ def score_against(pred: np.ndarray, gt: np.ndarray, num_classes: int, name: str 
     return PaneScore(s.pixel_accuracy, s.mean_iou)
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default()
+# Fonts with CJK glyphs (Debian's fonts-noto-cjk, WenQuanYi, Windows, macOS), for captions
+# in the Chinese interface; DejaVu Sans (or Pillow's own) otherwise.
+_CJK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "wqy-microhei.ttc", "msyh.ttc", "PingFang.ttc")
+
+
+def _font(size: int, text: str = "") -> ImageFont.ImageFont:
+    wide = any(ord(ch) > 0x2E7F for ch in text)
+    for name in (*(_CJK_FONTS if wide else ()), "DejaVuSans.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default()
 
 
 def compose_grid(
@@ -89,7 +97,7 @@ def compose_grid(
     columns = columns or len(panes)
     rows = -(-len(panes) // columns)
     caption = max(22, h // 16)
-    font = _font(int(caption * 0.6))
+    font = _font(int(caption * 0.6), "".join(title for title, _, _ in panes))
     pad = 6
     canvas = Image.new("RGB", (columns * (w + pad) + pad, rows * (h + caption + pad) + pad), (32, 32, 36))
     draw = ImageDraw.Draw(canvas)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from fcn_studio.gui.i18n import build_language_menu
 from fcn_studio.gui.shared.overlay import OverlayMode
+
+translate = QCoreApplication.translate
+_MNEMONIC = re.compile(r"\(&\w\)|&(?=\w)")  # "(&O)" (Chinese style) or "&" before the key
 
 
 @dataclass
@@ -37,10 +43,13 @@ class Actions:
     about: QAction
     shortcuts: QAction
     recent_menu: QMenu
+    language_menu: QMenu
+    languages: dict[str, QAction]
 
 
 def _action(win: QMainWindow, text: str, shortcuts=(), tip: str = "") -> QAction:
     action = QAction(text, win)
+    action.setIconText(_MNEMONIC.sub("", text).rstrip("…"))  # toolbar text: "打开(&O)…" -> "打开"
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
     if tip:
@@ -54,52 +63,131 @@ def build_actions(win: QMainWindow) -> Actions:
     modes = {}
     group = QActionGroup(win)
     for mode, text, key in (
-        (OverlayMode.FILLED, "Filled", "F"),
-        (OverlayMode.CONTOUR, "Contours", "C"),
-        (OverlayMode.UNCERTAINTY, "Uncertainty (1 − confidence)", "U"),
-        (OverlayMode.OFF, "Off", "O"),
+        (OverlayMode.FILLED, translate("Actions", "Filled"), "F"),
+        (OverlayMode.CONTOUR, translate("Actions", "Contours"), "C"),
+        (OverlayMode.UNCERTAINTY, translate("Actions", "Uncertainty (1 − confidence)"), "U"),
+        (OverlayMode.OFF, translate("Actions", "Off"), "O"),
     ):
-        a = _action(win, text, (key,), f"Overlay: {text.lower()} ({key})")
+        a = _action(
+            win, text, (key,), translate("Actions", "Overlay: {mode} ({key})").format(mode=text.lower(), key=key)
+        )
         a.setIconText(text.split(" (")[0])
         a.setCheckable(True)
         group.addAction(a)
         modes[mode] = a
+    language_menu, languages = build_language_menu(win)
     return Actions(
-        open=_action(win, "&Open…", (std.Open,), "Open images (Ctrl+O)"),
-        open_folder=_action(win, "Open &Folder…", ("Ctrl+Shift+O",), "Open a folder of images"),
-        save_mask=_action(win, "&Save Mask…", (std.Save,), "Save the mask as a palette PNG"),
-        export_overlay=_action(win, "Export &Overlay…", ("Ctrl+E",), "Save the image with its overlay"),
-        export_stats=_action(win, "Export Class &Statistics (CSV)…", (), "Pixels per class as CSV"),
-        segment_folder=_action(win, "Segment F&older…", ("Ctrl+B",), "Segment every image in a folder"),
-        quit=_action(win, "&Quit", (std.Quit,)),
-        next=_action(win, "&Next Image", ("Right", "D", "PgDown"), "Next image in the folder"),
-        previous=_action(win, "&Previous Image", ("Left", "A", "PgUp"), "Previous image in the folder"),
-        zoom_in=_action(win, "Zoom &In", (std.ZoomIn, "Ctrl+="), "Zoom in"),
-        zoom_out=_action(win, "Zoom &Out", (std.ZoomOut,), "Zoom out"),
-        fit=_action(win, "&Fit to Window", ("Ctrl+0",), "Fit the image to the window"),
-        actual_size=_action(win, "&Actual Size (1:1)", ("Ctrl+1",), "One image pixel per screen pixel"),
+        open=_action(win, translate("Actions", "&Open…"), (std.Open,), translate("Actions", "Open images (Ctrl+O)")),
+        open_folder=_action(
+            win,
+            translate("Actions", "Open &Folder…"),
+            ("Ctrl+Shift+O",),
+            translate("Actions", "Open a folder of images"),
+        ),
+        save_mask=_action(
+            win,
+            translate("Actions", "&Save Mask…"),
+            (std.Save,),
+            translate("Actions", "Save the mask as a palette PNG"),
+        ),
+        export_overlay=_action(
+            win,
+            translate("Actions", "Export &Overlay…"),
+            ("Ctrl+E",),
+            translate("Actions", "Save the image with its overlay"),
+        ),
+        export_stats=_action(
+            win,
+            translate("Actions", "Export Class &Statistics (CSV)…"),
+            (),
+            translate("Actions", "Pixels per class as CSV"),
+        ),
+        segment_folder=_action(
+            win,
+            translate("Actions", "Segment F&older…"),
+            ("Ctrl+B",),
+            translate("Actions", "Segment every image in a folder"),
+        ),
+        quit=_action(win, translate("Actions", "&Quit"), (std.Quit,)),
+        next=_action(
+            win,
+            translate("Actions", "&Next Image"),
+            ("Right", "D", "PgDown"),
+            translate("Actions", "Next image in the folder"),
+        ),
+        previous=_action(
+            win,
+            translate("Actions", "&Previous Image"),
+            ("Left", "A", "PgUp"),
+            translate("Actions", "Previous image in the folder"),
+        ),
+        zoom_in=_action(win, translate("Actions", "Zoom &In"), (std.ZoomIn, "Ctrl+="), translate("Actions", "Zoom in")),
+        zoom_out=_action(win, translate("Actions", "Zoom &Out"), (std.ZoomOut,), translate("Actions", "Zoom out")),
+        fit=_action(
+            win,
+            translate("Actions", "&Fit to Window"),
+            ("Ctrl+0",),
+            translate("Actions", "Fit the image to the window"),
+        ),
+        actual_size=_action(
+            win,
+            translate("Actions", "&Actual Size (1:1)"),
+            ("Ctrl+1",),
+            translate("Actions", "One image pixel per screen pixel"),
+        ),
         modes=modes,
-        manage_models=_action(win, "&Models…", ("Ctrl+M",), "Download, import or remove weights"),
-        import_weights=_action(win, "&Import Weights File…", (), "Install a .pth or .safetensors file"),
+        manage_models=_action(
+            win,
+            translate("Actions", "&Models…"),
+            ("Ctrl+M",),
+            translate("Actions", "Download, import or remove weights"),
+        ),
+        import_weights=_action(
+            win,
+            translate("Actions", "&Import Weights File…"),
+            (),
+            translate("Actions", "Install a .pth or .safetensors file"),
+        ),
         fine_tune=_action(
-            win, "&Fine-tune on Your Data…", ("Ctrl+T",), "Train a model on a folder of images and masks"
+            win,
+            translate("Actions", "&Fine-tune on Your Data…"),
+            ("Ctrl+T",),
+            translate("Actions", "Train a model on a folder of images and masks"),
         ),
-        about=_action(win, "&About FCN Studio"),
-        shortcuts=_action(win, "&Keyboard Shortcuts", ("F1", "Ctrl+/"), "Every key the app understands"),
-        play_pause=_action(win, "&Play / Pause", ("Space",), "Play or pause the video"),
-        frame_back=_action(win, "Previous &Frame", (",",), "One frame back"),
-        frame_forward=_action(win, "Next F&rame", (".",), "One frame forward"),
+        about=_action(win, translate("Actions", "&About FCN Studio")),
+        shortcuts=_action(
+            win,
+            translate("Actions", "&Keyboard Shortcuts"),
+            ("F1", "Ctrl+/"),
+            translate("Actions", "Every key the app understands"),
+        ),
+        play_pause=_action(
+            win, translate("Actions", "&Play / Pause"), ("Space",), translate("Actions", "Play or pause the video")
+        ),
+        frame_back=_action(
+            win, translate("Actions", "Previous &Frame"), (",",), translate("Actions", "One frame back")
+        ),
+        frame_forward=_action(
+            win, translate("Actions", "Next F&rame"), (".",), translate("Actions", "One frame forward")
+        ),
         export_video=_action(
-            win, "Export Segmented &Video…", ("Ctrl+Shift+E",), "Write the video with its segmentation"
+            win,
+            translate("Actions", "Export Segmented &Video…"),
+            ("Ctrl+Shift+E",),
+            translate("Actions", "Write the video with its segmentation"),
         ),
-        open_camera=_action(win, "Open &Camera", (), "Segment the webcam live"),
-        recent_menu=QMenu("Open &Recent", win),
+        open_camera=_action(
+            win, translate("Actions", "Open &Camera"), (), translate("Actions", "Segment the webcam live")
+        ),
+        recent_menu=QMenu(translate("Actions", "Open &Recent"), win),
+        language_menu=language_menu,
+        languages=languages,
     )
 
 
 def build_menus(win: QMainWindow, a: Actions) -> None:
     bar = win.menuBar()
-    file = bar.addMenu("&File")
+    file = bar.addMenu(translate("Actions", "&File"))
     file.addActions([a.open, a.open_folder, a.open_camera])
     file.addMenu(a.recent_menu)
     file.addSeparator()
@@ -108,18 +196,20 @@ def build_menus(win: QMainWindow, a: Actions) -> None:
     file.addAction(a.segment_folder)
     file.addSeparator()
     file.addAction(a.quit)
-    view = bar.addMenu("&View")
+    view = bar.addMenu(translate("Actions", "&View"))
     view.addActions([a.previous, a.next])
     view.addSeparator()
     view.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
     view.addSeparator()
-    video = view.addMenu("Vi&deo")
+    video = view.addMenu(translate("Actions", "Vi&deo"))
     video.addActions([a.play_pause, a.frame_back, a.frame_forward])
-    overlay = view.addMenu("&Overlay")
+    overlay = view.addMenu(translate("Actions", "&Overlay"))
     overlay.addActions(list(a.modes.values()))
-    models = bar.addMenu("&Models")
+    view.addSeparator()
+    view.addMenu(a.language_menu)
+    models = bar.addMenu(translate("Actions", "&Models"))
     models.addActions([a.manage_models, a.import_weights])
     models.addSeparator()
     models.addAction(a.fine_tune)
-    help_menu = bar.addMenu("&Help")
+    help_menu = bar.addMenu(translate("Actions", "&Help"))
     help_menu.addActions([a.shortcuts, a.about])

@@ -14,7 +14,9 @@ def run_app(paths: list[str]) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from fcn_studio.gui import i18n
     from fcn_studio.gui.main_window import MainWindow, show_when_idle
+    from fcn_studio.gui.settings import Settings
     from fcn_studio.resources_path import resource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -28,7 +30,9 @@ def run_app(paths: list[str]) -> int:
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     smoke = bool(os.environ.get("FCN_STUDIO_SMOKE_TEST"))
-    window = MainWindow()
+    settings = Settings()
+    i18n.install(i18n.chosen_language(settings), app)
+    window = MainWindow(settings)
     window.persist_window = not smoke
     window.show()
     if smoke:

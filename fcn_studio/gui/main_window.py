@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,16 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import __version__
+from fcn_studio.gui import i18n
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
 from fcn_studio.gui.image import export
 from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.models.model_picker import DevicePicker, ModelPicker, SizePicker, arch_name
-from fcn_studio.gui.models.weights_dialog import WEIGHT_FILTER, WeightsDialog, start_download, start_import
+from fcn_studio.gui.models.weights_dialog import WeightsDialog, start_download, start_import, weight_filter
 from fcn_studio.gui.models.weights_watch import WeightsFolderWatch
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.class_names import display_class_name
+from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
@@ -45,7 +48,12 @@ from fcn_studio.video import VIDEO_EXTENSIONS, is_video_file
 
 _IMAGES = " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS))
 _VIDEOS = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
-IMAGE_FILTER = f"Images and videos ({_IMAGES} {_VIDEOS});;Images ({_IMAGES});;Videos ({_VIDEOS});;All files (*)"
+
+
+def image_filter() -> str:
+    return QCoreApplication.translate(
+        "MainWindow", "Images and videos ({images} {videos});;Images ({images});;Videos ({videos});;All files (*)"
+    ).format(images=_IMAGES, videos=_VIDEOS)
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.actions_ = build_actions(self)
         build_menus(self, self.actions_)
+        i18n.attach_language_menu(self, self.actions_.languages, self.settings)
         self._build_toolbar()
         self._connect()
         self._restore_settings()
@@ -90,7 +99,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        self.placeholder = QLabel("Open an image (Ctrl+O) or a folder (Ctrl+Shift+O), or drop files here.")
+        self.placeholder = QLabel(self.tr("Open an image (Ctrl+O) or a folder (Ctrl+Shift+O), or drop files here."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #9a9aa0; font-size: 15px; background: #26262a;")
         layout.addWidget(self.placeholder, 1)
@@ -100,43 +109,43 @@ class MainWindow(QMainWindow):
         self.compare = CompareView(settings=self.settings, service=self.service)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(central, "Image")
-        self.tabs.addTab(self.compare, "Compare models")
+        self.tabs.addTab(central, self.tr("Image"))
+        self.tabs.addTab(self.compare, self.tr("Compare models"))
         self.setCentralWidget(self.tabs)
 
     def _build_toolbar(self) -> None:
         a = self.actions_
-        tb = QToolBar("Main", self)
+        tb = QToolBar(self.tr("Main"), self)
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
         self.addToolBar(tb)
         tb.addActions([a.open, a.previous, a.next])
         tb.addSeparator()
-        tb.addWidget(QLabel(" Model "))
+        tb.addWidget(QLabel(self.tr(" Model ")))
         self.models = ModelPicker()
         tb.addWidget(self.models)
-        tb.addWidget(QLabel(" Device "))
+        tb.addWidget(QLabel(self.tr(" Device ")))
         self.devices = DevicePicker()
         tb.addWidget(self.devices)
-        tb.addWidget(QLabel(" Inference size "))
+        tb.addWidget(QLabel(self.tr(" Inference size ")))
         self.sizes = SizePicker()
         tb.addWidget(self.sizes)
         tb.addSeparator()
         tb.addActions([a.fit, a.actual_size])
         # Overlay controls on a second row, so nothing is pushed into the overflow menu.
         self.addToolBarBreak()
-        view = QToolBar("Overlay", self)
+        view = QToolBar(self.tr("Overlay"), self)
         view.setObjectName("overlayToolbar")
         view.setMovable(False)
         self.addToolBar(view)
-        view.addWidget(QLabel(" Overlay "))
+        view.addWidget(QLabel(self.tr(" Overlay ")))
         view.addActions(list(a.modes.values()))
         view.addSeparator()
-        view.addWidget(QLabel(" Opacity "))
+        view.addWidget(QLabel(self.tr(" Opacity ")))
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setFixedWidth(140)
-        self.opacity.setToolTip("Overlay opacity")
+        self.opacity.setToolTip(self.tr("Overlay opacity"))
         view.addWidget(self.opacity)
         self.opacity_label = QLabel("")
         self.opacity_label.setMinimumWidth(40)
@@ -222,12 +231,12 @@ class MainWindow(QMainWindow):
         return self.settings.get("last_dir", str(Path.home()))
 
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", self._last_dir(), IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Open images"), self._last_dir(), image_filter())
         if paths:
             self.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_dir())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of images"), self._last_dir())
         if folder:
             self.open_paths([folder])
 
@@ -274,7 +283,7 @@ class MainWindow(QMainWindow):
             self.settings.add_recent(str(Path(info.path).resolve()))
             self.settings.set("last_dir", str(Path(info.path).parent))
             self._refresh_recent()
-        name = "Camera" if not isinstance(info.path, str) or info.path.isdigit() else Path(info.path).name
+        name = self.tr("Camera") if not isinstance(info.path, str) or info.path.isdigit() else Path(info.path).name
         self.setWindowTitle(f"{name} — FCN Studio")
         self.status.file.setText(f"{name}  {info.width}×{info.height}  {info.fps:.2f} fps")
         self._update_enabled()
@@ -301,7 +310,7 @@ class MainWindow(QMainWindow):
 
         info = self.video.info
         if not self.video.active or info is None or not isinstance(info.path, str):
-            QMessageBox.information(self, "Export video", "Open a video file first.")
+            QMessageBox.information(self, self.tr("Export video"), self.tr("Open a video file first."))
             return
         task = export_video(self, info.path, self.workspace.model_key, self.workspace.device,
                             self.workspace.max_size, self.opacity.value() / 100.0, self.show_error)  # fmt: skip
@@ -323,7 +332,7 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _c=False, p=path: self.open_paths([p]))
         if recent:
             menu.addSeparator()
-            menu.addAction("Clear Menu").triggered.connect(
+            menu.addAction(self.tr("Clear Menu")).triggered.connect(
                 lambda: (self.settings.clear_recent(), self._refresh_recent())
             )
         menu.setEnabled(bool(recent))
@@ -384,7 +393,7 @@ class MainWindow(QMainWindow):
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
         if note:  # e.g. CUDA chosen but absent: said in the status bar, never a box at every start
-            self.status.showMessage(note, 15_000)
+            self.status.showMessage(core_message(note), 15_000)
 
     def _hovered(self, x: int, y: int) -> None:
         self._hover_at = (x, y)
@@ -395,7 +404,7 @@ class MainWindow(QMainWindow):
             self.status.set_hover(x, y, None, None)
             return
         cid = int(r.labels[y, x])
-        name = r.label_set.name_of(cid)
+        name = display_class_name(r.label_set, cid)
         self.status.set_hover(x, y, name, r.confidence[y, x] / 255.0)
 
     # -- controls --------------------------------------------------------------------------
@@ -407,7 +416,7 @@ class MainWindow(QMainWindow):
             self.status.set_model(f"{key} ({arch_name(info.arch)})" if info else key)
             self.settings.set("model", key)
         else:
-            self.status.set_model("No model")
+            self.status.set_model(self.tr("No model"))
         self.workspace.set_model(key)
         self.video.set_model(key, self.workspace.device, self.workspace.max_size)
         self._update_enabled()
@@ -482,7 +491,9 @@ class MainWindow(QMainWindow):
         self.tasks.append(start_download(self, weights_id, self._model_task_done))
 
     def import_weights(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import weights files", self._last_dir(), WEIGHT_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Import weights files"), self._last_dir(), weight_filter()
+        )
         if paths:  # every file chosen is imported, one after another
             self.tasks.append(start_import(self, paths, self._model_task_done))
 
@@ -516,7 +527,7 @@ class MainWindow(QMainWindow):
     def _remember_export(self, path: Path | None) -> None:
         if path:
             self.settings.set("export_dir", str(path.parent))
-            self.status.showMessage(f"Saved {path}", 5000)
+            self.status.showMessage(self.tr("Saved {path}").format(path=path), 5000)
 
     def _save_mask(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
@@ -557,14 +568,16 @@ class MainWindow(QMainWindow):
         if report is None:
             self.show_error(error)
             return
-        text = f"Wrote {len(report.written)} mask(s)"
+        text = self.tr("Wrote {n} mask(s)").format(n=len(report.written))
         if report.skipped:
-            text += f", kept {len(report.skipped)} existing"
+            text += self.tr(", kept {n} existing").format(n=len(report.skipped))
         if report.processed:
-            text += f" ({report.images_per_s:.2f} images/s)"
+            text += self.tr(" ({rate:.2f} images/s)").format(rate=report.images_per_s)
         if report.failures:
-            text += f"; {len(report.failures)} file(s) failed:\n" + "\n".join(report.failures[:10])
-        QMessageBox.information(self, "Segment folder", text)
+            text += (
+                self.tr("; {n} file(s) failed:").format(n=len(report.failures)) + "\n" + "\n".join(report.failures[:10])
+            )
+        QMessageBox.information(self, self.tr("Segment folder"), text)
 
     # -- messages and lifetime ------------------------------------------------------------------
 
@@ -587,13 +600,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About FCN Studio",
-                          f"<b>FCN Studio {__version__}</b><br>Semantic segmentation with FCN-32s/16s/8s "
-                          "(Long, Shelhamer, Darrell, CVPR 2015).")  # fmt: skip
+        QMessageBox.about(self, self.tr("About FCN Studio"),
+                          f"<b>FCN Studio {__version__}</b><br>" + self.tr("Semantic segmentation with FCN-32s/16s/8s "
+                          "(Long, Shelhamer, Darrell, CVPR 2015)."))  # fmt: skip
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.save_window(self.saveGeometry(), self.saveState())
-        self.status.showMessage("Finishing the current step…")
+        self.status.showMessage(self.tr("Finishing the current step…"))
         BackgroundTask.stop_all()
         self.workspace.shutdown()
         self.compare.shutdown()

@@ -3,15 +3,17 @@ disagree with what the keys do."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 # Keys handled by widgets rather than actions (the canvas, the legend, the label tools).
 EXTRA_KEYS = (
-    ("Mouse wheel", "Zoom at the cursor"),
-    ("Drag, or Space + drag", "Pan"),
-    ("Double-click a legend class", "Show that class alone"),
-)
+    (QT_TRANSLATE_NOOP("Shortcuts", "Mouse wheel"), QT_TRANSLATE_NOOP("Shortcuts", "Zoom at the cursor")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Drag, or Space + drag"), QT_TRANSLATE_NOOP("Shortcuts", "Pan")),
+    (QT_TRANSLATE_NOOP("Shortcuts", "Double-click a legend class"),
+     QT_TRANSLATE_NOOP("Shortcuts", "Show that class alone")),
+)  # fmt: skip
 
 
 def action_rows(actions) -> list[tuple[str, str]]:
@@ -27,10 +29,12 @@ def action_rows(actions) -> list[tuple[str, str]]:
 class ShortcutsDialog(QDialog):
     def __init__(self, actions, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        rows = action_rows(actions) + list(EXTRA_KEYS)
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        extra = [(QCoreApplication.translate("Shortcuts", k), QCoreApplication.translate("Shortcuts", w))
+                 for k, w in EXTRA_KEYS]  # fmt: skip
+        rows = action_rows(actions) + extra
         self.table = QTableWidget(len(rows), 2)
-        self.table.setHorizontalHeaderLabels(["Keys", "Action"])
+        self.table.setHorizontalHeaderLabels([self.tr("Keys"), self.tr("Action")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)

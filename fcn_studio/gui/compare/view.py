@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,6 +35,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, WorkerThread
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.class_names import display_class_name
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
@@ -44,7 +45,8 @@ from fcn_studio.labels import LabelSet
 
 ARCH_ORDER = ("fcn32s", "fcn16s", "fcn8s")
 HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
-SHOW_MODES = ("Overlay", "Disagreement", "Errors vs ground truth")
+SHOW_MODES = (QT_TRANSLATE_NOOP("CompareView", "Overlay"), QT_TRANSLATE_NOOP("CompareView", "Disagreement"),
+              QT_TRANSLATE_NOOP("CompareView", "Errors vs ground truth"))  # fmt: skip
 _RED = [0] * 256
 _RED[1] = 0xFFFF2020  # index 1 = highlighted pixel, everything else transparent
 
@@ -90,7 +92,7 @@ class ComparePane(QWidget):
         for m in models:
             if m.kind != "segmentation":
                 continue
-            suffix = "" if m.installed else "  (not installed)"
+            suffix = "" if m.installed else self.tr("  (not installed)")
             self.picker.addItem(f"{m.id}  ·  {arch_name(m.arch)}{suffix}", m.id)
         index = self.picker.findData(choice)
         self.picker.setCurrentIndex(max(index, 0))
@@ -160,17 +162,25 @@ class CompareView(QWidget):
         self.count.setValue(3)
         self.count.valueChanged.connect(self.set_pane_count)
         self.show_mode = QComboBox()
-        self.show_mode.addItems(SHOW_MODES)
+        for mode in SHOW_MODES:
+            self.show_mode.addItem(QCoreApplication.translate("CompareView", mode), mode)
         self.show_mode.currentIndexChanged.connect(lambda _i: self._refresh_overlays())
-        self.gt_label = QLabel("Ground truth: none")
-        choose_gt = QPushButton("Choose ground truth…")
+        self.gt_label = QLabel(self.tr("Ground truth: none"))
+        choose_gt = QPushButton(self.tr("Choose ground truth…"))
         choose_gt.clicked.connect(self._choose_gt)
-        self.export_button = QPushButton("Export comparison…")
+        self.export_button = QPushButton(self.tr("Export comparison…"))
         self.export_button.clicked.connect(self.export)
         self.agreement = QLabel("")
         self.progress = QLabel("")
         bar = QHBoxLayout()
-        for w in (QLabel("Panes"), self.count, QLabel("  Show"), self.show_mode, self.gt_label, choose_gt):
+        for w in (
+            QLabel(self.tr("Panes")),
+            self.count,
+            QLabel(self.tr("  Show")),
+            self.show_mode,
+            self.gt_label,
+            choose_gt,
+        ):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.export_button)
@@ -269,16 +279,16 @@ class CompareView(QWidget):
             pane.result = None
             pane.overlay.set_result(None)
             if not pane.model_key:
-                pane.title.setText("no model")
+                pane.title.setText(self.tr("no model"))
             elif not pane.installed():
-                pane.title.setText(f"not installed: Models → Download {pane.model_key}")
+                pane.title.setText(self.tr("not installed: Models → Download {id}").format(id=pane.model_key))
             else:
                 key = self._key(pane.model_key)
                 cached = self._results.get(key) if key is not None else None
                 if cached is not None:
                     self._fill(pane, cached)
                     continue
-                pane.title.setText("waiting…")
+                pane.title.setText(self.tr("waiting…"))
                 self.worker.submit(InferenceRequest(self._job, str(self.path), pane.model_key, self.device,
                                                     self.max_size, rgb=self.rgb))  # fmt: skip
         self._refresh_overlays()
@@ -305,7 +315,9 @@ class CompareView(QWidget):
         title = f"{arch_name(r.arch)}  ·  {r.seconds:.2f} s"
         if self.gt is not None and self.gt.shape == r.labels.shape:
             s = score_against(r.labels, self.gt, r.label_set.num_classes, pane.model_key)
-            title += f"  ·  acc {100 * s.pixel_accuracy:.1f} %  mIoU {100 * s.mean_iou:.1f} %"
+            title += self.tr("  ·  acc {acc:.1f} %  mIoU {miou:.1f} %").format(
+                acc=100 * s.pixel_accuracy, miou=100 * s.mean_iou
+            )
         pane.title.setText(title)
 
     def _on_failed(self, job: int, path: str, message: str) -> None:
@@ -319,7 +331,7 @@ class CompareView(QWidget):
 
     def _highlights(self, done: list[ComparePane]) -> list[np.ndarray | None]:
         """What each pane shows besides the plain overlay: disagreement or its errors."""
-        mode = self.show_mode.currentText()
+        mode = self.show_mode.currentData()
         disagree = disagreement_mask([p.result.labels for p in done]) if len(done) > 1 else None
         out = []
         for pane in done:
@@ -333,9 +345,9 @@ class CompareView(QWidget):
 
     def _refresh_overlays(self) -> None:
         done = self._done()
-        mode = self.show_mode.currentText()
+        mode = self.show_mode.currentData()
         if mode == "Errors vs ground truth" and self.gt is None:
-            self.agreement.setText("No ground truth for this image: choose one to see errors.")
+            self.agreement.setText(self.tr("No ground truth for this image: choose one to see errors."))
         for pane, highlight in zip(done, self._highlights(done), strict=True):
             if highlight is None:
                 pane.overlay.mode = OverlayMode.FILLED
@@ -348,7 +360,7 @@ class CompareView(QWidget):
         if len(done) > 1 and not (mode == "Errors vs ground truth" and self.gt is None):
             pairs = pairwise_agreement({f"{arch_name(p.result.arch)} ({p.model_key})": p.result.labels for p in done})
             text = "   ".join(f"{a.split(' ')[0]} ↔ {b.split(' ')[0]}: {100 * v:.1f} %" for (a, b), v in pairs.items())
-            self.agreement.setText(f"Agreement  {text}")
+            self.agreement.setText(self.tr("Agreement  {pairs}").format(pairs=text))
         elif len(done) <= 1 and not (mode == "Errors vs ground truth" and self.gt is None):
             self.agreement.setText("")
 
@@ -359,10 +371,10 @@ class CompareView(QWidget):
                 pane.readout.setText("")
                 continue
             cid = int(r.labels[y, x])
-            name = r.label_set.name_of(cid)
+            name = display_class_name(r.label_set, cid)
             truth = ""
             if self.gt is not None and self.gt.shape == r.labels.shape:
-                truth = f"  (truth: {r.label_set.name_of(int(self.gt[y, x]))})"
+                truth = self.tr("  (truth: {name})").format(name=display_class_name(r.label_set, int(self.gt[y, x])))
             pane.readout.setText(f"x {x}, y {y}: {name} {100 * int(r.confidence[y, x]) / 255:.0f} %{truth}")
 
     def _sync_from(self, source: ImageCanvas) -> None:
@@ -387,13 +399,21 @@ class CompareView(QWidget):
             except FCNStudioError as exc:
                 self.error.emit(str(exc))
             if self.gt is not None and self.rgb is not None and self.gt.shape != self.rgb.shape[:2]:
-                self.error.emit(f"{self.gt_path}: the mask's size differs from the image's; ignored")
+                self.error.emit(
+                    self.tr("{path}: the mask's size differs from the image's; ignored").format(path=self.gt_path)
+                )
                 self.gt = None
-        self.gt_label.setText(f"Ground truth: {self.gt_path.name}" if self.gt is not None else "Ground truth: none")
+        self.gt_label.setText(
+            self.tr("Ground truth: {name}").format(name=self.gt_path.name)
+            if self.gt is not None
+            else self.tr("Ground truth: none")
+        )
 
     def _choose_gt(self) -> None:
         start = str(self.path.parent) if self.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Ground-truth mask", start, "Masks (*.png *.gif *.bmp *.tif)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Ground-truth mask"), start, self.tr("Masks (*.png *.gif *.bmp *.tif)")
+        )
         if path:
             self.gt_path = Path(path)
             self._load_gt()
@@ -404,10 +424,14 @@ class CompareView(QWidget):
     def export(self) -> None:
         done = self._done()
         if self.rgb is None or not done:
-            QMessageBox.information(self, "Export comparison", "Nothing to export yet: wait for the panes to fill in.")
+            QMessageBox.information(
+                self, self.tr("Export comparison"), self.tr("Nothing to export yet: wait for the panes to fill in.")
+            )
             return
         suggested = self.path.with_name(f"{self.path.stem}_compare.png") if self.path else Path("compare.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export comparison", str(suggested), "PNG (*.png);;JPEG (*.jpg)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export comparison"), str(suggested), "PNG (*.png);;JPEG (*.jpg)"
+        )
         if not path:
             return
         panes = self.export_panes()
@@ -429,7 +453,7 @@ class CompareView(QWidget):
             else:  # 1 = highlighted (red), 255 = left as the photo
                 panes.append((title, np.where(highlight, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS))
         if self.gt is not None:
-            panes.append(("ground truth", self.gt, done[0].result.label_set))
+            panes.append((self.tr("ground truth"), self.gt, done[0].result.label_set))
         return panes
 
     def shutdown(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from fcn_studio.gui.shared.overlay import blend_visible
@@ -11,6 +12,8 @@ from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.images import save_mask, save_rgb
 from fcn_studio.stats import class_stats, write_stats_csv
+
+translate = QCoreApplication.translate
 
 
 def _ask_path(parent: QWidget, title: str, suggested: Path, filters: str) -> Path | None:
@@ -36,38 +39,47 @@ def suggested_mask_path(image_path: Path, folder: Path) -> Path:
     return candidate
 
 
+def _is_the_image(parent: QWidget, title: str, path: Path, image_path: Path) -> bool:
+    if path.resolve() != image_path.resolve():
+        return False
+    QMessageBox.warning(parent, title, translate("Export", "{name} is the image itself: choose another name.").format(
+        name=path.name))  # fmt: skip
+    return True
+
+
 def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
-    path = _ask_path(parent, "Save mask", suggested_mask_path(image_path, folder), "Palette PNG (*.png)")
+    title = translate("Export", "Save mask")
+    path = _ask_path(parent, title, suggested_mask_path(image_path, folder), translate("Export", "Palette PNG (*.png)"))
     if path is None:
         return None
     path = path.with_suffix(".png")
-    if path.resolve() == image_path.resolve():
-        QMessageBox.warning(parent, "Save mask", f"{path.name} is the image itself: choose another name.")
+    if _is_the_image(parent, title, path, image_path):
         return None
-    return _write_in_background(parent, "Save mask", path, lambda: save_mask(result.labels, result.label_set, path),
+    return _write_in_background(parent, title, path, lambda: save_mask(result.labels, result.label_set, path),
                                 on_done)  # fmt: skip
 
 
 def export_overlay(
     parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path, on_done
 ):
-    path = _ask_path(parent, "Export overlay", folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
+    title = translate("Export", "Export overlay")
+    path = _ask_path(parent, title, folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
     if path is None:
         return None
-    if path.resolve() == image_path.resolve():
-        QMessageBox.warning(parent, "Export overlay", f"{path.name} is the image itself: choose another name.")
+    if _is_the_image(parent, title, path, image_path):
         return None
     visible = set(range(result.label_set.num_classes)) - set(hidden)
-    return _write_in_background(parent, "Export overlay", path,
+    return _write_in_background(parent, title, path,
                                 lambda: save_rgb(blend_visible(rgb, result.labels, result.label_set, visible, opacity),
                                                  path), on_done)  # fmt: skip
 
 
 def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
-    path = _ask_path(parent, "Export class statistics", folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
+    title = translate("Export", "Export class statistics")
+    path = _ask_path(parent, title, folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
     if path is None:
         return None
-    return _write_in_background(parent, "Export class statistics", path,
+    return _write_in_background(parent, title, path,
                                 lambda: write_stats_csv(class_stats(result.labels, result.label_set), path),
                                 on_done)  # fmt: skip
 
@@ -80,25 +92,37 @@ def segment_folder(
     from fcn_studio.inputs import expand_with_roots
 
     if not model_key:
-        QMessageBox.information(parent, "Segment folder", "Install or import a model first (Models menu).")
+        QMessageBox.information(
+            parent,
+            translate("Export", "Segment folder"),
+            translate("Export", "Install or import a model first (Models menu)."),
+        )
         return None
-    src = QFileDialog.getExistingDirectory(parent, "Folder of images to segment", str(start_folder))
+    src = QFileDialog.getExistingDirectory(
+        parent, translate("Export", "Folder of images to segment"), str(start_folder)
+    )
     if not src:
         return None
     files = batch_items(expand_with_roots([src], videos=False))
     if not files:
-        QMessageBox.information(parent, "Segment folder", f"No images in {src}.")
+        QMessageBox.information(
+            parent,
+            translate("Export", "Segment folder"),
+            translate("Export", "No images in {folder}.").format(folder=src),
+        )
         return None
-    dst = QFileDialog.getExistingDirectory(parent, "Output folder for the masks", str(Path(src).parent))
+    dst = QFileDialog.getExistingDirectory(
+        parent, translate("Export", "Output folder for the masks"), str(Path(src).parent)
+    )
     if not dst:
         return None
     clash = existing_outputs(files, Path(dst))
     overwrite = True
     if clash:
-        box = QMessageBox(QMessageBox.Icon.Question, "Segment folder",
-                          f"{len(clash)} mask(s) already exist in {dst} (e.g. {clash[0].name}).", parent=parent)  # fmt: skip
-        replace = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
+        box = QMessageBox(QMessageBox.Icon.Question, translate("Export", "Segment folder"),
+                          translate("Export", "{n} mask(s) already exist in {folder} (e.g. {name}).").format(n=len(clash), folder=dst, name=clash[0].name), parent=parent)  # fmt: skip
+        replace = box.addButton(translate("Export", "Overwrite"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(translate("Export", "Skip existing"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() not in (replace, keep):
@@ -109,11 +133,16 @@ def segment_folder(
         from fcn_studio.batch import segment_files
         from fcn_studio.model_service import shared_service
 
-        progress(0, len(files), "Loading the model…")
+        progress(0, len(files), translate("Export", "Loading the model…"))
         predictor = shared_service().predictor(model_key, device, max_size=max_size or None)
         return segment_files(predictor, files, Path(dst), overwrite=overwrite, progress=progress, cancelled=cancelled)
 
-    task = BackgroundTask(job, parent, "Segment folder", f"Segmenting {len(files)} images into {dst}")
+    task = BackgroundTask(
+        job,
+        parent,
+        translate("Export", "Segment folder"),
+        translate("Export", "Segmenting {n} images into {folder}").format(n=len(files), folder=dst),
+    )
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))
     task.cancelled.connect(lambda msg: on_done(None, msg))

@@ -100,7 +100,7 @@ class InferenceWorker(QObject):
             if request.load_image or rgb is None:
                 from fcn_studio.images import load_image as read
 
-                self.busy.emit(f"Loading {os.path.basename(path)}…")
+                self.busy.emit(self.tr("Loading {name}…").format(name=os.path.basename(path)))
                 rgb = read(path)
                 if request.load_image:
                     self.image_loaded.emit(job, path, LoadedImage(rgb))
@@ -109,7 +109,9 @@ class InferenceWorker(QObject):
             predictor, identity = self._predictor(request)
             if self._stale(job):
                 return
-            self.busy.emit(f"Segmenting {os.path.basename(path)} with {request.model}…")
+            self.busy.emit(
+                self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=request.model)
+            )
             pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
                 pred, predictor, request.model, identity, request.device, request.max_size
@@ -120,7 +122,11 @@ class InferenceWorker(QObject):
         except FCNStudioError as exc:
             self.failed.emit(job, path, str(exc))
         except MemoryError:
-            self.failed.emit(job, path, f"{os.path.basename(path)}: out of memory; lower the inference size")
+            self.failed.emit(
+                job,
+                path,
+                self.tr("{name}: out of memory; lower the inference size").format(name=os.path.basename(path)),
+            )
         except Exception as exc:
             self.failed.emit(job, path, describe_unexpected(exc))
         finally:
@@ -133,7 +139,7 @@ class InferenceWorker(QObject):
 
     def _predictor(self, request: InferenceRequest):
         if not self.service.is_loaded(request.model, request.device):
-            self.busy.emit(f"Loading model {request.model}…")
+            self.busy.emit(self.tr("Loading model {model}…").format(model=request.model))
         predictor = self.service.predictor(request.model, request.device, max_size=request.max_size or None)
         identity = self.service.identity(request.model)
         choice = predictor.device_choice

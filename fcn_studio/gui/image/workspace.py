@@ -77,12 +77,12 @@ class Workspace(QObject):
         if len(paths) == 1 and paths[0].is_dir():
             files, start = images_in(paths[0]), 0
             if not files:
-                self.error.emit(f"{paths[0]}: no images in this folder")
+                self.error.emit(self.tr("{path}: no images in this folder").format(path=paths[0]))
                 return False
         elif len(paths) == 1:
             target = paths[0]
             if not target.is_file():
-                self.error.emit(f"{target}: no such file")
+                self.error.emit(self.tr("{path}: no such file").format(path=target))
                 return False
             siblings = images_in(target.parent) if is_image_file(target) else []
             files = siblings if target in siblings else [target]
@@ -94,7 +94,7 @@ class Workspace(QObject):
                     files.extend(images_in(p))
             start = 0
             if not files:
-                self.error.emit("none of the dropped items is an image file")
+                self.error.emit(self.tr("none of the dropped items is an image file"))
                 return False
         previous = (self.files, self.index)
         self.files = files

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox
 
 from fcn_studio import weights
@@ -14,6 +14,31 @@ def arch_name(arch: str) -> str:
     return _ARCH_NAMES.get(arch, arch)
 
 
+# The titles of weights/manifest.json, listed so lupdate extracts them (a test checks the list).
+MANIFEST_TITLES = (
+    QT_TRANSLATE_NOOP("ModelTitle", "FCN-8s, PASCAL VOC (converted from the original Caffe model)"),
+    QT_TRANSLATE_NOOP("ModelTitle", "FCN-16s, PASCAL VOC (converted from the original Caffe model)"),
+    QT_TRANSLATE_NOOP("ModelTitle", "FCN-32s, PASCAL VOC (converted from the original Caffe model)"),
+    QT_TRANSLATE_NOOP("ModelTitle", "VGG16 ImageNet classifier (torchvision IMAGENET1K_V1), a base for fine-tuning"),
+    QT_TRANSLATE_NOOP("ModelTitle", "VGG16 ImageNet classifier converted from Caffe (the FCN paper's initialisation)"),
+)
+
+
+MANIFEST_SOURCES = (
+    QT_TRANSLATE_NOOP(
+        "ModelTitle", "Long, Shelhamer, Darrell (fcn.berkeleyvision.org), converted by wkentaro/pytorch-fcn"
+    ),
+    QT_TRANSLATE_NOOP("ModelTitle", "torchvision (Simonyan and Zisserman, VGG16)"),
+    QT_TRANSLATE_NOOP("ModelTitle", "Simonyan and Zisserman, converted by wkentaro/pytorch-fcn"),
+)
+
+
+def display_title(title: str) -> str:
+    """A listed model's title (or source) in the interface language; other titles (the user's) as they are."""
+    known = title in MANIFEST_TITLES or title in MANIFEST_SOURCES
+    return QCoreApplication.translate("ModelTitle", title) if known else title
+
+
 class ModelPicker(QComboBox):
     model_selected = Signal(str)  # weights id, "" when none is installed
 
@@ -21,7 +46,7 @@ class ModelPicker(QComboBox):
         super().__init__(parent)
         self.setMinimumContentsLength(26)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # never cut the id or labels
-        self.setToolTip("Model used to segment the image")
+        self.setToolTip(self.tr("Model used to segment the image"))
         self.currentIndexChanged.connect(lambda _i: self.model_selected.emit(self.current_id()))
 
     def refresh(self, select: str | None = None) -> list[str]:
@@ -32,9 +57,9 @@ class ModelPicker(QComboBox):
         self.clear()
         for m in models:
             self.addItem(f"{m.id}  ·  {arch_name(m.arch)}  ·  {m.labels}", m.id)
-            self.setItemData(self.count() - 1, m.title, 3)  # 3 = ToolTipRole
+            self.setItemData(self.count() - 1, display_title(m.title), 3)  # 3 = ToolTipRole
         if not models:
-            self.addItem("No model installed", "")
+            self.addItem(self.tr("No model installed"), "")
         ids = [m.id for m in models]
         self.setCurrentIndex(ids.index(keep) if keep in ids else 0)
         self.blockSignals(False)
@@ -50,9 +75,13 @@ class DevicePicker(QComboBox):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        for text, value in (("Auto (GPU if available)", "auto"), ("CUDA GPU", "cuda"), ("CPU", "cpu")):
+        for text, value in (
+            (self.tr("Auto (GPU if available)"), "auto"),
+            (self.tr("CUDA GPU"), "cuda"),
+            ("CPU", "cpu"),
+        ):
             self.addItem(text, value)
-        self.setToolTip("Where inference runs; CUDA falls back to the CPU with a message if unavailable")
+        self.setToolTip(self.tr("Where inference runs; CUDA falls back to the CPU with a message if unavailable"))
         self.currentIndexChanged.connect(lambda _i: self.device_selected.emit(self.currentData()))
 
     def set_device(self, value: str) -> None:
@@ -68,15 +97,15 @@ class SizePicker(QComboBox):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         for text, value in (
-            ("Full resolution", 0),
+            (self.tr("Full resolution"), 0),
             ("2048 px", 2048),
             ("1024 px", 1024),
             ("512 px", 512),
             ("320 px", 320),
         ):
             self.addItem(text, value)
-        self.setToolTip("Longest side the network sees; larger images are segmented at this size and the result "
-                        "upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory.")  # fmt: skip
+        self.setToolTip(self.tr("Longest side the network sees; larger images are segmented at this size and the result "
+                        "upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory."))  # fmt: skip
         self.currentIndexChanged.connect(lambda _i: self.size_selected.emit(int(self.currentData())))
 
     def set_size(self, value: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,9 +21,27 @@ from PySide6.QtWidgets import (
 
 from fcn_studio import weights
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.shared.tasks import BackgroundTask
 
-WEIGHT_FILTER = "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)"
+translate = QCoreApplication.translate
+
+# The core's status words (weights.ModelInfo.status), listed so lupdate extracts them.
+_STATUS_WORDS = (
+    QT_TRANSLATE_NOOP("Weights", "installed"),
+    QT_TRANSLATE_NOOP("Weights", "not installed"),
+    QT_TRANSLATE_NOOP("Weights", "installed (imported)"),
+    QT_TRANSLATE_NOOP("Weights", "installed (trained)"),
+)
+
+
+def display_status(status: str) -> str:
+    """A model's status in the interface language (the command line says it in English)."""
+    return translate("Weights", status) if status in _STATUS_WORDS else status
+
+
+def weight_filter() -> str:
+    return translate("Weights", "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)")
 
 
 def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
@@ -32,11 +50,23 @@ def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
 
     def job(progress, cancelled):
         def report(done: int, total: int | None) -> None:
-            progress(done, total or 0, f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB")
+            progress(
+                done,
+                total or 0,
+                translate("Weights", "{done:.0f} of {total:.0f} MB").format(done=done / 1e6, total=total / 1e6)
+                if total
+                else f"{done / 1e6:.0f} MB",
+            )
 
         return weights.download_weights(weights_id, progress=report, cancelled=cancelled)
 
-    task = BackgroundTask(job, parent, "Downloading weights", f"Downloading {weights_id}{size}…", scale=1_000_000)
+    task = BackgroundTask(
+        job,
+        parent,
+        translate("Weights", "Downloading weights"),
+        translate("Weights", "Downloading {id}{size}…").format(id=weights_id, size=size),
+        scale=1_000_000,
+    )
     task.succeeded.connect(lambda _path: on_done(weights_id, ""))
     task.failed.connect(lambda msg: on_done(weights_id, msg))
     task.cancelled.connect(lambda msg: on_done(weights_id, msg))
@@ -53,15 +83,16 @@ def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
         for i, path in enumerate(paths):
             if cancelled():
                 break
-            progress(i, len(paths), f"Checking {Path(path).name}…")
+            progress(i, len(paths), translate("Weights", "Checking {name}…").format(name=Path(path).name))
             try:
                 results.append((weights.import_weights(path), ""))
             except FCNStudioError as exc:
                 results.append(("", str(exc)))
         return results
 
-    label = f"Importing {paths[0]}…" if len(paths) == 1 else f"Importing {len(paths)} files…"
-    task = BackgroundTask(job, parent, "Importing weights", label)
+    label = (translate("Weights", "Importing {path}…").format(path=paths[0]) if len(paths) == 1
+             else translate("Weights", "Importing {n} files…").format(n=len(paths)))  # fmt: skip
+    task = BackgroundTask(job, parent, translate("Weights", "Importing weights"), label)
     task.succeeded.connect(lambda done: [on_done(i, e) for i, e in done])
     task.failed.connect(lambda msg: on_done("", msg))
     return task.start()
@@ -74,10 +105,12 @@ class WeightsDialog(QDialog):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(self.tr("Models"))
         self.resize(980, 380)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Id", "Model", "Architecture", "Labels", "Status"])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Id"), self.tr("Model"), self.tr("Architecture"), self.tr("Labels"), self.tr("Status")]
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -88,12 +121,12 @@ class WeightsDialog(QDialog):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.info = QLabel(f"Weights folder: {weights.weights_dir()}")
+        self.info = QLabel(self.tr("Weights folder: {path}").format(path=weights.weights_dir()))
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.download_button = QPushButton("Download")
-        self.import_button = QPushButton("Import weights file…")
-        self.remove_button = QPushButton("Remove")
-        close = QPushButton("Close")
+        self.download_button = QPushButton(self.tr("Download"))
+        self.import_button = QPushButton(self.tr("Import weights file…"))
+        self.remove_button = QPushButton(self.tr("Remove"))
+        close = QPushButton(self.tr("Close"))
         self.download_button.clicked.connect(self._download)
         self.import_button.clicked.connect(self._import)
         self.remove_button.clicked.connect(self._remove)
@@ -116,10 +149,10 @@ class WeightsDialog(QDialog):
         for i, r in enumerate(self.rows):
             entry = weights.manifest_entry(r.id)
             size_mb = r.size_bytes / 1e6 if r.size_bytes else (entry.size_mb if entry else None)
-            status = r.status + (f"  ·  {size_mb:.0f} MB" if size_mb else "")
-            for col, text in enumerate((r.id, r.title, r.arch, r.labels, status)):
+            status = display_status(r.status) + (f"  ·  {size_mb:.0f} MB" if size_mb else "")
+            for col, text in enumerate((r.id, display_title(r.title), r.arch, r.labels, status)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(entry.source if entry and col == 1 else text)
+                item.setToolTip(display_title(entry.source) if entry and col == 1 else text)
                 self.table.setItem(i, col, item)
         self._update_buttons()
 
@@ -138,14 +171,14 @@ class WeightsDialog(QDialog):
             self.task = start_download(self, r.id, self._finished)
 
     def _import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import weights file", "", WEIGHT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import weights file"), "", weight_filter())
         if path:
             self.task = start_import(self, path, self._finished)
 
     def _finished(self, weights_id: str, error: str) -> None:
         self.refresh()
         if error:
-            QMessageBox.warning(self, "Models", error)
+            QMessageBox.warning(self, self.tr("Models"), error)
         else:
             self.models_changed.emit(weights_id)
 
@@ -153,11 +186,13 @@ class WeightsDialog(QDialog):
         r = self._selected()
         if r is None:
             return
-        answer = QMessageBox.question(self, "Remove model", f"Delete the weights of {r.id} ({r.path})?")
+        answer = QMessageBox.question(
+            self, self.tr("Remove model"), self.tr("Delete the weights of {id} ({path})?").format(id=r.id, path=r.path)
+        )
         if answer == QMessageBox.StandardButton.Yes:
             try:
                 weights.remove_weights(r.id)
             except Exception as exc:
-                QMessageBox.warning(self, "Models", str(exc))
+                QMessageBox.warning(self, self.tr("Models"), str(exc))
             self.refresh()
             self.models_changed.emit(r.id)

@@ -22,14 +22,16 @@ class NoModelBanner(QFrame):
         entry = weights.manifest_entry("fcn8s-voc")
         size = f" ({entry.size_mb:.0f} MB)" if entry else ""
         text = QLabel(
-            "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes), "
-            "import a weights file you already have, or fine-tune on your own images and masks."
+            self.tr(
+                "<b>No model installed.</b> Download the published FCN-8s (PASCAL VOC, 21 classes), "
+                "import a weights file you already have, or fine-tune on your own images and masks."
+            )
         )
         text.setWordWrap(True)
-        self.download_button = QPushButton(f"Download FCN-8s VOC{size}")
-        self.import_button = QPushButton("Import weights file…")
-        self.train_button = QPushButton("Fine-tune on my data…")
-        self.more_button = QPushButton("All models…")
+        self.download_button = QPushButton(self.tr("Download FCN-8s VOC{size}").format(size=size))
+        self.import_button = QPushButton(self.tr("Import weights file…"))
+        self.train_button = QPushButton(self.tr("Fine-tune on my data…"))
+        self.more_button = QPushButton(self.tr("All models…"))
         self.download_button.clicked.connect(lambda: self.download_requested.emit("fcn8s-voc"))
         self.import_button.clicked.connect(self.import_requested)
         self.more_button.clicked.connect(self.manage_requested)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fcn_studio.gui.shared.class_names import display_name
 from fcn_studio.stats import ClassStat
 
 BACKGROUND_NAMES = {"background", "_background_", "bg", "backdrop", "void"}
@@ -37,10 +38,10 @@ class LegendDock(QDockWidget):
     visibility_changed = Signal(object)  # frozenset of hidden class ids
 
     def __init__(self, parent=None) -> None:
-        super().__init__("Legend", parent)
+        super().__init__(QCoreApplication.translate("LegendDock", "Legend"), parent)
         self.setObjectName("legend")
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Class", "Share"])
+        self.tree.setHeaderLabels([self.tr("Class"), self.tr("Share")])
         self.tree.setRootIsDecorated(False)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -50,10 +51,10 @@ class LegendDock(QDockWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemDoubleClicked.connect(lambda item, _col: self.show_only(item.data(0, Qt.ItemDataRole.UserRole)))
-        self.show_all_button = QPushButton("Show all")
+        self.show_all_button = QPushButton(self.tr("Show all"))
         self.show_all_button.clicked.connect(self.show_all)
-        self.only_button = QPushButton("Only selected")
-        self.only_button.setToolTip("Show only the selected class (or double-click a class)")
+        self.only_button = QPushButton(self.tr("Only selected"))
+        self.only_button.setToolTip(self.tr("Show only the selected class (or double-click a class)"))
         self.only_button.clicked.connect(self._only_selected)
         buttons = QHBoxLayout()
         buttons.addWidget(self.show_all_button)
@@ -78,13 +79,13 @@ class LegendDock(QDockWidget):
         self.tree.clear()
         for r in rows:
             share = f"{100 * r.share:.1f} %" if r.share >= 0.001 else "< 0.1 %"
-            item = QTreeWidgetItem([f"{r.class_id:>3}  {r.name}", share])
+            item = QTreeWidgetItem([f"{r.class_id:>3}  {display_name(r.name)}", share])
             item.setIcon(0, swatch(r.color))
             item.setData(0, Qt.ItemDataRole.UserRole, r.class_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked if r.class_id in self._hidden else Qt.CheckState.Checked)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, f"{r.name}: {r.pixels:,} pixels")
+            item.setToolTip(0, self.tr("{name}: {pixels:,} pixels").format(name=display_name(r.name), pixels=r.pixels))
             self.tree.addTopLevelItem(item)
         self._updating = False
 
@@ -137,9 +138,9 @@ class LegendDock(QDockWidget):
             return
         cid = item.data(0, Qt.ItemDataRole.UserRole)
         menu = QMenu(self)
-        only = QAction("Show only this class", menu)
+        only = QAction(self.tr("Show only this class"), menu)
         only.triggered.connect(lambda: self.show_only(cid))
-        everything = QAction("Show all classes", menu)
+        everything = QAction(self.tr("Show all classes"), menu)
         everything.triggered.connect(self.show_all)
         menu.addActions([only, everything])
         menu.exec(self.tree.viewport().mapToGlobal(pos))

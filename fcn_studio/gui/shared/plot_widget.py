@@ -36,13 +36,13 @@ class LinePlot(QWidget):
         m_left, m_right, m_top, m_bottom = 46, 10, 22, 22
         area = QRectF(m_left, m_top, self.width() - m_left - m_right, self.height() - m_top - m_bottom)
         p.setPen(QColor("#333"))
-        last = f"   last {self.points[-1][1]:.4g}" if self.points else ""
+        last = self.tr("   last {value:.4g}").format(value=self.points[-1][1]) if self.points else ""
         p.drawText(QRectF(0, 2, self.width(), 18), Qt.AlignmentFlag.AlignHCenter, self.title + last)
         p.setPen(QPen(QColor("#bbb"), 1))
         p.drawRect(area)
         if not self.points:
             p.setPen(QColor("#999"))
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "waiting for data")
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter, self.tr("waiting for data"))
             return
         xs = [x for x, _ in self.points]
         ys = [y for _, y in self.points]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from fcn_studio.gui.shared.core_text import device_description
+
 
 class StatusBar(QStatusBar):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.hover = QLabel("")
         self.hover.setMinimumWidth(260)
-        self.file = QLabel("No image")
-        self.model = QLabel("No model")
+        self.file = QLabel(self.tr("No image"))
+        self.model = QLabel(self.tr("No model"))
         self.device = QLabel("")
         self.timing = QLabel("")
         self.addWidget(self.hover, 1)
@@ -34,11 +36,11 @@ class StatusBar(QStatusBar):
         self.model.setText(text)
 
     def set_device(self, text: str) -> None:
-        self.device.setText(text)
+        self.device.setText(device_description(text))
 
     def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None) -> None:
         if seconds is None:
             self.timing.setText("")
             return
-        at = f" at {size[1]}×{size[0]}" if size else ""
-        self.timing.setText(f"inference {seconds * 1000:.0f} ms{at}")
+        at = self.tr(" at {w}×{h}").format(w=size[1], h=size[0]) if size else ""
+        self.timing.setText(self.tr("inference {ms:.0f} ms{at}").format(ms=seconds * 1000, at=at))

@@ -46,7 +46,7 @@ class TaskWorker(QObject):
         except FCNStudioError as exc:
             self.failed.emit(str(exc))
         except MemoryError:
-            self.failed.emit("out of memory")
+            self.failed.emit(self.tr("out of memory"))
         except Exception as exc:
             self.failed.emit(describe_unexpected(exc))
         else:
@@ -79,7 +79,7 @@ class BackgroundTask(QObject):
         self._scale = scale  # e.g. 1_000_000 to show megabytes in an int progress bar
         self.dialog: QProgressDialog | None = None
         if title:
-            self.dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+            self.dialog = QProgressDialog(label, self.tr("Cancel"), 0, 0, parent)
             self.dialog.setWindowTitle(title)
             self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
             self.dialog.setMinimumDuration(0)
@@ -99,7 +99,7 @@ class BackgroundTask(QObject):
     def cancel(self) -> None:
         self.worker.stop_event.set()
         if self.dialog:
-            self.dialog.setLabelText("Cancelling…")
+            self.dialog.setLabelText(self.tr("Cancelling…"))
 
     def wait(self, ms: int = 60_000) -> bool:
         return self.thread.wait(ms)

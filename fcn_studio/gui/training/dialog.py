@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
 from fcn_studio import weights
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
+from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.training.report_text import report_text
 
 
 class TrainWorker(QObject):
@@ -67,7 +69,7 @@ class TrainWorker(QObject):
         except FCNStudioError as exc:
             self.finished.emit(None, str(exc))
         except MemoryError:
-            self.finished.emit(None, "out of memory: lower the batch size or crop size")
+            self.finished.emit(None, self.tr("out of memory: lower the batch size or crop size"))
         except Exception as exc:
             self.finished.emit(None, describe_unexpected(exc))
         else:
@@ -124,7 +126,7 @@ class TrainDialog(QDialog):
         self.setModal(False)  # the app keeps segmenting, comparing and playing meanwhile
         self.settings = settings
         self.device = device
-        self.setWindowTitle("Fine-tune a model on your data")
+        self.setWindowTitle(self.tr("Fine-tune a model on your data"))
         self.resize(1100, 720)
         self.report = None
         self.result = None
@@ -143,8 +145,8 @@ class TrainDialog(QDialog):
 
     def _build(self) -> None:
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText("Folder with images and masks (VOC, Carvana or images/ + masks/)")
-        browse = QPushButton("Choose folder…")
+        self.folder.setPlaceholderText(self.tr("Folder with images and masks (VOC, Carvana or images/ + masks/)"))
+        browse = QPushButton(self.tr("Choose folder…"))
         browse.clicked.connect(self._choose_folder)
         self.folder.returnPressed.connect(self.scan)
         top = QHBoxLayout()
@@ -155,12 +157,13 @@ class TrainDialog(QDialog):
         self.report_view.setReadOnly(True)
         self.report_view.setMinimumHeight(150)
         self.report_view.setPlaceholderText(
-            "The dataset report appears here: pairs, classes, and any problem by file name."
+            self.tr("The dataset report appears here: pairs, classes, and any problem by file name.")
         )
         self.classes = QTableWidget(0, 1)
-        self.classes.setHorizontalHeaderLabels(["Class name (editable)"])
+        self.classes.setHorizontalHeaderLabels([self.tr("Class name (editable)")])
         self.classes.horizontalHeader().setStretchLastSection(True)
-        data_box = QGroupBox("Dataset")
+        self.classes.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact rows
+        data_box = QGroupBox(self.tr("Dataset"))
         data_layout = QHBoxLayout(data_box)
         data_layout.addWidget(self.report_view, 3)
         data_layout.addWidget(self.classes, 1)
@@ -185,55 +188,55 @@ class TrainDialog(QDialog):
         self.val_split.setRange(0.0, 0.9)
         self.val_split.setSingleStep(0.05)
         self.val_split.setValue(0.2)
-        self.freeze = QCheckBox("Freeze the backbone (train score layers only; fast on a CPU)")
-        self.flip = QCheckBox("Random horizontal flips")
+        self.freeze = QCheckBox(self.tr("Freeze the backbone (train score layers only; fast on a CPU)"))
+        self.flip = QCheckBox(self.tr("Random horizontal flips"))
         self.flip.setChecked(True)
-        self.scale = QCheckBox("Random scaling 0.75-1.25×")
+        self.scale = QCheckBox(self.tr("Random scaling 0.75-1.25×"))
         self.scale.setChecked(True)
-        self.amp = QCheckBox("Mixed precision (CUDA only)")
+        self.amp = QCheckBox(self.tr("Mixed precision (CUDA only)"))
         self.amp.setChecked(True)
         self.name = QLineEdit("my-fcn")
         form = QFormLayout()
-        form.addRow("Start from", self.base)
-        form.addRow("Architecture", self.arch)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch)
-        form.addRow("Crop size (px)", self.crop)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Validation split", self.val_split)
-        form.addRow("Seed", self.seed)
-        form.addRow("Save as (model id)", self.name)
+        form.addRow(self.tr("Start from"), self.base)
+        form.addRow(self.tr("Architecture"), self.arch)
+        form.addRow(self.tr("Epochs"), self.epochs)
+        form.addRow(self.tr("Batch size"), self.batch)
+        form.addRow(self.tr("Crop size (px)"), self.crop)
+        form.addRow(self.tr("Learning rate"), self.lr)
+        form.addRow(self.tr("Optimizer"), self.optimizer)
+        form.addRow(self.tr("Validation split"), self.val_split)
+        form.addRow(self.tr("Seed"), self.seed)
+        form.addRow(self.tr("Save as (model id)"), self.name)
         for box in (self.freeze, self.flip, self.scale, self.amp):
             form.addRow(box)
-        defaults = QPushButton("Defaults for this machine")
+        defaults = QPushButton(self.tr("Defaults for this machine"))
         defaults.clicked.connect(self._apply_defaults)
         form.addRow(defaults)
-        options = QGroupBox("Options")
+        options = QGroupBox(self.tr("Options"))
         options.setLayout(form)
 
-        self.loss_plot = LinePlot("training loss", "#c0392b")
-        self.loss_plot.x_label = "epoch"
-        self.miou_plot = LinePlot("validation mean IoU", "#2a7ab8", (0.0, 1.0))
-        self.miou_plot.x_label = "epoch"
+        self.loss_plot = LinePlot(self.tr("training loss"), "#c0392b")
+        self.loss_plot.x_label = self.tr("epoch")
+        self.miou_plot = LinePlot(self.tr("validation mean IoU"), "#2a7ab8", (0.0, 1.0))
+        self.miou_plot.x_label = self.tr("epoch")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.status = QLabel("Choose a folder to begin.")
+        self.status = QLabel(self.tr("Choose a folder to begin."))
         self.status.setWordWrap(True)
         plots = QWidget()
         plot_layout = QGridLayout(plots)
         plot_layout.addWidget(self.loss_plot, 0, 0)
         plot_layout.addWidget(self.miou_plot, 1, 0)
 
-        self.start_button = QPushButton("Start training")
+        self.start_button = QPushButton(self.tr("Start training"))
         self.start_button.setDefault(True)
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue the cancelled run from its last saved epoch")
+        self.resume_button = QPushButton(self.tr("Resume"))
+        self.resume_button.setToolTip(self.tr("Continue the cancelled run from its last saved epoch"))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
-        self.cancel_button = QPushButton("Cancel training")
-        self.use_button = QPushButton("Use this model")
-        self.copy_button = QPushButton("Copy command line")
-        close = QPushButton("Close")
+        self.cancel_button = QPushButton(self.tr("Cancel training"))
+        self.use_button = QPushButton(self.tr("Use this model"))
+        self.copy_button = QPushButton(self.tr("Copy command line"))
+        close = QPushButton(self.tr("Close"))
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.use_button.clicked.connect(self._use)
@@ -263,11 +266,11 @@ class TrainDialog(QDialog):
         self.base.clear()
         for m in weights.list_weights():
             if m.installed:
-                self.base.addItem(f"{m.id}  ({m.arch}, {m.labels})", m.id)
+                self.base.addItem(f"{m.id}  ({arch_name(m.arch)}, {m.labels})", m.id)
         for m in weights.list_weights():
             if not m.installed and m.kind == "backbone":
-                self.base.addItem(f"{m.id}  (not installed: Models → Download)", m.id)
-        self.base.addItem("random weights (scratch; for testing the pipeline)", "scratch")
+                self.base.addItem(self.tr("{id}  (not installed: Models → Download)").format(id=m.id), m.id)
+        self.base.addItem(self.tr("random weights (scratch; for testing the pipeline)"), "scratch")
         preferred = self.base.findData("vgg16-imagenet")
         installed_first = 0 if self.base.count() and weights.installed_models() else max(preferred, 0)
         self.base.setCurrentIndex(installed_first)
@@ -329,7 +332,9 @@ class TrainDialog(QDialog):
     # -- dataset -----------------------------------------------------------------------------
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.folder.text() or self._start_folder)
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Dataset folder"), self.folder.text() or self._start_folder
+        )
         if folder:
             self.folder.setText(folder)
             self.scan()
@@ -340,7 +345,7 @@ class TrainDialog(QDialog):
         folder = self.folder.text().strip()
         if not folder:
             return
-        self.report_view.setPlainText(f"Checking {folder}…")
+        self.report_view.setPlainText(self.tr("Checking {folder}…").format(folder=folder))
         self.start_button.setEnabled(False)
 
         def job(progress, cancelled):
@@ -348,7 +353,11 @@ class TrainDialog(QDialog):
             return report, smallest_side(report.pairs)
 
         self.scan_task = BackgroundTask(job, None)
-        self.scan_task.worker.progress.connect(lambda d, t, n: self.status.setText(f"Checking {d}/{t}: {n}"))
+        self.scan_task.worker.progress.connect(
+            lambda d, t, n: self.status.setText(
+                self.tr("Checking {done}/{total}: {name}").format(done=d, total=t, name=n)
+            )
+        )
         self.scan_task.succeeded.connect(self._scanned)
         self.scan_task.failed.connect(self._scan_failed)
         self.scan_task.start()
@@ -357,21 +366,23 @@ class TrainDialog(QDialog):
         report, self._min_side = scanned
         self.crop.setValue(self._fitting_crop(self.crop.value()))
         self.report = report
-        self.report_view.setPlainText(report.text())
+        self.report_view.setPlainText(report_text(report))
         self.classes.setRowCount(report.num_classes)
         for i, name in enumerate(report.class_names):
             self.classes.setItem(i, 0, QTableWidgetItem(name))
         self.classes.setVerticalHeaderLabels([str(i) for i in range(report.num_classes)])
         self.name.setText(f"{Path(report.root).name}-fcn".replace(" ", "-"))
         self.status.setText(
-            "Ready to train." if report.ok else "Fix the problems listed in the report, then choose the folder again."
+            self.tr("Ready to train.")
+            if report.ok
+            else self.tr("Fix the problems listed in the report, then choose the folder again.")
         )
         self._set_running(False)
 
     def _scan_failed(self, message: str) -> None:
         self.report = None
         self.report_view.setPlainText(message)
-        self.status.setText("This folder cannot be used.")
+        self.status.setText(self.tr("This folder cannot be used."))
         self._set_running(False)
 
     # -- training ----------------------------------------------------------------------------
@@ -394,26 +405,32 @@ class TrainDialog(QDialog):
 
     def start(self, resume: bool = False) -> None:
         if self.report is None or not self.report.ok:
-            QMessageBox.information(self, "Fine-tune", "Choose a dataset folder without blocking problems first.")
+            QMessageBox.information(
+                self, self.tr("Fine-tune"), self.tr("Choose a dataset folder without blocking problems first.")
+            )
             return
         config = self.config()
         config.resume = resume
         self._remember()
         if shares_the_gpu(config.device):
             self.report_view.appendPlainText(
-                "Training and segmentation share one GPU: both are slower while this runs, and a big image "
-                "may run out of GPU memory (lower the inference size or segment on the CPU meanwhile)."
+                self.tr(
+                    "Training and segmentation share one GPU: both are slower while this runs, and a big image "
+                    "may run out of GPU memory (lower the inference size or segment on the CPU meanwhile)."
+                )
             )
         if config.device == "cuda":
             from fcn_studio.device import choose_device
 
             choice = choose_device("cuda", allow_fallback=True)
             if choice.fallback_note:
-                self.report_view.appendPlainText(choice.fallback_note)
+                self.report_view.appendPlainText(core_message(choice.fallback_note))
                 config.device = "cpu"
         if Path(config.out).exists() and not resume:
             answer = QMessageBox.question(
-                self, "Fine-tune", f"A model named {Path(config.out).stem} exists. Replace it?"
+                self,
+                self.tr("Fine-tune"),
+                self.tr("A model named {name} exists. Replace it?").format(name=Path(config.out).stem),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -435,13 +452,13 @@ class TrainDialog(QDialog):
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(self._on_finished)
         self.thread.start()
-        self.status.setText("Starting…")
+        self.status.setText(self.tr("Starting…"))
         self._set_running(True)
 
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.stop.set()
-            self.status.setText("Cancelling after the current step; checkpoints are kept…")
+            self.status.setText(self.tr("Cancelling after the current step; checkpoints are kept…"))
 
     def _on_event(self, e: dict) -> None:
         kind = e["type"]
@@ -450,8 +467,9 @@ class TrainDialog(QDialog):
             self.loss_plot.add(x, e["loss"])
             self.progress.setValue(round(1000 * e["progress"]))
             eta = int(e["eta_s"])
-            self.status.setText(f"Epoch {e['epoch']}/{self._config.epochs}, iteration {e['iteration']}/{e['iterations']}: "
-                                f"loss {e['loss']:.4f}, {e['images_per_s']:.2f} images/s, ETA {eta // 60}:{eta % 60:02d}")  # fmt: skip
+            self.status.setText(self.tr("Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, "
+                                "ETA {eta}").format(epoch=e["epoch"], epochs=self._config.epochs, it=e["iteration"], its=e["iterations"],
+                                                    loss=e["loss"], speed=e["images_per_s"], eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
         elif kind == "epoch":
             m = e["metrics"]
             if m.get("mean_iou") is not None:
@@ -465,16 +483,18 @@ class TrainDialog(QDialog):
         if result is None:
             self.status.setText(error)
             if error and "cancel" not in error.lower():
-                QMessageBox.warning(self, "Fine-tune", error)
+                QMessageBox.warning(self, self.tr("Fine-tune"), error)
         else:
             m = result.best_metrics
             score = (
-                f"best validation mean IoU {100 * m['mean_iou']:.1f} %"
+                self.tr("best validation mean IoU {miou:.1f} %").format(miou=100 * m["mean_iou"])
                 if m.get("mean_iou") is not None
-                else "no validation images"
+                else self.tr("no validation images")
             )
-            what = "Cancelled; the model so far is saved (Resume continues it)" if result.cancelled else "Done"
-            self.status.setText(f"{what}: {score}. Installed as {result.registered_id}.")
+            what = self.tr("Cancelled; the model so far is saved") if result.cancelled else self.tr("Done")
+            self.status.setText(
+                self.tr("{what}: {score}. Installed as {id}.").format(what=what, score=score, id=result.registered_id)
+            )
             self.progress.setValue(1000 if not result.cancelled else self.progress.value())
             if result.registered_id:
                 self.trained.emit(result.registered_id)
@@ -504,13 +524,15 @@ class TrainDialog(QDialog):
     def _copy_command(self) -> None:
         text = self.config().command_line()
         QGuiApplication.clipboard().setText(text)
-        self.status.setText(f"Copied to the clipboard: {text}")
-        self.copy_button.setText("Copied ✓")
-        QTimer.singleShot(2000, lambda: self.copy_button.setText("Copy command line"))
+        self.status.setText(self.tr("Copied to the clipboard: {command}").format(command=text))
+        self.copy_button.setText(self.tr("Copied ✓"))
+        QTimer.singleShot(2000, lambda: self.copy_button.setText(self.tr("Copy command line")))
 
     def reject(self) -> None:  # Esc, Close and the window's close button all come here
         if self.worker is not None:
-            answer = QMessageBox.question(self, "Fine-tune", "Training is running. Stop it? (checkpoints are kept)")
+            answer = QMessageBox.question(
+                self, self.tr("Fine-tune"), self.tr("Training is running. Stop it? (checkpoints are kept)")
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
             self.cancel()

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from fcn_studio.gui.video.engine import EVERY_FRAME, REAL_TIME
-from fcn_studio.video import AUDIO_NOTE
+from fcn_studio.gui.video.export import audio_note
 
 
 def clock(seconds: float) -> str:
@@ -23,12 +23,12 @@ class VideoControls(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.play = QPushButton("Play")
-        self.play.setToolTip("Play / pause (Space)")
+        self.play = QPushButton(self.tr("Play"))
+        self.play.setToolTip(self.tr("Play / pause (Space)"))
         self.back = QPushButton("◀")
-        self.back.setToolTip("Previous frame (,)")
+        self.back.setToolTip(self.tr("Previous frame (,)"))
         self.forward = QPushButton("▶")
-        self.forward.setToolTip("Next frame (.)")
+        self.forward.setToolTip(self.tr("Next frame (.)"))
         for b in (self.back, self.forward):
             b.setFixedWidth(34)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -36,14 +36,14 @@ class VideoControls(QWidget):
         self.position = QLabel("")
         self.position.setMinimumWidth(230)
         self.mode = QComboBox()
-        self.mode.addItem("Real time (skip frames)", REAL_TIME)
-        self.mode.addItem("Every frame (slower)", EVERY_FRAME)
-        self.mode.setToolTip("When the model is slower than the video: keep pace by skipping frames, "
-                             "or segment every frame more slowly than real time")  # fmt: skip
+        self.mode.addItem(self.tr("Real time (skip frames)"), REAL_TIME)
+        self.mode.addItem(self.tr("Every frame (slower)"), EVERY_FRAME)
+        self.mode.setToolTip(self.tr("When the model is slower than the video: keep pace by skipping frames, "
+                             "or segment every frame more slowly than real time"))  # fmt: skip
         self.fps = QLabel("")
         self.fps.setMinimumWidth(90)
-        self.export = QPushButton("Export video…")
-        self.export.setToolTip(AUDIO_NOTE)
+        self.export = QPushButton(self.tr("Export video…"))
+        self.export.setToolTip(audio_note())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         for w in (self.play, self.back, self.forward):
@@ -78,14 +78,14 @@ class VideoControls(QWidget):
             self.slider.setValue(index)
             self.slider.blockSignals(False)
         total = f" / {clock(self._count / self._fps)}" if self._count else ""
-        frames = f" · frame {index + 1}" + (f"/{self._count}" if self._count else "")
+        frames = self.tr(" · frame {n}").format(n=index + 1) + (f"/{self._count}" if self._count else "")
         self.position.setText(f"{clock(index / self._fps)}{total}{frames}")
 
     def set_playing(self, playing: bool) -> None:
-        self.play.setText("Pause" if playing else "Play")
+        self.play.setText(self.tr("Pause") if playing else self.tr("Play"))
 
     def set_fps(self, fps: float) -> None:
-        self.fps.setText(f"{fps:.1f} fps shown")
+        self.fps.setText(self.tr("{fps:.1f} fps shown").format(fps=fps))
 
     def _slider_moved(self, value: int) -> None:
         self.seek.emit(value)

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.model_service import ModelService, shared_service
 
@@ -94,10 +95,10 @@ class VideoEngine(QThread):
                 self.failed.emit(str(exc))
             except MemoryError:
                 self._set_playing(False)
-                self.failed.emit("out of memory: lower the maximum inference size")
+                self.failed.emit(self.tr("out of memory: lower the maximum inference size"))
             except Exception as exc:
                 self._set_playing(False)
-                self.failed.emit(f"video error: {type(exc).__name__}: {exc}")
+                self.failed.emit(self.tr("video error: {error}").format(error=f"{type(exc).__name__}: {exc}"))
 
     def _dispatch(self, name: str, args: tuple) -> None:
         if name == "open":
@@ -189,7 +190,11 @@ class VideoEngine(QThread):
         index = max(0, min(index, last))
         rgb = self._decode(index)
         if rgb is None:
-            raise FCNStudioError(f"{self._source}: frame {index} cannot be decoded (damaged or truncated file)")
+            raise FCNStudioError(
+                self.tr("{source}: frame {index} cannot be decoded (damaged or truncated file)").format(
+                    source=self._source, index=index
+                )
+            )
         self._index, self._rgb = index, rgb
         cached = self._cached(index)
         self.frame_ready.emit(index, rgb, cached)
@@ -253,11 +258,14 @@ class VideoEngine(QThread):
     def _end_of_video(self) -> None:
         total = self._shown + self._skipped
         if self._mode == REAL_TIME and total and self._skipped > total // 2:
-            self.note.emit(
-                f"The {'GPU' if 'cuda' in (self._announced or ('', ''))[1].lower() else 'CPU'} could not keep up: "
-                f"{self._shown} of {total} frames were segmented in real time. Lower the inference size "
-                "(e.g. 320 px) for smoother playback, or choose Every frame."
+            on_gpu = "cuda" in (self._announced or ("", ""))[1].lower()
+            text = (
+                self.tr("The GPU could not keep up: {shown} of {total} frames were segmented in real time.")
+                if on_gpu
+                else self.tr("The CPU could not keep up: {shown} of {total} frames were segmented in real time.")
             )
+            self.note.emit(text.format(shown=self._shown, total=total) + " " + self.tr(
+                "Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame."))  # fmt: skip
         self._set_playing(False)
 
     def _next_sequential(self) -> tuple[int, np.ndarray | None]:
@@ -309,7 +317,7 @@ class VideoEngine(QThread):
             return None
         use_background_threads()
         if not self.service.is_loaded(key, device):
-            self.busy.emit(f"Loading model {key}…")
+            self.busy.emit(self.tr("Loading model {model}…").format(model=key))
         predictor = self.service.predictor(key, device, max_size=max_size or None)
         identity = self.service.identity(key)
         self.busy.emit("")
@@ -318,7 +326,7 @@ class VideoEngine(QThread):
             self._announced = (identity, choice.description)
             self.device_ready.emit(choice.description)
             if choice.fallback_note:
-                self.failed.emit(choice.fallback_note)
+                self.failed.emit(core_message(choice.fallback_note))
         try:
             pred = predictor.predict(rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None)
         except Cancelled:

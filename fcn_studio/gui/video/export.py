@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,31 +24,40 @@ from PySide6.QtWidgets import (
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.video import AUDIO_NOTE
 
+translate = QCoreApplication.translate
+# The core's note, listed so lupdate extracts it (a test checks it is still AUDIO_NOTE).
+_AUDIO_NOTE = QT_TRANSLATE_NOOP("VideoExport", "Audio is not kept: exported videos are silent.")
+
+
+def audio_note() -> str:
+    return translate("VideoExport", AUDIO_NOTE)
+
 
 class VideoExportDialog(QDialog):
     def __init__(self, source: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export segmented video")
+        self.setWindowTitle(self.tr("Export segmented video"))
+        self.setMinimumWidth(560)  # room for the output path
         src = Path(source)
         self.path = QLineEdit(str(src.with_name(f"{src.stem}_segmented.mp4")))
         self.path.setMinimumWidth(420)  # a whole path is readable, not a clipped tail
         self.path.setCursorPosition(0)
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         self.mode = QComboBox()
-        self.mode.addItem("Image with overlay", "overlay")
-        self.mode.addItem("Colour mask only", "mask")
-        self.masks = QCheckBox("Also save each frame's mask as a palette PNG")
+        self.mode.addItem(self.tr("Image with overlay"), "overlay")
+        self.mode.addItem(self.tr("Colour mask only"), "mask")
+        self.masks = QCheckBox(self.tr("Also save each frame's mask as a palette PNG"))
         form = QFormLayout(self)
-        form.addRow("Output file", row)
-        form.addRow("Content", self.mode)
+        form.addRow(self.tr("Output file"), row)
+        form.addRow(self.tr("Content"), self.mode)
         form.addRow(self.masks)
-        note = QLabel(f"{AUDIO_NOTE} Same frame count, frame rate and size as the input; "
-                      "MP4 (mp4v), or MJPEG .avi for odd sizes.")  # fmt: skip
+        note = QLabel(audio_note() + " " + self.tr("Same frame count, frame rate and size as the input; "
+                      "MP4 (mp4v), or MJPEG .avi for odd sizes."))  # fmt: skip
         note.setWordWrap(True)
         form.addRow(note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -57,7 +67,7 @@ class VideoExportDialog(QDialog):
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export video", self.path.text(), "MP4 (*.mp4);;AVI (*.avi);;WebM (*.webm)"
+            self, self.tr("Export video"), self.path.text(), "MP4 (*.mp4);;AVI (*.avi);;WebM (*.webm)"
         )
         if path:
             self.path.setText(path)
@@ -74,7 +84,11 @@ def export_video(
     dialog_cls=VideoExportDialog,
 ) -> BackgroundTask | None:
     if not model_key:
-        QMessageBox.information(parent, "Export video", "Install or import a model first (Models menu).")
+        QMessageBox.information(
+            parent,
+            translate("VideoExport", "Export video"),
+            translate("VideoExport", "Install or import a model first (Models menu)."),
+        )
         return None
     dialog = dialog_cls(source, parent)
     if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -82,7 +96,11 @@ def export_video(
     out = Path(dialog.path.text())
     if (
         out.exists()
-        and QMessageBox.question(parent, "Export video", f"{out.name} exists. Replace it?")
+        and QMessageBox.question(
+            parent,
+            translate("VideoExport", "Export video"),
+            translate("VideoExport", "{name} exists. Replace it?").format(name=out.name),
+        )
         != QMessageBox.StandardButton.Yes
     ):
         return None
@@ -94,18 +112,27 @@ def export_video(
         from fcn_studio.video import segment_video
         from fcn_studio.weights import resolve_model
 
-        progress(0, 0, "Loading the model…")
+        progress(0, 0, translate("VideoExport", "Loading the model…"))
         predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
         return segment_video(lambda f: predictor.predict(f).labels, predictor.labels, source, out, mode=mode,
                              opacity=opacity, masks_dir=masks, progress=progress, cancelled=cancelled)  # fmt: skip
 
     def done(result) -> None:
-        text = f"Wrote {result.frames} frames to {result.path}. {AUDIO_NOTE}"
+        text = (
+            translate("VideoExport", "Wrote {n} frames to {path}.").format(n=result.frames, path=result.path)
+            + " "
+            + audio_note()
+        )
         if result.note:
             text += f"\n{result.note}"
-        QMessageBox.information(parent, "Export video", text)
+        QMessageBox.information(parent, translate("VideoExport", "Export video"), text)
 
-    task = BackgroundTask(job, parent, "Export segmented video", f"Segmenting {Path(source).name}…")
+    task = BackgroundTask(
+        job,
+        parent,
+        translate("VideoExport", "Export segmented video"),
+        translate("VideoExport", "Segmenting {name}…").format(name=Path(source).name),
+    )
     task.succeeded.connect(done)
     task.failed.connect(on_error)
     task.cancelled.connect(on_error)

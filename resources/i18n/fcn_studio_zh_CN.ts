@@ -1,0 +1,1483 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Actions</name>
+    <message>
+        <source>Filled</source>
+        <translation>填充</translation>
+    </message>
+    <message>
+        <source>Contours</source>
+        <translation>轮廓</translation>
+    </message>
+    <message>
+        <source>Uncertainty (1 − confidence)</source>
+        <translation>不确定度 (1 − 置信度)</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Overlay: {mode} ({key})</source>
+        <translation>叠加层：{mode} ({key})</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open images (Ctrl+O)</source>
+        <translation>打开图像 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Folder…</source>
+        <translation>打开文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Open a folder of images</source>
+        <translation>打开图像文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Save Mask…</source>
+        <translation>保存掩码(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save the mask as a palette PNG</source>
+        <translation>将掩码保存为调色板 PNG</translation>
+    </message>
+    <message>
+        <source>Export &amp;Overlay…</source>
+        <translation>导出叠加图(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Save the image with its overlay</source>
+        <translation>保存带叠加层的图像</translation>
+    </message>
+    <message>
+        <source>Export Class &amp;Statistics (CSV)…</source>
+        <translation>导出类别统计 (CSV)(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Pixels per class as CSV</source>
+        <translation>各类别像素数，保存为 CSV</translation>
+    </message>
+    <message>
+        <source>Segment F&amp;older…</source>
+        <translation>分割文件夹(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Segment every image in a folder</source>
+        <translation>分割文件夹中的所有图像</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Next Image</source>
+        <translation>下一张(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Next image in the folder</source>
+        <translation>文件夹中的下一张图像</translation>
+    </message>
+    <message>
+        <source>&amp;Previous Image</source>
+        <translation>上一张(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Previous image in the folder</source>
+        <translation>文件夹中的上一张图像</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>&amp;Fit to Window</source>
+        <translation>适应窗口(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Fit the image to the window</source>
+        <translation>使图像适应窗口大小</translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size (1:1)</source>
+        <translation>实际大小 (1:1)(&amp;A)</translation>
+    </message>
+    <message>
+        <source>One image pixel per screen pixel</source>
+        <translation>一个图像像素对应一个屏幕像素</translation>
+    </message>
+    <message>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Download, import or remove weights</source>
+        <translation>下载、导入或删除权重</translation>
+    </message>
+    <message>
+        <source>&amp;Import Weights File…</source>
+        <translation>导入权重文件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Install a .pth or .safetensors file</source>
+        <translation>安装 .pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>&amp;Fine-tune on Your Data…</source>
+        <translation>在自己的数据上微调(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Train a model on a folder of images and masks</source>
+        <translation>用一个包含图像和掩码的文件夹训练模型</translation>
+    </message>
+    <message>
+        <source>&amp;About FCN Studio</source>
+        <translation>关于 FCN Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Every key the app understands</source>
+        <translation>应用支持的所有按键</translation>
+    </message>
+    <message>
+        <source>&amp;Play / Pause</source>
+        <translation>播放 / 暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Play or pause the video</source>
+        <translation>播放或暂停视频</translation>
+    </message>
+    <message>
+        <source>Previous &amp;Frame</source>
+        <translation>上一帧(&amp;F)</translation>
+    </message>
+    <message>
+        <source>One frame back</source>
+        <translation>后退一帧</translation>
+    </message>
+    <message>
+        <source>Next F&amp;rame</source>
+        <translation>下一帧(&amp;R)</translation>
+    </message>
+    <message>
+        <source>One frame forward</source>
+        <translation>前进一帧</translation>
+    </message>
+    <message>
+        <source>Export Segmented &amp;Video…</source>
+        <translation>导出分割视频(&amp;V)…</translation>
+    </message>
+    <message>
+        <source>Write the video with its segmentation</source>
+        <translation>写出带分割结果的视频</translation>
+    </message>
+    <message>
+        <source>Open &amp;Camera</source>
+        <translation>打开摄像头(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Segment the webcam live</source>
+        <translation>实时分割摄像头画面</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Vi&amp;deo</source>
+        <translation>视频(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Overlay</source>
+        <translation>叠加层(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+</context>
+<context>
+    <name>BackgroundTask</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
+    <name>ClassName</name>
+    <message>
+        <source>background</source>
+        <translation>背景</translation>
+    </message>
+    <message>
+        <source>aeroplane</source>
+        <translation>飞机</translation>
+    </message>
+    <message>
+        <source>bicycle</source>
+        <translation>自行车</translation>
+    </message>
+    <message>
+        <source>bird</source>
+        <translation>鸟</translation>
+    </message>
+    <message>
+        <source>boat</source>
+        <translation>船</translation>
+    </message>
+    <message>
+        <source>bottle</source>
+        <translation>瓶子</translation>
+    </message>
+    <message>
+        <source>bus</source>
+        <translation>公交车</translation>
+    </message>
+    <message>
+        <source>car</source>
+        <translation>汽车</translation>
+    </message>
+    <message>
+        <source>cat</source>
+        <translation>猫</translation>
+    </message>
+    <message>
+        <source>chair</source>
+        <translation>椅子</translation>
+    </message>
+    <message>
+        <source>cow</source>
+        <translation>牛</translation>
+    </message>
+    <message>
+        <source>diningtable</source>
+        <translation>餐桌</translation>
+    </message>
+    <message>
+        <source>dog</source>
+        <translation>狗</translation>
+    </message>
+    <message>
+        <source>horse</source>
+        <translation>马</translation>
+    </message>
+    <message>
+        <source>motorbike</source>
+        <translation>摩托车</translation>
+    </message>
+    <message>
+        <source>person</source>
+        <translation>人</translation>
+    </message>
+    <message>
+        <source>pottedplant</source>
+        <translation>盆栽植物</translation>
+    </message>
+    <message>
+        <source>sheep</source>
+        <translation>羊</translation>
+    </message>
+    <message>
+        <source>sofa</source>
+        <translation>沙发</translation>
+    </message>
+    <message>
+        <source>train</source>
+        <translation>火车</translation>
+    </message>
+    <message>
+        <source>tvmonitor</source>
+        <translation>电视/显示器</translation>
+    </message>
+    <message>
+        <source>ignore</source>
+        <translation>忽略</translation>
+    </message>
+    <message>
+        <source>class {id}</source>
+        <translation>类别 {id}</translation>
+    </message>
+    <message>
+        <source>label {id}</source>
+        <translation>标签 {id}</translation>
+    </message>
+</context>
+<context>
+    <name>ComparePane</name>
+    <message>
+        <source>  (not installed)</source>
+        <translation>  (未安装)</translation>
+    </message>
+</context>
+<context>
+    <name>CompareView</name>
+    <message>
+        <source>Overlay</source>
+        <translation>叠加层</translation>
+    </message>
+    <message>
+        <source>Disagreement</source>
+        <translation>不一致区域</translation>
+    </message>
+    <message>
+        <source>Errors vs ground truth</source>
+        <translation>与真值不符的像素</translation>
+    </message>
+    <message>
+        <source>Ground truth: none</source>
+        <translation>真值：无</translation>
+    </message>
+    <message>
+        <source>Choose ground truth…</source>
+        <translation>选择真值掩码…</translation>
+    </message>
+    <message>
+        <source>Export comparison…</source>
+        <translation>导出对比图…</translation>
+    </message>
+    <message>
+        <source>Panes</source>
+        <translation>窗格数</translation>
+    </message>
+    <message>
+        <source>  Show</source>
+        <translation>  显示</translation>
+    </message>
+    <message>
+        <source>no model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>not installed: Models → Download {id}</source>
+        <translation>未安装：模型 → 下载 {id}</translation>
+    </message>
+    <message>
+        <source>waiting…</source>
+        <translation>等待中…</translation>
+    </message>
+    <message>
+        <source>  ·  acc {acc:.1f} %  mIoU {miou:.1f} %</source>
+        <translation>  ·  像素准确率 {acc:.1f} %  mIoU {miou:.1f} %</translation>
+    </message>
+    <message>
+        <source>No ground truth for this image: choose one to see errors.</source>
+        <translation>此图像没有真值掩码：请选择一个以查看错误。</translation>
+    </message>
+    <message>
+        <source>Agreement  {pairs}</source>
+        <translation>一致率  {pairs}</translation>
+    </message>
+    <message>
+        <source>  (truth: {name})</source>
+        <translation>  (真值：{name})</translation>
+    </message>
+    <message>
+        <source>{path}: the mask&apos;s size differs from the image&apos;s; ignored</source>
+        <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
+    </message>
+    <message>
+        <source>Ground truth: {name}</source>
+        <translation>真值：{name}</translation>
+    </message>
+    <message>
+        <source>Ground-truth mask</source>
+        <translation>真值掩码</translation>
+    </message>
+    <message>
+        <source>Masks (*.png *.gif *.bmp *.tif)</source>
+        <translation>掩码 (*.png *.gif *.bmp *.tif)</translation>
+    </message>
+    <message>
+        <source>Export comparison</source>
+        <translation>导出对比图</translation>
+    </message>
+    <message>
+        <source>Nothing to export yet: wait for the panes to fill in.</source>
+        <translation>暂无可导出的内容：请等待各窗格完成分割。</translation>
+    </message>
+    <message>
+        <source>ground truth</source>
+        <translation>真值</translation>
+    </message>
+</context>
+<context>
+    <name>CoreText</name>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); running on the CPU</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>MPS unavailable; running on the CPU</source>
+        <translation>MPS 不可用；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>CPU ({n} threads)</source>
+        <translation>CPU（{n} 线程）</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetReport</name>
+    <message>
+        <source>class index (palette or gray value)</source>
+        <translation>类别索引（调色板或灰度值）</translation>
+    </message>
+    <message>
+        <source>binary</source>
+        <translation>二值</translation>
+    </message>
+    <message>
+        <source>RGB colour-coded</source>
+        <translation>RGB 颜色编码</translation>
+    </message>
+    <message>
+        <source>Dataset {root} ({layout} layout): {n} image/mask pairs</source>
+        <translation>数据集 {root}（{layout} 布局）：{n} 对图像/掩码</translation>
+    </message>
+    <message>
+        <source>Masks: {kind}</source>
+        <translation>掩码：{kind}</translation>
+    </message>
+    <message>
+        <source> (255 = foreground here, not ignore)</source>
+        <translation>（此处 255 表示前景，而非忽略）</translation>
+    </message>
+    <message>
+        <source>Classes ({n}):</source>
+        <translation>类别（{n}）：</translation>
+    </message>
+    <message>
+        <source>Images without a mask ({n}): </source>
+        <translation>没有掩码的图像（{n}）：</translation>
+    </message>
+    <message>
+        <source>Masks without an image ({n}): </source>
+        <translation>没有图像的掩码（{n}）：</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>说明：{note}</translation>
+    </message>
+    <message>
+        <source>Problems that stop training ({n}):</source>
+        <translation>阻止训练的问题（{n}）：</translation>
+    </message>
+    <message>
+        <source>  ... and {n} more</source>
+        <translation>  …… 另有 {n} 个</translation>
+    </message>
+    <message>
+        <source>Problem: no image/mask pairs were found.</source>
+        <translation>问题：未找到任何图像/掩码对。</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未发现问题。</translation>
+    </message>
+</context>
+<context>
+    <name>DevicePicker</name>
+    <message>
+        <source>Auto (GPU if available)</source>
+        <translation>自动（有 GPU 时用 GPU）</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>CUDA GPU</translation>
+    </message>
+    <message>
+        <source>Where inference runs; CUDA falls back to the CPU with a message if unavailable</source>
+        <translation>推理运行的设备；CUDA 不可用时会提示并改用 CPU</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <source>{name} is the image itself: choose another name.</source>
+        <translation>{name} 就是图像本身：请换一个文件名。</translation>
+    </message>
+    <message>
+        <source>Save mask</source>
+        <translation>保存掩码</translation>
+    </message>
+    <message>
+        <source>Palette PNG (*.png)</source>
+        <translation>调色板 PNG (*.png)</translation>
+    </message>
+    <message>
+        <source>Export overlay</source>
+        <translation>导出叠加图</translation>
+    </message>
+    <message>
+        <source>Export class statistics</source>
+        <translation>导出类别统计</translation>
+    </message>
+    <message>
+        <source>Segment folder</source>
+        <translation>分割文件夹</translation>
+    </message>
+    <message>
+        <source>Install or import a model first (Models menu).</source>
+        <translation>请先安装或导入模型（“模型”菜单）。</translation>
+    </message>
+    <message>
+        <source>Folder of images to segment</source>
+        <translation>要分割的图像文件夹</translation>
+    </message>
+    <message>
+        <source>No images in {folder}.</source>
+        <translation>{folder} 中没有图像。</translation>
+    </message>
+    <message>
+        <source>Output folder for the masks</source>
+        <translation>掩码的输出文件夹</translation>
+    </message>
+    <message>
+        <source>{n} mask(s) already exist in {folder} (e.g. {name}).</source>
+        <translation>{folder} 中已有 {n} 个掩码（例如 {name}）。</translation>
+    </message>
+    <message>
+        <source>Overwrite</source>
+        <translation>覆盖</translation>
+    </message>
+    <message>
+        <source>Skip existing</source>
+        <translation>跳过已有文件</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Segmenting {n} images into {folder}</source>
+        <translation>正在分割 {n} 张图像，输出到 {folder}</translation>
+    </message>
+</context>
+<context>
+    <name>InferenceWorker</name>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>Segmenting {name} with {model}…</source>
+        <translation>正在用 {model} 分割 {name}…</translation>
+    </message>
+    <message>
+        <source>{name}: out of memory; lower the inference size</source>
+        <translation>{name}：内存不足；请降低推理尺寸</translation>
+    </message>
+    <message>
+        <source>Loading model {model}…</source>
+        <translation>正在加载模型 {model}…</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>FCN Studio shows the new language after a restart. Restart now?</source>
+        <translation>重新启动后 FCN Studio 将使用新的语言。现在重新启动吗？</translation>
+    </message>
+    <message>
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+</context>
+<context>
+    <name>LegendDock</name>
+    <message>
+        <source>Legend</source>
+        <translation>图例</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>全部显示</translation>
+    </message>
+    <message>
+        <source>Only selected</source>
+        <translation>仅显示所选</translation>
+    </message>
+    <message>
+        <source>Show only the selected class (or double-click a class)</source>
+        <translation>仅显示所选类别（或双击某个类别）</translation>
+    </message>
+    <message>
+        <source>{name}: {pixels:,} pixels</source>
+        <translation>{name}：{pixels:,} 像素</translation>
+    </message>
+    <message>
+        <source>Show only this class</source>
+        <translation>仅显示此类别</translation>
+    </message>
+    <message>
+        <source>Show all classes</source>
+        <translation>显示所有类别</translation>
+    </message>
+</context>
+<context>
+    <name>LinePlot</name>
+    <message>
+        <source>   last {value:.4g}</source>
+        <translation>   最新 {value:.4g}</translation>
+    </message>
+    <message>
+        <source>waiting for data</source>
+        <translation>等待数据</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Images and videos ({images} {videos});;Images ({images});;Videos ({videos});;All files (*)</source>
+        <translation>图像和视频 ({images} {videos});;图像 ({images});;视频 ({videos});;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open an image (Ctrl+O) or a folder (Ctrl+Shift+O), or drop files here.</source>
+        <translation>打开图像 (Ctrl+O) 或文件夹 (Ctrl+Shift+O)，或将文件拖放到这里。</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Compare models</source>
+        <translation>模型对比</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source> Model </source>
+        <translation> 模型 </translation>
+    </message>
+    <message>
+        <source> Device </source>
+        <translation> 设备 </translation>
+    </message>
+    <message>
+        <source> Inference size </source>
+        <translation> 推理尺寸 </translation>
+    </message>
+    <message>
+        <source>Overlay</source>
+        <translation>叠加层</translation>
+    </message>
+    <message>
+        <source> Overlay </source>
+        <translation> 叠加层 </translation>
+    </message>
+    <message>
+        <source> Opacity </source>
+        <translation> 不透明度 </translation>
+    </message>
+    <message>
+        <source>Overlay opacity</source>
+        <translation>叠加层不透明度</translation>
+    </message>
+    <message>
+        <source>Open images</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Open a folder of images</source>
+        <translation>打开图像文件夹</translation>
+    </message>
+    <message>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>Open a video file first.</source>
+        <translation>请先打开一个视频文件。</translation>
+    </message>
+    <message>
+        <source>Clear Menu</source>
+        <translation>清空菜单</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>Import weights files</source>
+        <translation>导入权重文件</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>Wrote {n} mask(s)</source>
+        <translation>已写出 {n} 个掩码</translation>
+    </message>
+    <message>
+        <source>, kept {n} existing</source>
+        <translation>，保留了 {n} 个已有文件</translation>
+    </message>
+    <message>
+        <source> ({rate:.2f} images/s)</source>
+        <translation>（{rate:.2f} 张/秒）</translation>
+    </message>
+    <message>
+        <source>; {n} file(s) failed:</source>
+        <translation>；{n} 个文件失败：</translation>
+    </message>
+    <message>
+        <source>Segment folder</source>
+        <translation>分割文件夹</translation>
+    </message>
+    <message>
+        <source>About FCN Studio</source>
+        <translation>关于 FCN Studio</translation>
+    </message>
+    <message>
+        <source>Semantic segmentation with FCN-32s/16s/8s (Long, Shelhamer, Darrell, CVPR 2015).</source>
+        <translation>基于 FCN-32s/16s/8s 的语义分割（Long, Shelhamer, Darrell, CVPR 2015）。</translation>
+    </message>
+    <message>
+        <source>Finishing the current step…</source>
+        <translation>正在完成当前步骤…</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>Model used to segment the image</source>
+        <translation>用于分割图像的模型</translation>
+    </message>
+    <message>
+        <source>No model installed</source>
+        <translation>未安装模型</translation>
+    </message>
+</context>
+<context>
+    <name>ModelTitle</name>
+    <message>
+        <source>FCN-8s, PASCAL VOC (converted from the original Caffe model)</source>
+        <translation>FCN-8s，PASCAL VOC（由原始 Caffe 模型转换）</translation>
+    </message>
+    <message>
+        <source>FCN-16s, PASCAL VOC (converted from the original Caffe model)</source>
+        <translation>FCN-16s，PASCAL VOC（由原始 Caffe 模型转换）</translation>
+    </message>
+    <message>
+        <source>FCN-32s, PASCAL VOC (converted from the original Caffe model)</source>
+        <translation>FCN-32s，PASCAL VOC（由原始 Caffe 模型转换）</translation>
+    </message>
+    <message>
+        <source>VGG16 ImageNet classifier (torchvision IMAGENET1K_V1), a base for fine-tuning</source>
+        <translation>VGG16 ImageNet 分类器（torchvision IMAGENET1K_V1），用作微调的基础</translation>
+    </message>
+    <message>
+        <source>VGG16 ImageNet classifier converted from Caffe (the FCN paper&apos;s initialisation)</source>
+        <translation>由 Caffe 转换的 VGG16 ImageNet 分类器（FCN 论文使用的初始化）</translation>
+    </message>
+    <message>
+        <source>Long, Shelhamer, Darrell (fcn.berkeleyvision.org), converted by wkentaro/pytorch-fcn</source>
+        <translation>Long、Shelhamer、Darrell（fcn.berkeleyvision.org），由 wkentaro/pytorch-fcn 转换</translation>
+    </message>
+    <message>
+        <source>torchvision (Simonyan and Zisserman, VGG16)</source>
+        <translation>torchvision（Simonyan 和 Zisserman，VGG16）</translation>
+    </message>
+    <message>
+        <source>Simonyan and Zisserman, converted by wkentaro/pytorch-fcn</source>
+        <translation>Simonyan 和 Zisserman，由 wkentaro/pytorch-fcn 转换</translation>
+    </message>
+</context>
+<context>
+    <name>NoModelBanner</name>
+    <message>
+        <source>&lt;b&gt;No model installed.&lt;/b&gt; Download the published FCN-8s (PASCAL VOC, 21 classes), import a weights file you already have, or fine-tune on your own images and masks.</source>
+        <translation>&lt;b&gt;尚未安装模型。&lt;/b&gt;可以下载论文发布的 FCN-8s（PASCAL VOC，21 类），导入已有的权重文件，或在自己的图像和掩码上微调。</translation>
+    </message>
+    <message>
+        <source>Download FCN-8s VOC{size}</source>
+        <translation>下载 FCN-8s VOC{size}</translation>
+    </message>
+    <message>
+        <source>Import weights file…</source>
+        <translation>导入权重文件…</translation>
+    </message>
+    <message>
+        <source>Fine-tune on my data…</source>
+        <translation>在我的数据上微调…</translation>
+    </message>
+    <message>
+        <source>All models…</source>
+        <translation>所有模型…</translation>
+    </message>
+</context>
+<context>
+    <name>QAbstractFileIconProvider</name>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Drive</source>
+        <translation>驱动器</translation>
+    </message>
+</context>
+<context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <translation>查找范围(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Mouse wheel</source>
+        <translation>鼠标滚轮</translation>
+    </message>
+    <message>
+        <source>Zoom at the cursor</source>
+        <translation>以光标为中心缩放</translation>
+    </message>
+    <message>
+        <source>Drag, or Space + drag</source>
+        <translation>拖动，或按住空格拖动</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>平移</translation>
+    </message>
+    <message>
+        <source>Double-click a legend class</source>
+        <translation>双击图例中的类别</translation>
+    </message>
+    <message>
+        <source>Show that class alone</source>
+        <translation>只显示该类别</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+</context>
+<context>
+    <name>SizePicker</name>
+    <message>
+        <source>Full resolution</source>
+        <translation>原始分辨率</translation>
+    </message>
+    <message>
+        <source>Longest side the network sees; larger images are segmented at this size and the result upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory.</source>
+        <translation>网络输入的最长边；更大的图像按此尺寸分割，再将结果上采样。越小越快（在 CPU 上处理视频可用 320-512 px），内存占用也越少。</translation>
+    </message>
+</context>
+<context>
+    <name>StatusBar</name>
+    <message>
+        <source>No image</source>
+        <translation>无图像</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source> at {w}×{h}</source>
+        <translation>，输入 {w}×{h}</translation>
+    </message>
+    <message>
+        <source>inference {ms:.0f} ms{at}</source>
+        <translation>推理 {ms:.0f} ms{at}</translation>
+    </message>
+</context>
+<context>
+    <name>TaskWorker</name>
+    <message>
+        <source>out of memory</source>
+        <translation>内存不足</translation>
+    </message>
+</context>
+<context>
+    <name>TrainDialog</name>
+    <message>
+        <source>Fine-tune a model on your data</source>
+        <translation>在自己的数据上微调模型</translation>
+    </message>
+    <message>
+        <source>Folder with images and masks (VOC, Carvana or images/ + masks/)</source>
+        <translation>包含图像和掩码的文件夹（VOC、Carvana 或 images/ + masks/ 布局）</translation>
+    </message>
+    <message>
+        <source>Choose folder…</source>
+        <translation>选择文件夹…</translation>
+    </message>
+    <message>
+        <source>The dataset report appears here: pairs, classes, and any problem by file name.</source>
+        <translation>数据集报告显示在这里：图像/掩码对、类别，以及按文件名列出的问题。</translation>
+    </message>
+    <message>
+        <source>Class name (editable)</source>
+        <translation>类别名称（可编辑）</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>Freeze the backbone (train score layers only; fast on a CPU)</source>
+        <translation>冻结骨干网络（只训练打分层；在 CPU 上较快）</translation>
+    </message>
+    <message>
+        <source>Random horizontal flips</source>
+        <translation>随机水平翻转</translation>
+    </message>
+    <message>
+        <source>Random scaling 0.75-1.25×</source>
+        <translation>随机缩放 0.75-1.25×</translation>
+    </message>
+    <message>
+        <source>Mixed precision (CUDA only)</source>
+        <translation>混合精度（仅 CUDA）</translation>
+    </message>
+    <message>
+        <source>Start from</source>
+        <translation>初始权重</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>网络结构</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>训练轮数</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批大小</translation>
+    </message>
+    <message>
+        <source>Crop size (px)</source>
+        <translation>裁剪尺寸 (px)</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>优化器</translation>
+    </message>
+    <message>
+        <source>Validation split</source>
+        <translation>验证集比例</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Save as (model id)</source>
+        <translation>保存为（模型 ID）</translation>
+    </message>
+    <message>
+        <source>Defaults for this machine</source>
+        <translation>本机推荐设置</translation>
+    </message>
+    <message>
+        <source>Options</source>
+        <translation>选项</translation>
+    </message>
+    <message>
+        <source>training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <source>epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>validation mean IoU</source>
+        <translation>验证集平均交并比</translation>
+    </message>
+    <message>
+        <source>Choose a folder to begin.</source>
+        <translation>选择一个文件夹开始。</translation>
+    </message>
+    <message>
+        <source>Start training</source>
+        <translation>开始训练</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续训练</translation>
+    </message>
+    <message>
+        <source>Continue the cancelled run from its last saved epoch</source>
+        <translation>从上次保存的轮次继续已取消的训练</translation>
+    </message>
+    <message>
+        <source>Cancel training</source>
+        <translation>取消训练</translation>
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation>使用此模型</translation>
+    </message>
+    <message>
+        <source>Copy command line</source>
+        <translation>复制命令行</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{id}  (not installed: Models → Download)</source>
+        <translation>{id}  （未安装：模型 → 下载）</translation>
+    </message>
+    <message>
+        <source>random weights (scratch; for testing the pipeline)</source>
+        <translation>随机权重（从零开始；用于测试流程）</translation>
+    </message>
+    <message>
+        <source>Dataset folder</source>
+        <translation>数据集文件夹</translation>
+    </message>
+    <message>
+        <source>Checking {folder}…</source>
+        <translation>正在检查 {folder}…</translation>
+    </message>
+    <message>
+        <source>Checking {done}/{total}: {name}</source>
+        <translation>正在检查 {done}/{total}：{name}</translation>
+    </message>
+    <message>
+        <source>Ready to train.</source>
+        <translation>可以开始训练。</translation>
+    </message>
+    <message>
+        <source>Fix the problems listed in the report, then choose the folder again.</source>
+        <translation>请修复报告中列出的问题，然后重新选择文件夹。</translation>
+    </message>
+    <message>
+        <source>This folder cannot be used.</source>
+        <translation>无法使用此文件夹。</translation>
+    </message>
+    <message>
+        <source>Fine-tune</source>
+        <translation>微调</translation>
+    </message>
+    <message>
+        <source>Choose a dataset folder without blocking problems first.</source>
+        <translation>请先选择一个没有阻止性问题的数据集文件夹。</translation>
+    </message>
+    <message>
+        <source>Training and segmentation share one GPU: both are slower while this runs, and a big image may run out of GPU memory (lower the inference size or segment on the CPU meanwhile).</source>
+        <translation>训练与分割共用一块 GPU：训练期间两者都会变慢，大图像可能导致显存不足（请降低推理尺寸，或在此期间用 CPU 分割）。</translation>
+    </message>
+    <message>
+        <source>A model named {name} exists. Replace it?</source>
+        <translation>已存在名为 {name} 的模型。要替换吗？</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step; checkpoints are kept…</source>
+        <translation>将在当前步骤后取消；检查点会保留…</translation>
+    </message>
+    <message>
+        <source>Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, ETA {eta}</source>
+        <translation>第 {epoch}/{epochs} 轮，第 {it}/{its} 次迭代：损失 {loss:.4f}，{speed:.2f} 张图像/秒，预计剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>best validation mean IoU {miou:.1f} %</source>
+        <translation>最佳验证集 mIoU {miou:.1f} %</translation>
+    </message>
+    <message>
+        <source>no validation images</source>
+        <translation>没有验证图像</translation>
+    </message>
+    <message>
+        <source>Cancelled; the model so far is saved</source>
+        <translation>已取消；已保存目前的模型</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>{what}: {score}. Installed as {id}.</source>
+        <translation>{what}：{score}。已安装为 {id}。</translation>
+    </message>
+    <message>
+        <source>Copied to the clipboard: {command}</source>
+        <translation>已复制到剪贴板：{command}</translation>
+    </message>
+    <message>
+        <source>Copied ✓</source>
+        <translation>已复制 ✓</translation>
+    </message>
+    <message>
+        <source>Training is running. Stop it? (checkpoints are kept)</source>
+        <translation>训练正在进行。要停止吗？（检查点会保留）</translation>
+    </message>
+</context>
+<context>
+    <name>TrainWorker</name>
+    <message>
+        <source>out of memory: lower the batch size or crop size</source>
+        <translation>内存不足：请减小批大小或裁剪尺寸</translation>
+    </message>
+</context>
+<context>
+    <name>VideoControls</name>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Play / pause (Space)</source>
+        <translation>播放 / 暂停 (Space)</translation>
+    </message>
+    <message>
+        <source>Previous frame (,)</source>
+        <translation>上一帧 (,)</translation>
+    </message>
+    <message>
+        <source>Next frame (.)</source>
+        <translation>下一帧 (.)</translation>
+    </message>
+    <message>
+        <source>Real time (skip frames)</source>
+        <translation>实时（跳帧）</translation>
+    </message>
+    <message>
+        <source>Every frame (slower)</source>
+        <translation>逐帧（较慢）</translation>
+    </message>
+    <message>
+        <source>When the model is slower than the video: keep pace by skipping frames, or segment every frame more slowly than real time</source>
+        <translation>当模型慢于视频时：跳帧以跟上播放速度，或逐帧分割（慢于实时）</translation>
+    </message>
+    <message>
+        <source>Export video…</source>
+        <translation>导出视频…</translation>
+    </message>
+    <message>
+        <source> · frame {n}</source>
+        <translation> · 第 {n} 帧</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>{fps:.1f} fps shown</source>
+        <translation>显示 {fps:.1f} fps</translation>
+    </message>
+</context>
+<context>
+    <name>VideoEngine</name>
+    <message>
+        <source>out of memory: lower the maximum inference size</source>
+        <translation>内存不足：请减小最大推理尺寸</translation>
+    </message>
+    <message>
+        <source>video error: {error}</source>
+        <translation>视频错误：{error}</translation>
+    </message>
+    <message>
+        <source>{source}: frame {index} cannot be decoded (damaged or truncated file)</source>
+        <translation>{source}：第 {index} 帧无法解码（文件损坏或不完整）</translation>
+    </message>
+    <message>
+        <source>The GPU could not keep up: {shown} of {total} frames were segmented in real time.</source>
+        <translation>GPU 跟不上：{total} 帧中只有 {shown} 帧被实时分割。</translation>
+    </message>
+    <message>
+        <source>The CPU could not keep up: {shown} of {total} frames were segmented in real time.</source>
+        <translation>CPU 跟不上：{total} 帧中只有 {shown} 帧被实时分割。</translation>
+    </message>
+    <message>
+        <source>Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame.</source>
+        <translation>降低推理尺寸（如 320 px）可使播放更流畅，或选择“逐帧”。</translation>
+    </message>
+    <message>
+        <source>Loading model {model}…</source>
+        <translation>正在加载模型 {model}…</translation>
+    </message>
+</context>
+<context>
+    <name>VideoExport</name>
+    <message>
+        <source>Audio is not kept: exported videos are silent.</source>
+        <translation>不保留音频：导出的视频没有声音。</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>Install or import a model first (Models menu).</source>
+        <translation>请先安装或导入模型（“模型”菜单）。</translation>
+    </message>
+    <message>
+        <source>{name} exists. Replace it?</source>
+        <translation>{name} 已存在。要替换吗？</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Wrote {n} frames to {path}.</source>
+        <translation>已将 {n} 帧写入 {path}。</translation>
+    </message>
+    <message>
+        <source>Export segmented video</source>
+        <translation>导出分割视频</translation>
+    </message>
+    <message>
+        <source>Segmenting {name}…</source>
+        <translation>正在分割 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>VideoExportDialog</name>
+    <message>
+        <source>Export segmented video</source>
+        <translation>导出分割视频</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Image with overlay</source>
+        <translation>带叠加层的图像</translation>
+    </message>
+    <message>
+        <source>Colour mask only</source>
+        <translation>仅彩色掩码</translation>
+    </message>
+    <message>
+        <source>Also save each frame&apos;s mask as a palette PNG</source>
+        <translation>同时将每帧的掩码保存为调色板 PNG</translation>
+    </message>
+    <message>
+        <source>Output file</source>
+        <translation>输出文件</translation>
+    </message>
+    <message>
+        <source>Content</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Same frame count, frame rate and size as the input; MP4 (mp4v), or MJPEG .avi for odd sizes.</source>
+        <translation>帧数、帧率和尺寸与输入相同；格式为 MP4 (mp4v)，奇数尺寸时为 MJPEG .avi。</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+</context>
+<context>
+    <name>Weights</name>
+    <message>
+        <source>installed</source>
+        <translation>已安装</translation>
+    </message>
+    <message>
+        <source>not installed</source>
+        <translation>未安装</translation>
+    </message>
+    <message>
+        <source>installed (imported)</source>
+        <translation>已安装（导入）</translation>
+    </message>
+    <message>
+        <source>installed (trained)</source>
+        <translation>已安装（训练所得）</translation>
+    </message>
+    <message>
+        <source>Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)</source>
+        <translation>权重 (*.pth *.pt *.safetensors *.pkl *.bin);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>{done:.0f} of {total:.0f} MB</source>
+        <translation>{done:.0f} / {total:.0f} MB</translation>
+    </message>
+    <message>
+        <source>Downloading weights</source>
+        <translation>正在下载权重</translation>
+    </message>
+    <message>
+        <source>Downloading {id}{size}…</source>
+        <translation>正在下载 {id}{size}…</translation>
+    </message>
+    <message>
+        <source>Checking {name}…</source>
+        <translation>正在检查 {name}…</translation>
+    </message>
+    <message>
+        <source>Importing {n} files…</source>
+        <translation>正在导入 {n} 个文件…</translation>
+    </message>
+    <message>
+        <source>Importing weights</source>
+        <translation>正在导入权重</translation>
+    </message>
+    <message>
+        <source>Importing {path}…</source>
+        <translation>正在导入 {path}…</translation>
+    </message>
+</context>
+<context>
+    <name>WeightsDialog</name>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>网络结构</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>标签集</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}</source>
+        <translation>权重文件夹：{path}</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Import weights file…</source>
+        <translation>导入权重文件…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Import weights file</source>
+        <translation>导入权重文件</translation>
+    </message>
+    <message>
+        <source>Remove model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Delete the weights of {id} ({path})?</source>
+        <translation>删除 {id} 的权重（{path}）吗？</translation>
+    </message>
+</context>
+<context>
+    <name>Workspace</name>
+    <message>
+        <source>{path}: no images in this folder</source>
+        <translation>{path}：此文件夹中没有图像</translation>
+    </message>
+    <message>
+        <source>{path}: no such file</source>
+        <translation>{path}：文件不存在</translation>
+    </message>
+    <message>
+        <source>none of the dropped items is an image file</source>
+        <translation>拖入的项目中没有图像文件</translation>
+    </message>
+</context>
+</TS>
