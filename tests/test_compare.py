@@ -215,3 +215,21 @@ def test_binary_ground_truth_means_foreground_in_eval_and_compare(capsys, tmp_pa
 
     scores = json.loads(out)
     assert scores["pixel_accuracy"] == pytest.approx(0.75), "the missed foreground counts as an error"
+
+
+def test_two_panes_on_one_model_still_report_their_agreement(qtbot, voc_home, scene):
+    from fcn_studio.gui.compare.view import CompareView
+
+    image, _gt = scene
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.count.setValue(2)
+    for pane in view.panes:
+        pane.picker.setCurrentIndex(pane.picker.findData("fcn8s-voc"))
+    view.set_image(str(image), np.asarray(Image.open(image).convert("RGB")))
+    qtbot.waitUntil(lambda: all(p.result is not None for p in view.panes), timeout=60_000)
+    view.count.setValue(3)  # a pane added later shows the image too
+    assert view.panes[2].canvas.has_image()
+    qtbot.waitUntil(lambda: all(p.result is not None for p in view.panes), timeout=60_000)
+    assert "100.0 %" in view.agreement.text()
+    view.shutdown()

@@ -358,8 +358,12 @@ class CompareView(QWidget):
                 pane.canvas.set_overlay(image)
             pane.canvas.set_overlay_opacity(0.6)
         if len(done) > 1 and not (mode == "Errors vs ground truth" and self.gt is None):
-            pairs = pairwise_agreement({f"{arch_name(p.result.arch)} ({p.model_key})": p.result.labels for p in done})
-            text = "   ".join(f"{a.split(' ')[0]} ↔ {b.split(' ')[0]}: {100 * v:.1f} %" for (a, b), v in pairs.items())
+            # keyed by pane, so two panes on one model still get their pair (100 %)
+            names = {p: f"{arch_name(p.result.arch)}" for p in done}
+            if len(set(names.values())) < len(done):
+                names = {p: f"{i + 1}·{arch_name(p.result.arch)}" for i, p in enumerate(done)}
+            pairs = pairwise_agreement({names[p]: p.result.labels for p in done})
+            text = "   ".join(f"{a} ↔ {b}: {100 * v:.1f} %" for (a, b), v in pairs.items())
             self.agreement.setText(self.tr("Agreement  {pairs}").format(pairs=text))
         elif len(done) <= 1 and not (mode == "Errors vs ground truth" and self.gt is None):
             self.agreement.setText("")
