@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
 
 from fcn_studio import weights
@@ -209,8 +209,12 @@ def test_background_is_transparent_by_default(qtbot, weights_home, service, caff
     win.open_paths([photo(tmp_path / "a.png")])
     result_of(qtbot, win)
     assert 0 in win.legend.hidden and 0 in win.overlay.hidden, "VOC background is not painted black"
-    win.legend.show_all()
-    assert 0 not in win.overlay.hidden, "and can be shown"
+    win.legend.show_all()  # undoes "only selected", keeps the background transparent
+    assert 0 in win.overlay.hidden
+    item = next(win.legend.tree.topLevelItem(i) for i in range(win.legend.tree.topLevelItemCount())
+                if win.legend.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == 0)  # fmt: skip
+    item.setCheckState(0, Qt.CheckState.Checked)
+    assert 0 not in win.overlay.hidden, "and ticking it shows it"
     win.close()
 
 

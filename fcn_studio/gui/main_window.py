@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.video_controls)
         self.canvas.hide()
-        self.compare = CompareView(settings=self.settings, service=self.service)
+        self.compare = CompareView(settings=self.settings, service=self.service, results=self.workspace.results)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(central, self.tr("Image"))
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         self.video.opened.connect(self._video_opened)
         self.video.error.connect(self.show_error)
         self.video.engine.device_ready.connect(self.status.set_device)
-        self.video.engine.note.connect(lambda text: self.status.showMessage(text, 20_000))
+        self.video.engine.note.connect(self.show_note)
         self.video_controls.export_requested.connect(self._export_video)
         self._weights_watch.changed.connect(self._weights_folder_changed)
         a.about.triggered.connect(self._about)
@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         ws.model_ready.connect(self._model_ready)
         self.tabs.currentChanged.connect(lambda _i: self._feed_compare())
         self.compare.error.connect(self.show_error)
+        self.compare.saved.connect(self._remember_export)
 
     def _restore_settings(self) -> None:
         s = self.settings
@@ -581,15 +582,25 @@ class MainWindow(QMainWindow):
 
     # -- messages and lifetime ------------------------------------------------------------------
 
-    def show_error(self, message: str) -> None:
-        """A non-modal message: the app keeps running and the user keeps working."""
+    def show_error(self, message: str, icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
+        """A non-modal message: the app keeps running and the user keeps working. Messages
+        that arrive while it is open are added to it, never replace each other."""
         self.status.showMessage(message, 10_000)
         if self.error_box is None:
-            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "FCN Studio", "", parent=self)
+            self.error_box = QMessageBox(icon, "FCN Studio", "", parent=self)
             self.error_box.setModal(False)
             self.error_box.setWindowModality(Qt.WindowModality.NonModal)
-        self.error_box.setText(message)
-        self.error_box.show()
+        box = self.error_box
+        shown = box.text().split("\n\n") if box.isVisible() and box.text() else []
+        if message not in shown:
+            shown = [*shown, message][-8:]
+        box.setIcon(icon)
+        box.setText("\n\n".join(shown))
+        box.show()
+
+    def show_note(self, message: str) -> None:
+        """Worth knowing, not an error (e.g. the CPU could not keep up with a video)."""
+        self.show_error(message, QMessageBox.Icon.Information)
 
     def show_shortcuts(self) -> QDialog:
         from fcn_studio.gui.shortcuts_dialog import ShortcutsDialog

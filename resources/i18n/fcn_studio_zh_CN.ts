@@ -1453,7 +1453,7 @@
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Import weights file</source>
+        <source>Import weights files</source>
         <translation>导入权重文件</translation>
     </message>
     <message>

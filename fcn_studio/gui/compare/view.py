@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -116,10 +116,13 @@ def default_choices(models: list, remembered: list[str]) -> list[str]:
         arch = ARCH_ORDER[i % len(ARCH_ORDER)]
         preferred = f"{arch}-voc"
         same_arch = [m.id for m in installed if m.arch == arch and m.id not in choices]
-        if preferred in ids:
+        unused = [m.id for m in installed if m.id not in choices]
+        if preferred in ids and preferred not in choices:
             choices.append(preferred)
         elif same_arch:
             choices.append(same_arch[0])
+        elif i >= len(ARCH_ORDER) and (unused or installed):  # a 4th pane: another installed model
+            choices.append((unused or [m.id for m in installed])[0])
         else:
             choices.append(preferred)
     return choices
@@ -128,7 +131,9 @@ def default_choices(models: list, remembered: list[str]) -> list[str]:
 class CompareView(QWidget):
     error = Signal(str)
 
-    def __init__(self, parent=None, settings=None, service=None) -> None:
+    saved = Signal(object)  # Path of an exported comparison
+
+    def __init__(self, parent=None, settings=None, service=None, results=None) -> None:
         super().__init__(parent)
         self.settings = settings  # gui Settings: the panes' picks are remembered
         self.worker = InferenceWorker(service)  # models come from the app's one model service
@@ -145,9 +150,9 @@ class CompareView(QWidget):
         self.gt_path: Path | None = None
         self._job = 0
         self._syncing = False
-        # results by (image path, model file identity, device, size): switching tabs, panes
-        # or ground truth never recomputes what is already known
-        self._results: ByteLRU[SegmentationResult] = ByteLRU(512 << 20)
+        # results by (image path, model file identity, device, size), shared with the image
+        # workspace: switching tabs, panes or ground truth never recomputes what is known
+        self._results: ByteLRU[SegmentationResult] = results if results is not None else ByteLRU(512 << 20)
         self.panes: list[ComparePane] = []
         self._build()
         count = int(self.settings.get("compare/panes", 3, int)) if self.settings else 3
@@ -224,10 +229,18 @@ class CompareView(QWidget):
         columns = 2 if n == 4 else n
         for i, pane in enumerate(self.panes):
             self.grid.addWidget(pane, i // columns, i % columns)
-        for c in range(4):  # equal widths, whatever the titles say
+        rows = -(-n // columns)
+        for c in range(4):  # equal widths and heights, whatever the titles say
             self.grid.setColumnStretch(c, 1 if c < columns else 0)
+            self.grid.setRowStretch(c, 1 if c < rows else 0)
+        QTimer.singleShot(0, self._fit_all)  # the panes' sizes change with the grid
         self._remember()
         self.run()
+
+    def _fit_all(self) -> None:
+        for pane in self.panes:
+            if pane.canvas.has_image():
+                pane.canvas.fit()
 
     def refresh_models(self) -> None:
         """After models were installed, imported, re-trained or removed."""
@@ -250,12 +263,13 @@ class CompareView(QWidget):
         """The workspace's decoded image (and its display copy): nothing is read again."""
         if self.path is not None and str(self.path) == path and self.rgb is rgb:
             return
+        same_size = self.rgb is not None and self.rgb.shape == rgb.shape
         self.path, self.rgb, self.display = Path(path), rgb, display
         self.gt_path = find_ground_truth(path)
         self._load_gt()
         image = self._image()
         for pane in self.panes:
-            pane.canvas.set_image(image, keep_view=True)
+            pane.canvas.set_image(image, keep_view=same_size)  # another size: fitted anew
         self.run()
 
     def set_device(self, device: str, max_size: int) -> None:
@@ -432,7 +446,8 @@ class CompareView(QWidget):
                 self, self.tr("Export comparison"), self.tr("Nothing to export yet: wait for the panes to fill in.")
             )
             return
-        suggested = self.path.with_name(f"{self.path.stem}_compare.png") if self.path else Path("compare.png")
+        folder = Path(self.settings.get("export_dir", str(self.path.parent))) if self.settings else self.path.parent
+        suggested = folder / f"{self.path.stem}_compare.png"
         path, _ = QFileDialog.getSaveFileName(
             self, self.tr("Export comparison"), str(suggested), "PNG (*.png);;JPEG (*.jpg)"
         )
@@ -443,6 +458,7 @@ class CompareView(QWidget):
         task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=2 if len(panes) == 4 else None),
                                                       path), self, "Export comparison", f"Writing {path}…")  # fmt: skip
         task.failed.connect(self.error)
+        task.succeeded.connect(lambda _r: self.saved.emit(Path(path)))
         task.start()
 
     def export_panes(self) -> list[tuple[str, np.ndarray, LabelSet]]:

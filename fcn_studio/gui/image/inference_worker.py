@@ -143,7 +143,7 @@ class InferenceWorker(QObject):
         predictor = self.service.predictor(request.model, request.device, max_size=request.max_size or None)
         identity = self.service.identity(request.model)
         choice = predictor.device_choice
-        announce = (request.model, identity, choice.description)
+        announce = (request.model, identity, request.device)  # a new device choice is answered too
         if announce not in self._announced:  # once per model and device, not per image
             self._announced.add(announce)
             self.model_loaded.emit(request.model, choice.description, choice.fallback_note or "")

@@ -54,7 +54,7 @@ class Workspace(QObject):
         self._pending_open: tuple[int, list[Path], int, str] | None = None
         self._images: ByteLRU[LoadedImage] = ByteLRU(image_cache_mb << 20)
         self.current_display = None  # display-ready QImage for big images, else None
-        self._results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
+        self.results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
         self.worker = InferenceWorker(self.service)
         self._thread = WorkerThread(self.worker, "inference")
         self.worker.image_loaded.connect(self._on_image)
@@ -98,10 +98,10 @@ class Workspace(QObject):
                 return False
         previous = (self.files, self.index)
         self.files = files
+        self._pending_open = (self._job + 1, *previous, str(paths[0]))  # the job go_to starts
+        if self._images.get(str(files[start])) is not None:
+            self._open_succeeded()  # decoded before: "opened" goes out before it is shown
         self.go_to(start)
-        self._pending_open = (self._job, *previous, str(paths[0]))
-        if self._images.get(str(files[start])) is not None:  # shown already, from the cache
-            self._open_succeeded()
         return True
 
     def _open_succeeded(self) -> None:
@@ -171,7 +171,7 @@ class Workspace(QObject):
             self._set_image(str(path), cached_image)
             load = False
         key = self._current_key(path)
-        cached = self._results.get(key) if key is not None else None
+        cached = self.results.get(key) if key is not None else None
         if not load:  # the image on screen is this path's: its result (or none yet)
             self.current_result = cached
             self.result_shown.emit(cached)
@@ -186,7 +186,7 @@ class Workspace(QObject):
         self.current_rgb = image.rgb
         self.current_display = image.display
         key = self._current_key(Path(path))
-        self.current_result = self._results.get(key) if key is not None else None
+        self.current_result = self.results.get(key) if key is not None else None
         self.image_shown.emit(path, image.rgb)
         self.result_shown.emit(self.current_result)  # the previous image's legend goes
 
@@ -200,7 +200,7 @@ class Workspace(QObject):
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
         # Filed under what it was computed with, whatever is selected now.
-        self._results.put(self._result_key(path, result.model_identity, result.device, result.max_size), result)
+        self.results.put(self._result_key(path, result.model_identity, result.device, result.max_size), result)
         current = self.current_path
         # Drawn only if it belongs to the image and model on screen now, never over another.
         if (

@@ -171,9 +171,10 @@ class WeightsDialog(QDialog):
             self.task = start_download(self, r.id, self._finished)
 
     def _import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import weights file"), "", weight_filter())
-        if path:
-            self.task = start_import(self, path, self._finished)
+        start = self.parent().settings.get("last_dir", "") if hasattr(self.parent(), "settings") else ""
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Import weights files"), start, weight_filter())
+        if paths:  # every file chosen is imported, one after another
+            self.task = start_import(self, paths, self._finished)
 
     def _finished(self, weights_id: str, error: str) -> None:
         self.refresh()

@@ -68,6 +68,7 @@ class LegendDock(QDockWidget):
         self._hidden: frozenset[int] = frozenset()
         self._updating = False
         self._label_set_name: str | None = None
+        self._transparent: frozenset[int] = frozenset()  # the label set's background classes
 
     @property
     def hidden(self) -> frozenset[int]:
@@ -96,7 +97,8 @@ class LegendDock(QDockWidget):
         if label_set.name == self._label_set_name:
             return
         self._label_set_name = label_set.name
-        self.set_hidden(frozenset(background_ids(label_set.classes)))
+        self._transparent = frozenset(background_ids(label_set.classes))
+        self.set_hidden(self._transparent)
 
     def class_ids(self) -> list[int]:
         return [
@@ -114,7 +116,9 @@ class LegendDock(QDockWidget):
         self.visibility_changed.emit(self._hidden)
 
     def show_all(self) -> None:
-        self.set_hidden(frozenset())
+        """Every class, except those drawn transparent by default (background): "Show all"
+        undoes "Only selected", it does not paint the photo black. Tick one to show it."""
+        self.set_hidden(frozenset(self._transparent))
 
     def show_only(self, class_id: int) -> None:
         self.set_hidden(frozenset(range(256)) - {class_id})

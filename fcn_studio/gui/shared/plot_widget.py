@@ -9,12 +9,18 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 class LinePlot(QWidget):
     def __init__(
-        self, title: str, color: str = "#2a7ab8", y_range: tuple[float, float] | None = None, parent=None
+        self,
+        title: str,
+        color: str = "#2a7ab8",
+        y_range: tuple[float, float] | None = None,
+        parent=None,
+        value_format: str = "{:.4g}",
     ) -> None:
         super().__init__(parent)
         self.title = title
         self.color = QColor(color)
         self.y_range = y_range
+        self.value_format = value_format  # e.g. "{:.1%}" for a mean IoU
         self.points: list[tuple[float, float]] = []
         self.x_label = ""
         self.x_range: tuple[float, float] | None = None  # e.g. (0, epochs) for the whole run
@@ -34,12 +40,13 @@ class LinePlot(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("#fbfbfc"))
         m_left, m_right, m_top, m_bottom = 46, 10, 22, 22
-        area = QRectF(m_left, m_top, self.width() - m_left - m_right, self.height() - m_top - m_bottom)
+        frame = QRectF(m_left, m_top, self.width() - m_left - m_right, self.height() - m_top - m_bottom)
+        area = frame.adjusted(5, 5, -5, -5)  # points on the edges (first/last epoch) stay whole
         p.setPen(QColor("#333"))
         last = self.tr("   last {value:.4g}").format(value=self.points[-1][1]) if self.points else ""
         p.drawText(QRectF(0, 2, self.width(), 18), Qt.AlignmentFlag.AlignHCenter, self.title + last)
         p.setPen(QPen(QColor("#bbb"), 1))
-        p.drawRect(area)
+        p.drawRect(frame)
         if not self.points:
             p.setPen(QColor("#999"))
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, self.tr("waiting for data"))

@@ -115,8 +115,10 @@ class BackgroundTask(QObject):
 
     def _cleanup(self) -> None:
         if self.dialog:
+            self.worker.progress.disconnect(self._on_progress)
             self.dialog.close()
             self.dialog.deleteLater()
+            self.dialog = None  # progress still queued must not reach a deleted dialog
         self.finished.emit()
         BackgroundTask._running.discard(self)
         self.worker.deleteLater()

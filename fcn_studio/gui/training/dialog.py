@@ -217,7 +217,7 @@ class TrainDialog(QDialog):
 
         self.loss_plot = LinePlot(self.tr("training loss"), "#c0392b")
         self.loss_plot.x_label = self.tr("epoch")
-        self.miou_plot = LinePlot(self.tr("validation mean IoU"), "#2a7ab8", (0.0, 1.0))
+        self.miou_plot = LinePlot(self.tr("validation mean IoU"), "#2a7ab8", (0.0, 1.0), value_format="{:.1%}")
         self.miou_plot.x_label = self.tr("epoch")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -439,6 +439,7 @@ class TrainDialog(QDialog):
         if not resume:
             self.loss_plot.clear()
             self.miou_plot.clear()
+        self.status.setText("")  # no stale "Copied…" line from before
         for plot in (self.loss_plot, self.miou_plot):
             plot.x_range = (0.0, float(config.epochs))
         self.result = None
@@ -465,7 +466,8 @@ class TrainDialog(QDialog):
         if kind == "iteration":
             x = (e["epoch"] - 1) + e["iteration"] / e["iterations"]
             self.loss_plot.add(x, e["loss"])
-            self.progress.setValue(round(1000 * e["progress"]))
+            epochs = self._config.epochs if self._config else e["epoch"]
+            self.progress.setValue(round(1000 * min(1.0, x / max(epochs, 1))))  # the whole run, also after Resume
             eta = int(e["eta_s"])
             self.status.setText(self.tr("Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, "
                                 "ETA {eta}").format(epoch=e["epoch"], epochs=self._config.epochs, it=e["iteration"], its=e["iterations"],
@@ -526,7 +528,7 @@ class TrainDialog(QDialog):
         QGuiApplication.clipboard().setText(text)
         self.status.setText(self.tr("Copied to the clipboard: {command}").format(command=text))
         self.copy_button.setText(self.tr("Copied ✓"))
-        QTimer.singleShot(2000, lambda: self.copy_button.setText(self.tr("Copy command line")))
+        QTimer.singleShot(2000, self.copy_button, lambda: self.copy_button.setText(self.tr("Copy command line")))
 
     def reject(self) -> None:  # Esc, Close and the window's close button all come here
         if self.worker is not None:
