@@ -47,21 +47,24 @@ def pair_by_stem(image_dir: Path, mask_dir: Path, layout: str, only: set[str] | 
         if not folder.is_dir():
             raise FCNStudioError(f"{folder}: no such folder")
     images = _files(image_dir)
+    mask_files = _files(mask_dir)
+    exact = {m.stem.lower(): m for m in mask_files}  # an image called x_gt.png has mask x_gt.png
     masks = {}
-    for m in _files(mask_dir):
+    for m in mask_files:
         masks.setdefault(_mask_key(m), m)
     if only is not None:
         images = [p for p in images if p.stem.lower() in only]
     pairs, unpaired = [], []
-    used = set()
+    used: set[Path] = set()
     for img in images:
         key = img.stem.lower()
-        if key in masks:
-            pairs.append((img, masks[key]))
-            used.add(key)
+        mask = exact.get(key) or masks.get(key)
+        if mask is not None:
+            pairs.append((img, mask))
+            used.add(mask)
         else:
             unpaired.append(img)
-    leftovers = [] if only is not None else [m for k, m in masks.items() if k not in used]
+    leftovers = [] if only is not None else [m for m in mask_files if m not in used]
     return Pairing(pairs, unpaired, leftovers, layout)
 
 

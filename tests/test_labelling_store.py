@@ -164,3 +164,10 @@ def test_an_images_folder_beside_masks_keeps_its_layout(tmp_path, image_factory)
     image_factory("photos/train/other.png")
     LabelStore(photos).save_mask(photos / "p.png", blank_mask((40, 48)), three_classes())
     assert scan_dataset(photos).layout == "images + masks/"
+
+
+def test_an_image_whose_name_ends_like_a_mask_suffix_finds_its_mask(folder, image_factory):
+    image = image_factory("road_seg.png")
+    store = LabelStore(folder)
+    path = store.save_mask(image, blank_mask((40, 48)), three_classes())
+    assert (image, path) in store.labelled_images()

@@ -195,6 +195,14 @@ class RoundResult:
     seconds: float
     history: list[dict] = field(default_factory=list)
 
+    @property
+    def regressed(self) -> bool:
+        """True when the new model scores worse on the held-out labels than the one it
+        was compared with: worth saying before the user switches to it."""
+        if self.before is None or self.after is None:
+            return False
+        return self.after.mean_iou < self.before.mean_iou
+
 
 def split_labelled(samples: list[LabelledImage], holdout: float, seed: int) -> tuple[list, list]:
     """A seeded split by file name: the same labels give the same split every round."""
