@@ -121,8 +121,9 @@ def write_error(path: str | os.PathLike[str], exc: BaseException, needed_bytes: 
                 option: str = "--out") -> str:  # fmt: skip
     """One line for a failed write of ``path``: disk full says how much to free."""
     path = Path(path)
-    if is_disk_full(exc):
-        free = _free_bytes(path.parent)
+    free = _free_bytes(path.parent)
+    # Some writers (torch.save) hide the errno; too little room left says it as well.
+    if is_disk_full(exc) or (needed_bytes and free is not None and free < needed_bytes):
         short_mb = -(-(needed_bytes - (free or 0)) // 1_000_000) if needed_bytes else 0  # rounded up
         need = f"free {max(1, short_mb)} MB" if needed_bytes else "free some space"
         return f"no space left on {path.parent} while writing {path.name}: {need} or choose another {option}"
