@@ -296,6 +296,8 @@ def check_output(config: TrainConfig) -> None:
     from fcn_studio.fileio import check_writable_folder, clean_stale_temporaries
     from fcn_studio.weights import weights_dir
 
+    if not _writes_outputs():
+        return
     out = Path(config.out)
     weights_id = model_id(config)
     if out.is_dir():

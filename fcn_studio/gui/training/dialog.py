@@ -271,7 +271,7 @@ class TrainDialog(QDialog):
         for i, name in enumerate(report.class_names):
             self.classes.setItem(i, 0, QTableWidgetItem(name))
         self.classes.setVerticalHeaderLabels([str(i) for i in range(report.num_classes)])
-        self.name.setText(f"{Path(report.root).name}-fcn".replace(" ", "-"))
+        self.name.setText(weights.id_from_filename(f"{Path(report.root).name}-fcn"))
         self.status.setText(
             "Ready to train." if report.ok else "Fix the problems listed in the report, then choose the folder again."
         )
@@ -305,6 +305,10 @@ class TrainDialog(QDialog):
         if self.report is None or not self.report.ok:
             QMessageBox.information(self, "Fine-tune", "Choose a dataset folder without blocking problems first.")
             return
+        problem = weights.id_problem(self.name.text().strip() or "my-fcn")
+        if problem:  # the name becomes a file in the weights folder: the one id rule applies
+            QMessageBox.information(self, "Fine-tune", f"The model id cannot be used: {problem}.")
+            return
         config = self.config()
         if config.device == "cuda":
             from fcn_studio.device import choose_device
@@ -319,6 +323,7 @@ class TrainDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+            config.force = True  # the user said so; the trainer refuses to replace it otherwise
         if self.report.class_names != [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]:
             self.report.class_names = [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]
         self.loss_plot.clear()
