@@ -286,7 +286,7 @@ def model_id(config: TrainConfig) -> str:
     """The id the result is installed under: --id, else one made from OUT's file name."""
     from fcn_studio.weights import check_id, id_from_filename
 
-    return check_id(config.register_id) if config.register_id else id_from_filename(Path(config.out).stem)
+    return check_id(config.register_id) if config.register_id is not None else id_from_filename(Path(config.out).stem)
 
 
 def check_output(config: TrainConfig) -> None:

@@ -239,7 +239,7 @@ def import_weights(
     from fcn_studio.locks import exclusive
 
     file = Path(file)
-    weights_id = check_id(weights_id or id_from_filename(file.stem))
+    weights_id = check_id(id_from_filename(file.stem) if weights_id is None else weights_id)
     target = model_path(weights_id)
     _refuse_installed(target, weights_id, overwrite)
     ckpt = load_checkpoint(file, arch=arch, labels=labels, preprocessing=preprocessing)
