@@ -87,7 +87,8 @@ def _owner_alive(pid: int) -> bool:
 
 def clean_stale_temporaries(folder: str | os.PathLike[str], max_age_s: float = STALE_AFTER_S) -> list[Path]:
     """Delete this program's temporaries in ``folder`` whose writer is gone (dead pid) or
-    that are older than ``max_age_s``; returns what was removed. Other files are never touched."""
+    that are older than ``max_age_s``, and lock files nobody holds; returns what was
+    removed. Other files are never touched."""
     folder = Path(folder)
     removed: list[Path] = []
     try:
@@ -95,7 +96,13 @@ def clean_stale_temporaries(folder: str | os.PathLike[str], max_age_s: float = S
     except OSError:
         return removed
     now = time.time()
+    from fcn_studio.locks import is_lock_file, remove_if_stale
+
     for entry in entries:
+        if is_lock_file(Path(entry.name)) and entry.is_file(follow_symlinks=False):
+            if remove_if_stale(Path(entry.path)):
+                removed.append(Path(entry.path))
+            continue
         match = _TEMP_RE.match(entry.name)
         if not match or not entry.is_file(follow_symlinks=False):
             continue

@@ -1,6 +1,6 @@
 """One writer at a time per model id or training output.
 
-A lock is a small hidden file next to what it protects (``.<name>.lock``) holding the
+A lock is a small hidden file next to what it protects (``.<name>.fcn-lock``) holding the
 owner's pid, locked with the operating system's advisory lock (``flock`` / ``msvcrt``):
 the lock dies with its process, so a killed run never leaves a lock that blocks the next.
 The file is removed on release.
@@ -18,11 +18,12 @@ from pathlib import Path
 from fcn_studio.errors import FCNStudioError
 
 POLL_S = 0.1
+LOCK_SUFFIX = ".fcn-lock"  # recognisable: a stale one is ours to delete, another program's never
 
 
 def lock_path(target: str | os.PathLike[str]) -> Path:
     target = Path(target)
-    return target.with_name(f".{target.name}.lock")
+    return target.with_name(f".{target.name}{LOCK_SUFFIX}")
 
 
 def _try_lock(fd: int) -> bool:
@@ -49,6 +50,27 @@ def _owner(path: Path) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
     return f" (process {pid})" if pid.isdigit() else ""
+
+
+def is_lock_file(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(LOCK_SUFFIX)
+
+
+def remove_if_stale(path: Path) -> bool:
+    """Delete a lock file nobody holds (its process was killed); True if it was removed."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        if not _try_lock(fd):
+            return False  # held: a live run
+        with contextlib.suppress(OSError):
+            path.unlink()
+            return True
+        return False
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
