@@ -21,7 +21,7 @@ import torch
 from fcn_studio import weights
 from fcn_studio.checkpoint import load_checkpoint, save_checkpoint
 from fcn_studio.cli import main
-from fcn_studio.fileio import atomic_path, clean_stale_temporaries, is_temporary, temporary_name
+from fcn_studio.fileio import atomic_path
 from fcn_studio.images import save_mask, save_rgb
 from fcn_studio.labels import voc_labels
 from tests.test_training import make_plain
@@ -61,6 +61,8 @@ def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layou
 
 
 def test_temporaries_are_recognisable_and_cleaned_only_when_stale(tmp_path):
+    from fcn_studio.fileio import clean_stale_temporaries, is_temporary, temporary_name
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     mine = temporary_name(tmp_path / "a.safetensors")
