@@ -64,7 +64,7 @@ class Checkpoint:
             where = f"{self.source}: " if self.source else ""
             raise FCNStudioError(
                 f"{where}the weights do not fit {self.arch} with {self.num_classes} classes "
-                f"({_clip(_first_line(exc).rstrip('.'))}); the file is damaged or was saved for another model"
+                f"({_clip(_first_line(exc).rstrip('.'), 240)}); the file is damaged or was saved for another model"
             ) from None
         return model.eval()
 

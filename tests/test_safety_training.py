@@ -173,7 +173,10 @@ def test_ctrl_c_keeps_and_registers_the_model(config, weights_home, capsys):
             raise KeyboardInterrupt
 
     config.epochs = 3
-    result = train(config, interrupt_at_second_iteration)
+    try:
+        result = train(config, interrupt_at_second_iteration)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl+C escaped the training: the kept model was not registered")
     assert result.cancelled and result.registered_id == "mine"
     assert "mine" in [m.id for m in weights.installed_models()]
     assert torch.load(last_paths(config.out)[1], weights_only=True)["epoch"] == 1
