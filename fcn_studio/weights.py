@@ -300,7 +300,7 @@ def register_checkpoint(path: str | Path, weights_id: str) -> str:
 
     path = Path(path).resolve()
     target = model_path(weights_id)
-    if target.exists() and target.resolve() == path:
+    if target.exists() and os.path.samefile(target, path):  # the same file, or a hard link of it
         return weights_id
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(target.parent)
@@ -312,6 +312,7 @@ def register_checkpoint(path: str | Path, weights_id: str) -> str:
             except OSError:
                 shutil.copyfile(path, tmp)
             os.replace(tmp, target)
+            tmp.unlink(missing_ok=True)  # rename() is a no-op when both names link one file
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise FCNStudioError(write_error(target, exc, path.stat().st_size)) from None

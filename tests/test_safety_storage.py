@@ -242,3 +242,13 @@ def test_training_on_a_really_full_disk(tmp_path, random_model, monkeypatch, wei
     assert result["files"] == ["m.last.state.pt", "m.safetensors"], "no temporary left on the full disk"
     assert result["best"] == 1 and result["state"] == 1, "the last good files are intact and loadable"
     assert weights.installed_models() == [] or all(m.id != "m" for m in weights.installed_models())
+
+
+def test_registering_a_model_again_leaves_no_temporary(tmp_path, weights_home, caffe_layout_file):
+    """A trained model is registered by hard link; doing it again (a resumed run) must not
+    leave the link's temporary behind (rename() is a no-op between links of one file)."""
+    out = tmp_path / "trained.safetensors"
+    save_checkpoint(load_checkpoint(caffe_layout_file("fcn32s")), out)
+    for _ in range(2):
+        assert weights.register_checkpoint(out, "trained") == "trained"
+    assert sorted(p.name for p in weights_home.iterdir()) == ["trained.safetensors"]
