@@ -86,15 +86,15 @@ def _segment_one_video(predictor, video: Path, out: Path, args: argparse.Namespa
     return 1
 
 
-# --------------------------------------------------------------------------- eval
-
-
 def _writable_out(folder: str) -> Path:
     from fcn_studio.fileio import check_writable_folder, clean_stale_temporaries
 
     out = check_writable_folder(folder)
     clean_stale_temporaries(out)  # left by a run that was killed while writing
     return out
+
+
+# --------------------------------------------------------------------------- eval
 
 
 def _report_unknown_labels(cm, whose: str) -> None:
