@@ -5,8 +5,8 @@ subprocess, waits until it holds its output's lock (it is training from then on)
 after a random delay drawn over the time three epochs with their saves take, then runs the
 next command a user would: ``train --resume`` up to the epoch the state says (it must resume
 without complaint, and it cleans up). Each import round kills ``fcn-studio weights import
---force`` at a random moment after it started writing (its lock), drawn over 1.3 times the time
-the write takes, then runs ``weights list``. The killed runs are forked from this process
+--force`` at a random moment after it started writing (its lock), drawn over the time the
+write takes (an import that finishes first is not counted as a kill), then runs ``weights list``. The killed runs are forked from this process
 (``fcn_studio.cli.main`` in a child that gets SIGKILL: a real process death, without paying
 torch's start-up each time); the next runs happen in this process. Counted:
 
@@ -250,8 +250,8 @@ def main() -> None:
         soak = Soak(work, args.seed)
         t0 = time.monotonic()
         # calibration: how long an import's write and three epochs (with their saves) take here
-        import_s = soak.timed(["weights", "import", str(soak.sources[0]), "--id", "x"],
-                              lock_path(soak.weights / "x.safetensors"))  # fmt: skip
+        import_s = max(soak.timed(["weights", "import", str(src), "--id", "x", "--force"],
+                                  lock_path(soak.weights / "x.safetensors")) for src in soak.sources)  # fmt: skip
         train_s = soak.timed(soak.train_args(3, False), lock_path(soak.out))
         print(f"calibration: import write {import_s:.2f} s, training from its lock to 3 epochs done {train_s:.1f} s")
         rounds = ["train"] * args.train_kills + ["import"] * args.import_kills
@@ -260,7 +260,7 @@ def main() -> None:
             if kind == "train":
                 soak.train_round(i, train_s)
             else:
-                soak.import_round(i, 1.3 * import_s)
+                soak.import_round(i, import_s)
         final = soak.run("weights", "list")[0]
         soak.temporaries_left += [f"{p.name} (end)" for p in soak.temporaries()]
         print(f"kills: {soak.kills['train']} training, {soak.kills['import']} import (of {len(rounds)} tries) "
