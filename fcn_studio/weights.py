@@ -222,7 +222,11 @@ def download_weights(weights_id: str, progress: ProgressFn | None = None, cancel
     entry = manifest_entry(weights_id)
     if entry is None:
         raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
-    return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
+    from fcn_studio.locks import exclusive
+
+    # Two downloads of one file would append to the same .part: the second stops at once.
+    with exclusive(entry.path(), f"the download of {weights_id}"):
+        return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
 
 
 def import_weights(
@@ -285,8 +289,11 @@ def remove_weights(weights_id: str) -> list[Path]:
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
-    for p in removed:
-        p.unlink()
+    from fcn_studio.locks import exclusive
+
+    with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        for p in removed:
+            p.unlink(missing_ok=True)
     return removed
 
 

@@ -180,3 +180,17 @@ def test_ctrl_c_keeps_and_registers_the_model(config, weights_home, capsys):
     assert result.cancelled and result.registered_id == "mine"
     assert "mine" in [m.id for m in weights.installed_models()]
     assert torch.load(last_paths(config.out)[1], weights_only=True)["epoch"] == 1
+
+
+def test_download_of_a_file_another_run_is_writing_stops_at_once(weights_home, monkeypatch):
+    """Two downloads of one id would append to one .part file; the second must not start."""
+    from fcn_studio.locks import exclusive
+
+    started: list[str] = []
+    monkeypatch.setattr(weights, "download", lambda *a, **k: started.append("download"))
+    entry = weights.manifest_entry("fcn32s-voc")
+    with exclusive(entry.path(), "the download"), pytest.raises(FCNStudioError, match="being written by another"):
+        weights.download_weights("fcn32s-voc")
+    assert started == []
+    weights.download_weights("fcn32s-voc")
+    assert started == ["download"], "free again once the other run is done"
