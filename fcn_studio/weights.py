@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -184,7 +185,7 @@ def id_problem(text: str) -> str | None:
         return "an id cannot be empty"
     if len(text) > _ID_MAX:
         return f"an id has at most {_ID_MAX} characters"
-    if not re.fullmatch(r"[^\W_][\w.-]*", text) or text.endswith(".") or ".." in text:
+    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
         return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
     if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
         return "that name is reserved"
@@ -205,9 +206,17 @@ def check_id(weights_id: str, option: str = "--id") -> str:
     return weights_id
 
 
+def _id_char(c: str) -> bool:
+    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
+    # accents in decomposed file names)
+    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
+
+
 def id_from_filename(stem: str) -> str:
     """A default id from a file name: letters of any script are kept, other runs become '-'."""
-    text = re.sub(r"[^\w.-]+", "-", stem).strip("-._")
+    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
+    text = "".join(c if _id_char(c) else " " for c in stem)
+    text = re.sub(r" +", "-", text).strip("-._")
     text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
     return text if is_valid_id(text) else "model"
 

@@ -60,5 +60,13 @@ def test_unicode_file_names_keep_their_letters(capsys, weights_home, caffe_layou
 
 
 def test_id_from_filename_is_always_valid():
-    for stem in ("模型 权重", "my model (final)", "...", "---", "a..b", "x.last", "Ωmega"):
+    for stem in ("模型 权重", "my model (final)", "...", "---", "a..b", "x.last", "Ωmega", "\u0301x"):
         assert weights.is_valid_id(weights.id_from_filename(stem)), stem
+
+
+def test_ids_keep_combining_marks_and_compose_decomposed_names():
+    import unicodedata
+
+    assert weights.id_from_filename("हिन्दी मॉडल") == "हिन्दी-मॉडल"
+    assert weights.id_from_filename(unicodedata.normalize("NFD", "café")) == "café"
+    assert weights.id_from_filename("my model (final)") == "my-model-final"
