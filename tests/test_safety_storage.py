@@ -252,3 +252,45 @@ def test_registering_a_model_again_leaves_no_temporary(tmp_path, weights_home, c
     for _ in range(2):
         assert weights.register_checkpoint(out, "trained") == "trained"
     assert sorted(p.name for p in weights_home.iterdir()) == ["trained.safetensors"]
+
+
+def test_an_import_in_progress_is_never_listed(weights_home, caffe_layout_file, capsys):
+    """A live writer's temporary is a complete-looking checkpoint; it is still not a model."""
+    from fcn_studio.fileio import temporary_name
+
+    weights_home.mkdir()
+    in_progress = temporary_name(weights_home / "coming.safetensors")  # this process: alive
+    save_checkpoint(load_checkpoint(caffe_layout_file("fcn32s")), in_progress.with_name("ready.safetensors"))
+    (weights_home / "ready.safetensors").rename(in_progress)
+    assert [m.id for m in weights.list_weights() if m.origin == "imported"] == []
+    assert in_progress.exists(), "a live writer's temporary is left alone"
+
+
+def test_disk_full_while_saving_the_resume_state_is_one_line(tmp_path, weights_home, monkeypatch, capsys,
+                                                             caffe_layout_file):  # fmt: skip
+    """torch.save hides the errno ("file write failed"); too little free space says it."""
+    import shutil as shutil_module
+
+    from fcn_studio import resume
+
+    data = make_plain(tmp_path / "d", n=4)
+    out = tmp_path / "o" / "m.safetensors"
+    base = caffe_layout_file("fcn32s", 3)  # written before torch.save is replaced
+
+    def full(obj, f, *args, **kwargs):
+        Path(f).write_bytes(b"\0" * 100)
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:626] . PytorchStreamWriter failed writing file data/3: file write failed"
+        )
+
+    usage = shutil_module.disk_usage(tmp_path)
+    monkeypatch.setattr(resume.torch, "save", full)
+    monkeypatch.setattr("fcn_studio.fileio.shutil.disk_usage", lambda p: usage._replace(free=1000))
+    code = main(["train", "--data", str(data), "--out", str(out), "--base", str(base),
+                 "--arch", "fcn32s",
+                 "--epochs", "1", "--crop-size", "32", "--freeze-backbone"])  # fmt: skip
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert code == 1 and "Traceback" not in err and len(errors) == 1
+    assert "no space left on" in errors[0] and "m.last.state.pt" in errors[0] and "free" in errors[0]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["m.safetensors"], "the best model, no temporary"
