@@ -247,6 +247,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     keys = [k.strip() for k in args.models.split(",") if k.strip()]
     if not 1 <= len(keys) <= 4:
         raise FCNStudioError("--models takes one to four comma-separated models, e.g. fcn32s-voc,fcn16s-voc,fcn8s-voc")
+    _writable_out(str(Path(args.out).parent))  # before running up to four models
     rgb = load_image(args.image)
     gt = load_mask(args.gt) if args.gt else None
     if gt is not None and gt.shape != rgb.shape[:2]:

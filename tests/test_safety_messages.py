@@ -121,6 +121,18 @@ def test_unwritable_output_folder_is_reported_before_segmenting(capsys, tmp_path
     assert calls == [], "no image was segmented for nothing"
 
 
+def test_compare_checks_its_output_folder_before_running_models(capsys, tmp_path, caffe_layout_file, image_factory,
+                                                                monkeypatch):  # fmt: skip
+    calls = []
+    monkeypatch.setattr(Predictor, "predict", lambda self, *a, **k: calls.append(1))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    model = str(caffe_layout_file("fcn32s"))
+    code, _, err = run(capsys, "compare", str(image_factory()), "--models", f"{model},{model}",
+                       "--out", str(blocker / "grid.png"))  # fmt: skip
+    assert code == 1 and str(blocker) in one_error_line(err) and calls == []
+
+
 # ----------------------------------------------------------------------- datasets and eval
 
 
