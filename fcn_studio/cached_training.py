@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fcn_studio import resume
 from fcn_studio.checkpoint import save_checkpoint
 from fcn_studio.dataset import DatasetReport, MaskEncoding, find_label_file, scan_dataset
 from fcn_studio.device import choose_device
@@ -43,7 +44,6 @@ from fcn_studio.trainer import (
     _resume,
     _save_last,
     initial_model,
-    last_paths,
     split_pairs,
 )
 
@@ -106,10 +106,10 @@ def train_cached(
     # the base's score layers already fit these classes (initial_model copied or reset them)
     head = trainable_head(model, labels.classes, labels)
     opt = head_optimizer(head, head_config)
-    last_model, last_state = last_paths(out)
+    last_state = resume.state_path(out)
     start_epoch, best, history = 0, -1.0, []
     if config.resume:
-        start_epoch, best, history = _resume(model, opt, last_model, last_state, config)
+        start_epoch, best, history = _resume(model, opt, config)
         head.load_state_dict({k: v for k, v in model.state_dict().items() if k.startswith("score")}, strict=False)
         emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
     state = {"best": best, "metrics": {}, "epoch": start_epoch}
@@ -118,7 +118,7 @@ def train_cached(
         model.load_state_dict(head_state(head), strict=False)
         if best_too:
             save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), out)
-        _save_last(model, opt, config, labels, pre, metrics, history, epoch, state["best"], last_model, last_state)
+        _save_last(model, opt, config, history, epoch, state["best"], last_state)
 
     def on_epoch(epoch: int, train_loss: float) -> None:
         scores = evaluate_head(head, model, pre, val_set, cache, labels.num_classes, head_config.max_size)

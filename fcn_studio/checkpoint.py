@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import textwrap
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import torch
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
-from fcn_studio.fileio import atomic_path, looks_like_html, read_head
+from fcn_studio.fileio import atomic_path, looks_like_html, read_head, write_error
 from fcn_studio.labels import LabelSet, generic_labels
 from fcn_studio.models import (
     ARCHITECTURES,
@@ -48,6 +49,7 @@ class Checkpoint:
     provenance: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
+    source: Path | None = field(default=None, compare=False)  # the file it was read from, for messages
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
@@ -59,9 +61,10 @@ class Checkpoint:
         try:
             model.load_state_dict(state, strict=True, assign=True)
         except RuntimeError as exc:
+            where = f"{self.source}: " if self.source else ""
             raise FCNStudioError(
-                f"the weights do not fit {self.arch} with {self.num_classes} classes: "
-                f"{_first_line(exc)}. Check the architecture (--arch) of the file"
+                f"{where}the weights do not fit {self.arch} with {self.num_classes} classes "
+                f"({_clip(_first_line(exc).rstrip('.'), 240)}); the file is damaged or was saved for another model"
             ) from None
         return model.eval()
 
@@ -83,6 +86,11 @@ def _first_line(exc: BaseException) -> str:
     return text[1].strip() if len(text) > 1 and text[0].endswith(":") else (text[0] if text else repr(exc))
 
 
+def _clip(text: str, width: int = 160) -> str:
+    """A quoted library message shortened at a word boundary, never mid-word."""
+    return textwrap.shorten(text, width, placeholder=" ...")
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -101,7 +109,31 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
         )
     if _is_safetensors(head):
         return _read_safetensors(path)
+    if not _could_be_torch(head):
+        raise FCNStudioError(f"{path}: {_describe_content(head)}, not a weights file; give a .pth or .safetensors file")
     return _read_torch(path), None
+
+
+def _could_be_torch(head: bytes) -> bool:
+    """torch.save writes a zip archive (PK), or a pickle (protocol byte 0x80) in old files."""
+    return head.startswith((b"PK\x03\x04", b"\x80"))
+
+
+def _describe_content(head: bytes) -> str:
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        try:
+            json.loads(text.decode("utf-8"))
+            return "this is JSON text"
+        except (UnicodeDecodeError, ValueError):
+            if len(head) < 1024:
+                return "this is damaged JSON text"
+            return "this is JSON text"
+    try:
+        head.decode("utf-8")
+        return "this is a text file"
+    except UnicodeDecodeError:
+        return "this file has an unknown format"
 
 
 def _is_safetensors(head: bytes) -> bool:
@@ -129,17 +161,31 @@ def _read_torch(path: Path) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
+        if "weights only load failed" not in str(exc).lower():  # not a pickle at all: damaged
+            raise FCNStudioError(
+                f"{path}: not a readable PyTorch weights file ({_clip(_first_line(exc))}); "
+                "it may be truncated or in another format: download it again"
+            ) from None
         raise FCNStudioError(
             f"{path}: refused to load: the file holds Python objects other than tensors, "
-            f"which could run code ({_first_line(exc)[:120]}). Only load weights from sources you trust, "
+            f"which could run code ({_clip(_unsafe_detail(exc), 120)}); only load weights from sources you trust, "
             "and convert them to safetensors"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise FCNStudioError(
-            f"{path}: not a readable PyTorch weights file ({_first_line(exc)[:160]}); it may be truncated "
+            f"{path}: not a readable PyTorch weights file ({_clip(_first_line(exc))}); it may be truncated "
             "or in another format: download it again"
         ) from None
     return _unwrap_state_dict(obj, path)
+
+
+def _unsafe_detail(exc: BaseException) -> str:
+    """The line of torch's long weights-only message that names what was refused."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for line in lines:
+        if "unsupported" in line.lower() or "global" in line.lower():
+            return line.removeprefix("WeightsUnpickler error:").strip().rstrip(".")
+    return (lines[0] if lines else repr(exc)).rstrip(".")
 
 
 def _unwrap_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
@@ -207,6 +253,8 @@ def checkpoint_from_tensors(
     if arch is not None and arch.replace("_atonce", "") != detected:
         raise FCNStudioError(f"{path}: the file holds {detected} weights, not {arch}")
     num_classes = int(tensors["score_fr.weight"].shape[0])
+    if not 1 <= num_classes <= 255:
+        raise FCNStudioError(f"{path}: the model predicts {num_classes} classes; a segmentation model has 1 to 255")
     if labels is not None and labels.num_classes != num_classes:
         raise FCNStudioError(
             f"{path}: the model predicts {num_classes} classes but the label set "
@@ -219,6 +267,7 @@ def checkpoint_from_tensors(
         preprocessing=preprocessing or CAFFE_BGR,
         state_dict=tensors,
         provenance=provenance or {"source": str(path), "format": "converted-caffe"},
+        source=path,
     )
 
 
@@ -227,22 +276,28 @@ def _from_metadata(tensors: dict[str, torch.Tensor], meta: dict[str, str], path:
         arch = meta["arch"]
         if arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {arch!r}")
+        labels = LabelSet.from_dict(json.loads(meta["labels"]))
+        if labels.num_classes != int(meta["num_classes"]):
+            raise ValueError(f"{labels.num_classes} label names for {meta['num_classes']} classes")
         return Checkpoint(
             arch=arch,
             num_classes=int(meta["num_classes"]),
-            labels=LabelSet.from_dict(json.loads(meta["labels"])),
+            labels=labels,
             preprocessing=Preprocessing.from_dict(json.loads(meta["preprocessing"])),
             state_dict=tensors,
             provenance=json.loads(meta.get("provenance", "{}")),
             metrics=json.loads(meta.get("metrics", "{}")),
             training=json.loads(meta.get("training", "{}")),
+            source=path,
         )
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise FCNStudioError(f"{path}: damaged FCN Studio metadata ({exc}); export the model again") from None
 
 
-def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
-    """Write a checkpoint as safetensors, atomically (temporary name, then rename)."""
+def save_checkpoint(checkpoint: Checkpoint, path: str | Path, option: str = "--out") -> Path:
+    """Write a checkpoint as safetensors, atomically (temporary name, then rename): a
+    failure (a full disk, say) leaves the previous file at ``path`` as it was."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -250,8 +305,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
     try:
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=checkpoint.metadata())
-    except OSError as exc:
-        raise FCNStudioError(
-            f"could not write {path}: {exc.strerror or exc}; free some disk space or choose another folder"
-        ) from None
+    except (OSError, SafetensorError) as exc:
+        needed = sum(t.numel() * t.element_size() for t in tensors.values())
+        raise FCNStudioError(write_error(path, exc, needed, option)) from None
     return path

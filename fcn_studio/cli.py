@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from fcn_studio import cli_args as num
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 
 COMMANDS = ("segment", "eval", "weights", "train", "compare", "gui")
@@ -131,7 +132,28 @@ def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Name
     return 1
 
 
+def _writable_out(folder: str) -> Path:
+    from fcn_studio.fileio import check_writable_folder, clean_stale_temporaries
+
+    out = check_writable_folder(folder)
+    clean_stale_temporaries(out)  # left by a run that was killed while writing
+    return out
+
+
 # --------------------------------------------------------------------------- eval
+
+
+def _report_unknown_labels(cm, whose: str) -> None:
+    if not cm.unknown_labels:
+        return
+    shown = "; ".join(
+        f"{name}: {', '.join(map(str, labels[:5]))}" for name, labels in list(cm.unknown_labels.items())[:5]
+    )
+    more = f" and {len(cm.unknown_labels) - 5} more" if len(cm.unknown_labels) > 5 else ""
+    _warn(
+        f"{len(cm.unknown_labels)} ground-truth mask(s) have labels >= {cm.num_classes} ({whose} class count), "
+        f"not scored ({shown}{more}); check the masks, or pass the right --num-classes"
+    )
 
 
 def _print_scores(scores, class_names: list[str]) -> None:
@@ -185,6 +207,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for gt, pred, name in masks:
             cm.update(gt, pred, name)
         names = _default_class_names(n)
+    _report_unknown_labels(cm, "the model's" if args.model else "--num-classes")
     if args.save_cm:
         cm.save(args.save_cm, names)
         _warn(f"saved the confusion matrix to {args.save_cm}" + (f" (shard {shard})" if shard else ""))
@@ -288,6 +311,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     keys = [k.strip() for k in args.models.split(",") if k.strip()]
     if not 1 <= len(keys) <= 4:
         raise FCNStudioError("--models takes one to four comma-separated models, e.g. fcn32s-voc,fcn16s-voc,fcn8s-voc")
+    _writable_out(str(Path(args.out).parent))  # before running up to four models
     rgb = load_image(args.image)
     gt = read_mask(args.gt) if args.gt else None
     if gt is not None and gt.shape != rgb.shape[:2]:
@@ -347,7 +371,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from fcn_studio.dataset import scan_dataset
     from fcn_studio.progress import ProgressBar
-    from fcn_studio.trainer import TrainConfig, train
+    from fcn_studio.trainer import TrainConfig, check_output, train
 
     lo, _, hi = args.scale.partition(",")
     config = TrainConfig(
@@ -356,8 +380,9 @@ def _train(args: argparse.Namespace) -> int:
         flip=not args.no_flip, scale_min=float(lo), scale_max=float(hi or lo), freeze_backbone=args.freeze_backbone,
         val_split=args.val_split, val_dir=args.val, seed=args.seed, amp=not args.no_amp, device=args.device,
         class_names=[c.strip() for c in args.class_names.split(",")] if args.class_names else None,
-        resume=args.resume, register_id=args.id,
+        resume=args.resume, register_id=args.id, force=args.force,
     )  # fmt: skip
+    check_output(config)  # an --out or --id it would refuse is said before the dataset scan
     scan_bar = ProgressBar(None, "checking dataset")
     report = scan_dataset(config.data, config.class_names, progress=lambda d, t, n: scan_bar.update(d, n, total=t))
     scan_bar.close()
@@ -419,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     def model_options(p: argparse.ArgumentParser, required: bool = True) -> None:
         p.add_argument("--model", required=required, help="installed weights id or path to a weights file")
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-        p.add_argument("--max-size", type=int, default=2048, metavar="N",
+        p.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N",
                        help="longest side the network sees; larger images are segmented at this size and the "
                        "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
 
@@ -428,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(seg)
     seg.add_argument("--out", required=True, metavar="DIR")
     seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
-    seg.add_argument("--opacity", type=float, default=0.5, help="overlay opacity (default 0.5)")
+    seg.add_argument("--opacity", type=num.OPACITY, default=0.5, help="overlay opacity, 0-1 (default 0.5)")
     seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
                      help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
@@ -446,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", default="val", help="VOC ImageSets split (default val)")
     ev.add_argument("--pred", metavar="DIR", help="folder of predicted masks")
     ev.add_argument("--gt", metavar="DIR", help="folder of ground-truth masks")
-    ev.add_argument("--num-classes", type=int, help="with --pred: class count (default: largest label + 1)")
+    ev.add_argument("--num-classes", type=num.NUM_CLASSES, help="with --pred: class count (default: largest label + 1)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--shard", metavar="I/N", help="evaluate only shard I of N (0-based) of the images")
     ev.add_argument("--save-cm", metavar="FILE", help="also save the confusion matrix (JSON) for --merge")
@@ -477,22 +502,27 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--base", default="vgg16-imagenet",
                     help="start from: an installed id or weights file (VGG16 or FCN), or 'scratch' (default vgg16-imagenet)")  # fmt: skip
     tr.add_argument("--arch", default="fcn8s", choices=("fcn32s", "fcn16s", "fcn8s"))
-    tr.add_argument("--epochs", type=int, default=10)
-    tr.add_argument("--batch-size", type=int, default=2)
-    tr.add_argument("--crop-size", type=int, default=320, help="training crops (pixels, square)")
-    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--epochs", type=num.integer(1, 100_000), default=10)
+    tr.add_argument("--batch-size", type=num.integer(1, 4096), default=2)
+    tr.add_argument("--crop-size", type=num.integer(32, 8192), default=320, help="training crops (pixels, square)")
+    tr.add_argument("--lr", type=num.number(0.0, 10.0, low_open=True), default=1e-4)
     tr.add_argument("--optimizer", default="adam", choices=("adam", "sgd"))
-    tr.add_argument("--weight-decay", type=float, default=5e-4)
-    tr.add_argument("--scale", default="0.75,1.25", help="random scale range for augmentation (1,1 = off)")
+    tr.add_argument("--weight-decay", type=num.number(0.0, 1.0), default=5e-4)
+    tr.add_argument(
+        "--scale", type=num.scale_range, default="0.75,1.25", help="random scale range for augmentation (1,1 = off)"
+    )
     tr.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
     tr.add_argument("--freeze-backbone", action="store_true", help="train only the score layers (fast on a CPU)")
-    tr.add_argument("--val-split", type=float, default=0.2, help="fraction held out for validation")
+    tr.add_argument(
+        "--val-split", type=num.number(0.0, 1.0, high_open=True), default=0.2, help="fraction held out for validation"
+    )
     tr.add_argument("--val", metavar="DIR", help="separate validation folder (instead of --val-split)")
     tr.add_argument("--class-names", help="comma-separated names (default: classes.txt, else class 0..N-1)")
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--seed", type=num.integer(0, 2**32 - 1), default=0)
     tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    tr.add_argument("--resume", action="store_true", help="continue from OUT.last.safetensors")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT.last.state.pt")
+    tr.add_argument("--force", action="store_true", help="replace an existing OUT and an installed model with this id")
     tr.add_argument("--id", help="install the result under this id (default: OUT's file name)")
     tr.set_defaults(func=cmd_train)
 
@@ -504,8 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--out", required=True, help="output image (.png or .jpg)")
     cmp.add_argument("--gt", help="ground-truth mask: adds pixel accuracy and mean IoU per model")
     cmp.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    cmp.add_argument("--max-size", type=int, default=2048, metavar="N")
-    cmp.add_argument("--columns", type=int, default=None, help="panes per row (default: all in one row)")
+    cmp.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N")
+    cmp.add_argument("--columns", type=num.integer(1, 4), default=None, help="panes per row (default: all in one row)")
     cmp.set_defaults(func=cmd_compare)
 
     gui = sub.add_parser("gui", help="open the app (the default)")

@@ -265,6 +265,15 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     return rgb, mask
 
 
+def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> str:
+    """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
+    label, so a stray large label makes many empty classes."""
+    listed = ", ".join(names[i] if named else str(i) for i in empty[:12]) + (" ..." if len(empty) > 12 else "")
+    fix = "" if named else "; if the masks number their classes differently, name them in classes.txt"
+    return (f"{len(empty)} of the {len(names)} classes have no pixels in any mask ({listed}): "
+            f"the model cannot learn them{fix}")  # fmt: skip
+
+
 def scan_dataset(
     root: str | Path,
     class_names: list[str] | None = None,
@@ -316,8 +325,17 @@ def scan_dataset(
     for (_image, mask), values in zip(good, present, strict=True):
         bad = [int(v) for v in values if n <= v < 255]
         if bad:
-            what = "colours not in the label set" if 254 in bad and encoding.kind == "rgb" else f"labels {bad}"
-            problems.append(f"{mask.name}: {what}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+            if 254 in bad and encoding.kind == "rgb":
+                where = f"the colours in {label_file.name}" if colors else "the VOC colours"
+                problems.append(
+                    f"{mask.name}: colours not among {where}; list every class as a `name r g b` line "
+                    f"in {root / 'classes.txt'}"
+                )
+            else:
+                problems.append(f"{mask.name}: labels {bad}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+    empty = [i for i in range(n) if counts[i] == 0]
+    if good and empty and len(empty) < n:
+        notes.append(_empty_classes_note(empty, names, bool(class_names or names_from_file)))
     return DatasetReport(
         root, pairing.layout, good, pairing.unpaired_images, pairing.unpaired_masks, encoding, names,
         [int(c) for c in counts[:n]], int(counts[255]), problems, notes,

@@ -42,8 +42,19 @@ class LabelSet:
     colors: tuple[tuple[int, int, int], ...]
 
     def __post_init__(self) -> None:
+        # Checked here, where every label set is made (metadata, label files, datasets), so
+        # a bad colour is refused on import and on load instead of crashing the palette later.
+        if not self.classes:
+            raise ValueError(f"label set {self.name!r} has no classes")
+        if len(self.classes) > IGNORE_INDEX:
+            raise ValueError(f"label set {self.name!r}: {len(self.classes)} classes, at most {IGNORE_INDEX}")
         if len(self.classes) != len(self.colors):
             raise ValueError(f"label set {self.name!r}: {len(self.classes)} names but {len(self.colors)} colours")
+        for name, color in zip(self.classes, self.colors, strict=True):
+            if not _is_rgb(color):
+                raise ValueError(
+                    f"label set {self.name!r}: class {name!r} has colour {color!r}, not three values 0-255"
+                )
 
     @property
     def num_classes(self) -> int:
@@ -66,11 +77,25 @@ class LabelSet:
 
     @classmethod
     def from_dict(cls, data: dict) -> LabelSet:
+        """Raises ValueError (or TypeError) for anything that is not a valid label set."""
+        if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+            raise ValueError("labels must be an object with a list of classes")
+        colors = data.get("colors")
+        if not isinstance(colors, list) or not all(isinstance(c, list | tuple) for c in colors):
+            raise ValueError("label colours must be a list of [r, g, b] lists")
         return cls(
             name=str(data["name"]),
             classes=tuple(str(c) for c in data["classes"]),
-            colors=tuple(tuple(int(v) for v in c) for c in data["colors"]),  # type: ignore[misc]
+            colors=tuple(tuple(c) for c in colors),  # type: ignore[misc]
         )
+
+
+def _is_rgb(color: object) -> bool:
+    return (
+        isinstance(color, tuple)
+        and len(color) == 3
+        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v <= 255 for v in color)
+    )
 
 
 def voc_labels() -> LabelSet:
@@ -92,8 +117,10 @@ def read_label_file(path: str | Path) -> tuple[list[str], list[tuple[int, int, i
     """Class names, one per line in class-id order; optional colours as ``name r g b``
     (the name may contain spaces: the colour is the last three numbers) or ``name,r,g,b``
     (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
+    from fcn_studio.errors import FCNStudioError
+
     names, colors = [], []
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -104,6 +131,8 @@ def read_label_file(path: str | Path) -> tuple[list[str], list[tuple[int, int, i
             tokens = line.replace(",", " ").split()
             parts = [" ".join(tokens[:-3]), *tokens[-3:]] if len(tokens) >= 4 else tokens
         if len(parts) >= 4 and parts[0] and all(p.isdigit() for p in parts[1:4]):
+            if any(int(v) > 255 for v in parts[1:4]):
+                raise FCNStudioError(f"{path}, line {number}: colour values go from 0 to 255 (`name r g b`)")
             names.append(parts[0])
             colors.append(tuple(int(v) for v in parts[1:4]))
         else:
@@ -121,4 +150,7 @@ def load_label_file(path: str | Path) -> LabelSet:
         raise FCNStudioError(f"{path}: cannot read the label file ({exc.strerror or exc})") from None
     if not names:
         raise FCNStudioError(f"{path}: the label file has no class names (one per line)")
-    return LabelSet(Path(path).stem, tuple(names), tuple(colors) if colors else generic_labels(len(names)).colors)
+    try:
+        return LabelSet(Path(path).stem, tuple(names), tuple(colors) if colors else generic_labels(len(names)).colors)
+    except ValueError as exc:
+        raise FCNStudioError(f"{path}: {exc}; write one class per line as `name` or `name r g b`") from None

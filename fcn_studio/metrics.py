@@ -24,6 +24,9 @@ class ConfusionMatrix:
             raise ValueError("num_classes must be positive")
         self.num_classes = num_classes
         self.hist = np.zeros((num_classes, num_classes), dtype=np.int64)
+        # ground-truth labels >= num_classes (other than 255) per file: counted as ignore,
+        # but reported, since they mostly mean a wrong --num-classes or a broken mask
+        self.unknown_labels: dict[str, list[int]] = {}
 
     def update(self, gt: np.ndarray, pred: np.ndarray, name: str = "prediction") -> None:
         if gt.shape != pred.shape:
@@ -32,6 +35,9 @@ class ConfusionMatrix:
         gt = gt.astype(np.int64, copy=False).ravel()
         pred = pred.astype(np.int64, copy=False).ravel()
         valid = (gt >= 0) & (gt < n)
+        unknown = ~valid & (gt != IGNORE_INDEX)
+        if unknown.any():
+            self.unknown_labels[name] = np.unique(gt[unknown]).tolist()
         bad = valid & ((pred < 0) | (pred >= n))
         if bad.any():
             raise FCNStudioError(

@@ -3,12 +3,15 @@
 Progress is reported through an ``on_event(dict)`` callback and cancellation through a
 ``cancelled()`` callable, so the CLI, the GUI dialog and benchmarks drive the same loop.
 Checkpoints are written atomically: ``OUT`` holds the best model by validation mean IoU,
-``OUT.last.safetensors`` + ``OUT.last.state.pt`` the latest state for ``--resume``.
+``OUT.last.state.pt`` the latest state for ``--resume`` (one file: see resume.py). One run
+at a time writes an ``OUT`` (a lock), and an existing ``OUT`` or model id is only replaced
+with ``force`` (``--force``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import shlex
 import time
@@ -22,12 +25,11 @@ from torch import nn
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from fcn_studio import distributed
+from fcn_studio import distributed, resume
 from fcn_studio.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
 from fcn_studio.dataset import DatasetReport, MaskEncoding, folder_encoding, load_pair, scan_dataset
 from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.fileio import atomic_path
 from fcn_studio.labels import LabelSet, generic_labels, voc_labels
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
@@ -62,6 +64,7 @@ class TrainConfig:
     class_names: list[str] | None = None
     resume: bool = False
     register_id: str | None = None  # id under which the result is installed (default: OUT's stem)
+    force: bool = False  # replace an existing OUT and an installed model with the same id
     width_divisor: int = 1  # with --base scratch only: >1 builds a narrow VGG16 (tests, experiments)
 
     def command_line(self) -> str:
@@ -74,7 +77,7 @@ class TrainConfig:
                 args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
         if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):
             args += ["--scale", f"{self.scale_min},{self.scale_max}"]
-        flags = {"freeze_backbone": "--freeze-backbone", "resume": "--resume"}
+        flags = {"freeze_backbone": "--freeze-backbone", "resume": "--resume", "force": "--force"}
         args += [flag for name, flag in flags.items() if getattr(self, name)]
         if not self.flip:
             args.append("--no-flip")
@@ -90,8 +93,8 @@ class TrainConfig:
 
 
 def last_paths(out: str | Path) -> tuple[Path, Path]:
-    stem = Path(out).with_suffix("")
-    return stem.with_name(stem.name + ".last.safetensors"), stem.with_name(stem.name + ".last.state.pt")
+    """The resume files of older versions (weights, optimizer); now only the second is written."""
+    return resume.legacy_model_path(out), resume.state_path(out)
 
 
 # --------------------------------------------------------------------------- data
@@ -268,6 +271,63 @@ def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preproce
 
 def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
           report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
+    """Train as ``config`` says, holding ``OUT``'s lock throughout (a second run on the same
+    ``OUT`` fails at once with a clear message instead of both overwriting each other)."""
+    from fcn_studio.locks import exclusive
+
+    if not _writes_outputs():
+        return _train(config, on_event, cancelled, report)
+    check_output(config)  # before the lock: a refusal needs no waiting
+    with exclusive(config.out, f"the training output {config.out}"):
+        check_output(config)
+        return _train(config, on_event, cancelled, report)
+
+
+def _writes_outputs() -> bool:
+    """False in the worker processes of a distributed run: only rank 0 writes files."""
+    import os
+
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
+def model_id(config: TrainConfig) -> str:
+    """The id the result is installed under: --id, else one made from OUT's file name."""
+    from fcn_studio.weights import check_id, id_from_filename
+
+    return check_id(config.register_id) if config.register_id is not None else id_from_filename(Path(config.out).stem)
+
+
+def check_output(config: TrainConfig) -> None:
+    """Refuse, before any work, what would fail or silently replace a user's file at the end:
+    an existing OUT or installed model id (unless ``force`` or ``resume``), an unusable id,
+    an output folder that cannot be written."""
+    from fcn_studio.fileio import check_writable_folder, clean_stale_temporaries
+    from fcn_studio.weights import weights_dir
+
+    if not _writes_outputs():
+        return
+    out = Path(config.out)
+    weights_id = model_id(config)
+    if out.is_dir():
+        raise FCNStudioError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
+    check_writable_folder(out.parent)
+    clean_stale_temporaries(out.parent)
+    if config.force or config.resume:
+        return
+    if out.exists():
+        raise FCNStudioError(
+            f"{out} exists (an earlier training's model); replace it with --force, continue it with --resume, "
+            "or choose another --out"
+        )
+    installed = weights_dir() / f"{weights_id}.safetensors"
+    if installed.exists():
+        raise FCNStudioError(
+            f"a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id"
+        )
+
+
+def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
+           report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
     ctx = distributed.context()
     if config.freeze_backbone and ctx.world_size == 1:
         # the frozen backbone's features are computed once per image and cached; epochs
@@ -307,9 +367,9 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     start_epoch, best, history = 0, -1.0, []
-    last_model, last_state = last_paths(out)
+    last_state = resume.state_path(out)
     if config.resume:
-        start_epoch, best, history = _resume(model, opt, last_model, last_state, config)
+        start_epoch, best, history = _resume(model, opt, config)
         emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
     torch.manual_seed(config.seed + start_epoch)
     train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config,
@@ -362,15 +422,16 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
                 if ctx.is_main:  # one writer under torchrun
                     save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), out)
             if ctx.is_main:
-                _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state)
+                _save_last(model, opt, config, history, epoch, best, last_state)
             emit({"type": "epoch", "epoch": epoch, "epochs": config.epochs, "metrics": metrics,
                   "train_loss": record["train_loss"], "best": improved})  # fmt: skip
-    except Cancelled:
+    except (Cancelled, KeyboardInterrupt):  # Stop in the GUI, Ctrl+C on the command line
         result.cancelled = True
         # keep what was learnt: the last state for resume, and a best model if none exists yet
-        _save_last(model, opt, config, labels, pre, {}, history, epoch - 1, best, last_model, last_state)
-        if not out.exists():
-            save_checkpoint(_checkpoint(model, config, labels, pre, {}, history, epoch - 1), out)
+        if ctx.is_main:  # one writer under torchrun
+            _save_last(model, opt, config, history, epoch - 1, best, last_state)
+            if not out.exists():
+                save_checkpoint(_checkpoint(model, config, labels, pre, {}, history, epoch - 1), out)
         emit({"type": "message", "text": f"cancelled during epoch {epoch}; checkpoints kept"})
     result.best_metrics = best_metrics or _read_metrics(out)
     result.registered_id = _register(out, config) if ctx.is_main else None
@@ -399,36 +460,31 @@ def train_loader(data: SegmentationData, config: TrainConfig, start_epoch: int, 
     return loader, sampler
 
 
-def _save_last(model, opt, config, labels, pre, metrics, history, epoch, best, last_model, last_state) -> None:
-    save_checkpoint(_checkpoint(model, config, labels, pre, metrics, history, epoch), last_model)
-    state = {"optimizer": opt.state_dict(), "epoch": epoch, "best_miou": float(best), "history": json.dumps(history),
-             "config": json.dumps(asdict(config))}  # fmt: skip
-    try:
-        with atomic_path(last_state) as tmp:
-            torch.save(state, tmp)
-    except OSError as exc:
-        raise FCNStudioError(f"could not write {last_state}: {exc.strerror or exc}") from None
+def _save_last(model, opt, config, history, epoch, best, last_state) -> None:
+    resume.save_state(last_state, model, opt, epoch=epoch, best_miou=best, history=history, arch=config.arch,
+                      num_classes=model.num_classes, config=asdict(config))  # fmt: skip
 
 
-def _resume(
-    model: FCN, opt: torch.optim.Optimizer, last_model: Path, last_state: Path, config: TrainConfig
-) -> tuple[int, float, list]:
-    from fcn_studio.checkpoint import load_checkpoint
-
-    if not (last_model.is_file() and last_state.is_file()):
-        raise FCNStudioError(f"nothing to resume: {last_model.name} and {last_state.name} are not next to {config.out}")
-    ckpt = load_checkpoint(last_model)
-    if ckpt.arch != config.arch or ckpt.num_classes != model.num_classes:
+def _resume(model: FCN, opt: torch.optim.Optimizer, config: TrainConfig) -> tuple[int, float, list]:
+    state = resume.load_state(config.out)
+    if state.arch != config.arch or state.num_classes != model.num_classes:
         raise FCNStudioError(
-            f"{last_model}: a {ckpt.arch} with {ckpt.num_classes} classes cannot resume this {config.arch} run"
+            f"{resume.state_path(config.out)}: a {state.arch} with {state.num_classes} classes cannot resume "
+            f"this {config.arch} run with {model.num_classes} classes"
         )
-    model.load_state_dict(ckpt.state_dict)
     try:
-        state = torch.load(last_state, map_location="cpu", weights_only=True)
-        opt.load_state_dict(state["optimizer"])
-    except Exception as exc:
-        raise FCNStudioError(f"{last_state}: unreadable training state ({exc}); train again without --resume") from None
-    return int(state["epoch"]), float(state["best_miou"]), json.loads(state["history"])
+        model.load_state_dict(state.model)
+        opt.load_state_dict(state.optimizer)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise FCNStudioError(
+            f"{resume.state_path(config.out)}: the saved state does not fit this run ({exc}); "
+            "train again without --resume"
+        ) from None
+    # The best model may have been saved after the state (a stop between the two): its
+    # score counts, so a worse epoch never replaces it.
+    saved = _read_metrics(Path(config.out)).get("mean_iou")
+    best = max(state.best_miou, saved) if isinstance(saved, float | int) and not math.isnan(saved) else state.best_miou
+    return state.epoch, best, state.history
 
 
 def _read_metrics(out: Path) -> dict:
@@ -445,4 +501,4 @@ def _register(out: Path, config: TrainConfig) -> str | None:
 
     if not out.is_file():
         return None
-    return register_checkpoint(out, config.register_id or out.stem)
+    return register_checkpoint(out, model_id(config))

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.fileio import temporary_name
 from fcn_studio.images import blend_overlay, colorize, save_mask
 from fcn_studio.labels import LabelSet
 
@@ -155,7 +156,7 @@ class VideoWriter:
             ext = ".avi"
         self.path, self.size, self.fps = path, (width, height), fps
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = path.with_name(f".{path.stem}.partial{ext}")
+        self._tmp = temporary_name(path, ext)  # recognisable: a killed run's is cleaned by the next
         if ext == ".avi":
             args = (cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"))
         elif ext == ".webm":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.download import ProgressFn, download
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.fileio import CHECKPOINT_FORMAT, read_safetensors_metadata
+from fcn_studio.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
 from fcn_studio.labels import LabelSet, voc_labels
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
@@ -95,7 +96,10 @@ def list_weights() -> list[ModelInfo]:
                       p.stat().st_size if p.is_file() else None, p, "manifest")
         )  # fmt: skip
     directory = weights_dir()
+    clean_stale_temporaries(directory)
     for p in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
+        if p.name.startswith("."):  # temporaries and other hidden files are never models
+            continue
         try:
             meta = read_safetensors_metadata(p)
         except (OSError, ValueError):  # a damaged file is skipped, not fatal
@@ -138,9 +142,9 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
         if entry.kind == "segmentation":
             known |= {"arch": entry.arch, "labels": voc_labels() if entry.labels == "voc" else None}
         return entry.path(), known
-    imported = weights_dir() / f"{spec}.safetensors"
-    if _is_id(spec) and imported.is_file():
-        return imported, {}
+    if is_valid_id(spec) and (weights_dir() / f"{spec}.safetensors").is_file():
+        return weights_dir() / f"{spec}.safetensors", {}
+    _explain_unusable_path(path)
     known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
         f"unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`"
@@ -155,15 +159,91 @@ def resolve_model(spec: str) -> Checkpoint:
     return load_checkpoint(path, **known)
 
 
-def _is_id(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text))
+def _explain_unusable_path(path: Path) -> None:
+    """A path that exists but is no file, or a link that leads nowhere, is named as such
+    rather than reported as an unknown model id."""
+    if path.is_dir():
+        raise FCNStudioError(f"{path} is a folder, not a weights file; give the .pth or .safetensors file in it")
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError for loops
+            raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ELOOP:
+                raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+            raise FCNStudioError(f"{path}: the symbolic link points to a missing file; fix or remove it") from None
+    if not path.exists() and (path.suffix.lower() in WEIGHT_SUFFIXES or len(path.parts) > 1):
+        raise FCNStudioError(f"{path}: no such weights file")
+
+
+WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
+_ID_MAX = 100
+# Names Windows cannot give a file, whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
+    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
+    so an id is always a plain file name inside the weights directory."""
+    if not text:
+        return "an id cannot be empty"
+    if len(text) > _ID_MAX:
+        return f"an id has at most {_ID_MAX} characters"
+    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
+        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
+    if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
+        return "that name is reserved"
+    return None
+
+
+def is_valid_id(text: str) -> bool:
+    return id_problem(text) is None
+
+
+def check_id(weights_id: str, option: str = "--id") -> str:
+    """``weights_id`` if usable for a new model; else FCNStudioError saying why."""
+    problem = id_problem(weights_id)
+    if problem is None and manifest_entry(weights_id):
+        problem = "it is the id of a listed model"
+    if problem:
+        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id: {problem}; choose another {option}")
+    return weights_id
+
+
+def _id_char(c: str) -> bool:
+    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
+    # accents in decomposed file names)
+    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
+
+
+def id_from_filename(stem: str) -> str:
+    """A default id from a file name: letters of any script are kept, other runs become '-'."""
+    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
+    text = "".join(c if _id_char(c) else " " for c in stem)
+    text = re.sub(r" +", "-", text).strip("-._")
+    text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
+    return text if is_valid_id(text) else "model"
+
+
+def model_path(weights_id: str) -> Path:
+    """Where the imported or trained model ``weights_id`` lives (the id checked first)."""
+    check_id(weights_id)
+    return weights_dir() / f"{weights_id}.safetensors"
 
 
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
     entry = manifest_entry(weights_id)
     if entry is None:
         raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
-    return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
+    from fcn_studio.locks import exclusive
+
+    # Two downloads of one file would append to the same .part: the second stops at once.
+    with exclusive(entry.path(), f"the download of {weights_id}"):
+        return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
 
 
 def import_weights(
@@ -180,29 +260,31 @@ def import_weights(
     A file that is byte for byte a published model (its checksum is in the manifest)
     becomes that model (e.g. ``fcn8s-voc``, with its title, labels and metrics)."""
     from fcn_studio.checkpoint import load_checkpoint, save_checkpoint
+    from fcn_studio.locks import exclusive
 
     file = Path(file)
     published = published_entry_for(file) if weights_id in (None, "") else None
     if published is not None:
         return _install_published(file, published, overwrite)
-    weights_id = weights_id or re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem).strip("-.") or "model"
-    if not _is_id(weights_id) or manifest_entry(weights_id):
-        raise FCNStudioError(
-            f"{weights_id!r} cannot be used as an id: use letters, digits, '-', '_' and '.', not a listed id"
-        )
-    target = weights_dir() / f"{weights_id}.safetensors"
-    if target.exists() and not overwrite:
-        raise FCNStudioError(
-            f"a model with id {weights_id!r} is already installed; choose another --id or remove it first"
-        )
+    weights_id = check_id(id_from_filename(file.stem) if weights_id is None else weights_id)
+    target = model_path(weights_id)
+    _refuse_installed(target, weights_id, overwrite)
     ckpt = load_checkpoint(file, arch=arch, labels=labels, preprocessing=preprocessing)
-    ckpt.build_model()  # strict shape check before anything is written
+    try:
+        ckpt.build_model()  # strict shape check before anything is written
+    except FCNStudioError as exc:
+        raise FCNStudioError(f"{exc}; if the architecture was misdetected, give --arch") from None
     ckpt.provenance = {
         **ckpt.provenance,
         "imported_from": str(file.resolve()),
         "title": ckpt.provenance.get("title", weights_id),
     }
-    save_checkpoint(ckpt, target)
+    clean_stale_temporaries(target.parent)
+    # Held for the write and the check before it: of two imports under one id, the second
+    # waits, then finds the first one's model (and refuses without --force).
+    with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
+        _refuse_installed(target, weights_id, overwrite)
+        save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
     return weights_id
 
 
@@ -242,15 +324,35 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
     return entry.id
 
 
+IMPORT_WAIT_S = 120.0
+
+
+def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
+    if target.exists() and not overwrite:
+        raise FCNStudioError(
+            f"a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force"
+        )
+
+
 def remove_weights(weights_id: str) -> list[Path]:
+    """Delete an installed model's file (and a partial download); only ever a file
+    directly inside the weights directory."""
     entry = manifest_entry(weights_id)
+    problem = None if entry else id_problem(weights_id)
+    if problem:
+        raise FCNStudioError(f"{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`")
     candidates = [entry.path()] if entry else [weights_dir() / f"{weights_id}.safetensors"]
     candidates += [p.with_name(p.name + ".part") for p in candidates]
-    removed = [p for p in candidates if p.exists()]
+    home = weights_dir().resolve()
+    # The file itself may be a link the user made; what must be inside is the entry removed.
+    removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
-    for p in removed:
-        p.unlink()
+    from fcn_studio.locks import exclusive
+
+    with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        for p in removed:
+            p.unlink(missing_ok=True)
     return removed
 
 
@@ -259,18 +361,28 @@ def register_checkpoint(path: str | Path, weights_id: str) -> str:
     directory; a file already there is used as it is."""
     import shutil
 
+    from fcn_studio.fileio import temporary_name, write_error
+    from fcn_studio.locks import exclusive
+
     path = Path(path).resolve()
-    if not _is_id(weights_id) or manifest_entry(weights_id):
-        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id; choose another --id")
-    target = weights_dir() / f"{weights_id}.safetensors"
-    if target.exists() and target.resolve() == path:
+    target = model_path(weights_id)
+    if target.exists() and os.path.samefile(target, path):  # the same file, or a hard link of it
         return weights_id
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(path, tmp)
-    except OSError:
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, target)
+    clean_stale_temporaries(target.parent)
+    with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
+        tmp = temporary_name(target)
+        try:
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+            tmp.unlink(missing_ok=True)  # rename() is a no-op when both names link one file
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise FCNStudioError(write_error(target, exc, path.stat().st_size)) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return weights_id

@@ -371,7 +371,7 @@ class TrainDialog(QDialog):
         for i, name in enumerate(report.class_names):
             self.classes.setItem(i, 0, QTableWidgetItem(name))
         self.classes.setVerticalHeaderLabels([str(i) for i in range(report.num_classes)])
-        self.name.setText(f"{Path(report.root).name}-fcn".replace(" ", "-"))
+        self.name.setText(weights.id_from_filename(f"{Path(report.root).name}-fcn"))
         self.status.setText(
             self.tr("Ready to train.")
             if report.ok
@@ -409,6 +409,10 @@ class TrainDialog(QDialog):
                 self, self.tr("Fine-tune"), self.tr("Choose a dataset folder without blocking problems first.")
             )
             return
+        problem = weights.id_problem(self.name.text().strip() or "my-fcn")
+        if problem:  # the name becomes a file in the weights folder: the one id rule applies
+            QMessageBox.information(self, "Fine-tune", f"The model id cannot be used: {problem}.")
+            return
         config = self.config()
         config.resume = resume
         self._remember()
@@ -434,6 +438,7 @@ class TrainDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+            config.force = True  # the user said so; the trainer refuses to replace it otherwise
         if self.report.class_names != [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]:
             self.report.class_names = [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]
         if not resume:
