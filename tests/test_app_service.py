@@ -300,6 +300,7 @@ def test_opening_the_fine_tune_window_does_not_import_torch(tmp_path):
         "from fcn_studio.gui.training.dialog import TrainDialog\n"
         "d = TrainDialog(None, '.')\n"
         "d.show(); app.processEvents()\n"
+        "d.config().command_line()  # what Start and Copy command line build first\n"
         "print('torch imported:', 'torch' in sys.modules)\n"
     )
     env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "FCN_STUDIO_WEIGHTS": str(tmp_path)}

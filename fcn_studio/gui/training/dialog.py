@@ -388,7 +388,7 @@ class TrainDialog(QDialog):
     # -- training ----------------------------------------------------------------------------
 
     def config(self):
-        from fcn_studio.trainer import TrainConfig
+        from fcn_studio.train_config import TrainConfig
 
         names = [(self.classes.item(i, 0).text().strip() or f"class {i}") for i in range(self.classes.rowCount())]
         out = weights.weights_dir() / f"{self.name.text().strip() or 'my-fcn'}.safetensors"

@@ -1,0 +1,60 @@
+"""What a training run is asked to do: plain settings, importable without torch (the
+fine-tune window builds one on the GUI thread, where importing torch would stall it)."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    base: str = "vgg16-imagenet"  # installed id or file; VGG16 or FCN weights; "scratch" = random
+    arch: str = "fcn8s"
+    epochs: int = 10
+    batch_size: int = 2
+    crop_size: int = 320
+    lr: float = 1e-4
+    optimizer: str = "adam"  # "adam" or "sgd"
+    weight_decay: float = 5e-4
+    momentum: float = 0.9
+    flip: bool = True
+    scale_min: float = 0.75
+    scale_max: float = 1.25
+    freeze_backbone: bool = False
+    val_split: float = 0.2
+    val_dir: str | None = None
+    seed: int = 0
+    amp: bool = True  # mixed precision, CUDA only
+    device: str = "auto"
+    class_names: list[str] | None = None
+    resume: bool = False
+    register_id: str | None = None  # id under which the result is installed (default: OUT's stem)
+    force: bool = False  # replace an existing OUT and an installed model with the same id
+    width_divisor: int = 1  # with --base scratch only: >1 builds a narrow VGG16 (tests, experiments)
+
+    def command_line(self) -> str:
+        """The equivalent ``fcn-studio train`` call (reproducing a GUI run)."""
+        d = TrainConfig(self.data, self.out)
+        args = ["fcn-studio", "train", "--data", self.data, "--out", self.out, "--base", self.base, "--arch", self.arch,
+                "--epochs", str(self.epochs)]  # fmt: skip
+        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device"):
+            if getattr(self, name) != getattr(d, name):
+                args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
+        if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):
+            args += ["--scale", f"{self.scale_min},{self.scale_max}"]
+        flags = {"freeze_backbone": "--freeze-backbone", "resume": "--resume", "force": "--force"}
+        args += [flag for name, flag in flags.items() if getattr(self, name)]
+        if not self.flip:
+            args.append("--no-flip")
+        if not self.amp:
+            args.append("--no-amp")
+        if self.val_dir:
+            args += ["--val", self.val_dir]
+        if self.class_names:
+            args += ["--class-names", ",".join(self.class_names)]
+        if self.register_id:
+            args += ["--id", self.register_id]
+        return shlex.join(args)
