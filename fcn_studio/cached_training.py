@@ -138,8 +138,8 @@ def train_cached(
     result = TrainResult(out, {}, history)
     try:
         fit_head(head, model, pre, train_set, cache, head_config, emit, cancelled, on_epoch, opt, start_epoch + 1)
-    except Cancelled:
-        result.cancelled = True  # keep what was learnt, as the plain loop does
+    except (Cancelled, KeyboardInterrupt):  # Stop in the GUI, Ctrl+C on the command line
+        result.cancelled = True  # keep what was learnt, and install it, as the plain loop does
         save({}, state["epoch"], best_too=not out.exists())
         emit({"type": "message", "text": f"cancelled after epoch {state['epoch']}; checkpoints kept"})
     emit({"type": "message", "text": f"backbone passes: {cache.backbone_runs}, cached features reused: {cache.hits}"})

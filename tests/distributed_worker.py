@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from fcn_studio import trainer, weights
+from fcn_studio import resume, trainer, weights
 from fcn_studio.cli import main
 from fcn_studio.errors import FCNStudioError
 
@@ -23,8 +23,9 @@ def _record(what: str, path) -> None:
 
 
 if os.environ.get("FCN_TEST_RECORD"):
-    save, register = trainer.save_checkpoint, weights.register_checkpoint
+    save, register, save_state = trainer.save_checkpoint, weights.register_checkpoint, resume.save_state
     trainer.save_checkpoint = lambda ckpt, path: (_record("save", path), save(ckpt, path))[1]
+    resume.save_state = lambda path, *a, **k: (_record("state", path), save_state(path, *a, **k))[1]
     weights.register_checkpoint = lambda path, key: (_record("register", key), register(path, key))[1]
 
 if os.environ.get("FCN_TEST_FAIL_RANK") == str(RANK):

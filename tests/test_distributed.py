@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from fcn_studio import resume
 from fcn_studio.checkpoint import load_checkpoint
 from fcn_studio.dataset import scan_dataset
-from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, last_paths, split_pairs
+from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, split_pairs
 from tests.test_training import make_plain
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -44,7 +45,8 @@ def test_torchrun_two_processes_write_once_and_validate_like_one(job, tmp_path, 
     assert "global batch 2" in proc.stderr
     assert proc.stdout.count("installed as ddp-model") == 1, "only rank 0 prints"
     writes = record.read_text().split("\n")[:-1]
-    assert sorted(writes) == ["0 register ddp-model", "0 save ddp.last.safetensors", "0 save ddp.safetensors"]
+    # rank 0 alone wrote: the model, its one-file resume state, its registration
+    assert sorted(writes) == ["0 register ddp-model", "0 save ddp.safetensors", "0 state ddp.last.state.pt"]
     assert sorted(p.name for p in weights_home.iterdir() if not p.name.startswith(".")) == ["ddp-model.safetensors"]
 
     # the metrics rank 0 saved are those of one process evaluating the saved model on all of
@@ -86,5 +88,5 @@ def test_resume_under_torchrun_continues_the_saved_run(job, tmp_path, weights_ho
     proc = torchrun(tmp_path, *args, "--resume", env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "resumed after epoch 1" in proc.stderr
-    history = load_checkpoint(last_paths(out)[0]).training["history"]
+    history = resume.load_state(out).history
     assert [h["epoch"] for h in history] == [1, 2], "epoch 2 trained on top of epoch 1"
