@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,21 +14,30 @@ from PIL import Image
 
 from fcn_studio.checkpoint import Checkpoint
 from fcn_studio.device import DeviceChoice, choose_device
-from fcn_studio.errors import Cancelled
-from fcn_studio.images import as_rgb8
+from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 
 DEFAULT_MAX_SIZE = 2048
-# Output rows upsampled at a time: bounds the full-size float work to C x BAND x W.
+# The quick first pass shown while the full result is computed (longer side, pixels).
+PREVIEW_MAX_SIZE = 160
+# Output rows upsampled at a time: at most 256, and fewer for wide images so that the
+# band's float temporaries (C x rows x W, a few of them) stay near 16 MB each.
 _BAND_ROWS = 256
+_BAND_BYTES = 16 * 2**20
 
 
 @dataclass
 class Prediction:
     labels: np.ndarray  # (H, W) uint8 class ids at the image's displayed size
-    confidence: np.ndarray  # (H, W) float32, the winning class's softmax probability
+    # (H, W) float16, the winning class's softmax probability (half of float32's memory;
+    # 3 significant digits are plenty for a probability shown in percent)
+    confidence: np.ndarray
     inference_size: tuple[int, int]  # (h, w) the network actually saw
     seconds: float
     probabilities: np.ndarray | None = None  # (C, H, W) float32, only on request
+    backend: str = "torch"  # which path computed it: "torch", "OpenVINO f32", "OpenVINO int8"
+    approximate: bool = False  # fast (int8) mode, or a low-resolution preview
+    preview: bool = False  # a quick low-resolution pass, to be replaced by the full result
 
 
 def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -52,7 +62,15 @@ class Predictor:
 
     ``max_size`` caps the longer side the network sees (logits are upsampled back to full
     size), which bounds memory for big photos; ``None`` or 0 means full resolution.
-    ``half`` (CUDA only) and ``channels_last`` are opt-in speedups.
+
+    On the CPU the default ``backend="auto"`` converts the model for OpenVINO (when it is
+    installed and the weights come from a file) on a background thread and caches the
+    conversion next to the weights; until it is ready, the torch model serves. ``"torch"``
+    keeps to torch; the environment variable FCN_STUDIO_BACKEND overrides the default.
+    ``fast=True`` (opt-in) uses an int8-quantised conversion instead, calibrated on
+    ``calibration`` images: approximate, with its label agreement in :attr:`backend_note`.
+
+    On CUDA, ``half`` (fp16) and ``channels_last`` default to on, with cudnn.benchmark.
     """
 
     def __init__(
@@ -61,9 +79,12 @@ class Predictor:
         device: str | DeviceChoice = "auto",
         *,
         max_size: int | None = DEFAULT_MAX_SIZE,
-        half: bool = False,
-        channels_last: bool = False,
+        half: bool | None = None,
+        channels_last: bool | None = None,
         allow_fallback: bool = False,
+        backend: str | None = None,
+        fast: bool = False,
+        calibration: Sequence[object] = (),
     ) -> None:
         self.checkpoint = checkpoint
         self.device_choice = (
@@ -71,28 +92,83 @@ class Predictor:
         )
         self.device = self.device_choice.device
         self.max_size = max_size
-        self.half = half and self.device.type == "cuda"
-        self.channels_last = channels_last
+        cuda = self.device.type == "cuda"
+        self.half = cuda if half is None else (half and cuda)
+        self.channels_last = cuda if channels_last is None else channels_last
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
         model = checkpoint.build_model()
         if self.half:
             model = model.half()
-        if channels_last:
+        if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model.to(self.device).eval()
+        self.fast_path = self._make_fast_path(backend, fast, calibration)
+        if self.fast_path is not None:
+            self.fast_path.start()
 
     @property
     def labels(self):
         return self.checkpoint.labels
 
-    def logits(self, rgb: np.ndarray) -> torch.Tensor:
+    def _make_fast_path(self, backend: str | None, fast: bool, calibration: Sequence[object]):
+        from fcn_studio import runtime
+
+        backend = (backend or os.environ.get(runtime.BACKEND_ENV) or "auto").lower()
+        if backend not in runtime.BACKENDS:
+            raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
+        if fast and self.device.type != "cpu":
+            raise FCNStudioError("fast (int8) mode runs on the CPU (with OpenVINO); use --device cpu")
+        if fast and backend == "torch":
+            raise FCNStudioError("fast (int8) mode runs with OpenVINO, not the torch backend")
+        if backend == "torch" or self.device.type != "cpu":
+            return None
+        if fast and not calibration:
+            raise FCNStudioError("fast (int8) mode needs a few calibration images (ideally like the ones to segment)")
+        source = self.checkpoint.source
+        if backend == "auto" and not fast and (source is None or runtime.openvino_version() is None):
+            return None  # nothing to cache it under, or not installed: torch serves
+        checks = [self.checkpoint.preprocessing.to_tensor(_calibration_rgb(c)) for c in calibration]
+        return runtime.FastPath(
+            self.model,
+            name=source.name if source else f"{self.checkpoint.arch}-in-memory",
+            identity=runtime.weights_identity(source, self.checkpoint.state_dict),
+            cache_root=runtime.cache_root_for(source),
+            precision="int8" if fast else "f32",
+            calibration=checks[::2] or checks,
+            checks=checks[1::2] or checks,
+        )
+
+    @property
+    def backend_note(self) -> str:
+        """What serves now, for the status bar: "torch (OpenVINO f32 being prepared)" etc."""
+        fp = self.fast_path
+        if fp is None:
+            return f"torch, {self.device_choice.description}"
+        if fp.ready():
+            return fp.describe()
+        if fp.error:
+            return f"torch ({fp.kind} failed: {fp.error})"
+        return f"torch (preparing {fp.kind} {fp.precision})"
+
+    def logits(self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None) -> torch.Tensor:
         """``(1, C, h, w)`` float32 logits for an RGB uint8 image, on the model's device."""
-        x = self.checkpoint.preprocessing.to_tensor(rgb).to(self.device)
+        return self._logits(rgb, cancelled)[0]
+
+    def _logits(self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None) -> tuple[torch.Tensor, str]:
+        x = self.checkpoint.preprocessing.to_tensor(rgb)
+        fp = self.fast_path
+        if fp is not None and not fp.ready() and fp.is_cached() and fp.error is None:
+            fp.wait(cancelled=cancelled)  # loading a cached conversion beats one torch pass
+        if fp is not None and fp.ready():
+            return fp.logits(x), f"OpenVINO {fp.precision}"
+        x = x.to(self.device)
         if self.half:
             x = x.half()
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            return self.model(x).float()
+            return self.model(x).float(), "torch"
 
     def predict(
         self,
@@ -105,14 +181,86 @@ class Predictor:
         rgb = as_rgb8(image)
         height, width = rgb.shape[:2]
         h, w = _inference_shape(height, width, self.max_size)
+        self.check_memory(height, width, return_probabilities)
         small = rgb if (h, w) == (height, width) else _resize(rgb, h, w)
         if cancelled and cancelled():
             raise Cancelled()
-        logits = self.logits(small)[0]
-        labels, confidence, probs = self._to_full_size(logits, height, width, return_probabilities, cancelled)
+        logits, backend = self._logits(small, cancelled)
+        labels, confidence, probs = self._to_full_size(logits[0], height, width, return_probabilities, cancelled)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs)
+        approximate = self.fast_path is not None and backend != "torch" and self.fast_path.approximate
+        return Prediction(
+            labels, confidence, (h, w), time.perf_counter() - start, probs, backend=backend, approximate=approximate
+        )
+
+    def preview(
+        self, image: object, *, max_size: int = PREVIEW_MAX_SIZE, cancelled: Callable[[], bool] | None = None
+    ) -> Prediction:
+        """A quick low-resolution pass at the image's full size, marked ``preview``.
+
+        The network sees at most ``max_size`` pixels on the longer side and the labels are
+        enlarged by nearest neighbour (cheap even for huge photos). Paths to big JPEGs are
+        decoded reduced (JPEG draft mode), so the full photo is never decoded for it.
+        """
+        start = time.perf_counter()
+        if isinstance(image, (str, os.PathLike)):
+            height, width = image_size(image)
+            rgb = load_image(image, max_size=max_size)
+        else:
+            rgb = as_rgb8(image)
+            height, width = rgb.shape[:2]
+        h, w = _inference_shape(rgb.shape[0], rgb.shape[1], max_size)
+        small = rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
+        if cancelled and cancelled():
+            raise Cancelled()
+        logits, backend = self._logits(small, cancelled)
+        labels, confidence, _ = self._to_full_size(logits[0], h, w, False, cancelled)
+        if (h, w) != (height, width):
+            import cv2
+
+            labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
+            confidence = cv2.resize(confidence.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+            confidence = confidence.astype(np.float16)
+        return Prediction(
+            labels, confidence, (h, w), time.perf_counter() - start, backend=backend, approximate=True, preview=True
+        )
+
+    def memory_needed(self, height: int, width: int, with_probs: bool = False) -> dict[str, int]:
+        """Bytes that segmenting an (height, width) image allocates, by stage (estimates)."""
+        c = self.checkpoint.num_classes
+        h, w = _inference_shape(height, width, self.max_size)
+        first = self.model.conv1_1.out_channels
+        # conv1's output at the padded size (padding 100) dominates; eager keeps ~3 alive
+        network = 3 * first * 4 * (h + 200) * (w + 200) + 3 * c * 4 * h * w
+        needed = {
+            "network": network,
+            "labels": height * width * (1 if c <= 256 else 4),
+            "confidence": height * width * 2,
+            "upsampling": 4 * min(_band_rows(c, width), height) * c * width * 4,
+        }
+        if (h, w) != (height, width):
+            needed["reduced copy"] = h * w * 3
+        if with_probs:
+            needed["probabilities"] = c * height * width * 4
+        return needed
+
+    def check_memory(self, height: int, width: int, with_probs: bool = False) -> None:
+        """Refuse, with the figures, an image whose segmentation cannot fit in free memory."""
+        free = available_memory()
+        needed = self.memory_needed(height, width, with_probs)
+        total = sum(needed.values())
+        if free is not None and total > free:
+            parts = ", ".join(f"{k} {format_bytes(v)}" for k, v in needed.items() if v >= total // 20)
+            hint = (
+                "choose a smaller --max-size, or "
+                if (height, width) == _inference_shape(height, width, self.max_size)
+                else ""
+            )
+            raise FCNStudioError(
+                f"segmenting this {width}x{height} image needs about {format_bytes(total)} ({parts}) but only "
+                f"{format_bytes(free)} of memory is free; {hint}close other programs or split the image into tiles"
+            )
 
     def _to_full_size(
         self,
@@ -125,17 +273,18 @@ class Predictor:
         c, h, w = logits.shape
         dtype = np.uint8 if c <= 256 else np.int32
         labels = np.empty((height, width), dtype=dtype)
-        confidence = np.empty((height, width), dtype=np.float32)
+        confidence = np.empty((height, width), dtype=np.float16)
         probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
         resize = (h, w) != (height, width)
         if resize:
             r0, r1, rw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(height, h))
             c0, c1, cw = (torch.from_numpy(a).to(logits.device) for a in _bilinear_taps(width, w))
         with torch.inference_mode():
-            for top in range(0, height, _BAND_ROWS):
+            step = _band_rows(c, width)
+            for top in range(0, height, step):
                 if cancelled and cancelled():
                     raise Cancelled()
-                rows = slice(top, min(top + _BAND_ROWS, height))
+                rows = slice(top, min(top + step, height))
                 if resize:
                     wy = rw[rows].view(1, -1, 1)
                     band = logits[:, r0[rows]] * (1 - wy) + logits[:, r1[rows]] * wy
@@ -146,10 +295,21 @@ class Predictor:
                 conf = p.amax(dim=0)
                 # argmax of the logits (not of p) so ties break exactly as a plain argmax does
                 labels[rows] = band.argmax(dim=0).to(torch.int32).cpu().numpy().astype(dtype)
-                confidence[rows] = conf.cpu().numpy()
+                confidence[rows] = conf.to(torch.float16).cpu().numpy()
                 if probs is not None:
                     probs[:, rows] = p.cpu().numpy()
         return labels, confidence, probs
+
+
+def _band_rows(num_classes: int, width: int) -> int:
+    return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
+
+
+def _calibration_rgb(image: object) -> np.ndarray:
+    """Calibration images at a typical photo size (the longer side at most 500 pixels)."""
+    rgb = as_rgb8(image)
+    h, w = _inference_shape(rgb.shape[0], rgb.shape[1], 500)
+    return rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
 
 
 def _resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
