@@ -118,6 +118,9 @@ def main() -> None:
     parser.add_argument("--skip-inductor", action="store_true", help="skip torch.compile (its compile takes ~30 s)")
     parser.add_argument("--skip-fast", action="store_true", help="skip the int8 fast mode (NNCF)")
     parser.add_argument("--skip-20mp", action="store_true")
+    parser.add_argument(
+        "--only", help="comma-separated subset of: torch,channels_last,inductor,onnxruntime,openvino (default: all)"
+    )
     args = parser.parse_args()
 
     from fcn_studio import runtime
@@ -223,17 +226,18 @@ def main() -> None:
             return lambda: fp.logits(x).argmax(1)[0].numpy()
 
         makers = [
-            ("reference eager fp32", reference),
-            ("predictor, torch", predictor_run(backend="torch")),
-            ("channels_last", channels_last),
-            ("inductor (freezing)", None if args.skip_inductor else inductor),
-            ("ONNX Runtime", onnxruntime),
-            ("OpenVINO f32 (raw)", openvino_raw),
-            ("DEFAULT (predictor, auto)", predictor_run()),
+            ("reference eager fp32", "", reference),
+            ("predictor, torch", "torch", predictor_run(backend="torch")),
+            ("channels_last", "channels_last", channels_last),
+            ("inductor (freezing)", "inductor", None if args.skip_inductor else inductor),
+            ("ONNX Runtime", "onnxruntime", onnxruntime),
+            ("OpenVINO f32 (raw)", "openvino", openvino_raw),
+            ("DEFAULT (predictor, auto)", "", predictor_run()),
         ]
+        only = set(args.only.split(",")) if args.only else None
         candidates = []
-        for name, make in makers:
-            if make is None:
+        for name, key, make in makers:
+            if make is None or (only is not None and key and key not in only):
                 continue
             c = build(name, make)
             if c is not None:

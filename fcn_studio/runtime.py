@@ -210,6 +210,8 @@ class FastPath:
                 "INFERENCE_NUM_THREADS": self.threads,
                 "NUM_STREAMS": 1,
                 "PERFORMANCE_HINT": "LATENCY",
+                # pinned threads cannot move to a free core when other programs share the CPU
+                "ENABLE_CPU_PINNING": False,
             }
             compiled = core.compile_model(str(self.xml_path), "CPU", config)
             with self._lock:
