@@ -1,22 +1,22 @@
 """CPU inference: the reference's plain eager forward against every candidate backend.
 
-Run: .venv/bin/python bench/bench_inference.py [--repeats 3] [--arch fcn8s] [--skip-inductor]
-     [--skip-20mp] [--skip-fast]
+Run: .venv/bin/python bench/bench_inference.py [--repeats 3] [--arch fcn8s] [--skip-20mp]
+     [--only torch,channels_last,inductor,onnxruntime,openvino,fast]
 
-One process, one set of random full-width weights (speed does not depend on their values),
-one photo-like 500x375 image (smooth colour regions, edges and texture). Every candidate is
-warmed up once, then the candidates are timed *interleaved* (round after round), and the
-minimum per candidate is printed, so that other work on the machine slows all of them alike.
-Printed per candidate: latency, speed-up over the reference (``model(x).argmax(1)`` under
-no_grad, preprocessing outside the timing as a reference script would), share of labels
-identical to the reference, peak resident memory during a call above the memory before it
-(Linux VmHWM, reset per call), resident memory the backend added when it was built (its own
-weight copy), and its one-time cost (export, convert, compile). The default is the
-predictor as the CLI and app create it: image in, full-size labels and confidence out.
+One set of random full-width weights (speed does not depend on their values), one
+photo-like 500x375 image (smooth colour regions, edges and texture). Each candidate runs in
+its own process; after a warm-up the parent times them round-robin (interleaved), so that
+other work on the machine slows all of them alike, and prints the minimum. Per candidate:
+latency, speed-up over the reference (``model(x).argmax(1)`` under no_grad, preprocessing
+outside the timing as a reference script has it), share of labels identical to the
+reference, peak resident memory of a call above the memory before it (Linux VmHWM, reset
+per call), resident memory the candidate added when it was built (weights, runtime), and
+its one-time cost (export, convert, compile). DEFAULT is the predictor as the CLI and the
+app create it: image in, full-size labels and confidence out.
 
-Then: the preview pass (JPEG file in, including decoding), the time from choosing a model to
-its first result against reading its file, fast (int8) mode when NNCF is installed, a
-20-megapixel photo at the default --max-size, and on CUDA the fp16 frame rates.
+Then: the time from choosing a model to its first result against reading its file, the
+preview pass (JPEG file in, decoding included), a 20-megapixel photo at the default
+--max-size, and on CUDA the fp16 frame rates.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -64,34 +63,6 @@ def reset_peak() -> None:
         pass
 
 
-class Candidate:
-    def __init__(self, name: str, run: Callable[[], np.ndarray], one_time_s: float, resident_mb: float) -> None:
-        self.name, self.run, self.one_time_s, self.resident_mb = name, run, one_time_s, resident_mb
-        self.times: list[float] = []
-        self.peak_mb = 0.0
-        self.labels: np.ndarray | None = None
-
-    def call(self) -> None:
-        before = rss_mb()
-        reset_peak()
-        t = time.perf_counter()
-        labels = self.run()
-        self.times.append(time.perf_counter() - t)
-        self.peak_mb = max(self.peak_mb, rss_mb("VmHWM") - before)
-        self.labels = np.asarray(labels)
-
-
-def build(name: str, make: Callable[[], Callable[[], np.ndarray]]) -> Candidate | None:
-    before = rss_mb()
-    t = time.perf_counter()
-    try:
-        run = make()
-    except Exception as exc:  # a candidate that cannot be built is reported, not fatal
-        print(f"  {name}: not available ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
-        return None
-    return Candidate(name, run, time.perf_counter() - t, rss_mb() - before)
-
-
 def random_checkpoint(arch: str, path: Path):
     from fcn_studio.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
     from fcn_studio.labels import voc_labels
@@ -111,22 +82,160 @@ def random_checkpoint(arch: str, path: Path):
     return load_checkpoint(path)
 
 
+# ---------------------------------------------------------------- candidates (one process each)
+# Each candidate lives in its own process: runtimes keep thread pools that spin after a call
+# (OpenMP, TBB), which would slow whichever candidate runs next in a shared process, and
+# the peak memory of a call is then the candidate's own. The parent times them round-robin.
+
+
+def make_reference(ckpt, rgb, x, work):
+    model = ckpt.build_model()
+
+    def run():
+        with torch.no_grad():
+            return model(x).argmax(1)[0].numpy()
+
+    return run, ""
+
+
+def make_predictor(**kw):
+    def make(ckpt, rgb, x, work):
+        from fcn_studio.predictor import Predictor
+
+        p = Predictor(ckpt, "cpu", max_size=None, **kw)
+        note = ""
+        if p.fast_path is not None:
+            if not p.fast_path.wait():
+                raise RuntimeError(p.fast_path.error)
+            t = time.perf_counter()
+            again = Predictor(ckpt, "cpu", max_size=None, **kw)
+            again.fast_path.wait()
+            note = f"later sessions load the cached conversion in {time.perf_counter() - t:.1f}s"
+            if p.fast_path.approximate:
+                note += f"; {100 * p.fast_path.agreement:.1f}% agreement on its check images"
+            del again
+        make.predictor = p
+        return (lambda: p.predict(rgb).labels), note
+
+    return make
+
+
+def make_channels_last(ckpt, rgb, x, work):
+    model = ckpt.build_model().to(memory_format=torch.channels_last)
+    xc = x.contiguous(memory_format=torch.channels_last)
+
+    def run():
+        with torch.no_grad():
+            return model(xc).argmax(1)[0].numpy()
+
+    return run, "a second (channels-last) weight copy"
+
+
+def make_inductor(ckpt, rgb, x, work):
+    import torch._inductor.config as cfg
+
+    cfg.freezing = True
+    compiled = torch.compile(ckpt.build_model())  # specialised to this input shape
+    with torch.no_grad():
+        compiled(x)  # compile now: part of the one-time cost
+
+    def run():
+        with torch.no_grad():
+            return compiled(x).argmax(1)[0].numpy()
+
+    return run, "needs a C++ compiler on the user's machine"
+
+
+def make_onnxruntime(ckpt, rgb, x, work):
+    import onnxruntime as ort
+
+    from fcn_studio import runtime
+
+    onnx_path = work / "model.onnx"
+    with runtime.warnings_quiet(), torch.no_grad():
+        torch.onnx.export(
+            ckpt.build_model(), (x,), str(onnx_path), input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}}, dynamo=False,
+        )  # fmt: skip
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    xn = x.numpy()
+    return (lambda: session.run(None, {"x": xn})[0].argmax(1)[0]), f"onnxruntime {ort.__version__}"
+
+
+def make_openvino(ckpt, rgb, x, work):
+    from fcn_studio import runtime
+
+    fp = runtime.FastPath(ckpt.build_model(), name="raw", identity="bench", cache_root=work / "raw")
+    fp.build()
+    return (lambda: fp.logits(x).argmax(1)[0].numpy()), "network only"
+
+
+CANDIDATES = {
+    "reference": ("reference eager fp32", make_reference),
+    "torch": ("predictor, torch", make_predictor(backend="torch")),
+    "channels_last": ("channels_last", make_channels_last),
+    "inductor": ("inductor (freezing)", make_inductor),
+    "onnxruntime": ("ONNX Runtime", make_onnxruntime),
+    "openvino": ("OpenVINO f32 (raw)", make_openvino),
+    "default": ("DEFAULT (predictor, auto)", make_predictor()),
+    "fast": ("fast mode (int8, approx.)", None),  # made in worker(): needs calibration images
+}
+
+
+def worker(key: str, path: str, threads: int, conn) -> None:
+    torch.set_num_threads(threads)
+    from fcn_studio.checkpoint import load_checkpoint
+    from fcn_studio.preprocessing import CAFFE_BGR
+
+    ckpt = load_checkpoint(path)
+    rgb = photo_like(375, 500)
+    x = CAFFE_BGR.to_tensor(rgb)
+    make = CANDIDATES[key][1]
+    if key == "fast":
+        calibration = [photo_like(375, 500, seed=s) for s in range(1, 9)]
+        make = make_predictor(fast=True, calibration=calibration)
+    before = rss_mb()
+    t = time.perf_counter()
+    try:
+        run, note = make(ckpt, rgb, x, Path(path).parent / key)
+    except Exception as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"))
+        return
+    conn.send(("ready", time.perf_counter() - t, rss_mb() - before, note))
+    predictor = getattr(make, "predictor", None)
+    while True:
+        msg = conn.recv()
+        if msg == "stop":
+            return
+        before = rss_mb()
+        reset_peak()
+        t = time.perf_counter()
+        if msg == "run":
+            out = run()
+        elif msg == "preview":
+            out = predictor.preview(Path(path).parent / "photo.jpg").labels
+        elif msg == "20mp":
+            out = predictor.predict(photo_like(3648, 5472, seed=2)).inference_size
+        conn.send((time.perf_counter() - t, rss_mb("VmHWM") - before, out))
+
+
 def main() -> None:
+    import multiprocessing as mp
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--arch", default="fcn8s")
-    parser.add_argument("--skip-inductor", action="store_true", help="skip torch.compile (its compile takes ~30 s)")
-    parser.add_argument("--skip-fast", action="store_true", help="skip the int8 fast mode (NNCF)")
     parser.add_argument("--skip-20mp", action="store_true")
-    parser.add_argument(
-        "--only", help="comma-separated subset of: torch,channels_last,inductor,onnxruntime,openvino (default: all)"
-    )
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(CANDIDATES)} (default: all)")
     args = parser.parse_args()
+
+    from PIL import Image
 
     from fcn_studio import runtime
     from fcn_studio.checkpoint import load_checkpoint
     from fcn_studio.predictor import Predictor
-    from fcn_studio.preprocessing import CAFFE_BGR
 
     threads = torch.get_num_threads()
     work = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
@@ -134,10 +243,11 @@ def main() -> None:
         path = work / f"{args.arch}-bench.safetensors"
         ckpt = random_checkpoint(args.arch, path)
         rgb = photo_like(375, 500)
-        x = CAFFE_BGR.to_tensor(rgb)
+        Image.fromarray(rgb).save(work / "photo.jpg", quality=92)
         print(
             f"{args.arch}, 500x375, {threads} threads, CPU; torch {torch.__version__}, OpenVINO "
-            f"{runtime.openvino_version()}; min of {args.repeats} interleaved rounds (the CPU is shared with other work)"
+            f"{runtime.openvino_version()}; random weights, photo-like image; min of {args.repeats} interleaved "
+            "rounds, each candidate in its own process (the CPU was shared with other work)"
         )
 
         # ---------------------------------------------------------- model load
@@ -153,194 +263,86 @@ def main() -> None:
         build_s = time.perf_counter() - t - load_s
         predictor.predict(rgb)
         first_s = time.perf_counter() - t
-        del predictor, loaded
+        del predictor, loaded, ckpt
         print(
             f"\nmodel load ({path.stat().st_size / 2**20:.0f} MB file, in the page cache): reading the file "
-            f"{read_s:.2f}s; load_checkpoint {load_s:.2f}s + Predictor {build_s:.2f}s; first result after {first_s:.2f}s"
+            f"{read_s:.2f}s; load_checkpoint {load_s:.2f}s + Predictor {build_s:.2f}s; first result (torch) "
+            f"after {first_s:.2f}s"
         )
 
         # ---------------------------------------------------------- candidates
-        print("\nbuilding candidates (one-time cost measured here):")
-        model = ckpt.build_model()
-
-        def reference():
-            def run():
-                with torch.no_grad():
-                    return model(x).argmax(1)[0].numpy()
-
-            return run
-
-        def predictor_run(**kw):
-            def make():
-                p = Predictor(ckpt, "cpu", max_size=None, **kw)
-                if p.fast_path is not None and not p.fast_path.wait(timeout=600):
-                    raise RuntimeError(p.fast_path.error)
-                return lambda: p.predict(rgb).labels
-
-            return make
-
-        def channels_last():
-            m = ckpt.build_model().to(memory_format=torch.channels_last)
-            xc = x.contiguous(memory_format=torch.channels_last)
-
-            def run():
-                with torch.no_grad():
-                    return m(xc).argmax(1)[0].numpy()
-
-            return run
-
-        def inductor():
-            import torch._inductor.config as cfg
-
-            cfg.freezing = True
-            compiled = torch.compile(model)  # specialised to this input shape
-            with torch.no_grad():
-                compiled(x)  # compile now: part of the one-time cost
-
-            def run():
-                with torch.no_grad():
-                    return compiled(x).argmax(1)[0].numpy()
-
-            return run
-
-        def onnxruntime():
-            import onnxruntime as ort
-
-            onnx_path = work / "model.onnx"
-            with runtime.warnings_quiet(), torch.no_grad():
-                torch.onnx.export(
-                    model, (x,), str(onnx_path), input_names=["x"], output_names=["y"],
-                    dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}}, dynamo=False,
-                )  # fmt: skip
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = threads
-            session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-            xn = x.numpy()
-            return lambda: session.run(None, {"x": xn})[0].argmax(1)[0]
-
-        def openvino_raw():
-            fp = runtime.FastPath(
-                model, name="raw", identity="bench", cache_root=work / "raw", threads=threads
-            )  # fmt: skip
-            fp.build()
-            return lambda: fp.logits(x).argmax(1)[0].numpy()
-
-        makers = [
-            ("reference eager fp32", "", reference),
-            ("predictor, torch", "torch", predictor_run(backend="torch")),
-            ("channels_last", "channels_last", channels_last),
-            ("inductor (freezing)", "inductor", None if args.skip_inductor else inductor),
-            ("ONNX Runtime", "onnxruntime", onnxruntime),
-            ("OpenVINO f32 (raw)", "openvino", openvino_raw),
-            ("DEFAULT (predictor, auto)", "", predictor_run()),
-        ]
-        only = set(args.only.split(",")) if args.only else None
-        candidates = []
-        for name, key, make in makers:
-            if make is None or (only is not None and key and key not in only):
+        keys = [k for k in CANDIDATES if args.only is None or k in ("reference", "default") or k in args.only]
+        if "fast" in keys and not runtime.nncf_available():
+            print("fast (int8) mode: NNCF is not installed (pip install nncf)")
+            keys.remove("fast")
+        ctx = mp.get_context("spawn")
+        workers = {}
+        print("\nbuilding (one at a time; one-time cost and resident memory it added):")
+        for key in keys:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(key, str(path), threads, child), daemon=True)
+            proc.start()
+            reply = parent.recv()
+            if reply[0] == "failed":
+                print(f"  {CANDIDATES[key][0]}: not available ({reply[1]})")
+                proc.join()
                 continue
-            c = build(name, make)
-            if c is not None:
-                candidates.append(c)
-                print(f"  {name}: {c.one_time_s:.1f}s, +{c.resident_mb:.0f} MB resident")
-        default = next(c for c in candidates if c.name.startswith("DEFAULT"))
-        cold_s = default.one_time_s
-        t = time.perf_counter()
-        warm = Predictor(ckpt, "cpu", max_size=None)
-        warm.fast_path.wait()
-        print(
-            f"  default path, one-time cost: convert + cache + compile {cold_s:.1f}s (in the background: torch "
-            f"serves meanwhile); later sessions load the cache in {time.perf_counter() - t:.1f}s "
-            f"(loaded_from_cache={warm.fast_path.loaded_from_cache})"
-        )
-        del warm
+            _, one_time, resident, note = reply
+            workers[key] = (proc, parent, one_time, resident)
+            print(f"  {CANDIDATES[key][0]}: {one_time:.1f}s, +{resident:.0f} MB" + (f" ({note})" if note else ""))
 
-        for c in candidates:
-            c.call()  # warm-up: allocators, OpenVINO's shape-specific kernels
-            c.times.clear()
+        def call(key, msg="run"):
+            workers[key][1].send(msg)
+            return workers[key][1].recv()
+
+        for key in workers:
+            call(key)  # warm-up: allocators, shape-specific kernels
+        times = {k: [] for k in workers}
+        peaks = dict.fromkeys(workers, 0.0)
+        labels = {}
         for _ in range(args.repeats):
-            for c in candidates:
-                c.call()
-        ref = candidates[0]
-        base = min(ref.times)
+            for key in workers:
+                seconds, peak, labels[key] = call(key)
+                times[key].append(seconds)
+                peaks[key] = max(peaks[key], peak)
+        base = min(times["reference"])
         print(
             f"\n{'path':<28} {'min':>7} {'median':>7} {'speed-up':>9} {'labels':>9} {'peak/call':>10} "
-            f"{'weights':>8} {'one-time':>9}"
+            f"{'resident':>9} {'one-time':>9}"
         )
-        for c in candidates:
-            agree = (c.labels == ref.labels).mean() * 100
+        for key in workers:
+            agree = (labels[key] == labels["reference"]).mean() * 100
             print(
-                f"{c.name:<28} {min(c.times):6.2f}s {np.median(c.times):6.2f}s {base / min(c.times):8.2f}x "
-                f"{agree:8.3f}% {c.peak_mb:8.0f}MB {c.resident_mb:6.0f}MB {c.one_time_s:8.1f}s"
+                f"{CANDIDATES[key][0]:<28} {min(times[key]):6.2f}s {np.median(times[key]):6.2f}s "
+                f"{base / min(times[key]):8.2f}x {agree:8.3f}% {peaks[key]:8.0f}MB {workers[key][3]:7.0f}MB "
+                f"{workers[key][2]:8.1f}s"
             )
-        del candidates, ref
 
         # ---------------------------------------------------------- preview
-        from PIL import Image
-
-        Image.fromarray(rgb).save(work / "photo.jpg", quality=92)
-        default_p = Predictor(ckpt, "cpu")
-        default_p.fast_path.wait()
-        torch_p = Predictor(ckpt, "cpu", backend="torch")
-        rows = {"default": [], "torch": []}
+        shown = {"default": [], "torch": []}
         for _ in range(args.repeats + 1):
-            for key, p in (("default", default_p), ("torch", torch_p)):
-                t = time.perf_counter()
-                pv = p.preview(work / "photo.jpg")
-                rows[key].append(time.perf_counter() - t)
+            for key in shown:
+                if key in workers:
+                    shown[key].append(call(key, "preview")[0])
+        text = ", ".join(f"{k} {min(v[1:]):.2f}s" for k, v in shown.items() if v)
         print(
-            f"\npreview of a 500x375 JPEG (decode + network at {pv.inference_size[1]}x{pv.inference_size[0]} + "
-            f"full-size labels): default {min(rows['default'][1:]):.2f}s, torch only (before the fast path is "
-            f"ready) {min(rows['torch'][1:]):.2f}s"
+            f"\npreview of the 500x375 photo as a JPEG file (decode + network at 160x120 + labels at full size): "
+            f"{text} (min of {args.repeats}; 'torch' is what serves before the fast path is ready)"
         )
-        del torch_p
-
-        # ---------------------------------------------------------- fast (int8)
-        if not args.skip_fast and runtime.nncf_available():
-            calibration = [photo_like(375, 500, seed=s) for s in range(1, 9)]
-            t = time.perf_counter()
-            fast = Predictor(ckpt, "cpu", fast=True, calibration=calibration)
-            fast.fast_path.wait()
-            one_time = time.perf_counter() - t
-            if not fast.fast_path.ready():
-                print(f"\nfast (int8) mode failed: {fast.fast_path.error}")
-            else:
-                times = {"default": [], "fast": []}
-                for _ in range(args.repeats + 1):
-                    for key, p in (("default", default_p), ("fast", fast)):
-                        t = time.perf_counter()
-                        labels = p.predict(rgb).labels
-                        times[key].append(time.perf_counter() - t)
-                        if key == "default":
-                            exact = labels
-                        else:
-                            approx = labels
-                print(
-                    f"\nfast (int8, NNCF, 4 calibration + 4 check images, random weights): {min(times['fast'][1:]):.2f}s "
-                    f"vs default {min(times['default'][1:]):.2f}s ({min(times['default'][1:]) / min(times['fast'][1:]):.2f}x); "
-                    f"{100 * fast.fast_path.agreement:.1f}% label agreement on the check images, "
-                    f"{100 * (approx == exact).mean():.1f}% on this photo; one-time {one_time:.0f}s"
-                )
-            del fast
-        elif not args.skip_fast:
-            print("\nfast (int8) mode: NNCF not installed (pip install nncf)")
 
         # ---------------------------------------------------------- 20 MP
         if not args.skip_20mp:
-            big = photo_like(3648, 5472, seed=2)
-            before = rss_mb()
-            reset_peak()
-            t = time.perf_counter()
-            pred = default_p.predict(big)
+            seconds, peak, size = call("default", "20mp")
             print(
-                f"\n20-megapixel photo (5472x3648), default path, --max-size 2048 (network sees "
-                f"{pred.inference_size[1]}x{pred.inference_size[0]}): {time.perf_counter() - t:.1f}s, "
-                f"peak +{rss_mb('VmHWM') - before:.0f} MB over the {before:.0f} MB before"
+                f"\n20-megapixel photo (5472x3648), default path, --max-size 2048 (network sees {size[1]}x{size[0]}): "
+                f"{seconds:.1f}s, peak +{peak:.0f} MB"
             )
+        for proc, conn, *_ in workers.values():
+            conn.send("stop")
+            proc.join()
 
-        # ---------------------------------------------------------- CUDA
         if torch.cuda.is_available():
-            gpu(ckpt, rgb)
+            gpu(load_checkpoint(path), rgb)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -230,6 +230,7 @@ class FastPath:
         if self.precision == "int8":
             converted, meta["agreement"] = self._quantize(converted)
         self.cache_dir.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(self.cache_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.cache_dir.name}.", dir=self.cache_dir.parent))
         try:
             ov.save_model(converted, str(tmp / "model.xml"), compress_to_fp16=False)
@@ -238,10 +239,13 @@ class FastPath:
                 raise Cancelled()
             with contextlib.suppress(FileNotFoundError):
                 shutil.rmtree(self.cache_dir)
-            os.replace(tmp, self.cache_dir)
-        except BaseException:
+            try:
+                os.replace(tmp, self.cache_dir)
+            except OSError:
+                if not self.is_cached():  # else another process finished the same conversion first
+                    raise
+        finally:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
         # Conversions of earlier versions of this weights file are of no further use.
         for old in self.cache_dir.parent.glob(self._stale_glob):
             if old != self.cache_dir and not old.name.startswith("."):
@@ -280,6 +284,16 @@ class FastPath:
         with self._lock:  # one infer request: OpenVINO requests are not re-entrant
             out = self._request.infer({0: data})[0]
             return torch.from_numpy(np.array(out, copy=True))
+
+
+def _remove_abandoned(cache_dir: Path) -> None:
+    """Temporary folders of conversions that never finished (the process ended mid-way)."""
+    import time
+
+    for tmp in cache_dir.parent.glob(f".{cache_dir.name}.*"):
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > 3600:
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _safe(name: str) -> str:
