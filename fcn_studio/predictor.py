@@ -230,8 +230,8 @@ class Predictor:
         c = self.checkpoint.num_classes
         h, w = _inference_shape(height, width, self.max_size)
         first = self.model.conv1_1.out_channels
-        # conv1's output at the padded size (padding 100) dominates; eager keeps ~3 alive
-        network = 3 * first * 4 * (h + 200) * (w + 200) + 3 * c * 4 * h * w
+        # conv1's output at the padded size (padding 100) dominates; two are alive at once
+        network = 2 * first * 4 * (h + 200) * (w + 200) + 3 * c * 4 * h * w
         needed = {
             "network": network,
             "labels": height * width * (1 if c <= 256 else 4),

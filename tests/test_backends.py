@@ -43,11 +43,22 @@ def eager_labels(model: torch.nn.Module, rgb: np.ndarray) -> np.ndarray:
         return model(CAFFE_BGR.to_tensor(rgb)).argmax(1)[0].numpy()
 
 
-@pytest.fixture()
-def weights_file(random_model, tmp_path):
-    path = tmp_path / "models" / "fcn8s-test.safetensors"
+def save_weights(random_model, folder):
+    path = folder / "models" / "fcn8s-test.safetensors"
     save_checkpoint(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, random_model("fcn8s").state_dict()), path)
     return path
+
+
+@pytest.fixture()
+def weights_file(random_model, tmp_path):
+    """A weights file of this test's own (its conversion is built afresh)."""
+    return save_weights(random_model, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_file(random_model, tmp_path_factory):
+    """A weights file whose conversion the tests of this module share (converting costs seconds)."""
+    return save_weights(random_model, tmp_path_factory.mktemp("shared"))
 
 
 def ready_predictor(path, **kwargs) -> Predictor:
@@ -57,8 +68,8 @@ def ready_predictor(path, **kwargs) -> Predictor:
     return predictor
 
 
-def test_default_path_gives_eager_labels_for_any_size(weights_file, random_model):
-    predictor = ready_predictor(weights_file, max_size=None)
+def test_default_path_gives_eager_labels_for_any_size(shared_file, random_model):
+    predictor = ready_predictor(shared_file, max_size=None)
     model = random_model("fcn8s")
     for height, width in [(1, 1), (7, 3), (37, 53), (120, 161), (375, 500)]:
         rgb = photo_like(height, width, seed=height)
@@ -69,10 +80,10 @@ def test_default_path_gives_eager_labels_for_any_size(weights_file, random_model
         assert agreement >= AGREEMENT, (height, width, agreement)
 
 
-def test_big_photo_with_max_size_gives_the_torch_paths_labels(weights_file):
+def test_big_photo_with_max_size_gives_the_torch_paths_labels(shared_file):
     rgb = photo_like(900, 1300, seed=5)
-    fast = ready_predictor(weights_file, max_size=96).predict(rgb)
-    exact = Predictor(load_checkpoint(weights_file), "cpu", max_size=96, backend="torch").predict(rgb)
+    fast = ready_predictor(shared_file, max_size=96).predict(rgb)
+    exact = Predictor(load_checkpoint(shared_file), "cpu", max_size=96, backend="torch").predict(rgb)
     assert exact.backend == "torch" and fast.backend == "OpenVINO f32"
     assert fast.inference_size == exact.inference_size == (66, 96)
     assert (fast.labels == exact.labels).mean() >= AGREEMENT
@@ -121,35 +132,35 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
     assert (rebuilt.predict(rgb).labels == eager_labels(model, rgb)).mean() >= AGREEMENT
 
 
-def test_torch_backend_and_weights_without_a_file_stay_on_torch(weights_file, random_model):
-    assert Predictor(load_checkpoint(weights_file), "cpu", backend="torch").fast_path is None
+def test_torch_backend_and_weights_without_a_file_stay_on_torch(shared_file, random_model):
+    assert Predictor(load_checkpoint(shared_file), "cpu", backend="torch").fast_path is None
     in_memory = Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, random_model("fcn8s").state_dict())
     assert Predictor(in_memory, "cpu", backend="auto").fast_path is None  # nothing to key a cache by
     with pytest.raises(FCNStudioError, match="unknown backend"):
         Predictor(in_memory, "cpu", backend="tensorrt")
 
 
-def test_fast_mode_is_off_unless_chosen(weights_file):
-    predictor = ready_predictor(weights_file)
+def test_fast_mode_is_off_unless_chosen(shared_file):
+    predictor = ready_predictor(shared_file)
     assert predictor.fast_path.precision == "f32" and not predictor.fast_path.approximate
     assert not predictor.predict(photo_like(30, 40)).approximate
     with pytest.raises(FCNStudioError, match="calibration images"):
-        Predictor(load_checkpoint(weights_file), "cpu", backend="auto", fast=True)
+        Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True)
 
 
 @pytest.mark.skipif(not runtime.nncf_available(), reason="NNCF (fast mode) is not installed")
-def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(weights_file):
+def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(shared_file):
     images = [photo_like(96, 128, seed=s) for s in range(4)]
-    predictor = ready_predictor(weights_file, fast=True, calibration=images)
+    predictor = ready_predictor(shared_file, fast=True, calibration=images)
     assert predictor.fast_path.approximate and 0.5 < predictor.fast_path.agreement <= 1.0
     pred = predictor.predict(photo_like(50, 70, seed=11))
     assert pred.approximate and pred.backend == "OpenVINO int8"
     assert "agreement" in predictor.backend_note
 
 
-def test_preview_is_quick_low_resolution_at_full_size(weights_file, tmp_path):
+def test_preview_is_quick_low_resolution_at_full_size(shared_file, tmp_path):
     Image.fromarray(photo_like(1200, 1600, seed=3)).save(tmp_path / "big.jpg", quality=90)
-    predictor = Predictor(load_checkpoint(weights_file), "cpu", backend="torch")
+    predictor = Predictor(load_checkpoint(shared_file), "cpu", backend="torch")
     pred = predictor.preview(tmp_path / "big.jpg")
     assert pred.preview and pred.approximate
     assert pred.labels.shape == pred.confidence.shape == (1200, 1600)
