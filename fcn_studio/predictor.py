@@ -238,8 +238,8 @@ class Predictor:
             "confidence": height * width * 2,
             "upsampling": 4 * min(_band_rows(c, width), height) * c * width * 4,
         }
-        if (h, w) != (height, width):
-            needed["reduced copy"] = h * w * 3
+        if (h, w) != (height, width):  # Pillow resizes from its own 4-byte-a-pixel copy
+            needed["resizing"] = height * width * 4 + h * w * 3
         if with_probs:
             needed["probabilities"] = c * height * width * 4
         return needed
