@@ -18,6 +18,7 @@ check images against the exact model.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -133,6 +134,7 @@ class FastPath:
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # ------------------------------------------------------------------ state
 
@@ -163,11 +165,21 @@ class FastPath:
     # ------------------------------------------------------------------ building
 
     def start(self) -> threading.Thread:
-        """Build on a daemon thread (idempotent); the caller keeps serving with torch."""
+        """Build on a daemon thread (idempotent); the caller keeps serving with torch.
+
+        At interpreter exit an unfinished build is cancelled at its next step and joined:
+        a thread left inside OpenVINO would abort the process ("terminate called")."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._build_quietly, name="fast-path-build", daemon=True)
+            atexit.register(self.stop)  # before start(): the thread unregisters it when done
             self._thread.start()
         return self._thread
+
+    def stop(self) -> None:
+        """Cancel a background build (at its next step) and wait for the thread to end."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
     def wait(self, timeout: float | None = None, cancelled: Callable[[], bool] | None = None) -> bool:
         """Wait for a started build; True when ready. Polls ``cancelled`` every 50 ms."""
@@ -185,9 +197,11 @@ class FastPath:
 
     def _build_quietly(self) -> None:
         try:
-            self.build()
+            self.build(self._stop.is_set)
         except Exception as exc:  # the torch path keeps working; say why the fast one did not
             self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            atexit.unregister(self.stop)  # the registry would otherwise keep this model alive
 
     def build(self, cancelled: Callable[[], bool] | None = None) -> None:
         """Load the cached conversion, or convert (and cache) it; then compile. Idempotent."""

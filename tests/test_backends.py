@@ -165,3 +165,13 @@ def test_preview_is_quick_low_resolution_at_full_size(shared_file, tmp_path):
     assert pred.preview and pred.approximate
     assert pred.labels.shape == pred.confidence.shape == (1200, 1600)
     assert max(pred.inference_size) == PREVIEW_MAX_SIZE
+
+
+def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file, tmp_path, monkeypatch, capsys):
+    from fcn_studio.cli import main
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
+    assert main(["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "a.png").is_file()
+    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-openvino*/model.xml"))
