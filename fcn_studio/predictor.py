@@ -17,8 +17,9 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 
 DEFAULT_MAX_SIZE = 2048
-# The quick first pass shown while the full result is computed (longer side, pixels).
-PREVIEW_MAX_SIZE = 160
+# The quick first pass shown while the full result is computed (longer side, pixels). The
+# network pads its input by 100 pixels a side, so smaller previews hardly cost less.
+PREVIEW_MAX_SIZE = 128
 # Output rows upsampled at a time: at most 256, and fewer for wide images so that the
 # band's float temporaries (C x rows x W, a few of them) stay near 4 MB each.
 _BAND_ROWS = 256
