@@ -1,102 +1,395 @@
-"""CPU latency and peak memory of the predictor, next to a plain eager forward.
+"""CPU inference: the reference's plain eager forward against every candidate backend.
 
-Run: .venv/bin/python bench/bench_inference.py [--repeats 3] [--archs fcn32s,fcn16s,fcn8s]
+Run: .venv/bin/python bench/bench_inference.py [--repeats 3] [--arch fcn8s] [--skip-20mp]
+     [--only torch,channels_last,inductor,onnxruntime,openvino,fast]
 
-Each measurement runs in its own process so that peak RSS (ru_maxrss) belongs to it alone;
-the model has random weights (speed and memory do not depend on the values). Printed:
-per architecture at 500x375, the plain eager float32 forward (``model(x)`` under no_grad)
-and the predictor's paths (preprocessing, forward, softmax/argmax included), their ratio,
-and the peak memory of segmenting a 20-megapixel (5472x3648) photo at the default
---max-size and at full resolution is not attempted (it needs tens of GB).
+One set of random full-width weights (speed does not depend on their values), one
+photo-like 500x375 image (smooth colour regions, edges and texture). Each candidate runs in
+its own process; after a warm-up the parent times them round-robin (interleaved), so that
+other work on the machine slows all of them alike, and prints the minimum. Per candidate:
+latency, speed-up over the reference (``model(x).argmax(1)`` under no_grad, preprocessing
+outside the timing as a reference script has it), share of labels identical to the
+reference, peak resident memory of a call above the memory before it (Linux VmHWM, reset
+per call), resident memory the candidate added when it was built (weights, runtime), and
+its one-time cost (export, convert, compile). DEFAULT is the predictor as the CLI and the
+app create it: image in, full-size labels and confidence out.
+
+Then: the time from choosing a model to its first result against reading its file, the
+preview pass (JPEG file in, decoding included), a 20-megapixel photo at the default
+--max-size, and on CUDA the fp16 frame rates.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import statistics
-import subprocess
-import sys
+import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
+
+import numpy as np
+import torch
 
 
-def child(config: str, arch: str, repeats: int) -> dict:
-    import numpy as np
-    import torch
+def photo_like(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Smooth colour regions with texture and edges, as photos have (not pure noise)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.zeros((height, width, 3), np.float32)
+    for _ in range(6):
+        cy, cx = rng.uniform(0, height), rng.uniform(0, width)
+        r = rng.uniform(0.2, 0.6) * max(height, width)
+        weight = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))[:, :, None]
+        img = img * (1 - weight) + weight * rng.uniform(0, 255, 3)
+    img[: height // 3, : width // 2] = rng.uniform(0, 255, 3)
+    img += 12 * np.sin(xx / 3.0 + yy / 5.0)[:, :, None] + rng.normal(0, 6, (height, width, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
 
-    from fcn_studio.checkpoint import Checkpoint
+
+def rss_mb(field: str = "VmRSS") -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM (Linux >= 4.0)
+    except OSError:
+        pass
+
+
+def random_checkpoint(arch: str, path: Path):
+    from fcn_studio.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
     from fcn_studio.labels import voc_labels
     from fcn_studio.models import build_fcn
-    from fcn_studio.predictor import Predictor
     from fcn_studio.preprocessing import CAFFE_BGR
 
     torch.manual_seed(0)
     model = build_fcn(arch, 21)
-    for p in model.parameters():
-        if p.dim() == 4 and p.shape[0] != p.shape[1]:
-            torch.nn.init.normal_(p, std=0.01)
-    ckpt = Checkpoint(arch, 21, voc_labels(), CAFFE_BGR, model.state_dict())
-    h, w = (3648, 5472) if config.startswith("20mp") else (375, 500)
-    rgb = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
-    if config == "eager":
-        model.eval()
-        x = CAFFE_BGR.to_tensor(rgb)
-        run = lambda: model(x).argmax(1)  # noqa: E731
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 4 and not name.startswith("upscore"):
+                torch.nn.init.normal_(p, std=(2.0 / p[0].numel()) ** 0.5)
+                if name.startswith("score"):
+                    p.sub_(p.mean(dim=1, keepdim=True))  # labels that vary across the image
+    save_checkpoint(Checkpoint(arch, 21, voc_labels(), CAFFE_BGR, model.state_dict()), path)
+    del model
+    return load_checkpoint(path)
+
+
+# ---------------------------------------------------------------- candidates (one process each)
+# Each candidate lives in its own process: runtimes keep thread pools that spin after a call
+# (OpenMP, TBB), which would slow whichever candidate runs next in a shared process, and
+# the peak memory of a call is then the candidate's own. The parent times them round-robin.
+
+
+def make_reference(ckpt, rgb, x, work):
+    model = ckpt.build_model()
+
+    def run():
         with torch.no_grad():
-            for _ in range(repeats + 1):
-                t = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - t)
-    else:
-        del model
-        predictor = Predictor(ckpt, "cpu", channels_last=config.endswith("channels_last"),
-                              max_size=None if config == "20mp_full" else 2048)  # fmt: skip
-        for _ in range(1 if config.startswith("20mp") else repeats + 1):
+            return model(x).argmax(1)[0].numpy()
+
+    return run, ""
+
+
+def make_predictor(**kw):
+    def make(ckpt, rgb, x, work):
+        from fcn_studio.predictor import Predictor
+
+        p = Predictor(ckpt, "cpu", max_size=None, **kw)
+        note = ""
+        if p.fast_path is not None:
+            if not p.fast_path.wait():
+                raise RuntimeError(p.fast_path.error)
+            note = "converted in the background while torch serves"
+            if p.fast_path.approximate:
+                note += f"; {100 * p.fast_path.agreement:.1f}% agreement on its check images"
+        make.predictor = p
+        return (lambda: p.predict(rgb).labels), note
+
+    return make
+
+
+def make_channels_last(ckpt, rgb, x, work):
+    model = ckpt.build_model().to(memory_format=torch.channels_last)
+    xc = x.contiguous(memory_format=torch.channels_last)
+
+    def run():
+        with torch.no_grad():
+            return model(xc).argmax(1)[0].numpy()
+
+    return run, "a second (channels-last) weight copy"
+
+
+def make_inductor(ckpt, rgb, x, work):
+    import torch._inductor.config as cfg
+
+    cfg.freezing = True
+    compiled = torch.compile(ckpt.build_model())  # specialised to this input shape
+    with torch.no_grad():
+        compiled(x)  # compile now: part of the one-time cost
+
+    def run():
+        with torch.no_grad():
+            return compiled(x).argmax(1)[0].numpy()
+
+    return run, "needs a C++ compiler on the user's machine"
+
+
+def make_onnxruntime(ckpt, rgb, x, work):
+    import onnxruntime as ort
+
+    from fcn_studio import runtime
+
+    work.mkdir(parents=True, exist_ok=True)
+    onnx_path = work / "model.onnx"
+    with runtime.warnings_quiet(), torch.no_grad():
+        torch.onnx.export(
+            ckpt.build_model(), (x,), str(onnx_path), input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}}, dynamo=False,
+        )  # fmt: skip
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    xn = x.numpy()
+    return (lambda: session.run(None, {"x": xn})[0].argmax(1)[0]), f"onnxruntime {ort.__version__}"
+
+
+def make_openvino(ckpt, rgb, x, work):
+    from fcn_studio import runtime
+
+    fp = runtime.FastPath(ckpt.build_model(), name="raw", identity="bench", cache_root=work / "raw")
+    fp.build()
+    return (lambda: fp.logits(x).argmax(1)[0].numpy()), "network only"
+
+
+CANDIDATES = {
+    "reference": ("reference eager fp32", make_reference),
+    "torch": ("predictor, torch", make_predictor(backend="torch")),
+    "channels_last": ("channels_last", make_channels_last),
+    "inductor": ("inductor (freezing)", make_inductor),
+    "onnxruntime": ("ONNX Runtime", make_onnxruntime),
+    "openvino": ("OpenVINO f32 (raw)", make_openvino),
+    "default": ("DEFAULT (predictor, auto)", make_predictor()),
+    "fast": ("fast mode (int8, approx.)", None),  # made in worker(): needs calibration images
+}
+
+
+def worker(key: str, path: str, threads: int, conn) -> None:
+    torch.set_num_threads(threads)
+    from fcn_studio.checkpoint import load_checkpoint
+    from fcn_studio.preprocessing import CAFFE_BGR
+
+    ckpt = load_checkpoint(path)
+    rgb = photo_like(375, 500)
+    x = CAFFE_BGR.to_tensor(rgb)
+    make = CANDIDATES[key][1]
+    if key == "fast":
+        calibration = [photo_like(375, 500, seed=s) for s in range(1, 9)]
+        make = make_predictor(fast=True, calibration=calibration)
+    before = rss_mb()
+    t = time.perf_counter()
+    try:
+        run, note = make(ckpt, rgb, x, Path(path).parent / key)
+    except Exception as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"))
+        return
+    conn.send(("ready", time.perf_counter() - t, rss_mb() - before, note))
+    predictor = getattr(make, "predictor", None)
+    while True:
+        msg = conn.recv()
+        if msg == "stop":
+            return
+        before = rss_mb()
+        reset_peak()
+        t = time.perf_counter()
+        if msg == "run":
+            out = run()
+        elif msg == "preview":
+            out = predictor.preview(Path(path).parent / "photo.jpg").labels
+        elif msg == "20mp":  # at the default --max-size, the conversion shared through the cache
+            from fcn_studio.predictor import Predictor
+
+            capped = Predictor(ckpt, "cpu")
+            capped.fast_path.wait()
+            big = photo_like(3648, 5472, seed=2)
+            before = rss_mb()
+            reset_peak()
             t = time.perf_counter()
-            predictor.predict(rgb)
-            times.append(time.perf_counter() - t)
-    times = times[1:] if len(times) > 1 else times  # first call warms up allocators
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"median_s": statistics.median(times), "peak_mb": peak_kb / 1024, "before_mb": base_rss / 1024}
-
-
-def measure(config: str, arch: str, repeats: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", config, "--archs", arch, "--repeats", str(repeats)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+            out = capped.predict(big).inference_size
+        conn.send((time.perf_counter() - t, rss_mb("VmHWM") - before, out))
 
 
 def main() -> None:
+    import multiprocessing as mp
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--archs", default="fcn32s,fcn16s,fcn8s")
-    parser.add_argument("--child")
+    parser.add_argument("--arch", default="fcn8s")
     parser.add_argument("--skip-20mp", action="store_true")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(CANDIDATES)} (default: all)")
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child, args.archs, args.repeats)))
-        return
-    import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU, 500x375 input, median of {args.repeats}")
-    print(f"{'arch':<8} {'path':<24} {'latency':>9} {'vs eager':>9} {'peak RSS':>9}")
-    for arch in args.archs.split(","):
-        eager = measure("eager", arch, args.repeats)
-        print(f"{arch:<8} {'plain eager fp32':<24} {eager['median_s']:8.2f}s {1.0:8.2f}x {eager['peak_mb']:7.0f}MB")
-        for config in ("predictor", "predictor_channels_last"):
-            r = measure(config, arch, args.repeats)
-            ratio = r["median_s"] / eager["median_s"]
-            print(f"{arch:<8} {config:<24} {r['median_s']:8.2f}s {ratio:8.2f}x {r['peak_mb']:7.0f}MB")
-    if not args.skip_20mp:
-        r = measure("20mp", "fcn8s", 1)
-        print(f"\n20-megapixel photo (5472x3648), fcn8s, --max-size 2048 (network sees 2048x1365): "
-              f"{r['median_s']:.1f}s, peak RSS {r['peak_mb']:.0f} MB (model + runtime before the image: {r['before_mb']:.0f} MB)")  # fmt: skip
+    from PIL import Image
+
+    from fcn_studio import runtime
+    from fcn_studio.checkpoint import load_checkpoint
+    from fcn_studio.predictor import Predictor
+
+    threads = torch.get_num_threads()
+    work = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
+    try:
+        path = work / f"{args.arch}-bench.safetensors"
+        ckpt = random_checkpoint(args.arch, path)
+        rgb = photo_like(375, 500)
+        Image.fromarray(rgb).save(work / "photo.jpg", quality=92)
+        print(
+            f"{args.arch}, 500x375, {threads} threads, CPU; torch {torch.__version__}, OpenVINO "
+            f"{runtime.openvino_version()}; random weights, photo-like image; min of {args.repeats} interleaved "
+            "rounds, each candidate in its own process (the CPU was shared with other work)"
+        )
+
+        # ---------------------------------------------------------- model load
+        t = time.perf_counter()
+        with open(path, "rb") as fh:
+            while fh.read(64 << 20):
+                pass
+        read_s = time.perf_counter() - t
+        t = time.perf_counter()
+        loaded = load_checkpoint(path)
+        load_s = time.perf_counter() - t
+        predictor = Predictor(loaded, "cpu", backend="torch")
+        build_s = time.perf_counter() - t - load_s
+        predictor.predict(rgb)
+        first_s = time.perf_counter() - t
+        del predictor, loaded, ckpt
+        print(
+            f"\nmodel load ({path.stat().st_size / 2**20:.0f} MB file, in the page cache): reading the file "
+            f"{read_s:.2f}s; load_checkpoint {load_s:.2f}s + Predictor {build_s:.2f}s; first result (torch) "
+            f"after {first_s:.2f}s"
+        )
+
+        # ---------------------------------------------------------- candidates
+        keys = [k for k in CANDIDATES if args.only is None or k in ("reference", "default") or k in args.only]
+        if "fast" in keys and not runtime.nncf_available():
+            print("fast (int8) mode: NNCF is not installed (pip install nncf)")
+            keys.remove("fast")
+        ctx = mp.get_context("spawn")
+        workers = {}
+        print("\nbuilding (one at a time; one-time cost and resident memory it added):")
+        for key in keys:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(key, str(path), threads, child), daemon=True)
+            proc.start()
+            reply = parent.recv()
+            if reply[0] == "failed":
+                print(f"  {CANDIDATES[key][0]}: not available ({reply[1]})")
+                proc.join()
+                continue
+            _, one_time, resident, note = reply
+            workers[key] = (proc, parent, one_time, resident)
+            print(f"  {CANDIDATES[key][0]}: {one_time:.1f}s, +{resident:.0f} MB" + (f" ({note})" if note else ""))
+
+        def call(key, msg="run"):
+            # a pause first: runtimes' threads spin for a while after a call (OpenMP, ORT, TBB)
+            # and would slow whichever candidate runs next
+            time.sleep(0.5)
+            workers[key][1].send(msg)
+            return workers[key][1].recv()
+
+        for key in workers:
+            call(key)  # warm-up: allocators, shape-specific kernels
+        times = {k: [] for k in workers}
+        peaks = dict.fromkeys(workers, 0.0)
+        labels = {}
+        for _ in range(args.repeats):
+            for key in workers:
+                seconds, peak, labels[key] = call(key)
+                times[key].append(seconds)
+                peaks[key] = max(peaks[key], peak)
+        base = min(times["reference"])
+        print(
+            f"\n{'path':<28} {'min':>7} {'median':>7} {'speed-up':>9} {'labels':>9} {'peak/call':>10} "
+            f"{'resident':>9} {'one-time':>9}"
+        )
+        for key in workers:
+            agree = (labels[key] == labels["reference"]).mean() * 100
+            print(
+                f"{CANDIDATES[key][0]:<28} {min(times[key]):6.2f}s {np.median(times[key]):6.2f}s "
+                f"{base / min(times[key]):8.2f}x {agree:8.3f}% {peaks[key]:8.0f}MB {workers[key][3]:7.0f}MB "
+                f"{workers[key][2]:8.1f}s"
+            )
+
+        # ---------------------------------------------------------- preview
+        shown = {"default": [], "torch": []}
+        for _ in range(args.repeats + 1):
+            for key in shown:
+                if key in workers:
+                    shown[key].append(call(key, "preview")[0])
+        text = ", ".join(f"{k} {min(v[1:]):.2f}s" for k, v in shown.items() if v)
+        print(
+            f"\npreview of the 500x375 photo as a JPEG file (decode + network at 128x96 + labels at full size): "
+            f"{text} (min of {args.repeats}; 'torch' is what serves before the fast path is ready)"
+        )
+
+        # ---------------------------------------------------------- 20 MP
+        if not args.skip_20mp:
+            seconds, peak, size = call("default", "20mp")
+            print(
+                f"\n20-megapixel photo (5472x3648), default path, --max-size 2048 (network sees {size[1]}x{size[0]}): "
+                f"{seconds:.1f}s, peak +{peak:.0f} MB"
+            )
+        for proc, conn, *_ in workers.values():
+            conn.send("stop")
+            proc.join()
+
+        # ---------------------------------------------------------- switching models
+        if "default" in workers:
+            t = time.perf_counter()
+            switched = Predictor(load_checkpoint(path), "cpu")  # its conversion is cached now
+            switched.predict(rgb)
+            print(
+                f"\nchoosing this model again (conversion cached): first result after {time.perf_counter() - t:.2f}s "
+                f"({switched.backend_note}; reading the file alone took {read_s:.2f}s)"
+            )
+
+        if torch.cuda.is_available():
+            gpu(load_checkpoint(path), rgb)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def gpu(ckpt, rgb: np.ndarray) -> None:
+    from fcn_studio.predictor import Predictor
+
+    fp32 = Predictor(ckpt, "cuda", half=False, channels_last=False, max_size=None)
+    default = Predictor(ckpt, "cuda", max_size=None)  # fp16 + channels_last + cudnn.benchmark
+    print(f"\nCUDA ({torch.cuda.get_device_name()}): fp16 + channels_last default vs fp32")
+    for h, w in ((375, 500), (720, 1280)):
+        img = rgb if (h, w) == rgb.shape[:2] else photo_like(h, w, seed=7)
+        for p in (fp32, default):
+            for _ in range(3):
+                p.predict(img)
+        out = {}
+        for key, p in (("fp32", fp32), ("default", default)):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            n = 20
+            for _ in range(n):
+                labels = p.predict(img).labels
+            out[key] = (n / (time.perf_counter() - t), labels)
+        agree = (out["fp32"][1] == out["default"][1]).mean() * 100
+        print(
+            f"  {w}x{h}: fp32 {out['fp32'][0]:.1f} fps, default {out['default'][0]:.1f} fps, labels {agree:.3f}% equal"
+        )
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("TQDM_DISABLE", "1")
     main()

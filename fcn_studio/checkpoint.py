@@ -49,7 +49,9 @@ class Checkpoint:
     provenance: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
-    source: Path | None = field(default=None, compare=False)  # the file it was read from, for messages
+    # The file these weights were read from (None for weights made in memory): compiled
+    # copies of the model are cached under a key of its identity (see runtime.FastPath).
+    source: Path | None = field(default=None, compare=False, repr=False)
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
@@ -221,9 +223,11 @@ def load_checkpoint(
     """
     path = Path(path)
     tensors, meta = read_tensors(path)
-    return checkpoint_from_tensors(
+    checkpoint = checkpoint_from_tensors(
         tensors, meta, path, arch=arch, labels=labels, preprocessing=preprocessing, provenance=provenance
     )
+    checkpoint.source = path
+    return checkpoint
 
 
 def checkpoint_from_tensors(

@@ -109,6 +109,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
+    if predictor.fast_path is not None and not predictor.fast_path.ready():  # else a short run never caches it
+        _warn("preparing the faster CPU path for later runs (once per model file)...")
+        predictor.fast_path.wait()
     return 1 if failures else 0
 
 

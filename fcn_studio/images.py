@@ -17,6 +17,12 @@ IMAGE_EXTENSIONS = frozenset(
 )
 # Photos of 100+ megapixels are legitimate here; PIL's default guard stops at ~89 MP.
 Image.MAX_IMAGE_PIXELS = 400_000_000
+# From this size on, lossless 8-bit files are decoded by OpenCV straight into the final
+# (H, W, 3) array: Pillow holds RGB as 4 bytes a pixel and numpy then copies it (7 bytes a
+# pixel at the peak, 2.5 GB for 19000 x 19000) where OpenCV needs 3.
+_DIRECT_DECODE_PIXELS = 32_000_000
+_DIRECT_DECODE_FORMATS = frozenset({"PNG", "BMP"})
+_DIRECT_DECODE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P"})
 
 
 def is_image_file(path: Path) -> bool:
@@ -30,7 +36,8 @@ def to_rgb8(image: Image.Image) -> np.ndarray:
     clipped; palette, grayscale, CMYK and alpha images are converted (alpha is dropped, as
     ``Image.convert("RGB")`` does).
     """
-    image = ImageOps.exif_transpose(image)
+    if _orientation(image) != 1:  # (exif_transpose would otherwise still copy the image)
+        image = ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
@@ -43,13 +50,74 @@ def to_rgb8(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
-def load_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an image file as ``(H, W, 3)`` uint8 RGB. Raises FCNStudioError naming the file."""
+def available_memory() -> int | None:
+    """Bytes this process can still allocate (MemAvailable, within a cgroup limit), or None."""
+    free = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        try:
+            import psutil
+
+            free = int(psutil.virtual_memory().available)
+        except ImportError:
+            return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit != "max":
+            free = min(free if free is not None else 1 << 62, int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return free
+
+
+def format_bytes(n: float) -> str:
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GB"
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """The displayed ``(height, width)`` of an image file, from its header alone."""
     path = Path(path)
     try:
         with Image.open(path) as img:
-            img.load()
-            return to_rgb8(img)
+            return _displayed_size(img)
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+        return load_image(path).shape[:2]  # raises the usual message, or reads what OpenCV can
+
+
+def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` uint8 RGB. Raises FCNStudioError naming the file.
+
+    ``max_size`` says only a reduced copy is needed: JPEGs are then decoded reduced (draft
+    mode: 1/2, 1/4 or 1/8 scale, at least ``max_size`` on the longer side), which saves
+    most of the time and memory of big photos; other formats are decoded at full size.
+    An image that cannot fit in the free memory is refused with the figures.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            if max_size and img.format == "JPEG" and max(img.size) > max_size:
+                scale = max_size / max(img.size)
+                img.draft("RGB", (max(1, int(img.size[0] * scale + 1)), max(1, int(img.size[1] * scale + 1))))
+            direct = _decodes_directly(img)
+            _check_decode_memory(path, img.size, 3 if direct else 7)
+            if direct:
+                rgb = _load_with_opencv(path, color=True)
+                if rgb is None or rgb.shape[:2] != img.size[::-1]:
+                    raise OSError("OpenCV could not decode it")
+            else:
+                img.load()
+                rgb = to_rgb8(img)
+            return rgb
+    except FCNStudioError:
+        raise
     except FileNotFoundError:
         raise FCNStudioError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -70,9 +138,57 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
 
 
-def _load_with_opencv(path: Path) -> np.ndarray | None:
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag (1 = as stored), without decoding a PNG's pixels (Pillow's
+    getexif() decodes a whole PNG to look for an eXIf chunk after the image data)."""
+    if img.format == "PNG":
+        raw = img.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return int(exif.get(0x0112, 1))
+    return int(img.getexif().get(0x0112, 1))
+
+
+def _displayed_size(img: Image.Image) -> tuple[int, int]:
+    """``(height, width)`` after EXIF orientation, without decoding the pixels."""
+    w, h = img.size
+    return (w, h) if _orientation(img) in (5, 6, 7, 8) else (h, w)
+
+
+def _decodes_directly(img: Image.Image) -> bool:
+    w, h = img.size
+    return (
+        w * h >= _DIRECT_DECODE_PIXELS
+        and img.format in _DIRECT_DECODE_FORMATS
+        and img.mode in _DIRECT_DECODE_MODES
+        and _orientation(img) == 1
+    )
+
+
+def _check_decode_memory(path: Path, size: tuple[int, int], bytes_per_pixel: int) -> None:
+    need = size[0] * size[1] * bytes_per_pixel
+    free = available_memory()
+    if free is not None and need > free:
+        raise FCNStudioError(
+            f"{path}: opening this {size[0]}x{size[1]} image needs about {format_bytes(need)} of memory but only "
+            f"{format_bytes(free)} is free; close other programs, or downscale or tile the image first"
+        )
+
+
+def _load_with_opencv(path: Path, color: bool = False) -> np.ndarray | None:
     import cv2
 
+    if color:  # 8-bit file, decoded straight into (H, W, 3)
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+        # imread peaks at the output's size, imdecode at twice that; imread cannot open
+        # non-ASCII paths on Windows
+        if os.name != "nt" or str(path).isascii():
+            arr = cv2.imread(str(path), flags)
+        else:
+            arr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
+        return None if arr is None else cv2.cvtColor(arr, cv2.COLOR_BGR2RGB, dst=arr)
     data = np.fromfile(path, dtype=np.uint8)
     arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if arr is None:

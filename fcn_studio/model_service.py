@@ -63,9 +63,13 @@ class LoadedModel:
     key: ModelKey
     spec: str  # the id or path it was asked for by (for messages)
     checkpoint: Checkpoint
-    model: object  # the torch module, on its device, in eval mode
+    predictor: Predictor  # owns the module (and, on a CPU, its faster converted copy)
     device_choice: DeviceChoice
-    nbytes: int
+    nbytes: int  # of the torch weights; a converted copy (OpenVINO) adds about as much
+
+    @property
+    def model(self):
+        return self.predictor.model
 
 
 class ModelService:
@@ -99,21 +103,20 @@ class ModelService:
             )
 
     def predictor(
-        self, spec: str, device: str = "auto", *, max_size: int | None = None, half: bool = False
+        self, spec: str, device: str = "auto", *, max_size: int | None = None, half: bool | None = None
     ) -> Predictor:
         """A predictor of its own over the shared weights of ``spec`` (an id or a path)."""
-        from fcn_studio.predictor import Predictor
 
-        loaded = self.load(spec, device, half=half)
-        return Predictor(loaded.checkpoint, loaded.device_choice, max_size=max_size, half=half, model=loaded.model)
+        return self.load(spec, device, half=half).predictor.sharing(max_size)
 
-    def load(self, spec: str, device: str = "auto", *, half: bool = False) -> LoadedModel:
+    def load(self, spec: str, device: str = "auto", *, half: bool | None = None) -> LoadedModel:
+        """``half``: fp16 weights on CUDA (default there: on; never on a CPU)."""
         from fcn_studio.device import choose_device
         from fcn_studio.weights import locate_weights
 
         path, known = locate_weights(spec)
         choice = choose_device(device, allow_fallback=True)
-        precision = "fp16" if half and choice.device.type == "cuda" else "fp32"
+        precision = "fp16" if choice.device.type == "cuda" and half is not False else "fp32"
         key = ModelKey(FileIdentity.of(path), str(choice.device), precision)
         while True:
             with self._lock:
@@ -163,16 +166,14 @@ class ModelService:
 
     def _read(self, spec: str, path: Path, known: dict, key: ModelKey, choice: DeviceChoice) -> LoadedModel:
         from fcn_studio.checkpoint import load_checkpoint
+        from fcn_studio.predictor import Predictor
 
         checkpoint = load_checkpoint(path, **known)
-        model = checkpoint.build_model()
-        if key.precision == "fp16":
-            model = model.half()
-        model = model.to(choice.device).eval()
+        predictor = Predictor(checkpoint, choice, half=key.precision == "fp16", max_size=None)
         checkpoint.state_dict = {}  # the module holds the tensors now; keep one copy
-        nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
+        nbytes = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
         self.loads += 1
-        return LoadedModel(key, spec, checkpoint, model, choice, nbytes)
+        return LoadedModel(key, spec, checkpoint, predictor, choice, nbytes)
 
     def _drop_older_versions(self, key: ModelKey) -> None:
         """A file replaced under the same path: its old weights are never served again."""

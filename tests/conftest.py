@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Predictors stay on torch unless a test asks for another backend (tests/test_backends.py):
+# no background conversions competing for the CPU, and labels exactly those of torch.
+os.environ.setdefault("FCN_STUDIO_BACKEND", "torch")
 
 from pathlib import Path
 

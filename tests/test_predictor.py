@@ -40,7 +40,8 @@ def test_labels_equal_a_plain_forward(predictor, random_model, tmp_path):
     assert np.array_equal(pred.labels, logits.argmax(1)[0].numpy())
     assert pred.labels.shape == (40, 56) and pred.labels.dtype == np.uint8
     assert np.allclose(pred.probabilities.sum(0), 1.0, atol=1e-5)
-    assert np.allclose(pred.confidence, pred.probabilities.max(0))
+    assert pred.confidence.dtype == np.float16  # compact: 2 bytes a pixel
+    assert np.allclose(pred.confidence, pred.probabilities.max(0), atol=1e-3)
     assert pred.inference_size == (40, 56)
 
 
@@ -137,3 +138,110 @@ def test_files_pillow_cannot_open_fall_back_to_opencv(tmp_path):
     (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
     with pytest.raises(FCNStudioError, match="HEIC"):
         load_image(tmp_path / "photo.heic")
+
+
+# --------------------------------------------------------------------------- memory bounds
+
+
+def write_striped_png(path, width: int, height: int) -> None:
+    """A big but cheap PNG (streamed row by row, a few MB on disk): horizontal colour bands,
+    band ``k`` (of 500 rows) filled with (k, 2k, 3k) mod 256."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    deflate = zlib.compressobj(1)
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        parts = []
+        for y in range(height):
+            k = y // 500
+            parts.append(deflate.compress(b"\x00" + bytes((k % 256, 2 * k % 256, 3 * k % 256)) * width))
+        parts.append(deflate.flush())
+        fh.write(chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
+
+
+PEAK_RSS = """
+def peak_kb():  # VmHWM belongs to this process's memory alone; ru_maxrss would include
+    with open("/proc/self/status") as fh:  # the peak of the forked parent (pytest + torch)
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+"""
+
+
+def peak_rss_increase_per_pixel(script: str, *args: str) -> float:
+    """Run ``script`` in a fresh interpreter; it prints (peak - baseline) bytes per pixel."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("peak memory is read from /proc")
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS + script, *args], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_big_png_is_decoded_without_extra_copies(tmp_path):
+    # 48 MP here (the 19000 x 19000 PNG of issue 10 is 361 MP). Pillow held it as 4 bytes a
+    # pixel, getexif() and exif_transpose() decoded and copied it again, then numpy copied it
+    # to 3 bytes a pixel: 14 bytes a pixel at the peak. OpenCV peaks at 6 (its 3 + a buffer).
+    write_striped_png(tmp_path / "big.png", 8000, 6000)
+    script = """
+import sys
+import cv2, numpy as np
+from fcn_studio.images import load_image
+base = peak_kb()
+rgb = load_image(sys.argv[1])
+peak = peak_kb()
+assert rgb.shape == (6000, 8000, 3) and rgb.dtype == np.uint8, rgb.shape
+assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[5999, 7999].tolist() == [11, 22, 33], rgb[5999, 7999]
+print((peak - base) * 1024 / (6000 * 8000))
+"""
+    assert peak_rss_increase_per_pixel(script, str(tmp_path / "big.png")) < 7.0  # was 14 (three copies)
+
+
+def test_segmenting_a_wide_image_needs_little_beyond_its_labels_and_confidence():
+    # full-size upsampling in bounded bands, confidence as float16 (2 bytes a pixel)
+    script = """
+import numpy as np, torch
+torch.set_num_threads(2)
+from fcn_studio.checkpoint import Checkpoint
+from fcn_studio.labels import voc_labels
+from fcn_studio.models import build_fcn
+from fcn_studio.predictor import Predictor
+from fcn_studio.preprocessing import CAFFE_BGR
+model = build_fcn("fcn8s", 21, width_divisor=8)
+p = Predictor(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, model.state_dict()), "cpu", max_size=32)
+rgb = np.full((1000, 12000, 3), 90, np.uint8)
+p.predict(rgb[:50, :600])
+base = peak_kb()
+pred = p.predict(rgb)
+peak = peak_kb()
+assert pred.labels.shape == (1000, 12000)
+print((peak - base) * 1024 / 12e6)
+"""
+    # labels 1 + confidence 2 bytes a pixel, and room for the bands' temporaries
+    assert peak_rss_increase_per_pixel(script) < 4.5
+
+
+def test_what_cannot_fit_in_memory_is_refused_with_the_figures(tmp_path, predictor, monkeypatch):
+    import fcn_studio.images
+    import fcn_studio.predictor
+
+    Image.fromarray(np.zeros((3000, 4000, 3), np.uint8)).save(tmp_path / "wide.png")
+    monkeypatch.setattr(fcn_studio.images, "available_memory", lambda: 50 * 2**20)
+    with pytest.raises(FCNStudioError, match=r"wide.png: opening this 4000x3000 image needs about .* MB .*50 MB"):
+        load_image(tmp_path / "wide.png")
+    monkeypatch.setattr(fcn_studio.predictor, "available_memory", lambda: 10 * 2**20)
+    with pytest.raises(FCNStudioError, match=r"segmenting this 3000x2000 image needs about .* MB .* free"):
+        predictor.predict(np.zeros((2000, 3000, 3), np.uint8))
+
+
+def test_big_jpegs_are_decoded_reduced_when_only_a_reduced_copy_is_needed(tmp_path):
+    gradient = np.linspace(0, 255, 4000, dtype=np.float32)[None, :, None] * np.ones((3000, 1, 3), np.float32)
+    Image.fromarray(gradient.astype(np.uint8)).save(tmp_path / "photo.jpg", quality=90)
+    reduced = load_image(tmp_path / "photo.jpg", max_size=500)
+    assert reduced.shape == (750, 1000, 3)  # JPEG draft mode at 1/4 scale: >= 500, never decoded in full
+    assert abs(int(reduced[0, -1, 0]) - 255) <= 3
+    assert load_image(tmp_path / "photo.jpg").shape == (3000, 4000, 3)
