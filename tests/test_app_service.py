@@ -306,3 +306,26 @@ def test_opening_the_fine_tune_window_does_not_import_torch(tmp_path):
     env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "FCN_STUDIO_WEIGHTS": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert "torch imported: False" in out.stdout, out.stderr[-2000:]
+
+
+def test_a_preview_shows_first_and_the_full_result_replaces_it(qtbot, window, monkeypatch, tmp_path):
+    a = photo(tmp_path / "p" / "a.png", (500, 375))  # the size the 0.6 s target is for
+    b = photo(tmp_path / "p" / "b.png", (480, 360), seed=1)
+    slow_predictions(monkeypatch, 0.6)  # the full pass; the preview is a separate, quick pass
+    shown = []
+    window.workspace.result_shown.connect(
+        lambda r: shown.append((str(window.workspace.current_path), r)) if r is not None else None
+    )
+    window.open_paths([a])
+    qtbot.waitUntil(lambda: any(r.preview for _, r in shown), timeout=30_000)
+    assert not window.actions_.save_mask.isEnabled(), "a preview is not exported"
+    assert "preview" in window.status.timing.text()
+    qtbot.waitUntil(lambda: not getattr(window.workspace.current_result, "preview", True), timeout=30_000)
+    full = window.workspace.current_result
+    assert full.labels.shape == (375, 500) and window.actions_.save_mask.isEnabled()
+    window.workspace.next()  # moving on: a's work is dropped, b's preview and result follow
+    qtbot.waitUntil(lambda: shown[-1][0] == b and not shown[-1][1].preview, timeout=30_000)
+    for path, result in shown:  # every overlay was drawn over its own image
+        assert result.labels.shape == ((375, 500) if path == a else (360, 480))
+    kinds = [(path, r.preview) for path, r in shown]
+    assert kinds.index((a, True)) < kinds.index((a, False)), "a's preview came before its full result"

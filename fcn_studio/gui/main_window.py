@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
         else:
             self.legend.use_label_set(result.label_set)
             self.legend.set_stats(class_stats(result.labels, result.label_set))
-            self.status.set_timing(result.seconds, result.inference_size)
+            self.status.set_timing(result.seconds, result.inference_size, preview=result.preview)
         self._hovered(*self._hover_at)  # the readout follows the new result under a still cursor
         self._update_enabled()
 
@@ -453,7 +453,8 @@ class MainWindow(QMainWindow):
 
     def _update_enabled(self) -> None:
         video = self.video.active
-        has_result = self.workspace.current_result is not None and not video
+        result = self.workspace.current_result
+        has_result = result is not None and not result.preview and not video  # a preview is not exported
         for act in (self.actions_.save_mask, self.actions_.export_overlay, self.actions_.export_stats):
             act.setEnabled(has_result)
         for act in (self.actions_.play_pause, self.actions_.frame_back, self.actions_.frame_forward):

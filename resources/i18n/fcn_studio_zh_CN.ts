@@ -958,6 +958,10 @@
         <translation>，输入 {w}×{h}</translation>
     </message>
     <message>
+        <source>preview {ms:.0f} ms{at}; full result coming…</source>
+        <translation>预览 {ms:.0f} ms{at}；完整结果即将呈现…</translation>
+    </message>
+    <message>
         <source>inference {ms:.0f} ms{at}</source>
         <translation>推理 {ms:.0f} ms{at}</translation>
     </message>

@@ -50,11 +50,22 @@ class InferenceRequest:
     max_size: int
     load_image: bool = False
     rgb: np.ndarray | None = None
+    preview: bool = False  # first a quick low-resolution pass (shown, then replaced)
+
+
+def worth_a_preview(rgb: np.ndarray, max_size: int) -> bool:
+    """A preview pays when the full pass sees several times its pixels (the network pads
+    every input by 100 px a side, so a small image costs about as much as its preview)."""
+    from fcn_studio.predictor import PREVIEW_MAX_SIZE, inference_shape
+
+    h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size or None)
+    return (h + 200) * (w + 200) > 3 * (PREVIEW_MAX_SIZE + 200) ** 2
 
 
 class InferenceWorker(QObject):
     image_loaded = Signal(int, str, object)  # job, path, LoadedImage
     result_ready = Signal(int, str, object)  # job, path, SegmentationResult
+    preview_ready = Signal(int, str, object)  # job, path, SegmentationResult (preview=True)
     failed = Signal(int, str, str)  # job, path ("" for model errors), message
     model_loaded = Signal(str, str, str)  # model key, device description, fallback note ("" if none)
     busy = Signal(str)  # what is happening now, "" when idle
@@ -112,6 +123,10 @@ class InferenceWorker(QObject):
             self.busy.emit(
                 self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=request.model)
             )
+            if request.preview and worth_a_preview(rgb, request.max_size):
+                quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))
+                self.preview_ready.emit(job, path, SegmentationResult.from_prediction(
+                    quick, predictor, request.model, identity, request.device, request.max_size))  # fmt: skip
             pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
                 pred, predictor, request.model, identity, request.device, request.max_size

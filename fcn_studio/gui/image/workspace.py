@@ -59,6 +59,7 @@ class Workspace(QObject):
         self._thread = WorkerThread(self.worker, "inference")
         self.worker.image_loaded.connect(self._on_image)
         self.worker.result_ready.connect(self._on_result)
+        self.worker.preview_ready.connect(self._on_preview)
         self.worker.failed.connect(self._on_failed)
         self.worker.busy.connect(self.busy)
         self.worker.model_loaded.connect(self.model_ready)
@@ -180,7 +181,8 @@ class Workspace(QObject):
             return
         rgb = None if load else self.current_rgb
         model = "" if cached is not None else self.model_key
-        self.worker.submit(InferenceRequest(self._job, str(path), model, self.device, self.max_size, load, rgb))
+        self.worker.submit(InferenceRequest(self._job, str(path), model, self.device, self.max_size, load, rgb,
+                                            preview=bool(model)))  # fmt: skip
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
         self.current_rgb = image.rgb
@@ -209,6 +211,14 @@ class Workspace(QObject):
             and str(current) == path
             and self._current_key(current) == self._result_key(path, *result.key)
         ):
+            self.current_result = result
+            self.result_shown.emit(result)
+
+    def _on_preview(self, job: int, path: str, result: SegmentationResult) -> None:
+        """A quick pass while the full one runs: shown (marked), never cached, never over
+        another image or over the full result."""
+        current = self.current_path
+        if job == self._job and current is not None and str(current) == path and self.current_result is None:
             self.current_result = result
             self.result_shown.emit(result)
 

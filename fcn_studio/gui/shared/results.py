@@ -27,6 +27,8 @@ class SegmentationResult:
     model_identity: FileIdentity | None = None
     device: str = ""
     max_size: int = 0
+    preview: bool = False  # a quick low-resolution pass, replaced by the full result
+    backend: str = ""  # what computed it: "torch", "OpenVINO f32", ...
 
     @property
     def nbytes(self) -> int:
@@ -41,7 +43,8 @@ class SegmentationResult:
         if conf.dtype != np.uint8:
             conf = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
         return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
-                   pred.inference_size, identity, device, max_size)  # fmt: skip
+                   pred.inference_size, identity, device, max_size, getattr(pred, "preview", False),
+                   getattr(pred, "backend", ""))  # fmt: skip
 
     @property
     def key(self) -> tuple:

@@ -38,9 +38,14 @@ class StatusBar(QStatusBar):
     def set_device(self, text: str) -> None:
         self.device.setText(device_description(text))
 
-    def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None) -> None:
+    def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None, preview: bool = False) -> None:
         if seconds is None:
             self.timing.setText("")
             return
         at = self.tr(" at {w}×{h}").format(w=size[1], h=size[0]) if size else ""
+        if preview:  # the quick pass on screen until the full result replaces it
+            self.timing.setText(
+                self.tr("preview {ms:.0f} ms{at}; full result coming…").format(ms=seconds * 1000, at=at)
+            )
+            return
         self.timing.setText(self.tr("inference {ms:.0f} ms{at}").format(ms=seconds * 1000, at=at))
