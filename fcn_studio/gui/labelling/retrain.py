@@ -55,22 +55,22 @@ def start_retrain(folder: Path, model_key: str, device: str, max_size: int, cach
 
 def scores_text(result: RoundResult) -> str:
     """ "Held-out mean IoU 41.0 % → 63.2 % (2 images)" or why there is no score."""
-    tr = QCoreApplication.translate
+    translate = QCoreApplication.translate
     version = result.version.id if result.version else ""
     if result.after is None:
-        return tr("Retrain", "Installed {version}. No held-out scores: label at least 3 images.").format(
+        return translate("Retrain", "Installed {version}. No held-out scores: label at least 3 images.").format(
             version=version
         )
     after = 100 * result.after.mean_iou
     n = len(result.val_images)
     if result.before is None:
-        return tr("Retrain", "Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).").format(
+        return translate("Retrain", "Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).").format(
             version=version, after=after, n=n
         )
     before = 100 * result.before.mean_iou
-    return tr("Retrain", "Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images).").format(
-        version=version, before=before, after=after, n=n
-    )
+    return translate(
+        "Retrain", "Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images)."
+    ).format(version=version, before=before, after=after, n=n)
 
 
 def version_entries(model_key: str) -> tuple[list[tuple[str, str]], str]:
@@ -83,12 +83,12 @@ def version_entries(model_key: str) -> tuple[list[tuple[str, str]], str]:
 
 
 def _version_text(v: ModelVersion) -> str:
-    tr = QCoreApplication.translate
+    translate = QCoreApplication.translate
     miou = v.metrics.get("mean_iou")
     if v.version == 1:
-        return tr("Retrain", "{id} (base)").format(id=v.id)
+        return translate("Retrain", "{id} (base)").format(id=v.id)
     if isinstance(miou, int | float):
-        return tr("Retrain", "{id} (mean IoU {miou:.1f} %)").format(id=v.id, miou=100 * miou)
+        return translate("Retrain", "{id} (mean IoU {miou:.1f} %)").format(id=v.id, miou=100 * miou)
     return v.id
 
 
