@@ -48,8 +48,9 @@ def win(qtbot, weights_home, caffe_layout_file, tmp_path):
 
 
 def open_and_label(qtbot, win, image: Path):
-    win.open_paths([str(image)])
-    qtbot.waitUntil(lambda: win.workspace.current_result is not None, timeout=60_000)
+    with qtbot.waitSignal(win.workspace.image_shown, timeout=30_000):
+        win.open_paths([str(image)])
+    qtbot.waitUntil(lambda: win.workspace.current_result is not None, timeout=60_000)  # of this image
     if not win.label_mode.active:
         win.label_mode.actions.mode.trigger()  # the toolbar toggle (L)
     qtbot.waitUntil(lambda: win.label_mode.session is not None and str(win.label_mode.session.image) == str(image))
@@ -275,6 +276,16 @@ def test_live_mode_refreshes_the_overlay_after_a_stroke(qtbot, win, folder):
     assert lm.live.last_latency is not None and live.labels.shape == model_result.labels.shape
     assert (live.labels[5:36, 5:41] == 1).mean() > 0.5, "the live prediction learnt the painted class"
     assert win.workspace.current_result is model_result  # the model itself is unchanged
+
+
+def test_live_mode_reuses_the_features_of_the_displayed_prediction(qtbot, win, folder):
+    lm = open_and_label(qtbot, win, folder / "p0.png")
+    lm.cache.backbone_runs = 0
+    open_and_label(qtbot, win, folder / "p1.png")  # segmented while in Label mode
+    lm.actions.live.trigger()
+    drag(qtbot, win, [(5, 5), (40, 5)])
+    qtbot.waitUntil(lambda: lm.live.last_latency is not None, timeout=60_000)
+    assert lm.cache.backbone_runs == 0 and lm.cache.hits >= 1
     lm.actions.live.trigger()  # off: the model's own prediction again
     assert win.overlay.result is win.workspace.current_result
 

@@ -7,6 +7,7 @@ The main window only creates it and tells it when it closes.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,7 @@ class LabelMode(QObject):
         self.actions.mode.setChecked(active)
         self.tools.set_enabled(active)
         self.panel.setVisible(active)
+        self.workspace.worker.feature_sink = self._keep_features if active else None
         if active:
             self._start_session()
             self._refresh_versions()
@@ -184,6 +186,13 @@ class LabelMode(QObject):
             self.session.deleteLater()
             self.session = None
         self.layer.set_mask(None, None)
+
+    def _keep_features(self, path: str, predictor, prediction) -> None:
+        """On the inference thread: the open image's backbone features, computed for its
+        prediction, kept for live mode and retraining (the backbone does not run twice)."""
+        with contextlib.suppress(OSError, FCNStudioError):  # a shortcut only: else computed when needed
+            self.cache.hand_over(path, predictor.model, predictor.checkpoint.preprocessing, prediction.features,
+                                 prediction.inference_size)  # fmt: skip
 
     def _saved(self, _mask_path: str) -> None:
         if self.session is not None:
