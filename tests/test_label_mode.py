@@ -306,3 +306,36 @@ def test_next_uncertain_ranks_unlabelled_images_by_mean_uncertainty(qtbot, win, 
     for r in lm.ranking.ranking:
         assert r.uncertainty == pytest.approx(scores[r.image.name], abs=1e-6)
     qtbot.waitUntil(lambda: win.workspace.current_path.name == expected[0], timeout=10_000)
+
+
+def test_space_drag_pans_and_paints_nothing(qtbot, win, folder):
+    image = folder / "p0.png"
+    lm = open_and_label(qtbot, win, image)
+    win.canvas.set_scale(20.0)  # zoomed in: there is room to pan
+    bar = win.canvas.horizontalScrollBar()
+    start = bar.value()
+    key_press = (Qt.Key.Key_Space,)
+    win.canvas.setFocus()
+    qtbot.keyPress(win.canvas, *key_press)
+    drag(qtbot, win, [(30, 30), (25, 30), (20, 30)])
+    qtbot.keyRelease(win.canvas, *key_press)
+    assert bar.value() != start
+    assert (lm.session.mask == 255).all() and not lm.session.dirty
+
+
+def test_an_edit_redraws_only_its_box():
+    from fcn_studio.gui.labelling.label_layer import LabelLayer
+    from fcn_studio.labelling.edits import Box
+    from fcn_studio.labels import generic_labels
+
+    mask = np.full((8000, 10000), 255, np.uint8)
+    layer = LabelLayer()
+    layer.set_mask(mask, generic_labels(3))
+    mask[100:110, 200:230] = 1
+    mask[4000, 5000] = 2  # changed, but outside the box said to have changed: not redrawn yet
+    layer.redraw(Box(100, 200, 110, 230))
+    assert layer.pixel(5000, 4000) == 0
+    inside, edge = layer.pixel(215, 105), layer.pixel(200, 105)
+    assert inside >> 24 > 0 and inside != 0xFFFFFFFF  # the class colour, semi-opaque
+    assert edge == 0xFFFFFFFF  # a white outline where the labels meet unlabelled pixels
+    assert layer.pixel(215, 99) == 0 and layer.pixel(231, 105) == 0  # unlabelled: transparent

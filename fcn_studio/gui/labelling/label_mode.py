@@ -63,6 +63,7 @@ class LabelMode(QObject):
         self.ranking = UncertaintyDock(win)
         self.ranking.hide()
         win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ranking)
+        win.tabifyDockWidget(win.legend, self.ranking)  # a tab beside the legend when shown
         self.actions = build_label_actions(win)
         self.toolbar = build_label_ui(win, self.actions)
         self._connect()
@@ -120,6 +121,8 @@ class LabelMode(QObject):
         self.panel.setVisible(active)
         self.workspace.worker.feature_sink = self._keep_features if active else None
         if active:
+            # most of the dock area to the panel; the legend keeps a few rows
+            self.win.resizeDocks([self.win.legend, self.panel], [160, 640], Qt.Orientation.Vertical)
             self._start_session()
             self._refresh_versions()
         else:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -69,7 +71,7 @@ class LabelPanel(QDockWidget):
         self.active.setTextFormat(Qt.TextFormat.PlainText)
         grid.addWidget(self.active)
         self.classes = QListWidget()
-        self.classes.setMinimumHeight(140)
+        self.classes.setMinimumHeight(110)
         grid.addWidget(self.classes)
         buttons = QHBoxLayout()
         self.add_button = QPushButton(self.tr("Add…"))
@@ -122,7 +124,13 @@ class LabelPanel(QDockWidget):
         box.addWidget(self.scores)
         layout.addWidget(training)
         layout.addStretch(1)
-        self.setWidget(body)
+        scroll = QScrollArea()  # shares the dock area with the legend without overlapping
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.setWidget(scroll)
 
         self.classes.currentRowChanged.connect(lambda row: row >= 0 and self.class_picked.emit(row))
         self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
@@ -145,8 +153,8 @@ class LabelPanel(QDockWidget):
         self.classes.blockSignals(True)
         self.classes.clear()
         for cid, (name, color) in enumerate(zip(labels.classes, labels.colors, strict=True)):
-            key = f"{cid + 1}  " if cid < 9 else "    "
-            item = QListWidgetItem(swatch(tuple(color)), f"{key}{display_name(name)}")
+            key = f"  [{cid + 1}]" if cid < 9 else ""  # the number key that picks it
+            item = QListWidgetItem(swatch(tuple(color)), f"{cid:>3}  {display_name(name)}{key}")
             self.classes.addItem(item)
         self.classes.blockSignals(False)
         self.set_active(labels, active)
