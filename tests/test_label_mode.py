@@ -214,6 +214,10 @@ def test_existing_masks_are_edited_and_pending_labels_saved_on_switch(qtbot, win
         mask = np.array(im)
     assert mask[5, 5] == 5 and (mask[50, 50:56] == 1).all()
     assert not (folder / "masks" / "p0.png").exists()  # visiting an image writes nothing
+    drag(qtbot, win, [(20, 20), (25, 20)])
+    win.close()  # at once: closing writes the last stroke
+    with Image.open(folder / "masks" / "p0.png") as im:
+        assert (np.array(im)[20, 20:26] == 1).all()
 
 
 def labelled_folder(qtbot, win, folder) -> None:

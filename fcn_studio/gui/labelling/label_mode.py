@@ -108,6 +108,8 @@ class LabelMode(QObject):
         self.ranking.open_requested.connect(self.open_image)
         ws.image_shown.connect(self._image_shown)
         ws.result_shown.connect(self._result_shown)
+        ws.image_failed.connect(lambda _p, _m: self._end_session())  # nothing to label on screen
+        self.win.video.opened.connect(lambda _info: self.set_active(False))  # labels are for images
         self.win.models.model_selected.connect(lambda _k: self._refresh_versions())
 
     # -- mode ------------------------------------------------------------------------------
