@@ -97,7 +97,10 @@ class LabelLayer(QGraphicsItem):
         self._argb = np.zeros((h, w), dtype=np.uint32)
         # QImage reads the numpy buffer in place (nothing is copied at a redraw)
         self._image = QImage(self._argb.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
-        self.set_label_set(label_set)
+        self._lut = stripe_luts(label_set)
+        if mask.min() != IGNORE_INDEX:  # a blank start ("scribbles") is transparent as it is
+            self.redraw(Box(0, 0, h, w))
+        self.update()
 
     def set_label_set(self, label_set: LabelSet) -> None:
         """New colours (a class recoloured or added): the whole layer is recoloured once."""
