@@ -343,3 +343,21 @@ def test_an_edit_redraws_only_its_box():
     assert inside >> 24 > 0 and inside != 0xFFFFFFFF  # the class colour, semi-opaque
     assert edge == 0xFFFFFFFF  # a white outline where the labels meet unlabelled pixels
     assert layer.pixel(215, 99) == 0 and layer.pixel(231, 105) == 0  # unlabelled: transparent
+
+
+def test_fine_tuning_can_be_cancelled_and_installs_nothing(qtbot, win, folder):
+    lm = open_and_label(qtbot, win, folder / "p0.png")
+    drag(qtbot, win, [(10, 10), (30, 10)])
+    lm.train_config = HeadTrainConfig(epochs=10_000, lr=1e-3, flip=False)  # far longer than the test
+    lm.panel.retrain_button.click()
+    assert lm.panel.retrain_button.text() == "Cancel fine-tuning"
+    lm.panel.retrain_button.click()
+    qtbot.waitUntil(lambda: lm.retrain_task is None, timeout=60_000)
+    assert lm.last_round is None and sorted(p.name for p in win_weights(win)) == [f"{MODEL_ID}.safetensors"]
+    assert lm.panel.retrain_button.text() == "Fine-tune on my labels"
+
+
+def win_weights(win) -> list[Path]:
+    from fcn_studio.weights import weights_dir
+
+    return list(weights_dir().glob("*.safetensors"))

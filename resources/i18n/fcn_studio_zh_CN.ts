@@ -907,6 +907,10 @@
         <source>{r} px</source>
         <translation>{r} 像素</translation>
     </message>
+    <message>
+        <source>Cancel fine-tuning</source>
+        <translation>取消微调</translation>
+    </message>
 </context>
 <context>
     <name>Language</name>

@@ -123,6 +123,7 @@ class LabelMode(QObject):
         self.panel.setVisible(active)
         self.workspace.worker.feature_sink = self._keep_features if active else None
         if active:
+            self.canvas.setFocus()
             # most of the dock area to the panel; the legend keeps a few rows
             self.win.resizeDocks([self.win.legend, self.panel], [160, 640], Qt.Orientation.Vertical)
             self._start_session()
@@ -139,7 +140,7 @@ class LabelMode(QObject):
         for action in self.actions.in_mode():
             action.setEnabled(on)
         has_model = bool(self.workspace.model_key)
-        self.actions.retrain.setEnabled(has_model and self.retrain_task is None and self._folder() is not None)
+        self.actions.retrain.setEnabled(self.retrain_task is not None or (has_model and self._folder() is not None))
         self.panel.retrain_button.setEnabled(self.actions.retrain.isEnabled())
         self.actions.next_uncertain.setEnabled(has_model and self.rank_task is None and self._folder() is not None)
         self.actions.live.setEnabled(on and has_model)
@@ -419,7 +420,10 @@ class LabelMode(QObject):
 
     def retrain(self) -> None:
         folder, ws = self._folder(), self.workspace
-        if folder is None or not ws.model_key or self.retrain_task is not None:
+        if self.retrain_task is not None:  # the same button cancels a round in progress
+            self.retrain_task.cancel()
+            return
+        if folder is None or not ws.model_key:
             return
         if not self.flush():
             return
@@ -431,6 +435,7 @@ class LabelMode(QObject):
         task.cancelled.connect(lambda _m: self.win.status.showMessage(self.tr("Fine-tuning cancelled"), 5000))
         task.finished.connect(self._retrain_finished)
         self.retrain_task = task
+        self.panel.set_training(True)
         self._update_enabled()
 
     def _retrain_progress(self, done: int, _total: int, note: str) -> None:
@@ -452,6 +457,7 @@ class LabelMode(QObject):
 
     def _retrain_finished(self) -> None:
         self.retrain_task = None
+        self.panel.set_training(False)
         self._update_enabled()
 
     def _refresh_versions(self) -> None:

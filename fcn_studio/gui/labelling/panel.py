@@ -132,6 +132,9 @@ class LabelPanel(QDockWidget):
         scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         self.setWidget(scroll)
 
+        for button in body.findChildren(QPushButton):
+            # never pressed by Space, which pans the canvas in Label mode
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.classes.currentRowChanged.connect(lambda row: row >= 0 and self.class_picked.emit(row))
         self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
         self.blank_button.clicked.connect(self.start_blank)
@@ -173,6 +176,10 @@ class LabelPanel(QDockWidget):
         self.radius.setValue(round(radius))
         self.radius.blockSignals(False)
         self.radius_label.setText(self.tr("{r} px").format(r=round(radius)))
+
+    def set_training(self, running: bool) -> None:
+        """While a round runs, the button cancels it."""
+        self.retrain_button.setText(self.tr("Cancel fine-tuning") if running else self.tr("Fine-tune on my labels"))
 
     def set_versions(self, versions: list[tuple[str, str]], current: str) -> None:
         """(id, text) pairs, oldest first; ``current`` selected."""

@@ -170,6 +170,8 @@ class PaintTools(QObject):
         if kind == QEvent.Type.MouseButtonDblClick and self.tool is Tool.POLYGON:
             self.close_polygon()
             return True
+        if kind == QEvent.Type.Enter:
+            self.canvas.setFocus()  # Space pans, Enter closes a polygon: the canvas hears them
         if kind == QEvent.Type.Leave:
             self._cursor.setVisible(False)
         return False
