@@ -310,6 +310,14 @@ def test_next_uncertain_ranks_unlabelled_images_by_mean_uncertainty(qtbot, win, 
     for r in lm.ranking.ranking:
         assert r.uncertainty == pytest.approx(scores[r.image.name], abs=1e-6)
     qtbot.waitUntil(lambda: win.workspace.current_path.name == expected[0], timeout=10_000)
+    # label it: the next N opens the next of the same ranking, without segmenting the folder again
+    qtbot.waitUntil(lambda: lm.session is not None and lm.session.image.name == expected[0], timeout=10_000)
+    drag(qtbot, win, [(10, 10), (20, 10)])
+    saved(qtbot, lm, folder / expected[0])
+    assert [r.image.name for r in lm.ranking.ranking] == expected[1:]
+    lm.actions.next_uncertain.trigger()
+    assert lm.rank_task is None
+    qtbot.waitUntil(lambda: win.workspace.current_path.name == expected[1], timeout=10_000)
 
 
 def test_space_drag_pans_and_paints_nothing(qtbot, win, folder):

@@ -50,6 +50,7 @@ class LabelMode(QObject):
         self.retrain_task: BackgroundTask | None = None
         self.rank_task: BackgroundTask | None = None
         self.last_round = None
+        self._ranked_for: tuple | None = None  # (folder, model identity, device, size) of the ranking
         self._stores: dict[Path, LabelStore] = {}
 
         self.layer = LabelLayer()
@@ -486,7 +487,10 @@ class LabelMode(QObject):
         self.flush()
         self.ranking.show()
         self.ranking.raise_()
+        if self._open_next_ranked(folder):
+            return  # the ranking by this model is still valid: no need to segment the folder again
         self.win.status.showMessage(self.tr("Ranking the unlabelled images of {folder}…").format(folder=folder.name))
+        self._ranked_for = self._ranking_key(folder)
         task = start_ranking(self.win.service, folder, ws.model_key, ws.device, ws.max_size)
         task.worker.progress.connect(
             lambda done, total, note: self.win.status.showMessage(
@@ -498,6 +502,28 @@ class LabelMode(QObject):
         task.finished.connect(self._rank_finished)
         self.rank_task = task
         self._update_enabled()
+
+    def _ranking_key(self, folder: Path) -> tuple:
+        ws = self.workspace
+        try:
+            identity = ws.service.identity(ws.model_key)
+        except FCNStudioError:
+            identity = None
+        return (folder.resolve(), identity, ws.device, ws.max_size)
+
+    def _open_next_ranked(self, folder: Path) -> bool:
+        """Open the most uncertain image of the last ranking that is still unlabelled and
+        not the one on screen; False when the ranking is stale or used up."""
+        if not self.ranking.ranking or self._ranked_for != self._ranking_key(folder):
+            return False
+        store, current = self.store(folder), self.workspace.current_path
+        for ranked in self.ranking.ranking:
+            if store.has_mask(ranked.image):
+                self.ranking.mark_labelled(str(ranked.image))
+            elif current is None or ranked.image.resolve() != current.resolve():
+                self.open_image(str(ranked.image))
+                return True
+        return False
 
     def _ranked(self, ranking) -> None:
         self.ranking.set_ranking(ranking)

@@ -72,3 +72,4 @@ class UncertaintyDock(QDockWidget):
             if self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == image:
                 self.tree.takeTopLevelItem(i)
                 break
+        self.ranking = [r for r in self.ranking if str(r.image) != image]
