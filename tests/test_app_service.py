@@ -277,6 +277,9 @@ def test_fine_tune_window_is_not_modal_and_sets_consistent_defaults(qtbot, windo
     assert again.epochs.value() == 7 and again.base.currentData() == "base16"
     dialog.copy_button.click()
     assert "Copied" in dialog.copy_button.text()
+    window.train_dialog = None
+    dialog.deleteLater()  # closed before the button's text comes back: nothing may touch it then
+    qtbot.wait(2200)
 
 
 def test_help_lists_every_shortcut_from_the_actions(qtbot, window):

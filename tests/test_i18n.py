@@ -416,7 +416,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     (tmp_path / "masks").mkdir()
     Image.fromarray(np.zeros((40, 48), dtype=np.uint8)).save(tmp_path / "masks" / "street.png")
     authors = ("Long, Shelhamer, Darrell", "Long、Shelhamer、Darrell")  # the paper's, cited by name
-    data = data_tokens(str(tmp_path), "garden-fcn", Path.home().name, *authors)
+    data = data_tokens(str(tmp_path), "garden-fcn", "garden-fcn-v2", Path.home().name, *authors)
     problems: list[str] = []
 
     def check(texts) -> None:
@@ -434,6 +434,26 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     assert win.status.hover.text() and win.legend.tree.topLevelItemCount() > 0
     check(visible_texts(win))
     check([("status message", win.status.currentMessage())])
+
+    # Label mode: its toolbar and panel, a fine-tune round's scores, the uncertainty ranking
+    from fcn_studio.gui.labelling.retrain import scores_text
+    from fcn_studio.labelling.uncertainty import RankedImage
+
+    label_mode = win.label_mode
+    label_mode.actions.mode.trigger()
+    assert label_mode.panel.isVisible() and label_mode.session is not None
+    check(visible_texts(win))
+    scores = SimpleNamespace(mean_iou=0.5)
+    label_mode.panel.scores.setText(scores_text(SimpleNamespace(
+        version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
+    label_mode.ranking.set_ranking([RankedImage(image, 0.25)])
+    label_mode.ranking.show()
+    check(visible_texts(label_mode.panel))
+    check(visible_texts(label_mode.ranking))
+    label_mode.ranking.set_ranking([])
+    check(visible_texts(label_mode.ranking))
+    label_mode.ranking.hide()
+    label_mode.actions.mode.trigger()
 
     # the error box
     win.open_paths([str(folder / "missing.png")])

@@ -86,6 +86,9 @@ class MainWindow(QMainWindow):
         i18n.attach_language_menu(self, self.actions_.languages, self.settings)
         self._build_toolbar()
         self._connect()
+        from fcn_studio.gui.labelling.label_mode import LabelMode
+
+        self.label_mode = LabelMode(self)  # painting labels, retraining on them
         self._restore_settings()
         self._refresh_recent()
         self.models.refresh(select=self.settings.get("model", ""))
@@ -619,6 +622,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.status.showMessage(self.tr("Finishing the current step…"))
+        self.label_mode.shutdown()  # the last stroke is written before anything stops
         BackgroundTask.stop_all()
         self.workspace.shutdown()
         self.compare.shutdown()

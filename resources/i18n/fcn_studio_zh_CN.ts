@@ -608,6 +608,311 @@
     </message>
 </context>
 <context>
+    <name>LabelActions</name>
+    <message>
+        <source>&amp;Label Mode</source>
+        <translation>标注模式(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Paint labels over the image (L)</source>
+        <translation>在图像上绘制标注（L）</translation>
+    </message>
+    <message>
+        <source>Li&amp;ve Update</source>
+        <translation>实时更新(&amp;V)</translation>
+    </message>
+    <message>
+        <source>After each stroke, a quick update of the prediction</source>
+        <translation>每一笔之后快速更新预测</translation>
+    </message>
+    <message>
+        <source>Paint Class {n}</source>
+        <translation>绘制第 {n} 类</translation>
+    </message>
+    <message>
+        <source>&amp;Brush</source>
+        <translation>画笔(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Paint the active class (B)</source>
+        <translation>绘制当前类别（B）</translation>
+    </message>
+    <message>
+        <source>&amp;Eraser</source>
+        <translation>橡皮擦(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Back to unlabelled (E)</source>
+        <translation>恢复为未标注（E）</translation>
+    </message>
+    <message>
+        <source>&amp;Fill</source>
+        <translation>填充(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Fill a connected region with the active class (G)</source>
+        <translation>用当前类别填充连通区域（G）</translation>
+    </message>
+    <message>
+        <source>&amp;Polygon</source>
+        <translation>多边形(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Click corners, double-click or Enter to fill; or drag a lasso (P)</source>
+        <translation>单击各顶点，双击或按回车填充；或拖动画出套索（P）</translation>
+    </message>
+    <message>
+        <source>Smaller Brush</source>
+        <translation>缩小画笔</translation>
+    </message>
+    <message>
+        <source>Smaller brush ([)</source>
+        <translation>缩小画笔（[）</translation>
+    </message>
+    <message>
+        <source>Bigger Brush</source>
+        <translation>放大画笔</translation>
+    </message>
+    <message>
+        <source>Bigger brush (])</source>
+        <translation>放大画笔（]）</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>撤销（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <source>Labels / Prediction / Both</source>
+        <translation>标注 / 预测 / 两者</translation>
+    </message>
+    <message>
+        <source>Show labels, prediction or both (V)</source>
+        <translation>显示标注、预测或两者（V）</translation>
+    </message>
+    <message>
+        <source>Fine-tune on My &amp;Labels</source>
+        <translation>在我的标注上微调(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Train on every labelled image of this folder, in the background</source>
+        <translation>在后台用此文件夹中所有已标注的图像训练</translation>
+    </message>
+    <message>
+        <source>Next &amp;Uncertain Image</source>
+        <translation>下一张不确定的图像(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Open the unlabelled image the model is least sure about (N)</source>
+        <translation>打开模型最没有把握的未标注图像（N）</translation>
+    </message>
+    <message>
+        <source>&amp;Label</source>
+        <translation>标注(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>标注</translation>
+    </message>
+</context>
+<context>
+    <name>LabelMode</name>
+    <message>
+        <source>Add a class</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new class:</source>
+        <translation>新类别的名称：</translation>
+    </message>
+    <message>
+        <source>Rename a class</source>
+        <translation>重命名类别</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Class colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>New label set</source>
+        <translation>新建类别集</translation>
+    </message>
+    <message>
+        <source>Class names, separated by commas:</source>
+        <translation>类别名称，用逗号分隔：</translation>
+    </message>
+    <message>
+        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
+        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+    </message>
+    <message>
+        <source>Live prediction updated {s:.2f} s after the stroke</source>
+        <translation>实时预测已在落笔后 {s:.2f} 秒更新</translation>
+    </message>
+    <message>
+        <source>Fine-tuning on the labels of {folder}…</source>
+        <translation>正在用 {folder} 的标注微调…</translation>
+    </message>
+    <message>
+        <source>Fine-tuning cancelled</source>
+        <translation>微调已取消</translation>
+    </message>
+    <message>
+        <source>Fine-tuning {pct:.0f} %: {note}</source>
+        <translation>微调 {pct:.0f} %：{note}</translation>
+    </message>
+    <message>
+        <source>Ranking the unlabelled images of {folder}…</source>
+        <translation>正在为 {folder} 中未标注的图像排序…</translation>
+    </message>
+    <message>
+        <source>Ranking {done}/{total}: {note}</source>
+        <translation>排序 {done}/{total}：{note}</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
+    </message>
+</context>
+<context>
+    <name>LabelPanel</name>
+    <message>
+        <source>Labels</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Start this image</source>
+        <translation>开始标注此图像</translation>
+    </message>
+    <message>
+        <source>Scribbles</source>
+        <translation>涂抹</translation>
+    </message>
+    <message>
+        <source>Everything unlabelled: paint a few strokes per class</source>
+        <translation>全部设为未标注：每个类别画几笔即可</translation>
+    </message>
+    <message>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
+    </message>
+    <message>
+        <source>The model&apos;s mask becomes the labels: fix the wrong regions</source>
+        <translation>以模型的掩码作为标注：修正错误的区域</translation>
+    </message>
+    <message>
+        <source>Classes (keys 1–9)</source>
+        <translation>类别（按键 1–9）</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Colour…</source>
+        <translation>颜色…</translation>
+    </message>
+    <message>
+        <source>New set…</source>
+        <translation>新建类别集…</translation>
+    </message>
+    <message>
+        <source>A label set of its own for this folder, e.g. background, crack, rust</source>
+        <translation>为此文件夹建立独立的类别集，例如：背景、裂缝、锈蚀</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Brush radius</source>
+        <translation>画笔半径</translation>
+    </message>
+    <message>
+        <source>Brush and eraser radius in image pixels ([ and ])</source>
+        <translation>画笔和橡皮擦的半径，以图像像素计（[ 和 ]）</translation>
+    </message>
+    <message>
+        <source>Fill</source>
+        <translation>填充</translation>
+    </message>
+    <message>
+        <source>a region of the labels</source>
+        <translation>标注中的区域</translation>
+    </message>
+    <message>
+        <source>a region of the prediction</source>
+        <translation>预测中的区域</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Labels and prediction</source>
+        <translation>标注和预测</translation>
+    </message>
+    <message>
+        <source>Prediction</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>Fine-tune</source>
+        <translation>微调</translation>
+    </message>
+    <message>
+        <source>Fine-tune on my labels</source>
+        <translation>在我的标注上微调</translation>
+    </message>
+    <message>
+        <source>Live: update the prediction after each stroke</source>
+        <translation>实时：每一笔之后更新预测</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Go back to any earlier version of this model</source>
+        <translation>回到此模型的任一早期版本</translation>
+    </message>
+    <message>
+        <source>No fine-tuning yet.</source>
+        <translation>尚未微调。</translation>
+    </message>
+    <message>
+        <source>Painting: {name}</source>
+        <translation>正在绘制：{name}</translation>
+    </message>
+    <message>
+        <source>{r} px</source>
+        <translation>{r} 像素</translation>
+    </message>
+    <message>
+        <source>Cancel fine-tuning</source>
+        <translation>取消微调</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <source>&amp;Language</source>
@@ -888,6 +1193,33 @@
     <message>
         <source>Files of &amp;type:</source>
         <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
+    <name>Retrain</name>
+    <message>
+        <source>epoch {epoch}/{epochs}, loss {loss:.3f}</source>
+        <translation>第 {epoch}/{epochs} 轮，损失 {loss:.3f}</translation>
+    </message>
+    <message>
+        <source>Installed {version}. No held-out scores: label at least 3 images.</source>
+        <translation>已安装 {version}。没有留出集得分：请至少标注 3 张图像。</translation>
+    </message>
+    <message>
+        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).</source>
+        <translation>已安装 {version}。留出集平均 IoU {after:.1f} %（{n} 张图像）。</translation>
+    </message>
+    <message>
+        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images).</source>
+        <translation>已安装 {version}。留出集平均 IoU {before:.1f} % → {after:.1f} %（{n} 张图像）。</translation>
+    </message>
+    <message>
+        <source>{id} (base)</source>
+        <translation>{id}（基础版本）</translation>
+    </message>
+    <message>
+        <source>{id} (mean IoU {miou:.1f} %)</source>
+        <translation>{id}（平均 IoU {miou:.1f} %）</translation>
     </message>
 </context>
 <context>
@@ -1205,6 +1537,29 @@
     <message>
         <source>out of memory: lower the batch size or crop size</source>
         <translation>内存不足：请减小批大小或裁剪尺寸</translation>
+    </message>
+</context>
+<context>
+    <name>UncertaintyDock</name>
+    <message>
+        <source>Uncertain images</source>
+        <translation>不确定的图像</translation>
+    </message>
+    <message>
+        <source>Unlabelled images, most uncertain first (mean of 1 − confidence).</source>
+        <translation>未标注的图像，最不确定的在前（1 − 置信度的平均值）。</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Uncertainty</source>
+        <translation>不确定性</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>

@@ -80,6 +80,9 @@ class InferenceWorker(QObject):
         self._request.connect(self._process)
         self._threads_set = False
         self._announced: set[tuple] = set()
+        # Label mode keeps the backbone features of each prediction (path, predictor,
+        # prediction), so training on the open image does not run the backbone again.
+        self.feature_sink = None
 
     # -- called from the GUI thread ------------------------------------------------
 
@@ -123,14 +126,17 @@ class InferenceWorker(QObject):
             self.busy.emit(
                 self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=request.model)
             )
-            if request.preview and worth_a_preview(rgb, request.max_size):
+            sink = self.feature_sink
+            if request.preview and sink is None and worth_a_preview(rgb, request.max_size):
                 quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))
                 self.preview_ready.emit(job, path, SegmentationResult.from_prediction(
                     quick, predictor, request.model, identity, request.device, request.max_size))  # fmt: skip
-            pred = predictor.predict(rgb, cancelled=lambda: self._stale(job))
+            pred = predictor.predict(rgb, return_features=sink is not None, cancelled=lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
                 pred, predictor, request.model, identity, request.device, request.max_size
             )
+            if sink is not None and pred.features is not None:
+                sink(path, predictor, pred)  # before the result shows, so it is there when asked
             self.result_ready.emit(job, path, result)
         except Cancelled:
             pass

@@ -59,6 +59,10 @@ class ImageCanvas(QGraphicsView):
     def set_overlay(self, image: QImage | None) -> None:
         self._overlay_item.setPixmap(QPixmap() if image is None else QPixmap.fromImage(image))
 
+    def set_overlay_visible(self, visible: bool) -> None:
+        """Label mode shows the labels alone, the prediction alone, or both."""
+        self._overlay_item.setVisible(visible)
+
     def set_overlay_opacity(self, opacity: float) -> None:
         self._overlay_item.setOpacity(opacity)
 

@@ -533,6 +533,7 @@ class TrainDialog(QDialog):
         QGuiApplication.clipboard().setText(text)
         self.status.setText(self.tr("Copied to the clipboard: {command}").format(command=text))
         self.copy_button.setText(self.tr("Copied ✓"))
+        # the button as context: the timer is dropped if the window is deleted first
         QTimer.singleShot(2000, self.copy_button, lambda: self.copy_button.setText(self.tr("Copy command line")))
 
     def reject(self) -> None:  # Esc, Close and the window's close button all come here
