@@ -102,12 +102,13 @@ class Predictor:
         self.channels_last = cuda if channels_last is None else channels_last
         if cuda:
             torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
-        model = checkpoint.build_model()
+        # moved first, converted on the device: no converted copy in host memory on the way
+        model = checkpoint.build_model().to(self.device)
         if self.half:
             model = model.half()
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        self.model = model.to(self.device).eval()
+        self.model = model.eval()
         self.fast_path = self._make_fast_path(backend, fast, calibration)
         if self.fast_path is not None:
             self.fast_path.start()
