@@ -20,7 +20,7 @@ from PIL import Image
 
 from fcn_studio import resume
 from fcn_studio.checkpoint import save_checkpoint
-from fcn_studio.dataset import DatasetReport, MaskEncoding, find_label_file, scan_dataset
+from fcn_studio.dataset import DatasetReport, MaskEncoding
 from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.labelling.feature_cache import FeatureCache, cache_dir
@@ -33,7 +33,6 @@ from fcn_studio.labelling.head_trainer import (
     head_state,
     trainable_head,
 )
-from fcn_studio.labels import LabelSet, generic_labels, read_label_file, voc_labels
 from fcn_studio.trainer import (
     EventFn,
     TrainConfig,
@@ -43,22 +42,10 @@ from fcn_studio.trainer import (
     _register,
     _resume,
     _save_last,
+    checked_split,
+    dataset_labels,
     initial_model,
-    split_pairs,
 )
-
-
-def _label_set(report: DatasetReport, data: str) -> LabelSet:
-    """The dataset's classes with the colours of its label file when it has them."""
-    if report.class_names == list(voc_labels().classes):
-        return voc_labels()
-    colors = generic_labels(report.num_classes).colors
-    label_file = find_label_file(Path(data))
-    if label_file:
-        names, file_colors = read_label_file(label_file)
-        if file_colors and names == report.class_names:
-            colors = tuple(file_colors)
-    return LabelSet(Path(data).name, tuple(report.class_names), colors)
 
 
 def _masks(pairs: list[tuple[Path, Path]], encoding: MaskEncoding) -> list[LabelledImage]:
@@ -82,13 +69,8 @@ def train_cached(
 ) -> TrainResult:
     emit = on_event or (lambda e: None)
     out = Path(config.out)
-    if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
-        raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
-    report = report or scan_dataset(config.data, config.class_names)
-    if not report.ok:
-        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
-    train_pairs, val_pairs = split_pairs(report, config)
-    labels = _label_set(report, config.data)
+    report, train_pairs, val_pairs = checked_split(config, report)
+    labels = dataset_labels(report, config.data)
     choice = choose_device(config.device)
     model, pre, notes = initial_model(config, labels.num_classes)
     model.to(choice.device).eval()

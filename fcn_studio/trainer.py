@@ -26,10 +26,17 @@ from torchvision.transforms.v2 import functional as TF
 
 from fcn_studio import distributed, resume
 from fcn_studio.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
-from fcn_studio.dataset import DatasetReport, MaskEncoding, folder_encoding, load_pair, scan_dataset
+from fcn_studio.dataset import (
+    DatasetReport,
+    MaskEncoding,
+    find_label_file,
+    folder_encoding,
+    load_pair,
+    scan_dataset,
+)
 from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.labels import LabelSet, generic_labels, voc_labels
+from fcn_studio.labels import LabelSet, generic_labels, read_label_file, voc_labels
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.preprocessing import IMAGENET_RGB, Preprocessing
@@ -105,6 +112,32 @@ def split_pairs(report: DatasetReport, config: TrainConfig) -> tuple[list, list]
     random.Random(config.seed).shuffle(pairs)
     n_val = 0 if len(pairs) < 2 or config.val_split <= 0 else max(1, round(len(pairs) * config.val_split))
     return pairs[n_val:], pairs[:n_val]
+
+
+def checked_split(config: TrainConfig, report: DatasetReport | None) -> tuple[DatasetReport, list, list]:
+    """The dataset checked (a blocking problem stops here, named by file) and split into
+    training and validation pairs; the plain and the cached-feature loops share it."""
+    if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
+        raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
+    report = report or scan_dataset(config.data, config.class_names)
+    if not report.ok:
+        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
+    train_pairs, val_pairs = split_pairs(report, config)
+    return report, train_pairs, val_pairs
+
+
+def dataset_labels(report: DatasetReport, data: str) -> LabelSet:
+    """The dataset's classes, with the colours of its label file when it has them (so a
+    model trained on colour-coded masks draws their colours), VOC's for VOC's classes."""
+    if report.class_names == list(voc_labels().classes):
+        return voc_labels()
+    colors = generic_labels(report.num_classes).colors
+    label_file = find_label_file(Path(data))
+    if label_file:
+        names, file_colors = read_label_file(label_file)
+        if file_colors and names == report.class_names:
+            colors = tuple(file_colors)
+    return LabelSet(Path(data).name, tuple(report.class_names), colors)
 
 
 def validation_encoding(report: DatasetReport, config: TrainConfig, val_pairs: list) -> MaskEncoding:
@@ -284,17 +317,9 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
         return train_cached(config, on_event, cancelled, report)
     emit = (on_event or (lambda e: None)) if ctx.is_main else (lambda e: None)
     out = Path(config.out)
-    if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
-        raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
-    report = report or scan_dataset(config.data, config.class_names)
-    if not report.ok:
-        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
-    train_pairs, val_pairs = split_pairs(report, config)
+    report, train_pairs, val_pairs = checked_split(config, report)
     num_classes = report.num_classes
-    labels = voc_labels() if report.class_names == list(voc_labels().classes) else generic_labels(num_classes)
-    labels = LabelSet(
-        labels.name if labels.name == "voc" else Path(config.data).name, tuple(report.class_names), labels.colors
-    )
+    labels = dataset_labels(report, config.data)
     choice = distributed.local_device(choose_device(config.device))
     device = choice.device
     model, pre, notes = initial_model(config, num_classes)

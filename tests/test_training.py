@@ -233,3 +233,14 @@ def test_a_val_folder_is_decoded_by_its_own_encoding(tmp_path):
     from fcn_studio.dataset import load_pair
 
     assert np.array_equal(load_pair(*val_pairs[0], encoding)[1], mask)
+
+
+def test_a_trained_model_keeps_the_colours_of_the_label_file(tmp_path, weights_home, caffe_layout_file):
+    data = make_plain(tmp_path / "d", n=3)
+    (data / "classes.txt").write_text("soil 120 80 40\nleaf 40 200 60\nrust 230 90 10\n")
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "c.safetensors"), base=str(caffe_layout_file("fcn32s")),
+                      arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
+    train(cfg)
+    labels = load_checkpoint(cfg.out).labels
+    assert labels.classes == ("soil", "leaf", "rust")
+    assert labels.colors == ((120, 80, 40), (40, 200, 60), (230, 90, 10)), "the overlay draws the dataset's colours"
