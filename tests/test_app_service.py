@@ -332,3 +332,22 @@ def test_a_preview_shows_first_and_the_full_result_replaces_it(qtbot, window, mo
         assert result.labels.shape == ((375, 500) if path == a else (360, 480))
     kinds = [(path, r.preview) for path, r in shown]
     assert kinds.index((a, True)) < kinds.index((a, False)), "a's preview came before its full result"
+
+
+def test_real_time_video_shows_a_preview_before_each_frames_full_result(qtbot, window, monkeypatch, tmp_path):
+    clip = make_clip(tmp_path / "big.avi", n=6, size=(500, 376), fps=5.0)
+    window.open_paths([str(clip)])
+    qtbot.waitUntil(lambda: window.video.result is not None, timeout=30_000)
+    slow_predictions(monkeypatch, 0.3)
+    seen = []
+    window.video.engine.frame_ready.connect(lambda i, _rgb, r: seen.append((i, r.preview)) if r is not None else None)
+    window.video.engine.command("mode", REAL_TIME)
+    window.video.toggle()
+    qtbot.waitUntil(
+        lambda: not window.video_controls.play.text().startswith("Pause") and len(seen) >= 2, timeout=60_000
+    )
+    frames = [i for i, preview in seen if not preview]
+    assert frames, "full results arrived"
+    for i in frames:  # each segmented frame: its preview first, then its full result
+        assert seen.index((i, True)) < seen.index((i, False))
+    assert window.video.result is not None and not window.video.result.preview, "the last frame ends fully segmented"

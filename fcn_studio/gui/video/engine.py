@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.gui.image.inference_worker import worth_a_preview
 from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.model_service import ModelService, shared_service
@@ -246,7 +247,9 @@ class VideoEngine(QThread):
             self._end_of_video()
             return
         self._index, self._rgb = index, rgb
-        result = self._cached(index) or self._segment(rgb, interruptible=False)
+        # in real time, a quick pass is on screen first and the frame's full result replaces it
+        quick = (lambda r: self.frame_ready.emit(index, rgb, r)) if self._mode == REAL_TIME else None
+        result = self._cached(index) or self._segment(rgb, interruptible=False, on_preview=quick)
         if result is not None:
             self._remember(index, result)
         self.frame_ready.emit(index, rgb, result)
@@ -311,7 +314,7 @@ class VideoEngine(QThread):
             same = False
         return result if same else None
 
-    def _segment(self, rgb: np.ndarray, interruptible: bool) -> SegmentationResult | None:
+    def _segment(self, rgb: np.ndarray, interruptible: bool, on_preview=None) -> SegmentationResult | None:
         key, device, max_size = self._model
         if not key:
             return None
@@ -327,6 +330,9 @@ class VideoEngine(QThread):
             self.device_ready.emit(choice.description)
             if choice.fallback_note:
                 self.failed.emit(core_message(choice.fallback_note))
+        if on_preview is not None and worth_a_preview(rgb, max_size):
+            quick = predictor.preview(rgb)
+            on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size))
         try:
             pred = predictor.predict(rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None)
         except Cancelled:
