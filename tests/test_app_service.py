@@ -351,3 +351,16 @@ def test_real_time_video_shows_a_preview_before_each_frames_full_result(qtbot, w
     for i in frames:  # each segmented frame: its preview first, then its full result
         assert seen.index((i, True)) < seen.index((i, False))
     assert window.video.result is not None and not window.video.result.preview, "the last frame ends fully segmented"
+
+
+def test_the_window_shows_without_importing_torch(tmp_path):
+    """Start-up stays light: torch (seconds to import) loads on the worker, after the window
+    is on screen; Label mode, the model service and the trainer's config are all lazy."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FCN_STUDIO_SMOKE_TEST": "1",
+           "FCN_STUDIO_WEIGHTS": str(tmp_path / "w"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}  # fmt: skip
+    out = subprocess.run([sys.executable, "-m", "fcn_studio"], capture_output=True, text=True, env=env, timeout=120)
+    assert "window shown" in out.stdout and "torch imported: False" in out.stdout, out.stdout + out.stderr[-2000:]

@@ -12,10 +12,10 @@ from PIL import Image
 
 from fcn_studio.checkpoint import Checkpoint
 from fcn_studio.labelling.feature_cache import FeatureCache
-from fcn_studio.labelling.head_trainer import HeadTrainConfig, LiveHead, family_for, retrain
+from fcn_studio.labelling.head_trainer import HeadTrainConfig, LiveHead, retrain
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.uncertainty import rank_by_uncertainty, rank_unlabelled
-from fcn_studio.labelling.versions import choose_version, current_version, list_versions
+from fcn_studio.labelling.versions import choose_version, current_version, family_for, list_versions
 from fcn_studio.labels import LabelSet, generic_labels
 from fcn_studio.metrics import ConfusionMatrix
 from fcn_studio.predictor import Predictor

@@ -29,7 +29,7 @@ from fcn_studio.device import choose_device
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.labelling.feature_cache import FeatureCache, Features, cache_dir
 from fcn_studio.labelling.label_store import LabelStore
-from fcn_studio.labelling.versions import ModelVersion, family_of, install_version
+from fcn_studio.labelling.versions import ModelVersion, install_version
 from fcn_studio.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
@@ -367,14 +367,6 @@ def retrain(
     emit({"type": "done", "id": version.id if version else None,
           "before": before.mean_iou if before else None, "after": after.mean_iou if after else None})  # fmt: skip
     return result
-
-
-def family_for(model_id_or_path: str) -> str:
-    """The family name a base gives its versions (an id's family; a file's stem)."""
-    import re
-
-    stem = family_of(Path(model_id_or_path).stem if Path(model_id_or_path).suffix else model_id_or_path)
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "model"
 
 
 # --------------------------------------------------------------------------- live mode

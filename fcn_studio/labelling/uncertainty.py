@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.predictor import Predictor
+
+if TYPE_CHECKING:  # the GUI imports this module at start; torch only when ranking runs
+    from fcn_studio.predictor import Predictor
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,14 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fcn_studio.checkpoint import Checkpoint, save_checkpoint
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.fileio import atomic_path, read_safetensors_metadata
 from fcn_studio.weights import installed_models, manifest_entry, weights_dir
+
+if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
+    from fcn_studio.checkpoint import Checkpoint
 
 _VERSION = re.compile(r"^(?P<family>.+)-v(?P<n>\d+)$")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -35,6 +38,14 @@ def family_of(model_id: str) -> str:
     """``crack-v3`` -> ``crack``; an id without a version suffix is its own family."""
     match = _VERSION.match(model_id)
     return match["family"] if match else model_id
+
+
+def family_for(model_id_or_path: str) -> str:
+    """The family name a base gives its versions (an id's family; a file's stem)."""
+    import re
+
+    stem = family_of(Path(model_id_or_path).stem if Path(model_id_or_path).suffix else model_id_or_path)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "model"
 
 
 def list_versions(family: str) -> list[ModelVersion]:
@@ -67,6 +78,8 @@ def install_version(checkpoint: Checkpoint, family: str) -> ModelVersion:
     checkpoint.provenance = {**checkpoint.provenance, "family": family, "version": number,
                              "title": f"{family} version {number}",
                              "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+    from fcn_studio.checkpoint import save_checkpoint
+
     path = save_checkpoint(checkpoint, weights_dir() / f"{model_id}.safetensors")
     choose_version(family, model_id)
     return ModelVersion(model_id, number, path, checkpoint.metrics, checkpoint.provenance["created"])

@@ -27,10 +27,8 @@ from fcn_studio.gui.labelling.uncertain import UncertaintyDock, start_ranking
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.edits import Box, Change
-from fcn_studio.labelling.feature_cache import FeatureCache, cache_dir
-from fcn_studio.labelling.head_trainer import HeadTrainConfig, family_for
 from fcn_studio.labelling.label_store import UNLABELLED, LabelStore
-from fcn_studio.labelling.versions import choose_version
+from fcn_studio.labelling.versions import choose_version, family_for
 from fcn_studio.labels import LabelSet
 from fcn_studio.stats import class_stats
 
@@ -45,8 +43,8 @@ class LabelMode(QObject):
         self.label_set: LabelSet | None = None
         self.active_class = 0
         self.view = LayerView.BOTH
-        self.train_config = HeadTrainConfig()  # defaults that work on a laptop CPU
-        self.cache = FeatureCache(cache_dir())
+        self._train_config = None  # made on first use: the head trainer imports torch
+        self._cache = None
         self.retrain_task: BackgroundTask | None = None
         self.rank_task: BackgroundTask | None = None
         self.last_round = None
@@ -57,7 +55,7 @@ class LabelMode(QObject):
         self.layer.setVisible(False)
         self.canvas.scene().addItem(self.layer)
         self.tools = PaintTools(self.canvas, self._editor, self._prediction, lambda: self.active_class)
-        self.live = LiveUpdater(win.service, self.cache, self)
+        self.live = LiveUpdater(win.service, lambda: self.cache, self)
         self.panel = LabelPanel(win)
         self.panel.hide()
         win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
@@ -71,6 +69,32 @@ class LabelMode(QObject):
         self.tools.set_radius(self.tools.radius)
         self.actions.brush.setChecked(True)
         self._update_enabled()
+
+    @property
+    def cache(self):
+        """The backbone feature cache (memory- and disk-bounded), made on first use."""
+        if self._cache is None:
+            from fcn_studio.labelling.feature_cache import FeatureCache, cache_dir
+
+            self._cache = FeatureCache(cache_dir())
+        return self._cache
+
+    @cache.setter
+    def cache(self, cache) -> None:
+        self._cache = cache
+
+    @property
+    def train_config(self):
+        """Head-only training defaults that work on a laptop CPU, made on first use."""
+        if self._train_config is None:
+            from fcn_studio.labelling.head_trainer import HeadTrainConfig
+
+            self._train_config = HeadTrainConfig()
+        return self._train_config
+
+    @train_config.setter
+    def train_config(self, config) -> None:
+        self._train_config = config
 
     def _connect(self) -> None:
         a, p, ws = self.actions, self.panel, self.workspace

@@ -6,17 +6,21 @@ Strokes made while an update runs are folded into the next one."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.feature_cache import FeatureCache
-from fcn_studio.labelling.head_trainer import LiveHead
 from fcn_studio.labels import LabelSet
 from fcn_studio.model_service import ModelService
+
+if TYPE_CHECKING:  # torch-backed: imported on the worker when live mode first runs
+    from fcn_studio.labelling.feature_cache import FeatureCache
+    from fcn_studio.labelling.head_trainer import LiveHead
 
 LIVE_STEPS = 5
 
@@ -28,7 +32,7 @@ class LiveUpdater(QObject):
     updated = Signal(object, float)
     failed = Signal(str)
 
-    def __init__(self, service: ModelService, cache: FeatureCache, parent: QObject | None = None) -> None:
+    def __init__(self, service: ModelService, cache: Callable[[], FeatureCache], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.service, self.cache = service, cache
         self._head: LiveHead | None = None
@@ -68,13 +72,14 @@ class LiveUpdater(QObject):
 
         def run(_progress, _cancelled):
             nonlocal head
+            from fcn_studio.labelling.head_trainer import LiveHead
             from fcn_studio.predictor import logits_to_full_size
 
             use_background_threads()
             if head is None:  # the first pass: the backbone's features of this image, cached
                 loaded = self.service.load(model_key, device)
                 ckpt = loaded.checkpoint
-                feats = self.cache.features(image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb)
+                feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb)
                 head = LiveHead(loaded.model, ckpt.labels.classes, labels, feats, lr=lr)
             logits = head.update(mask, steps=steps)
             pred, conf, _ = logits_to_full_size(logits, *mask.shape)

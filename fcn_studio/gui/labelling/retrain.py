@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.feature_cache import FeatureCache
-from fcn_studio.labelling.head_trainer import HeadTrainConfig, RoundResult, family_for, retrain
-from fcn_studio.labelling.versions import ModelVersion, list_versions
+from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
+
+if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
+    from fcn_studio.labelling.feature_cache import FeatureCache
+    from fcn_studio.labelling.head_trainer import HeadTrainConfig, RoundResult
 
 PROGRESS_STEPS = 1000
 
@@ -29,6 +32,7 @@ def start_retrain(folder: Path, model_key: str, device: str, max_size: int, cach
     ``progress`` reports (done, PROGRESS_STEPS, note)."""
 
     def run(progress, cancelled) -> RoundResult:
+        from fcn_studio.labelling.head_trainer import retrain
         from fcn_studio.weights import resolve_model
 
         use_background_threads()
@@ -92,4 +96,4 @@ def _version_text(v: ModelVersion) -> str:
     return v.id
 
 
-RetrainDone = Callable[[RoundResult | None, str], None]
+RetrainDone = Callable[[object, str], None]  # (RoundResult or None, error message)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QHeaderView, QLabel, QTreeWidget, QTr
 
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled
+from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled  # no torch until it runs
 from fcn_studio.model_service import ModelService
 
 
