@@ -90,7 +90,8 @@ def main() -> None:
     timer.timeout.connect(tick)
 
     shown: list = []
-    win.workspace.result_shown.connect(lambda r: shown.append(r) if r is not None else None)
+    # full results only: a quick preview is shown first and replaced
+    win.workspace.result_shown.connect(lambda r: shown.append(r) if r is not None and not r.preview else None)
 
     def run_until(done, limit_s: float = 600.0) -> float:
         """Spin the event loop with the 10 ms timer until ``done()``; returns seconds."""
