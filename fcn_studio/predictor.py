@@ -143,6 +143,7 @@ class Predictor:
             precision="int8" if fast else "f32",
             calibration=checks[::2] or checks,
             checks=checks[1::2] or checks,
+            source=(str(source), self.checkpoint.arch, self.checkpoint.num_classes) if source else None,
         )
 
     @property

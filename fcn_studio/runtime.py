@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -111,6 +112,7 @@ class FastPath:
         precision: str = "f32",
         calibration: Sequence[torch.Tensor] = (),
         checks: Sequence[torch.Tensor] = (),
+        source: tuple[str, str, int] | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -120,6 +122,9 @@ class FastPath:
         if precision == "int8" and not nncf_available():
             raise FCNStudioError("fast (int8) mode needs NNCF: pip install nncf (or leave fast mode off)")
         self.model = model
+        # (weights file, arch, classes): an f32 conversion then runs in a child process that
+        # reads the file itself. Converting holds the GIL for seconds, which froze the GUI.
+        self.source = source
         self.precision = precision
         self.threads = threads or torch.get_num_threads()
         self.calibration = list(calibration)
@@ -235,6 +240,9 @@ class FastPath:
     def _convert_and_save(self, cancelled: Callable[[], bool] | None) -> None:
         import openvino as ov
 
+        if self.source is not None and self.precision == "f32":
+            self._convert_in_child(cancelled)  # writes the cached conversion itself
+            return
         example = torch.zeros(1, 3, 64, 64)
         with torch.no_grad(), warnings_quiet():
             converted = ov.convert_model(self.model, example_input=example, input=[ov.PartialShape([1, 3, -1, -1])])
@@ -251,19 +259,56 @@ class FastPath:
             (tmp / "meta.json").write_text(json.dumps(meta))
             if cancelled and cancelled():
                 raise Cancelled()
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(self.cache_dir)
-            try:
-                os.replace(tmp, self.cache_dir)
-            except OSError:
-                if not self.is_cached():  # else another process finished the same conversion first
-                    raise
+            self._publish(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _publish(self, tmp: Path) -> None:
+        """A finished conversion in ``tmp`` becomes the cached one (renamed into place)."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.cache_dir)
+        try:
+            os.replace(tmp, self.cache_dir)
+        except OSError:
+            if not self.is_cached():  # else another process finished the same conversion first
+                raise
         # Conversions of earlier versions of this weights file are of no further use.
         for old in self.cache_dir.parent.glob(self._stale_glob):
             if old != self.cache_dir and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
+
+    def _convert_in_child(self, cancelled: Callable[[], bool] | None):
+        """The conversion in a child process (which reads the weights file itself), so this
+        process's threads, the GUI's included, never wait for the GIL it would hold."""
+        import subprocess
+        import sys
+
+        path, arch, num_classes = self.source
+        self.cache_dir.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(self.cache_dir)
+        out = Path(tempfile.mkdtemp(prefix=f".{self.cache_dir.name}.", dir=self.cache_dir.parent))
+        code = "import sys; from fcn_studio.runtime import convert_file; convert_file(*sys.argv[1:])"
+        args = [sys.executable, "-c", code, path, arch, str(num_classes), str(out / "model.xml"), str(self.threads)]
+        try:
+            # stderr to a file, not a pipe: the child's warnings can never fill it up and block it
+            with open(out / "stderr.txt", "w+") as log:
+                child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
+                while child.poll() is None:
+                    if cancelled and cancelled():
+                        child.kill()
+                        child.wait()
+                        raise Cancelled()
+                    time.sleep(0.1)
+                if child.returncode != 0:
+                    log.seek(0)
+                    lines = log.read().strip().splitlines()
+                    last = lines[-1] if lines else f"exit status {child.returncode}"
+                    raise FCNStudioError(f"converting {Path(path).name} failed: {last}")
+            (out / "stderr.txt").unlink(missing_ok=True)
+            (out / "meta.json").write_text(json.dumps({"precision": self.precision}))
+            self._publish(out)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
 
     def _quantize(self, converted):
         import nncf
@@ -322,3 +367,22 @@ def warnings_quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def convert_file(path: str, arch: str, num_classes: str, xml_out: str, threads: str = "0") -> None:
+    """Child-process side of :meth:`FastPath._convert_and_save`: read the weights file,
+    build the model and save its OpenVINO conversion (dynamic input shape) to ``xml_out``."""
+    import openvino as ov
+
+    from fcn_studio.checkpoint import load_checkpoint
+
+    if int(threads):
+        torch.set_num_threads(int(threads))
+    checkpoint = load_checkpoint(path, arch=arch)
+    if checkpoint.num_classes != int(num_classes):
+        raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
+    model = checkpoint.build_model()
+    example = torch.zeros(1, 3, 64, 64)
+    with torch.no_grad(), warnings_quiet():
+        converted = ov.convert_model(model, example_input=example, input=[ov.PartialShape([1, 3, -1, -1])])
+    ov.save_model(converted, xml_out, compress_to_fp16=False)
