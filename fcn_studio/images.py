@@ -225,32 +225,6 @@ def _array_to_rgb8(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr[:, :, :3])
 
 
-def load_mask(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a label mask as ``(H, W)`` uint8 class ids (palette index or gray value)."""
-    path = Path(path)
-    try:
-        with Image.open(path) as img:
-            if img.mode in ("P", "L"):
-                return np.asarray(img, dtype=np.uint8).copy()
-            if img.mode in ("I", "I;16", "I;16B", "I;16L"):
-                arr = np.asarray(img)
-                if arr.max(initial=0) > 255:
-                    raise FCNStudioError(f"{path}: mask values above 255; masks hold class ids 0-254, 255 = ignore")
-                return arr.astype(np.uint8)
-            if img.mode == "1":
-                return np.asarray(img, dtype=np.uint8)
-            raise FCNStudioError(
-                f"{path}: mask is {img.mode} colour, not a class-index mask; save it as a palette "
-                "(P) or grayscale PNG whose pixel values are class ids"
-            )
-    except FCNStudioError:
-        raise
-    except FileNotFoundError:
-        raise FCNStudioError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable mask ({exc})") from None
-
-
 def mask_to_palette_image(mask: np.ndarray, labels: LabelSet) -> Image.Image:
     """A ``P``-mode image: pixel value = class id, palette = the label set's colours."""
     img = Image.fromarray(np.ascontiguousarray(mask.astype(np.uint8)), mode="P")

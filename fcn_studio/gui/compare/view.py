@@ -38,7 +38,7 @@ from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
-from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
+from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.images import save_rgb
 from fcn_studio.labels import LabelSet
@@ -279,7 +279,7 @@ class CompareView(QWidget):
 
     def _key(self, model: str) -> tuple | None:
         try:
-            return (str(self.path), self.service.identity(model), self.device, self.max_size)
+            return result_key(self.path, self.service.identity(model), self.device, self.max_size)
         except FCNStudioError:
             return None
 
@@ -311,7 +311,7 @@ class CompareView(QWidget):
         self.progress.setText(text)
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
-        self._results.put((path, *result.key), result)
+        self._results.put(result.cache_key(path), result)
         if job != self._job or self.path is None or path != str(self.path):
             return
         for pane in self.panes:

@@ -161,8 +161,9 @@ class InferenceWorker(QObject):
     def _predictor(self, request: InferenceRequest):
         if not self.service.is_loaded(request.model, request.device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=request.model))
-        predictor = self.service.predictor(request.model, request.device, max_size=request.max_size or None)
-        identity = self.service.identity(request.model)
+        loaded = self.service.load(request.model, request.device)
+        # the identity of the file these weights came from, even if it is replaced meanwhile
+        predictor, identity = loaded.predictor.sharing(request.max_size or None), loaded.key.identity
         choice = predictor.device_choice
         announce = (request.model, identity, request.device)  # a new device choice is answered too
         if announce not in self._announced:  # once per model and device, not per image

@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage, WorkerThread
-from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult
+from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.images import is_image_file
 from fcn_studio.model_service import ModelService, shared_service
 
@@ -148,9 +148,6 @@ class Workspace(QObject):
         a new cache key, so its result is computed anew), or after a model was removed."""
         self._show_current(load=False)
 
-    def _result_key(self, path: Path | str, identity, device: str, max_size: int) -> tuple:
-        return (str(path), identity, device, max_size)
-
     def _current_key(self, path: Path) -> tuple | None:
         if not self.model_key:
             return None
@@ -158,7 +155,7 @@ class Workspace(QObject):
             identity = self.service.identity(self.model_key)
         except FCNStudioError:
             return None  # removed or missing: nothing cached can be right
-        return self._result_key(path, identity, self.device, self.max_size)
+        return result_key(path, identity, self.device, self.max_size)
 
     # -- requests and answers ------------------------------------------------------------
 
@@ -202,14 +199,14 @@ class Workspace(QObject):
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
         # Filed under what it was computed with, whatever is selected now.
-        self.results.put(self._result_key(path, result.model_identity, result.device, result.max_size), result)
+        self.results.put(result.cache_key(path), result)
         current = self.current_path
         # Drawn only if it belongs to the image and model on screen now, never over another.
         if (
             job == self._job
             and current is not None
             and str(current) == path
-            and self._current_key(current) == self._result_key(path, *result.key)
+            and self._current_key(current) == result.cache_key(path)
         ):
             self.current_result = result
             self.result_shown.emit(result)

@@ -51,6 +51,15 @@ class SegmentationResult:
         """(model file identity, device, inference size): a cache key with the image's."""
         return (self.model_identity, self.device, self.max_size)
 
+    def cache_key(self, image_path: str) -> tuple:
+        return result_key(image_path, *self.key)
+
+
+def result_key(image_path, identity, device: str, max_size: int) -> tuple:
+    """The key of the result cache the image workspace and the compare view share: the
+    image, and what a result was computed with (never the settings current on arrival)."""
+    return (str(image_path), identity, device, max_size)
+
 
 def use_background_threads() -> None:
     """Set torch's CPU threads for the calling (worker) thread: the setting is per thread

@@ -321,8 +321,9 @@ class VideoEngine(QThread):
         use_background_threads()
         if not self.service.is_loaded(key, device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=key))
-        predictor = self.service.predictor(key, device, max_size=max_size or None)
-        identity = self.service.identity(key)
+        loaded = self.service.load(key, device)
+        # the identity of the file these weights came from, even if it is replaced meanwhile
+        predictor, identity = loaded.predictor.sharing(max_size or None), loaded.key.identity
         self.busy.emit("")
         choice = predictor.device_choice
         if self._announced != (identity, choice.description):
