@@ -62,7 +62,8 @@ class LabelMode(QObject):
         self.ranking = UncertaintyDock(win)
         self.ranking.hide()
         win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ranking)
-        win.tabifyDockWidget(win.legend, self.ranking)  # a tab beside the legend when shown
+        self._ranking_tabbed = False  # tabified when first shown: a hidden tabified dock leaves a
+        # stray tab bar over the menu bar (seen under Xvfb)
         self.actions = build_label_actions(win)
         self.toolbar = build_label_ui(win, self.actions)
         self._connect()
@@ -509,6 +510,9 @@ class LabelMode(QObject):
         if folder is None or not ws.model_key or self.rank_task is not None:
             return
         self.flush()
+        if not self._ranking_tabbed:
+            self._ranking_tabbed = True
+            self.win.tabifyDockWidget(self.win.legend, self.ranking)  # a tab beside the legend
         self.ranking.show()
         self.ranking.raise_()
         if self._open_next_ranked(folder):
