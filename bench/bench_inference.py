@@ -143,30 +143,26 @@ def make_inductor(ckpt, rgb, x, work):
 
 
 def make_onnxruntime(ckpt, rgb, x, work):
-    import onnxruntime as ort
-
-    from fcn_studio import runtime
-
-    work.mkdir(parents=True, exist_ok=True)
-    onnx_path = work / "model.onnx"
-    with runtime.warnings_quiet(), torch.no_grad():
-        torch.onnx.export(
-            ckpt.build_model(), (x,), str(onnx_path), input_names=["x"], output_names=["y"],
-            dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}}, dynamo=False,
-        )  # fmt: skip
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    xn = x.numpy()
-    return (lambda: session.run(None, {"x": xn})[0].argmax(1)[0]), f"onnxruntime {ort.__version__}"
-
-
-def make_openvino(ckpt, rgb, x, work):
     from fcn_studio import runtime
 
     fp = runtime.FastPath(ckpt.build_model(), name="raw", identity="bench", cache_root=work / "raw")
-    fp.build()
-    return (lambda: fp.logits(x).argmax(1)[0].numpy()), "network only"
+    fp.build()  # exported in this process (no file given): the one-time cost
+    return (lambda: fp.logits(x).argmax(1)[0].numpy()), f"network only; onnxruntime {runtime.onnxruntime_version()}"
+
+
+def make_openvino(ckpt, rgb, x, work):
+    import openvino as ov  # the bench extra: pip install -e ".[bench]"
+
+    from fcn_studio import runtime
+
+    with torch.no_grad(), runtime.warnings_quiet():
+        converted = ov.convert_model(ckpt.build_model(), example_input=x, input=[ov.PartialShape([1, 3, -1, -1])])
+    config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+              "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}  # fmt: skip
+    compiled = ov.Core().compile_model(converted, "CPU", config)
+    request = compiled.create_infer_request()
+    xn = x.numpy()
+    return (lambda: request.infer({0: xn})[0].argmax(1)[0]), f"network only; OpenVINO {ov.__version__.split('-')[0]}"
 
 
 CANDIDATES = {
@@ -174,7 +170,7 @@ CANDIDATES = {
     "torch": ("predictor, torch", make_predictor(backend="torch")),
     "channels_last": ("channels_last", make_channels_last),
     "inductor": ("inductor (freezing)", make_inductor),
-    "onnxruntime": ("ONNX Runtime", make_onnxruntime),
+    "onnxruntime": ("ONNX Runtime f32 (raw)", make_onnxruntime),
     "openvino": ("OpenVINO f32 (raw)", make_openvino),
     "default": ("DEFAULT (predictor, auto)", make_predictor()),
     "fast": ("fast mode (int8, approx.)", None),  # made in worker(): needs calibration images
@@ -250,8 +246,8 @@ def main() -> None:
         rgb = photo_like(375, 500)
         Image.fromarray(rgb).save(work / "photo.jpg", quality=92)
         print(
-            f"{args.arch}, 500x375, {threads} threads, CPU; torch {torch.__version__}, OpenVINO "
-            f"{runtime.openvino_version()}; random weights, photo-like image; min of {args.repeats} interleaved "
+            f"{args.arch}, 500x375, {threads} threads, CPU; torch {torch.__version__}, ONNX Runtime "
+            f"{runtime.onnxruntime_version()}; random weights, photo-like image; min of {args.repeats} interleaved "
             "rounds, each candidate in its own process (the CPU was shared with other work)"
         )
 
@@ -277,9 +273,6 @@ def main() -> None:
 
         # ---------------------------------------------------------- candidates
         keys = [k for k in CANDIDATES if args.only is None or k in ("reference", "default") or k in args.only]
-        if "fast" in keys and not runtime.nncf_available():
-            print("fast (int8) mode: NNCF is not installed (pip install nncf)")
-            keys.remove("fast")
         ctx = mp.get_context("spawn")
         workers = {}
         print("\nbuilding (one at a time; one-time cost and resident memory it added):")

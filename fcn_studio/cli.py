@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import json
 import math
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from fcn_studio import cli_args as num
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
+from fcn_studio.runtime import BACKENDS
 
 COMMANDS = ("segment", "eval", "weights", "train", "compare", "gui")
 
@@ -49,11 +51,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
         without_previous_outputs,
     )
     from fcn_studio.inputs import expand_with_roots
-    from fcn_studio.predictor import Predictor
     from fcn_studio.progress import ProgressBar
     from fcn_studio.shard import Shard
     from fcn_studio.video import is_video_file
-    from fcn_studio.weights import resolve_model
 
     shard = Shard.parse(args.shard) if args.shard else None
     found = expand_with_roots(args.inputs, warn=_warn)
@@ -75,7 +75,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     # checked before the model loads: a refused or unwritable folder costs nothing
     images = prepare_output(images, out)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
+    predictor = _segment_predictor(args, [item.source for item in images])
     _warn(
         f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
         + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
@@ -113,6 +113,40 @@ def cmd_segment(args: argparse.Namespace) -> int:
         _warn("preparing the faster CPU path for later runs (once per model file)...")
         predictor.fast_path.wait()
     return 1 if failures else 0
+
+
+FAST_CALIBRATION_IMAGES = 8  # spread over the inputs; half calibrate, half check agreement
+
+
+def _segment_predictor(args: argparse.Namespace, images: list[Path]):
+    """The predictor ``segment`` runs; with ``--fast`` the int8 model, calibrated on a few of
+    the images being segmented, its label agreement with the exact model printed first."""
+    from fcn_studio.images import load_image
+    from fcn_studio.predictor import Predictor
+    from fcn_studio.weights import resolve_model
+
+    checkpoint = resolve_model(args.model)
+    if not args.fast:
+        return Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend)
+    if not images:
+        raise FCNStudioError("--fast calibrates on the images being segmented: give at least one image")
+    step = max(1, len(images) // FAST_CALIBRATION_IMAGES)
+    calibration = []
+    for path in images[::step][:FAST_CALIBRATION_IMAGES]:
+        with contextlib.suppress(FCNStudioError):  # an unreadable one is reported when its turn comes
+            calibration.append(load_image(path, max_size=256))
+    if not calibration:
+        raise FCNStudioError("--fast: none of the calibration images could be read")
+    _warn(f"fast mode: calibrating the int8 model on {len(calibration)} of the images (once per model file)...")
+    predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
+                          fast=True, calibration=calibration)  # fmt: skip
+    if not predictor.fast_path.wait():
+        raise FCNStudioError(f"fast mode could not be prepared ({predictor.fast_path.error}); run without --fast")
+    agreement = predictor.fast_path.agreement or 0.0
+    _warn(
+        f"fast mode (int8, approximate): {100 * agreement:.1f} % of labels equal to the exact model's on the check images"
+    )
+    return predictor
 
 
 def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Namespace) -> int:
@@ -243,7 +277,7 @@ def _eval_model(args: argparse.Namespace, shard=None):
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
     pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None)
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend)
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
     bar = ProgressBar(len(pairs), "eval")
     for i, (img, mask_path) in enumerate(pairs):
@@ -324,7 +358,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows, panes, labels = [], [], {}
     for key in keys:
         # One model in memory at a time: three VGG16 FCNs would hold ~1.6 GB of weights.
-        predictor = Predictor(resolve_model(key), args.device, max_size=args.max_size or None)
+        predictor = Predictor(resolve_model(key), args.device, max_size=args.max_size or None, backend=args.backend)
         pred = predictor.predict(rgb)
         arch, label_set = predictor.checkpoint.arch, predictor.labels
         del predictor
@@ -450,6 +484,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N",
                        help="longest side the network sees; larger images are segmented at this size and the "
                        "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
+        backend_option(p)
+
+    def backend_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--backend", choices=BACKENDS, default=None,
+                       help="CPU runtime: auto (ONNX Runtime once its conversion is cached, torch until then; "
+                       "the default), torch, or onnxruntime (default: $FCN_STUDIO_BACKEND or auto)")  # fmt: skip
 
     seg = sub.add_parser("segment", help="write palette PNG masks for images, segmented videos for videos")
     seg.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -459,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--opacity", type=num.OPACITY, default=0.5, help="overlay opacity, 0-1 (default 0.5)")
     seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
                      help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
+    seg.add_argument("--fast", action="store_true",
+                     help="int8 fast mode on the CPU: about 1.8x faster again but approximate; calibrated on a few "
+                     "of the inputs, its label agreement with the exact model is printed before it runs")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
     seg.add_argument("--shard", metavar="I/N", help="process only shard I of N (0-based) of the inputs, for job arrays")
     seg.add_argument("--skip-existing", action="store_true",
@@ -538,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--gt", help="ground-truth mask: adds pixel accuracy and mean IoU per model")
     cmp.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     cmp.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N")
+    backend_option(cmp)
     cmp.add_argument("--columns", type=num.integer(1, 4), default=None, help="panes per row (default: all in one row)")
     cmp.set_defaults(func=cmd_compare)
 

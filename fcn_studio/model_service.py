@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,7 @@ class FileIdentity:
 class ModelKey:
     identity: FileIdentity
     device: str  # the resolved torch device, e.g. "cpu", "cuda:0"
-    precision: str  # "fp32" or "fp16"
+    precision: str  # "fp32", "fp16" (CUDA) or "int8" (the CPU's opt-in fast mode)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class LoadedModel:
     checkpoint: Checkpoint
     predictor: Predictor  # owns the module (and, on a CPU, its faster converted copy)
     device_choice: DeviceChoice
-    nbytes: int  # of the torch weights; a converted copy (OpenVINO) adds about as much
+    nbytes: int  # of the torch weights; a converted copy (ONNX Runtime) adds about as much
 
     @property
     def model(self):
@@ -109,14 +110,22 @@ class ModelService:
 
         return self.load(spec, device, half=half).predictor.sharing(max_size)
 
-    def load(self, spec: str, device: str = "auto", *, half: bool | None = None) -> LoadedModel:
-        """``half``: fp16 weights on CUDA (default there: on; never on a CPU)."""
+    def load(
+        self, spec: str, device: str = "auto", *, half: bool | None = None, fast: bool = False,
+        calibration: Sequence[object] = (),
+    ) -> LoadedModel:  # fmt: skip
+        """``half``: fp16 weights on CUDA (default there: on; never on a CPU). ``fast``: the
+        int8 fast mode on a CPU (approximate; ignored on a GPU), quantised with a few
+        ``calibration`` images (paths or arrays, read only when the model is loaded)."""
         from fcn_studio.device import choose_device
         from fcn_studio.weights import locate_weights
 
         path, known = locate_weights(spec)
         choice = choose_device(device, allow_fallback=True)
-        precision = "fp16" if choice.device.type == "cuda" and half is not False else "fp32"
+        if choice.device.type == "cuda":
+            precision = "fp32" if half is False else "fp16"
+        else:
+            precision = "int8" if fast else "fp32"
         key = ModelKey(FileIdentity.of(path), str(choice.device), precision)
         while True:
             with self._lock:
@@ -130,7 +139,7 @@ class ModelService:
                     break
             waiting.wait()
         try:
-            loaded = self._read(spec, path, known, key, choice)
+            loaded = self._read(spec, path, known, key, choice, calibration)
         finally:
             with self._lock:
                 self._loading.pop(key).set()
@@ -164,12 +173,18 @@ class ModelService:
         with self._lock:
             return list(self._models.values())
 
-    def _read(self, spec: str, path: Path, known: dict, key: ModelKey, choice: DeviceChoice) -> LoadedModel:
+    def _read(
+        self, spec: str, path: Path, known: dict, key: ModelKey, choice: DeviceChoice, calibration: Sequence[object]
+    ) -> LoadedModel:
         from fcn_studio.checkpoint import load_checkpoint
         from fcn_studio.predictor import Predictor
 
         checkpoint = load_checkpoint(path, **known)
-        predictor = Predictor(checkpoint, choice, half=key.precision == "fp16", max_size=None)
+        fast = key.precision == "int8"
+        if fast and not calibration:
+            raise FCNStudioError("fast mode needs a few images to calibrate on: open an image or a folder first")
+        predictor = Predictor(checkpoint, choice, half=key.precision == "fp16", max_size=None, fast=fast,
+                              calibration=calibration if fast else ())  # fmt: skip
         checkpoint.state_dict = {}  # the module holds the tensors now; keep one copy
         nbytes = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
         self.loads += 1

@@ -36,7 +36,7 @@ class Prediction:
     inference_size: tuple[int, int]  # (h, w) the network actually saw
     seconds: float
     probabilities: np.ndarray | None = None  # (C, H, W) float32, only on request
-    backend: str = "torch"  # which path computed it: "torch", "OpenVINO f32", "OpenVINO int8"
+    backend: str = "torch"  # which path computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
     approximate: bool = False  # fast (int8) mode, or a low-resolution preview
     preview: bool = False  # a quick low-resolution pass, to be replaced by the full result
     # (pool3, pool4, fc7) of the network input, only on request: Label mode caches them
@@ -68,8 +68,8 @@ class Predictor:
     ``max_size`` caps the longer side the network sees (logits are upsampled back to full
     size), which bounds memory for big photos; ``None`` or 0 means full resolution.
 
-    On the CPU the default ``backend="auto"`` converts the model for OpenVINO (when it is
-    installed and the weights come from a file) on a background thread and caches the
+    On the CPU the default ``backend="auto"`` converts the model for ONNX Runtime (when it
+    is installed and the weights come from a file) in the background and caches the
     conversion next to the weights; until it is ready, the torch model serves. ``"torch"``
     keeps to torch; the environment variable FCN_STUDIO_BACKEND overrides the default.
     ``fast=True`` (opt-in) uses an int8-quantised conversion instead, calibrated on
@@ -124,15 +124,15 @@ class Predictor:
         if backend not in runtime.BACKENDS:
             raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
         if fast and self.device.type != "cpu":
-            raise FCNStudioError("fast (int8) mode runs on the CPU (with OpenVINO); use --device cpu")
+            raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
         if fast and backend == "torch":
-            raise FCNStudioError("fast (int8) mode runs with OpenVINO, not the torch backend")
+            raise FCNStudioError("fast (int8) mode runs with ONNX Runtime, not the torch backend")
         if backend == "torch" or self.device.type != "cpu":
             return None
         if fast and not calibration:
             raise FCNStudioError("fast (int8) mode needs a few calibration images (ideally like the ones to segment)")
         source = self.checkpoint.source
-        if backend == "auto" and not fast and (source is None or runtime.openvino_version() is None):
+        if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
         checks = [self.checkpoint.preprocessing.to_tensor(_calibration_rgb(c)) for c in calibration]
         return runtime.FastPath(
@@ -148,15 +148,15 @@ class Predictor:
 
     @property
     def backend_note(self) -> str:
-        """What serves now, for the status bar: "torch (OpenVINO f32 being prepared)" etc."""
+        """What serves now, for the status bar: "torch (preparing ONNX Runtime f32)" etc."""
         fp = self.fast_path
         if fp is None:
             return f"torch, {self.device_choice.description}"
         if fp.ready():
             return fp.describe()
         if fp.error:
-            return f"torch ({fp.kind} failed: {fp.error})"
-        return f"torch (preparing {fp.kind} {fp.precision})"
+            return f"torch ({fp.label} failed: {fp.error})"
+        return f"torch (preparing {fp.label})"
 
     def sharing(self, max_size: int | None) -> Predictor:
         """Another predictor over the same model and fast path, with its own inference size
@@ -183,7 +183,7 @@ class Predictor:
         if fp is not None and not fp.ready() and fp.is_cached() and fp.error is None:
             fp.wait(cancelled=cancelled)  # loading a cached conversion beats one torch pass
         if fp is not None and fp.ready():
-            return fp.logits(x), f"OpenVINO {fp.precision}", None
+            return fp.logits(x), fp.label, None
         x = x.to(self.device)
         if self.half:
             x = x.half()
@@ -373,9 +373,11 @@ def _band_rows(num_classes: int, width: int) -> int:
 
 
 def _calibration_rgb(image: object) -> np.ndarray:
-    """Calibration images at a typical photo size (the longer side at most 500 pixels)."""
-    rgb = as_rgb8(image)
-    h, w = inference_shape(rgb.shape[0], rgb.shape[1], 500)
+    """Calibration images, the longer side at most 256 pixels: the activation ranges of a
+    photo are those of its reduced copy, and calibrating at 500 px took twice as long."""
+    # a path to a big JPEG is decoded reduced
+    rgb = load_image(image, max_size=256) if isinstance(image, (str, os.PathLike)) else as_rgb8(image)
+    h, w = inference_shape(rgb.shape[0], rgb.shape[1], 256)
     return rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
 
 

@@ -364,3 +364,39 @@ def test_the_window_shows_without_importing_torch(tmp_path):
            "FCN_STUDIO_WEIGHTS": str(tmp_path / "w"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}  # fmt: skip
     out = subprocess.run([sys.executable, "-m", "fcn_studio"], capture_output=True, text=True, env=env, timeout=120)
     assert "window shown" in out.stdout and "torch imported: False" in out.stdout, out.stdout + out.stderr[-2000:]
+
+
+def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, window, service, monkeypatch, tmp_path):
+    from fcn_studio import runtime
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    paths = [photo(tmp_path / "p" / f"{i}.png", seed=i) for i in range(4)]
+    window.open_paths([str(tmp_path / "p")])
+    assert not window.actions_.fast_mode.isChecked() and not window.workspace.fast
+    exact = result_of(qtbot, window)
+    assert exact.agreement is None and "int8" not in window.status.backend.text()
+
+    window.actions_.fast_mode.setChecked(True)  # the Models menu's Fast Mode
+    # the copy the workspace asked for (whichever asks first loads it, with its calibration)
+    loaded = service.load("m", window.workspace.device, fast=True, calibration=paths)
+    assert loaded.key.precision == "int8" and loaded.predictor.fast_path.approximate
+    assert loaded.predictor.fast_path.wait(timeout=120), loaded.predictor.fast_path.error
+    window.workspace.next()
+    qtbot.waitUntil(
+        lambda: (
+            window.workspace.current_path.name == "1.png"
+            and getattr(window.workspace.current_result, "backend", "") == "ONNX Runtime int8"
+        ),
+        timeout=60_000,
+    )
+    fast = window.workspace.current_result
+    assert 0.5 < fast.agreement <= 1.0 and fast.fast
+    assert "agreement" in window.status.backend.text()
+    again = make_window(qtbot, tmp_path)  # the same settings file: the choice is remembered
+    assert again.actions_.fast_mode.isChecked() and again.workspace.fast
+    again.close()
+
+    window.actions_.fast_mode.setChecked(False)  # off again: exact results, never the int8 ones
+    qtbot.waitUntil(lambda: window.workspace.current_result is not None and not window.workspace.current_result.fast,
+                    timeout=60_000)  # fmt: skip
+    assert "int8" not in window.status.backend.text()

@@ -1,4 +1,4 @@
-"""The default CPU path (OpenVINO when installed, built in the background and cached next to
+"""The default CPU path (ONNX Runtime when installed, built in the background and cached next to
 the weights) gives the labels of the plain eager model, for any input size."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fcn_studio.labels import voc_labels
 from fcn_studio.predictor import PREVIEW_MAX_SIZE, Predictor
 from fcn_studio.preprocessing import CAFFE_BGR
 
-pytestmark = pytest.mark.skipif(runtime.openvino_version() is None, reason="OpenVINO is not installed")
+pytestmark = pytest.mark.skipif(runtime.onnxruntime_version() is None, reason="ONNX Runtime is not installed")
 
 AGREEMENT = 0.999  # the share of labels that must equal the plain eager model's
 
@@ -74,7 +74,7 @@ def test_default_path_gives_eager_labels_for_any_size(shared_file, random_model)
     for height, width in [(1, 1), (7, 3), (37, 53), (120, 161), (375, 500)]:
         rgb = photo_like(height, width, seed=height)
         pred = predictor.predict(rgb)
-        assert pred.backend == "OpenVINO f32" and not pred.approximate
+        assert pred.backend == "ONNX Runtime f32" and not pred.approximate
         assert pred.labels.shape == (height, width)
         agreement = (pred.labels == eager_labels(model, rgb)).mean()
         assert agreement >= AGREEMENT, (height, width, agreement)
@@ -84,7 +84,7 @@ def test_big_photo_with_max_size_gives_the_torch_paths_labels(shared_file):
     rgb = photo_like(900, 1300, seed=5)
     fast = ready_predictor(shared_file, max_size=96).predict(rgb)
     exact = Predictor(load_checkpoint(shared_file), "cpu", max_size=96, backend="torch").predict(rgb)
-    assert exact.backend == "torch" and fast.backend == "OpenVINO f32"
+    assert exact.backend == "torch" and fast.backend == "ONNX Runtime f32"
     assert fast.inference_size == exact.inference_size == (66, 96)
     assert (fast.labels == exact.labels).mean() >= AGREEMENT
     assert np.abs(fast.confidence.astype(np.float32) - exact.confidence).max() < 0.01
@@ -102,10 +102,10 @@ def test_torch_serves_while_the_conversion_is_built(weights_file, monkeypatch):
     predictor = Predictor(load_checkpoint(weights_file), "cpu", backend="auto")
     rgb = photo_like(40, 56)
     first = predictor.predict(rgb)
-    assert first.backend == "torch" and "preparing openvino" in predictor.backend_note
+    assert first.backend == "torch" and "preparing ONNX Runtime" in predictor.backend_note
     release.set()
     assert predictor.fast_path.wait(timeout=120)
-    assert predictor.predict(rgb).backend == "OpenVINO f32"
+    assert predictor.predict(rgb).backend == "ONNX Runtime f32"
     assert "weight copy" in predictor.backend_note  # its extra memory is reported
 
 
@@ -148,13 +148,12 @@ def test_fast_mode_is_off_unless_chosen(shared_file):
         Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True)
 
 
-@pytest.mark.skipif(not runtime.nncf_available(), reason="NNCF (fast mode) is not installed")
 def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(shared_file):
     images = [photo_like(96, 128, seed=s) for s in range(4)]
     predictor = ready_predictor(shared_file, fast=True, calibration=images)
     assert predictor.fast_path.approximate and 0.5 < predictor.fast_path.agreement <= 1.0
     pred = predictor.predict(photo_like(50, 70, seed=11))
-    assert pred.approximate and pred.backend == "OpenVINO int8"
+    assert pred.approximate and pred.backend == "ONNX Runtime int8"
     assert "agreement" in predictor.backend_note
 
 
@@ -174,4 +173,40 @@ def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file,
     Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
     assert main(["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
-    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-openvino*/model.xml"))
+    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/model.onnx"))
+
+
+def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path, monkeypatch, capsys):
+    from fcn_studio.cli import main
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in range(3):
+        Image.fromarray(photo_like(48, 64, seed=seed)).save(photos / f"p{seed}.png")
+    out = tmp_path / "out"
+    assert main(["segment", str(photos), "--model", str(shared_file), "--out", str(out), "--fast"]) == 0
+    err = capsys.readouterr().err
+    assert "fast mode (int8, approximate)" in err and "% of labels equal to the exact model's" in err
+    assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png", "p2.png"]
+    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/model.onnx"))
+
+
+def test_cli_refuses_fast_mode_with_the_torch_backend(shared_file, tmp_path, capsys):
+    from fcn_studio.cli import main
+
+    Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
+    args = ["segment", str(tmp_path / "a.png"), "--model", str(shared_file), "--out", str(tmp_path / "out")]
+    assert main([*args, "--fast", "--backend", "torch"]) != 0
+    assert "not the torch backend" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "a.png").exists()
+
+
+def test_backend_option_keeps_to_torch(weights_file, tmp_path, monkeypatch):
+    from fcn_studio.cli import main
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")  # the option, not the tests' environment
+    Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
+    args = ["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]
+    assert main([*args, "--backend", "torch"]) == 0
+    assert not (weights_file.parent / runtime.CACHE_DIRNAME).exists()  # nothing converted

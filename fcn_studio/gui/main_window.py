@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         a.manage_models.triggered.connect(self.manage_models)
         a.import_weights.triggered.connect(self.import_weights)
         a.fine_tune.triggered.connect(self.fine_tune)
+        a.fast_mode.toggled.connect(self._fast_mode_toggled)
         a.play_pause.triggered.connect(self.video.toggle)
         a.frame_back.triggered.connect(lambda: self.video.step(-1))
         a.frame_forward.triggered.connect(lambda: self.video.step(1))
@@ -221,6 +222,8 @@ class MainWindow(QMainWindow):
         self.workspace.set_device(self.devices.currentData())
         self.sizes.set_size(s.get("max_size", 2048, int))
         self.workspace.set_max_size(self.sizes.currentData())
+        # QSettings keeps a bool as the text "true"/"false" in its INI files
+        self.actions_.fast_mode.setChecked(s.get("fast_mode", False, lambda v: str(v).lower() in ("true", "1")))
         self.opacity.setValue(s.get("opacity", 55, int))
         self._opacity_changed(self.opacity.value())
         try:
@@ -384,10 +387,12 @@ class MainWindow(QMainWindow):
         if result is None:
             self.legend.set_stats([])
             self.status.set_timing(None)
+            self.status.set_backend("")
         else:
             self.legend.use_label_set(result.label_set)
             self.legend.set_stats(class_stats(result.labels, result.label_set))
             self.status.set_timing(result.seconds, result.inference_size, preview=result.preview)
+            self.status.set_backend(result.backend, result.agreement)
         self._hovered(*self._hover_at)  # the readout follows the new result under a still cursor
         self._update_enabled()
 
@@ -435,6 +440,10 @@ class MainWindow(QMainWindow):
         self.workspace.set_device(device)
         self.video.set_model(self.workspace.model_key, device, self.workspace.max_size)
         self._feed_compare()
+
+    def _fast_mode_toggled(self, on: bool) -> None:
+        self.settings.set("fast_mode", on)
+        self.workspace.set_fast(on)
 
     def _size_selected(self, max_size: int) -> None:
         self.settings.set("max_size", max_size)

@@ -51,6 +51,8 @@ class InferenceRequest:
     load_image: bool = False
     rgb: np.ndarray | None = None
     preview: bool = False  # first a quick low-resolution pass (shown, then replaced)
+    fast: bool = False  # the int8 fast mode (CPU only; approximate)
+    calibration: tuple[str, ...] = ()  # images to calibrate the fast mode on, when it is first built
 
 
 def worth_a_preview(rgb: np.ndarray, max_size: int) -> bool:
@@ -161,7 +163,7 @@ class InferenceWorker(QObject):
     def _predictor(self, request: InferenceRequest):
         if not self.service.is_loaded(request.model, request.device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=request.model))
-        loaded = self.service.load(request.model, request.device)
+        loaded = self.service.load(request.model, request.device, fast=request.fast, calibration=request.calibration)
         # the identity of the file these weights came from, even if it is replaced meanwhile
         predictor, identity = loaded.predictor.sharing(request.max_size or None), loaded.key.identity
         choice = predictor.device_choice

@@ -21,6 +21,9 @@ def images_in(folder: Path) -> list[Path]:
     )
 
 
+CALIBRATION_IMAGES = 8
+
+
 class Workspace(QObject):
     image_shown = Signal(str, object)  # path, RGB array
     result_shown = Signal(object)  # SegmentationResult, or None while pending / without a model
@@ -46,6 +49,7 @@ class Workspace(QObject):
         self.model_key = ""
         self.device = "auto"
         self.max_size = 2048
+        self.fast = False  # the int8 fast mode (CPU, approximate, its agreement shown)
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
@@ -143,6 +147,17 @@ class Workspace(QObject):
             self.max_size = max_size
             self._show_current(load=False)
 
+    def set_fast(self, fast: bool) -> None:
+        if fast != self.fast:
+            self.fast = fast
+            self._show_current(load=False)
+
+    def calibration_images(self) -> tuple[str, ...]:
+        """A few of the open images, spread over the folder, for the fast mode's calibration
+        (half calibrate it, half measure its agreement with the exact model)."""
+        step = max(1, len(self.files) // CALIBRATION_IMAGES)
+        return tuple(str(p) for p in self.files[::step][:CALIBRATION_IMAGES])
+
     def refresh(self) -> None:
         """Show the current image again: after a model file changed (a new identity is
         a new cache key, so its result is computed anew), or after a model was removed."""
@@ -155,7 +170,7 @@ class Workspace(QObject):
             identity = self.service.identity(self.model_key)
         except FCNStudioError:
             return None  # removed or missing: nothing cached can be right
-        return result_key(path, identity, self.device, self.max_size)
+        return result_key(path, identity, self.device, self.max_size, self.fast)
 
     # -- requests and answers ------------------------------------------------------------
 
@@ -178,8 +193,9 @@ class Workspace(QObject):
             return
         rgb = None if load else self.current_rgb
         model = "" if cached is not None else self.model_key
+        calibration = self.calibration_images() if self.fast else ()
         self.worker.submit(InferenceRequest(self._job, str(path), model, self.device, self.max_size, load, rgb,
-                                            preview=bool(model)))  # fmt: skip
+                                            preview=bool(model), fast=self.fast, calibration=calibration))  # fmt: skip
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
         self.current_rgb = image.rgb

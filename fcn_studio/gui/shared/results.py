@@ -28,7 +28,9 @@ class SegmentationResult:
     device: str = ""
     max_size: int = 0
     preview: bool = False  # a quick low-resolution pass, replaced by the full result
-    backend: str = ""  # what computed it: "torch", "OpenVINO f32", ...
+    backend: str = ""  # what computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
+    fast: bool = False  # asked of the int8 fast mode (approximate once that is ready)
+    agreement: float | None = None  # an approximate result: the fast mode's measured label agreement
 
     @property
     def nbytes(self) -> int:
@@ -42,23 +44,27 @@ class SegmentationResult:
         conf = pred.confidence
         if conf.dtype != np.uint8:
             conf = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
+        fast_path = getattr(predictor, "fast_path", None)
+        fast = fast_path is not None and fast_path.approximate
+        backend = getattr(pred, "backend", "")
+        agreement = fast_path.agreement if fast and backend == fast_path.label else None
         return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
                    pred.inference_size, identity, device, max_size, getattr(pred, "preview", False),
-                   getattr(pred, "backend", ""))  # fmt: skip
+                   backend, fast, agreement)  # fmt: skip
 
     @property
     def key(self) -> tuple:
-        """(model file identity, device, inference size): a cache key with the image's."""
-        return (self.model_identity, self.device, self.max_size)
+        """(model file identity, device, inference size, fast mode): a cache key with the image's."""
+        return (self.model_identity, self.device, self.max_size, self.fast)
 
     def cache_key(self, image_path: str) -> tuple:
         return result_key(image_path, *self.key)
 
 
-def result_key(image_path, identity, device: str, max_size: int) -> tuple:
+def result_key(image_path, identity, device: str, max_size: int, fast: bool = False) -> tuple:
     """The key of the result cache the image workspace and the compare view share: the
     image, and what a result was computed with (never the settings current on arrival)."""
-    return (str(image_path), identity, device, max_size)
+    return (str(image_path), identity, device, max_size, fast)
 
 
 def use_background_threads() -> None:

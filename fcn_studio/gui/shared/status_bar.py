@@ -16,8 +16,9 @@ class StatusBar(QStatusBar):
         self.model = QLabel(self.tr("No model"))
         self.device = QLabel("")
         self.timing = QLabel("")
+        self.backend = QLabel("")  # what computed the result; the fast mode's agreement
         self.addWidget(self.hover, 1)
-        for w in (self.file, self.model, self.device, self.timing):
+        for w in (self.file, self.model, self.device, self.timing, self.backend):
             w.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(w)
 
@@ -37,6 +38,24 @@ class StatusBar(QStatusBar):
 
     def set_device(self, text: str) -> None:
         self.device.setText(device_description(text))
+
+    def set_backend(self, backend: str, agreement: float | None = None) -> None:
+        """``backend`` as a result names it ("ONNX Runtime f32", "torch"); an int8 result is
+        approximate and says so, with the label agreement measured on the user's images."""
+        if "int8" in backend:
+            text = self.tr("fast int8, approximate")
+            if agreement is not None:
+                text = self.tr("fast int8: {pct:.1f} % agreement").format(pct=100 * agreement)
+            self.backend.setText(text)
+            self.backend.setToolTip(
+                self.tr(
+                    "Fast mode: labels from an int8 model, equal to the exact model's on this share of the "
+                    "pixels of the check images (a few of the open images). Turn it off in the Models menu."
+                )
+            )
+        else:
+            self.backend.setText(backend)
+            self.backend.setToolTip(self.tr("What computed the result"))
 
     def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None, preview: bool = False) -> None:
         if seconds is None:

@@ -309,7 +309,7 @@ class VideoEngine(QThread):
             return None
         key, device, max_size = self._model
         try:
-            same = result.key == (self.service.identity(key), device, max_size) if key else False
+            same = result.key == (self.service.identity(key), device, max_size, False) if key else False
         except FCNStudioError:
             same = False
         return result if same else None
