@@ -392,6 +392,7 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
     fast = window.workspace.current_result
     assert 0.5 < fast.agreement <= 1.0 and fast.fast
     assert "agreement" in window.status.backend.text()
+    assert "its own weight copy" in window.status.backend.toolTip()  # the extra memory is reported
     again = make_window(qtbot, tmp_path)  # the same settings file: the choice is remembered
     assert again.actions_.fast_mode.isChecked() and again.workspace.fast
     again.close()

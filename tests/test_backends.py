@@ -115,8 +115,14 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
     assert first.cache_dir.parent == weights_file.parent / runtime.CACHE_DIRNAME
     assert first.is_cached()
 
+    # the graph optimised for this CPU is saved once; later sessions map it instead of optimising
+    optimised = list(first.cache_dir.glob(f"optimised-{runtime.cpu_key()}/model.onnx"))
+    assert optimised and (optimised[0].parent / runtime.DATA_FILE).is_file()
+    saved_at = optimised[0].stat().st_mtime_ns
+
     again = ready_predictor(weights_file).fast_path
     assert again.loaded_from_cache and again.cache_dir == first.cache_dir
+    assert optimised[0].stat().st_mtime_ns == saved_at
 
     # new weights in the same file: the old conversion must not be used (nor kept)
     other = random_model("fcn8s", 21).state_dict()
@@ -210,3 +216,16 @@ def test_backend_option_keeps_to_torch(weights_file, tmp_path, monkeypatch):
     args = ["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]
     assert main([*args, "--backend", "torch"]) == 0
     assert not (weights_file.parent / runtime.CACHE_DIRNAME).exists()  # nothing converted
+
+
+def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
+    first = ready_predictor(weights_file, max_size=None)
+    optimised = first.fast_path.cache_dir / f"optimised-{runtime.cpu_key()}"
+    data = optimised / runtime.DATA_FILE
+    whole = data.stat().st_size
+    data.write_bytes(data.read_bytes()[: whole // 2])  # a disk that filled up, say
+    again = ready_predictor(weights_file, max_size=None)
+    rgb = photo_like(40, 56, seed=4)
+    assert again.predict(rgb).backend == "ONNX Runtime f32"
+    assert (again.predict(rgb).labels == first.predict(rgb).labels).all()
+    assert data.stat().st_size == whole and (optimised / "model.onnx").is_file()  # saved whole again

@@ -87,6 +87,11 @@ ALLOWED = {
         "IMAGENET1K_V1",
         "PyTorch",
         "torch",
+        # the runtime and number formats a result names (status bar, Fast Mode)
+        "ONNX",
+        "Runtime",
+        "int8",
+        "f32",
         "Ctrl",
         "Shift",
         "Space",

@@ -31,6 +31,7 @@ class SegmentationResult:
     backend: str = ""  # what computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
     fast: bool = False  # asked of the int8 fast mode (approximate once that is ready)
     agreement: float | None = None  # an approximate result: the fast mode's measured label agreement
+    backend_detail: str = ""  # e.g. "ONNX Runtime f32; its own weight copy: 513 MB" (its memory reported)
 
     @property
     def nbytes(self) -> int:
@@ -47,10 +48,12 @@ class SegmentationResult:
         fast_path = getattr(predictor, "fast_path", None)
         fast = fast_path is not None and fast_path.approximate
         backend = getattr(pred, "backend", "")
-        agreement = fast_path.agreement if fast and backend == fast_path.label else None
+        on_fast_path = fast_path is not None and backend == fast_path.label
+        agreement = fast_path.agreement if fast and on_fast_path else None
+        detail = fast_path.describe() if on_fast_path else ""
         return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
                    pred.inference_size, identity, device, max_size, getattr(pred, "preview", False),
-                   backend, fast, agreement)  # fmt: skip
+                   backend, fast, agreement, detail)  # fmt: skip
 
     @property
     def key(self) -> tuple:

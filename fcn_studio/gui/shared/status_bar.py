@@ -39,7 +39,7 @@ class StatusBar(QStatusBar):
     def set_device(self, text: str) -> None:
         self.device.setText(device_description(text))
 
-    def set_backend(self, backend: str, agreement: float | None = None) -> None:
+    def set_backend(self, backend: str, agreement: float | None = None, detail: str = "") -> None:
         """``backend`` as a result names it ("ONNX Runtime f32", "torch"); an int8 result is
         approximate and says so, with the label agreement measured on the user's images."""
         if "int8" in backend:
@@ -47,15 +47,15 @@ class StatusBar(QStatusBar):
             if agreement is not None:
                 text = self.tr("fast int8: {pct:.1f} % agreement").format(pct=100 * agreement)
             self.backend.setText(text)
-            self.backend.setToolTip(
-                self.tr(
-                    "Fast mode: labels from an int8 model, equal to the exact model's on this share of the "
-                    "pixels of the check images (a few of the open images). Turn it off in the Models menu."
-                )
+            tip = self.tr(
+                "Fast mode: labels from an int8 model, equal to the exact model's on this share of the "
+                "pixels of the check images (a few of the open images). Turn it off in the Models menu."
             )
         else:
             self.backend.setText(backend)
-            self.backend.setToolTip(self.tr("What computed the result"))
+            tip = self.tr("What computed the result")
+        # the converted model's own weight copy, so its memory is never a surprise
+        self.backend.setToolTip(f"{tip}\n{detail}" if detail else tip)
 
     def set_timing(self, seconds: float | None, size: tuple[int, int] | None = None, preview: bool = False) -> None:
         if seconds is None:
