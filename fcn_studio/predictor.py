@@ -126,7 +126,10 @@ class Predictor:
         if fast and self.device.type != "cpu":
             raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
         if fast and backend == "torch":
-            raise FCNStudioError("fast (int8) mode runs with ONNX Runtime, not the torch backend")
+            raise FCNStudioError(
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the "
+                f"auto backend (drop --backend torch; unset {runtime.BACKEND_ENV})"
+            )
         if backend == "torch" or self.device.type != "cpu":
             return None
         if fast and not calibration:

@@ -371,12 +371,14 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
 
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
     paths = [photo(tmp_path / "p" / f"{i}.png", seed=i) for i in range(4)]
+    photo(tmp_path / "p" / "3_mask.png", seed=9)  # a mask the app saved beside them
     window.open_paths([str(tmp_path / "p")])
     assert not window.actions_.fast_mode.isChecked() and not window.workspace.fast
     exact = result_of(qtbot, window)
     assert exact.agreement is None and "int8" not in window.status.backend.text()
 
     window.actions_.fast_mode.setChecked(True)  # the Models menu's Fast Mode
+    assert window.workspace.calibration_images() == tuple(paths), "calibrated on the photos, not on saved masks"
     # the copy the workspace asked for (whichever asks first loads it, with its calibration)
     loaded = service.load("m", window.workspace.device, fast=True, calibration=paths)
     assert loaded.key.precision == "int8" and loaded.predictor.fast_path.approximate

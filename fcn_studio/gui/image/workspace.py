@@ -22,6 +22,9 @@ def images_in(folder: Path) -> list[Path]:
 
 
 CALIBRATION_IMAGES = 8
+# masks and overlays the app saved beside the photos: calibrating on them would skew the
+# activation ranges the int8 model is quantised to
+_EXPORT_SUFFIXES = ("_mask", "_overlay", "_compare")
 
 
 class Workspace(QObject):
@@ -155,8 +158,9 @@ class Workspace(QObject):
     def calibration_images(self) -> tuple[str, ...]:
         """A few of the open images, spread over the folder, for the fast mode's calibration
         (half calibrate it, half measure its agreement with the exact model)."""
-        step = max(1, len(self.files) // CALIBRATION_IMAGES)
-        return tuple(str(p) for p in self.files[::step][:CALIBRATION_IMAGES])
+        photos = [p for p in self.files if not p.stem.endswith(_EXPORT_SUFFIXES)] or self.files
+        step = max(1, len(photos) // CALIBRATION_IMAGES)
+        return tuple(str(p) for p in photos[::step][:CALIBRATION_IMAGES])
 
     def refresh(self) -> None:
         """Show the current image again: after a model file changed (a new identity is
