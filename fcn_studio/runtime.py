@@ -353,6 +353,9 @@ def _session(path: Path, threads: int, *, optimise: bool = True, save_to: Path |
     level = ort.GraphOptimizationLevel
     options.graph_optimization_level = level.ORT_ENABLE_ALL if optimise else level.ORT_DISABLE_ALL
     options.log_severity_level = 3  # errors only: its warnings are not the user's business
+    # Idle threads sleep instead of spinning: the GUI, video decoding and Label mode share
+    # these cores, and FCN's long convolutions ran no slower for it (1.71 s vs 1.78 s).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if save_to is not None:
         options.optimized_model_filepath = str(save_to)
         # the weights in a file of their own, which a later session maps instead of parsing
