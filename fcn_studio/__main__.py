@@ -2,4 +2,5 @@ import sys
 
 from fcn_studio.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned child (a training process) re-imports it
+    sys.exit(main())

@@ -17,18 +17,9 @@ import torch
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.fileio import atomic_path, write_error
+from fcn_studio.train_config import legacy_model_path, state_path
 
 FORMAT = "fcn-studio-resume/1"
-
-
-def state_path(out: str | Path) -> Path:
-    stem = Path(out).with_suffix("")
-    return stem.with_name(stem.name + ".last.state.pt")
-
-
-def legacy_model_path(out: str | Path) -> Path:
-    stem = Path(out).with_suffix("")
-    return stem.with_name(stem.name + ".last.safetensors")
 
 
 @dataclass

@@ -4,7 +4,8 @@ fine-tune window builds one on the GUI thread, where importing torch would stall
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -58,3 +59,32 @@ class TrainConfig:
         if self.register_id:
             args += ["--id", self.register_id]
         return shlex.join(args)
+
+
+@dataclass
+class TrainResult:
+    """What a run leaves: torch-free, so the app can receive it from a training process
+    without importing the trainer (and torch) into the window's process."""
+
+    out: Path
+    best_metrics: dict
+    history: list[dict] = field(default_factory=list)
+    registered_id: str | None = None
+    cancelled: bool = False
+
+
+def state_path(out: str | Path) -> Path:
+    """``OUT.last.state.pt``: the one file ``--resume`` continues from."""
+    stem = Path(out).with_suffix("")
+    return stem.with_name(stem.name + ".last.state.pt")
+
+
+def legacy_model_path(out: str | Path) -> Path:
+    """``OUT.last.safetensors``: the weights half of older versions' two-file state."""
+    stem = Path(out).with_suffix("")
+    return stem.with_name(stem.name + ".last.safetensors")
+
+
+def last_paths(out: str | Path) -> tuple[Path, Path]:
+    """The resume files of older versions (weights, optimizer); now only the second is written."""
+    return legacy_model_path(out), state_path(out)

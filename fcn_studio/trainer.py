@@ -15,7 +15,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -40,15 +40,10 @@ from fcn_studio.labels import LabelSet, generic_labels, read_label_file, voc_lab
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.preprocessing import IMAGENET_RGB, Preprocessing
-from fcn_studio.train_config import TrainConfig
+from fcn_studio.train_config import TrainConfig, TrainResult, last_paths  # noqa: F401 (the trainer's API)
 
 EventFn = Callable[[dict], None]
 BACKBONE_PREFIXES = ("conv", "fc6", "fc7")
-
-
-def last_paths(out: str | Path) -> tuple[Path, Path]:
-    """The resume files of older versions (weights, optimizer); now only the second is written."""
-    return resume.legacy_model_path(out), resume.state_path(out)
 
 
 # --------------------------------------------------------------------------- data
@@ -227,15 +222,6 @@ def evaluate(model: FCN, data: SegmentationData, pre: Preprocessing, device: tor
 
 
 # --------------------------------------------------------------------------- training
-
-
-@dataclass
-class TrainResult:
-    out: Path
-    best_metrics: dict
-    history: list[dict] = field(default_factory=list)
-    registered_id: str | None = None
-    cancelled: bool = False
 
 
 def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preprocessing, metrics: dict,

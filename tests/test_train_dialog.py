@@ -58,3 +58,44 @@ def test_bad_folder_keeps_start_disabled(qtbot, tmp_path, weights_home):
     dialog.scan()
     qtbot.waitUntil(lambda: "no dataset layout" in dialog.report_view.toPlainText(), timeout=10_000)
     assert not dialog.start_button.isEnabled()
+
+
+def test_training_runs_in_a_child_process_and_its_errors_and_stop_come_back(tmp_path, weights_home, caffe_layout_file):
+    import os
+
+    import pytest
+
+    from fcn_studio import weights
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.train_config import TrainConfig
+    from fcn_studio.train_process import train_in_child
+
+    weights.import_weights(caffe_layout_file("fcn32s", 3), "narrow-base")
+    data = make_plain(tmp_path / "garden", n=4)
+    config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), arch="fcn32s", base="narrow-base",
+                         epochs=3, batch_size=1, crop_size=32, freeze_backbone=True, register_id="child-test")  # fmt: skip
+    events: list[dict] = []
+    stop_after_first_epoch = lambda: any(e["type"] == "epoch" for e in events)  # noqa: E731
+    result = train_in_child(config, None, events.append, stop_after_first_epoch)
+    assert result.cancelled and result.out == tmp_path / "m.safetensors" and result.out.is_file()
+    pids = {e["pid"] for e in events if "pid" in e}
+    assert pids and os.getpid() not in pids, "trained in another process"
+
+    bad = TrainConfig(data=str(tmp_path / "nowhere"), out=str(tmp_path / "n.safetensors"), base="narrow-base")
+    with pytest.raises(FCNStudioError, match="nowhere"):  # the trainer's own message, across the boundary
+        train_in_child(bad, None, events.append, lambda: False)
+
+
+def test_a_training_result_reaches_the_window_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys\n"
+        "from pathlib import Path\n"
+        "from fcn_studio.train_config import TrainResult, last_paths\n"
+        "r = pickle.loads(pickle.dumps(TrainResult(Path('m.safetensors'), {'mean_iou': 0.5})))\n"
+        "last_paths(r.out)\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

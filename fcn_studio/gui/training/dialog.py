@@ -41,7 +41,8 @@ from fcn_studio.gui.training.report_text import report_text
 
 
 class TrainWorker(QObject):
-    """Runs :func:`fcn_studio.trainer.train` on its thread; every event becomes a signal."""
+    """Runs :func:`fcn_studio.trainer.train` in a child process, watched from its thread;
+    every event becomes a signal."""
 
     event = Signal(object)
     finished = Signal(object, str)  # TrainResult or None, error message
@@ -60,10 +61,10 @@ class TrainWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from fcn_studio.trainer import train
+        from fcn_studio.train_process import train_in_child
 
-        try:
-            result = train(self.config, self._emit, self.stop.is_set, report=self.report)
+        try:  # in a child process: its GIL is not the window's
+            result = train_in_child(self.config, self.report, self._emit, self.stop.is_set)
         except Cancelled as exc:
             self.finished.emit(None, str(exc))
         except FCNStudioError as exc:
@@ -509,10 +510,10 @@ class TrainDialog(QDialog):
         self._set_running(False)
 
     def _resumable(self) -> bool:
-        """A cancelled or failed run left its resumable state (torch is loaded by now)."""
+        """A cancelled or failed run left its resumable state."""
         if self._config is None or (self.result is not None and not self.result.cancelled):
             return False
-        from fcn_studio.trainer import last_paths
+        from fcn_studio.train_config import last_paths  # torch-free: the window never imports the trainer
 
         return all(p.exists() for p in last_paths(self._config.out))
 
