@@ -9,6 +9,7 @@ through a queue; Stop sets an event the trainer polls between steps, as before.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -71,6 +72,10 @@ def _run(config, report, events, stop, parent_pid: int) -> None:
 
     def cancelled() -> bool:
         return stop.is_set() or os.getppid() != parent_pid
+
+    if hasattr(os, "nice"):  # on a small CPU the window comes first; training takes what is left
+        with contextlib.suppress(OSError):
+            os.nice(5)
 
     events.put(("event", {"type": "process", "pid": os.getpid()}))  # which process trains (for tests, logs)
     try:
