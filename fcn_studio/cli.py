@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import contextlib
 import json
 import math
 import sys
@@ -115,13 +114,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-FAST_CALIBRATION_IMAGES = 8  # spread over the inputs; half calibrate, half check agreement
-
-
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     """The predictor ``segment`` runs; with ``--fast`` the int8 model, calibrated on a few of
     the images being segmented, its label agreement with the exact model printed first."""
-    from fcn_studio.images import load_image
+    from fcn_studio.images import calibration_sample
     from fcn_studio.predictor import Predictor
     from fcn_studio.weights import resolve_model
 
@@ -130,13 +126,7 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
         return Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend)
     if not images:
         raise FCNStudioError("--fast calibrates on the images being segmented: give at least one image")
-    step = max(1, len(images) // FAST_CALIBRATION_IMAGES)
-    calibration = []
-    for path in images[::step][:FAST_CALIBRATION_IMAGES]:
-        with contextlib.suppress(FCNStudioError):  # an unreadable one is reported when its turn comes
-            calibration.append(load_image(path, max_size=256))
-    if not calibration:
-        raise FCNStudioError("--fast: none of the calibration images could be read")
+    calibration = calibration_sample(images)  # an unreadable one is skipped, and reported when its turn comes
     _warn(f"fast mode: calibrating the int8 model on {len(calibration)} of the images (once per model file)...")
     predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
                           fast=True, calibration=calibration)  # fmt: skip

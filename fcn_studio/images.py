@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,7 +24,18 @@ Image.MAX_IMAGE_PIXELS = 400_000_000
 # pixel at the peak, 2.5 GB for 19000 x 19000) where OpenCV needs 3.
 _DIRECT_DECODE_PIXELS = 32_000_000
 _DIRECT_DECODE_FORMATS = frozenset({"PNG", "BMP"})
+T = TypeVar("T")
 _DIRECT_DECODE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P"})
+
+
+CALIBRATION_IMAGES = 8  # the fast mode's: half calibrate the int8 model, half check its agreement
+
+
+def calibration_sample(paths: Sequence[T], n: int = CALIBRATION_IMAGES) -> list[T]:
+    """A few of ``paths``, spread evenly over the list (a folder's first images are often
+    alike; the fast mode calibrates on these)."""
+    step = max(1, len(paths) // n)
+    return list(paths[::step][:n])
 
 
 def is_image_file(path: Path) -> bool:

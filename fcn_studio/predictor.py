@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -132,12 +133,10 @@ class Predictor:
             )
         if backend == "torch" or self.device.type != "cpu":
             return None
-        if fast and not calibration:
-            raise FCNStudioError("fast (int8) mode needs a few calibration images (ideally like the ones to segment)")
         source = self.checkpoint.source
         if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
-        checks = [self.checkpoint.preprocessing.to_tensor(_calibration_rgb(c)) for c in calibration]
+        checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
         return runtime.FastPath(
             self.model,
             name=source.name if source else f"{self.checkpoint.arch}-in-memory",
@@ -373,6 +372,18 @@ def _max_and_softmax_sum(xp, band, dtype):
 
 def _band_rows(num_classes: int, width: int) -> int:
     return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
+
+
+def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
+    """The calibration images that can be read: one corrupt file in a folder must not take
+    the fast mode away (it is reported when its own turn to be segmented comes)."""
+    readable = []
+    for image in images:
+        with contextlib.suppress(FCNStudioError):
+            readable.append(_calibration_rgb(image))
+    if images and not readable:
+        raise FCNStudioError(f"fast mode: none of the {len(images)} calibration images could be read")
+    return readable
 
 
 def _calibration_rgb(image: object) -> np.ndarray:

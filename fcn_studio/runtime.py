@@ -45,7 +45,6 @@ BACKENDS = ("auto", "torch", "onnxruntime")
 BACKEND_ENV = "FCN_STUDIO_BACKEND"  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 CACHE_DIRNAME = ".fcn-studio-cache"
 PRECISIONS = ("f32", "int8")
-KIND = "onnxruntime"
 DATA_FILE = "model.onnx.data"  # the weights of a conversion, beside its graph (mapped, not parsed)
 # Kept in float: the layers whose outputs are the class scores (quantising them costs the
 # most agreement for the least time) and conv1_1, which sees the raw pixel values.
@@ -105,7 +104,7 @@ class FastPath:
     reads the model); ``logits`` may be called from any thread once ``ready()``.
     """
 
-    kind = KIND
+    kind = "onnxruntime"
 
     def __init__(
         self,
@@ -154,10 +153,6 @@ class FastPath:
     @property
     def approximate(self) -> bool:
         return self.precision != "f32"
-
-    @property
-    def onnx_path(self) -> Path:
-        return self.cache_dir / "model.onnx"
 
     def is_cached(self) -> bool:
         return all((self.cache_dir / name).is_file() for name in ("model.onnx", DATA_FILE, "meta.json"))
@@ -239,7 +234,7 @@ class FastPath:
 
     def _convert_and_save(self, cancelled: Callable[[], bool] | None) -> None:
         self.cache_dir.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(self.cache_dir)
+        _remove_abandoned(self.cache_dir.parent, f".{self.cache_dir.name}.*")
         out = Path(tempfile.mkdtemp(prefix=f".{self.cache_dir.name}.", dir=self.cache_dir.parent))
         try:
             if self.precision == "int8":
@@ -325,6 +320,7 @@ def open_session(folder: Path, threads: int):
     later ones map that file as it is: choosing a model then costs a fraction of a second.
     """
     optimised = folder / f"optimised-{cpu_key()}"
+    _remove_abandoned(folder, f".{optimised.name}.*")  # a process that died while saving one
     if (optimised / "model.onnx").is_file():
         try:
             return _session(optimised / "model.onnx", threads, optimise=False)
@@ -379,11 +375,10 @@ def cpu_key() -> str:
     return hashlib.blake2b(flags.encode(), digest_size=6).hexdigest()
 
 
-def _remove_abandoned(cache_dir: Path) -> None:
-    """Temporary folders of conversions that never finished (the process ended mid-way)."""
-    import time
-
-    for tmp in cache_dir.parent.glob(f".{cache_dir.name}.*"):
+def _remove_abandoned(folder: Path, pattern: str) -> None:
+    """Temporary folders (``pattern`` in ``folder``) of conversions or optimised graphs that
+    never finished: the process ended mid-way. An hour old, no live process is writing them."""
+    for tmp in folder.glob(pattern):
         with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > 3600:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -38,6 +38,14 @@ def photo_like(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def photo_folder(folder, n: int):
+    """``folder`` with ``n`` small photo-like PNGs, p0.png ... (what ``segment`` is given)."""
+    folder.mkdir()
+    for seed in range(n):
+        Image.fromarray(photo_like(48, 64, seed=seed)).save(folder / f"p{seed}.png")
+    return folder
+
+
 def eager_labels(model: torch.nn.Module, rgb: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return model(CAFFE_BGR.to_tensor(rgb)).argmax(1)[0].numpy()
@@ -186,10 +194,7 @@ def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path
     from fcn_studio.cli import main
 
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for seed in range(3):
-        Image.fromarray(photo_like(48, 64, seed=seed)).save(photos / f"p{seed}.png")
+    photos = photo_folder(tmp_path / "photos", 3)
     out = tmp_path / "out"
     assert main(["segment", str(photos), "--model", str(shared_file), "--out", str(out), "--fast"]) == 0
     err = capsys.readouterr().err
@@ -229,3 +234,29 @@ def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
     assert again.predict(rgb).backend == "ONNX Runtime f32"
     assert (again.predict(rgb).labels == first.predict(rgb).labels).all()
     assert data.stat().st_size == whole and (optimised / "model.onnx").is_file()  # saved whole again
+
+
+def test_fast_mode_calibrates_on_the_readable_images_and_says_when_none_are(shared_file, tmp_path, monkeypatch, capsys):
+    from fcn_studio.cli import main
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    photos = photo_folder(tmp_path / "photos", 2)
+    (photos / "broken.png").write_bytes(b"not a png")  # one corrupt file must not take fast mode away
+    out = tmp_path / "out"
+    assert main(["segment", str(photos), "--model", str(shared_file), "--out", str(out), "--fast"]) == 1
+    err = capsys.readouterr().err
+    assert "% of labels equal to the exact model's" in err and "broken.png" in err
+    assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png"]
+
+    with pytest.raises(FCNStudioError, match="none of the 1 calibration images could be read"):
+        Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True, calibration=[photos / "broken.png"])
+
+
+def test_an_abandoned_optimised_graph_is_cleaned_up(weights_file):
+    folder = ready_predictor(weights_file).fast_path.cache_dir
+    abandoned = folder / f".optimised-{runtime.cpu_key()}.99999-1"  # a process killed while saving it
+    abandoned.mkdir()
+    (abandoned / runtime.DATA_FILE).write_bytes(b"\0" * 1024)
+    os.utime(abandoned, (1, 1))
+    ready_predictor(weights_file)
+    assert not abandoned.exists()

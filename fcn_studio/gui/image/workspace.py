@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage, WorkerThread
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
-from fcn_studio.images import is_image_file
+from fcn_studio.images import calibration_sample, is_image_file
 from fcn_studio.model_service import ModelService, shared_service
 
 
@@ -21,7 +21,6 @@ def images_in(folder: Path) -> list[Path]:
     )
 
 
-CALIBRATION_IMAGES = 8
 # masks and overlays the app saved beside the photos: calibrating on them would skew the
 # activation ranges the int8 model is quantised to
 _EXPORT_SUFFIXES = ("_mask", "_overlay", "_compare")
@@ -159,8 +158,7 @@ class Workspace(QObject):
         """A few of the open images, spread over the folder, for the fast mode's calibration
         (half calibrate it, half measure its agreement with the exact model)."""
         photos = [p for p in self.files if not p.stem.endswith(_EXPORT_SUFFIXES)] or self.files
-        step = max(1, len(photos) // CALIBRATION_IMAGES)
-        return tuple(str(p) for p in photos[::step][:CALIBRATION_IMAGES])
+        return tuple(str(p) for p in calibration_sample(photos))
 
     def refresh(self) -> None:
         """Show the current image again: after a model file changed (a new identity is
