@@ -18,7 +18,9 @@ segment and a whole-background fill cost on a 10000 x 8000 label mask.
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
+import shutil
 import statistics
 import tempfile
 import time
@@ -99,7 +101,9 @@ def main() -> None:
     from fcn_studio.trainer import TrainConfig, initial_model
 
     w, h = (int(v) for v in args.size.split("x"))
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
+    # Weights, conversions and clips add up to gigabytes: never leave them behind.
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     folder, heldout_dir = tmp / "photos", tmp / "heldout"
     folder.mkdir()
     heldout_dir.mkdir()

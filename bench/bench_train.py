@@ -13,6 +13,8 @@ throughput in images per second with a frozen backbone and with the whole networ
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -53,7 +55,9 @@ def main() -> None:
     from fcn_studio.dataset import scan_dataset
     from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, initial_model, train
 
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
+    # Weights, conversions and clips add up to gigabytes: never leave them behind.
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     train_dir = make_dataset(tmp / "train", 32, 0)
     val_dir = make_dataset(tmp / "heldout", 8, 1)
     import os

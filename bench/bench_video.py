@@ -13,7 +13,9 @@ Run: .venv/bin/python bench/bench_video.py [--frames 10000]
 from __future__ import annotations
 
 import argparse
+import atexit
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -56,7 +58,9 @@ def main() -> None:
     from fcn_studio.preprocessing import CAFFE_BGR
     from fcn_studio.video import read_frames, segment_video
 
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
+    # Weights, conversions and clips add up to gigabytes: never leave them behind.
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     clip = make_clip(tmp / "clip.mp4", 8)
     frames = [f for _, f in read_frames(clip)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, 640x360 frames")
