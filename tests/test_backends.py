@@ -146,6 +146,23 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
     assert (rebuilt.predict(rgb).labels == eager_labels(model, rgb)).mean() >= AGREEMENT
 
 
+def test_the_conversion_process_optimises_the_graph_not_the_app(weights_file, monkeypatch):
+    """Optimising a VGG16 graph takes seconds of the caller's CPU: the child converting the
+    weights does it too, so the app's process only maps the saved result."""
+    sessions = []
+    session = runtime._session
+
+    def recording_session(path, threads, *, optimise=True, save_to=None):
+        sessions.append(optimise)
+        return session(path, threads, optimise=optimise, save_to=save_to)
+
+    monkeypatch.setattr(runtime, "_session", recording_session)
+    fast_path = ready_predictor(weights_file).fast_path
+    assert not fast_path.loaded_from_cache
+    assert (fast_path.cache_dir / f"optimised-{runtime.cpu_key()}" / "model.onnx").is_file()
+    assert sessions == [False]
+
+
 def test_torch_backend_and_weights_without_a_file_stay_on_torch(shared_file, random_model):
     assert Predictor(load_checkpoint(shared_file), "cpu", backend="torch").fast_path is None
     in_memory = Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, random_model("fcn8s").state_dict())
@@ -228,11 +245,16 @@ def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
     optimised = first.fast_path.cache_dir / f"optimised-{runtime.cpu_key()}"
     data = optimised / runtime.DATA_FILE
     whole = data.stat().st_size
-    data.write_bytes(data.read_bytes()[: whole // 2])  # a disk that filled up, say
-    again = ready_predictor(weights_file, max_size=None)
     rgb = photo_like(40, 56, seed=4)
+    expected = first.predict(rgb).labels
+    # A file left half-written (a disk that filled up, say) at an earlier run. A new file,
+    # not truncated in place: ``first`` maps the old one (and the app never writes in place).
+    damaged = data.read_bytes()[: whole // 2]
+    data.unlink()
+    data.write_bytes(damaged)
+    again = ready_predictor(weights_file, max_size=None)
     assert again.predict(rgb).backend == "ONNX Runtime f32"
-    assert (again.predict(rgb).labels == first.predict(rgb).labels).all()
+    assert (again.predict(rgb).labels == expected).all()
     assert data.stat().st_size == whole and (optimised / "model.onnx").is_file()  # saved whole again
 
 

@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
             self.legend.use_label_set(result.label_set)
             self.legend.set_stats(class_stats(result.labels, result.label_set))
             self.status.set_timing(result.seconds, result.inference_size, preview=result.preview)
-            self.status.set_backend(result.backend, result.agreement, result.backend_detail)
+            self.status.set_backend(result.backend, result.approximate, result.agreement, result.backend_detail)
         self._hovered(*self._hover_at)  # the readout follows the new result under a still cursor
         self._update_enabled()
 

@@ -32,6 +32,7 @@ class SegmentationResult:
     fast: bool = False  # asked of the int8 fast mode (approximate once that is ready)
     agreement: float | None = None  # an approximate result: the fast mode's measured label agreement
     backend_detail: str = ""  # e.g. "ONNX Runtime f32; its own weight copy: 513 MB" (its memory reported)
+    approximate: bool = False  # computed by the int8 model (not torch serving while it is built)
 
     @property
     def nbytes(self) -> int:
@@ -49,11 +50,12 @@ class SegmentationResult:
         fast = fast_path is not None and fast_path.approximate
         backend = getattr(pred, "backend", "")
         on_fast_path = fast_path is not None and backend == fast_path.label
-        agreement = fast_path.agreement if fast and on_fast_path else None
+        approximate = fast and on_fast_path
+        agreement = fast_path.agreement if approximate else None
         detail = fast_path.describe() if on_fast_path else ""
         return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
                    pred.inference_size, identity, device, max_size, getattr(pred, "preview", False),
-                   backend, fast, agreement, detail)  # fmt: skip
+                   backend, fast, agreement, detail, approximate)  # fmt: skip
 
     @property
     def key(self) -> tuple:

@@ -39,10 +39,12 @@ class StatusBar(QStatusBar):
     def set_device(self, text: str) -> None:
         self.device.setText(device_description(text))
 
-    def set_backend(self, backend: str, agreement: float | None = None, detail: str = "") -> None:
-        """``backend`` as a result names it ("ONNX Runtime f32", "torch"); an int8 result is
-        approximate and says so, with the label agreement measured on the user's images."""
-        if "int8" in backend:
+    def set_backend(
+        self, backend: str, approximate: bool = False, agreement: float | None = None, detail: str = ""
+    ) -> None:
+        """``backend`` as a result names it ("ONNX Runtime f32", "torch"); an approximate (int8)
+        result says so, with the label agreement measured on the user's images."""
+        if approximate:
             text = self.tr("fast int8, approximate")
             if agreement is not None:
                 text = self.tr("fast int8: {pct:.1f} % agreement").format(pct=100 * agreement)
