@@ -403,3 +403,43 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
     qtbot.waitUntil(lambda: window.workspace.current_result is not None and not window.workspace.current_result.fast,
                     timeout=60_000)  # fmt: skip
     assert "int8" not in window.status.backend.text()
+
+
+def test_segment_folder_again_into_a_folder_inside_the_photos_counts_only_the_photos(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """Segment Folder run a second time with its masks inside the photos' folder: the
+    masks of the first run are outputs, not photos to segment (nor to count)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from fcn_studio.gui.image import export
+
+    photos = tmp_path / "photos"
+    for i in range(2):
+        photo(photos / f"{i}.jpg", seed=i)
+    masks = photos / "masks"
+    masks.mkdir()
+    for i in range(2):  # the first run's output
+        Image.fromarray(np.zeros((48, 64), np.uint8), mode="L").save(masks / f"{i}.png")
+    folders = iter([str(photos), str(masks)])
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: next(folders)))
+    asked = []
+
+    def skip_existing(box):  # the clash question: "Skip existing"
+        asked.append(box.text())
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", skip_existing)
+    monkeypatch.setattr(
+        QMessageBox,
+        "clickedButton",
+        lambda box: next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole),
+    )
+    done = []
+    task = export.segment_folder(window, "m", "cpu", 0, photos, lambda report, error: done.append((report, error)))
+    assert asked and asked[0].startswith("2 mask(s) already exist")
+    assert "Segmenting 2 images" in task.dialog.labelText()
+    qtbot.waitUntil(lambda: bool(done), timeout=60_000)
+    report, error = done[0]
+    assert error == "" and len(report.skipped) == 2 and not report.written
+    assert not (masks / "masks").exists()

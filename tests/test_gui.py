@@ -203,3 +203,31 @@ def test_bad_image_gives_a_message_and_the_app_keeps_running(qtbot, window, tmp_
     (good,) = images(tmp_path / "g", 1)
     window.open_paths([good])
     wait_for_result(qtbot, window)
+
+
+def test_a_task_ending_while_its_progress_is_drawn_is_not_an_error(qtbot):
+    """A modal QProgressDialog's setValue runs the event loop, in which the task can finish
+    and drop its dialog: the rest of that progress update must not reach the dropped one."""
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    release = threading.Event()
+    task = BackgroundTask(lambda progress, cancelled: release.wait(10), parent, "Segment folder", "Segmenting").start()
+    dialog = task.dialog
+    set_value = dialog.setValue
+
+    def set_value_and_finish(value):  # the task's end, run by the events setValue processes,
+        set_value(value)
+        task.dialog = None  # drops its dialog (as _cleanup does)
+        dialog.close()
+
+    dialog.setValue = set_value_and_finish
+    try:
+        task._on_progress(1, 2, "0.jpg")  # must not raise
+        assert task.dialog is None
+    finally:
+        release.set()
+        qtbot.waitUntil(lambda: task.thread.isFinished(), timeout=10_000)

@@ -88,7 +88,7 @@ def segment_folder(
     parent: QWidget, model_key: str, device: str, max_size: int, start_folder: Path, on_done
 ) -> BackgroundTask | None:
     """Ask for input and output folders, confirm overwriting, run with progress + cancel."""
-    from fcn_studio.batch import batch_items, existing_outputs
+    from fcn_studio.batch import batch_items, existing_outputs, without_previous_outputs
     from fcn_studio.inputs import expand_with_roots
 
     if not model_key:
@@ -116,6 +116,8 @@ def segment_folder(
     )
     if not dst:
         return None
+    # masks of an earlier run in an output folder inside the photos' are not photos
+    files = without_previous_outputs(files, Path(dst))
     clash = existing_outputs(files, Path(dst))
     overwrite = True
     if clash:

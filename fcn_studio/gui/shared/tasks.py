@@ -107,11 +107,12 @@ class BackgroundTask(QObject):
     def _on_progress(self, done: int, total: int, note: str) -> None:
         if not self.dialog:
             return
+        if note:  # first: a modal dialog's setValue runs the event loop, where the task can end
+            self.dialog.setLabelText(f"{self._label}\n{note}")
         if total > 0:
             self.dialog.setMaximum(max(1, total // self._scale))
-            self.dialog.setValue(min(done // self._scale, total // self._scale))
-        if note:
-            self.dialog.setLabelText(f"{self._label}\n{note}")
+            if self.dialog:  # setMaximum can run the event loop too (it sets the value)
+                self.dialog.setValue(min(done // self._scale, total // self._scale))
 
     def _cleanup(self) -> None:
         if self.dialog:
