@@ -366,6 +366,17 @@ def test_the_window_shows_without_importing_torch(tmp_path):
     assert "window shown" in out.stdout and "torch imported: False" in out.stdout, out.stdout + out.stderr[-2000:]
 
 
+def test_fast_mode_where_it_does_not_apply_still_shows_results(qtbot, window, service, monkeypatch, tmp_path):
+    """On a GPU the service ignores the fast mode (fp16 there): a user who ticked it must
+    still see every image's exact result, not wait forever for an int8 one."""
+    load = service.load
+    monkeypatch.setattr(service, "load", lambda spec, device="auto", **kw: load(spec, device, half=kw.get("half")))
+    window.actions_.fast_mode.setChecked(True)
+    window.open_paths([photo(tmp_path / "a.png")])
+    result = result_of(qtbot, window)
+    assert not result.approximate and "int8" not in window.status.backend.text()
+
+
 def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, window, service, monkeypatch, tmp_path):
     from fcn_studio import runtime
 

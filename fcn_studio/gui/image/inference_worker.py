@@ -132,10 +132,10 @@ class InferenceWorker(QObject):
             if request.preview and sink is None and worth_a_preview(rgb, request.max_size):
                 quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))
                 self.preview_ready.emit(job, path, SegmentationResult.from_prediction(
-                    quick, predictor, request.model, identity, request.device, request.max_size))  # fmt: skip
+                    quick, predictor, request.model, identity, request.device, request.max_size, request.fast))  # fmt: skip
             pred = predictor.predict(rgb, return_features=sink is not None, cancelled=lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
-                pred, predictor, request.model, identity, request.device, request.max_size
+                pred, predictor, request.model, identity, request.device, request.max_size, request.fast
             )
             if sink is not None and pred.features is not None:
                 sink(path, predictor, pred)  # before the result shows, so it is there when asked

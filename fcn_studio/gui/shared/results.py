@@ -29,7 +29,7 @@ class SegmentationResult:
     max_size: int = 0
     preview: bool = False  # a quick low-resolution pass, replaced by the full result
     backend: str = ""  # what computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
-    fast: bool = False  # asked of the int8 fast mode (approximate once that is ready)
+    fast: bool = False  # asked of the int8 fast mode (approximate once that is ready, and on a CPU)
     agreement: float | None = None  # an approximate result: the fast mode's measured label agreement
     backend_detail: str = ""  # e.g. "ONNX Runtime f32; its own weight copy: 513 MB" (its memory reported)
     approximate: bool = False  # computed by the int8 model (not torch serving while it is built)
@@ -40,17 +40,21 @@ class SegmentationResult:
 
     @classmethod
     def from_prediction(
-        cls, pred, predictor, model_key: str, identity: FileIdentity | None = None, device: str = "", max_size: int = 0
-    ) -> SegmentationResult:
-        """Keep what the GUI needs of a Prediction; confidence is quantised to 8 bits."""
+        cls, pred, predictor, model_key: str, identity: FileIdentity | None = None, device: str = "",
+        max_size: int = 0, fast: bool = False,
+    ) -> SegmentationResult:  # fmt: skip
+        """Keep what the GUI needs of a Prediction; confidence is quantised to 8 bits.
+
+        ``fast``: the fast mode was asked for. It files the result (a cache key is what was
+        asked, whatever the model made of it: on a GPU it is exact), while ``approximate``
+        says what computed it."""
         conf = pred.confidence
         if conf.dtype != np.uint8:
             conf = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
         fast_path = getattr(predictor, "fast_path", None)
-        fast = fast_path is not None and fast_path.approximate
         backend = getattr(pred, "backend", "")
         on_fast_path = fast_path is not None and backend == fast_path.label
-        approximate = fast and on_fast_path
+        approximate = on_fast_path and fast_path.approximate
         agreement = fast_path.agreement if approximate else None
         detail = fast_path.describe() if on_fast_path else ""
         return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
