@@ -416,6 +416,36 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
     assert "int8" not in window.status.backend.text()
 
 
+def test_fast_mode_plays_video_with_the_int8_model_and_shows_its_agreement(
+    qtbot, window, service, monkeypatch, tmp_path
+):
+    from fcn_studio import runtime
+    from fcn_studio.gui.video.engine import VideoEngine
+
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    reads = []
+    read = VideoEngine._calibration_frames
+    monkeypatch.setattr(VideoEngine, "_calibration_frames", lambda engine: reads.append(1) or read(engine))
+    window.open_paths([str(make_clip(tmp_path / "c.avi", n=12))])
+    qtbot.waitUntil(lambda: window.video.result is not None, timeout=30_000)
+    assert not window.video.result.approximate and not reads  # exact unless chosen
+
+    window.actions_.fast_mode.setChecked(True)
+    qtbot.waitUntil(lambda: any(m.key.precision == "int8" for m in service.loaded()), timeout=30_000)
+    fast_path = next(m for m in service.loaded() if m.key.precision == "int8").predictor.fast_path
+    assert fast_path.wait(timeout=120), fast_path.error
+    for index in (1, 2):  # the next frames come from the int8 model
+        window.video.step(1)
+        qtbot.waitUntil(lambda i=index: window.video.index == i and window.video.result is not None, timeout=60_000)
+        assert window.video.result.approximate and 0.5 < window.video.result.agreement <= 1.0
+    assert "agreement" in window.status.backend.text()
+    assert reads == [1], "frames to calibrate on are decoded once, when the int8 model is made"
+
+    window.actions_.fast_mode.setChecked(False)  # off again: the exact model's labels
+    qtbot.waitUntil(lambda: window.video.result is not None and not window.video.result.fast, timeout=60_000)
+    assert not window.video.result.approximate and "int8" not in window.status.backend.text()
+
+
 def test_segment_folder_again_into_a_folder_inside_the_photos_counts_only_the_photos(
     qtbot, window, tmp_path, monkeypatch
 ):

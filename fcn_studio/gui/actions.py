@@ -194,8 +194,9 @@ def _fast_mode_action(win: QMainWindow) -> QAction:
         (),
         translate(
             "Actions",
-            "On a CPU: an int8 model, about 1.8x faster, with approximate labels. It is calibrated on a few of "
-            "the open images once per model; the status bar shows its measured agreement with the exact model.",
+            "On a CPU: an int8 model, about 1.8x faster, with approximate labels, for images and video playback. "
+            "It is calibrated on a few of the open images (or video frames) once per model; the status bar shows "
+            "its measured agreement with the exact model.",
         ),
     )
     action.setCheckable(True)

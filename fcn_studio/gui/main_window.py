@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.placeholder.hide()
         self.canvas.show()
-        self.video.set_model(self.workspace.model_key, self.workspace.device, self.workspace.max_size)
+        self._feed_video()
         self.video.open(source)
         self._update_enabled()
 
@@ -304,6 +304,7 @@ class MainWindow(QMainWindow):
             self._legend_updated = 0.0
         else:
             self.status.set_timing(result.seconds, result.inference_size)
+            self.status.set_backend(result.backend, result.approximate, result.agreement, result.backend_detail)
             now = time.monotonic()
             if now - self._legend_updated > 0.5:  # rebuilding the legend every frame would flicker
                 self._legend_updated = now
@@ -427,7 +428,7 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_model(self.tr("No model"))
         self.workspace.set_model(key)
-        self.video.set_model(key, self.workspace.device, self.workspace.max_size)
+        self._feed_video()
         self._update_enabled()
 
     def _installed(self):
@@ -438,17 +439,23 @@ class MainWindow(QMainWindow):
     def _device_selected(self, device: str) -> None:
         self.settings.set("device", device)
         self.workspace.set_device(device)
-        self.video.set_model(self.workspace.model_key, device, self.workspace.max_size)
+        self._feed_video()
         self._feed_compare()
 
     def _fast_mode_toggled(self, on: bool) -> None:
         self.settings.set("fast_mode", on)
         self.workspace.set_fast(on)
+        self._feed_video()
+
+    def _feed_video(self) -> None:
+        """The video player segments with what the image workspace uses."""
+        ws = self.workspace
+        self.video.set_model(ws.model_key, ws.device, ws.max_size, ws.fast)
 
     def _size_selected(self, max_size: int) -> None:
         self.settings.set("max_size", max_size)
         self.workspace.set_max_size(max_size)
-        self.video.set_model(self.workspace.model_key, self.workspace.device, max_size)
+        self._feed_video()
         self._feed_compare()
 
     def _opacity_changed(self, value: int) -> None:
@@ -524,7 +531,7 @@ class MainWindow(QMainWindow):
         self.models.refresh(select=weights_id or None)
         self.workspace.refresh()
         self.compare.refresh_models()
-        self.video.set_model(self.workspace.model_key, self.workspace.device, self.workspace.max_size)
+        self._feed_video()
 
     def _models_changed_keep_selection(self, _weights_id: str = "") -> None:
         self._models_changed(self.models.current_id())

@@ -208,8 +208,8 @@
         <translation>快速模式（int8，近似）(&amp;A)</translation>
     </message>
     <message>
-        <source>On a CPU: an int8 model, about 1.8x faster, with approximate labels. It is calibrated on a few of the open images once per model; the status bar shows its measured agreement with the exact model.</source>
-        <translation>在 CPU 上使用 int8 模型：约快 1.8 倍，标签为近似结果。每个模型只需用几张已打开的图像校准一次；状态栏显示它与精确模型的实测一致率。</translation>
+        <source>On a CPU: an int8 model, about 1.8x faster, with approximate labels, for images and video playback. It is calibrated on a few of the open images (or video frames) once per model; the status bar shows its measured agreement with the exact model.</source>
+        <translation>在 CPU 上使用 int8 模型：约快 1.8 倍，标签为近似结果，适用于图像和视频播放。每个模型只需用几张已打开的图像（或视频帧）校准一次；状态栏显示它与精确模型的实测一致率。</translation>
     </message>
     <message>
         <source>&amp;File</source>

@@ -1,11 +1,11 @@
 """Video playback with live segmentation on a background thread.
 
-The GUI sends commands (open, play, pause, seek, step, mode, model) through a queue; the
-engine decodes, segments and emits ``frame_ready(index, rgb, result)``: a frame and the
-segmentation computed from that very frame travel together, so an overlay can never be
-drawn on another frame. In "real time" mode frames are skipped to keep pace with the
-clock; in "every frame" mode each frame is segmented (slower than real time on a CPU)
-while the next ones are decoded ahead.
+The GUI sends commands (open, play, pause, seek, step, mode, model with its fast mode)
+through a queue; the engine decodes, segments and emits ``frame_ready(index, rgb,
+result)``: a frame and the segmentation computed from that very frame travel together, so
+an overlay can never be drawn on another frame. In "real time" mode frames are skipped to
+keep pace with the clock; in "every frame" mode each frame is segmented (slower than real
+time on a CPU) while the next ones are decoded ahead.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
@@ -50,7 +51,7 @@ class VideoEngine(QThread):
         self._cap_pos = 0  # the frame the capture reads next
         self._playing = False
         self._mode = REAL_TIME
-        self._model: tuple[str, str, int] = ("", "auto", 2048)
+        self._model: tuple[str, str, int, bool] = ("", "auto", 2048, False)  # key, device, max size, fast
         self._announced: tuple | None = None  # the model and device last reported
         self._results: OrderedDict[int, SegmentationResult] = OrderedDict()
         self._rgb: np.ndarray | None = None  # the frame on screen
@@ -307,21 +308,23 @@ class VideoEngine(QThread):
         result = self._results.get(index)
         if result is None:
             return None
-        key, device, max_size = self._model
+        key, device, max_size, fast = self._model
         try:
-            same = result.key == (self.service.identity(key), device, max_size, False) if key else False
+            same = result.key == (self.service.identity(key), device, max_size, fast) if key else False
         except FCNStudioError:
             same = False
         return result if same else None
 
     def _segment(self, rgb: np.ndarray, interruptible: bool, on_preview=None) -> SegmentationResult | None:
-        key, device, max_size = self._model
+        key, device, max_size, fast = self._model
         if not key:
             return None
         use_background_threads()
         if not self.service.is_loaded(key, device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=key))
-        loaded = self.service.load(key, device)
+        loaded = self.service.load(
+            key, device, fast=fast, calibration=_Frames(self._calibration_frames) if fast else ()
+        )
         # the identity of the file these weights came from, even if it is replaced meanwhile
         predictor, identity = loaded.predictor.sharing(max_size or None), loaded.key.identity
         self.busy.emit("")
@@ -333,9 +336,54 @@ class VideoEngine(QThread):
                 self.failed.emit(core_message(choice.fallback_note))
         if on_preview is not None and worth_a_preview(rgb, max_size):
             quick = predictor.preview(rgb)
-            on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size))
+            on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size, fast))
         try:
             pred = predictor.predict(rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None)
         except Cancelled:
             return None
-        return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size)
+        return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size, fast)
+
+    def _calibration_frames(self) -> list[np.ndarray]:
+        """Frames for the fast mode's int8 calibration (half calibrate, half measure its
+        agreement): a few spread over a video file, else the frame on screen. Decoded with a
+        capture of their own, so playback's position is untouched. Only read when the int8
+        model is first made for a weights file; later it is loaded as it is."""
+        import cv2
+
+        from fcn_studio.images import calibration_sample
+
+        frames = []
+        count = self.info.frame_count if self.info is not None else 0
+        if isinstance(self._source, str) and count > 1:
+            cap = cv2.VideoCapture(self._source)
+            try:
+                for index in calibration_sample(range(count)):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+                    ok, bgr = cap.read()
+                    if ok:
+                        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            finally:
+                cap.release()
+        if not frames and self._rgb is not None:
+            frames.append(self._rgb)
+        return frames
+
+
+class _Frames(Sequence):
+    """Calibration frames decoded only if the service reads them: once, when it first makes
+    the int8 model, never for every frame segmented with it."""
+
+    def __init__(self, read: Callable[[], list[np.ndarray]]) -> None:
+        self._read = read
+        self._frames: list[np.ndarray] | None = None
+
+    def _all(self) -> list[np.ndarray]:
+        if self._frames is None:
+            self._frames = self._read()
+        return self._frames
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index):
+        return self._all()[index]

@@ -59,8 +59,8 @@ class VideoSession(QObject):
             self.active = False
             self.controls.hide()
 
-    def set_model(self, key: str, device: str, max_size: int) -> None:
-        self.engine.command("model", key, device, max_size)
+    def set_model(self, key: str, device: str, max_size: int, fast: bool = False) -> None:
+        self.engine.command("model", key, device, max_size, fast)
 
     def toggle(self) -> None:
         if self.active:
