@@ -3,7 +3,9 @@
 Run: .venv/bin/python bench/bench_video.py [--frames 10000]
 
 1. Model FPS at 640x360 for FCN-32s/16s/8s at full inference size and at --max-size 320
-   (the network sees 320x180), random weights, median over 3 frames after a warm-up.
+   (the network sees 320x180), random weights, median over 3 frames after a warm-up. Then
+   FCN-8s by backend as the player runs it: torch, the default (ONNX Runtime f32) and the
+   fast mode (int8), with the share of labels equal to torch's.
 2. Pipeline overhead beyond the model: export of a 640x360 clip with a no-op model
    (decode on its thread + overlay blend + encode on its thread), per frame.
 3. Memory: the same export over a clip of --frames frames; resident memory sampled every
@@ -44,6 +46,39 @@ def make_clip(path: Path, n: int) -> Path:
     return w.close()
 
 
+def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
+    """FCN-8s frames per second on what the player uses: the default CPU path (ONNX Runtime
+    once converted) and the opt-in fast mode (int8), against torch, in one run."""
+    from bench_inference import random_checkpoint  # labels that vary (zero score layers give all background)
+
+    from fcn_studio.images import calibration_sample
+    from fcn_studio.predictor import Predictor
+    from fcn_studio.runtime import check_agreement
+
+    (tmp / "weights").mkdir()
+    ckpt = random_checkpoint("fcn8s", tmp / "weights" / "fcn8s.safetensors")
+    print("FCN-8s by backend, random weights with varied labels (conversions built first, as the app does "
+          "in the background; fast mode calibrated on the clip's frames):")  # fmt: skip
+    for max_size in (None, 320):
+        exact = None
+        for name, kwargs in (("torch", {"backend": "torch"}), ("default (ONNX Runtime f32)", {"backend": "auto"}),
+                             ("fast mode (int8)", {"fast": True, "calibration": calibration_sample(frames)})):  # fmt: skip
+            predictor = Predictor(ckpt, "cpu", max_size=max_size, **kwargs)
+            if predictor.fast_path is not None:
+                assert predictor.fast_path.wait(timeout=600), predictor.fast_path.error
+            labels = [predictor.predict(f).labels for f in frames[:4]]
+            times = []
+            for f in frames[1:4]:
+                t = time.perf_counter()
+                predictor.predict(f)
+                times.append(time.perf_counter() - t)
+            med = statistics.median(times)
+            exact = exact or labels
+            size = "full 640x360" if max_size is None else "max-size 320"
+            print(f"  {size:<13} {name:<27} {med:6.2f} s/frame = {1 / med:5.2f} fps, "
+                  f"labels {100 * check_agreement(exact, labels):.1f} % equal to torch's")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=10_000)
@@ -80,6 +115,7 @@ def main() -> None:
                 label = "full 640x360" if max_size is None else "max-size 320 (320x180)"
                 print(f"{arch:<7} {label:<24} {med:6.2f} s/frame = {1 / med:5.2f} fps")
             del model, ckpt, predictor
+        backend_fps(tmp, frames)
 
     def noop(frame: np.ndarray) -> np.ndarray:
         return np.zeros(frame.shape[:2], np.uint8)
