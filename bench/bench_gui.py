@@ -138,6 +138,7 @@ def main() -> None:
     export_stalls(app, win, tmp, run_until, gaps, shown)
     training_stalls(app, win, tmp, run_until, gaps, shown)
     win.close()
+    win.settings.q.sync()  # now, not when Qt tears down after the work folder is removed
 
 
 def _rss_mb() -> float:
