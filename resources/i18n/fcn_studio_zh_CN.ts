@@ -1302,8 +1302,8 @@
         <translation>快速 int8：一致率 {pct:.1f} %</translation>
     </message>
     <message>
-        <source>Fast mode: labels from an int8 model, equal to the exact model&apos;s on this share of the pixels of the check images (a few of the open images). Turn it off in the Models menu.</source>
-        <translation>快速模式：标签来自 int8 模型，在检验图像（几张已打开的图像）上有这一比例的像素与精确模型相同。可在“模型”菜单中关闭。</translation>
+        <source>Fast mode: labels from an int8 model, equal to the exact model&apos;s on this share of the pixels of its check images (a few of the images or video frames open when it was made). Turn it off in the Models menu.</source>
+        <translation>快速模式：标签来自 int8 模型，在其检验图像（生成该模型时已打开的几张图像或视频帧）上有这一比例的像素与精确模型相同。可在“模型”菜单中关闭。</translation>
     </message>
     <message>
         <source>What computed the result</source>

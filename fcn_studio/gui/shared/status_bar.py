@@ -51,7 +51,8 @@ class StatusBar(QStatusBar):
             self.backend.setText(text)
             tip = self.tr(
                 "Fast mode: labels from an int8 model, equal to the exact model's on this share of the "
-                "pixels of the check images (a few of the open images). Turn it off in the Models menu."
+                "pixels of its check images (a few of the images or video frames open when it was made). "
+                "Turn it off in the Models menu."
             )
         else:
             self.backend.setText(backend)
