@@ -422,9 +422,6 @@ def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> 
         exported.unlink()
     _weights_beside(out / "model.onnx")
     (out / "meta.json").write_text(json.dumps(meta))
-    # Optimise here too (seconds of CPU for a VGG16 graph): the process that will use the
-    # conversion then only maps the saved result. Same machine, so the same CPU key.
-    open_session(out, threads)
 
 
 def _weights_beside(path: Path) -> None:
@@ -470,9 +467,16 @@ def convert_file(path: str, arch: str, num_classes: str, out: str, precision: st
 
     from fcn_studio.checkpoint import load_checkpoint
 
-    if int(threads):
-        torch.set_num_threads(int(threads))
+    threads = int(threads) or torch.get_num_threads()
+    torch.set_num_threads(threads)
     checkpoint = load_checkpoint(path, arch=arch)
     if checkpoint.num_classes != int(num_classes):
         raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
-    prepare(checkpoint.build_model(), Path(out), precision, int(threads) or torch.get_num_threads())
+    model = checkpoint.build_model()
+    del checkpoint  # its tensors are the model's now
+    prepare(model, Path(out), precision, threads)
+    del model
+    # Optimise here too (seconds of CPU for a VGG16 graph), with torch's copy of the weights
+    # freed: the process that uses the conversion then only maps the saved result. Same
+    # machine, so the same CPU key.
+    open_session(Path(out), threads)
