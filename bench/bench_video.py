@@ -46,6 +46,16 @@ def make_clip(path: Path, n: int) -> Path:
     return w.close()
 
 
+def seconds_per_frame(predictor, frames: list[np.ndarray]) -> float:
+    """Median seconds per frame over frames 1-3 (frame 0 is the caller's warm-up)."""
+    times = []
+    for f in frames[1:4]:
+        t = time.perf_counter()
+        predictor.predict(f)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
     """FCN-8s frames per second on what the player uses: the default CPU path (ONNX Runtime
     once converted) and the opt-in fast mode (int8), against torch, in one run."""
@@ -67,12 +77,7 @@ def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
             if predictor.fast_path is not None:
                 assert predictor.fast_path.wait(timeout=600), predictor.fast_path.error
             labels = [predictor.predict(f).labels for f in frames[:4]]
-            times = []
-            for f in frames[1:4]:
-                t = time.perf_counter()
-                predictor.predict(f)
-                times.append(time.perf_counter() - t)
-            med = statistics.median(times)
+            med = seconds_per_frame(predictor, frames)
             exact = exact or labels
             size = "full 640x360" if max_size is None else "max-size 320"
             print(f"  {size:<13} {name:<27} {med:6.2f} s/frame = {1 / med:5.2f} fps, "
@@ -105,13 +110,8 @@ def main() -> None:
             ckpt = Checkpoint(arch, 21, voc_labels(), CAFFE_BGR, model.state_dict())
             for max_size in (None, 320):
                 predictor = Predictor(ckpt, "cpu", max_size=max_size)
-                predictor.predict(frames[0])
-                times = []
-                for f in frames[1:4]:
-                    t = time.perf_counter()
-                    predictor.predict(f)
-                    times.append(time.perf_counter() - t)
-                med = statistics.median(times)
+                predictor.predict(frames[0])  # warm-up
+                med = seconds_per_frame(predictor, frames)
                 label = "full 640x360" if max_size is None else "max-size 320 (320x180)"
                 print(f"{arch:<7} {label:<24} {med:6.2f} s/frame = {1 / med:5.2f} fps")
             del model, ckpt, predictor
