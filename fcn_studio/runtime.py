@@ -2,13 +2,13 @@
 
 The torch model always works (any device, any input size, the backbone features Label mode
 caches). A :class:`FastPath` is the same network exported to ONNX and run by ONNX Runtime,
-which runs FCN-8s about 1.8x faster than eager torch on a CPU with the same labels
+which runs FCN-8s 1.6-1.7x faster than eager torch on a 2-core CPU with the same labels
 (bench/bench_inference.py measures every candidate: channels_last, inductor, OpenVINO, ONNX
-Runtime). Exporting costs seconds (about 10 s for the full FCN-8s), so it runs in a child
-process (exporting holds the GIL, which would freeze the GUI) while the torch model serves
-the first requests; the export is saved next to the weights file under a name keyed by the
-file's identity (path, size, modification time) and the ONNX Runtime version, and later
-sessions only load it. The predictor asks ``ready()`` before each image and uses whichever
+Runtime). Exporting and optimising cost seconds (about 20 s for the full FCN-8s), so they
+run in a child process (exporting holds the GIL, which would freeze the GUI) while the
+torch model serves the first requests; the result is saved next to the weights file under a
+name keyed by the file's identity (path, size, modification time) and the ONNX Runtime
+version, and later sessions only load it. The predictor asks ``ready()`` before each image and uses whichever
 path is available.
 
 The session holds its own copy of the weights (ONNX Runtime repacks them for its kernels);
@@ -316,8 +316,9 @@ def open_session(folder: Path, threads: int):
 
     ONNX Runtime's full graph optimisation (fusions, the blocked NCHWc layout) takes seconds
     for a VGG16 FCN at every session start, and its result is specific to the CPU. So the
-    first session on this kind of CPU saves its optimised graph beside the conversion, and
-    later ones map that file as it is: choosing a model then costs a fraction of a second.
+    first session on this kind of CPU (normally the conversion process's) saves its
+    optimised graph beside the conversion, and later ones map that file as it is: choosing a
+    model then costs a fraction of a second.
     """
     optimised = folder / f"optimised-{cpu_key()}"
     _remove_abandoned(folder, f".{optimised.name}.*")  # a process that died while saving one
@@ -435,6 +436,8 @@ def _weights_beside(path: Path) -> None:
 
 
 def _quantize(model, exported: Path, target: Path, calibration, checks, threads: int) -> float:
+    """Quantise ``exported`` into ``target`` (a conversion folder's model.onnx) and return
+    its label agreement with ``model`` on ``checks``."""
     import torch
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -453,7 +456,8 @@ def _quantize(model, exported: Path, target: Path, calibration, checks, threads:
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
             op_types_to_quantize=["Conv"], nodes_to_exclude=float_nodes,
         )  # fmt: skip
-    session = _session(target, threads)
+    # the session the conversion keeps: optimised once here, saved, and mapped from then on
+    session = open_session(target.parent, threads)
     with torch.no_grad():
         exact = [model(torch.from_numpy(x)).argmax(1)[0].numpy() for x in checks]
     approx = [session.run(None, {"image": x})[0].argmax(1)[0] for x in checks]
