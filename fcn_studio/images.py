@@ -24,11 +24,11 @@ Image.MAX_IMAGE_PIXELS = 400_000_000
 # pixel at the peak, 2.5 GB for 19000 x 19000) where OpenCV needs 3.
 _DIRECT_DECODE_PIXELS = 32_000_000
 _DIRECT_DECODE_FORMATS = frozenset({"PNG", "BMP"})
-T = TypeVar("T")
 _DIRECT_DECODE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P"})
 
 
 CALIBRATION_IMAGES = 8  # the fast mode's: half calibrate the int8 model, half check its agreement
+T = TypeVar("T")
 
 
 def calibration_sample(paths: Sequence[T], n: int = CALIBRATION_IMAGES) -> list[T]:
