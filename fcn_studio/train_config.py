@@ -4,8 +4,11 @@ fine-tune window builds one on the GUI thread, where importing torch would stall
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+EventFn = Callable[[dict], None]  # a training run's progress events, e.g. {"type": "epoch", ...}
 
 
 @dataclass

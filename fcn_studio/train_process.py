@@ -16,8 +16,7 @@ import queue
 from collections.abc import Callable
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-
-EventFn = Callable[[dict], None]
+from fcn_studio.train_config import EventFn
 
 
 def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bool], poll_s: float = 0.05):

@@ -40,9 +40,8 @@ from fcn_studio.labels import LabelSet, generic_labels, read_label_file, voc_lab
 from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.preprocessing import IMAGENET_RGB, Preprocessing
-from fcn_studio.train_config import TrainConfig, TrainResult, last_paths  # noqa: F401 (the trainer's API)
+from fcn_studio.train_config import EventFn, TrainConfig, TrainResult, last_paths  # noqa: F401 (the trainer's API)
 
-EventFn = Callable[[dict], None]
 BACKBONE_PREFIXES = ("conv", "fc6", "fc7")
 
 

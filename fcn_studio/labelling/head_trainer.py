@@ -35,8 +35,8 @@ from fcn_studio.metrics import ConfusionMatrix, Scores
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
 from fcn_studio.predictor import DEFAULT_MAX_SIZE, logits_to_full_size
 from fcn_studio.preprocessing import Preprocessing
+from fcn_studio.train_config import EventFn
 
-EventFn = Callable[[dict], None]
 SCORE_LAYERS = ("score_fr", "score_pool4", "score_pool3")
 
 

@@ -42,8 +42,6 @@ def family_of(model_id: str) -> str:
 
 def family_for(model_id_or_path: str) -> str:
     """The family name a base gives its versions (an id's family; a file's stem)."""
-    import re
-
     stem = family_of(Path(model_id_or_path).stem if Path(model_id_or_path).suffix else model_id_or_path)
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "model"
 
