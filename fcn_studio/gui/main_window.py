@@ -222,8 +222,7 @@ class MainWindow(QMainWindow):
         self.workspace.set_device(self.devices.currentData())
         self.sizes.set_size(s.get("max_size", 2048, int))
         self.workspace.set_max_size(self.sizes.currentData())
-        # QSettings keeps a bool as the text "true"/"false" in its INI files
-        self.actions_.fast_mode.setChecked(s.get("fast_mode", False, lambda v: str(v).lower() in ("true", "1")))
+        self.actions_.fast_mode.setChecked(s.get_bool("fast_mode", False))
         self.opacity.setValue(s.get("opacity", 55, int))
         self._opacity_changed(self.opacity.value())
         try:

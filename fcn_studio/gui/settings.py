@@ -33,6 +33,10 @@ class Settings:
     def get(self, key: str, default, kind=str):
         return self._get(key, default, kind)
 
+    def get_bool(self, key: str, default: bool) -> bool:
+        # an INI file keeps a bool as the text "true"/"false"
+        return self._get(key, default, lambda v: str(v).lower() in ("true", "1"))
+
     def set(self, key: str, value) -> None:
         self.q.setValue(key, value)
 

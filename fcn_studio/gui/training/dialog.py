@@ -309,7 +309,7 @@ class TrainDialog(QDialog):
             widget.setValue(self.settings.get(f"train/{name}", widget.value(), kind))
         for name in _REMEMBERED_CHECKS:
             box = getattr(self, name)
-            box.setChecked(self.settings.get(f"train/{name}", "true" if box.isChecked() else "false") == "true")
+            box.setChecked(self.settings.get_bool(f"train/{name}", box.isChecked()))
         for name in ("base", "arch"):
             combo = getattr(self, name)
             index = combo.findData(self.settings.get(f"train/{name}", ""))
