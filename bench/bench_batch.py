@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from fcn_studio.batch import batch_items, segment_files
-from fcn_studio.checkpoint import Checkpoint
-from fcn_studio.images import load_image, save_mask
-from fcn_studio.labels import voc_labels
+from fcn_studio.data.images import load_image, save_mask
+from fcn_studio.data.labels import voc_labels
+from fcn_studio.inference.batch import batch_items, segment_files
+from fcn_studio.inference.predictor import Predictor
 from fcn_studio.models import build_fcn
-from fcn_studio.predictor import Predictor
-from fcn_studio.preprocessing import CAFFE_BGR
+from fcn_studio.models.preprocessing import CAFFE_BGR
+from fcn_studio.storage.checkpoint import Checkpoint
 
 
 def photos(folder: Path, n: int, size: tuple[int, int]) -> list[Path]:

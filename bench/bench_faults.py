@@ -7,7 +7,7 @@ next command a user would: ``train --resume`` up to the epoch the state says (it
 without complaint, and it cleans up). Each import round kills ``fcn-studio weights import
 --force`` at a random moment after it started writing (its lock), drawn over the time the
 write takes (an import that finishes first is not counted as a kill), then runs ``weights list``. The killed runs are forked from this process
-(``fcn_studio.cli.main`` in a child that gets SIGKILL: a real process death, without paying
+(``fcn_studio.cli.main.main`` in a child that gets SIGKILL: a real process death, without paying
 torch's start-up each time); the next runs happen in this process. Counted:
 
 * files lost: a model, best checkpoint or resume state that was complete before a kill and
@@ -38,12 +38,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from fcn_studio.checkpoint import load_checkpoint
-from fcn_studio.cli import main as cli_main
-from fcn_studio.fileio import is_temporary
-from fcn_studio.locks import is_lock_file, lock_path
+from fcn_studio.cli.main import main as cli_main
 from fcn_studio.models import build_fcn
-from fcn_studio.resume import state_path
+from fcn_studio.storage.checkpoint import load_checkpoint
+from fcn_studio.storage.fileio import is_temporary
+from fcn_studio.storage.locks import is_lock_file, lock_path
+from fcn_studio.training.resume import state_path
 
 
 def make_dataset(root: Path, n: int = 4) -> Path:

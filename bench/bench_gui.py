@@ -54,11 +54,11 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from fcn_studio import weights
-    from fcn_studio.checkpoint import Checkpoint, save_checkpoint
-    from fcn_studio.labels import voc_labels
+    from fcn_studio.data.labels import voc_labels
     from fcn_studio.models import build_fcn
-    from fcn_studio.preprocessing import CAFFE_BGR
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from fcn_studio.storage import weights
+    from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
 
     tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
     # Weights, conversions and clips add up to gigabytes: never leave them behind.

@@ -64,10 +64,10 @@ def reset_peak() -> None:
 
 
 def random_checkpoint(arch: str, path: Path):
-    from fcn_studio.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-    from fcn_studio.labels import voc_labels
+    from fcn_studio.data.labels import voc_labels
     from fcn_studio.models import build_fcn
-    from fcn_studio.preprocessing import CAFFE_BGR
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from fcn_studio.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
     torch.manual_seed(0)
     model = build_fcn(arch, 21)
@@ -100,7 +100,7 @@ def make_reference(ckpt, rgb, x, work):
 
 def make_predictor(**kw):
     def make(ckpt, rgb, x, work):
-        from fcn_studio.predictor import Predictor
+        from fcn_studio.inference.predictor import Predictor
 
         p = Predictor(ckpt, "cpu", max_size=None, **kw)
         note = ""
@@ -143,7 +143,7 @@ def make_inductor(ckpt, rgb, x, work):
 
 
 def make_onnxruntime(ckpt, rgb, x, work):
-    from fcn_studio import runtime
+    from fcn_studio.inference import runtime
 
     fp = runtime.FastPath(ckpt.build_model(), name="raw", identity="bench", cache_root=work / "raw")
     fp.build()  # exported in this process (no file given): the one-time cost
@@ -153,7 +153,7 @@ def make_onnxruntime(ckpt, rgb, x, work):
 def make_openvino(ckpt, rgb, x, work):
     import openvino as ov  # the bench extra: pip install -e ".[bench]"
 
-    from fcn_studio import runtime
+    from fcn_studio.inference import runtime
 
     with torch.no_grad(), runtime.warnings_quiet():
         converted = ov.convert_model(ckpt.build_model(), example_input=x, input=[ov.PartialShape([1, 3, -1, -1])])
@@ -179,8 +179,8 @@ CANDIDATES = {
 
 def worker(key: str, path: str, threads: int, conn) -> None:
     torch.set_num_threads(threads)
-    from fcn_studio.checkpoint import load_checkpoint
-    from fcn_studio.preprocessing import CAFFE_BGR
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from fcn_studio.storage.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
     rgb = photo_like(375, 500)
@@ -210,7 +210,7 @@ def worker(key: str, path: str, threads: int, conn) -> None:
         elif msg == "preview":
             out = predictor.preview(Path(path).parent / "photo.jpg").labels
         elif msg == "20mp":  # at the default --max-size, the conversion shared through the cache
-            from fcn_studio.predictor import Predictor
+            from fcn_studio.inference.predictor import Predictor
 
             capped = Predictor(ckpt, "cpu")
             capped.fast_path.wait()
@@ -234,9 +234,9 @@ def main() -> None:
 
     from PIL import Image
 
-    from fcn_studio import runtime
-    from fcn_studio.checkpoint import load_checkpoint
-    from fcn_studio.predictor import Predictor
+    from fcn_studio.inference import runtime
+    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.storage.checkpoint import load_checkpoint
 
     threads = torch.get_num_threads()
     work = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
@@ -359,7 +359,7 @@ def main() -> None:
 
 
 def gpu(ckpt, rgb: np.ndarray) -> None:
-    from fcn_studio.predictor import Predictor
+    from fcn_studio.inference.predictor import Predictor
 
     fp32 = Predictor(ckpt, "cuda", half=False, channels_last=False, max_size=None)
     default = Predictor(ckpt, "cuda", max_size=None)  # fp16 + channels_last + cudnn.benchmark

@@ -27,11 +27,11 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 
+    from fcn_studio.data.labels import generic_labels
     from fcn_studio.gui.labelling.label_layer import LabelLayer
     from fcn_studio.labelling.edits import Box, brush
     from fcn_studio.labelling.history import LabelEditor
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
-    from fcn_studio.labels import generic_labels
 
     app = QApplication.instance() or QApplication([])
     labels = generic_labels(4)

@@ -85,9 +85,12 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from fcn_studio.checkpoint import Checkpoint
-    from fcn_studio.labelling.feature_cache import FeatureCache
-    from fcn_studio.labelling.head_trainer import (
+    from fcn_studio.data.labels import LabelSet, voc_colormap
+    from fcn_studio.inference.predictor import logits_to_full_size
+    from fcn_studio.labelling.label_store import LabelStore, blank_mask
+    from fcn_studio.storage.checkpoint import Checkpoint
+    from fcn_studio.training.feature_cache import FeatureCache
+    from fcn_studio.training.head_trainer import (
         HeadTrainConfig,
         LabelledImage,
         LiveHead,
@@ -95,10 +98,7 @@ def main() -> None:
         retrain,
         trainable_head,
     )
-    from fcn_studio.labelling.label_store import LabelStore, blank_mask
-    from fcn_studio.labels import LabelSet, voc_colormap
-    from fcn_studio.predictor import logits_to_full_size
-    from fcn_studio.trainer import TrainConfig, initial_model
+    from fcn_studio.training.trainer import TrainConfig, initial_model
 
     w, h = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))

@@ -52,8 +52,8 @@ def main() -> None:
 
     import torch
 
-    from fcn_studio.dataset import scan_dataset
-    from fcn_studio.trainer import SegmentationData, TrainConfig, evaluate, initial_model, train
+    from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.trainer import SegmentationData, TrainConfig, evaluate, initial_model, train
 
     tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
     # Weights, conversions and clips add up to gigabytes: never leave them behind.

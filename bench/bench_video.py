@@ -34,7 +34,7 @@ def rss_mb() -> float:
 def make_clip(path: Path, n: int) -> Path:
     import cv2
 
-    from fcn_studio.video import VideoWriter
+    from fcn_studio.inference.video import VideoWriter
 
     w = VideoWriter(path, 640, 360, 25.0)
     for i in range(n):
@@ -61,9 +61,9 @@ def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
     once converted) and the opt-in fast mode (int8), against torch, in one run."""
     from bench_inference import random_checkpoint  # labels that vary (zero score layers give all background)
 
-    from fcn_studio.images import calibration_sample
-    from fcn_studio.predictor import Predictor
-    from fcn_studio.runtime import check_agreement
+    from fcn_studio.data.images import calibration_sample
+    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.inference.runtime import check_agreement
 
     (tmp / "weights").mkdir()
     ckpt = random_checkpoint("fcn8s", tmp / "weights" / "fcn8s.safetensors")
@@ -91,12 +91,12 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from fcn_studio.checkpoint import Checkpoint
-    from fcn_studio.labels import voc_labels
+    from fcn_studio.data.labels import voc_labels
+    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.inference.video import read_frames, segment_video
     from fcn_studio.models import build_fcn
-    from fcn_studio.predictor import Predictor
-    from fcn_studio.preprocessing import CAFFE_BGR
-    from fcn_studio.video import read_frames, segment_video
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from fcn_studio.storage.checkpoint import Checkpoint
 
     tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
     # Weights, conversions and clips add up to gigabytes: never leave them behind.

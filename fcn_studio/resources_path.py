@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGED = Path(__file__).parent / "data" / "resources"
+_PACKAGED = Path(__file__).parent / "_bundled" / "resources"
 _SOURCE = Path(__file__).resolve().parents[1] / "resources"
 
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Predictors stay on torch unless a test asks for another backend (tests/test_backends.py):
+# Predictors stay on torch unless a test asks for another backend (tests/unit/inference/test_backends.py):
 # no background conversions competing for the CPU, and labels exactly those of torch.
 os.environ.setdefault("FCN_STUDIO_BACKEND", "torch")
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from fcn_studio.models import FCN, build_fcn
+from tests.builders import make_image
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -92,18 +91,6 @@ def weights_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "weights"
     monkeypatch.setenv("FCN_STUDIO_WEIGHTS", str(home))
     return home
-
-
-def make_image(path: Path, size=(48, 40), seed: int = 0, mode: str = "RGB") -> Path:
-    rng = np.random.default_rng(seed)
-    w, h = size
-    arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    # a few flat blocks so the model sees structure, not only noise
-    arr[: h // 2, : w // 2] = (200, 30, 30)
-    arr[h // 2 :, w // 2 :] = (20, 120, 220)
-    img = Image.fromarray(arr).convert(mode)
-    img.save(path)
-    return path
 
 
 @pytest.fixture()

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio import __version__
+from fcn_studio.data.images import IMAGE_EXTENSIONS
+from fcn_studio.data.stats import class_stats
 from fcn_studio.gui import i18n
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
@@ -41,10 +43,8 @@ from fcn_studio.gui.shared.status_bar import StatusBar
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.session import VideoSession
-from fcn_studio.images import IMAGE_EXTENSIONS
-from fcn_studio.model_service import shared_service
-from fcn_studio.stats import class_stats
-from fcn_studio.video import VIDEO_EXTENSIONS, is_video_file
+from fcn_studio.inference.model_service import shared_service
+from fcn_studio.inference.video import VIDEO_EXTENSIONS, is_video_file
 
 _IMAGES = " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS))
 _VIDEOS = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
         self._update_enabled()
 
     def _installed(self):
-        from fcn_studio.weights import installed_models
+        from fcn_studio.storage.weights import installed_models
 
         return installed_models()
 

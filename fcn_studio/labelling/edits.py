@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fcn_studio.labels import IGNORE_INDEX
+from fcn_studio.data.labels import IGNORE_INDEX
 
 Point = tuple[float, float]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fcn_studio.dataset import LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT, find_label_file, find_pairs
+from fcn_studio.data.dataset import LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT, find_label_file, find_pairs
+from fcn_studio.data.images import is_image_file
+from fcn_studio.data.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.fileio import atomic_path
-from fcn_studio.images import is_image_file
-from fcn_studio.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
+from fcn_studio.storage.fileio import atomic_path
 
 CLASSES_FILE = "classes.txt"
 UNLABELLED = IGNORE_INDEX

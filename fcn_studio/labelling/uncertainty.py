@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from fcn_studio.errors import Cancelled, FCNStudioError
 
 if TYPE_CHECKING:  # the GUI imports this module at start; torch only when ranking runs
-    from fcn_studio.predictor import Predictor
+    from fcn_studio.inference.predictor import Predictor
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.fileio import atomic_path, read_safetensors_metadata
-from fcn_studio.weights import installed_models, manifest_entry, weights_dir
+from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
+from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
 if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
-    from fcn_studio.checkpoint import Checkpoint
+    from fcn_studio.storage.checkpoint import Checkpoint
 
 _VERSION = re.compile(r"^(?P<family>.+)-v(?P<n>\d+)$")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -76,7 +76,7 @@ def install_version(checkpoint: Checkpoint, family: str) -> ModelVersion:
     checkpoint.provenance = {**checkpoint.provenance, "family": family, "version": number,
                              "title": f"{family} version {number}",
                              "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
-    from fcn_studio.checkpoint import save_checkpoint
+    from fcn_studio.storage.checkpoint import save_checkpoint
 
     path = save_checkpoint(checkpoint, weights_dir() / f"{model_id}.safetensors")
     choose_version(family, model_id)

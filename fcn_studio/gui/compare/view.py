@@ -21,16 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio import weights
-from fcn_studio.compare import (
-    compose_grid,
-    disagreement_mask,
-    error_mask,
-    find_ground_truth,
-    pairwise_agreement,
-    score_against,
-)
-from fcn_studio.dataset import read_mask
+from fcn_studio.data.dataset import read_mask
+from fcn_studio.data.images import save_rgb
+from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, WorkerThread
 from fcn_studio.gui.models.model_picker import arch_name
@@ -40,8 +33,15 @@ from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.images import save_rgb
-from fcn_studio.labels import LabelSet
+from fcn_studio.inference.compare import (
+    compose_grid,
+    disagreement_mask,
+    error_mask,
+    find_ground_truth,
+    pairwise_agreement,
+    score_against,
+)
+from fcn_studio.storage import weights
 
 ARCH_ORDER = ("fcn32s", "fcn16s", "fcn8s")
 HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))

@@ -7,11 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from fcn_studio.data.images import save_mask, save_rgb
+from fcn_studio.data.stats import class_stats, write_stats_csv
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.images import save_mask, save_rgb
-from fcn_studio.stats import class_stats, write_stats_csv
 
 translate = QCoreApplication.translate
 
@@ -88,8 +88,8 @@ def segment_folder(
     parent: QWidget, model_key: str, device: str, max_size: int, start_folder: Path, on_done
 ) -> BackgroundTask | None:
     """Ask for input and output folders, confirm overwriting, run with progress + cancel."""
-    from fcn_studio.batch import batch_items, existing_outputs, without_previous_outputs
-    from fcn_studio.inputs import expand_with_roots
+    from fcn_studio.inference.batch import batch_items, existing_outputs, without_previous_outputs
+    from fcn_studio.inference.inputs import expand_with_roots
 
     if not model_key:
         QMessageBox.information(
@@ -132,8 +132,8 @@ def segment_folder(
         overwrite = box.clickedButton() is replace
 
     def job(progress, cancelled):
-        from fcn_studio.batch import segment_files
-        from fcn_studio.model_service import shared_service
+        from fcn_studio.inference.batch import segment_files
+        from fcn_studio.inference.model_service import shared_service
 
         progress(0, len(files), translate("Export", "Loading the model…"))
         predictor = shared_service().predictor(model_key, device, max_size=max_size or None)

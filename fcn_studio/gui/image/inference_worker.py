@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
-from fcn_studio.model_service import ModelService, shared_service
+from fcn_studio.inference.model_service import ModelService, shared_service
 
 # Above this many pixels, the image is converted for display here, off the GUI thread:
 # turning an 80-megapixel RGB888 image into a pixmap takes ~200 ms, an RGB32 one ~0 ms.
@@ -58,7 +58,7 @@ class InferenceRequest:
 def worth_a_preview(rgb: np.ndarray, max_size: int) -> bool:
     """A preview pays when the full pass sees several times its pixels (the network pads
     every input by 100 px a side, so a small image costs about as much as its preview)."""
-    from fcn_studio.predictor import PREVIEW_MAX_SIZE, inference_shape
+    from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE, inference_shape
 
     h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size or None)
     return (h + 200) * (w + 200) > 3 * (PREVIEW_MAX_SIZE + 200) ** 2
@@ -114,7 +114,7 @@ class InferenceWorker(QObject):
         try:
             rgb = request.rgb
             if request.load_image or rgb is None:
-                from fcn_studio.images import load_image as read
+                from fcn_studio.data.images import load_image as read
 
                 self.busy.emit(self.tr("Loading {name}…").format(name=os.path.basename(path)))
                 rgb = read(path)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from fcn_studio.data.images import calibration_sample, is_image_file
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage, WorkerThread
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
-from fcn_studio.images import calibration_sample, is_image_file
-from fcn_studio.model_service import ModelService, shared_service
+from fcn_studio.inference.model_service import ModelService, shared_service
 
 
 def images_in(folder: Path) -> list[Path]:

@@ -14,8 +14,8 @@ from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.labelling.edits import Box
-from fcn_studio.labels import IGNORE_INDEX, LabelSet
 
 _STRONG, _WEAK = 235, 150  # alpha of the two stripes
 _STRIPE = 4  # stripe width in image pixels

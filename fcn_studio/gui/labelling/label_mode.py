@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QInputDialog, QLineEdit, QMessageBox
 
+from fcn_studio.data.labels import LabelSet
+from fcn_studio.data.stats import class_stats
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.actions import build_label_actions, build_label_ui
 from fcn_studio.gui.labelling.label_layer import LabelLayer
@@ -29,8 +31,6 @@ from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.edits import Box, Change
 from fcn_studio.labelling.label_store import UNLABELLED, LabelStore
 from fcn_studio.labelling.versions import choose_version, family_for
-from fcn_studio.labels import LabelSet
-from fcn_studio.stats import class_stats
 
 
 class LabelMode(QObject):
@@ -75,7 +75,7 @@ class LabelMode(QObject):
     def cache(self):
         """The backbone feature cache (memory- and disk-bounded), made on first use."""
         if self._cache is None:
-            from fcn_studio.labelling.feature_cache import FeatureCache, cache_dir
+            from fcn_studio.training.feature_cache import FeatureCache, cache_dir
 
             self._cache = FeatureCache(cache_dir())
         return self._cache
@@ -88,7 +88,7 @@ class LabelMode(QObject):
     def train_config(self):
         """Head-only training defaults that work on a laptop CPU, made on first use."""
         if self._train_config is None:
-            from fcn_studio.labelling.head_trainer import HeadTrainConfig
+            from fcn_studio.training.head_trainer import HeadTrainConfig
 
             self._train_config = HeadTrainConfig()
         return self._train_config
@@ -330,7 +330,7 @@ class LabelMode(QObject):
                 self.tr("This folder already has masks; their class ids will mean the new classes. Go on?"),
             ) != QMessageBox.StandardButton.Yes:  # fmt: skip
                 return
-        from fcn_studio.labels import generic_labels
+        from fcn_studio.data.labels import generic_labels
 
         colors = generic_labels(len(names)).colors
         try:

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from fcn_studio.data.labels import LabelSet
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labels import LabelSet
-from fcn_studio.model_service import ModelService
+from fcn_studio.inference.model_service import ModelService
 
 if TYPE_CHECKING:  # torch-backed: imported on the worker when live mode first runs
-    from fcn_studio.labelling.feature_cache import FeatureCache
-    from fcn_studio.labelling.head_trainer import LiveHead
+    from fcn_studio.training.feature_cache import FeatureCache
+    from fcn_studio.training.head_trainer import LiveHead
 
 LIVE_STEPS = 5
 
@@ -72,8 +72,8 @@ class LiveUpdater(QObject):
 
         def run(_progress, _cancelled):
             nonlocal head
-            from fcn_studio.labelling.head_trainer import LiveHead
-            from fcn_studio.predictor import logits_to_full_size
+            from fcn_studio.inference.predictor import logits_to_full_size
+            from fcn_studio.training.head_trainer import LiveHead
 
             use_background_threads()
             if head is None:  # the first pass: the backbone's features of this image, cached

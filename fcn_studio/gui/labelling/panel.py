@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fcn_studio.data.labels import LabelSet
 from fcn_studio.gui.shared.class_names import display_name
 from fcn_studio.gui.shared.legend import swatch
-from fcn_studio.labels import LabelSet
 
 
 class LayerView:

@@ -20,8 +20,8 @@ from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
 
 if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
-    from fcn_studio.labelling.feature_cache import FeatureCache
-    from fcn_studio.labelling.head_trainer import HeadTrainConfig, RoundResult
+    from fcn_studio.training.feature_cache import FeatureCache
+    from fcn_studio.training.head_trainer import HeadTrainConfig, RoundResult
 
 PROGRESS_STEPS = 1000
 
@@ -32,8 +32,8 @@ def start_retrain(folder: Path, model_key: str, device: str, max_size: int, cach
     ``progress`` reports (done, PROGRESS_STEPS, note)."""
 
     def run(progress, cancelled) -> RoundResult:
-        from fcn_studio.labelling.head_trainer import retrain
-        from fcn_studio.weights import resolve_model
+        from fcn_studio.storage.weights import resolve_model
+        from fcn_studio.training.head_trainer import retrain
 
         use_background_threads()
         current = resolve_model(model_key)

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.history import LabelEditor
 from fcn_studio.labelling.label_store import LabelStore, blank_mask
-from fcn_studio.labels import LabelSet
 
 AUTOSAVE_MS = 500
 BACKGROUND_SAVE_PIXELS = 4_000_000  # above this, the PNG is written on a worker thread

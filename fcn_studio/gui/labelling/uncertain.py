@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QDockWidget, QHeaderView, QLabel, QTreeWidget, QTr
 
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.inference.model_service import ModelService
 from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled  # no torch until it runs
-from fcn_studio.model_service import ModelService
 
 
 def start_ranking(service: ModelService, folder: Path, model_key: str, device: str, max_size: int) -> BackgroundTask:

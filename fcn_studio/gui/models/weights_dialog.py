@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from fcn_studio import weights
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.storage import weights
 
 translate = QCoreApplication.translate
 

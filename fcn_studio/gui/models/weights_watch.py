@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from fcn_studio import weights
+from fcn_studio.storage import weights
 
 
 class WeightsFolderWatch(QObject):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
-from fcn_studio import weights
+from fcn_studio.storage import weights
 
 
 class NoModelBanner(QFrame):

@@ -9,7 +9,7 @@ import re
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from fcn_studio.labels import IGNORE_INDEX, LabelSet
+from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 
 _CONTEXT = "ClassName"
 # Listed so that lupdate extracts them; the order is VOC's (class ids 0-20), then 255.

@@ -8,7 +8,7 @@ import re
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 _CONTEXT = "CoreText"
-# Listed so lupdate extracts them; tests/test_i18n.py checks they are still the core's texts.
+# Listed so lupdate extracts them; tests/e2e/app/test_i18n.py checks they are still the core's texts.
 NOTES = (
     QT_TRANSLATE_NOOP("CoreText", "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or "
                       "CUDA build of torch); running on the CPU"),
@@ -23,7 +23,7 @@ def core_message(text: str) -> str:
 
 
 def device_description(text: str) -> str:
-    """fcn_studio.device.describe()'s text: "CPU (2 threads)", "CUDA: <GPU name>", "Apple MPS"."""
+    """fcn_studio.inference.device.describe()'s text: "CPU (2 threads)", "CUDA: <GPU name>", "Apple MPS"."""
     match = _CPU.fullmatch(text)
     if match:
         return QCoreApplication.translate("CoreText", "CPU ({n} threads)").format(n=match.group(1))

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fcn_studio.data.stats import ClassStat
 from fcn_studio.gui.shared.class_names import display_name
-from fcn_studio.stats import ClassStat
 
 BACKGROUND_NAMES = {"background", "_background_", "bg", "backdrop", "void"}
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 import numpy as np
 from PySide6.QtGui import QImage
 
-from fcn_studio.labels import LabelSet
+from fcn_studio.data.labels import LabelSet
 
 TRANSPARENT = 0x00000000
 _NONE = 255  # index used for "no overlay here" in contour mode (never a predicted class)
@@ -86,7 +86,7 @@ def blend_visible(
     rgb: np.ndarray, labels: np.ndarray, label_set: LabelSet, visible: set[int] | None, opacity: float
 ) -> np.ndarray:
     """The overlay as it is on screen, burnt into a full-resolution RGB image (for export)."""
-    from fcn_studio.images import blend_overlay
+    from fcn_studio.data.images import blend_overlay
 
     shown = labels.copy()
     if visible is not None:

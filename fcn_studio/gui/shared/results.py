@@ -9,8 +9,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from fcn_studio.labels import LabelSet
-from fcn_studio.model_service import FileIdentity
+from fcn_studio.data.labels import LabelSet
+from fcn_studio.inference.model_service import FileIdentity
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio import weights
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.gui.training.report_text import report_text
+from fcn_studio.storage import weights
 
 
 class TrainWorker(QObject):
-    """Runs :func:`fcn_studio.trainer.train` in a child process, watched from its thread;
+    """Runs :func:`fcn_studio.training.trainer.train` in a child process, watched from its thread;
     every event becomes a signal."""
 
     event = Signal(object)
@@ -61,7 +61,7 @@ class TrainWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from fcn_studio.train_process import train_in_child
+        from fcn_studio.training.process import train_in_child
 
         try:  # in a child process: its GIL is not the window's
             result = train_in_child(self.config, self.report, self._emit, self.stop.is_set)
@@ -341,7 +341,7 @@ class TrainDialog(QDialog):
             self.scan()
 
     def scan(self) -> None:
-        from fcn_studio.dataset import scan_dataset
+        from fcn_studio.data.dataset import scan_dataset
 
         folder = self.folder.text().strip()
         if not folder:
@@ -389,7 +389,7 @@ class TrainDialog(QDialog):
     # -- training ----------------------------------------------------------------------------
 
     def config(self):
-        from fcn_studio.train_config import TrainConfig
+        from fcn_studio.training.config import TrainConfig
 
         names = [(self.classes.item(i, 0).text().strip() or f"class {i}") for i in range(self.classes.rowCount())]
         out = weights.weights_dir() / f"{self.name.text().strip() or 'my-fcn'}.safetensors"
@@ -425,7 +425,7 @@ class TrainDialog(QDialog):
                 )
             )
         if config.device == "cuda":
-            from fcn_studio.device import choose_device
+            from fcn_studio.inference.device import choose_device
 
             choice = choose_device("cuda", allow_fallback=True)
             if choice.fallback_note:
@@ -513,7 +513,7 @@ class TrainDialog(QDialog):
         """A cancelled or failed run left its resumable state."""
         if self._config is None or (self.result is not None and not self.result.cancelled):
             return False
-        from fcn_studio.train_config import last_paths  # torch-free: the window never imports the trainer
+        from fcn_studio.training.config import last_paths  # torch-free: the window never imports the trainer
 
         return all(p.exists() for p in last_paths(self._config.out))
 

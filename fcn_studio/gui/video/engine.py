@@ -22,7 +22,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
 from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
-from fcn_studio.model_service import ModelService, shared_service
+from fcn_studio.inference.model_service import ModelService, shared_service
 
 REAL_TIME, EVERY_FRAME = "realtime", "every"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing
@@ -147,7 +147,7 @@ class VideoEngine(QThread):
     # -- sources ---------------------------------------------------------------------------
 
     def _open(self, source: str | int) -> None:
-        from fcn_studio.video import open_capture
+        from fcn_studio.inference.video import open_capture
 
         self._close()
         self._cap, self.info = open_capture(source)
@@ -276,7 +276,7 @@ class VideoEngine(QThread):
         if not isinstance(self._source, str):
             return self._index + 1, self._decode(self._index + 1)
         if self._frames is None:
-            from fcn_studio.video import read_frames
+            from fcn_studio.inference.video import read_frames
 
             self._frames = read_frames(self._source, start=self._index + 1)
         item = next(self._frames, None)
@@ -350,7 +350,7 @@ class VideoEngine(QThread):
         model is first made for a weights file; later it is loaded as it is."""
         import cv2
 
-        from fcn_studio.images import calibration_sample
+        from fcn_studio.data.images import calibration_sample
 
         frames = []
         count = self.info.frame_count if self.info is not None else 0

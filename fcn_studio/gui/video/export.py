@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.video import AUDIO_NOTE
+from fcn_studio.inference.video import AUDIO_NOTE
 
 translate = QCoreApplication.translate
 # The core's note, listed so lupdate extracts it (a test checks it is still AUDIO_NOTE).
@@ -108,9 +108,9 @@ def export_video(
     masks = out.with_name(f"{out.stem}_masks") if dialog.masks.isChecked() else None
 
     def job(progress, cancelled):
-        from fcn_studio.predictor import Predictor
-        from fcn_studio.video import segment_video
-        from fcn_studio.weights import resolve_model
+        from fcn_studio.inference.predictor import Predictor
+        from fcn_studio.inference.video import segment_video
+        from fcn_studio.storage.weights import resolve_model
 
         progress(0, 0, translate("VideoExport", "Loading the model…"))
         predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)

@@ -1,0 +1,1 @@
+"""Inference: image in, labels out (predictor, runtimes, the model service, batch, video, compare)."""

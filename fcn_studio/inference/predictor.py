@@ -1,0 +1,400 @@
+"""Image in, label map out: the one inference path used by the CLI, the GUI and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
+from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference.device import DeviceChoice, choose_device
+from fcn_studio.storage.checkpoint import Checkpoint
+
+DEFAULT_MAX_SIZE = 2048
+# The quick first pass shown while the full result is computed (longer side, pixels). The
+# network pads its input by 100 pixels a side, so smaller previews hardly cost less.
+PREVIEW_MAX_SIZE = 128
+# Output rows upsampled at a time: at most 256, and fewer for wide images so that the
+# band's float temporaries (C x rows x W, a few of them) stay near 4 MB each.
+_BAND_ROWS = 256
+_BAND_BYTES = 4 * 2**20
+
+
+@dataclass
+class Prediction:
+    labels: np.ndarray  # (H, W) uint8 class ids at the image's displayed size
+    # (H, W) float16, the winning class's softmax probability (half of float32's memory;
+    # 3 significant digits are plenty for a probability shown in percent)
+    confidence: np.ndarray
+    inference_size: tuple[int, int]  # (h, w) the network actually saw
+    seconds: float
+    probabilities: np.ndarray | None = None  # (C, H, W) float32, only on request
+    backend: str = "torch"  # which path computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
+    approximate: bool = False  # fast (int8) mode, or a low-resolution preview
+    preview: bool = False  # a quick low-resolution pass, to be replaced by the full result
+    # (pool3, pool4, fc7) of the network input, only on request: Label mode caches them
+    features: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+
+def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source indices and weights of bilinear resizing, exactly as F.interpolate
+    (align_corners=False) computes them, so banded upsampling equals the one-shot call."""
+    scale = in_size / out_size
+    src = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    return i0, i1, (src - i0).astype(np.float32)
+
+
+def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+    """(h, w) the network sees for a height x width image: shrunk so the longer side is at
+    most ``max_size`` (None or 0: full size)."""
+    if not max_size or max(height, width) <= max_size:
+        return height, width
+    scale = max_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+class Predictor:
+    """Holds one model on one device; ``predict`` may be called many times.
+
+    ``max_size`` caps the longer side the network sees (logits are upsampled back to full
+    size), which bounds memory for big photos; ``None`` or 0 means full resolution.
+
+    On the CPU the default ``backend="auto"`` converts the model for ONNX Runtime (when it
+    is installed and the weights come from a file) in the background and caches the
+    conversion next to the weights; until it is ready, the torch model serves. ``"torch"``
+    keeps to torch; the environment variable FCN_STUDIO_BACKEND overrides the default.
+    ``fast=True`` (opt-in) uses an int8-quantised conversion instead, calibrated on
+    ``calibration`` images: approximate, with its label agreement in :attr:`backend_note`.
+
+    On CUDA, ``half`` (fp16) and ``channels_last`` default to on, with cudnn.benchmark.
+    """
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        device: str | DeviceChoice = "auto",
+        *,
+        max_size: int | None = DEFAULT_MAX_SIZE,
+        half: bool | None = None,
+        channels_last: bool | None = None,
+        allow_fallback: bool = False,
+        backend: str | None = None,
+        fast: bool = False,
+        calibration: Sequence[object] = (),
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.device_choice = (
+            device if isinstance(device, DeviceChoice) else choose_device(device, allow_fallback=allow_fallback)
+        )
+        self.device = self.device_choice.device
+        self.max_size = max_size
+        cuda = self.device.type == "cuda"
+        self.half = cuda if half is None else (half and cuda)
+        self.channels_last = cuda if channels_last is None else channels_last
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
+        # moved first, converted on the device: no converted copy in host memory on the way
+        model = checkpoint.build_model().to(self.device)
+        if self.half:
+            model = model.half()
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model.eval()
+        self.fast_path = self._make_fast_path(backend, fast, calibration)
+        if self.fast_path is not None:
+            self.fast_path.start()
+
+    @property
+    def labels(self):
+        return self.checkpoint.labels
+
+    def _make_fast_path(self, backend: str | None, fast: bool, calibration: Sequence[object]):
+        from fcn_studio.inference import runtime
+
+        backend = (backend or os.environ.get(runtime.BACKEND_ENV) or "auto").lower()
+        if backend not in runtime.BACKENDS:
+            raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
+        if fast and self.device.type != "cpu":
+            raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
+        if fast and backend == "torch":
+            raise FCNStudioError(
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the "
+                f"auto backend (drop --backend torch; unset {runtime.BACKEND_ENV})"
+            )
+        if backend == "torch" or self.device.type != "cpu":
+            return None
+        source = self.checkpoint.source
+        if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
+            return None  # nothing to cache it under, or not installed: torch serves
+        checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
+        return runtime.FastPath(
+            self.model,
+            name=source.name if source else f"{self.checkpoint.arch}-in-memory",
+            identity=runtime.weights_identity(source, self.checkpoint.state_dict),
+            cache_root=runtime.cache_root_for(source),
+            precision="int8" if fast else "f32",
+            calibration=checks[::2] or checks,
+            checks=checks[1::2] or checks,
+            source=(str(source), self.checkpoint.arch, self.checkpoint.num_classes) if source else None,
+        )
+
+    @property
+    def backend_note(self) -> str:
+        """What serves now, for the status bar: "torch (preparing ONNX Runtime f32)" etc."""
+        fp = self.fast_path
+        if fp is None:
+            return f"torch, {self.device_choice.description}"
+        if fp.ready():
+            return fp.describe()
+        if fp.error:
+            return f"torch ({fp.label} failed: {fp.error})"
+        return f"torch (preparing {fp.label})"
+
+    def sharing(self, max_size: int | None) -> Predictor:
+        """Another predictor over the same model and fast path, with its own inference size
+        (the model service hands these out: one copy of the weights for every view)."""
+        other = copy.copy(self)
+        other.max_size = max_size
+        return other
+
+    def logits(self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None) -> torch.Tensor:
+        """``(1, C, h, w)`` float32 logits for an RGB uint8 image, on the model's device."""
+        return self._logits(rgb, cancelled)[0]
+
+    def logits_and_features(self, rgb: np.ndarray) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """The logits and the backbone features (pool3, pool4, fc7) they were computed from
+        (always the torch model: a converted one does not expose its features)."""
+        logits, _, features = self._logits(rgb, with_features=True)
+        return logits, features
+
+    def _logits(
+        self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None, with_features: bool = False
+    ) -> tuple[torch.Tensor, str, tuple[torch.Tensor, ...] | None]:
+        x = self.checkpoint.preprocessing.to_tensor(rgb)
+        fp = None if with_features else self.fast_path
+        if fp is not None and not fp.ready() and fp.is_cached() and fp.error is None:
+            fp.wait(cancelled=cancelled)  # loading a cached conversion beats one torch pass
+        if fp is not None and fp.ready():
+            return fp.logits(x), fp.label, None
+        x = x.to(self.device)
+        if self.half:
+            x = x.half()
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            if with_features:
+                logits, features = self.model.forward_with_features(x)
+                return logits.float(), "torch", features
+            return self.model(x).float(), "torch", None
+
+    def predict(
+        self,
+        image: object,
+        *,
+        return_probabilities: bool = False,
+        return_features: bool = False,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Prediction:
+        """``return_features``: also the backbone features of the network input (Label mode
+        caches them); computed on the torch model, which exposes them."""
+        start = time.perf_counter()
+        rgb = as_rgb8(image)
+        height, width = rgb.shape[:2]
+        self.check_memory(height, width, return_probabilities)
+        small = inference_image(rgb, self.max_size)
+        h, w = small.shape[:2]
+        if cancelled and cancelled():
+            raise Cancelled()
+        logits, backend, features = self._logits(small, cancelled, with_features=return_features)
+        labels, confidence, probs = logits_to_full_size(logits[0], height, width, return_probabilities, cancelled)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        approximate = self.fast_path is not None and backend != "torch" and self.fast_path.approximate
+        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs, backend=backend,
+                          approximate=approximate, features=features)  # fmt: skip
+
+    def preview(
+        self, image: object, *, max_size: int = PREVIEW_MAX_SIZE, cancelled: Callable[[], bool] | None = None
+    ) -> Prediction:
+        """A quick low-resolution pass at the image's full size, marked ``preview``.
+
+        The network sees at most ``max_size`` pixels on the longer side and the labels are
+        enlarged by nearest neighbour (cheap even for huge photos). Paths to big JPEGs are
+        decoded reduced (JPEG draft mode), so the full photo is never decoded for it.
+        """
+        start = time.perf_counter()
+        if isinstance(image, (str, os.PathLike)):
+            height, width = image_size(image)
+            rgb = load_image(image, max_size=max_size)
+        else:
+            rgb = as_rgb8(image)
+            height, width = rgb.shape[:2]
+        h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size)
+        small = rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
+        if cancelled and cancelled():
+            raise Cancelled()
+        logits, backend, _ = self._logits(small, cancelled)
+        labels, confidence, _ = logits_to_full_size(logits[0], h, w, False, cancelled)
+        if (h, w) != (height, width):
+            import cv2
+
+            labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
+            confidence = cv2.resize(confidence.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+            confidence = confidence.astype(np.float16)
+        return Prediction(
+            labels, confidence, (h, w), time.perf_counter() - start, backend=backend, approximate=True, preview=True
+        )
+
+    def memory_needed(self, height: int, width: int, with_probs: bool = False) -> dict[str, int]:
+        """Bytes that segmenting an (height, width) image allocates, by stage (estimates)."""
+        c = self.checkpoint.num_classes
+        h, w = inference_shape(height, width, self.max_size)
+        first = self.model.conv1_1.out_channels
+        # conv1's output at the padded size (padding 100) dominates; two are alive at once
+        network = 2 * first * 4 * (h + 200) * (w + 200) + 3 * c * 4 * h * w
+        needed = {
+            "network": network,
+            "labels": height * width * (1 if c <= 256 else 4),
+            "confidence": height * width * 2,
+            "upsampling": 4 * min(_band_rows(c, width), height) * c * width * 4,
+        }
+        if (h, w) != (height, width):  # Pillow resizes from its own 4-byte-a-pixel copy
+            needed["resizing"] = height * width * 4 + h * w * 3
+        if with_probs:
+            needed["probabilities"] = c * height * width * 4
+        return needed
+
+    def check_memory(self, height: int, width: int, with_probs: bool = False) -> None:
+        """Refuse, with the figures, an image whose segmentation cannot fit in free memory."""
+        free = available_memory()
+        needed = self.memory_needed(height, width, with_probs)
+        total = sum(needed.values())
+        if free is not None and total > free:
+            parts = ", ".join(f"{k} {format_bytes(v)}" for k, v in needed.items() if v >= total // 20)
+            hint = (
+                "choose a smaller --max-size, or "
+                if (height, width) == inference_shape(height, width, self.max_size)
+                else ""
+            )
+            raise FCNStudioError(
+                f"segmenting this {width}x{height} image needs about {format_bytes(total)} ({parts}) but only "
+                f"{format_bytes(free)} of memory is free; {hint}close other programs or split the image into tiles"
+            )
+
+
+def logits_to_full_size(
+    logits: torch.Tensor,
+    height: int,
+    width: int,
+    with_probs: bool = False,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Labels and confidence at ``(height, width)`` from ``(C, h, w)`` logits, upsampled
+    bilinearly (as F.interpolate, align_corners=False) in bands of rows, so the float
+    work at full size never exceeds a few MB however big the image."""
+    c, h, w = logits.shape
+    dtype = np.uint8 if c <= 256 else np.int32
+    labels = np.empty((height, width), dtype=dtype)
+    confidence = np.empty((height, width), dtype=np.float16)
+    probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
+    resize = (h, w) != (height, width)
+    on_cpu = logits.device.type == "cpu"
+    xp = np if on_cpu else torch  # numpy on the CPU: no thread hand-offs for small ops
+    lo = np.ascontiguousarray(logits.float().numpy()) if on_cpu else logits.float()
+    if resize:
+        taps = [*_bilinear_taps(height, h), *_bilinear_taps(width, w)]
+        r0, r1, rw, c0, c1, cw = taps if on_cpu else (torch.from_numpy(a).to(logits.device) for a in taps)
+    step = _band_rows(c, width)
+    with torch.inference_mode():
+        for top in range(0, height, step):
+            if cancelled and cancelled():
+                raise Cancelled()
+            rows = slice(top, min(top + step, height))
+            if resize:
+                wy = rw[rows].reshape(1, -1, 1)
+                band = lo[:, r0[rows]] * (1 - wy) + lo[:, r1[rows]] * wy
+                band = band[:, :, c0] * (1 - cw) + band[:, :, c1] * cw
+            else:
+                band = lo[:, rows]
+            best, total, ids = _max_and_softmax_sum(xp, band, dtype)
+            labels[rows] = ids if on_cpu else ids.cpu().numpy()
+            conf = 1.0 / total
+            confidence[rows] = conf if on_cpu else conf.cpu().numpy()
+            if probs is not None:
+                p = xp.exp(band - best[None]) / total[None]
+                probs[:, rows] = p if on_cpu else p.cpu().numpy()
+    return labels, confidence, probs
+
+
+def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    """The image the network sees: ``rgb`` itself, or shrunk so its longer side is
+    ``max_size``."""
+    height, width = rgb.shape[:2]
+    h, w = inference_shape(height, width, max_size)
+    return rgb if (h, w) == (height, width) else _resize(rgb, h, w)
+
+
+def _max_and_softmax_sum(xp, band, dtype):
+    """Per pixel of a ``(C, rows, W)`` band: the highest logit, the softmax denominator
+    relative to it (so the winner's probability is ``1 / total``), and the winning class.
+
+    A loop over the classes with element-wise operations: contiguous and fast, where a
+    reduction over the first axis is strided (argmax over axis 0 was 30x slower here).
+    Ties go to the lower class id, as ``argmax`` breaks them.
+    """
+    best = band[0].clone() if xp is torch else band[0].copy()
+    ids = xp.zeros(best.shape, dtype=dtype if xp is np else torch.uint8 if dtype == np.uint8 else torch.int32)
+    for k in range(1, band.shape[0]):
+        better = band[k] > best
+        if xp is np:
+            np.copyto(ids, k, where=better)
+        else:
+            ids.masked_fill_(better, k)
+        xp.maximum(best, band[k], out=best)
+    total = xp.zeros_like(best)
+    term = xp.empty_like(best)
+    for k in range(band.shape[0]):
+        xp.subtract(band[k], best, out=term)
+        xp.exp(term, out=term)
+        total += term
+    return best, total, ids
+
+
+def _band_rows(num_classes: int, width: int) -> int:
+    return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
+
+
+def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
+    """The calibration images that can be read: one corrupt file in a folder must not take
+    the fast mode away (it is reported when its own turn to be segmented comes)."""
+    readable = []
+    for image in images:
+        with contextlib.suppress(FCNStudioError):
+            readable.append(_calibration_rgb(image))
+    if images and not readable:
+        raise FCNStudioError(f"fast mode: none of the {len(images)} calibration images could be read")
+    return readable
+
+
+def _calibration_rgb(image: object) -> np.ndarray:
+    """Calibration images, the longer side at most 256 pixels: the activation ranges of a
+    photo are those of its reduced copy, and calibrating at 500 px took twice as long."""
+    # a path to a big JPEG is decoded reduced
+    rgb = load_image(image, max_size=256) if isinstance(image, (str, os.PathLike)) else as_rgb8(image)
+    h, w = inference_shape(rgb.shape[0], rgb.shape[1], 256)
+    return rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
+
+
+def _resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    # Antialiased downsampling: plain bilinear would alias fine textures into noise.
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))

@@ -1,0 +1,1 @@
+"""Storage: the weights registry, checkpoint formats, downloads, locks and atomic file writes."""

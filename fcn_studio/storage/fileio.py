@@ -1,0 +1,215 @@
+"""Small file helpers shared by every writer: atomic writes, temporaries, disk-full
+messages and content sniffing.
+
+Every file FCN Studio writes goes through :func:`atomic_path`: the bytes go to a hidden
+temporary next to the target, named ``.<target>.fcn-tmp-<pid>-<random><suffix>`` so that
+it is recognisable (never listed as a model, never mistaken for an output) and so that the
+next run can tell whether its writer is still alive (:func:`clean_stale_temporaries`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+TEMP_MARK = ".fcn-tmp-"
+# .<name>.fcn-tmp-<pid>-<token><suffix>
+_TEMP_RE = re.compile(r"^\..+\.fcn-tmp-(?P<pid>\d+)-[0-9a-f]+(\.[^.]*)?$")
+# A temporary whose writer still runs is kept unless it is this old (pid reuse, another host).
+STALE_AFTER_S = 24 * 3600
+
+
+def temporary_name(target: Path, suffix: str | None = None) -> Path:
+    """A fresh recognisable temporary name next to ``target`` (nothing is created)."""
+    suffix = suffix or target.suffix or ".tmp"
+    return target.with_name(f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
+def is_temporary(path: Path) -> bool:
+    return bool(_TEMP_RE.match(path.name))
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no other portable way to read it
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
+
+    Nothing is left under ``target``'s name if the body raises or is interrupted, and an
+    existing file there is only replaced once the new one is complete. The result gets the
+    permissions any new file would get (0666 less the umask), not a private temporary's 0600.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = temporary_name(target, suffix)
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    os.close(fd)
+    try:
+        yield tmp_path
+        if tmp_path.exists():  # writers that replace the file (safetensors) reset its mode
+            os.chmod(tmp_path, 0o666 & ~current_umask())
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(targets: Iterable[Path]) -> None:
+    """Delete the temporaries that :func:`atomic_path` left for ``targets`` when a process
+    writing them was killed (call before writing them again, never while another process
+    writes the same targets)."""
+    by_folder: dict[Path, set[str]] = {}
+    for target in targets:
+        by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = [e for e in os.scandir(folder) if _TEMP_RE.match(e.name)]
+        except OSError:
+            continue  # no folder yet: nothing stale in it
+        for entry in entries:
+            # ".<target name>.fcn-tmp-<pid>-<hex><suffix>", as atomic_path names them
+            if entry.name[1:].split(TEMP_MARK, 1)[0] in names:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _owner_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep it
+    return True
+
+
+def clean_stale_temporaries(folder: str | os.PathLike[str], max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete this program's temporaries in ``folder`` whose writer is gone (dead pid) or
+    that are older than ``max_age_s``, and lock files nobody holds; returns what was
+    removed. Other files are never touched."""
+    folder = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    from fcn_studio.storage.locks import is_lock_file, remove_if_stale
+
+    for entry in entries:
+        if is_lock_file(Path(entry.name)) and entry.is_file(follow_symlinks=False):
+            if remove_if_stale(Path(entry.path)):
+                removed.append(Path(entry.path))
+            continue
+        match = _TEMP_RE.match(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > max_age_s
+            if old or not _owner_alive(int(match["pid"])):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # vanished meanwhile, or not ours to delete
+    return removed
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT, also when a library wrapped it in its own exception's text."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    text = str(exc)
+    return "No space left" in text or "code: 28" in text or "Disk quota exceeded" in text
+
+
+def write_error(path: str | os.PathLike[str], exc: BaseException, needed_bytes: int | None = None,
+                option: str = "--out") -> str:  # fmt: skip
+    """One line for a failed write of ``path``: disk full says how much to free."""
+    path = Path(path)
+    free = _free_bytes(path.parent)
+    # Some writers (torch.save) hide the errno; too little room left says it as well.
+    if is_disk_full(exc) or (needed_bytes and free is not None and free < needed_bytes):
+        short_mb = -(-(needed_bytes - (free or 0)) // 1_000_000) if needed_bytes else 0  # rounded up
+        need = f"free {max(1, short_mb)} MB" if needed_bytes else "free some space"
+        return f"no space left on {path.parent} while writing {path.name}: {need} or choose another {option}"
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
+    return f"could not write {path}: {reason}"
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def check_writable_folder(folder: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Create ``folder`` if needed and prove a file can be created there, before any long
+    work whose results would go there. Raises FCNStudioError naming the folder."""
+    from fcn_studio.errors import FCNStudioError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = temporary_name(folder / "write-check", ".probe")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except FileExistsError:
+        raise FCNStudioError(f"{folder} is a file, not a folder; choose another {option}") from None
+    except OSError as exc:
+        raise FCNStudioError(f"cannot write to {folder} ({exc.strerror or exc}); choose another {option}") from None
+    return folder
+
+
+def looks_like_html(head: bytes) -> bool:
+    """True when a file starts like a web page (a login or "can't scan" page, say)."""
+    text = head.lstrip()[:512].lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")) or b"<html" in text
+
+
+def read_head(path: Path, n: int = 1024) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+# The format tag of FCN Studio checkpoints (safetensors metadata key "format").
+CHECKPOINT_FORMAT = "fcn-studio/1"
+
+
+def read_safetensors_metadata(path: Path) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file, read from its JSON header alone.
+
+    Cheap and free of torch, so listing models never pays for importing it.
+    """
+    with open(path, "rb") as fh:
+        header_len = int.from_bytes(fh.read(8), "little")
+        if not 0 < header_len < 100_000_000:
+            raise ValueError(f"{path}: not a safetensors file")
+        header = json.loads(fh.read(header_len))
+    return dict(header.get("__metadata__") or {})

@@ -1,0 +1,388 @@
+"""The weights manifest, the weights directory, and resolving ``--model`` to a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fcn_studio.data.labels import LabelSet, voc_labels
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.storage.download import ProgressFn, download
+from fcn_studio.storage.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
+
+if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
+    from fcn_studio.models.preprocessing import Preprocessing
+    from fcn_studio.storage.checkpoint import Checkpoint
+
+WEIGHTS_ENV = "FCN_STUDIO_WEIGHTS"
+_PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
+_SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
+
+
+def weights_dir() -> Path:
+    """Where weight files live: $FCN_STUDIO_WEIGHTS, else the user data directory."""
+    env = os.environ.get(WEIGHTS_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("fcn-studio", appauthor=False)) / "weights"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    id: str
+    title: str
+    kind: str  # "segmentation" or "backbone"
+    arch: str
+    labels: str | None
+    preprocessing: str
+    filename: str
+    url: str
+    checksum: str
+    size_mb: float
+    source: str
+    metrics: dict = field(default_factory=dict)
+
+    def path(self) -> Path:
+        return weights_dir() / self.filename
+
+
+@lru_cache(maxsize=1)
+def manifest() -> tuple[ManifestEntry, ...]:
+    path = _PACKAGED_MANIFEST if _PACKAGED_MANIFEST.is_file() else _SOURCE_MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(ManifestEntry(**entry) for entry in data["weights"])
+
+
+def manifest_entry(weights_id: str) -> ManifestEntry | None:
+    return next((e for e in manifest() if e.id == weights_id), None)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One row of ``weights list`` and of the GUI's model picker."""
+
+    id: str
+    title: str
+    kind: str
+    arch: str
+    labels: str
+    installed: bool
+    size_bytes: int | None
+    path: Path
+    origin: str  # "manifest", "imported" or "trained"
+
+    @property
+    def status(self) -> str:
+        """The one vocabulary the command line and the app share."""
+        if not self.installed:
+            return "not installed"
+        return "installed" if self.origin == "manifest" else f"installed ({self.origin})"
+
+
+def list_weights() -> list[ModelInfo]:
+    rows = []
+    for e in manifest():
+        p = e.path()
+        rows.append(
+            ModelInfo(e.id, e.title, e.kind, e.arch, e.labels or "-", p.is_file(),
+                      p.stat().st_size if p.is_file() else None, p, "manifest")
+        )  # fmt: skip
+    directory = weights_dir()
+    clean_stale_temporaries(directory)
+    for p in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
+        if p.name.startswith("."):  # temporaries and other hidden files are never models
+            continue
+        try:
+            meta = read_safetensors_metadata(p)
+        except (OSError, ValueError):  # a damaged file is skipped, not fatal
+            continue
+        if meta.get("format") != CHECKPOINT_FORMAT or p.stem.endswith(".last"):  # .last = resume state
+            continue
+        labels = json.loads(meta.get("labels", "{}")).get("name", "?")
+        title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
+        origin = "trained" if json.loads(meta.get("training", "{}") or "{}") else "imported"
+        rows.append(ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
+                              p.stat().st_size, p, origin))  # fmt: skip
+    return rows
+
+
+def installed_models() -> list[ModelInfo]:
+    return [m for m in list_weights() if m.installed and m.kind == "segmentation"]
+
+
+def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
+    """The file behind ``--model``/``--base`` (an installed id or a path) and what the
+    manifest knows that the file cannot say (keyword arguments for load_checkpoint)."""
+    from fcn_studio.models.preprocessing import PRESETS
+
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path, {}
+    entry = manifest_entry(spec)
+    if entry is not None:
+        if entry.kind != "segmentation" and not backbones:
+            raise FCNStudioError(f"{spec} is a backbone for training, not a segmentation model")
+        if not entry.path().is_file():
+            raise FCNStudioError(
+                f"model {spec} is not installed; run `fcn-studio weights download {spec}` "
+                f"(about {entry.size_mb:.0f} MB) or `fcn-studio weights import FILE`"
+            )
+        known = {
+            "preprocessing": PRESETS[entry.preprocessing],
+            "provenance": {"id": entry.id, "title": entry.title, "source": entry.source, "url": entry.url},
+        }
+        if entry.kind == "segmentation":
+            known |= {"arch": entry.arch, "labels": voc_labels() if entry.labels == "voc" else None}
+        return entry.path(), known
+    if is_valid_id(spec) and (weights_dir() / f"{spec}.safetensors").is_file():
+        return weights_dir() / f"{spec}.safetensors", {}
+    _explain_unusable_path(path)
+    known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
+    raise FCNStudioError(
+        f"unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`"
+    )
+
+
+def resolve_model(spec: str) -> Checkpoint:
+    """``--model`` accepts an installed id or a path to any supported weights file."""
+    from fcn_studio.storage.checkpoint import load_checkpoint
+
+    path, known = locate_weights(spec)
+    return load_checkpoint(path, **known)
+
+
+def _explain_unusable_path(path: Path) -> None:
+    """A path that exists but is no file, or a link that leads nowhere, is named as such
+    rather than reported as an unknown model id."""
+    if path.is_dir():
+        raise FCNStudioError(f"{path} is a folder, not a weights file; give the .pth or .safetensors file in it")
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError for loops
+            raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ELOOP:
+                raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+            raise FCNStudioError(f"{path}: the symbolic link points to a missing file; fix or remove it") from None
+    if not path.exists() and (path.suffix.lower() in WEIGHT_SUFFIXES or len(path.parts) > 1):
+        raise FCNStudioError(f"{path}: no such weights file")
+
+
+WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
+_ID_MAX = 100
+# Names Windows cannot give a file, whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
+    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
+    so an id is always a plain file name inside the weights directory."""
+    if not text:
+        return "an id cannot be empty"
+    if len(text) > _ID_MAX:
+        return f"an id has at most {_ID_MAX} characters"
+    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
+        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
+    if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
+        return "that name is reserved"
+    return None
+
+
+def is_valid_id(text: str) -> bool:
+    return id_problem(text) is None
+
+
+def check_id(weights_id: str, option: str = "--id") -> str:
+    """``weights_id`` if usable for a new model; else FCNStudioError saying why."""
+    problem = id_problem(weights_id)
+    if problem is None and manifest_entry(weights_id):
+        problem = "it is the id of a listed model"
+    if problem:
+        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id: {problem}; choose another {option}")
+    return weights_id
+
+
+def _id_char(c: str) -> bool:
+    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
+    # accents in decomposed file names)
+    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
+
+
+def id_from_filename(stem: str) -> str:
+    """A default id from a file name: letters of any script are kept, other runs become '-'."""
+    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
+    text = "".join(c if _id_char(c) else " " for c in stem)
+    text = re.sub(r" +", "-", text).strip("-._")
+    text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
+    return text if is_valid_id(text) else "model"
+
+
+def model_path(weights_id: str) -> Path:
+    """Where the imported or trained model ``weights_id`` lives (the id checked first)."""
+    check_id(weights_id)
+    return weights_dir() / f"{weights_id}.safetensors"
+
+
+def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
+    entry = manifest_entry(weights_id)
+    if entry is None:
+        raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
+    from fcn_studio.storage.locks import exclusive
+
+    # Two downloads of one file would append to the same .part: the second stops at once.
+    with exclusive(entry.path(), f"the download of {weights_id}"):
+        return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
+
+
+def import_weights(
+    file: str | Path,
+    weights_id: str | None = None,
+    *,
+    arch: str | None = None,
+    labels: LabelSet | None = None,
+    preprocessing: Preprocessing | None = None,
+    overwrite: bool = False,
+) -> str:
+    """Validate a weights file and store it as an FCN Studio checkpoint under an id.
+
+    A file that is byte for byte a published model (its checksum is in the manifest)
+    becomes that model (e.g. ``fcn8s-voc``, with its title, labels and metrics)."""
+    from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
+    from fcn_studio.storage.locks import exclusive
+
+    file = Path(file)
+    published = published_entry_for(file) if weights_id in (None, "") else None
+    if published is not None:
+        return _install_published(file, published, overwrite)
+    weights_id = check_id(id_from_filename(file.stem) if weights_id is None else weights_id)
+    target = model_path(weights_id)
+    _refuse_installed(target, weights_id, overwrite)
+    ckpt = load_checkpoint(file, arch=arch, labels=labels, preprocessing=preprocessing)
+    try:
+        ckpt.build_model()  # strict shape check before anything is written
+    except FCNStudioError as exc:
+        raise FCNStudioError(f"{exc}; if the architecture was misdetected, give --arch") from None
+    ckpt.provenance = {
+        **ckpt.provenance,
+        "imported_from": str(file.resolve()),
+        "title": ckpt.provenance.get("title", weights_id),
+    }
+    clean_stale_temporaries(target.parent)
+    # Held for the write and the check before it: of two imports under one id, the second
+    # waits, then finds the first one's model (and refuses without --force).
+    with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
+        _refuse_installed(target, weights_id, overwrite)
+        save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
+    return weights_id
+
+
+def published_entry_for(file: Path) -> ManifestEntry | None:
+    """The manifest entry this file is a copy of, by checksum (sizes are compared first,
+    so only a file of a published model's size is hashed)."""
+    from fcn_studio.storage.download import file_digest
+
+    try:
+        size_mb = file.stat().st_size / 1e6
+    except OSError:
+        return None
+    candidates = [
+        e for e in manifest() if e.kind == "segmentation" and abs(size_mb - e.size_mb) <= 0.05 * e.size_mb + 1
+    ]
+    digests: dict[str, str] = {}
+    for entry in candidates:
+        algorithm, _, expected = entry.checksum.partition(":")
+        if algorithm not in digests:
+            digests[algorithm] = file_digest(file, algorithm)
+        if expected and digests[algorithm].startswith(expected.lower()):
+            return entry
+    return None
+
+
+def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str:
+    import shutil
+
+    from fcn_studio.storage.fileio import atomic_path
+
+    target = entry.path()
+    if target.exists() and not overwrite:
+        raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(file, tmp)
+    return entry.id
+
+
+IMPORT_WAIT_S = 120.0
+
+
+def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
+    if target.exists() and not overwrite:
+        raise FCNStudioError(
+            f"a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force"
+        )
+
+
+def remove_weights(weights_id: str) -> list[Path]:
+    """Delete an installed model's file (and a partial download); only ever a file
+    directly inside the weights directory."""
+    entry = manifest_entry(weights_id)
+    problem = None if entry else id_problem(weights_id)
+    if problem:
+        raise FCNStudioError(f"{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`")
+    candidates = [entry.path()] if entry else [weights_dir() / f"{weights_id}.safetensors"]
+    candidates += [p.with_name(p.name + ".part") for p in candidates]
+    home = weights_dir().resolve()
+    # The file itself may be a link the user made; what must be inside is the entry removed.
+    removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
+    if not removed:
+        raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
+    from fcn_studio.storage.locks import exclusive
+
+    with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        for p in removed:
+            p.unlink(missing_ok=True)
+    return removed
+
+
+def register_checkpoint(path: str | Path, weights_id: str) -> str:
+    """Make an FCN Studio checkpoint usable by id: a hard link (or a copy) in the weights
+    directory; a file already there is used as it is."""
+    import shutil
+
+    from fcn_studio.storage.fileio import temporary_name, write_error
+    from fcn_studio.storage.locks import exclusive
+
+    path = Path(path).resolve()
+    target = model_path(weights_id)
+    if target.exists() and os.path.samefile(target, path):  # the same file, or a hard link of it
+        return weights_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(target.parent)
+    with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
+        tmp = temporary_name(target)
+        try:
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+            tmp.unlink(missing_ok=True)  # rename() is a no-op when both names link one file
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise FCNStudioError(write_error(target, exc, path.stat().st_size)) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return weights_id

@@ -1,0 +1,308 @@
+"""Backbone features (pool3, pool4, fc7) computed once per image and kept for the head.
+
+With the backbone frozen, everything the score layers ever see of an image is these three
+maps, so training rounds after the first cost only the head. Entries are keyed by the
+image file's identity (path, size, modification time), the backbone weights' fingerprint,
+the preprocessing, the input size and whether the image was flipped, so a changed image or
+another base simply misses and the stale entry ages out. Features are stored as float16 in
+memory and on disk (both bounded in bytes, least recently used first out); every read
+returns the same float16-rounded values, so training does not depend on where an entry
+came from.
+
+The FCN's geometry is not flip-symmetric (100-pixel padding, ceil-mode pools, fixed crop
+offsets from the top-left), so the features of a flipped image are not the flipped
+features: a flipped view is cached as an entry of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fcn_studio.data.images import load_image
+from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
+from fcn_studio.models import FCN
+from fcn_studio.models.preprocessing import Preprocessing
+from fcn_studio.storage.fileio import atomic_path
+
+CACHE_ENV = "FCN_STUDIO_CACHE"
+DEFAULT_MEMORY_BYTES = 1 << 30
+DEFAULT_DISK_BYTES = 4 << 30
+_NAMES = ("pool3", "pool4", "fc7")
+
+
+def cache_dir() -> Path:
+    """Where features go on disk: $FCN_STUDIO_CACHE/features, else the user cache folder."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser() / "features"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("fcn-studio", appauthor=False)) / "features"
+
+
+@dataclass(frozen=True)
+class Features:
+    """The backbone's output for one network input of ``size`` (h, w), float16, (1, C, h', w')."""
+
+    pool3: torch.Tensor
+    pool4: torch.Tensor
+    fc7: torch.Tensor
+    size: tuple[int, int]
+
+    @classmethod
+    def of(cls, features: tuple[torch.Tensor, ...], size: tuple[int, int]) -> Features:
+        f16 = [f.detach().to("cpu", torch.float16).contiguous() for f in features]
+        return cls(f16[0], f16[1], f16[2], (int(size[0]), int(size[1])))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.pool3, self.pool4, self.fc7))
+
+    def as_float(self, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return tuple(t.to(device, torch.float32) for t in (self.pool3, self.pool4, self.fc7))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class FeatureKey:
+    image: str  # path, size and modification time of the image file (or a caller's id)
+    weights: str  # fingerprint of the backbone weights
+    preprocessing: str
+    size: tuple[int, int]  # the network input (after any shrinking)
+    flipped: bool
+
+    def digest(self) -> str:
+        text = json.dumps([self.image, self.weights, self.preprocessing, list(self.size), self.flipped])
+        return hashlib.sha1(text.encode()).hexdigest()
+
+
+def image_identity(path: str | Path) -> str:
+    """Changes whenever the file is replaced or rewritten."""
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise FCNStudioError(f"{path}: cannot read the image ({exc.strerror or exc})") from None
+    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+_FINGERPRINTS: weakref.WeakKeyDictionary[FCN, tuple[tuple, str]] = weakref.WeakKeyDictionary()
+
+
+def weights_identity(model: FCN) -> str:
+    """A hash of the backbone's weights, byte for byte (about a second for VGG16).
+
+    Remembered per model until one of its tensors is replaced or modified in place
+    (torch's version counter), so asking again is free."""
+    params = list(model.backbone.named_parameters())
+    stamp = tuple((p.data_ptr(), p._version) for _, p in params)
+    known = _FINGERPRINTS.get(model)
+    if known and known[0] == stamp:
+        return known[1]
+    h = hashlib.sha1()
+    with torch.no_grad():
+        for name, p in params:
+            h.update(f"{name}{tuple(p.shape)}{p.dtype}".encode())
+            h.update(p.detach().cpu().contiguous().view(torch.uint8).numpy().data)
+    _FINGERPRINTS[model] = (stamp, h.hexdigest())
+    return h.hexdigest()
+
+
+def network_input(rgb: np.ndarray, pre: Preprocessing, max_size: int | None, flipped: bool) -> torch.Tensor:
+    """The ``(1, 3, h, w)`` tensor the backbone sees for an image (as the predictor makes it)."""
+    small = inference_image(rgb, max_size)
+    if flipped:
+        small = np.ascontiguousarray(small[:, ::-1])
+    return pre.to_tensor(small)
+
+
+class FeatureCache:
+    """Memory and disk caches of :class:`Features`, both bounded in bytes. Thread-safe: the
+    GUI thread may hand over the open image's features while a training thread reads."""
+
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        *,
+        memory_bytes: int = DEFAULT_MEMORY_BYTES,
+        disk_bytes: int = DEFAULT_DISK_BYTES,
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self.memory_bytes = memory_bytes
+        self.disk_bytes = disk_bytes if self.directory is not None else 0
+        self._memory: OrderedDict[str, Features] = OrderedDict()
+        self._memory_used = 0
+        self._lock = threading.RLock()
+        self._shapes: dict[str, tuple[int, int]] = {}
+        self.backbone_runs = 0  # how often the backbone actually ran (tests and benchmarks)
+        self.hits = 0
+
+    # ------------------------------------------------------------------ keys
+
+    def key(self, image: str | Path, model: FCN, pre: Preprocessing, size: tuple[int, int], flipped: bool = False):
+        return FeatureKey(
+            image_identity(image), weights_identity(model), json.dumps(pre.to_dict()), tuple(size), flipped
+        )
+
+    # ------------------------------------------------------------------ get / put
+
+    def get(self, key: FeatureKey) -> Features | None:
+        digest = key.digest()
+        with self._lock:
+            hit = self._memory.get(digest)
+            if hit is not None:
+                self._memory.move_to_end(digest)
+                self.hits += 1
+                return hit
+        found = self._read_disk(digest)
+        if found is not None:
+            with self._lock:
+                self.hits += 1
+                self._remember(digest, found)
+        return found
+
+    def put(self, key: FeatureKey, features: Features) -> None:
+        digest = key.digest()
+        with self._lock:
+            self._remember(digest, features)
+        self._write_disk(digest, features)
+
+    def hand_over(self, image: str | Path, model: FCN, pre: Preprocessing, features: tuple[torch.Tensor, ...],
+                  size: tuple[int, int]) -> Features:  # fmt: skip
+        """Keep the features a prediction already computed (Prediction.features at
+        Prediction.inference_size) so training on this image does not run the backbone."""
+        kept = Features.of(features, size)
+        self.put(self.key(image, model, pre, size), kept)
+        return kept
+
+    def features(
+        self,
+        image: str | Path,
+        model: FCN,
+        pre: Preprocessing,
+        *,
+        max_size: int | None = DEFAULT_MAX_SIZE,
+        flipped: bool = False,
+        rgb: np.ndarray | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Features:
+        """The features of ``image`` (as the predictor with ``max_size`` would feed it),
+        from the cache, or computed now and cached. ``rgb`` saves reading the file again."""
+        identity = image_identity(image)
+        shape = self._shapes.get(identity)
+        if shape is None or rgb is not None:  # the image is read once to learn its size
+            rgb = load_image(image) if rgb is None else rgb
+            shape = self._shapes[identity] = rgb.shape[:2]
+        size = inference_shape(shape[0], shape[1], max_size)
+        key = FeatureKey(identity, weights_identity(model), json.dumps(pre.to_dict()), size, flipped)
+        found = self.get(key)
+        if found is not None:
+            return found
+        if cancelled and cancelled():
+            raise Cancelled()
+        x = network_input(load_image(image) if rgb is None else rgb, pre, max_size, flipped)
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        with torch.inference_mode():
+            computed = model.backbone(x.to(device))
+        model.train(was_training)
+        self.backbone_runs += 1
+        kept = Features.of(computed, size)
+        self.put(key, kept)
+        return kept
+
+    def image_shape(self, image: str | Path) -> tuple[int, int]:
+        """(H, W) of an image file, read once and remembered while the file is unchanged."""
+        identity = image_identity(image)
+        if identity not in self._shapes:
+            self._shapes[identity] = load_image(image).shape[:2]
+        return self._shapes[identity]
+
+    # ------------------------------------------------------------------ memory
+
+    def _remember(self, digest: str, features: Features) -> None:
+        if features.nbytes > self.memory_bytes:
+            return
+        old = self._memory.pop(digest, None)
+        if old is not None:
+            self._memory_used -= old.nbytes
+        self._memory[digest] = features
+        self._memory_used += features.nbytes
+        while self._memory_used > self.memory_bytes:
+            _, dropped = self._memory.popitem(last=False)
+            self._memory_used -= dropped.nbytes
+
+    @property
+    def memory_used(self) -> int:
+        return self._memory_used
+
+    # ------------------------------------------------------------------ disk
+
+    def _path(self, digest: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"{digest}.safetensors"
+
+    def _read_disk(self, digest: str) -> Features | None:
+        if not self.disk_bytes:
+            return None
+        path = self._path(digest)
+        if not path.is_file():
+            return None
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="pt") as fh:
+                tensors = [fh.get_tensor(n) for n in _NAMES]
+                size = json.loads(fh.metadata()["size"])
+            os.utime(path)  # most recently used: evicted last
+        except Exception:  # a damaged or half-deleted entry is a miss, not an error
+            path.unlink(missing_ok=True)
+            return None
+        return Features(tensors[0], tensors[1], tensors[2], (int(size[0]), int(size[1])))
+
+    def _write_disk(self, digest: str, features: Features) -> None:
+        if not self.disk_bytes or features.nbytes > self.disk_bytes:
+            return
+        from safetensors.torch import save_file
+
+        path = self._path(digest)
+        tensors = dict(zip(_NAMES, (features.pool3, features.pool4, features.fc7), strict=True))
+        try:
+            with self._lock:
+                with atomic_path(path) as tmp:
+                    save_file(tensors, str(tmp), metadata={"size": json.dumps(list(features.size))})
+                self._trim_disk()
+        except OSError:
+            pass  # a full or read-only disk only costs recomputing later
+
+    def _trim_disk(self) -> None:
+        entries = []
+        for p in self.directory.glob("*.safetensors") if self.directory else []:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime_ns, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        for _, size, p in sorted(entries):
+            if total <= self.disk_bytes:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+
+    def disk_used(self) -> int:
+        if not self.directory or not self.directory.is_dir():
+            return 0
+        return sum(p.stat().st_size for p in self.directory.glob("*.safetensors"))

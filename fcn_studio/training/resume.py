@@ -1,0 +1,89 @@
+"""The state ``train --resume`` continues from: one file, written atomically.
+
+Model weights, optimizer state, the epoch they belong to, the best score so far and the
+history travel together in ``OUT.last.state.pt``: a kill at any moment leaves either the
+previous complete state or the new one, never weights of one epoch with the optimizer of
+another. Runs of older versions wrote two files (``OUT.last.safetensors`` +
+``OUT.last.state.pt``); those are still resumed, after checking they belong together.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.storage.fileio import atomic_path, write_error
+from fcn_studio.training.config import legacy_model_path, state_path
+
+FORMAT = "fcn-studio-resume/1"
+
+
+@dataclass
+class ResumeState:
+    model: dict[str, torch.Tensor]
+    optimizer: dict
+    epoch: int
+    best_miou: float
+    history: list[dict]
+    arch: str
+    num_classes: int
+
+
+def save_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, *, epoch: int, best_miou: float,
+               history: list[dict], arch: str, num_classes: int, config: dict) -> None:  # fmt: skip
+    state = {
+        "format": FORMAT,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": opt.state_dict(),
+        "epoch": int(epoch),
+        "best_miou": float(best_miou),
+        "history": json.dumps(history),
+        "arch": arch,
+        "num_classes": int(num_classes),
+        "config": json.dumps(config),
+    }
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
+        needed = sum(t.numel() * t.element_size() for t in state["model"].values()) * 3  # weights + Adam moments
+        raise FCNStudioError(write_error(path, exc, needed)) from None
+
+
+def load_state(out: str | Path) -> ResumeState:
+    """The saved state next to ``out``; FCNStudioError if missing, damaged or inconsistent."""
+    path = state_path(out)
+    if not path.is_file():
+        raise FCNStudioError(f"nothing to resume: {path.name} is not next to {out}; train without --resume")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any damage: the message says what to do
+        raise FCNStudioError(f"{path}: unreadable training state ({exc}); train again without --resume") from None
+    if not isinstance(state, dict) or "optimizer" not in state or "epoch" not in state:
+        raise FCNStudioError(f"{path}: not a training state; train again without --resume")
+    if state.get("format") == FORMAT:
+        return ResumeState(state["model"], state["optimizer"], int(state["epoch"]), float(state["best_miou"]),
+                           json.loads(state["history"]), state["arch"], int(state["num_classes"]))  # fmt: skip
+    return _legacy_state(out, state)
+
+
+def _legacy_state(out: str | Path, state: dict) -> ResumeState:
+    from fcn_studio.storage.checkpoint import load_checkpoint
+
+    model_path = legacy_model_path(out)
+    if not model_path.is_file():
+        raise FCNStudioError(f"nothing to resume: {model_path.name} is missing next to {out}")
+    ckpt = load_checkpoint(model_path)
+    model_epoch = int(ckpt.training.get("epochs_done", -1))
+    if model_epoch != int(state["epoch"]):
+        raise FCNStudioError(
+            f"cannot resume: {model_path.name} holds the weights after epoch {model_epoch} but "
+            f"{state_path(out).name} the optimizer after epoch {state['epoch']} (the run was stopped between "
+            f"the two saves); train again without --resume, or continue from {Path(out).name} with --base"
+        )
+    return ResumeState(ckpt.state_dict, state["optimizer"], model_epoch, float(state["best_miou"]),
+                       json.loads(state["history"]), ckpt.arch, ckpt.num_classes)  # fmt: skip

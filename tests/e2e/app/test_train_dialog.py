@@ -1,0 +1,101 @@
+"""The fine-tune dialog drives a real (tiny) training run on its thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from fcn_studio.gui.main_window import MainWindow
+from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.training.dialog import TrainDialog
+from tests.builders import make_plain
+
+
+def test_dialog_reports_trains_plots_and_hands_over_the_model(qtbot, tmp_path, weights_home, caffe_layout_file):
+    from fcn_studio.storage import weights
+
+    weights.import_weights(caffe_layout_file("fcn32s", 3), "narrow-base")  # a narrow VGG16: fast
+    data = make_plain(tmp_path / "garden", n=5)
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    dialog = win.fine_tune_dialog()  # wired as Models > Fine-tune opens it
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(data))
+    dialog.scan()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    assert "5 image/mask pairs" in dialog.report_view.toPlainText()
+    assert dialog.classes.rowCount() == 3 and dialog.start_button.isEnabled()
+    dialog.classes.item(1, 0).setText("tulip")
+    dialog.base.setCurrentIndex(dialog.base.findData("narrow-base"))
+    dialog.arch.setCurrentIndex(dialog.arch.findData("fcn32s"))
+    dialog.epochs.setValue(2)
+    dialog.crop.setValue(32)
+    dialog.freeze.setChecked(True)
+    dialog.name.setText("garden-test")
+    command = dialog.config().command_line()
+    assert "--freeze-backbone" in command and "--epochs 2" in command and "tulip" in command
+    dialog.start()
+    assert dialog.cancel_button.isEnabled() and not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
+    assert dialog.result is not None and dialog.result.registered_id == "garden-test"
+    assert len(dialog.loss_plot.points) >= 2 and len(dialog.miou_plot.points) == 2, "plots moved"
+    assert dialog.miou_plot.x_range == (0.0, 2.0), "the epoch axis spans the run, not one epoch more"
+    assert max(x for x, _ in dialog.loss_plot.points) <= 2.0, "loss is plotted against epochs"
+    assert dialog.use_button.isEnabled()
+    with qtbot.waitSignal(dialog.use_model):
+        dialog.use_button.click()
+    qtbot.waitUntil(lambda: win.models.current_id() == "garden-test", timeout=5000)
+    from fcn_studio.storage.weights import resolve_model
+
+    assert resolve_model("garden-test").labels.classes[1] == "tulip"
+    win.close()
+
+
+def test_bad_folder_keeps_start_disabled(qtbot, tmp_path, weights_home):
+    dialog = TrainDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    (tmp_path / "empty").mkdir()
+    dialog.folder.setText(str(tmp_path / "empty"))
+    dialog.scan()
+    qtbot.waitUntil(lambda: "no dataset layout" in dialog.report_view.toPlainText(), timeout=10_000)
+    assert not dialog.start_button.isEnabled()
+
+
+def test_training_runs_in_a_child_process_and_its_errors_and_stop_come_back(tmp_path, weights_home, caffe_layout_file):
+    import os
+
+    import pytest
+
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.storage import weights
+    from fcn_studio.training.config import TrainConfig
+    from fcn_studio.training.process import train_in_child
+
+    weights.import_weights(caffe_layout_file("fcn32s", 3), "narrow-base")
+    data = make_plain(tmp_path / "garden", n=4)
+    config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), arch="fcn32s", base="narrow-base",
+                         epochs=3, batch_size=1, crop_size=32, freeze_backbone=True, register_id="child-test")  # fmt: skip
+    events: list[dict] = []
+    stop_after_first_epoch = lambda: any(e["type"] == "epoch" for e in events)  # noqa: E731
+    result = train_in_child(config, None, events.append, stop_after_first_epoch)
+    assert result.cancelled and result.out == tmp_path / "m.safetensors" and result.out.is_file()
+    pids = {e["pid"] for e in events if "pid" in e}
+    assert pids and os.getpid() not in pids, "trained in another process"
+
+    bad = TrainConfig(data=str(tmp_path / "nowhere"), out=str(tmp_path / "n.safetensors"), base="narrow-base")
+    with pytest.raises(FCNStudioError, match="nowhere"):  # the trainer's own message, across the boundary
+        train_in_child(bad, None, events.append, lambda: False)
+
+
+def test_a_training_result_reaches_the_window_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys\n"
+        "from pathlib import Path\n"
+        "from fcn_studio.training.config import TrainResult, last_paths\n"
+        "r = pickle.loads(pickle.dumps(TrainResult(Path('m.safetensors'), {'mean_iou': 0.5})))\n"
+        "last_paths(r.out)\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -1,0 +1,125 @@
+"""Cached backbone features: computed once, handed over by the predictor, invalidated when
+the image or the base changes, bounded in memory and on disk."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from fcn_studio.data.images import load_image
+from fcn_studio.data.labels import generic_labels
+from fcn_studio.inference.predictor import Predictor
+from fcn_studio.models import build_fcn
+from fcn_studio.models.fcn import _upsample
+from fcn_studio.models.preprocessing import IMAGENET_RGB
+from fcn_studio.storage.checkpoint import Checkpoint
+from fcn_studio.training.feature_cache import FeatureCache, network_input
+from fcn_studio.training.head_trainer import _BilinearUpsample
+
+
+@pytest.fixture()
+def model(random_model):
+    return random_model("fcn8s", 3)
+
+
+def test_forward_with_features_gives_the_logits_and_the_backbone_output(model, image_factory):
+    x = IMAGENET_RGB.to_tensor(load_image(image_factory()))
+    with torch.no_grad():
+        logits, feats = model.forward_with_features(x)
+        assert torch.equal(logits, model(x))
+        for a, b in zip(feats, model.backbone(x), strict=True):
+            assert torch.equal(a, b)
+
+
+def test_features_are_computed_once_and_reused_from_disk(model, image_factory, tmp_path):
+    image = image_factory()
+    cache = FeatureCache(tmp_path / "cache")
+    first = cache.features(image, model, IMAGENET_RGB)
+    again = cache.features(image, model, IMAGENET_RGB)
+    assert cache.backbone_runs == 1 and again is first
+    flipped = cache.features(image, model, IMAGENET_RGB, flipped=True)
+    assert cache.backbone_runs == 2  # a flipped view is an entry of its own
+    fresh = FeatureCache(tmp_path / "cache")  # a new session: read from disk, not recomputed
+    from_disk = fresh.features(image, model, IMAGENET_RGB)
+    assert fresh.backbone_runs == 0
+    for a, b in zip(first.as_float(), from_disk.as_float(), strict=True):
+        assert torch.equal(a, b)
+    # the values are the backbone's, rounded to float16
+    with torch.no_grad():
+        exact = model.backbone(network_input(load_image(image), IMAGENET_RGB, None, False))
+    for a, b in zip(first.as_float(), exact, strict=True):
+        assert torch.allclose(a, b, rtol=2e-3, atol=1e-3)
+    assert not torch.allclose(flipped.fc7.float(), first.fc7.float())
+
+
+def test_flipped_features_are_not_the_flipped_features(model, image_factory):
+    """Why flips are cached as entries of their own: the FCN's padding, ceil-mode pools and
+    top-left crop offsets are not mirror-symmetric (odd sizes show it)."""
+    x = IMAGENET_RGB.to_tensor(load_image(image_factory(size=(45, 37))))
+    with torch.no_grad():
+        direct = model.backbone(x.flip(3))[0]
+        mirrored = model.backbone(x)[0].flip(3)
+    assert direct.shape == mirrored.shape and not torch.allclose(direct, mirrored, atol=1e-4)
+
+
+def test_a_changed_image_or_base_is_computed_again(model, image_factory, tmp_path):
+    image = image_factory(seed=1)
+    cache = FeatureCache(tmp_path / "cache")
+    cache.features(image, model, IMAGENET_RGB)
+    image_factory(seed=2)  # same name, new pixels
+    st = image.stat()
+    os.utime(image, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    cache.features(image, model, IMAGENET_RGB)
+    assert cache.backbone_runs == 2
+    other = build_fcn("fcn8s", 3, width_divisor=8)  # another base
+    cache.features(image, other, IMAGENET_RGB)
+    assert cache.backbone_runs == 3
+    with torch.no_grad():
+        other.conv1_1.bias.add_(1.0)  # the same model object, weights changed in place
+    cache.features(image, other, IMAGENET_RGB)
+    assert cache.backbone_runs == 4
+    cache.features(image, model, IMAGENET_RGB, max_size=20)  # another input size
+    assert cache.backbone_runs == 5
+    cache.features(image, model, IMAGENET_RGB)
+    assert cache.backbone_runs == 5
+
+
+def test_the_predictor_hands_its_features_over(model, image_factory, tmp_path):
+    image = image_factory()
+    ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
+    predictor = Predictor(ckpt, "cpu")
+    prediction = predictor.predict(image, return_features=True)
+    assert predictor.predict(image).features is None
+    cache = FeatureCache(tmp_path / "cache")
+    cache.hand_over(image, predictor.model, ckpt.preprocessing, prediction.features, prediction.inference_size)
+    cache.features(image, predictor.model, ckpt.preprocessing)
+    assert cache.backbone_runs == 0
+
+
+def test_memory_and_disk_are_bounded(model, image_factory, tmp_path):
+    images = [image_factory(f"i{i}.png", seed=i) for i in range(4)]
+    probe = FeatureCache(None).features(images[0], model, IMAGENET_RGB)
+    cap = int(probe.nbytes * 2.5)
+    cache = FeatureCache(tmp_path / "cache", memory_bytes=cap, disk_bytes=cap)
+    for image in images:
+        cache.features(image, model, IMAGENET_RGB)
+    assert 0 < cache.memory_used <= cap and 0 < cache.disk_used() <= cap
+    cache.features(images[-1], model, IMAGENET_RGB)  # the newest stayed
+    assert cache.backbone_runs == 4
+    cache.features(images[0], model, IMAGENET_RGB)  # the oldest was dropped
+    assert cache.backbone_runs == 5
+
+
+@pytest.mark.parametrize(("channels", "kernel", "stride"), [(3, 4, 2), (5, 16, 8), (2, 32, 16), (3, 64, 32)])
+def test_fast_bilinear_upsampling_equals_the_deconvolution(channels, kernel, stride):
+    dense = _upsample(channels, kernel, stride)
+    fast = _BilinearUpsample(dense)
+    assert _BilinearUpsample.fits(dense)
+    x = torch.randn(1, channels, 9, 13)
+    with torch.no_grad():
+        assert torch.allclose(fast(x), dense(x), atol=1e-5)
+    with torch.no_grad():
+        dense.weight[0, 1] += 0.1  # a learned, non-bilinear deconvolution keeps the dense path
+    assert not _BilinearUpsample.fits(dense)
