@@ -12,6 +12,7 @@ from fcn_studio.data.images import is_image_file
 from fcn_studio.data.labels import read_label_file
 from fcn_studio.data.stats import label_counts
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import ClassName, Message
 
 MASK_SUFFIXES = ("_mask", "-mask", "_masks", "_label", "_labels", "_gt", "_seg", "_segmentation")
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
@@ -168,6 +169,12 @@ def detect_encoding(mask_paths: list[Path], colors: list[tuple[int, int, int]] |
 
 # --------------------------------------------------------------------------- dataset report
 
+MASK_KINDS = {
+    "index": Message("class index (palette or gray value)"),
+    "binary": Message("binary"),
+    "rgb": Message("RGB colour-coded"),
+}
+
 
 @dataclass
 class DatasetReport:
@@ -180,8 +187,8 @@ class DatasetReport:
     class_names: list[str]
     class_pixels: list[int]
     ignored_pixels: int = 0
-    problems: list[str] = field(default_factory=list)  # blocking, each naming its file
-    notes: list[str] = field(default_factory=list)  # worth knowing, not blocking
+    problems: list[Message] = field(default_factory=list)  # blocking, each naming its file
+    notes: list[Message] = field(default_factory=list)  # worth knowing, not blocking
 
     @property
     def ok(self) -> bool:
@@ -192,38 +199,43 @@ class DatasetReport:
         return len(self.class_names)
 
     def text(self) -> str:
+        """The report as the CLI prints it (the GUI shows :meth:`lines` in its language)."""
+        return "\n".join(line.english() for line in self.lines())
+
+    def lines(self) -> list[Message]:
+        kind = self.encoding.kind
         lines = [
-            f"Dataset {self.root} ({self.layout} layout): {len(self.pairs)} image/mask pairs",
-            f"Masks: {self.encoding.kind}"
-            + (" (255 = foreground here, not ignore)" if self.encoding.kind == "binary" else ""),
-            f"Classes ({self.num_classes}):",
-        ]
+            Message("Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}",
+                    root=str(self.root), layout=self.layout, n=len(self.pairs)),
+            Message("Masks: {kind} (255 = foreground here, not ignore)" if kind == "binary" else "Masks: {kind}",
+                    kind=MASK_KINDS.get(kind, kind)),
+            Message("Classes ({n}):", n=self.num_classes),
+        ]  # fmt: skip
         total = max(sum(self.class_pixels), 1)
         for i, (name, count) in enumerate(zip(self.class_names, self.class_pixels, strict=True)):
-            lines.append(f"  {i:3d} {name:<20} {count:>12,} px  {100 * count / total:5.1f} %")
+            lines.append(Message("  {id:3d} {name:<20} {count:>12,} px  {percent:5.1f} %",
+                                 id=i, name=ClassName(name), count=count, percent=100 * count / total))  # fmt: skip
         if self.ignored_pixels:
-            lines.append(f"  ignore (255)             {self.ignored_pixels:>12,} px")
+            lines.append(
+                Message("  255 {name:<20} {count:>12,} px", name=ClassName("ignore"), count=self.ignored_pixels)
+            )
         if self.unpaired_images:
-            lines.append(
-                f"Images without a mask ({len(self.unpaired_images)}): "
-                + ", ".join(p.name for p in self.unpaired_images[:10])
-            )
+            lines.append(Message("Images without a mask ({n}): {names}", n=len(self.unpaired_images),
+                                 names=", ".join(p.name for p in self.unpaired_images[:10])))  # fmt: skip
         if self.unpaired_masks:
-            lines.append(
-                f"Masks without an image ({len(self.unpaired_masks)}): "
-                + ", ".join(p.name for p in self.unpaired_masks[:10])
-            )
-        lines += [f"Note: {n}" for n in self.notes]
+            lines.append(Message("Masks without an image ({n}): {names}", n=len(self.unpaired_masks),
+                                 names=", ".join(p.name for p in self.unpaired_masks[:10])))  # fmt: skip
+        lines += [Message("Note: {note}", note=n) for n in self.notes]
         if self.problems:
-            lines.append(f"Problems that stop training ({len(self.problems)}):")
-            lines += [f"  {p}" for p in self.problems[:50]]
+            lines.append(Message("Problems that stop training ({n}):", n=len(self.problems)))
+            lines += [Message("  {problem}", problem=p) for p in self.problems[:50]]
             if len(self.problems) > 50:
-                lines.append(f"  ... and {len(self.problems) - 50} more")
+                lines.append(Message("  ... and {n} more", n=len(self.problems) - 50))
         elif not self.pairs:
-            lines.append("Problem: no image/mask pairs were found.")
+            lines.append(Message("Problem: no image/mask pairs were found."))
         else:
-            lines.append("No problems found.")
-        return "\n".join(lines)
+            lines.append(Message("No problems found."))
+        return lines
 
 
 def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) -> MaskEncoding:
@@ -265,13 +277,16 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     return rgb, mask
 
 
-def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> str:
+def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Message:
     """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
     label, so a stray large label makes many empty classes."""
     listed = ", ".join(names[i] if named else str(i) for i in empty[:12]) + (" ..." if len(empty) > 12 else "")
-    fix = "" if named else "; if the masks number their classes differently, name them in classes.txt"
-    return (f"{len(empty)} of the {len(names)} classes have no pixels in any mask ({listed}): "
-            f"the model cannot learn them{fix}")  # fmt: skip
+    if named:
+        return Message("{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn "
+                       "them", n=len(empty), total=len(names), listed=listed)  # fmt: skip
+    return Message("{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; "
+                   "if the masks number their classes differently, name them in classes.txt",
+                   n=len(empty), total=len(names), listed=listed)  # fmt: skip
 
 
 def scan_dataset(
@@ -293,7 +308,7 @@ def scan_dataset(
         else detect_encoding([m for _, m in pairing.pairs], colors)
     )
     counts = np.zeros(256, dtype=np.int64)
-    problems: list[str] = []
+    problems: list[Message] = []
     good: list[tuple[Path, Path]] = []
     present: list[np.ndarray] = []  # label values in each good mask, to name offenders later
     for i, (img, mask) in enumerate(pairing.pairs):
@@ -308,13 +323,13 @@ def scan_dataset(
             good.append((img, mask))
             present.append(np.flatnonzero(file_counts))
         except FCNStudioError as exc:
-            problems.append(str(exc))
+            problems.append(exc.message)
         if progress:
             progress(i + 1, len(pairing.pairs), img.name)
     names = list(class_names or names_from_file or [])
     notes = []
     if label_file and not class_names:
-        notes.append(f"class names from {label_file.name}")
+        notes.append(Message("class names from {file}", file=label_file.name))
     if not names:
         if encoding.kind == "binary":
             names = ["background", "foreground"]
@@ -326,13 +341,13 @@ def scan_dataset(
         bad = [int(v) for v in values if n <= v < 255]
         if bad:
             if 254 in bad and encoding.kind == "rgb":
-                where = f"the colours in {label_file.name}" if colors else "the VOC colours"
-                problems.append(
-                    f"{mask.name}: colours not among {where}; list every class as a `name r g b` line "
-                    f"in {root / 'classes.txt'}"
-                )
+                where = (Message("the colours in {file}", file=label_file.name) if colors
+                         else Message("the VOC colours"))  # fmt: skip
+                problems.append(Message("{mask}: colours not among {where}; list every class as a `name r g b` "
+                                        "line in {file}", mask=mask.name, where=where, file=str(root / "classes.txt")))  # fmt: skip
             else:
-                problems.append(f"{mask.name}: labels {bad}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+                problems.append(Message("{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
+                                        mask=mask.name, bad=bad, n=n, last=n - 1))  # fmt: skip
     empty = [i for i in range(n) if counts[i] == 0]
     if good and empty and len(empty) < n:
         notes.append(_empty_classes_note(empty, names, bool(class_names or names_from_file)))

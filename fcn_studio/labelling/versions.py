@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
+from fcn_studio.storage.titles import version_title
 from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
 if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
@@ -74,7 +75,7 @@ def install_version(checkpoint: Checkpoint, family: str) -> ModelVersion:
         number += 1  # a file that is not a readable checkpoint still keeps its name
     model_id = f"{family}-v{number}"
     checkpoint.provenance = {**checkpoint.provenance, "family": family, "version": number,
-                             "title": f"{family} version {number}",
+                             "title": version_title(family, number).english(),
                              "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
     from fcn_studio.storage.checkpoint import save_checkpoint
 

@@ -20,7 +20,8 @@ from PIL import Image
 
 from fcn_studio.data.dataset import DatasetReport, MaskEncoding
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.inference.device import choose_device
+from fcn_studio.inference.device import choose_device, device_message
+from fcn_studio.messages import Message
 from fcn_studio.storage.checkpoint import save_checkpoint
 from fcn_studio.training import resume
 from fcn_studio.training.feature_cache import FeatureCache, cache_dir
@@ -45,6 +46,7 @@ from fcn_studio.training.trainer import (
     checked_split,
     dataset_labels,
     initial_model,
+    split_message,
 )
 
 
@@ -77,11 +79,13 @@ def train_cached(
     cache = cache or FeatureCache(cache_dir())
     for n in notes:
         emit({"type": "message", "text": n})
-    emit({"type": "message", "text": f"{len(train_pairs)} training and {len(val_pairs)} validation images, "
-          f"{labels.num_classes} classes, on {choice.description}"})  # fmt: skip
-    emit({"type": "message", "text": "backbone frozen: its features are computed once per image"
-          + (" and flipped view" if config.flip else "") + f" and cached ({cache.directory}); "
-          "whole images, one per step, no random scale or crop"})  # fmt: skip
+    emit({"type": "message", "text": split_message(len(train_pairs), len(val_pairs), labels.num_classes,
+                                                    device_message(choice.device))})  # fmt: skip
+    emit({"type": "message", "text": Message(
+        "backbone frozen: its features are computed once per image and flipped view and cached ({folder}); whole "
+        "images, one per step, no random scale or crop" if config.flip else "backbone frozen: its features are "
+        "computed once per image and cached ({folder}); whole images, one per step, no random scale or crop",
+        folder=str(cache.directory))})  # fmt: skip
     head_config = HeadTrainConfig(epochs=config.epochs, lr=config.lr, weight_decay=config.weight_decay,
                                   flip=config.flip, seed=config.seed, device=config.device)  # fmt: skip
     train_set, val_set = _masks(train_pairs, report.encoding), _masks(val_pairs, report.encoding)
@@ -93,7 +97,8 @@ def train_cached(
     if config.resume:
         start_epoch, best, history = _resume(model, opt, config)
         head.load_state_dict({k: v for k, v in model.state_dict().items() if k.startswith("score")}, strict=False)
-        emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
+        emit({"type": "message", "text": Message("resumed after epoch {epoch} (best mean IoU {best:.4f})",
+                                                  epoch=start_epoch, best=best)})  # fmt: skip
     state = {"best": best, "metrics": {}, "epoch": start_epoch}
 
     def save(metrics: dict, epoch: int, *, best_too: bool) -> None:
@@ -123,8 +128,14 @@ def train_cached(
     except (Cancelled, KeyboardInterrupt):  # Stop in the GUI, Ctrl+C on the command line
         result.cancelled = True  # keep what was learnt, and install it, as the plain loop does
         save({}, state["epoch"], best_too=not out.exists())
-        emit({"type": "message", "text": f"cancelled after epoch {state['epoch']}; checkpoints kept"})
-    emit({"type": "message", "text": f"backbone passes: {cache.backbone_runs}, cached features reused: {cache.hits}"})
+        emit(
+            {
+                "type": "message",
+                "text": Message("cancelled after epoch {epoch}; checkpoints kept", epoch=state["epoch"]),
+            }
+        )
+    emit({"type": "message", "text": Message("backbone passes: {runs}, cached features reused: {hits}",
+                                              runs=cache.backbone_runs, hits=cache.hits)})  # fmt: skip
     result.best_metrics = state["metrics"] or _read_metrics(out)
     result.registered_id = _register(out, config)
     emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,

@@ -31,6 +31,7 @@ from fcn_studio.inference.device import choose_device
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, logits_to_full_size
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, install_version
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.storage.checkpoint import Checkpoint
@@ -338,8 +339,9 @@ def retrain(
     if not samples:
         raise FCNStudioError(f"{folder}: no labelled pixels yet; paint a few strokes per class, then retrain")
     train_set, val_set = split_labelled(samples, config.holdout, config.seed)
-    emit({"type": "message", "text": f"{len(train_set)} training and {len(val_set)} held-out images, "
-          f"{labels.num_classes} classes"})  # fmt: skip
+    emit({"type": "message", "text": Message("{train} {train:image|images} for training and {held} held out, "
+                                              "{classes} classes", train=len(train_set), held=len(val_set),
+                                              classes=labels.num_classes)})  # fmt: skip
     before = None
     reference = compare_with or base
     if val_set and set(labels.classes) <= set(reference.labels.classes):

@@ -35,10 +35,12 @@ from fcn_studio.data.dataset import (
 from fcn_studio.data.labels import LabelSet, generic_labels, read_label_file, voc_labels
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.inference.device import choose_device
+from fcn_studio.inference.device import choose_device, device_message
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.models.preprocessing import IMAGENET_RGB, Preprocessing
 from fcn_studio.storage.checkpoint import Checkpoint, checkpoint_from_tensors, read_tensors, save_checkpoint
+from fcn_studio.storage.titles import fine_tuned_title
 from fcn_studio.training import distributed, resume
 from fcn_studio.training.config import EventFn, TrainConfig, TrainResult, last_paths  # noqa: F401 (the trainer's API)
 
@@ -115,9 +117,15 @@ def checked_split(config: TrainConfig, report: DatasetReport | None) -> tuple[Da
         raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
     report = report or scan_dataset(config.data, config.class_names)
     if not report.ok:
-        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
+        raise FCNStudioError("the dataset cannot be used for training:\n{report}", report=report.lines())
     train_pairs, val_pairs = split_pairs(report, config)
     return report, train_pairs, val_pairs
+
+
+def split_message(train: int, val: int, classes: int, device: Message) -> Message:
+    """The first line of every run: what it trains on and where."""
+    return Message("{train} {train:image|images} for training and {val} for validation, {classes} classes, on "
+                   "{device}", train=train, val=val, classes=classes, device=device)  # fmt: skip
 
 
 def dataset_labels(report: DatasetReport, data: str) -> LabelSet:
@@ -152,11 +160,11 @@ def scan_ids(root: Path, split: str) -> set[str]:
 # --------------------------------------------------------------------------- model
 
 
-def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preprocessing, list[str]]:
+def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preprocessing, list[Message]]:
     """The model to start from, the input convention its weights expect, and notes."""
     from fcn_studio.storage import weights
 
-    notes: list[str] = []
+    notes: list[Message] = []
     if config.base == "scratch":
         model = build_fcn(config.arch, num_classes, width_divisor=config.width_divisor)
         torch.manual_seed(config.seed)
@@ -164,14 +172,16 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
             if isinstance(m, nn.Conv2d) and m.weight.shape[0] != num_classes:
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 nn.init.zeros_(m.bias)
-        notes.append("starting from random weights (--base scratch): expect poor results without a long run")
+        notes.append(Message("starting from random weights (--base scratch): expect poor results without a long run"))
         return model, IMAGENET_RGB, notes
     path, known = weights.locate_weights(config.base, backbones=True)
     tensors, meta = read_tensors(path)  # read once: a VGG16 or FCN file is ~0.5 GB
     model = build_fcn(config.arch, num_classes, width_divisor=width_divisor_of(tensors))
     if is_vgg16_classifier_state(tensors):
         model.load_state_dict(vgg16_to_fcn_state(tensors), strict=False)
-        notes.append(f"backbone from VGG16 ImageNet weights ({path.name}); score layers start at zero")
+        notes.append(
+            Message("backbone from VGG16 ImageNet weights ({file}); score layers start at zero", file=path.name)
+        )
         return model, known.get("preprocessing", IMAGENET_RGB), notes
     ckpt = checkpoint_from_tensors(tensors, meta, path, **known)
     own = model.state_dict()
@@ -179,12 +189,13 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
     dropped = sorted(k.split(".")[0] for k in set(ckpt.state_dict) - set(usable))
     model.load_state_dict(usable, strict=False)
     if ckpt.num_classes != num_classes:
-        notes.append(f"the base predicts {ckpt.num_classes} classes, this data has {num_classes}: "
-                     "score layers re-initialised")  # fmt: skip
+        notes.append(Message("the base predicts {base} classes, this data has {data}: score layers re-initialised",
+                             base=ckpt.num_classes, data=num_classes))  # fmt: skip
     elif dropped:
-        notes.append(f"not taken from the base: {', '.join(sorted(set(dropped)))}")
+        notes.append(Message("not taken from the base: {layers}", layers=", ".join(sorted(set(dropped)))))
     if ckpt.arch != config.arch:
-        notes.append(f"initialised {config.arch} from a {ckpt.arch} model (as the paper grows 32s -> 16s -> 8s)")
+        notes.append(Message("initialised {arch} from a {base} model (as the paper grows 32s -> 16s -> 8s)",
+                             arch=config.arch, base=ckpt.arch))  # fmt: skip
     return model, ckpt.preprocessing, notes
 
 
@@ -228,7 +239,7 @@ def _checkpoint(model: FCN, config: TrainConfig, labels: LabelSet, pre: Preproce
     return Checkpoint(
         arch=config.arch, num_classes=labels.num_classes, labels=labels, preprocessing=pre,
         state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
-        provenance={"title": f"{config.arch} fine-tuned on {Path(config.data).name}", "base": config.base,
+        provenance={"title": fine_tuned_title(config.arch, Path(config.data).name).english(), "base": config.base,
                     "data": str(Path(config.data).resolve()), "created": time.strftime("%Y-%m-%d %H:%M:%S")},
         metrics=metrics, training={**asdict(config), "epochs_done": epoch, "history": history},
     )  # fmt: skip
@@ -310,8 +321,12 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
     model, pre, notes = initial_model(config, num_classes)
     for n in notes:
         emit({"type": "message", "text": n})
-    emit({"type": "message", "text": f"{len(train_pairs)} training and {len(val_pairs)} validation images, "
-          f"{num_classes} classes, on {choice.description}"})  # fmt: skip
+    emit(
+        {
+            "type": "message",
+            "text": split_message(len(train_pairs), len(val_pairs), num_classes, device_message(choice.device)),
+        }
+    )
     model.to(device).train()
     params = trainable_parameters(model, config.freeze_backbone)
     net = distributed.wrap_model(model, device)  # the model itself in a single process
@@ -327,7 +342,8 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
     last_state = resume.state_path(out)
     if config.resume:
         start_epoch, best, history = _resume(model, opt, config)
-        emit({"type": "message", "text": f"resumed after epoch {start_epoch} (best mean IoU {best:.4f})"})
+        emit({"type": "message", "text": Message("resumed after epoch {epoch} (best mean IoU {best:.4f})",
+                                                  epoch=start_epoch, best=best)})  # fmt: skip
     torch.manual_seed(config.seed + start_epoch)
     train_data = SegmentationData(train_pairs, report.encoding, config.crop_size, config,
                                   config.seed + start_epoch + 7919 * ctx.rank)  # fmt: skip
@@ -389,7 +405,7 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
             _save_last(model, opt, config, history, epoch - 1, best, last_state)
             if not out.exists():
                 save_checkpoint(_checkpoint(model, config, labels, pre, {}, history, epoch - 1), out)
-        emit({"type": "message", "text": f"cancelled during epoch {epoch}; checkpoints kept"})
+        emit({"type": "message", "text": Message("cancelled during epoch {epoch}; checkpoints kept", epoch=epoch)})
     result.best_metrics = best_metrics or _read_metrics(out)
     result.registered_id = _register(out, config) if ctx.is_main else None
     emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,

@@ -26,6 +26,7 @@ from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_
 from fcn_studio.gui.labelling.session import LabelSession
 from fcn_studio.gui.labelling.tools import FillSource, PaintTools, Tool
 from fcn_studio.gui.labelling.uncertain import UncertaintyDock, start_ranking
+from fcn_studio.gui.shared.class_names import display_name, stored_name
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.edits import Box, Change
@@ -290,7 +291,7 @@ class LabelMode(QObject):
             name, ok = QInputDialog.getText(self.win, self.tr("Add a class"), self.tr("Name of the new class:"))
             if not ok or not name.strip():
                 return
-        self._class_op(lambda store, labels: store.add_class(name.strip(), color, default=labels))
+        self._class_op(lambda store, labels: store.add_class(stored_name(name), color, default=labels))
         if self.label_set is not None:
             self.pick_class(self.label_set.num_classes - 1)
 
@@ -299,10 +300,10 @@ class LabelMode(QObject):
             return
         if name is None:
             name, ok = QInputDialog.getText(self.win, self.tr("Rename a class"), self.tr("New name:"),
-                                            QLineEdit.EchoMode.Normal, self.label_set.classes[class_id])  # fmt: skip
+                                            QLineEdit.EchoMode.Normal, display_name(self.label_set.classes[class_id]))  # fmt: skip
             if not ok or not name.strip():
                 return
-        self._class_op(lambda store, labels: store.rename_class(class_id, name.strip(), default=labels))
+        self._class_op(lambda store, labels: store.rename_class(class_id, stored_name(name), default=labels))
 
     def recolour_class(self, class_id: int, color: tuple[int, int, int] | None = None) -> None:
         if self.label_set is None or not 0 <= class_id < self.label_set.num_classes:
@@ -321,8 +322,8 @@ class LabelMode(QObject):
         store = self.session.store
         if names is None:
             text, ok = QInputDialog.getText(self.win, self.tr("New label set"),
-                                            self.tr("Class names, separated by commas:"), text="background, ")  # fmt: skip
-            names = [n.strip() for n in text.split(",") if n.strip()] if ok else []
+                                            self.tr("Class names, separated by commas:"), text=f"{display_name('background')}, ")  # fmt: skip
+            names = [stored_name(n) for n in text.replace("，", ",").split(",") if n.strip()] if ok else []
             if not names:
                 return
             if store.labelled_images() and QMessageBox.question(
