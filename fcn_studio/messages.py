@@ -120,6 +120,12 @@ def _message(template: str, params: dict[str, Any]) -> Message:
     return Message(template, **params)
 
 
+def fill(template: str, /, **params: Any) -> str:
+    """An already translated template (the GUI's own ``tr()`` text) filled in with this
+    module's syntax, for plurals: ``fill(self.tr("{n} {n:image|images}"), n=1)``."""
+    return _Formatter(None, None).vformat(template, (), params)
+
+
 def lines_text(lines: list[Message | str]) -> str:
     """Report lines as one text, each in the installed language."""
     return "\n".join(map(str, lines))

@@ -533,7 +533,7 @@
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <source>Segmenting {n} images into {folder}</source>
+        <source>Segmenting {n} {n:image|images} into {folder}</source>
         <translation>正在分割 {n} 张图像，输出到 {folder}</translation>
     </message>
 </context>
@@ -1155,11 +1155,11 @@
         <translation>已安装 {version}。没有留出集得分：请至少标注 3 张图像。</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).</source>
+        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} {n:image|images}).</source>
         <translation>已安装 {version}。留出集平均 IoU {after:.1f} %（{n} 张图像）。</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images).</source>
+        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} {n:image|images}).</source>
         <translation>已安装 {version}。留出集平均 IoU {before:.1f} % → {after:.1f} %（{n} 张图像）。</translation>
     </message>
     <message>

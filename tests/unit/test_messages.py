@@ -77,3 +77,11 @@ def test_the_dataset_report_reads_the_same_in_the_cli(tmp_path):
     text = report.text()
     assert "1 image/mask pair" in text and "pairs" not in text
     assert text.splitlines() == [line.english() for line in report.lines()]
+
+
+def test_interface_templates_take_plurals_too():
+    from fcn_studio.messages import fill
+
+    assert fill("Segmenting {n} {n:image|images}", n=1) == "Segmenting 1 image"
+    assert fill("({n} {n:image|images})", n=2) == "(2 images)"
+    assert fill("正在分割 {n} 张图像", n=1) == "正在分割 1 张图像"

@@ -12,6 +12,7 @@ from fcn_studio.data.stats import class_stats, write_stats_csv
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.messages import fill
 
 translate = QCoreApplication.translate
 
@@ -143,7 +144,7 @@ def segment_folder(
         job,
         parent,
         translate("Export", "Segment folder"),
-        translate("Export", "Segmenting {n} images into {folder}").format(n=len(files), folder=dst),
+        fill(translate("Export", "Segmenting {n} {n:image|images} into {folder}"), n=len(files), folder=dst),
     )
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))

@@ -18,6 +18,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
+from fcn_studio.messages import fill
 
 if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
     from fcn_studio.training.feature_cache import FeatureCache
@@ -68,13 +69,11 @@ def scores_text(result: RoundResult) -> str:
     after = 100 * result.after.mean_iou
     n = len(result.val_images)
     if result.before is None:
-        return translate("Retrain", "Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).").format(
-            version=version, after=after, n=n
-        )
+        return fill(translate("Retrain", "Installed {version}. Held-out mean IoU {after:.1f} % ({n} {n:image|images})."),
+                    version=version, after=after, n=n)  # fmt: skip
     before = 100 * result.before.mean_iou
-    return translate(
-        "Retrain", "Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images)."
-    ).format(version=version, before=before, after=after, n=n)
+    return fill(translate("Retrain", "Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} "
+                                     "{n:image|images})."), version=version, before=before, after=after, n=n)  # fmt: skip
 
 
 def version_entries(model_key: str) -> tuple[list[tuple[str, str]], str]:

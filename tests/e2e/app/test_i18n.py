@@ -667,3 +667,11 @@ def test_no_menu_has_two_items_on_one_key(qtbot, qapp, tmp_path, model_home, lan
         win.close()
     finally:
         i18n.install("en", qapp)
+
+
+def test_counts_read_in_the_singular_for_one(qapp):
+    from fcn_studio.gui.labelling.retrain import scores_text
+
+    scores = SimpleNamespace(mean_iou=0.5)
+    text = scores_text(SimpleNamespace(version=SimpleNamespace(id="v2"), after=scores, before=None, val_images=["a"]))
+    assert text.endswith("(1 image).")
