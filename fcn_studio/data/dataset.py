@@ -217,7 +217,9 @@ class DatasetReport:
                                  id=i, name=ClassName(name), count=count, percent=100 * count / total))  # fmt: skip
         if self.ignored_pixels:
             lines.append(
-                Message("  255 {name:<20} {count:>12,} px", name=ClassName("ignore"), count=self.ignored_pixels)
+                Message(
+                    "  {name:<6} (255)             {count:>12,} px", name=ClassName("ignore"), count=self.ignored_pixels
+                )
             )
         if self.unpaired_images:
             lines.append(Message("Images without a mask ({n}): {names}", n=len(self.unpaired_images),

@@ -1863,8 +1863,8 @@
         <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
     </message>
     <message>
-        <source>  255 {name:&lt;20} {count:&gt;12,} px</source>
-        <translation>  255 {name:&lt;20} {count:&gt;12,} px</translation>
+        <source>  {name:&lt;6} (255)             {count:&gt;12,} px</source>
+        <translation>  {name:&lt;6} (255)             {count:&gt;12,} px</translation>
     </message>
     <message>
         <source>Images without a mask ({n}): {names}</source>
