@@ -38,6 +38,8 @@ from fcn_studio.inference.compare import (
     disagreement_mask,
     error_mask,
     find_ground_truth,
+    ground_truth_name,
+    labelled_fraction,
     pairwise_agreement,
     score_against,
 )
@@ -422,7 +424,9 @@ class CompareView(QWidget):
                 )
                 self.gt = None
         self.gt_label.setText(
-            self.tr("Ground truth: {name}").format(name=self.gt_path.name)
+            self.tr("Ground truth: {name} ({percent:.0f} % of the image labelled)").format(
+                name=ground_truth_name(self.gt_path), percent=100 * labelled_fraction(self.gt)
+            )
             if self.gt is not None
             else self.tr("Ground truth: none")
         )
