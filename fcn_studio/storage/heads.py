@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path, write_error
+from fcn_studio.storage.fileio import atomic_path, write_error, write_safetensors
 
 if TYPE_CHECKING:
     import torch
@@ -92,12 +92,11 @@ def head_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def write_head(head: Head, path: str | Path) -> Path:
     """Write ``head`` atomically (temporary name, then rename)."""
     from safetensors import SafetensorError
-    from safetensors.torch import save_file
 
     path = Path(path)
     try:
         with atomic_path(path) as tmp:
-            save_file(head.tensors, str(tmp), metadata=head.metadata())
+            write_safetensors(head.tensors, tmp, head.metadata())
     except (OSError, SafetensorError) as exc:
         raise FCNStudioError(write_error(path, exc, 1 << 20, "folder ($FCN_STUDIO_WEIGHTS)")) from None
     return path
