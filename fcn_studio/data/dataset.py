@@ -67,6 +67,19 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
     )
 
 
+def image_folder(folder: str | Path) -> Path:
+    """Where a dataset folder's images are (VOC's JPEGImages/, images/ ...), for opening a
+    dataset's root in the app; any other folder is itself."""
+    folder = Path(folder)
+    voc = folder / "VOC2012" if (folder / "VOC2012").is_dir() else folder
+    if (voc / "JPEGImages").is_dir():
+        return voc / "JPEGImages"
+    if any(_files(folder)):
+        return folder
+    images = _child(folder, _IMAGE_DIRS)
+    return images if images is not None and _child(folder, _MASK_DIRS) is not None else folder
+
+
 VOC_MASK_DIRS = ("SegmentationClass", "SegmentationClassPNG")  # the second: older labelme2voc
 KNOWN_SPLITS = ("train", "val", "trainval", "test")
 
