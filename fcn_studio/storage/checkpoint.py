@@ -36,6 +36,7 @@ from fcn_studio.models import (
 from fcn_studio.models.preprocessing import CAFFE_BGR, Preprocessing
 from fcn_studio.storage.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
 from fcn_studio.storage.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
+from fcn_studio.storage.heads import HEAD_FORMAT
 
 
 @dataclass
@@ -53,6 +54,9 @@ class Checkpoint:
     # The file these weights were read from (None for weights made in memory): compiled
     # copies of the model are cached under a key of its identity (see runtime.FastPath).
     source: Path | None = field(default=None, compare=False, repr=False)
+    # For a version stored as a head file (storage/heads.py): the base it sits on, whose
+    # loaded backbone and conversion its versions share. None for a full file.
+    base: object | None = field(default=None, compare=False, repr=False)
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
@@ -231,6 +235,10 @@ def load_checkpoint(
     path = Path(path)
     tensors, meta = read_tensors(path)
     refuse_non_finite(tensors, path)
+    if meta and meta.get("format") == HEAD_FORMAT:  # a version stored as its score layers
+        from fcn_studio.storage.heads import head_checkpoint
+
+        return head_checkpoint(path, tensors, meta)
     checkpoint = checkpoint_from_tensors(
         tensors, meta, path, arch=arch, labels=labels, preprocessing=preprocessing, provenance=provenance
     )
