@@ -25,14 +25,15 @@ from fcn_studio.data.dataset import read_mask
 from fcn_studio.data.images import save_rgb
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, WorkerThread
+from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
 from fcn_studio.inference.compare import (
     compose_grid,
     disagreement_mask,
@@ -133,16 +134,28 @@ class CompareView(QWidget):
 
     saved = Signal(object)  # Path of an exported comparison
 
-    def __init__(self, parent=None, settings=None, service=None, results=None) -> None:
+    def __init__(
+        self,
+        parent=None,
+        settings=None,
+        service=None,
+        results=None,
+        inference: InferenceSettings | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings  # gui Settings: the panes' picks are remembered
         self.worker = InferenceWorker(service)  # models come from the app's one model service
         self.service = self.worker.service
-        self._thread = WorkerThread(self.worker, "compare")
+        self.runner = runner or TaskRunner.shared()
+        self._thread = WorkerThread(self.worker, "compare", runner=self.runner)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
         self.worker.busy.connect(self._on_busy)
-        self.device, self.max_size = "auto", 2048
+        # device and size follow the window's choice (each pane picks its own model)
+        self.inference = inference or InferenceSettings(parent=self)
+        self.inference.changed.connect(self._inference_changed)
+        self._ran_with: tuple[str, int] | None = None
         self.path: Path | None = None
         self.rgb: np.ndarray | None = None
         self.display: QImage | None = None
@@ -262,6 +275,7 @@ class CompareView(QWidget):
     def set_image(self, path: str, rgb: np.ndarray, display: QImage | None = None) -> None:
         """The workspace's decoded image (and its display copy): nothing is read again."""
         if self.path is not None and str(self.path) == path and self.rgb is rgb:
+            self._follow()  # the device or size may have changed while hidden
             return
         same_size = self.rgb is not None and self.rgb.shape == rgb.shape
         self.path, self.rgb, self.display = Path(path), rgb, display
@@ -272,9 +286,20 @@ class CompareView(QWidget):
             pane.canvas.set_image(image, keep_view=same_size)  # another size: fitted anew
         self.run()
 
-    def set_device(self, device: str, max_size: int) -> None:
-        if (device, max_size) != (self.device, self.max_size):
-            self.device, self.max_size = device, max_size
+    @property
+    def device(self) -> str:
+        return self.inference.device
+
+    @property
+    def max_size(self) -> int:
+        return self.inference.max_size
+
+    def _inference_changed(self, _choice: InferenceChoice) -> None:
+        if self.isVisible():  # a hidden view runs nothing; it catches up when shown
+            self._follow()
+
+    def _follow(self) -> None:
+        if (self.device, self.max_size) != self._ran_with:
             self.run()
 
     def _key(self, model: str) -> tuple | None:
@@ -288,6 +313,7 @@ class CompareView(QWidget):
         if self.path is None or self.rgb is None:
             return
         self._job += 1
+        self._ran_with = (self.device, self.max_size)
         self.worker.cancel_all()
         for pane in self.panes:
             pane.result = None
@@ -455,11 +481,12 @@ class CompareView(QWidget):
             return
         panes = self.export_panes()
         rgb = self.rgb
-        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=2 if len(panes) == 4 else None),
-                                                      path), self, "Export comparison", f"Writing {path}…")  # fmt: skip
+        columns = 2 if len(panes) == 4 else None
+        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=columns), path), self,
+                              self.tr("Export comparison"), self.tr("Writing {path}…").format(path=path))  # fmt: skip
         task.failed.connect(self.error)
         task.succeeded.connect(lambda _r: self.saved.emit(Path(path)))
-        task.start()
+        self.runner.start(task)
 
     def export_panes(self) -> list[tuple[str, np.ndarray, LabelSet]]:
         """The panes as the screen shows them: overlays, or the highlighted pixels in the
