@@ -36,6 +36,7 @@ def add_parser(sub) -> None:
 def cmd_segment(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
     from fcn_studio.inference.batch import (
+        BatchLog,
         batch_items,
         prepare_output,
         refuse_replacing_inputs,
@@ -66,6 +67,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     # checked before the model loads: a refused or unwritable folder costs nothing
     images = prepare_output(images, out)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
+    journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
     predictor = _segment_predictor(args, [item.source for item in images])
     warn(
         f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
@@ -76,7 +78,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if images:
         bar = ProgressBar(len(images), "segment")
         report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
-                               overwrite=not args.skip_existing, log=log, prepared=True,
+                               overwrite=not args.skip_existing, log=journal, prepared=True,
                                progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
         bar.close()
         failures += report.failures

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from fcn_studio.data.dataset import image_folder
 from fcn_studio.data.images import calibration_sample, is_image_file
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage
@@ -85,6 +86,7 @@ class Workspace(QObject):
         unreadable is reported later, and then nothing on screen has changed."""
         paths = [Path(p) for p in paths]
         if len(paths) == 1 and paths[0].is_dir():
+            paths = [image_folder(paths[0])]  # a dataset's root: its images (VOC's JPEGImages/)
             files, start = images_in(paths[0]), 0
             if not files:
                 self.error.emit(self.tr("{path}: no images in this folder").format(path=paths[0]))
