@@ -21,6 +21,7 @@ from PIL import Image
 from fcn_studio.data.dataset import DatasetReport, MaskEncoding
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import choose_device, device_message
+from fcn_studio.labelling.versions import register_trained
 from fcn_studio.messages import Message
 from fcn_studio.storage.checkpoint import save_checkpoint
 from fcn_studio.training import resume
@@ -40,12 +41,12 @@ from fcn_studio.training.trainer import (
     TrainResult,
     _checkpoint,
     _read_metrics,
-    _register,
     _resume,
     _save_last,
     checked_split,
     dataset_labels,
     initial_model,
+    model_id,
     split_message,
 )
 
@@ -137,7 +138,7 @@ def train_cached(
     emit({"type": "message", "text": Message("backbone passes: {runs}, cached features reused: {hits}",
                                               runs=cache.backbone_runs, hits=cache.hits)})  # fmt: skip
     result.best_metrics = state["metrics"] or _read_metrics(out)
-    result.registered_id = _register(out, config)
+    result.registered_id = register_trained(out, config.base, model_id(config))
     emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,
           "cancelled": result.cancelled})  # fmt: skip
     return result

@@ -420,8 +420,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name}</source>
-        <translation>真值：{name}</translation>
+        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
+        <translation>真值：{name}（图像的 {percent:.0f} % 已标注）</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -438,6 +438,10 @@
     <message>
         <source>Nothing to export yet: wait for the panes to fill in.</source>
         <translation>暂无可导出的内容：请等待各窗格完成分割。</translation>
+    </message>
+    <message>
+        <source>Writing {path}…</source>
+        <translation>正在写入 {path}…</translation>
     </message>
     <message>
         <source>ground truth</source>
@@ -1899,6 +1903,14 @@
         <translation>{file} 中的颜色</translation>
     </message>
     <message>
+        <source>{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}</source>
+        <translation>{n} 个掩码没有标注任何内容（每个像素都是 255 = 未标注），已略过：{files}</translation>
+    </message>
+    <message>
+        <source>no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first</source>
+        <translation>没有任何掩码标注了内容（所有掩码的每个像素都是 255 = 未标注）；请先标注一些</translation>
+    </message>
+    <message>
         <source>the VOC colours</source>
         <translation>VOC 颜色</translation>
     </message>
@@ -1909,6 +1921,10 @@
     <message>
         <source>{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)</source>
         <translation>{mask}：标签 {bad} 超出了 {n} 个类别（0-{last}，255 = 忽略）</translation>
+    </message>
+    <message>
+        <source>nothing labelled to export yet; label some images first</source>
+        <translation>还没有可导出的标注；请先标注一些图像</translation>
     </message>
     <message>
         <source>{path}: no such file</source>

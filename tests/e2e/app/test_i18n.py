@@ -41,9 +41,9 @@ from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.class_names import KNOWN_NAMES, display_class_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
-from fcn_studio.messages import display_width
+from fcn_studio.messages import Message, display_width
 from fcn_studio.storage import weights
-from fcn_studio.storage.titles import version_title
+from fcn_studio.storage.titles import fine_tuned_title, version_title
 from tests.builders import make_clip, make_image, make_plain
 
 MODEL_ID = "rand8s"
@@ -529,7 +529,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
         patch.setattr(QMessageBox, "information", lambda _p, title, text: summary.append((title, text)))
         patch.setattr(QMessageBox, "exec", lambda box: skip_existing(box).click())
         win._segment_folder()
-        check(visible_texts(win.tasks[-1].dialog))
+        check(visible_texts(win.tasks.tasks[-1].dialog))
         qtbot.waitUntil(lambda: bool(summary), timeout=60_000)
     check([("summary", t) for t in summary[0]])
 
@@ -572,20 +572,23 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     train._on_event({"type": "iteration", "epoch": 1, "iteration": 2, "iterations": 4, "loss": 0.5,
                      "progress": 0.25, "eta_s": 75, "images_per_s": 3.2})  # fmt: skip
     check(visible_texts(train, skip=(train.classes,)))  # class names there are the ones saved to disk
-    # a real (tiny) run with the backbone frozen: its report lines, its result, the model's title
-    train.base.setCurrentIndex(train.base.findData(MODEL_ID))
-    train.epochs.setValue(1)
-    train.freeze.setChecked(True)
-    train.name.setText("garden-fcn")
-    train.start()
-    qtbot.waitUntil(lambda: train.worker is None, timeout=180_000)
-    assert train.result is not None and train.result.registered_id == "garden-fcn", train.status.text()
+    # the run's report lines, as the trainer words them, and its result
+    import torch
+
+    from fcn_studio.inference.device import device_message
+    from fcn_studio.training.trainer import split_message
+
+    cpu = device_message(torch.device("cpu"))
+    for text in (split_message(3, 1, 3, cpu), Message("backbone passes: {runs}, cached features reused: {hits}",
+                 runs=4, hits=30), Message("the base predicts {base} classes, this data has {data}: score layers "
+                 "re-initialised", base=21, data=3)):  # fmt: skip
+        train._on_event({"type": "message", "text": text})
+    train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
     assert "主干" in train.report_view.toPlainText()
     check(visible_texts(train, skip=(train.classes,)))
-    train.close()
-    win.models.refresh()
-    check(visible_texts(win.models))  # the title, as the picker's tooltip
+    check([("model title", display_title(fine_tuned_title("fcn8s", "garden").english()))])
     assert display_title(version_title("garden-fcn", 2).english()) == "garden-fcn 第 2 版"
+    train.close()
 
     win.close()
     assert not problems, "English left in the Chinese interface:\n" + "\n".join(dict.fromkeys(problems))
