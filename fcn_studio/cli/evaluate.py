@@ -181,6 +181,8 @@ def _eval_model(args: argparse.Namespace, shard=None):
     from fcn_studio.storage.weights import resolve_model
 
     pairing = find_pairs(args.data, split=args.split)
+    for note in pairing.notes:  # which images a split without its list stands for
+        warn(note)
     if not pairing.pairs:
         raise FCNStudioError(f"{args.data}: no image/mask pairs found")
     # binary 0/255 masks mean background/foreground there, not "ignore"
