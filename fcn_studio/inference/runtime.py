@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.conversion import CHECKED_FILES, DATA_FILE, check_agreement, head_labels, torch_labels
 from fcn_studio.inference.sessions import cpu_key, open_session, remove_abandoned
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKEN
     import torch
 
 BACKENDS = ("auto", "torch", "onnxruntime")  # ids; display text is derived (backend_label)
-BACKEND_ENV = "FCN_STUDIO_BACKEND"  # overrides the default "auto" (e.g. "torch" to troubleshoot)
+BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 PRECISIONS = ("fp32", "int8")  # of a conversion; the model service's ModelKey adds "fp16" (CUDA)
 BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime"}
 # Bytes a conversion needs on disk per byte of float weights: its weights, and the

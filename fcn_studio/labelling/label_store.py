@@ -173,6 +173,15 @@ class LabelStore:
         pairing = find_pairs(self.folder)
         return pairing.pairs if pairing.layout == LABELLED_FOLDER_LAYOUT else []
 
+    def labelled_masks(self) -> list[tuple[Path, np.ndarray]]:
+        """Every image that has labels, with its mask (what "Export labels as..." writes)."""
+        items = []
+        for image, _mask_path in self.labelled_images():
+            mask = self.load_mask(image)
+            if mask is not None and (mask != UNLABELLED).any():
+                items.append((image, mask))
+        return items
+
     def unlabelled_images(self) -> list[Path]:
         labelled = {img for img, _ in self.labelled_images()}
         return [p for p in self.images() if p not in labelled]

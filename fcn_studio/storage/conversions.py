@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIRNAME = ".fcn-studio-cache"  # beside the weights file it converts, when that folder is writable
-BUDGET_ENV = "FCN_STUDIO_CONVERSION_BUDGET_MB"
-DEFAULT_BUDGET_MB = 4096  # about three FCN-8s conversions (each ~1.1 GB with its optimised copy)
 IN_USE = ".in-use"
 LAST_USED = ".last-used"
 ABANDONED_AFTER_S = 3600.0
@@ -41,10 +39,11 @@ class Conversion:
 
 
 def budget_bytes() -> int:
-    try:
-        return max(0, int(float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_MB)) * 2**20))
-    except ValueError:
-        return DEFAULT_BUDGET_MB * 2**20
+    """$FCN_STUDIO_CONVERSION_BUDGET_MB (default 4096: about three FCN-8s conversions, each
+    ~1.1 GB with its optimised copy)."""
+    from fcn_studio import environment
+
+    return max(0, environment.read(environment.CONVERSION_BUDGET_MB)) * 2**20
 
 
 def folder_size(folder: Path) -> int:

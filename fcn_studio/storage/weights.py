@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fcn_studio import environment
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.download import ProgressFn, download
@@ -20,16 +21,16 @@ if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
 
-WEIGHTS_ENV = "FCN_STUDIO_WEIGHTS"
+WEIGHTS_ENV = environment.WEIGHTS.name
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
 _SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
 
 
 def weights_dir() -> Path:
     """Where weight files live: $FCN_STUDIO_WEIGHTS, else the user data directory."""
-    env = os.environ.get(WEIGHTS_ENV)
+    env = environment.read(environment.WEIGHTS)
     if env:
-        return Path(env).expanduser()
+        return env
     import platformdirs
 
     return Path(platformdirs.user_data_dir("fcn-studio", appauthor=False)) / "weights"
