@@ -56,7 +56,8 @@ class LabelMode(QObject):
         self.live = LiveUpdater(ctx.service, lambda: self.cache, self)
         self.panel = LabelPanel(ctx.host)
         self.panel.hide()
-        ctx.host.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
+        # on the left, as image editors keep their tools: the legend keeps the right column
+        ctx.host.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel)
         self.actions = build_label_actions(ctx.host)
         self.toolbar = build_label_ui(ctx.host, self.actions)
         self.panel.bind(self.state)
@@ -120,8 +121,6 @@ class LabelMode(QObject):
         self.workspace.worker.feature_sink = self._keep_features if active else None
         if active:
             self.canvas.setFocus()
-            # most of the dock area to the panel; the legend keeps a few rows
-            self.ctx.host.resizeDocks([self.ctx.legend, self.panel], [160, 640], Qt.Orientation.Vertical)
             self._start_session()
             self.fine_tune.refresh()
         else:
@@ -289,9 +288,14 @@ class LabelMode(QObject):
         dialog = ClassMapDialog(model, ours, present, lut, self.ctx.host)
         dialog.mapped.connect(lambda table: self._use_class_map((model.classes, ours.classes), table))
         dialog.use_model_classes.connect(lambda: self._use_model_classes(model))
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(self._class_map_closed)
         self.class_map_dialog = dialog
         dialog.open()  # window-modal, without a nested event loop
+
+    def _class_map_closed(self) -> None:
+        if self.class_map_dialog is not None:
+            self.class_map_dialog.deleteLater()
+            self.class_map_dialog = None
 
     def _use_class_map(self, key: tuple, table: np.ndarray) -> None:
         self._prediction_maps[key] = table  # asked once per pair of label sets

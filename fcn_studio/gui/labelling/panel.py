@@ -59,7 +59,7 @@ class LabelPanel(QDockWidget):
         row.addWidget(self.prediction_button)
         layout.addWidget(start)
 
-        classes = QGroupBox(self.tr("Classes (keys 0–9 pick their number)"))
+        classes = QGroupBox(self.tr("Classes (keys 0–9)"))
         grid = QVBoxLayout(classes)
         self.active = QLabel("")
         self.active.setTextFormat(Qt.TextFormat.PlainText)
@@ -67,16 +67,16 @@ class LabelPanel(QDockWidget):
         self.classes = QListWidget()
         self.classes.setMinimumHeight(110)
         grid.addWidget(self.classes)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two by two: the panel stays narrow beside the canvas
         self.add_button = QPushButton(self.tr("Add…"))
         self.rename_button = QPushButton(self.tr("Rename…"))
         self.recolour_button = QPushButton(self.tr("Colour…"))
         self.new_set_button = QPushButton(self.tr("New set…"))
         self.new_set_button.setToolTip(self.tr("A label set of its own for this folder, e.g. background, crack, rust"))
-        for b in (self.add_button, self.rename_button, self.recolour_button, self.new_set_button):
-            buttons.addWidget(b)
+        for i, b in enumerate((self.add_button, self.rename_button, self.recolour_button, self.new_set_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         grid.addLayout(buttons)
-        layout.addWidget(classes)
+        layout.addWidget(classes, 1)  # the class list takes the height left over
 
         tools = QGroupBox(self.tr("Tools"))
         form = QGridLayout(tools)
@@ -105,7 +105,8 @@ class LabelPanel(QDockWidget):
         box = QVBoxLayout(training)
         self.retrain_button = QPushButton(self.tr("Fine-tune on my labels"))
         box.addWidget(self.retrain_button)
-        self.live = QCheckBox(self.tr("Live: update the prediction after each stroke"))
+        self.live = QCheckBox(self.tr("Live: update after each stroke"))
+        self.live.setToolTip(self.tr("After each stroke, a quick update of the prediction"))
         box.addWidget(self.live)
         versions = QHBoxLayout()
         versions.addWidget(QLabel(self.tr("Version")))
@@ -117,8 +118,7 @@ class LabelPanel(QDockWidget):
         self.scores.setWordWrap(True)
         box.addWidget(self.scores)
         layout.addWidget(training)
-        layout.addStretch(1)
-        scroll = QScrollArea()  # shares the dock area with the legend without overlapping
+        scroll = QScrollArea()  # on a small screen it scrolls rather than squeezing the controls
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
