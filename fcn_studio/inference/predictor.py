@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
@@ -121,7 +122,7 @@ class Predictor:
     def _make_fast_path(self, backend: str | None, fast: bool, calibration: Sequence[object]):
         from fcn_studio.inference import runtime
 
-        backend = (backend or os.environ.get(runtime.BACKEND_ENV) or "auto").lower()
+        backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
             raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
         if fast and self.device.type != "cpu":

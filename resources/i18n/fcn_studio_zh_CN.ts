@@ -474,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name}</source>
-        <translation>真值：{name}</translation>
+        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -492,6 +492,10 @@
     <message>
         <source>Nothing to export yet: wait for the panes to fill in.</source>
         <translation>暂无可导出的内容：请等待各窗格完成分割。</translation>
+    </message>
+    <message>
+        <source>Writing {path}…</source>
+        <translation>正在写入 {path}…</translation>
     </message>
     <message>
         <source>ground truth</source>
