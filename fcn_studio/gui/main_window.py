@@ -95,9 +95,9 @@ class MainWindow(QMainWindow):
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
         self.label_mode = LabelMode(LabelContext(  # painting labels, retraining on them
-            host=self, workspace=self.workspace, canvas=self.canvas, overlay=self.overlay, legend=self.legend,
-            status=self.status, service=self.service, settings=self.settings, show_error=self.show_error,
-            use_model=self._models_changed, model_selected=self.models.model_selected, video_opened=self.video.opened,
+            host=self, workspace=self.workspace, inference=self.inference, canvas=self.canvas, overlay=self.overlay,
+            legend=self.legend, status=self.status, service=self.service, settings=self.settings,
+            show_error=self.show_error, use_model=self._models_changed, video_opened=self.video.opened,
             video_active=lambda: self.video.active))  # fmt: skip
         self._restore_settings()
         self._refresh_recent()

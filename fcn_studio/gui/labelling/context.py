@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QStatusBar
 from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.inference.model_service import ModelService
@@ -24,7 +25,8 @@ from fcn_studio.inference.model_service import ModelService
 @dataclass(frozen=True)
 class LabelContext:
     host: QMainWindow  # where the panel, the ranking dock, the menu and the toolbar go
-    workspace: Workspace  # the open image, its result, the model, device and size
+    workspace: Workspace  # the open image and its result
+    inference: InferenceSettings  # the model, device and size every view segments with
     canvas: ImageCanvas
     overlay: OverlayLayer  # the model's prediction (live mode replaces it for a while)
     legend: LegendDock
@@ -33,6 +35,5 @@ class LabelContext:
     settings: Settings  # the tool settings are remembered here
     show_error: Callable[[str], None]
     use_model: Callable[[str], None]  # a new or chosen version becomes current in every view
-    model_selected: SignalInstance  # (model id): the model picked for every view
     video_opened: SignalInstance  # labels are for images: Label mode steps aside
     video_active: Callable[[], bool]

@@ -51,21 +51,21 @@ class FineTuneControl(QObject):
         self._train_config = config
 
     def update_enabled(self) -> None:
-        can = self.task is not None or (bool(self.ctx.workspace.model_key) and self._folder() is not None)
+        can = self.task is not None or (bool(self.ctx.inference.model_key) and self._folder() is not None)
         self.actions.retrain.setEnabled(can)
         self.panel.retrain_button.setEnabled(can)
 
     # -- a round ---------------------------------------------------------------------------
 
     def retrain(self) -> None:
-        folder, ws, status = self._folder(), self.ctx.workspace, self.ctx.status
+        folder, inf, status = self._folder(), self.ctx.inference, self.ctx.status
         if self.task is not None:  # the same button cancels a round in progress
             self.task.cancel()
             return
-        if folder is None or not ws.model_key or not self._flush():
+        if folder is None or not inf.model_key or not self._flush():
             return
         status.showMessage(self.tr("Fine-tuning on the labels of {folder}…").format(folder=folder.name))
-        task = start_retrain(folder, ws.model_key, ws.device, ws.max_size, self._cache(), self.train_config)
+        task = start_retrain(folder, inf.model_key, inf.device, inf.max_size, self._cache(), self.train_config)
         task.worker.progress.connect(self._progress)
         task.succeeded.connect(self._retrained)
         task.failed.connect(self.ctx.show_error)
@@ -86,7 +86,7 @@ class FineTuneControl(QObject):
         self.ctx.status.showMessage(text, 15_000)
         if result.version is not None:
             self.ctx.use_model(result.version.id)  # every view switches to the new version
-        self._round_text = (self.ctx.workspace.model_key, text)
+        self._round_text = (self.ctx.inference.model_key, text)
         self.refresh()
 
     def _finished(self) -> None:
@@ -98,7 +98,7 @@ class FineTuneControl(QObject):
 
     def refresh(self) -> None:
         """The versions box and the line under it, for the model in use now."""
-        model_key = self.ctx.workspace.model_key
+        model_key = self.ctx.inference.model_key
         entries, current = version_entries(model_key)
         self.panel.set_versions(entries, current)
         if self._round_text is not None and self._round_text[0] == model_key:

@@ -107,7 +107,7 @@ class LabelMode(QObject):
         ws.result_shown.connect(self._result_shown)
         ws.image_failed.connect(lambda _p, _m: self._end_session())  # nothing to label on screen
         self.ctx.video_opened.connect(lambda _info: self.set_active(False))  # labels are for images
-        self.ctx.model_selected.connect(self._model_selected)
+        self.ctx.inference.model_changed.connect(self._model_changed)
 
     # -- mode ------------------------------------------------------------------------------
 
@@ -134,14 +134,14 @@ class LabelMode(QObject):
         on = self.active and self.session is not None
         for action in self.actions.in_mode():
             action.setEnabled(on)
-        has_model = bool(self.workspace.model_key)
+        has_model = bool(self.ctx.inference.model_key)
         self.fine_tune.update_enabled()
         self.actions.next_uncertain.setEnabled(self.uncertain.can_run())
         self.actions.live.setEnabled(on and has_model)
         self.panel.live.setEnabled(on and has_model)
         self.panel.prediction_button.setEnabled(on and self._prediction() is not None)
 
-    def _model_selected(self, _model_id: str) -> None:
+    def _model_changed(self, _model_id: str) -> None:
         self.live.reset()
         self.fine_tune.refresh()
 
@@ -335,11 +335,11 @@ class LabelMode(QObject):
             self.ctx.overlay.set_result(self.workspace.current_result)
 
     def _live_update(self) -> None:
-        ws, labels = self.workspace, self.state.label_set
-        if not self.active or self.session is None or ws.current_rgb is None or not ws.model_key or labels is None:
+        rgb, choice, labels = self.workspace.current_rgb, self.ctx.inference.choice, self.state.label_set
+        if not self.active or self.session is None or rgb is None or not choice.model_key or labels is None:
             return
-        self.live.stroke_done(self.session.image, ws.current_rgb, self.session.mask, ws.model_key, ws.device,
-                              ws.max_size, labels)  # fmt: skip
+        self.live.stroke_done(self.session.image, rgb, self.session.mask, choice.model_key, choice.device,
+                              choice.max_size, labels)  # fmt: skip
 
     def _live_result(self, result: SegmentationResult, seconds: float) -> None:
         if not (self.active and self.state.live):

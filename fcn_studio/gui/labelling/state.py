@@ -14,9 +14,11 @@ from enum import StrEnum
 from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.gui import settings as keys
+from fcn_studio.gui.settings import Settings
 
 MAX_RADIUS = 500
-DEFAULT_RADIUS = 6.0
+DEFAULT_RADIUS = keys.LABEL_RADIUS.default
 
 
 class Tool(StrEnum):
@@ -155,26 +157,17 @@ class LabelState(QObject):
             self.class_changed.emit(self._class)
 
 
-# Remembered between sessions: what the user set up once and expects to find again.
-_KEYS = {
-    "radius": "label/brush_radius",
-    "fill_source": "label/fill_source",
-    "view": "label/view",
-    "live": "label/live",
-}
-
-
-def remember(state: LabelState, settings) -> None:
-    """Restore the brush radius, fill source, view and live mode from ``settings`` (the
-    window's :class:`~fcn_studio.gui.settings.Settings`) and write each change back."""
-    state.set_radius(settings.get(_KEYS["radius"], DEFAULT_RADIUS, float))
+def remember(state: LabelState, settings: Settings) -> None:
+    """Restore the brush radius, fill source, view and live mode from ``settings`` and
+    write each change back: what the user set up once is there at the next start."""
+    state.set_radius(settings.read(keys.LABEL_RADIUS))
     try:
-        state.set_fill_source(settings.get(_KEYS["fill_source"], FillSource.LABELS.value))
-        state.set_view(settings.get(_KEYS["view"], LayerView.BOTH.value))
+        state.set_fill_source(settings.read(keys.LABEL_FILL_SOURCE))
+        state.set_view(settings.read(keys.LABEL_VIEW))
     except ValueError:  # an edited or older settings file: the defaults stay
         pass
-    state.set_live(settings.get_bool(_KEYS["live"], False))
-    state.radius_changed.connect(lambda r: settings.set(_KEYS["radius"], r))
-    state.fill_source_changed.connect(lambda s: settings.set(_KEYS["fill_source"], s.value))
-    state.view_changed.connect(lambda v: settings.set(_KEYS["view"], v.value))
-    state.live_changed.connect(lambda on: settings.set(_KEYS["live"], on))
+    state.set_live(settings.read(keys.LABEL_LIVE))
+    state.radius_changed.connect(lambda r: settings.write(keys.LABEL_RADIUS, r))
+    state.fill_source_changed.connect(lambda s: settings.write(keys.LABEL_FILL_SOURCE, s.value))
+    state.view_changed.connect(lambda v: settings.write(keys.LABEL_VIEW, v.value))
+    state.live_changed.connect(lambda on: settings.write(keys.LABEL_LIVE, on))

@@ -100,11 +100,11 @@ class NextUncertain(QObject):
         self.dock.open_requested.connect(self.open_image)
 
     def can_run(self) -> bool:
-        return bool(self.ctx.workspace.model_key) and self.task is None and self._folder() is not None
+        return bool(self.ctx.inference.model_key) and self.task is None and self._folder() is not None
 
     def next(self) -> None:
-        folder, ws = self._folder(), self.ctx.workspace
-        if folder is None or not ws.model_key or self.task is not None:
+        folder, inf = self._folder(), self.ctx.inference
+        if folder is None or not inf.model_key or self.task is not None:
             return
         self._flush()
         if not self._tabbed:
@@ -117,7 +117,7 @@ class NextUncertain(QObject):
         status = self.ctx.status
         status.showMessage(self.tr("Ranking the unlabelled images of {folder}…").format(folder=folder.name))
         self._ranked_for = self._ranking_key(folder)
-        task = start_ranking(self.ctx.service, folder, ws.model_key, ws.device, ws.max_size)
+        task = start_ranking(self.ctx.service, folder, inf.model_key, inf.device, inf.max_size)
         task.worker.progress.connect(lambda done, total, note: status.showMessage(
             self.tr("Ranking {done}/{total}: {note}").format(done=done, total=total, note=note)))  # fmt: skip
         task.succeeded.connect(self._ranked)
@@ -126,12 +126,12 @@ class NextUncertain(QObject):
         self.task = task
 
     def _ranking_key(self, folder: Path) -> tuple:
-        ws = self.ctx.workspace
+        inf = self.ctx.inference
         try:
-            identity = ws.service.identity(ws.model_key)
+            identity = self.ctx.service.identity(inf.model_key)
         except FCNStudioError:
             identity = None
-        return (folder.resolve(), identity, ws.device, ws.max_size)
+        return (folder.resolve(), identity, inf.device, inf.max_size)
 
     def _open_next_ranked(self, folder: Path) -> bool:
         """Open the most uncertain image of the last ranking that is still unlabelled and
