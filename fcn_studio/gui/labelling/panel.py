@@ -48,7 +48,31 @@ class LabelPanel(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._start_box())
+        layout.addWidget(self._classes_box(), 1)  # the class list takes the height left over
+        layout.addWidget(self._tools_box())
+        layout.addWidget(self._training_box())
+        scroll = QScrollArea()  # on a small screen it scrolls rather than squeezing the controls
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.setWidget(scroll)
+        self._state: LabelState | None = None
+        for button in body.findChildren(QPushButton):
+            # never pressed by Space, which pans the canvas in Label mode
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
+        self.blank_button.clicked.connect(self.start_blank)
+        self.prediction_button.clicked.connect(self.start_from_prediction)
+        self.add_button.clicked.connect(self.add_class)
+        self.rename_button.clicked.connect(lambda: self.rename_class.emit(self.classes.currentRow()))
+        self.recolour_button.clicked.connect(lambda: self.recolour_class.emit(self.classes.currentRow()))
+        self.new_set_button.clicked.connect(self.new_label_set)
+        self.versions.activated.connect(lambda _i: self.version_chosen.emit(self.versions.currentData() or ""))
 
+    def _start_box(self) -> QGroupBox:
         start = QGroupBox(self.tr("Start this image"))
         row = QHBoxLayout(start)
         self.blank_button = QPushButton(self.tr("Scribbles"))
@@ -57,8 +81,9 @@ class LabelPanel(QDockWidget):
         self.prediction_button.setToolTip(self.tr("The model's mask becomes the labels: fix the wrong regions"))
         row.addWidget(self.blank_button)
         row.addWidget(self.prediction_button)
-        layout.addWidget(start)
+        return start
 
+    def _classes_box(self) -> QGroupBox:
         classes = QGroupBox(self.tr("Classes (keys 0–9)"))
         grid = QVBoxLayout(classes)
         self.active = QLabel("")
@@ -76,8 +101,9 @@ class LabelPanel(QDockWidget):
         for i, b in enumerate((self.add_button, self.rename_button, self.recolour_button, self.new_set_button)):
             buttons.addWidget(b, i // 2, i % 2)
         grid.addLayout(buttons)
-        layout.addWidget(classes, 1)  # the class list takes the height left over
+        return classes
 
+    def _tools_box(self) -> QGroupBox:
         tools = QGroupBox(self.tr("Tools"))
         form = QGridLayout(tools)
         form.addWidget(QLabel(self.tr("Brush radius")), 0, 0)
@@ -99,8 +125,9 @@ class LabelPanel(QDockWidget):
         self.layer_view.addItem(self.tr("Labels"), LayerView.LABELS)
         self.layer_view.addItem(self.tr("Prediction"), LayerView.PREDICTION)
         form.addWidget(self.layer_view, 2, 1, 1, 2)
-        layout.addWidget(tools)
+        return tools
 
+    def _training_box(self) -> QGroupBox:
         training = QGroupBox(self.tr("Fine-tune"))
         box = QVBoxLayout(training)
         self.retrain_button = QPushButton(self.tr("Fine-tune on my labels"))
@@ -117,26 +144,7 @@ class LabelPanel(QDockWidget):
         self.scores = QLabel(self.tr("No fine-tuning yet."))
         self.scores.setWordWrap(True)
         box.addWidget(self.scores)
-        layout.addWidget(training)
-        scroll = QScrollArea()  # on a small screen it scrolls rather than squeezing the controls
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        self.setWidget(scroll)
-
-        for button in body.findChildren(QPushButton):
-            # never pressed by Space, which pans the canvas in Label mode
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
-        self.blank_button.clicked.connect(self.start_blank)
-        self.prediction_button.clicked.connect(self.start_from_prediction)
-        self.add_button.clicked.connect(self.add_class)
-        self.rename_button.clicked.connect(lambda: self.rename_class.emit(self.classes.currentRow()))
-        self.recolour_button.clicked.connect(lambda: self.recolour_class.emit(self.classes.currentRow()))
-        self.new_set_button.clicked.connect(self.new_label_set)
-        self.versions.activated.connect(lambda _i: self.version_chosen.emit(self.versions.currentData() or ""))
+        return training
 
     # -- binding -----------------------------------------------------------------------
 
