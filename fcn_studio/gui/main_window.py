@@ -94,6 +94,9 @@ class MainWindow(QMainWindow):
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
         self.label_mode = LabelMode(self)  # painting labels, retraining on them
+        from fcn_studio.gui.export_labels import LabelExport
+
+        self.label_export = LabelExport(self)  # File > Export Labels As…
         self._restore_settings()
         self._refresh_recent()
         self.models.refresh(select=self.inference.model_key)

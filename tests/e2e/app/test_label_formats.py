@@ -60,3 +60,21 @@ def test_labelme_shapes_shown_as_labels_and_edits_saved_as_a_mask(qtbot, win, tm
         saved = np.array(im)
     assert (saved[5, 30:35] == 1).all() and np.count_nonzero(saved != expected) == 5
     assert (root / "p0.json").read_text() == json_text
+
+
+def test_export_labels_as_voc_from_the_file_menu(qtbot, win, tmp_path):  # noqa: F811
+    from fcn_studio.data.dataset import scan_dataset
+
+    root = labelme_folder(tmp_path / "lm")
+    with qtbot.waitSignal(win.workspace.image_shown, timeout=30_000):
+        win.open_paths([str(root / "p0.jpg")])
+    file_menu = win.menuBar().actions()[0].menu()
+    assert win.label_export.action in file_menu.actions()
+    task = win.label_export.export(root, "voc", tmp_path / "export")
+    with qtbot.waitSignal(task.finished, timeout=30_000):
+        pass
+    report = scan_dataset(tmp_path / "export")
+    assert report.ok and len(report.pairs) == 3 and report.class_names == ["_background_", "cat", "dog"]
+    qtbot.waitUntil(lambda: win.label_export.message is not None and win.label_export.message.isVisible())
+    assert "3 labelled images written" in win.label_export.message.text()
+    win.label_export.message.close()
