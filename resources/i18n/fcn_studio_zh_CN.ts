@@ -248,6 +248,60 @@
     </message>
 </context>
 <context>
+    <name>ClassEditor</name>
+    <message>
+        <source>Add a class</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new class:</source>
+        <translation>新类别的名称：</translation>
+    </message>
+    <message>
+        <source>Rename a class</source>
+        <translation>重命名类别</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Class colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>New label set</source>
+        <translation>新建类别集</translation>
+    </message>
+    <message>
+        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
+        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+    </message>
+    <message>
+        <source>Class names, separated by commas:</source>
+        <translation>类别名称，用逗号分隔：</translation>
+    </message>
+</context>
+<context>
+    <name>ClassMapDialog</name>
+    <message>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
+    </message>
+    <message>
+        <source>None of the classes the model predicts here is in this folder&apos;s label set. Choose what each becomes, or use the model&apos;s classes for this folder.</source>
+        <translation>模型在此图像上预测的类别都不在此文件夹的类别集中。请为每个类别选择对应的类别，或让此文件夹使用模型的类别。</translation>
+    </message>
+    <message>
+        <source>unlabelled</source>
+        <translation>未标注</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s classes</source>
+        <translation>使用模型的类别</translation>
+    </message>
+</context>
+<context>
     <name>ClassName</name>
     <message>
         <source>background</source>
@@ -601,6 +655,37 @@
     </message>
 </context>
 <context>
+    <name>FineTuneControl</name>
+    <message>
+        <source>Fine-tuning on the labels of {folder}…</source>
+        <translation>正在用 {folder} 的标注微调…</translation>
+    </message>
+    <message>
+        <source>Fine-tuning cancelled</source>
+        <translation>微调已取消</translation>
+    </message>
+    <message>
+        <source>Fine-tuning {pct:.0f} %: {note}</source>
+        <translation>微调 {pct:.0f} %：{note}</translation>
+    </message>
+    <message>
+        <source>No fine-tuning yet.</source>
+        <translation>尚未微调。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, the base model.</source>
+        <translation>正在使用：{version}（基础模型）。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, held-out mean IoU {miou:.1f} % when it was trained.</source>
+        <translation>正在使用：{version}，训练时留出集平均 IoU 为 {miou:.1f} %。</translation>
+    </message>
+    <message>
+        <source>In use: {version} (no held-out score recorded).</source>
+        <translation>正在使用：{version}（未记录留出集分数）。</translation>
+    </message>
+</context>
+<context>
     <name>InferenceWorker</name>
     <message>
         <source>Loading {name}…</source>
@@ -788,64 +873,12 @@
 <context>
     <name>LabelMode</name>
     <message>
-        <source>Add a class</source>
-        <translation>添加类别</translation>
-    </message>
-    <message>
-        <source>Name of the new class:</source>
-        <translation>新类别的名称：</translation>
-    </message>
-    <message>
-        <source>Rename a class</source>
-        <translation>重命名类别</translation>
-    </message>
-    <message>
-        <source>New name:</source>
-        <translation>新名称：</translation>
-    </message>
-    <message>
-        <source>Class colour</source>
-        <translation>类别颜色</translation>
-    </message>
-    <message>
-        <source>New label set</source>
-        <translation>新建类别集</translation>
-    </message>
-    <message>
-        <source>Class names, separated by commas:</source>
-        <translation>类别名称，用逗号分隔：</translation>
-    </message>
-    <message>
-        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
-        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
     </message>
     <message>
         <source>Live prediction updated {s:.2f} s after the stroke</source>
         <translation>实时预测已在落笔后 {s:.2f} 秒更新</translation>
-    </message>
-    <message>
-        <source>Fine-tuning on the labels of {folder}…</source>
-        <translation>正在用 {folder} 的标注微调…</translation>
-    </message>
-    <message>
-        <source>Fine-tuning cancelled</source>
-        <translation>微调已取消</translation>
-    </message>
-    <message>
-        <source>Fine-tuning {pct:.0f} %: {note}</source>
-        <translation>微调 {pct:.0f} %：{note}</translation>
-    </message>
-    <message>
-        <source>Ranking the unlabelled images of {folder}…</source>
-        <translation>正在为 {folder} 中未标注的图像排序…</translation>
-    </message>
-    <message>
-        <source>Ranking {done}/{total}: {note}</source>
-        <translation>排序 {done}/{total}：{note}</translation>
-    </message>
-    <message>
-        <source>Every image of this folder has labels.</source>
-        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>
@@ -875,8 +908,8 @@
         <translation>以模型的掩码作为标注：修正错误的区域</translation>
     </message>
     <message>
-        <source>Classes (keys 1–9)</source>
-        <translation>类别（按键 1–9）</translation>
+        <source>Classes (keys 0–9)</source>
+        <translation>类别（按键 0–9）</translation>
     </message>
     <message>
         <source>Add…</source>
@@ -943,8 +976,16 @@
         <translation>在我的标注上微调</translation>
     </message>
     <message>
-        <source>Live: update the prediction after each stroke</source>
-        <translation>实时：每一笔之后更新预测</translation>
+        <source>Live: update after each stroke</source>
+        <translation>实时：每一笔后更新</translation>
+    </message>
+    <message>
+        <source>After each stroke, a quick update of the prediction</source>
+        <translation>每一笔之后快速更新预测</translation>
+    </message>
+    <message>
+        <source>Painting: {id} {name}</source>
+        <translation>正在绘制：{id} {name}</translation>
     </message>
     <message>
         <source>Version</source>
@@ -957,10 +998,6 @@
     <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
-    </message>
-    <message>
-        <source>Painting: {name}</source>
-        <translation>正在绘制：{name}</translation>
     </message>
     <message>
         <source>{r} px</source>
@@ -1207,6 +1244,21 @@
     <message>
         <source>Simonyan and Zisserman, converted by wkentaro/pytorch-fcn</source>
         <translation>Simonyan 和 Zisserman，由 wkentaro/pytorch-fcn 转换</translation>
+    </message>
+</context>
+<context>
+    <name>NextUncertain</name>
+    <message>
+        <source>Ranking the unlabelled images of {folder}…</source>
+        <translation>正在为 {folder} 中未标注的图像排序…</translation>
+    </message>
+    <message>
+        <source>Ranking {done}/{total}: {note}</source>
+        <translation>排序 {done}/{total}：{note}</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>

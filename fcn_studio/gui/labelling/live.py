@@ -5,6 +5,8 @@ Strokes made while an update runs are folded into the next one."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +16,14 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.errors import Cancelled
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.inference.model_service import ModelService
 
 if TYPE_CHECKING:  # torch-backed: imported on the worker when live mode first runs
+    import torch
+
     from fcn_studio.training.feature_cache import FeatureCache
     from fcn_studio.training.head_trainer import LiveHead
 
@@ -70,7 +75,7 @@ class LiveUpdater(QObject):
         image, model_key, device, max_size, labels = self._context
         generation, head, lr, steps = self._generation, self._head, self.lr, self.steps
 
-        def run(_progress, _cancelled):
+        def run(_progress, cancelled):
             nonlocal head
             from fcn_studio.inference.predictor import logits_to_full_size
             from fcn_studio.training.head_trainer import LiveHead
@@ -79,9 +84,12 @@ class LiveUpdater(QObject):
             if head is None:  # the first pass: the backbone's features of this image, cached
                 loaded = self.service.load(model_key, device)
                 ckpt = loaded.checkpoint
-                feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb)
+                with stops_between_layers(loaded.model, cancelled):  # a backbone pass can take seconds
+                    feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size,
+                                                  rgb=rgb)  # fmt: skip
                 head = LiveHead(loaded.model, ckpt.labels.classes, labels, feats, lr=lr)
-            logits = head.update(mask, steps=steps)
+            with stops_between_layers(head.head, cancelled):
+                logits = head.update(mask, steps=steps)
             pred, conf, _ = logits_to_full_size(logits, *mask.shape)
             conf8 = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
             result = SegmentationResult(pred.astype(np.uint8), conf8, labels, model_key, ckpt_arch(head), 0.0,
@@ -113,6 +121,32 @@ class LiveUpdater(QObject):
     def wait(self, ms: int = 30_000) -> None:
         if self._task is not None:
             self._task.wait(ms)
+
+    def cancel(self) -> None:
+        """Drop the update in progress and those queued (the window closes): the worker
+        stops at its next step instead of finishing work whose answer nobody reads."""
+        self.reset()
+        if self._task is not None:
+            self._task.cancel()
+
+
+@contextlib.contextmanager
+def stops_between_layers(model: torch.nn.Module, cancelled: Callable[[], bool]):
+    """While inside, a forward pass of ``model`` on this thread stops with Cancelled at the
+    next layer once ``cancelled()`` is true, so closing the window waits for one layer, not
+    for a backbone pass. The model is shared with other views: their threads never stop."""
+    thread = threading.get_ident()
+
+    def check(_module, _inputs) -> None:
+        if threading.get_ident() == thread and cancelled():
+            raise Cancelled("live update dropped")
+
+    hooks = [m.register_forward_pre_hook(check) for m in model.modules() if not list(m.children())]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 def ckpt_arch(head: LiveHead) -> str:

@@ -17,7 +17,7 @@ from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.history import LabelEditor
-from fcn_studio.labelling.label_store import LabelStore, blank_mask
+from fcn_studio.labelling.label_store import UNLABELLED, LabelStore, blank_mask
 
 AUTOSAVE_MS = 500
 BACKGROUND_SAVE_PIXELS = 4_000_000  # above this, the PNG is written on a worker thread
@@ -99,7 +99,8 @@ class LabelSession(QObject):
             self._timer.start()
 
     def _write(self, mask: np.ndarray) -> Path:
-        if not self.store.classes_path.is_file():  # the folder becomes a dataset with its classes
+        if not self.store.classes_path.is_file() and (mask != UNLABELLED).any():
+            # the folder becomes a dataset with its classes
             self.store.save_label_set(self.label_set)
         return self.store.save_mask(self.image, mask, self.label_set)
 
