@@ -1888,6 +1888,18 @@
         <translation>正在导入权重</translation>
     </message>
     <message>
+        <source>{n:.1f} GB</source>
+        <translation>{n:.1f} GB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} MB</source>
+        <translation>{n:.0f} MB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} kB</source>
+        <translation>{n:.0f} kB</translation>
+    </message>
+    <message>
         <source>Importing {path}…</source>
         <translation>正在导入 {path}…</translation>
     </message>
@@ -1919,6 +1931,10 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>On disk</source>
+        <translation>占用磁盘</translation>
+    </message>
+    <message>
         <source>Weights folder: {path}</source>
         <translation>权重文件夹：{path}</translation>
     </message>
@@ -1935,8 +1951,48 @@
         <translation>删除</translation>
     </message>
     <message>
+        <source>Clean up…</source>
+        <translation>清理…</translation>
+    </message>
+    <message>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{status}, head over {base}</source>
+        <translation>{status}，基于 {base} 的输出头</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}  ·  {size} on disk</source>
+        <translation>权重文件夹：{path}  ·  占用磁盘 {size}</translation>
+    </message>
+    <message>
+        <source>{size} to download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source>weights file {file}, conversion caches {cache}</source>
+        <translation>权重文件 {file}，转换缓存 {cache}</translation>
+    </message>
+    <message>
+        <source>Clean up</source>
+        <translation>清理</translation>
+    </message>
+    <message>
+        <source>Nothing to clean up.</source>
+        <translation>没有需要清理的内容。</translation>
+    </message>
+    <message>
+        <source>Remove {n} stale conversion caches and old versions, {size} in all?
+
+{names}</source>
+        <translation>删除 {n} 个过期的转换缓存和旧版本，共 {size}？
+
+{names}</translation>
     </message>
     <message>
         <source>Import weights files</source>

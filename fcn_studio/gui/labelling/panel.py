@@ -3,7 +3,7 @@ is shown, and the retraining controls (fine-tune, live mode, versions, scores)."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -89,8 +89,7 @@ class LabelPanel(QDockWidget):
         self.active = QLabel("")
         self.active.setTextFormat(Qt.TextFormat.PlainText)
         grid.addWidget(self.active)
-        self.classes = QListWidget()
-        self.classes.setMinimumHeight(110)
+        self.classes = _ClassList()
         grid.addWidget(self.classes)
         buttons = QGridLayout()  # two by two: the panel stays narrow beside the canvas
         self.add_button = QPushButton(self.tr("Add…"))
@@ -207,6 +206,21 @@ class LabelPanel(QDockWidget):
         self.versions.setCurrentIndex(index)
         self.versions.setEnabled(self.versions.count() > 1)
         self.versions.blockSignals(False)
+
+
+class _ClassList(QListWidget):
+    """Asks for a few rows only: the panel lays itself out at its preferred height (its
+    word-wrapped lines make it do so), and the list takes whatever height is left over,
+    so the panel fits a small window instead of scrolling."""
+
+    ROWS_HEIGHT = 110
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumHeight(self.ROWS_HEIGHT)
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.ROWS_HEIGHT)
 
 
 def _select(combo: QComboBox, data) -> None:
