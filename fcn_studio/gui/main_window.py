@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
             legend=self.legend, status=self.status, service=self.service, runner=self.tasks, settings=self.settings,
             show_error=self.show_error, use_model=self._models_changed, video_opened=self.video.opened,
             video_active=lambda: self.video.active))  # fmt: skip
+        from fcn_studio.gui.export_labels import LabelExport
+
+        self.label_export = LabelExport(self)  # File > Export Labels As…
         self._restore_settings()
         self._refresh_recent()
         self.models.refresh(select=self.inference.model_key)

@@ -475,7 +475,7 @@
     </message>
     <message>
         <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
-        <translation type="unfinished"></translation>
+        <translation>真值：{name}（标注了图像的 {percent:.0f} %）</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -821,6 +821,53 @@
     <message>
         <source>Label</source>
         <translation>标注</translation>
+    </message>
+</context>
+<context>
+    <name>LabelExport</name>
+    <message>
+        <source>VOC (JPEGImages, SegmentationClass, class_names.txt, ImageSets)</source>
+        <translation>VOC（JPEGImages、SegmentationClass、class_names.txt、ImageSets）</translation>
+    </message>
+    <message>
+        <source>COCO (annotations.json, RLE)</source>
+        <translation>COCO（annotations.json，RLE）</translation>
+    </message>
+    <message>
+        <source>labelme (JSON polygons per image)</source>
+        <translation>labelme（每张图像一个 JSON 多边形文件）</translation>
+    </message>
+    <message>
+        <source>Export &amp;Labels As…</source>
+        <translation>导出标注为(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Write the labelled images of this folder as VOC, COCO or labelme</source>
+        <translation>将此文件夹中已标注的图像导出为 VOC、COCO 或 labelme 格式</translation>
+    </message>
+    <message>
+        <source>Open an image of the labelled folder first.</source>
+        <translation>请先打开已标注文件夹中的一张图像。</translation>
+    </message>
+    <message>
+        <source>Export Labels As</source>
+        <translation>导出标注为</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>An empty folder for the exported labels</source>
+        <translation>用于存放导出标注的空文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting labels</source>
+        <translation>正在导出标注</translation>
+    </message>
+    <message>
+        <source>{n} labelled images written to {out}.</source>
+        <translation>已将 {n} 张已标注图像写入 {out}。</translation>
     </message>
 </context>
 <context>
@@ -1841,6 +1888,18 @@
         <translation>正在导入权重</translation>
     </message>
     <message>
+        <source>{n:.1f} GB</source>
+        <translation>{n:.1f} GB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} MB</source>
+        <translation>{n:.0f} MB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} kB</source>
+        <translation>{n:.0f} kB</translation>
+    </message>
+    <message>
         <source>Importing {path}…</source>
         <translation>正在导入 {path}…</translation>
     </message>
@@ -1872,6 +1931,10 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>On disk</source>
+        <translation>占用磁盘</translation>
+    </message>
+    <message>
         <source>Weights folder: {path}</source>
         <translation>权重文件夹：{path}</translation>
     </message>
@@ -1888,8 +1951,48 @@
         <translation>删除</translation>
     </message>
     <message>
+        <source>Clean up…</source>
+        <translation>清理…</translation>
+    </message>
+    <message>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{status}, head over {base}</source>
+        <translation>{status}，基于 {base} 的输出头</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}  ·  {size} on disk</source>
+        <translation>权重文件夹：{path}  ·  占用磁盘 {size}</translation>
+    </message>
+    <message>
+        <source>{size} to download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source>weights file {file}, conversion caches {cache}</source>
+        <translation>权重文件 {file}，转换缓存 {cache}</translation>
+    </message>
+    <message>
+        <source>Clean up</source>
+        <translation>清理</translation>
+    </message>
+    <message>
+        <source>Nothing to clean up.</source>
+        <translation>没有需要清理的内容。</translation>
+    </message>
+    <message>
+        <source>Remove {n} stale conversion caches and old versions, {size} in all?
+
+{names}</source>
+        <translation>删除 {n} 个过期的转换缓存和旧版本，共 {size}？
+
+{names}</translation>
     </message>
     <message>
         <source>Import weights files</source>
