@@ -475,7 +475,7 @@
     </message>
     <message>
         <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
-        <translation type="unfinished"></translation>
+        <translation>真值：{name}（标注了图像的 {percent:.0f} %）</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -821,6 +821,53 @@
     <message>
         <source>Label</source>
         <translation>标注</translation>
+    </message>
+</context>
+<context>
+    <name>LabelExport</name>
+    <message>
+        <source>VOC (JPEGImages, SegmentationClass, class_names.txt, ImageSets)</source>
+        <translation>VOC（JPEGImages、SegmentationClass、class_names.txt、ImageSets）</translation>
+    </message>
+    <message>
+        <source>COCO (annotations.json, RLE)</source>
+        <translation>COCO（annotations.json，RLE）</translation>
+    </message>
+    <message>
+        <source>labelme (JSON polygons per image)</source>
+        <translation>labelme（每张图像一个 JSON 多边形文件）</translation>
+    </message>
+    <message>
+        <source>Export &amp;Labels As…</source>
+        <translation>导出标注为(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Write the labelled images of this folder as VOC, COCO or labelme</source>
+        <translation>将此文件夹中已标注的图像导出为 VOC、COCO 或 labelme 格式</translation>
+    </message>
+    <message>
+        <source>Open an image of the labelled folder first.</source>
+        <translation>请先打开已标注文件夹中的一张图像。</translation>
+    </message>
+    <message>
+        <source>Export Labels As</source>
+        <translation>导出标注为</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>An empty folder for the exported labels</source>
+        <translation>用于存放导出标注的空文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting labels</source>
+        <translation>正在导出标注</translation>
+    </message>
+    <message>
+        <source>{n} labelled images written to {out}.</source>
+        <translation>已将 {n} 张已标注图像写入 {out}。</translation>
     </message>
 </context>
 <context>

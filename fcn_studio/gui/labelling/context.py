@@ -19,6 +19,7 @@ from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
+from fcn_studio.gui.shared.tasks import TaskRunner
 from fcn_studio.inference.model_service import ModelService
 
 
@@ -32,6 +33,7 @@ class LabelContext:
     legend: LegendDock
     status: QStatusBar
     service: ModelService  # the window's: one copy of each model for every view
+    runner: TaskRunner  # owns Label mode's background work (live updates, saves, rankings)
     settings: Settings  # the tool settings are remembered here
     show_error: Callable[[str], None]
     use_model: Callable[[str], None]  # a new or chosen version becomes current in every view

@@ -20,7 +20,7 @@ from fcn_studio.gui.labelling.context import LabelContext
 from fcn_studio.gui.labelling.panel import LabelPanel
 from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_retrain, version_entries
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.versions import ModelVersion, choose_version, family_for, list_versions
+from fcn_studio.labelling.versions import ModelVersion, choose_version, current_version, family_for, list_versions
 
 
 class FineTuneControl(QObject):
@@ -84,8 +84,11 @@ class FineTuneControl(QObject):
         self.last_round = result
         text = scores_text(result)
         self.ctx.status.showMessage(text, 15_000)
-        if result.version is not None:
-            self.ctx.use_model(result.version.id)  # every view switches to the new version
+        version = result.version
+        if version is not None and current_version(family_for(version.id)) == version.id:
+            self.ctx.use_model(version.id)  # the round made it current: every view switches to it
+        elif version is not None:  # installed, not made current (it scored worse): listed, not used
+            self.ctx.use_model(self.ctx.inference.model_key)
         self._round_text = (self.ctx.inference.model_key, text)
         self.refresh()
 

@@ -53,7 +53,7 @@ class LabelMode(QObject):
         self.layer.setVisible(False)
         self.canvas.scene().addItem(self.layer)
         self.tools = PaintTools(self.canvas, self.state, self._editor, self._prediction)
-        self.live = LiveUpdater(ctx.service, lambda: self.cache, self)
+        self.live = LiveUpdater(ctx.service, lambda: self.cache, ctx.runner, self)
         self.panel = LabelPanel(ctx.host)
         self.panel.hide()
         # on the left, as image editors keep their tools: the legend keeps the right column
@@ -118,7 +118,7 @@ class LabelMode(QObject):
         self.actions.mode.setChecked(active)
         self.tools.set_enabled(active)
         self.panel.setVisible(active)
-        self.workspace.worker.feature_sink = self._keep_features if active else None
+        self.workspace.keep_features(self._keep_features if active else None)
         if active:
             self.canvas.setFocus()
             self._start_session()
@@ -168,7 +168,7 @@ class LabelMode(QObject):
         except FCNStudioError as exc:
             self.ctx.show_error(str(exc))
             return
-        session = LabelSession(store, path, rgb.shape[:2], labels, self)
+        session = LabelSession(store, path, rgb.shape[:2], labels, self, self.ctx.runner)
         session.error.connect(self.ctx.show_error)
         session.saved.connect(self._saved)
         if session.load_error:

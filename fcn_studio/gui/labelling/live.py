@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import Cancelled
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.model_service import ModelService
 
 if TYPE_CHECKING:  # torch-backed: imported on the worker when live mode first runs
@@ -37,9 +37,10 @@ class LiveUpdater(QObject):
     updated = Signal(object, float)
     failed = Signal(str)
 
-    def __init__(self, service: ModelService, cache: Callable[[], FeatureCache], parent: QObject | None = None) -> None:
+    def __init__(self, service: ModelService, cache: Callable[[], FeatureCache], runner: TaskRunner | None = None,
+                 parent: QObject | None = None) -> None:  # fmt: skip
         super().__init__(parent)
-        self.service, self.cache = service, cache
+        self.service, self.cache, self.runner = service, cache, runner
         self._head: LiveHead | None = None
         self._task: BackgroundTask | None = None
         self._context: tuple | None = None  # what the head was made for
@@ -100,7 +101,7 @@ class LiveUpdater(QObject):
         task.succeeded.connect(lambda out: self._done(generation, stroke_end, *out))
         task.failed.connect(lambda message: self._failed(generation, message))
         task.finished.connect(self._finished)
-        self._task = task.start()
+        self._task = task.start(self.runner)
 
     def _done(self, generation: int, stroke_end: float, head: LiveHead, result: SegmentationResult) -> None:
         if generation != self._generation:

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import QDockWidget, QHeaderView, QLabel, QTreeWidget, QTr
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.context import LabelContext
 from fcn_studio.gui.shared.results import use_background_threads
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled  # no torch until it runs
 
 
-def start_ranking(service: ModelService, folder: Path, model_key: str, device: str, max_size: int) -> BackgroundTask:
+def start_ranking(service: ModelService, folder: Path, model_key: str, device: str, max_size: int,
+                  runner: TaskRunner | None = None) -> BackgroundTask:  # fmt: skip
     """A started task whose ``succeeded`` carries the list of :class:`RankedImage`."""
 
     def run(progress, cancelled) -> list[RankedImage]:
@@ -26,7 +27,7 @@ def start_ranking(service: ModelService, folder: Path, model_key: str, device: s
         predictor = service.predictor(model_key, device, max_size=max_size)
         return rank_unlabelled(predictor, folder, progress=progress, cancelled=cancelled)
 
-    return BackgroundTask(run, None).start()
+    return BackgroundTask(run, None).start(runner)
 
 
 class UncertaintyDock(QDockWidget):
@@ -117,7 +118,7 @@ class NextUncertain(QObject):
         status = self.ctx.status
         status.showMessage(self.tr("Ranking the unlabelled images of {folder}…").format(folder=folder.name))
         self._ranked_for = self._ranking_key(folder)
-        task = start_ranking(self.ctx.service, folder, inf.model_key, inf.device, inf.max_size)
+        task = start_ranking(self.ctx.service, folder, inf.model_key, inf.device, inf.max_size, self.ctx.runner)
         task.worker.progress.connect(lambda done, total, note: status.showMessage(
             self.tr("Ranking {done}/{total}: {note}").format(done=done, total=total, note=note)))  # fmt: skip
         task.succeeded.connect(self._ranked)

@@ -54,7 +54,7 @@ def test_the_fine_tune_line_follows_the_version_in_use(qtbot, win, folder, tmp_p
     lm = open_and_label(qtbot, win, folder / "p0.png")
     assert "No fine-tuning yet" in lm.panel.scores.text()
     v2, v3 = _versions(MODEL_ID, [0.41, 0.63])
-    win._models_changed(v3)  # as a round does
+    lm.ctx.use_model(v3)  # as a round that made it current does
     qtbot.waitUntil(lambda: lm.panel.versions.count() == 3)
     assert v3 in lm.panel.scores.text() and "63.0" in lm.panel.scores.text()
 
