@@ -6,7 +6,6 @@ Strokes made while an update runs are folded into the next one."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,11 +84,14 @@ class LiveUpdater(QObject):
             if head is None:  # the first pass: the backbone's features of this image, cached
                 loaded = self.service.load(model_key, device)
                 ckpt = loaded.checkpoint
-                with stops_between_layers(loaded.model, cancelled):  # a backbone pass can take seconds
-                    feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size,
-                                                  rgb=rgb)  # fmt: skip
+                _stop_if(cancelled)
+                # a backbone pass (when the displayed prediction's features were not kept) is
+                # not interrupted: the model is shared with the other views' threads
+                feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb,
+                                              cancelled=cancelled)  # fmt: skip
+                _stop_if(cancelled)
                 head = LiveHead(loaded.model, ckpt.labels.classes, labels, feats, lr=lr)
-            with stops_between_layers(head.head, cancelled):
+            with stops_between_layers(head.head, cancelled):  # the live head is this update's own copy
                 logits = head.update(mask, steps=steps)
             pred, conf, _ = logits_to_full_size(logits, *mask.shape)
             conf8 = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
@@ -131,15 +133,19 @@ class LiveUpdater(QObject):
             self._task.cancel()
 
 
+def _stop_if(cancelled: Callable[[], bool]) -> None:
+    if cancelled():
+        raise Cancelled("live update dropped")
+
+
 @contextlib.contextmanager
 def stops_between_layers(model: torch.nn.Module, cancelled: Callable[[], bool]):
-    """While inside, a forward pass of ``model`` on this thread stops with Cancelled at the
-    next layer once ``cancelled()`` is true, so closing the window waits for one layer, not
-    for a backbone pass. The model is shared with other views: their threads never stop."""
-    thread = threading.get_ident()
+    """While inside, a forward pass of ``model`` stops with Cancelled at the next layer once
+    ``cancelled()`` is true, so closing the window waits for one head step, not for all of
+    them. Only for a model no other thread runs (hooks are added and removed here)."""
 
     def check(_module, _inputs) -> None:
-        if threading.get_ident() == thread and cancelled():
+        if cancelled():
             raise Cancelled("live update dropped")
 
     hooks = [m.register_forward_pre_hook(check) for m in model.modules() if not list(m.children())]
