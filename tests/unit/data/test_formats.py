@@ -240,3 +240,15 @@ def test_split_checked(tmp_path):
     assert len(find_pairs(root, "train").pairs) == 2
     with pytest.raises(FCNStudioError, match="its splits: train"):
         find_pairs(root, "val")
+
+
+def test_all_255_masks_in_the_label_mode_layout_are_refused(tmp_path):
+    from tests.builders import make_image
+
+    (tmp_path / "masks").mkdir()
+    for i in range(2):
+        make_image(tmp_path / f"p{i}.jpg", seed=i)
+        Image.fromarray(np.full((40, 48), 255, np.uint8), mode="L").save(tmp_path / "masks" / f"p{i}.png")
+    report = scan_dataset(tmp_path)
+    assert report.layout == "images + masks/" and not report.ok
+    assert any("no mask labels anything" in p for p in report.problems)
