@@ -273,10 +273,11 @@ class FastPath:
         """A session over the conversion whose labels on one small input equal torch's
         (fp32), or come near them (int8); None when they do not, even with the optimised
         copy made again (a damaged one would explain it)."""
-        session = open_session(self.cache_dir, self.threads)
+        session = open_session(self.cache_dir, self.threads, self.notes)
         if self._labels_agree(session):
             return session
         del session
+        self.notes.append(f"the optimised copy of {self.cache_dir.name} gave other labels than torch; made again")
         shutil.rmtree(self.cache_dir / f"optimised-{cpu_key()}", ignore_errors=True)
         session = open_session(self.cache_dir, self.threads)
         return session if self._labels_agree(session) else None

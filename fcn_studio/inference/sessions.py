@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -12,9 +13,12 @@ from pathlib import Path
 
 from fcn_studio.inference.conversion import DATA_FILE
 
+SUMS = "sha256.json"  # beside an optimised copy: its files' checksums, verified before it is used
 
-def open_session(folder: Path, threads: int):
-    """A session over the conversion in ``folder``.
+
+def open_session(folder: Path, threads: int, notes: list[str] | None = None):
+    """A session over the conversion in ``folder``; what was found damaged and made again
+    is appended to ``notes``.
 
     ONNX Runtime's full graph optimisation (fusions, the blocked NCHWc layout) takes seconds
     for a VGG16 FCN at every session start, and its result is specific to the CPU. So the
@@ -25,10 +29,15 @@ def open_session(folder: Path, threads: int):
     optimised = folder / f"optimised-{cpu_key()}"
     remove_abandoned(folder, f".{optimised.name}.*")  # a process that died while saving one
     if (optimised / "model.onnx").is_file():
-        try:
-            return _session(optimised / "model.onnx", threads, optimise=False)
-        except Exception:  # damaged or from another runtime build: optimise again below
-            shutil.rmtree(optimised, ignore_errors=True)
+        problem = _damage(optimised)
+        if problem is None:
+            try:
+                return _session(optimised / "model.onnx", threads, optimise=False)
+            except Exception:  # from another runtime build, say: optimise again below
+                problem = "ONNX Runtime could not read it"
+        if notes is not None:
+            notes.append(f"the optimised copy of {folder.name} was not used ({problem}); made again")
+        shutil.rmtree(optimised, ignore_errors=True)
     tmp = folder / f".{optimised.name}.{os.getpid()}-{threading.get_ident()}"
     try:
         tmp.mkdir()
@@ -36,11 +45,38 @@ def open_session(folder: Path, threads: int):
         return _session(folder / "model.onnx", threads)
     try:
         session = _session(folder / "model.onnx", threads, save_to=tmp / "model.onnx")
+        _write_sums(tmp)
         with contextlib.suppress(OSError):  # another process may have saved the same one first
             os.replace(tmp, optimised)
         return session
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_sums(folder: Path) -> None:
+    from fcn_studio.storage.identity import hash_file
+
+    sums = {p.name: hash_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    (folder / SUMS).write_text(json.dumps(sums))
+
+
+def _damage(folder: Path) -> str | None:
+    """Why the files in ``folder`` differ from the checksums saved with them, or None
+    (hashed once per file identity: storage/identity.py)."""
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.storage.identity import content_hash
+
+    try:
+        sums = json.loads((folder / SUMS).read_text())
+    except (OSError, ValueError):
+        return "it has no checksums"
+    for name, expected in sums.items():
+        try:
+            if content_hash(folder / name) != expected:
+                return f"{name} was damaged"
+        except FCNStudioError:
+            return f"{name} cannot be read"
+    return None
 
 
 def _session(path: Path, threads: int, *, optimise: bool = True, save_to: Path | None = None):

@@ -133,3 +133,25 @@ def test_conversion_caches_keep_to_their_budget_least_recently_used_first(family
     finally:
         os.close(fd)
     assert in_use.exists()
+
+
+def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weights_home, caffe_layout_file, tmp_path):
+    from tests.builders import make_plain
+
+    assert run(capsys, "weights", "import", str(caffe_layout_file("fcn16s", 3)), "--id", "street")[0] == 0
+    data = make_plain(tmp_path / "d", n=4)
+    out = tmp_path / "tuned.safetensors"
+    code, stdout, err = run(capsys, "train", "--data", str(data), "--base", "street", "--arch", "fcn16s",
+                            "--epochs", "1", "--out", str(out), "--crop-size", "32", "--freeze-backbone",
+                            "--id", "tuned")  # fmt: skip
+    assert code == 0, err
+    installed = weights_home / "tuned.safetensors"
+    assert installed.stat().st_size < 100_000 < out.stat().st_size  # a head file, not a copy of the network
+    images = sorted((data / "images").iterdir())[:2]
+    for model, where in (("tuned", "o1"), (str(out), "o2")):
+        code, _, err = run(capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / where))
+        assert code == 0, err
+    for image in images:
+        a, b = (np.asarray(Image.open(tmp_path / o / f"{image.stem}.png")) for o in ("o1", "o2"))
+        assert np.array_equal(a, b)
+    assert "head over street" in run(capsys, "weights", "list")[1]
