@@ -115,9 +115,15 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    if predictor.fast_path is not None and not predictor.fast_path.ready():  # else a short run never caches it
+    fast_path = predictor.fast_path
+    if fast_path is not None and not fast_path.ready() and not fast_path.error:  # else a short run never caches it
         warn("preparing the faster CPU path for later runs (once per model file)...")
-        predictor.fast_path.wait()
+        fast_path.wait()
+    if fast_path is not None:  # a rebuilt cache, or why the faster path is not used: said once, here
+        for note in fast_path.notes:
+            warn(note)
+        if fast_path.error:
+            warn(f"the faster CPU path is not used: {fast_path.error}")
     return 1 if failures else 0
 
 
@@ -147,7 +153,7 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     if coco is not None:
         coco.write(target)
         lost, written = coco.pixels_lost, 1
-    why = "labelme polygons have no holes and trace pixel centres" if coco is None else "polygons, not RLE"
+    why = "labelme polygons trace pixel centres" if coco is None else "COCO polygons have no holes; RLE is exact"
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
@@ -170,7 +176,7 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
                           fast=True, calibration=calibration)  # fmt: skip
     if not predictor.fast_path.wait():
-        raise FCNStudioError(f"fast mode could not be prepared ({predictor.fast_path.error}); run without --fast")
+        raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
     agreement = predictor.fast_path.agreement or 0.0
     warn(
         f"fast mode (int8, approximate): {100 * agreement:.1f} % of labels equal to the exact model's on the check images"
