@@ -145,7 +145,7 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     if coco is not None:
         coco.write(target)
         lost, written = coco.pixels_lost, 1
-    why = "labelme polygons have no holes and trace pixel centres" if coco is None else "polygons, not RLE"
+    why = "labelme polygons trace pixel centres" if coco is None else "COCO polygons have no holes; RLE is exact"
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
