@@ -267,9 +267,8 @@ class ModelService:
     def _drop_unused_backbones(self) -> None:
         used = {m.base for m in self._models.values()}
         for key in [k for k in self._backbones if k not in used]:
-            backbone = self._backbones.pop(key)
-            if backbone.fast_path is not None:
-                backbone.fast_path.close()
+            # not closed here: a view may still hold a predictor on it; it closes when freed
+            del self._backbones[key]
 
     def backbones(self) -> int:
         """How many backbones are loaded (tests: versions share theirs)."""
