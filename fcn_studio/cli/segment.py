@@ -88,15 +88,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    fast_path = predictor.fast_path
-    if fast_path is not None and not fast_path.ready() and not fast_path.error:  # else a short run never caches it
-        warn("preparing the faster CPU path for later runs (once per model file)...")
-        fast_path.wait()
-    if fast_path is not None:  # a rebuilt cache, or why the faster path is not used: said once, here
-        for note in fast_path.notes:
-            warn(note)
-        if fast_path.error:
-            warn(f"the faster CPU path is not used: {fast_path.error}")
+    _finish_fast_path(predictor.fast_path)
     return 1 if failures else 0
 
 
@@ -163,6 +155,20 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
+
+
+def _finish_fast_path(fast_path) -> None:
+    """Wait for the conversion (else a short run never caches it); say once what was
+    repaired, or why the faster path is not used."""
+    if fast_path is None:
+        return
+    if not fast_path.ready() and not fast_path.error:
+        warn("preparing the faster CPU path for later runs (once per model file)...")
+        fast_path.wait()
+    for note in fast_path.notes:
+        warn(note)
+    if fast_path.error:
+        warn(f"the faster CPU path is not used: {fast_path.error}")
 
 
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):

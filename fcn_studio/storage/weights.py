@@ -126,7 +126,7 @@ def _with_cache_sizes(rows: list[ModelInfo]) -> list[ModelInfo]:
     from fcn_studio.storage.conversions import all_conversions
 
     by_source: dict[str, int] = {}
-    for c in all_conversions():
+    for c in all_conversions(weights_dir()):
         by_source[c.source] = by_source.get(c.source, 0) + c.size_bytes
     if not by_source:
         return rows
@@ -192,7 +192,7 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known)
+    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
 
 
 def _explain_unusable_path(path: Path) -> None:
@@ -407,7 +407,7 @@ def remove_weights(weights_id: str) -> list[Path]:
     _refuse_base_of_heads(weights_id, removed[0])
     from fcn_studio.storage.conversions import conversions_of, remove
 
-    caches = conversions_of(removed[0]) if removed[0].is_file() else []
+    caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
         for p in removed:
             p.unlink(missing_ok=True)
