@@ -124,6 +124,7 @@ class LabelMode(QObject):
         p.radius_changed.connect(self.tools.set_radius)
         p.version_chosen.connect(self.choose_version)
         p.retrain_button.clicked.connect(self.retrain)
+        p.offer.use_version.connect(self.choose_version)
         p.live.toggled.connect(a.live.setChecked)
         a.live.toggled.connect(p.live.setChecked)
         self.tools.radius_changed.connect(p.set_radius)
@@ -473,8 +474,9 @@ class LabelMode(QObject):
         self.last_round = result
         text = scores_text(result)
         self.panel.scores.setText(text)
+        self.panel.offer.show_round(result)
         self.win.status.showMessage(text, 15_000)
-        if result.version is not None:
+        if result.version is not None and result.made_current:  # a worse one waits for the user
             self.live.reset()
             self.win._models_changed(result.version.id)  # every view switches to the new version
 

@@ -92,8 +92,8 @@ def test_retrain_improves_held_out_iou_installs_versions_and_rolls_back(tmp_path
     make_folder(folder, generic_labels(3))
     cache = FeatureCache(tmp_path / "cache")
     first = retrain(folder, base, "toy", config=FAST, cache=cache)
-    assert first.version.id == "toy-v2" and len(first.val_images) == 1 and len(first.train_images) == 5
-    assert first.after.mean_iou > first.before.mean_iou + 0.1 and not first.regressed
+    assert first.version.id == "toy-v2" and len(first.images) == 6  # every labelled image trains the version
+    assert first.after.mean_iou > first.before.mean_iou + 0.1 and first.better and first.made_current
     runs = cache.backbone_runs
     second = retrain(folder, base, "toy", config=FAST, cache=cache)
     assert second.version.id == "toy-v3"
