@@ -2,9 +2,9 @@
 
 A score from one held-out image says little (issue 18: "(1 images)" decided that a worse
 version became active). Here every labelled image is scored by a head fitted without it:
-leave one image out up to MAX_LOO images, else k folds. Each fold's fit starts from the
-head fitted on all images (the problem is convex: the start only changes how soon the
-solver arrives, not where), so folds cost a few iterations each. A figure carries what it
+leave one image out up to MAX_LOO images, else k folds. Each fold is fitted exactly as the
+round's head (same start, same solver and budget): a warm start from the round's head would
+be cheaper but leaks the held-out image into its fold wherever the solver stops short. A figure carries what it
 rests on: images, labelled pixels, folds and the spread (standard deviation) of the fold
 scores.
 """
@@ -24,7 +24,6 @@ from fcn_studio.training.head_solver import HeadSolver, PixelSample, ScaledHead,
 
 MAX_LOO = 8  # up to this many images: leave one out; beyond, K_FOLDS folds
 K_FOLDS = 5
-FOLD_STEPS = 6  # solver steps per fold at most: warm from the full fit, the labels' argmax settles sooner
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,11 @@ def score_fixed(head: FCNHead, per_image: Sequence[Sequence[PixelSample]], num_c
     return [pixel_confusion(scaled, group, num_classes) for group in per_image]
 
 
-def cross_validate(start: FCNHead, fitted: FCNHead, per_image: Sequence[Sequence[PixelSample]], names: Sequence[str],
+def cross_validate(start: FCNHead, per_image: Sequence[Sequence[PixelSample]], names: Sequence[str],
                    num_classes: int, *, l2: float, steps: int, seed: int,
                    cancelled: Callable[[], bool] | None = None) -> tuple[list[ConfusionMatrix], int] | None:  # fmt: skip
-    """Each image's confusion matrix from a head fitted without it (``start``'s ridge
-    anchor, warm from ``fitted``), and the number of folds; None with fewer than two images."""
+    """Each image's confusion matrix from a head fitted without it, from ``start`` as the
+    round's head was, and the number of folds; None with fewer than two images."""
     if len(per_image) < 2:
         return None
     out: list[ConfusionMatrix] = [ConfusionMatrix(num_classes) for _ in per_image]
@@ -85,8 +84,7 @@ def cross_validate(start: FCNHead, fitted: FCNHead, per_image: Sequence[Sequence
         train = [s for i, group in enumerate(per_image) if i not in held for s in group]
         head = copy.deepcopy(start)
         solver = HeadSolver(head, train, l2)
-        solver.scaled.load(fitted)
-        for _ in range(min(steps, FOLD_STEPS)):
+        for _ in range(steps):
             solver.step(cancelled)
             if solver.converged:
                 break

@@ -132,7 +132,7 @@ def retrain(
                           flip=config.flip, l2=config.weight_decay, max_size=config.max_size)  # fmt: skip
     history = engine.fit_epochs(variant, 1, config.epochs, emit, cancelled)
     names = [s.image.name for s in samples]
-    validated = cross_validate(start_head, head, variant.groups, names, labels.num_classes, l2=config.weight_decay,
+    validated = cross_validate(start_head, variant.groups, names, labels.num_classes, l2=config.weight_decay,
                                steps=config.epochs, seed=config.seed, cancelled=cancelled)  # fmt: skip
     reference = compare_with or base
     ref_images = _score_reference(reference, model, base, labels, samples, cache, config)
