@@ -28,13 +28,13 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.device import choose_device
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
 from fcn_studio.labelling.label_store import LabelStore
-from fcn_studio.labelling.versions import ModelVersion, choose_version, current_version, install_version
+from fcn_studio.labelling.versions import ModelVersion, install_head_version, same_backbone
 from fcn_studio.models import FCN
 from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events
 from fcn_studio.training.feature_cache import FeatureCache, Features, cache_dir
-from fcn_studio.training.head import LabelledImage, checkpoint_with_head, target_at, trainable_head
+from fcn_studio.training.head import LabelledImage, checkpoint_with_head, head_state, target_at, trainable_head
 from fcn_studio.training.head_scores import ScoreSummary, cross_validate, score_fixed, summary
 from fcn_studio.training.head_variant import HeadVariant
 
@@ -155,19 +155,14 @@ def retrain(
                          compare_id or reference.provenance.get("id"),
                          before_seen=sum(names[i] in seen for i in chosen))  # fmt: skip
     result.made_current = install and (switch == "always" or result.better is not False)
-    result.version = _install(ckpt, family, result.made_current) if install else None
+    info = {"provenance": ckpt.provenance, "metrics": ckpt.metrics, "training": ckpt.training}
+    result.version = (
+        install_head_version(base, head_state(head), labels, base.preprocessing, info, family,
+                             make_current=result.made_current) if install else None
+    )  # fmt: skip
     result.seconds = time.monotonic() - start
     emit(DoneEvent(None, result.version.id if result.version else None, metrics))
     return result
-
-
-def _install(ckpt: Checkpoint, family: str, make_current: bool) -> ModelVersion:
-    """The round's version installed; the active one stays active unless ``make_current``."""
-    active = current_version(family)
-    version = install_version(ckpt, family)
-    if not make_current and active:
-        choose_version(family, active)
-    return version
 
 
 def _score_reference(reference: Checkpoint, model: FCN, base: Checkpoint, labels: LabelSet,
@@ -178,18 +173,11 @@ def _score_reference(reference: Checkpoint, model: FCN, base: Checkpoint, labels
     if not set(labels.classes) <= set(reference.labels.classes):
         return None
     ref_full = model if reference is base else reference.build_model().to(next(model.parameters()).device)
-    same = reference is base or _same_backbone(reference, base)
+    same = reference is base or same_backbone(reference, base)  # head versions share the base's
     ref_head = trainable_head(ref_full, reference.labels.classes, labels)
     variant = HeadVariant(model if same else ref_full, ref_head, reference.preprocessing, samples, [], cache,
                           num_classes=labels.num_classes, flip=False, l2=0.0, max_size=config.max_size)  # fmt: skip
     return score_fixed(ref_head, variant.groups, labels.num_classes)
-
-
-def _same_backbone(a: Checkpoint, b: Checkpoint) -> bool:
-    """Head versions of one base share its backbone: its features need no new pass."""
-    sa, sb = a.state_dict, b.state_dict
-    keys = [k for k in sb if not k.startswith(("score", "upscore"))]
-    return all(k in sa and (sa[k] is sb[k] or torch.equal(sa[k], sb[k])) for k in keys)
 
 
 # --------------------------------------------------------------------------- live mode

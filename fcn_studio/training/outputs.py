@@ -127,9 +127,13 @@ class RunOutputs:
         return state.epoch, max(state.best_miou, saved) if valid else state.best_miou, state.history
 
     def register(self) -> str | None:
-        """Install OUT under the run's id (rank 0 only); None when there is nothing to install."""
+        """Install OUT under the run's id (rank 0 only); None when there is nothing to install.
+        A head-only run over an installed base is installed as a head file over it."""
+        from fcn_studio.labelling.versions import register_trained
         from fcn_studio.storage.weights import register_checkpoint
 
         if not self.is_main or not self.out.is_file():
             return None
+        if self.config.freeze_backbone:
+            return register_trained(self.out, self.config.base, model_id(self.config))
         return register_checkpoint(self.out, model_id(self.config))

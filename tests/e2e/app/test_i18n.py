@@ -77,6 +77,10 @@ ALLOWED = {
         "ms",
         "MB",
         "VOC",
+        "COCO",
+        "labelme",
+        "JSON",
+        "RLE",
         "PASCAL",
         "Carvana",
         "VGG16",
@@ -447,16 +451,18 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     label_mode.actions.mode.trigger()
     assert label_mode.panel.isVisible() and label_mode.session is not None
     check(visible_texts(win))
-    scores = SimpleNamespace(mean_iou=0.5)
-    label_mode.panel.scores.setText(scores_text(SimpleNamespace(
-        version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
-    label_mode.ranking.set_ranking([RankedImage(image, 0.25)])
-    label_mode.ranking.show()
+    scores = SimpleNamespace(mean_iou=0.5, images=3, pixels=1200, spread=0.1)
+    kept = SimpleNamespace(version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, made_current=False,
+                           compared_with="garden-fcn", regressed=True, before_seen=1)  # fmt: skip
+    label_mode.panel.scores.setText(scores_text(kept))
+    label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"
+    label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
+    label_mode.uncertain.dock.show()
     check(visible_texts(label_mode.panel))
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.set_ranking([])
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.hide()
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.set_ranking([])
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.hide()
     label_mode.actions.mode.trigger()
 
     # the error box
@@ -506,7 +512,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
         patch.setattr(QMessageBox, "information", lambda _p, title, text: summary.append((title, text)))
         patch.setattr(QMessageBox, "exec", lambda box: skip_existing(box).click())
         win._segment_folder()
-        check(visible_texts(win.tasks[-1].dialog))
+        check(visible_texts(win.tasks.tasks[-1].dialog))
         qtbot.waitUntil(lambda: bool(summary), timeout=60_000)
     check([("summary", t) for t in summary[0]])
 
