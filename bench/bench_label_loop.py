@@ -115,7 +115,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from fcn_studio.data.labels import LabelSet, voc_colormap
-    from fcn_studio.inference.predictor import Predictor, logits_to_full_size
+    from fcn_studio.inference.model_service import ModelService
+    from fcn_studio.inference.predictor import logits_to_full_size
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
     from fcn_studio.labelling.versions import current_version
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
@@ -156,7 +157,7 @@ def main() -> None:
     (tmp / "weights").mkdir()
     base = Checkpoint("fcn8s", len(NAMES), labels, pre, model.state_dict(), provenance={"id": "bench"})
     save_checkpoint(base, tmp / "weights" / "bench.safetensors")
-    base = resolve_model("bench")
+    service = ModelService()  # the window's: a base is loaded once, versions swap heads over it
     cache = FeatureCache(tmp / "cache" / "features")
     lrs = [float(v) for v in args.lrs.split(",")]
     print(f"{args.rounds} photos {w}x{h}, {len(NAMES)} classes, fcn8s width 1/{args.width_divisor}, "
@@ -170,17 +171,19 @@ def main() -> None:
         mask = blank_mask((h, w))
         add_strokes(mask, truths[r - 1], args.strokes, rng)
         store.save_mask(folder / f"p{r - 1:02d}.png", mask, labels)
-        cache.features(folder / f"p{r - 1:02d}.png", model, pre)  # handed over when the image was shown
+        open_image = folder / f"p{r - 1:02d}.png"
+        cache.features(open_image, model, pre)  # handed over when the image was shown
+        service.predictor(current_version("bench") or "bench", "cpu").predict(open_image)  # what the user saw
         samples = [LabelledImage(img, store.load_mask(img)) for img, _ in store.labelled_images()]
         labelled_px = sum(int((s.mask != 255).sum()) for s in samples)
         active = current_version("bench") or "bench"
-        t = time.perf_counter()
-        result = retrain(folder, base, "bench", compare_with=resolve_model(active), compare_id=active,
-                         config=HeadTrainConfig(device="cpu"), cache=cache)  # fmt: skip
+        t = time.perf_counter()  # the click: the GUI resolves the version in use and the family's base
+        result = retrain(folder, resolve_model("bench"), "bench", compare_with=resolve_model(active),
+                         compare_id=active, config=HeadTrainConfig(device="cpu"), cache=cache)  # fmt: skip
         t_round = time.perf_counter() - t
         t = time.perf_counter()
         shown = current_version("bench")
-        Predictor(resolve_model(shown), "cpu").predict(folder / f"p{r - 1:02d}.png")  # the open image, redrawn
+        service.predictor(shown, "cpu").predict(open_image)  # the open image redrawn, as the window's service does
         t_overlay = time.perf_counter() - t
         new_head = trainable_head(result.checkpoint.build_model(), labels.classes, labels)
         truth = evaluate_head(new_head, model, pre, heldout, cache, len(NAMES)).mean_iou

@@ -31,6 +31,8 @@ from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, install_head_version, same_backbone
 from fcn_studio.models import FCN
 from fcn_studio.storage.checkpoint import Checkpoint
+from fcn_studio.storage.heads import head_base
+from fcn_studio.storage.identity import FileIdentity
 from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events
 from fcn_studio.training.feature_cache import FeatureCache, Features, cache_dir
@@ -120,7 +122,7 @@ def retrain(
     start = time.monotonic()
     store = LabelStore(folder)
     labels = store.label_set(default=base.labels)
-    model = base.build_model().to(choose_device(config.device).device)
+    model = _base_model(base, choose_device(config.device).device)
     samples = load_labelled(store, labels, cache)
     if not samples:
         raise FCNStudioError(f"{folder}: no labelled pixels yet; paint a few strokes per class, then retrain")
@@ -173,11 +175,37 @@ def _score_reference(reference: Checkpoint, model: FCN, base: Checkpoint, labels
     if not set(labels.classes) <= set(reference.labels.classes):
         return None
     ref_full = model if reference is base else reference.build_model().to(next(model.parameters()).device)
-    same = reference is base or same_backbone(reference, base)  # head versions share the base's
+    same = reference is base or _shares_backbone(reference, base)
     ref_head = trainable_head(ref_full, reference.labels.classes, labels)
     variant = HeadVariant(model if same else ref_full, ref_head, reference.preprocessing, samples, [], cache,
                           num_classes=labels.num_classes, flip=False, l2=0.0, max_size=config.max_size)  # fmt: skip
     return score_fixed(ref_head, variant.groups, labels.num_classes)
+
+
+_LAST_BASE: list[tuple[object, FCN]] = []  # the last round's base model, while its file is unchanged
+
+
+def _base_model(base: Checkpoint, device: torch.device) -> FCN:
+    """The base built once per file: a new model object would cost the feature cache a new
+    fingerprint of its backbone (reading all 0.5 GB of VGG16, about a second) every round."""
+    identity = FileIdentity.maybe(base.source) if base.source else None
+    key = (identity, str(device))
+    if identity is not None and _LAST_BASE and _LAST_BASE[0][0] == key:
+        return _LAST_BASE[0][1]
+    model = base.build_model().to(device)
+    if identity is not None:
+        _LAST_BASE[:] = [(key, model)]
+    return model
+
+
+def _shares_backbone(reference: Checkpoint, base: Checkpoint) -> bool:
+    """Head versions sit on their base's file: the same file is the same backbone (a stat,
+    not a comparison of 0.5 GB); otherwise the tensors are compared."""
+    loaded = head_base(reference)
+    same_file = loaded is not None and loaded.path is not None and base.source is not None
+    if same_file and FileIdentity.maybe(loaded.path) == FileIdentity.maybe(base.source):
+        return True
+    return same_backbone(reference, base)
 
 
 # --------------------------------------------------------------------------- live mode
