@@ -237,3 +237,23 @@ def choose_version(family: str, model_id: str) -> None:
 
 def _pointer(family: str) -> Path:
     return weights_dir() / f"{family}.versions.json"
+
+
+def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the model ``spec`` (an id or a path; a head version with its base) as one
+    standalone FCN Studio weights file in the published layout (conv1_1 ... upscore8, with
+    its label set, preprocessing and scores), to share or import elsewhere."""
+    from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
+    from fcn_studio.storage.weights import resolve_model
+
+    file = Path(file)
+    if file.suffix.lower() != ".safetensors":
+        raise FCNStudioError(f"{file.name}: export writes a .safetensors file; give a name ending in .safetensors")
+    if file.exists() and not overwrite:
+        raise FCNStudioError(f"{file} exists; choose another file name, or replace it with --force")
+    ckpt = resolve_model(spec)
+    provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
+    standalone = Checkpoint(ckpt.arch, ckpt.num_classes, ckpt.labels, ckpt.preprocessing, ckpt.state_dict,
+                            provenance={**provenance, "exported_from": spec}, metrics=ckpt.metrics,
+                            training=ckpt.training)  # fmt: skip
+    return save_checkpoint(standalone, file, option="FILE")

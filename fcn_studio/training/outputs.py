@@ -56,6 +56,9 @@ def check_output(config: TrainConfig) -> None:
     if config.force or config.resume:
         return
     if out.exists():
+        if not resume.state_path(out).exists():  # stopped before its first resume state: --resume has nothing
+            raise FCNStudioError(f"{out} exists (an earlier training's model, with no state to resume); "
+                                 f"{resume.keep_model_hint(out)}")  # fmt: skip
         raise FCNStudioError(
             f"{out} exists (an earlier training's model); replace it with --force, continue it with --resume, "
             "or choose another --out"

@@ -45,7 +45,10 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
     if not writes_outputs():
         return _train(config, on_event, cancelled, report)
     check_output(config)  # before the lock: a refusal needs no waiting
-    with exclusive(config.out, f"the training output {config.out}"):
+    from fcn_studio.storage.weights import reserved_id
+
+    # the id too, from its check to the install: two runs under one --id never both install
+    with exclusive(config.out, f"the training output {config.out}"), reserved_id(model_id(config)):
         check_output(config)
         return _train(config, on_event, cancelled, report)
 

@@ -474,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
-        <translation>真值：{name}（标注了图像的 {percent:.0f} %）</translation>
+        <source>Ground truth: {name}, {percent:.0f} % labelled</source>
+        <translation>真值：{name}，已标注 {percent:.0f} %</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>

@@ -184,6 +184,8 @@ class LabelPanel(QDockWidget):
         self.classes.blockSignals(True)
         self.classes.setCurrentRow(active if labels is not None and active < labels.num_classes else -1)
         self.classes.blockSignals(False)
+        if self.classes.currentItem() is not None:
+            self.classes.scrollToItem(self.classes.currentItem())  # picked by its key: in sight
         name = display_name(labels.classes[active]) if labels is not None and 0 <= active < labels.num_classes else ""
         self.active.setText(self.tr("Painting: {id} {name}").format(id=active, name=name) if name else "")
 
