@@ -32,7 +32,7 @@ from fcn_studio.training.data import (  # noqa: F401 (the trainer's API)
     split_pairs,
     validation_encoding,
 )
-from fcn_studio.training.outputs import RunOutputs, check_output, model_id, writes_outputs  # noqa: F401
+from fcn_studio.training.outputs import RunOutputs, check_output, model_id, writes_outputs
 from fcn_studio.training.plain import PlainVariant, evaluate  # noqa: F401 (the trainer's API)
 
 
