@@ -13,8 +13,10 @@ want every new version at once).
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,12 +40,13 @@ from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_
 from fcn_studio.training.feature_cache import FeatureCache, Features, cache_dir
 from fcn_studio.training.head import LabelledImage, checkpoint_with_head, head_state, target_at, trainable_head
 from fcn_studio.training.head_scores import ScoreSummary, cross_validate, score_fixed, summary
+from fcn_studio.training.head_solver import PixelSample
 from fcn_studio.training.head_variant import HeadVariant
 
 
 @dataclass
 class HeadTrainConfig:
-    epochs: int = 20  # solver steps (a few L-BFGS iterations each); a fit stops early once converged
+    epochs: int = 5  # solver steps (5 L-BFGS iterations each); a fit stops early once converged
     lr: float = 1e-3  # live updates (Adam) only: a round's solver takes steps a line search chooses
     weight_decay: float = 0.0  # ridge towards the base (at least head_solver.MIN_RIDGE)
     flip: bool = False  # flipped views as extra samples (each costs a backbone pass of its own)
@@ -132,12 +135,20 @@ def retrain(
     start_head = copy.deepcopy(head)
     variant = HeadVariant(model, head, base.preprocessing, samples, [], cache, num_classes=labels.num_classes,
                           flip=config.flip, l2=config.weight_decay, max_size=config.max_size)  # fmt: skip
-    history = engine.fit_epochs(variant, 1, config.epochs, emit, cancelled)
     names = [s.image.name for s in samples]
-    validated = cross_validate(start_head, variant.groups, names, labels.num_classes, l2=config.weight_decay,
-                               steps=config.epochs, seed=config.seed, cancelled=cancelled)  # fmt: skip
+    halt = threading.Event()  # the main fit failed or was cancelled: the folds stop too
+    with ThreadPoolExecutor(1) as pool:  # the folds on other threads while this one fits the version
+        folds = pool.submit(cross_validate, start_head, variant.groups, names, labels.num_classes,
+                            l2=config.weight_decay, steps=config.epochs, seed=config.seed,
+                            cancelled=lambda: halt.is_set() or cancelled())  # fmt: skip
+        try:
+            history = engine.fit_epochs(variant, 1, config.epochs, emit, cancelled)
+        except BaseException:
+            halt.set()
+            raise
+        validated = folds.result()
     reference = compare_with or base
-    ref_images = _score_reference(reference, model, base, labels, samples, cache, config)
+    ref_images = _score_reference(reference, model, base, labels, samples, cache, config, variant.groups)
     # Like with like: the images the compared version was not trained on, when there are any
     seen = set(reference.training.get("train_images", [])) if reference is not base else set()
     chosen = [i for i, n in enumerate(names) if n not in seen] or list(range(len(names)))
@@ -168,15 +179,18 @@ def retrain(
 
 
 def _score_reference(reference: Checkpoint, model: FCN, base: Checkpoint, labels: LabelSet,
-                     samples: Sequence[LabelledImage], cache: FeatureCache,
-                     config: HeadTrainConfig) -> list[ConfusionMatrix] | None:  # fmt: skip
+                     samples: Sequence[LabelledImage], cache: FeatureCache, config: HeadTrainConfig,
+                     groups: Sequence[Sequence[PixelSample]]) -> list[ConfusionMatrix] | None:  # fmt: skip
     """``reference`` on the labelled pixels of each image; None when it does not know
-    every class of the labels."""
+    every class of the labels. On the base's backbone (a head version of it) the round's
+    own pixel samples serve, unflipped: the same features, the same pixels."""
     if not set(labels.classes) <= set(reference.labels.classes):
         return None
     ref_full = model if reference is base else reference.build_model().to(next(model.parameters()).device)
     same = reference is base or _shares_backbone(reference, base)
     ref_head = trainable_head(ref_full, reference.labels.classes, labels)
+    if same and reference.arch == base.arch and not config.flip:
+        return score_fixed(ref_head, groups, labels.num_classes)
     variant = HeadVariant(model if same else ref_full, ref_head, reference.preprocessing, samples, [], cache,
                           num_classes=labels.num_classes, flip=False, l2=0.0, max_size=config.max_size)  # fmt: skip
     return score_fixed(ref_head, variant.groups, labels.num_classes)
