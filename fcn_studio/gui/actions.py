@@ -93,7 +93,7 @@ def build_actions(win: QMainWindow) -> Actions:
         ),
         export_overlay=_action(
             win,
-            translate("Actions", "Export Over&lay…"),
+            translate("Actions", "Export Overla&y…"),
             ("Ctrl+E",),
             translate("Actions", "Save the image with its overlay"),
         ),

@@ -17,11 +17,15 @@ def fine_tuned_title(arch: str, data_name: str) -> Message:
     return Message("{arch} fine-tuned on {data}", arch=arch, data=data_name)
 
 
+def retrained_title(family: str, data_name: str) -> Message:
+    return Message("{family} retrained on {data}", family=family, data=data_name)
+
+
 def version_title(family: str, number: int) -> Message:
     return Message("{family} version {number}", family=family, number=number)
 
 
-_TEMPLATES = (fine_tuned_title("", "").template, version_title("", 0).template)
+_TEMPLATES = (fine_tuned_title("", "").template, retrained_title("", "").template, version_title("", 0).template)
 
 
 def _pattern(template: str) -> re.Pattern[str]:

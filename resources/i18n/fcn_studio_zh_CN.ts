@@ -48,6 +48,10 @@
         <translation>将掩码保存为调色板 PNG</translation>
     </message>
     <message>
+        <source>Export Overla&amp;y…</source>
+        <translation>导出叠加图(&amp;Y)…</translation>
+    </message>
+    <message>
         <source>Save the image with its overlay</source>
         <translation>保存带叠加层的图像</translation>
     </message>
@@ -86,10 +90,6 @@
     <message>
         <source>Zoom in</source>
         <translation>放大</translation>
-    </message>
-    <message>
-        <source>Export Over&amp;lay…</source>
-        <translation>导出叠加图(&amp;L)…</translation>
     </message>
     <message>
         <source>Export Class S&amp;tatistics (CSV)…</source>
@@ -245,6 +245,60 @@
     <message>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
+    <name>ClassEditor</name>
+    <message>
+        <source>Add a class</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new class:</source>
+        <translation>新类别的名称：</translation>
+    </message>
+    <message>
+        <source>Rename a class</source>
+        <translation>重命名类别</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Class colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>New label set</source>
+        <translation>新建类别集</translation>
+    </message>
+    <message>
+        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
+        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+    </message>
+    <message>
+        <source>Class names, separated by commas:</source>
+        <translation>类别名称，用逗号分隔：</translation>
+    </message>
+</context>
+<context>
+    <name>ClassMapDialog</name>
+    <message>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
+    </message>
+    <message>
+        <source>None of the classes the model predicts here is in this folder&apos;s label set. Choose what each becomes, or use the model&apos;s classes for this folder.</source>
+        <translation>模型在此图像上预测的类别都不在此文件夹的类别集中。请为每个类别选择对应的类别，或让此文件夹使用模型的类别。</translation>
+    </message>
+    <message>
+        <source>unlabelled</source>
+        <translation>未标注</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s classes</source>
+        <translation>使用模型的类别</translation>
     </message>
 </context>
 <context>
@@ -420,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
-        <translation>真值：{name}（图像的 {percent:.0f} % 已标注）</translation>
+        <source>Ground truth: {name}, {percent:.0f} % labelled</source>
+        <translation>真值：{name}，已标注 {percent:.0f} %</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -539,6 +593,37 @@
     <message>
         <source>Segmenting {n} {n:image|images} into {folder}</source>
         <translation>正在分割 {n} 张图像，输出到 {folder}</translation>
+    </message>
+</context>
+<context>
+    <name>FineTuneControl</name>
+    <message>
+        <source>Fine-tuning on the labels of {folder}…</source>
+        <translation>正在用 {folder} 的标注微调…</translation>
+    </message>
+    <message>
+        <source>Fine-tuning cancelled</source>
+        <translation>微调已取消</translation>
+    </message>
+    <message>
+        <source>Fine-tuning {pct:.0f} %: {note}</source>
+        <translation>微调 {pct:.0f} %：{note}</translation>
+    </message>
+    <message>
+        <source>No fine-tuning yet.</source>
+        <translation>尚未微调。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, the base model.</source>
+        <translation>正在使用：{version}（基础模型）。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, held-out mean IoU {miou:.1f} % when it was trained.</source>
+        <translation>正在使用：{version}，训练时留出集平均 IoU 为 {miou:.1f} %。</translation>
+    </message>
+    <message>
+        <source>In use: {version} (no held-out score recorded).</source>
+        <translation>正在使用：{version}（未记录留出集分数）。</translation>
     </message>
 </context>
 <context>
@@ -680,66 +765,61 @@
     </message>
 </context>
 <context>
+    <name>LabelExport</name>
+    <message>
+        <source>VOC (JPEGImages, SegmentationClass, class_names.txt, ImageSets)</source>
+        <translation>VOC（JPEGImages、SegmentationClass、class_names.txt、ImageSets）</translation>
+    </message>
+    <message>
+        <source>COCO (annotations.json, RLE)</source>
+        <translation>COCO（annotations.json，RLE）</translation>
+    </message>
+    <message>
+        <source>labelme (JSON polygons per image)</source>
+        <translation>labelme（每张图像一个 JSON 多边形文件）</translation>
+    </message>
+    <message>
+        <source>Export &amp;Labels As…</source>
+        <translation>导出标注为(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Write the labelled images of this folder as VOC, COCO or labelme</source>
+        <translation>将此文件夹中已标注的图像导出为 VOC、COCO 或 labelme 格式</translation>
+    </message>
+    <message>
+        <source>Open an image of the labelled folder first.</source>
+        <translation>请先打开已标注文件夹中的一张图像。</translation>
+    </message>
+    <message>
+        <source>Export Labels As</source>
+        <translation>导出标注为</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>An empty folder for the exported labels</source>
+        <translation>用于存放导出标注的空文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting labels</source>
+        <translation>正在导出标注</translation>
+    </message>
+    <message>
+        <source>{n} labelled images written to {out}.</source>
+        <translation>已将 {n} 张已标注图像写入 {out}。</translation>
+    </message>
+</context>
+<context>
     <name>LabelMode</name>
     <message>
-        <source>Add a class</source>
-        <translation>添加类别</translation>
-    </message>
-    <message>
-        <source>Name of the new class:</source>
-        <translation>新类别的名称：</translation>
-    </message>
-    <message>
-        <source>Rename a class</source>
-        <translation>重命名类别</translation>
-    </message>
-    <message>
-        <source>New name:</source>
-        <translation>新名称：</translation>
-    </message>
-    <message>
-        <source>Class colour</source>
-        <translation>类别颜色</translation>
-    </message>
-    <message>
-        <source>New label set</source>
-        <translation>新建类别集</translation>
-    </message>
-    <message>
-        <source>Class names, separated by commas:</source>
-        <translation>类别名称，用逗号分隔：</translation>
-    </message>
-    <message>
-        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
-        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
     </message>
     <message>
         <source>Live prediction updated {s:.2f} s after the stroke</source>
         <translation>实时预测已在落笔后 {s:.2f} 秒更新</translation>
-    </message>
-    <message>
-        <source>Fine-tuning on the labels of {folder}…</source>
-        <translation>正在用 {folder} 的标注微调…</translation>
-    </message>
-    <message>
-        <source>Fine-tuning cancelled</source>
-        <translation>微调已取消</translation>
-    </message>
-    <message>
-        <source>Fine-tuning {pct:.0f} %: {note}</source>
-        <translation>微调 {pct:.0f} %：{note}</translation>
-    </message>
-    <message>
-        <source>Ranking the unlabelled images of {folder}…</source>
-        <translation>正在为 {folder} 中未标注的图像排序…</translation>
-    </message>
-    <message>
-        <source>Ranking {done}/{total}: {note}</source>
-        <translation>排序 {done}/{total}：{note}</translation>
-    </message>
-    <message>
-        <source>Every image of this folder has labels.</source>
-        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>
@@ -769,8 +849,8 @@
         <translation>以模型的掩码作为标注：修正错误的区域</translation>
     </message>
     <message>
-        <source>Classes (keys 1–9)</source>
-        <translation>类别（按键 1–9）</translation>
+        <source>Classes (keys 0–9)</source>
+        <translation>类别（按键 0–9）</translation>
     </message>
     <message>
         <source>Add…</source>
@@ -837,8 +917,16 @@
         <translation>在我的标注上微调</translation>
     </message>
     <message>
-        <source>Live: update the prediction after each stroke</source>
-        <translation>实时：每一笔之后更新预测</translation>
+        <source>Live: update after each stroke</source>
+        <translation>实时：每一笔后更新</translation>
+    </message>
+    <message>
+        <source>After each stroke, a quick update of the prediction</source>
+        <translation>每一笔之后快速更新预测</translation>
+    </message>
+    <message>
+        <source>Painting: {id} {name}</source>
+        <translation>正在绘制：{id} {name}</translation>
     </message>
     <message>
         <source>Version</source>
@@ -851,10 +939,6 @@
     <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
-    </message>
-    <message>
-        <source>Painting: {name}</source>
-        <translation>正在绘制：{name}</translation>
     </message>
     <message>
         <source>{r} px</source>
@@ -1104,6 +1188,21 @@
     </message>
 </context>
 <context>
+    <name>NextUncertain</name>
+    <message>
+        <source>Ranking the unlabelled images of {folder}…</source>
+        <translation>正在为 {folder} 中未标注的图像排序…</translation>
+    </message>
+    <message>
+        <source>Ranking {done}/{total}: {note}</source>
+        <translation>排序 {done}/{total}：{note}</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
+    </message>
+</context>
+<context>
     <name>NoModelBanner</name>
     <message>
         <source>&lt;b&gt;No model installed.&lt;/b&gt; Download the published FCN-8s (PASCAL VOC, 21 classes), import a weights file you already have, or fine-tune on your own images and masks.</source>
@@ -1155,16 +1254,44 @@
         <translation>第 {epoch}/{epochs} 轮，损失 {loss:.3f}</translation>
     </message>
     <message>
-        <source>Installed {version}. No held-out scores: label at least 3 images.</source>
-        <translation>已安装 {version}。没有留出集得分：请至少标注 3 张图像。</translation>
+        <source>{n} {n:image|images}, {px} labelled pixels</source>
+        <translation>{n} 张图像，{px} 个已标注像素</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} {n:image|images}).</source>
-        <translation>已安装 {version}。留出集平均 IoU {after:.1f} %（{n} 张图像）。</translation>
+        <source>, spread ± {spread:.1f}</source>
+        <translation>，离散度 ± {spread:.1f}</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} {n:image|images}).</source>
-        <translation>已安装 {version}。留出集平均 IoU {before:.1f} % → {after:.1f} %（{n} 张图像）。</translation>
+        <source>Installed {version}; not scored: label a second image for a cross-validated score.</source>
+        <translation>已安装 {version}；尚未评分：再标注一张图像即可得到交叉验证分数。</translation>
+    </message>
+    <message>
+        <source>{active} scores {before:.1f} % on these labels ({basis}).</source>
+        <translation>{active} 在这些标注上的得分为 {before:.1f} %（{basis}）。</translation>
+    </message>
+    <message>
+        <source>cross-validated: {basis}</source>
+        <translation>交叉验证：{basis}</translation>
+    </message>
+    <message>
+        <source>Installed {version}. Mean IoU {after:.1f} % ({scored}).</source>
+        <translation>已安装 {version}。平均 IoU {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored}).</source>
+        <translation>现在使用 {version}：平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>It scores {diff:.1f} points lower than {active}; you chose to always use a new version.</source>
+        <translation>它比 {active} 低 {diff:.1f} 个百分点；您已选择始终使用新版本。</translation>
+    </message>
+    <message>
+        <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
+        <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
+        <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
     </message>
     <message>
         <source>{id} (base)</source>
@@ -1173,6 +1300,17 @@
     <message>
         <source>{id} (mean IoU {miou:.1f} %)</source>
         <translation>{id}（平均 IoU {miou:.1f} %）</translation>
+    </message>
+</context>
+<context>
+    <name>RoundOffer</name>
+    <message>
+        <source>Always use a new version at once, even when it scores worse</source>
+        <translation>总是立即使用新版本，即使得分更低</translation>
+    </message>
+    <message>
+        <source>Use {version} anyway</source>
+        <translation>仍然使用 {version}</translation>
     </message>
 </context>
 <context>
@@ -1417,8 +1555,8 @@
         <translation>随机权重（从零开始；用于测试流程）</translation>
     </message>
     <message>
-        <source>No effect with the backbone frozen: whole images are used, one per step</source>
-        <translation>冻结主干时无效：每步使用一张完整图像</translation>
+        <source>Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, which chooses its own steps</source>
+        <translation>冻结主干时不使用：评分层由 L-BFGS 在完整图像上拟合，步长由它自行选择</translation>
     </message>
     <message>
         <source>Dataset folder</source>
@@ -1738,6 +1876,18 @@
         <translation>正在导入权重</translation>
     </message>
     <message>
+        <source>{n:.1f} GB</source>
+        <translation>{n:.1f} GB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} MB</source>
+        <translation>{n:.0f} MB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} kB</source>
+        <translation>{n:.0f} kB</translation>
+    </message>
+    <message>
         <source>Importing {path}…</source>
         <translation>正在导入 {path}…</translation>
     </message>
@@ -1769,6 +1919,10 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>On disk</source>
+        <translation>占用磁盘</translation>
+    </message>
+    <message>
         <source>Weights folder: {path}</source>
         <translation>权重文件夹：{path}</translation>
     </message>
@@ -1785,8 +1939,48 @@
         <translation>删除</translation>
     </message>
     <message>
+        <source>Clean up…</source>
+        <translation>清理…</translation>
+    </message>
+    <message>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{status}, head over {base}</source>
+        <translation>{status}，基于 {base} 的输出头</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}  ·  {size} on disk</source>
+        <translation>权重文件夹：{path}  ·  占用磁盘 {size}</translation>
+    </message>
+    <message>
+        <source>{size} to download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source>weights file {file}, conversion caches {cache}</source>
+        <translation>权重文件 {file}，转换缓存 {cache}</translation>
+    </message>
+    <message>
+        <source>Clean up</source>
+        <translation>清理</translation>
+    </message>
+    <message>
+        <source>Nothing to clean up.</source>
+        <translation>没有需要清理的内容。</translation>
+    </message>
+    <message>
+        <source>Remove {n} stale conversion caches and old versions, {size} in all?
+
+{names}</source>
+        <translation>删除 {n} 个过期的转换缓存和旧版本，共 {size}？
+
+{names}</translation>
     </message>
     <message>
         <source>Import weights files</source>
@@ -1863,6 +2057,10 @@
         <translation>类别名称来自 {file}</translation>
     </message>
     <message>
+        <source>{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}</source>
+        <translation>{n} 个掩码没有标注任何内容（每个像素都是 255 = 未标注），已略过：{files}</translation>
+    </message>
+    <message>
         <source>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</source>
         <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
     </message>
@@ -1887,28 +2085,12 @@
         <translation>  {problem}</translation>
     </message>
     <message>
-        <source>  ... and {n} more</source>
-        <translation>  …… 还有 {n} 个</translation>
-    </message>
-    <message>
-        <source>Problem: no image/mask pairs were found.</source>
-        <translation>问题：未找到图像/掩码对。</translation>
-    </message>
-    <message>
-        <source>No problems found.</source>
-        <translation>未发现问题。</translation>
+        <source>no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first</source>
+        <translation>没有任何掩码标注了内容（所有掩码的每个像素都是 255 = 未标注）；请先标注一些</translation>
     </message>
     <message>
         <source>the colours in {file}</source>
         <translation>{file} 中的颜色</translation>
-    </message>
-    <message>
-        <source>{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}</source>
-        <translation>{n} 个掩码没有标注任何内容（每个像素都是 255 = 未标注），已略过：{files}</translation>
-    </message>
-    <message>
-        <source>no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first</source>
-        <translation>没有任何掩码标注了内容（所有掩码的每个像素都是 255 = 未标注）；请先标注一些</translation>
     </message>
     <message>
         <source>the VOC colours</source>
@@ -1921,6 +2103,18 @@
     <message>
         <source>{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)</source>
         <translation>{mask}：标签 {bad} 超出了 {n} 个类别（0-{last}，255 = 忽略）</translation>
+    </message>
+    <message>
+        <source>  ... and {n} more</source>
+        <translation>  …… 还有 {n} 个</translation>
+    </message>
+    <message>
+        <source>Problem: no image/mask pairs were found.</source>
+        <translation>问题：未找到图像/掩码对。</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未发现问题。</translation>
     </message>
     <message>
         <source>nothing labelled to export yet; label some images first</source>
@@ -1943,8 +2137,8 @@
         <translation>{path}：不是图像文件，或是无法读取的格式</translation>
     </message>
     <message>
-        <source>{path}: the image is too large to open (over 400 megapixels)</source>
-        <translation>{path}：图像太大，无法打开（超过 4 亿像素）</translation>
+        <source>{path}: the image is too large to open (over {limit} megapixels)</source>
+        <translation>{path}：图像太大，无法打开（超过 {limit} 百万像素）</translation>
     </message>
     <message>
         <source>{path}: the image file is damaged or truncated ({error})</source>
@@ -1999,10 +2193,6 @@
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
     </message>
     <message>
-        <source>the prediction has more classes than a mask can store (254 at most)</source>
-        <translation>预测的类别数超过掩码能存储的上限（最多 254 个）</translation>
-    </message>
-    <message>
         <source>two classes have the same name; give each class its own name</source>
         <translation>两个类别同名；请给每个类别起不同的名称</translation>
     </message>
@@ -2011,42 +2201,12 @@
         <translation>在 {data} 上微调的 {arch}</translation>
     </message>
     <message>
+        <source>{family} retrained on {data}</source>
+        <translation>在 {data} 上重新训练的 {family}</translation>
+    </message>
+    <message>
         <source>{family} version {number}</source>
         <translation>{family} 第 {number} 版</translation>
-    </message>
-    <message>
-        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); whole images, one per step, no random scale or crop</source>
-        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；每步一张完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
-        <source>backbone frozen: its features are computed once per image and cached ({folder}); whole images, one per step, no random scale or crop</source>
-        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；每步一张完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
-        <source>backbone passes: {runs}, cached features reused: {hits}</source>
-        <translation>主干计算次数：{runs}，复用缓存特征次数：{hits}</translation>
-    </message>
-    <message>
-        <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
-        <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
-    </message>
-    <message>
-        <source>cancelled after epoch {epoch}; checkpoints kept</source>
-        <translation>在第 {epoch} 轮后取消；检查点已保留</translation>
-    </message>
-    <message>
-        <source>{train} {train:image|images} for training and {held} held out, {classes} classes</source>
-        <translation>{train} 张图像用于训练，{held} 张留出，{classes} 个类别</translation>
-    </message>
-    <message>
-        <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
-        <translation>{train} 张图像用于训练，{val} 张用于验证，{classes} 个类别，在 {device} 上</translation>
-    </message>
-    <message>
-        <source>the dataset cannot be used for training:
-{report}</source>
-        <translation>此数据集不能用于训练：
-{report}</translation>
     </message>
     <message>
         <source>starting from random weights (--base scratch): expect poor results without a long run</source>
@@ -2069,8 +2229,38 @@
         <translation>未从基础模型继承：{layers}</translation>
     </message>
     <message>
+        <source>the dataset cannot be used for training:
+{report}</source>
+        <translation>此数据集不能用于训练：
+{report}</translation>
+    </message>
+    <message>
+        <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
+        <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
+    </message>
+    <message>
         <source>cancelled during epoch {epoch}; checkpoints kept</source>
         <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
+    </message>
+    <message>
+        <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
+        <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
+        <translation>{train} 张图像用于训练，{val} 张用于验证，{classes} 个类别，在 {device} 上</translation>
+    </message>
+    <message>
+        <source>backbone passes: {runs}, cached features reused: {hits}</source>
+        <translation>主干计算次数：{runs}，复用缓存特征次数：{hits}</translation>
     </message>
 </context>
 </TS>

@@ -44,6 +44,7 @@ from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.messages import Message, display_width
 from fcn_studio.storage import weights
 from fcn_studio.storage.titles import fine_tuned_title, version_title
+from fcn_studio.training.config import IterationEvent, MessageEvent
 from tests.builders import make_clip, make_image, make_plain
 
 MODEL_ID = "rand8s"
@@ -80,6 +81,10 @@ ALLOWED = {
         "ms",
         "MB",
         "VOC",
+        "COCO",
+        "labelme",
+        "JSON",
+        "RLE",
         "PASCAL",
         "Carvana",
         "VGG16",
@@ -120,6 +125,7 @@ ALLOWED = {
         "English",
         "Simonyan",
         "Zisserman",
+        "BFGS",  # L-BFGS, the solver's name
     ]
 }
 
@@ -456,29 +462,33 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     label_mode.actions.mode.trigger()
     assert label_mode.panel.isVisible() and label_mode.session is not None
     check(visible_texts(win))
-    scores = SimpleNamespace(mean_iou=0.5)
-    label_mode.panel.scores.setText(scores_text(SimpleNamespace(
-        version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
-    label_mode.ranking.set_ranking([RankedImage(image, 0.25)])
-    label_mode.ranking.show()
+    scores = SimpleNamespace(mean_iou=0.5, images=3, pixels=1200, spread=0.1)
+    kept = SimpleNamespace(version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, made_current=False,
+                           compared_with="garden-fcn", regressed=True, before_seen=1)  # fmt: skip
+    label_mode.panel.scores.setText(scores_text(kept))
+    label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"
+    label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
+    label_mode.uncertain.dock.show()
     check(visible_texts(label_mode.panel))
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.set_ranking([])
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.hide()
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.set_ranking([])
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.hide()
     # the class boxes offer names as the list shows them; files keep the canonical names
     offered: list[str] = []
 
     def answer(_parent, _title, _label, *args, text="", **_kw):
         offered.append(args[1] if len(args) > 1 else text)
-        return "猫", True
+        return "猫咪", True
 
     with monkeypatch.context() as patch:
         patch.setattr(QInputDialog, "getText", answer)
-        label_mode.rename_class(8)
-        assert offered == ["猫"] and label_mode.label_set.classes[8] == "cat"
+        label_mode.classes.rename_class(8)
+        assert offered == ["猫"] and label_mode.state.label_set.classes[8] == "猫咪"
+        label_mode.classes.rename_class(8, "猫")  # the known class's shown name: saved as its own
+        assert label_mode.state.label_set.classes[8] == "cat"
         patch.setattr(QInputDialog, "getText", lambda *a, text="", **k: (offered.append(text), ("", False))[1])
-        label_mode.new_label_set()
+        label_mode.classes.new_label_set()
         assert offered[-1] == "背景, "
     label_mode.actions.mode.trigger()
 
@@ -569,8 +579,8 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     rows = [line.split(" px")[0] for line in train.report_view.toPlainText().splitlines() if line.endswith(" %")]
     assert len(rows) == 3 and len({display_width(r) for r in rows}) == 1, "the class table lines up"
     train._config = train.config()
-    train._on_event({"type": "iteration", "epoch": 1, "iteration": 2, "iterations": 4, "loss": 0.5,
-                     "progress": 0.25, "eta_s": 75, "images_per_s": 3.2})  # fmt: skip
+    train._on_event(IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25,
+                                   eta_s=75))  # fmt: skip
     check(visible_texts(train, skip=(train.classes,)))  # class names there are the ones saved to disk
     # the run's report lines, as the trainer words them, and its result
     import torch
@@ -582,7 +592,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     for text in (split_message(3, 1, 3, cpu), Message("backbone passes: {runs}, cached features reused: {hits}",
                  runs=4, hits=30), Message("the base predicts {base} classes, this data has {data}: score layers "
                  "re-initialised", base=21, data=3)):  # fmt: skip
-        train._on_event({"type": "message", "text": text})
+        train._on_event(MessageEvent(text))
     train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
     assert "主干" in train.report_view.toPlainText()
     check(visible_texts(train, skip=(train.classes,)))
@@ -673,8 +683,6 @@ def test_no_menu_has_two_items_on_one_key(qtbot, qapp, tmp_path, model_home, lan
 
 
 def test_counts_read_in_the_singular_for_one(qapp):
-    from fcn_studio.gui.labelling.retrain import scores_text
+    from fcn_studio.gui.labelling.retrain import basis_text
 
-    scores = SimpleNamespace(mean_iou=0.5)
-    text = scores_text(SimpleNamespace(version=SimpleNamespace(id="v2"), after=scores, before=None, val_images=["a"]))
-    assert text.endswith("(1 image).")
+    assert basis_text(SimpleNamespace(images=1, pixels=1200, spread=float("nan"))) == "1 image, 1,200 labelled pixels"
