@@ -687,3 +687,21 @@ def test_counts_read_in_the_singular_for_one(qapp):
     from fcn_studio.gui.labelling.retrain import basis_text
 
     assert basis_text(SimpleNamespace(images=1, pixels=1200, spread=float("nan"))) == "1 image, 1,200 labelled pixels"
+
+
+def test_core_errors_read_in_chinese_and_stay_english_for_the_cli(chinese, tmp_path):
+    from fcn_studio.data.images import load_image
+    from fcn_studio.data.labels import LabelSet
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.labelling.label_store import LabelStore
+
+    (tmp_path / "notes.png").write_text("not an image")
+    store = LabelStore(tmp_path)
+    store.save_label_set(LabelSet("f", ("background", "cat"), ((0, 0, 0), (9, 9, 9))))
+    for fail in (lambda: load_image(tmp_path / "notes.png"), lambda: load_image(tmp_path / "gone.png"),
+                 lambda: store.add_class("cat")):  # fmt: skip
+        with pytest.raises(FCNStudioError) as caught:
+            fail()
+        shown, cli = str(caught.value), caught.value.args[0]
+        assert english_left(shown, [str(tmp_path), "'cat'"]) == [], shown
+        assert cli == caught.value.message.english() and english_left(cli, [str(tmp_path)]), "the CLI's English"
