@@ -2025,12 +2025,12 @@
         <translation>RGB 颜色编码</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; if the masks number their classes differently, name them in classes.txt</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们</translation>
     </message>
     <message>
         <source>Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}</source>
