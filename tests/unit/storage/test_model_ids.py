@@ -71,3 +71,24 @@ def test_a_second_training_under_a_held_id_stops_at_once(capsys, tmp_path, weigh
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_two_trainings_under_one_id_at_once_install_only_one(tmp_path, weights_home, caffe_layout_file):
+    """#22 item 4 as the probe ran it: both used to say "installed as race", the second
+    replacing the first without --force."""
+    data = make_plain(tmp_path / "data", n=3)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FCN_STUDIO_WEIGHTS": str(weights_home)}
+
+    def start(name: str) -> subprocess.Popen:
+        argv = ["train", "--data", str(data), "--out", str(tmp_path / f"{name}.safetensors"), "--base",
+                str(caffe_layout_file("fcn32s")), "--arch", "fcn32s", "--epochs", "3", "--crop-size", "32",
+                "--freeze-backbone", "--id", "race"]  # fmt: skip
+        return subprocess.Popen([sys.executable, "-m", "fcn_studio", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)  # fmt: skip
+
+    procs = [start("a"), start("b")]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    installed = [out for code, out, _ in results if code == 0 and "installed as race" in out]
+    refused = [err for code, _, err in results if code == 1]
+    assert len(installed) == 1 and len(refused) == 1, results
+    assert "being written by another fcn-studio run" in refused[0] or "already installed" in refused[0], refused
