@@ -56,7 +56,7 @@ class FileIdentity:
 class ModelKey:
     identity: FileIdentity
     device: str  # the resolved torch device, e.g. "cpu", "cuda:0"
-    precision: str  # "fp32", "fp16" (CUDA) or "int8" (the CPU's opt-in fast mode)
+    precision: str  # "fp32", "fp16" (CUDA), "int8" (the CPU's opt-in fast mode) or "bf16" (approximate)
 
 
 @dataclass
@@ -112,20 +112,25 @@ class ModelService:
 
     def load(
         self, spec: str, device: str = "auto", *, half: bool | None = None, fast: bool = False,
-        calibration: Sequence[object] = (),
+        calibration: Sequence[object] = (), precision: str | None = None,
     ) -> LoadedModel:  # fmt: skip
         """``half``: fp16 weights on CUDA (default there: on; never on a CPU). ``fast``: the
         int8 fast mode on a CPU (approximate; ignored on a GPU), quantised with a few
-        ``calibration`` images (paths or arrays, read only when the model is loaded)."""
+        ``calibration`` images (paths or arrays, read only when the model is loaded).
+        ``precision="bf16"``: the approximate bf16 mode (inference/precision.py), its label
+        agreement measured on the ``calibration`` images."""
         from fcn_studio.inference.device import choose_device
         from fcn_studio.storage.weights import locate_weights
 
         path, known = locate_weights(spec)
         choice = choose_device(device, allow_fallback=True)
+        precision_wanted = precision
         if choice.device.type == "cuda":
             precision = "fp32" if half is False else "fp16"
         else:
             precision = "int8" if fast else "fp32"
+        if precision_wanted == "bf16":
+            precision = "bf16"
         key = ModelKey(FileIdentity.of(path), str(choice.device), precision)
         while True:
             with self._lock:
@@ -183,8 +188,10 @@ class ModelService:
         fast = key.precision == "int8"
         if fast and not calibration:
             raise FCNStudioError("fast mode needs a few images to calibrate on: open an image or a folder first")
+        checked = fast or key.precision == "bf16"  # the approximate modes measure their agreement
         predictor = Predictor(checkpoint, choice, half=key.precision == "fp16", max_size=None, fast=fast,
-                              calibration=calibration if fast else ())  # fmt: skip
+                              calibration=calibration if checked else (),
+                              precision="bf16" if key.precision == "bf16" else None)  # fmt: skip
         checkpoint.state_dict = {}  # the module holds the tensors now; keep one copy
         nbytes = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
         self.loads += 1

@@ -35,6 +35,7 @@ from fcn_studio.data.dataset import (
 from fcn_studio.data.labels import LabelSet, generic_labels, read_label_file, voc_labels
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference import precision
 from fcn_studio.inference.device import choose_device
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.models.preprocessing import IMAGENET_RGB, Preprocessing
@@ -321,8 +322,9 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
         opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     else:
         raise FCNStudioError(f"unknown optimizer {config.optimizer!r}: choose adam or sgd")
-    use_amp = config.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    mixed = precision.for_training(config.precision, device, amp=config.amp)
+    emit({"type": "message", "text": f"precision: {mixed.reason}"})
+    scaler = torch.amp.GradScaler("cuda", enabled=mixed.precision == "fp16")  # bf16 needs no loss scaling
     start_epoch, best, history = 0, -1.0, []
     last_state = resume.state_path(out)
     if config.resume:
@@ -350,8 +352,8 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
                     raise Cancelled()
                 images = pre.normalize(images.to(device, non_blocking=True))
                 targets = targets.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                    loss = loss_fn(net(images), targets)
+                with precision.autocast(mixed, device):
+                    loss = loss_fn(net(images).float(), targets)
                 if not torch.isfinite(loss):
                     raise FCNStudioError(
                         f"the loss became {loss.item()} at epoch {epoch}: lower the learning rate (--lr)"
