@@ -85,9 +85,10 @@ def feature_cache_home(tmp_path, monkeypatch) -> Path:
     return home / "features"
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def weights_home(tmp_path, monkeypatch) -> Path:
-    """An empty weights directory for this test only."""
+    """An empty weights directory for this test only: every test, so that no test (a
+    training run that installs its result, say) ever writes to the user's weights folder."""
     home = tmp_path / "weights"
     monkeypatch.setenv("FCN_STUDIO_WEIGHTS", str(home))
     return home

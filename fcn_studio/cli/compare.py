@@ -58,17 +58,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows.append((key, arch, pred.seconds, score))
         title = f"{key}  {pred.seconds:.1f} s"
         if score:
-            title += f"  acc {100 * score.pixel_accuracy:.1f}  mIoU {100 * score.mean_iou:.1f}"
+            title += f"  acc {100 * score.pixel_accuracy:.1f} %  mIoU {100 * score.mean_iou:.1f} %"
         panes.append((title, pred.labels, label_set))
     if gt is not None:
         panes.append(("ground truth", gt, panes[0][2]))
     save_rgb(compose_grid(rgb, panes, columns=args.columns), args.out)
-    header = f"{'model':<24} {'arch':<8} {'time':>7}" + ("  pixel acc   mean IoU" if gt is not None else "")
+    header = f"{'model':<24} {'arch':<8} {'time':>7}" + ("   pixel acc    mean IoU" if gt is not None else "")
     say(header)
     for key, arch, seconds, score in rows:
         line = f"{key:<24} {arch:<8} {seconds:6.2f}s"
         if score:
-            line += f"  {100 * score.pixel_accuracy:8.2f}   {100 * score.mean_iou:8.2f}"
+            line += f"  {100 * score.pixel_accuracy:8.2f} %  {100 * score.mean_iou:8.2f} %"
         say(line)
     for (a, b), value in pairwise_agreement(labels).items():
         say(f"agreement {a} vs {b}: {100 * value:.2f} %")

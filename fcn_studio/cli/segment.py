@@ -30,12 +30,18 @@ def add_parser(sub) -> None:
     seg.add_argument("--log", metavar="FILE",
                      help="append a JSON line per input (done, failed, kept); with --shard the default is "
                      "OUT/segment-log.I-of-N.jsonl")  # fmt: skip
+    seg.add_argument("--format", choices=("png", "labelme", "coco"), default="png",
+                     help="besides the palette PNG masks: labelme = a labelme JSON of polygons per image, "
+                     "coco = one OUT/coco.json for all images (default png: masks only)")  # fmt: skip
+    seg.add_argument("--coco-masks", choices=("rle", "polygon"), default="rle",
+                     help="--format coco: RLE (exact, the default) or polygons")  # fmt: skip
     seg.set_defaults(func=cmd_segment)
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
     from fcn_studio.inference.batch import (
+        BatchLog,
         batch_items,
         prepare_output,
         refuse_replacing_inputs,
@@ -66,6 +72,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     # checked before the model loads: a refused or unwritable folder costs nothing
     images = prepare_output(images, out)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
+    journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
     predictor = _segment_predictor(args, [item.source for item in images])
     warn(
         f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
@@ -76,7 +83,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if images:
         bar = ProgressBar(len(images), "segment")
         report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
-                               overwrite=not args.skip_existing, log=log, prepared=True,
+                               overwrite=not args.skip_existing, log=journal, prepared=True,
                                progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
         bar.close()
         failures += report.failures
@@ -84,6 +91,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         kept += len(report.skipped)
         if report.processed:
             warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
+        if args.format != "png":
+            written += _write_format(args, images, out, predictor.labels, shard)
     for video in videos:
         if args.skip_existing and any((out / f"{video.name}{ext}").exists() for ext in (".mp4", ".avi")):
             kept += 1
@@ -104,6 +113,38 @@ def cmd_segment(args: argparse.Namespace) -> int:
         warn("preparing the faster CPU path for later runs (once per model file)...")
         predictor.fast_path.wait()
     return 1 if failures else 0
+
+
+def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) -> int:
+    """labelme JSON beside each mask, or one COCO file, made from the masks just written."""
+    import numpy as np
+    from PIL import Image
+
+    from fcn_studio.data.formats.coco import CocoWriter, relative_name
+    from fcn_studio.data.formats.export import labelme_file, lost_note
+
+    coco = CocoWriter(list(labels.classes), args.coco_masks) if args.format == "coco" else None
+    target = out / (f"coco.{shard.label}.json" if shard else "coco.json")
+    lost = total = written = 0
+    for item in images:
+        mask_path = item.mask_path(out)
+        if not mask_path.is_file():
+            continue  # failed: reported with the others
+        with Image.open(mask_path) as im:
+            mask = np.array(im)
+        total += mask.size
+        if coco is not None:
+            coco.add(relative_name(item.source, target), mask)
+        else:
+            lost += labelme_file(item.source, mask, labels, out / f"{item.name}.json")
+            written += 1
+    if coco is not None:
+        coco.write(target)
+        lost, written = coco.pixels_lost, 1
+    why = "labelme polygons have no holes and trace pixel centres" if coco is None else "polygons, not RLE"
+    for note in lost_note(args.format, lost, total, why):
+        warn(note)
+    return written
 
 
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):

@@ -10,62 +10,14 @@ from PIL import Image
 
 from fcn_studio.data.images import is_image_file
 from fcn_studio.data.labels import read_label_file
+from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
+from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
 from fcn_studio.errors import FCNStudioError
 
-MASK_SUFFIXES = ("_mask", "-mask", "_masks", "_label", "_labels", "_gt", "_seg", "_segmentation")
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
-# Label mode's folder: images at the top, F/masks/<stem>.png (palette PNG, 255 = unlabelled).
-LABEL_MASK_DIR = "masks"
 LABELLED_FOLDER_LAYOUT = "images + masks/"
 _MASK_DIRS = ("SegmentationClass", "masks", "mask", "labels", "label", "annotations", "gt", "train_masks", "val_masks")
-
-
-@dataclass
-class Pairing:
-    pairs: list[tuple[Path, Path]]
-    unpaired_images: list[Path] = field(default_factory=list)
-    unpaired_masks: list[Path] = field(default_factory=list)
-    layout: str = ""
-
-
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith("."))
-
-
-def _mask_key(path: Path) -> str:
-    stem = path.stem.lower()
-    for suffix in MASK_SUFFIXES:
-        if stem.endswith(suffix):
-            return stem[: -len(suffix)]
-    return stem
-
-
-def pair_by_stem(image_dir: Path, mask_dir: Path, layout: str, only: set[str] | None = None) -> Pairing:
-    """Match files by stem, case-insensitively, allowing a mask suffix such as ``_mask``."""
-    for folder in (image_dir, mask_dir):
-        if not folder.is_dir():
-            raise FCNStudioError(f"{folder}: no such folder")
-    images = _files(image_dir)
-    mask_files = _files(mask_dir)
-    exact = {m.stem.lower(): m for m in mask_files}  # an image called x_gt.png has mask x_gt.png
-    masks = {}
-    for m in mask_files:
-        masks.setdefault(_mask_key(m), m)
-    if only is not None:
-        images = [p for p in images if p.stem.lower() in only]
-    pairs, unpaired = [], []
-    used: set[Path] = set()
-    for img in images:
-        key = img.stem.lower()
-        mask = exact.get(key) or masks.get(key)
-        if mask is not None:
-            pairs.append((img, mask))
-            used.add(mask)
-        else:
-            unpaired.append(img)
-    leftovers = [] if only is not None else [m for m in mask_files if m not in used]
-    return Pairing(pairs, unpaired, leftovers, layout)
 
 
 def _child(root: Path, names: tuple[str, ...]) -> Path | None:
@@ -74,23 +26,30 @@ def _child(root: Path, names: tuple[str, ...]) -> Path | None:
 
 
 def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
-    """Pairs under ``root`` in the VOC, Carvana or images/ + masks/ layout.
+    """Pairs under ``root`` in the VOC (SegmentationClass/ or labelme's older
+    SegmentationClassPNG/), Carvana, images/ + masks/, labelme JSON or COCO layout.
 
-    For VOC, ``split`` ("train", "val") selects ImageSets/Segmentation/<split>.txt when it
-    exists; otherwise every image with a mask is used.
+    ``split`` ("train", "val") selects VOC's ImageSets/Segmentation/<split>.txt (or the COCO
+    files named after it); a split the dataset does not define is refused, and without
+    ImageSets/ every image is used and a note says so.
     """
     root = Path(root)
     if not root.is_dir():
         raise FCNStudioError(f"{root}: not a folder; give the dataset folder")
     voc = root / "VOC2012" if (root / "VOC2012").is_dir() else root
-    if (voc / "JPEGImages").is_dir() and (voc / "SegmentationClass").is_dir():
-        only = None
-        listing = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
-        if split and listing.is_file():
-            only = {line.strip().lower() for line in listing.read_text().split() if line.strip()}
-        return pair_by_stem(voc / "JPEGImages", voc / "SegmentationClass", "voc", only)
+    voc_masks = _child(voc, VOC_MASK_DIRS) if (voc / "JPEGImages").is_dir() else None
+    if voc_masks is not None:
+        only, notes = voc_split(voc, split)
+        pairing = pair_by_stem(voc / "JPEGImages", voc_masks, "voc", only)
+        pairing.notes = [*notes, *_voc_notes(voc, voc_masks, pairing)]
+        return pairing
     if (root / "train").is_dir() and (root / "train_masks").is_dir():
         return pair_by_stem(root / "train", root / "train_masks", "carvana")
+    from fcn_studio.data.formats import layouts
+
+    found = layouts.find_labelme(root) or layouts.find_coco(root, split)
+    if found is not None:
+        return found
     image_dir = _child(root, _IMAGE_DIRS)
     mask_dir = _child(root, _MASK_DIRS)
     labelled_folder = (root / LABEL_MASK_DIR).is_dir() and bool(_files(root))
@@ -103,8 +62,53 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
         return pair_by_stem(root, root / LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT)
     raise FCNStudioError(
         f"{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), "
-        "train/ + train_masks/ (Carvana), images/ + masks/, or images with their labels in masks/"
+        "train/ + train_masks/ (Carvana), images/ + masks/, images with their labels in masks/, "
+        "labelme JSON files beside their images, or a COCO annotations JSON"
     )
+
+
+def image_folder(folder: str | Path) -> Path:
+    """Where a dataset folder's images are (VOC's JPEGImages/, images/ ...), for opening a
+    dataset's root in the app; any other folder is itself."""
+    folder = Path(folder)
+    voc = folder / "VOC2012" if (folder / "VOC2012").is_dir() else folder
+    if (voc / "JPEGImages").is_dir():
+        return voc / "JPEGImages"
+    if any(_files(folder)):
+        return folder
+    images = _child(folder, _IMAGE_DIRS)
+    return images if images is not None and _child(folder, _MASK_DIRS) is not None else folder
+
+
+VOC_MASK_DIRS = ("SegmentationClass", "SegmentationClassPNG")  # the second: older labelme2voc
+KNOWN_SPLITS = ("train", "val", "trainval", "test")
+
+
+def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]:
+    """The image stems of ``split`` (None: all) and a note on what was used."""
+    if not split:
+        return None, []
+    sets = voc / "ImageSets" / "Segmentation"
+    listing = sets / f"{split}.txt"
+    if listing.is_file():
+        try:
+            text = listing.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FCNStudioError(f"{listing}: cannot read the split list ({exc})") from None
+        return {line.strip().lower() for line in text.split() if line.strip()}, []
+    defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
+    if defined or split not in KNOWN_SPLITS:
+        offer = ", ".join(defined) if defined else "none: every image is used when no --split is given"
+        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); its splits: {offer}")
+    return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
+
+
+def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
+    if masks.name != "SegmentationClass":
+        return [f"masks from {masks.relative_to(voc)}/"]
+    if not pairing.pairs:
+        return [f"no image in JPEGImages/ has a mask of the same name in {masks.relative_to(voc)}/"]
+    return []
 
 
 # --------------------------------------------------------------------------- mask encodings
@@ -112,20 +116,23 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
 LABEL_FILES = ("classes.txt", "labels.txt", "class_names.txt", "labelmap.txt")
 
 
+def label_files(root: Path) -> list[Path]:
+    """Every class list of a dataset folder, the one that names the classes first."""
+    return [base / name for base in (root, root / "VOC2012") for name in LABEL_FILES if (base / name).is_file()]
+
+
 def find_label_file(root: Path) -> Path | None:
-    for base in (root, root / "VOC2012"):
-        for name in LABEL_FILES:
-            if (base / name).is_file():
-                return base / name
-    return None
+    return next(iter(label_files(root)), None)
 
 
 @dataclass
 class MaskEncoding:
     """How a dataset's mask files encode class ids."""
 
-    kind: str  # "index" (palette or gray value = class), "binary" (0 / 255 or 0 / 1), "rgb"
+    kind: str  # "index" (palette or gray value = class), "binary" (0 / 255 or 0 / 1), "rgb",
+    # "labelme" (JSON shapes; a PNG among them is an index mask), "coco" (<file.json>/<image id>)
     colors: list[tuple[int, int, int]] | None = None  # for "rgb": colour of class i
+    names: list[str] | None = None  # for "labelme" and "coco": the class of each id
 
     def decode(self, mask: Image.Image) -> np.ndarray:
         if self.kind == "rgb":
@@ -161,7 +168,8 @@ def detect_encoding(mask_paths: list[Path], colors: list[tuple[int, int, int]] |
                 values |= set(np.unique(np.asarray(m if m.mode in ("P", "L") else m.convert("L"))).tolist())
         except OSError:
             continue  # reported by the dataset check
-    if (values and values <= {0, 255} and 255 in values) or values == {0, 1}:
+    # both values seen: a mask of 255 alone is nothing labelled, not all foreground
+    if values in ({0, 255}, {0, 1}):
         return MaskEncoding("binary")
     return MaskEncoding("index")
 
@@ -231,7 +239,15 @@ def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) 
     compare view share: colours from a label file beside them (or up to two levels up), binary
     0/255 (or 0/1) = background/foreground, else palette index or gray value = class id."""
     folder = Path(folder)
+    if folder.suffix.lower() == ".json" and folder.is_file():  # COCO: masks are <file.json>/<image id>
+        from fcn_studio.data.formats.coco import read_coco
+
+        return MaskEncoding("coco", names=list(read_coco(folder).names))
     label_file = next((f for f in map(find_label_file, (folder, folder.parent, folder.parent.parent)) if f), None)
+    if any(p.suffix.lower() == ".json" for p in sample_masks or []) or (
+        sample_masks is None and folder.is_dir() and any(folder.glob("*.json"))
+    ):
+        return labelme_encoding(folder, label_file)
     colors = read_label_file(label_file)[1] if label_file else None
     masks = sample_masks if sample_masks is not None else [p for p in _files(folder) if is_image_file(p)]
     return detect_encoding(masks, colors)
@@ -241,15 +257,33 @@ def read_mask(mask_path: str | Path, encoding: MaskEncoding | None = None) -> np
     """A mask file as (H, W) uint8 class ids (255 = ignore), decoded with ``encoding``
     (default: its folder's). Raises FCNStudioError naming the file."""
     mask_path = Path(mask_path)
+    encoding = encoding or folder_encoding(mask_path.parent)
+    if encoding.kind == "coco":
+        from fcn_studio.data.formats.coco import read_coco, semantic_mask
+
+        return semantic_mask(read_coco(mask_path.parent), int(mask_path.name))
     if not mask_path.is_file():
         raise FCNStudioError(f"{mask_path}: no such mask file")
-    encoding = encoding or folder_encoding(mask_path.parent)
+    if mask_path.suffix.lower() == ".json":
+        from fcn_studio.data.formats.labelme import read_labelme_mask
+
+        return read_labelme_mask(mask_path, encoding.names or [])
     try:
         with Image.open(mask_path) as m:
             m.load()
             return encoding.decode(m)
     except (OSError, SyntaxError, ValueError) as exc:
         raise FCNStudioError(f"{mask_path}: unreadable mask ({exc})") from None
+
+
+def labelme_encoding(folder: Path, label_file: Path | None) -> MaskEncoding:
+    """labelme's classes: its labels.txt (or another class list), else ``_background_`` and
+    every label the folder's JSON files use, sorted."""
+    from fcn_studio.data.formats.labelme import default_class_names
+    from fcn_studio.data.formats.layouts import labelme_files
+
+    names = read_label_file(label_file)[0] if label_file else default_class_names(labelme_files(folder))
+    return MaskEncoding("labelme", names=names)
 
 
 def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tuple[np.ndarray, np.ndarray]:
@@ -284,18 +318,16 @@ def scan_dataset(
     """Pair, decode and check every file; every problem is reported with its file name."""
     root = Path(root)
     pairing = find_pairs(root, split)
-    label_file = find_label_file(root)
-    names_from_file, colors = read_label_file(label_file) if label_file else (None, None)
-    encoding = (
-        # class ids with 255 = unlabelled, even when a sparse mask holds only class 0 and 255
-        MaskEncoding("index")
-        if pairing.layout == LABELLED_FOLDER_LAYOUT
-        else detect_encoding([m for _, m in pairing.pairs], colors)
-    )
+    from fcn_studio.data.formats.class_lists import ClassListCheck
+    from fcn_studio.data.formats.layouts import COCO_LAYOUT
+
+    lists = ClassListCheck.of([] if pairing.layout == COCO_LAYOUT else label_files(root))  # COCO names its categories
+    encoding = _dataset_encoding(root, pairing, lists)
     counts = np.zeros(256, dtype=np.int64)
-    problems: list[str] = []
+    problems: list[str] = list(lists.problems)
     good: list[tuple[Path, Path]] = []
     present: list[np.ndarray] = []  # label values in each good mask, to name offenders later
+    blank: list[Path] = []  # masks that label nothing (all 255): no label at all
     for i, (img, mask) in enumerate(pairing.pairs):
         if cancelled and cancelled():
             from fcn_studio.errors import Cancelled
@@ -304,39 +336,67 @@ def scan_dataset(
         try:
             _, labels = load_pair(img, mask, encoding)
             file_counts = label_counts(labels)
-            counts += file_counts
-            good.append((img, mask))
-            present.append(np.flatnonzero(file_counts))
+            if file_counts[255] == labels.size and encoding.kind != "binary":
+                blank.append(mask)
+            else:
+                counts += file_counts
+                good.append((img, mask))
+                present.append(np.flatnonzero(file_counts))
         except FCNStudioError as exc:
             problems.append(str(exc))
         if progress:
             progress(i + 1, len(pairing.pairs), img.name)
-    names = list(class_names or names_from_file or [])
-    notes = []
-    if label_file and not class_names:
-        notes.append(f"class names from {label_file.name}")
+    names = list(class_names or lists.names or encoding.names or [])
+    notes = [*pairing.notes, *lists.notes]
+    if lists.names and not class_names:
+        notes.append(f"class names from {lists.source.name}")
+    if blank:
+        shown = ", ".join(p.name for p in blank[:5]) + (" ..." if len(blank) > 5 else "")
+        notes.append(f"{len(blank)} mask(s) label nothing (every pixel 255 = unlabelled), left out: {shown}")
+        if not good:
+            problems.append("no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first")
     if not names:
         if encoding.kind == "binary":
             names = ["background", "foreground"]
         else:
             used = np.flatnonzero(counts[:254])
             names = [f"class {i}" for i in range(int(used.max()) + 1 if used.size else 1)]
-    n = len(names)
-    for (_image, mask), values in zip(good, present, strict=True):
-        bad = [int(v) for v in values if n <= v < 255]
-        if bad:
-            if 254 in bad and encoding.kind == "rgb":
-                where = f"the colours in {label_file.name}" if colors else "the VOC colours"
-                problems.append(
-                    f"{mask.name}: colours not among {where}; list every class as a `name r g b` line "
-                    f"in {root / 'classes.txt'}"
-                )
-            else:
-                problems.append(f"{mask.name}: labels {bad}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
-    empty = [i for i in range(n) if counts[i] == 0]
-    if good and empty and len(empty) < n:
-        notes.append(_empty_classes_note(empty, names, bool(class_names or names_from_file)))
+    problems += _out_of_range(good, present, names, encoding, lists, root)
+    empty = [i for i in range(len(names)) if counts[i] == 0]
+    if good and empty and len(empty) < len(names):
+        notes.append(_empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
     return DatasetReport(
         root, pairing.layout, good, pairing.unpaired_images, pairing.unpaired_masks, encoding, names,
-        [int(c) for c in counts[:n]], int(counts[255]), problems, notes,
+        [int(c) for c in counts[: len(names)]], int(counts[255]), problems, notes,
     )  # fmt: skip
+
+
+def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
+    from fcn_studio.data.formats.layouts import COCO_LAYOUT, LABELME_LAYOUT
+
+    if pairing.layout == LABELLED_FOLDER_LAYOUT:
+        # class ids with 255 = unlabelled, even when a sparse mask holds only class 0 and 255
+        return MaskEncoding("index")
+    if pairing.layout == LABELME_LAYOUT:
+        return labelme_encoding(root, lists.source)
+    if pairing.layout == COCO_LAYOUT:
+        return folder_encoding(pairing.pairs[0][1].parent) if pairing.pairs else MaskEncoding("coco", names=[])
+    return detect_encoding([m for _, m in pairing.pairs], lists.colors)
+
+
+def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[str]:
+    """Masks with ids beyond the class list: more ids than names is never a silent shift."""
+    problems, n = [], len(names)
+    for (_image, mask), values in zip(good, present, strict=True):
+        bad = [int(v) for v in values if n <= v < 255]
+        if not bad:
+            continue
+        if 254 in bad and encoding.kind == "rgb":
+            where = f"the colours in {lists.source.name}" if lists.colors else "the VOC colours"
+            problems.append(
+                f"{mask.name}: colours not among {where}; list every class as a `name r g b` line "
+                f"in {root / 'classes.txt'}"
+            )
+        else:
+            problems.append(f"{mask.name}: labels {bad}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+    return problems

@@ -114,6 +114,10 @@ def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> 
     An image that cannot fit in the free memory is refused with the figures.
     """
     path = Path(path)
+    if path.suffix.lower() == ".json":  # a labelme file whose image is embedded in it
+        from fcn_studio.data.formats.labelme import load_labelme_image
+
+        return to_rgb8(load_labelme_image(path))
     try:
         with Image.open(path) as img:
             if max_size and img.format == "JPEG" and max(img.size) > max_size:

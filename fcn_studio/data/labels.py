@@ -114,30 +114,13 @@ def generic_labels(num_classes: int) -> LabelSet:
 
 
 def read_label_file(path: str | Path) -> tuple[list[str], list[tuple[int, int, int]] | None]:
-    """Class names, one per line in class-id order; optional colours as ``name r g b``
-    (the name may contain spaces: the colour is the last three numbers) or ``name,r,g,b``
-    (labelmap.txt style ``name:r,g,b::`` is accepted too)."""
-    from fcn_studio.errors import FCNStudioError
+    """Class names in class-id order, with colours when every line has one (``name r g b``,
+    ``name,r,g,b`` or CVAT's ``name:r,g,b::``); labelme's ``__ignore__`` line is not a
+    class. Raises FCNStudioError naming the file and line (see formats/class_lists.py)."""
+    from fcn_studio.data.formats.class_lists import read_class_list
 
-    names, colors = [], []
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if ":" in line:  # labelmap.txt: name:r,g,b:parts:actions
-            name, _, rest = line.partition(":")
-            parts = [name.strip(), *rest.replace(":", " ").replace(",", " ").split()]
-        else:  # name r g b (the name may contain spaces) or name,r,g,b
-            tokens = line.replace(",", " ").split()
-            parts = [" ".join(tokens[:-3]), *tokens[-3:]] if len(tokens) >= 4 else tokens
-        if len(parts) >= 4 and parts[0] and all(p.isdigit() for p in parts[1:4]):
-            if any(int(v) > 255 for v in parts[1:4]):
-                raise FCNStudioError(f"{path}, line {number}: colour values go from 0 to 255 (`name r g b`)")
-            names.append(parts[0])
-            colors.append(tuple(int(v) for v in parts[1:4]))
-        else:
-            names.append(line)
-    return names, (colors if len(colors) == len(names) else None)  # type: ignore[return-value]
+    classes = read_class_list(path)
+    return classes.names, classes.colors
 
 
 def load_label_file(path: str | Path) -> LabelSet:

@@ -27,6 +27,7 @@ class ConfusionMatrix:
         # ground-truth labels >= num_classes (other than 255) per file: counted as ignore,
         # but reported, since they mostly mean a wrong --num-classes or a broken mask
         self.unknown_labels: dict[str, list[int]] = {}
+        self.unknown_pixels: dict[str, int] = {}  # how many pixels of each such file
 
     def update(self, gt: np.ndarray, pred: np.ndarray, name: str = "prediction") -> None:
         if gt.shape != pred.shape:
@@ -38,6 +39,7 @@ class ConfusionMatrix:
         unknown = ~valid & (gt != IGNORE_INDEX)
         if unknown.any():
             self.unknown_labels[name] = np.unique(gt[unknown]).tolist()
+            self.unknown_pixels[name] = int(unknown.sum())
         bad = valid & ((pred < 0) | (pred >= n))
         if bad.any():
             raise FCNStudioError(
@@ -74,10 +76,10 @@ class ConfusionMatrix:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != CONFUSION_FORMAT:
                 raise ValueError("not written by eval --save-cm")
-            hist = np.asarray(data["hist"], dtype=np.int64)
-            n = int(data["num_classes"])
-            if hist.shape != (n, n) or (hist < 0).any():
-                raise ValueError(f"counts are not {n}x{n} non-negative integers")
+            n = data["num_classes"]
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 256:
+                raise ValueError(f"num_classes {n!r} is not a class count")
+            hist = np.array(_exact_counts(data["hist"], n), dtype=np.int64).reshape(n, n)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise FCNStudioError(f"{path}: not a confusion matrix saved by eval --save-cm ({reason})") from None
@@ -86,15 +88,54 @@ class ConfusionMatrix:
         return cm, data.get("class_names")
 
 
+# Counts stay exact below this (int64); a sum beyond it would wrap around silently.
+_MAX_COUNT = 2**63 - 1
+
+
+def _exact_counts(rows: object, n: int) -> list[int]:
+    """The n x n counts of a saved matrix, flattened: whole numbers from 0 to 2**63 - 1,
+    never rounded (1.5), overflowing (1e400, 26 digits) or wrapped."""
+    if not isinstance(rows, list) or len(rows) != n or not all(isinstance(r, list) and len(r) == n for r in rows):
+        raise ValueError(f"counts are not {n}x{n}")
+    flat = [c for row in rows for c in row]
+    for c in flat:
+        if isinstance(c, bool) or not isinstance(c, int):
+            raise ValueError(f"the count {c!r} is not a whole number")
+        if not 0 <= c <= _MAX_COUNT:
+            raise ValueError(f"the count {c} is {'negative' if c < 0 else 'too large'}")
+    if sum(flat) > _MAX_COUNT:
+        raise ValueError("the counts add up to more than 2**63 - 1 pixels")
+    return flat
+
+
 def merge_confusion_files(paths: list[str | Path]) -> tuple[ConfusionMatrix, list[str] | None]:
-    """The sum of several saved matrices: the evaluation of all their images together."""
+    """The sum of several saved matrices: the evaluation of all their images together.
+    A file named twice would count its images twice, and is refused."""
+    _refuse_repeated_files([Path(p) for p in paths])
     total, names = ConfusionMatrix.load(paths[0])
     for path in paths[1:]:
         cm, other_names = ConfusionMatrix.load(path)
         if cm.num_classes != total.num_classes or (names and other_names and names != other_names):
             raise FCNStudioError(f"{path}: its classes differ from those of {paths[0]}; merge evaluations of one model")
+        if sum(map(int, total.hist.flat)) + sum(map(int, cm.hist.flat)) > _MAX_COUNT:
+            raise FCNStudioError(f"{path}: the counts together exceed 2**63 - 1 pixels; the files are damaged")
         total.add(cm)
     return total, names
+
+
+def _refuse_repeated_files(paths: list[Path]) -> None:
+    seen: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # reported when it is read
+        first = seen.setdefault((st.st_dev, st.st_ino), path)
+        if first is not path:
+            raise FCNStudioError(
+                f"{path} is the same file as {first}: merging it twice would count its images twice; "
+                "give each shard's file once"
+            )
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
+
+from fcn_studio import environment
 
 _START = time.perf_counter()
 
@@ -29,7 +30,7 @@ def run_app(paths: list[str]) -> int:
     style = resource("styles/app.qss")
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
-    smoke = bool(os.environ.get("FCN_STUDIO_SMOKE_TEST"))
+    smoke = environment.read(environment.SMOKE_TEST)
     settings = Settings()
     i18n.install(i18n.chosen_language(settings), app)
     window = MainWindow(settings)

@@ -35,14 +35,16 @@ from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
 from fcn_studio.gui.shared.core_text import core_message
+from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode, rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.status_bar import StatusBar
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import TaskRunner, stop_runners
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.session import VideoSession
+from fcn_studio.gui.window.inference_controls import bind_inference_controls, remembered_choice
 from fcn_studio.inference.model_service import shared_service
 from fcn_studio.inference.video import VIDEO_EXTENSIONS, is_video_file
 
@@ -63,7 +65,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or Settings()
         self.service = shared_service()  # one copy of each model for every view
-        self.workspace = Workspace(self, service=self.service)
+        # what every view segments with (model, device, size, fast mode); they listen to it
+        self.inference = InferenceSettings(remembered_choice(self.settings), self)
+        self.tasks = TaskRunner(self)  # owns the window's background tasks and worker threads
+        self.workspace = Workspace(self, service=self.service, inference=self.inference, runner=self.tasks)
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)
         self.legend = LegendDock(self)
@@ -72,10 +77,10 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
         self.banner = NoModelBanner()
         self.video_controls = VideoControls()
-        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self, service=self.service)
+        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self, service=self.service,
+                                  inference=self.inference, runner=self.tasks)  # fmt: skip
         self._legend_updated = 0.0
         self.error_box: QMessageBox | None = None
-        self.tasks: list[BackgroundTask] = []
         self.train_dialog = None  # non-modal: the app stays usable while a model trains
         self._weights_watch = WeightsFolderWatch(self)
         self._hover_at = (-1, -1)
@@ -91,7 +96,8 @@ class MainWindow(QMainWindow):
         self.label_mode = LabelMode(self)  # painting labels, retraining on them
         self._restore_settings()
         self._refresh_recent()
-        self.models.refresh(select=self.settings.get("model", ""))
+        self.models.refresh(select=self.inference.model_key)
+        self._model_changed(self.inference.model_key)
         self._update_enabled()
 
     # -- construction ----------------------------------------------------------------
@@ -109,7 +115,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.video_controls)
         self.canvas.hide()
-        self.compare = CompareView(settings=self.settings, service=self.service, results=self.workspace.results)
+        self.compare = CompareView(settings=self.settings, service=self.service, results=self.workspace.results,
+                                   inference=self.inference, runner=self.tasks)  # fmt: skip
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(central, self.tr("Image"))
@@ -174,7 +181,6 @@ class MainWindow(QMainWindow):
         a.manage_models.triggered.connect(self.manage_models)
         a.import_weights.triggered.connect(self.import_weights)
         a.fine_tune.triggered.connect(self.fine_tune)
-        a.fast_mode.toggled.connect(self._fast_mode_toggled)
         a.play_pause.triggered.connect(self.video.toggle)
         a.frame_back.triggered.connect(lambda: self.video.step(-1))
         a.frame_forward.triggered.connect(lambda: self.video.step(1))
@@ -189,9 +195,8 @@ class MainWindow(QMainWindow):
         self._weights_watch.changed.connect(self._weights_folder_changed)
         a.about.triggered.connect(self._about)
         a.shortcuts.triggered.connect(self.show_shortcuts)
-        self.models.model_selected.connect(self._model_selected)
-        self.devices.device_selected.connect(self._device_selected)
-        self.sizes.size_selected.connect(self._size_selected)
+        self.inference.model_changed.connect(self._model_changed)
+        self.inference.changed.connect(lambda _c: self._update_enabled())
         self.opacity.valueChanged.connect(self._opacity_changed)
         self.legend.visibility_changed.connect(self.overlay.set_hidden)
         self.canvas.hovered.connect(self._hovered)
@@ -218,11 +223,8 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         if s.window_state() is not None:
             self.restoreState(s.window_state())
-        self.devices.set_device(s.get("device", "auto"))
-        self.workspace.set_device(self.devices.currentData())
-        self.sizes.set_size(s.get("max_size", 2048, int))
-        self.workspace.set_max_size(self.sizes.currentData())
-        self.actions_.fast_mode.setChecked(s.get_bool("fast_mode", False))
+        a = self.actions_
+        bind_inference_controls(self.inference, s, self.models, self.devices, self.sizes, a.fast_mode)
         self.opacity.setValue(s.get("opacity", 55, int))
         self._opacity_changed(self.opacity.value())
         try:
@@ -280,7 +282,6 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.placeholder.hide()
         self.canvas.show()
-        self._feed_video()
         self.video.open(source)
         self._update_enabled()
 
@@ -319,10 +320,8 @@ class MainWindow(QMainWindow):
         if not self.video.active or info is None or not isinstance(info.path, str):
             QMessageBox.information(self, self.tr("Export video"), self.tr("Open a video file first."))
             return
-        task = export_video(self, info.path, self.workspace.model_key, self.workspace.device,
-                            self.workspace.max_size, self.opacity.value() / 100.0, self.show_error)  # fmt: skip
-        if task:
-            self.tasks.append(task)
+        export_video(self, info.path, self.service, self.inference.choice, self.opacity.value() / 100.0,
+                     self.show_error, runner=self.tasks)  # fmt: skip
 
     def _current(self):
         """(rgb, result) on screen: the video's frame in video mode, else the image's."""
@@ -377,7 +376,6 @@ class MainWindow(QMainWindow):
         comparing = self.tabs.currentWidget() is self.compare
         self.legend.setVisible(not comparing)  # the legend describes the Image tab's result
         if comparing and ws.current_rgb is not None:
-            self.compare.set_device(ws.device, ws.max_size)
             self.compare.set_image(str(ws.current_path), ws.current_rgb, ws.current_display)
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
@@ -418,44 +416,18 @@ class MainWindow(QMainWindow):
 
     # -- controls --------------------------------------------------------------------------
 
-    def _model_selected(self, key: str) -> None:
+    def _model_changed(self, key: str) -> None:
         self.banner.setVisible(not key)
         if key:
             info = next((m for m in self._installed() if m.id == key), None)
             self.status.set_model(f"{key} ({arch_name(info.arch)})" if info else key)
-            self.settings.set("model", key)
         else:
             self.status.set_model(self.tr("No model"))
-        self.workspace.set_model(key)
-        self._feed_video()
-        self._update_enabled()
 
     def _installed(self):
         from fcn_studio.storage.weights import installed_models
 
         return installed_models()
-
-    def _device_selected(self, device: str) -> None:
-        self.settings.set("device", device)
-        self.workspace.set_device(device)
-        self._feed_video()
-        self._feed_compare()
-
-    def _fast_mode_toggled(self, on: bool) -> None:
-        self.settings.set("fast_mode", on)
-        self.workspace.set_fast(on)
-        self._feed_video()
-
-    def _feed_video(self) -> None:
-        """The video player segments with what the image workspace uses."""
-        ws = self.workspace
-        self.video.set_model(ws.model_key, ws.device, ws.max_size, ws.fast)
-
-    def _size_selected(self, max_size: int) -> None:
-        self.settings.set("max_size", max_size)
-        self.workspace.set_max_size(max_size)
-        self._feed_video()
-        self._feed_compare()
 
     def _opacity_changed(self, value: int) -> None:
         self.opacity_label.setText(f"{value} %")
@@ -508,14 +480,14 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
 
     def download_model(self, weights_id: str) -> None:
-        self.tasks.append(start_download(self, weights_id, self._model_task_done))
+        start_download(self, weights_id, self._model_task_done)
 
     def import_weights(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
             self, self.tr("Import weights files"), self._last_dir(), weight_filter()
         )
         if paths:  # every file chosen is imported, one after another
-            self.tasks.append(start_import(self, paths, self._model_task_done))
+            start_import(self, paths, self._model_task_done)
 
     def _model_task_done(self, weights_id: str, error: str) -> None:
         if error:
@@ -527,10 +499,11 @@ class MainWindow(QMainWindow):
         """After a download, import, re-training or removal: every view sees the files as
         they are now (a replaced file has a new identity, so nothing stale is served)."""
         self.service.prune()
+        before = self.inference.model_key
         self.models.refresh(select=weights_id or None)
-        self.workspace.refresh()
+        if self.inference.model_key == before:  # same id, maybe a new file: every view segments anew
+            self.inference.reload()
         self.compare.refresh_models()
-        self._feed_video()
 
     def _models_changed_keep_selection(self, _weights_id: str = "") -> None:
         self._models_changed(self.models.current_id())
@@ -552,24 +525,19 @@ class MainWindow(QMainWindow):
     def _save_mask(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            self._track(export.save_mask_as(self, p, r, self._export_folder(), self._export_done))
+            export.save_mask_as(self, p, r, self._export_folder(), self._export_done, self.tasks)
 
     def _export_overlay(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            self._track(export.export_overlay(self, p, self.workspace.current_rgb, r, self.overlay.hidden,
-                                              self.opacity.value() / 100.0, self._export_folder(),
-                                              self._export_done))  # fmt: skip
+            export.export_overlay(self, p, self.workspace.current_rgb, r, self.overlay.hidden,
+                                  self.opacity.value() / 100.0, self._export_folder(), self._export_done,
+                                  self.tasks)  # fmt: skip
 
     def _export_stats(self) -> None:
         r, p = self.workspace.current_result, self.workspace.current_path
         if r and p:
-            self._track(export.export_stats(self, p, r, self._export_folder(), self._export_done))
-
-    def _track(self, task: BackgroundTask | None) -> None:
-        if task is not None:
-            self.tasks = [t for t in self.tasks if t in BackgroundTask._running]
-            self.tasks.append(task)
+            export.export_stats(self, p, r, self._export_folder(), self._export_done, self.tasks)
 
     def _export_done(self, path: Path | None, error: str) -> None:
         if error:
@@ -579,10 +547,7 @@ class MainWindow(QMainWindow):
 
     def _segment_folder(self) -> None:
         start = self.workspace.current_path.parent if self.workspace.current_path else Path(self._last_dir())
-        task = export.segment_folder(self, self.workspace.model_key, self.workspace.device, self.workspace.max_size,
-                                     start, self._batch_done)  # fmt: skip
-        if task:
-            self.tasks.append(task)
+        export.segment_folder(self, self.service, self.inference.choice, start, self._batch_done, self.tasks)
 
     def _batch_done(self, report, error: str) -> None:
         if report is None:
@@ -638,7 +603,7 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.status.showMessage(self.tr("Finishing the current step…"))
         self.label_mode.shutdown()  # the last stroke is written before anything stops
-        BackgroundTask.stop_all()
+        stop_runners([self.tasks, TaskRunner.shared()])  # the label mode's and dialogs' tasks too
         self.workspace.shutdown()
         self.compare.shutdown()
         self.video.shutdown()

@@ -1,56 +1,122 @@
-"""Settings that persist between sessions (QSettings), with typed accessors."""
+"""Everything the app remembers between sessions, declared in one place.
+
+Each remembered value is a :class:`Key`: its name in the settings file, its type, its
+default and what it means. Code reads and writes through ``settings.read(KEY)`` and
+``settings.write(KEY, value)``; a value that is missing or unreadable (an older file, an
+edited INI) reads as the default, never as an exception. To add a setting: declare a
+``Key`` below and use it; nothing else.
+
+The file is QSettings' ("FCN Studio", "fcn-studio"): ~/.config/FCN Studio/fcn-studio.conf
+on Linux, the registry on Windows, a plist on macOS.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
 from PySide6.QtCore import QByteArray, QSettings
 
+T = TypeVar("T")
 MAX_RECENT = 10
+
+
+@dataclass(frozen=True)
+class Key(Generic[T]):
+    name: str  # as stored ("group/name" groups it in the INI file)
+    type: type  # str, int, float, bool, list (of str) or QByteArray
+    default: T
+    doc: str
+
+
+# fmt: off
+# -- the toolbar's inference choice (gui/shared/inference_settings.py) --------------------
+MODEL = Key("model", str, "", "the model segmenting images, video and exports (an installed id)")
+DEVICE = Key("device", str, "auto", "auto, cuda or cpu")
+MAX_SIZE = Key("max_size", int, 2048, "longest side the network sees; 0 = full resolution")
+FAST_MODE = Key("fast_mode", bool, False, "the int8 fast mode (CPU, approximate labels)")
+# -- the overlay -------------------------------------------------------------------------
+OPACITY = Key("opacity", int, 55, "overlay opacity in percent")
+OVERLAY_MODE = Key("overlay_mode", str, "filled", "filled, contour, uncertainty or off (OverlayMode values)")
+# -- files -------------------------------------------------------------------------------
+LAST_DIR = Key("last_dir", str, "", "the folder of the last image, folder or video opened ('' = home)")
+LAST_OPENED = Key("last_opened", str, "", "the image or folder open at exit, reopened at the next start")
+EXPORT_DIR = Key("export_dir", str, "", "the folder of the last export ('' = the last folder opened)")
+RECENT = Key("recent", list, [], f"File > Open Recent, newest first (at most {MAX_RECENT})")
+LANGUAGE = Key("language", str, "", "interface language code (e.g. zh_CN); '' = the system's")
+# -- window ------------------------------------------------------------------------------
+WINDOW_GEOMETRY = Key("window/geometry", QByteArray, None, "the main window's size and place")
+WINDOW_STATE = Key("window/state", QByteArray, None, "toolbars and docks")
+# -- compare tab -------------------------------------------------------------------------
+COMPARE_PANES = Key("compare/panes", int, 3, "number of panes side by side (2-4)")
+COMPARE_MODELS = Key("compare/models", list, [], "the model id of each pane, left to right")
+# fmt: on
+
+KEYS: tuple[Key, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Key))
+
+
+def _convert(value: Any, kind: type) -> Any:
+    if kind is bool:
+        # an INI file keeps a bool as the text "true"/"false"
+        return str(value).lower() in ("true", "1") if not isinstance(value, bool) else value
+    if kind is list:
+        return [str(v) for v in ([value] if isinstance(value, str) else value or [])]
+    if kind is QByteArray:
+        return value if isinstance(value, QByteArray) else None
+    return kind(value)
 
 
 class Settings:
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings("FCN Studio", "fcn-studio")
 
-    def _get(self, key: str, default, kind=str):
+    # typed keys
+    def read(self, key: Key[T]) -> T:
+        value = self.q.value(key.name, None)
+        if value is None:
+            return key.default
+        try:
+            return _convert(value, key.type)
+        except (TypeError, ValueError):
+            return key.default
+
+    def write(self, key: Key[T], value: T) -> None:
+        self.q.setValue(key.name, value)
+
+    # untyped access, for keys other modules keep (e.g. the fine-tune window's "train/...")
+    def get(self, key: str, default, kind=str):
         value = self.q.value(key, default)
         try:
             return kind(value) if value is not None else default
         except (TypeError, ValueError):
             return default
 
-    # window
-    def geometry(self) -> QByteArray | None:
-        return self.q.value("window/geometry")
-
-    def window_state(self) -> QByteArray | None:
-        return self.q.value("window/state")
-
-    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
-        self.q.setValue("window/geometry", geometry)
-        self.q.setValue("window/state", state)
-
-    # simple values
-    def get(self, key: str, default, kind=str):
-        return self._get(key, default, kind)
-
     def get_bool(self, key: str, default: bool) -> bool:
-        # an INI file keeps a bool as the text "true"/"false"
-        return self._get(key, default, lambda v: str(v).lower() in ("true", "1"))
+        value = self.q.value(key, default)
+        return default if value is None else _convert(value, bool)
 
     def set(self, key: str, value) -> None:
         self.q.setValue(key, value)
 
+    # window
+    def geometry(self) -> QByteArray | None:
+        return self.read(WINDOW_GEOMETRY)
+
+    def window_state(self) -> QByteArray | None:
+        return self.read(WINDOW_STATE)
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.write(WINDOW_GEOMETRY, geometry)
+        self.write(WINDOW_STATE, state)
+
     # recent files
     def recent_files(self) -> list[str]:
-        value = self.q.value("recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
+        return self.read(RECENT)
 
     def add_recent(self, path: str) -> list[str]:
         items = [path, *(p for p in self.recent_files() if p != path)][:MAX_RECENT]
-        self.q.setValue("recent", items)
+        self.write(RECENT, items)
         return items
 
     def clear_recent(self) -> None:
-        self.q.setValue("recent", [])
+        self.write(RECENT, [])

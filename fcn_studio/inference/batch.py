@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import queue
+import stat
 import tempfile
 import threading
 import time
@@ -202,21 +203,17 @@ class BatchReport:
 class BatchLog:
     """A JSON-lines record of every input: done, failed or kept, with its output.
 
-    Appended and flushed line by line, so a killed shard's log says how far it got."""
+    Appended and flushed line by line, so a killed shard's log says how far it got. The
+    default log inside the output folder is opened without following links (a link planted
+    at its name must not get lines appended to another file); a ``--log`` the user named is
+    opened as named (``/dev/stderr`` is a link)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, follow_links: bool = False) -> None:
         self.path = path
         self._fh = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            half_line = False  # a killed run may have left half a line: end it
-            if path.is_file() and path.stat().st_size:
-                with open(path, "rb") as fh:
-                    fh.seek(-1, os.SEEK_END)
-                    half_line = fh.read(1) != b"\n"
-            self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            if half_line:
-                self._fh.write("\n")
+            self._fh = _open_log(path, follow_links)
 
     def write(self, item: BatchItem, output: Path, status: str, error: str | None = None) -> None:
         if self._fh is None:
@@ -233,6 +230,34 @@ class BatchLog:
             self._fh.close()
 
 
+def _open_log(path: Path, follow_links: bool):
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= 0 if follow_links else getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if not follow_links and path.is_symlink():
+            raise FCNStudioError(
+                f"{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to "
+                "another file); nothing was written through it: remove it, or name a log with --log"
+            ) from None
+        raise FCNStudioError(f"cannot write the log {path} ({exc.strerror or exc}); choose another --log") from None
+    if hasattr(os, "O_NONBLOCK"):  # only the open must not block on a FIFO; writes may wait
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    st = os.fstat(fd)
+    half_line = False  # a killed run may have left half a line: end it
+    if stat.S_ISREG(st.st_mode) and st.st_size:
+        with contextlib.suppress(OSError), open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            half_line = fh.read(1) != b"\n"
+    journal = os.fdopen(fd, "a", encoding="utf-8")
+    if half_line:
+        journal.write("\n")
+    return journal
+
+
 _END = object()
 
 
@@ -246,7 +271,7 @@ def segment_files(
     overwrite: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
-    log: Path | None = None,
+    log: Path | BatchLog | None = None,
     prepared: bool = False,
 ) -> BatchReport:
     """Write ``out_dir/<name>.png`` palette masks (and ``<name>_overlay.jpg``).
@@ -257,7 +282,7 @@ def segment_files(
     """
     items = _as_items(files) if prepared else prepare_output(files, out_dir)
     report = BatchReport()
-    journal = BatchLog(log)
+    journal = log if isinstance(log, BatchLog) else BatchLog(log)
     todo: list[BatchItem] = []
     targets: list[Path] = []
     for item in items:

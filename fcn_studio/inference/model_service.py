@@ -13,7 +13,6 @@ consumer gets the new weights at its next request and the old copy is dropped.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fcn_studio import environment
 from fcn_studio.errors import FCNStudioError
 
 if TYPE_CHECKING:
@@ -221,6 +221,6 @@ def shared_service() -> ModelService:
     global _shared
     with _shared_lock:
         if _shared is None:
-            ram = int(os.environ.get("FCN_STUDIO_MODEL_CACHE_MB", DEFAULT_RAM_BYTES >> 20)) << 20
+            ram = (environment.read(environment.MODEL_CACHE_MB) or DEFAULT_RAM_BYTES >> 20) << 20
             _shared = ModelService(ram_bytes=ram)
         return _shared

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
@@ -131,7 +132,7 @@ class Predictor:
                 raise FCNStudioError("choose one approximate mode: fast (int8) or --precision bf16, not both")
             checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
             return Bf16Path(self.model, checks)
-        backend = (backend or os.environ.get(runtime.BACKEND_ENV) or "auto").lower()
+        backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
             raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
         if fast and self.device.type != "cpu":

@@ -36,13 +36,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
 
 if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKENDS without torch
     import torch
 
 BACKENDS = ("auto", "torch", "onnxruntime")
-BACKEND_ENV = "FCN_STUDIO_BACKEND"  # overrides the default "auto" (e.g. "torch" to troubleshoot)
+BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 CACHE_DIRNAME = ".fcn-studio-cache"
 PRECISIONS = ("f32", "int8")
 DATA_FILE = "model.onnx.data"  # the weights of a conversion, beside its graph (mapped, not parsed)

@@ -1,4 +1,6 @@
-"""Where Label mode keeps its data: ``F/masks/<stem>.png`` and ``F/classes.txt``.
+"""Where Label mode keeps its data: ``F/masks/<stem>.png`` and ``F/classes.txt``; in a VOC
+dataset (``JPEGImages/`` beside ``SegmentationClass/``) its own masks and class list, edited
+in place; in a labelme folder, ``masks/<stem>.png`` made from ``<stem>.json`` (left as it is).
 
 The folder is, at every moment, a dataset that ``fcn-studio train --data F`` reads as it is
 (dataset.py's "images + masks/" layout): masks are palette PNGs of class ids with 255 =
@@ -16,7 +18,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fcn_studio.data.dataset import LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT, find_label_file, find_pairs
+from fcn_studio.data.dataset import (
+    LABEL_MASK_DIR,
+    LABELLED_FOLDER_LAYOUT,
+    VOC_MASK_DIRS,
+    MaskEncoding,
+    find_label_file,
+    find_pairs,
+)
+from fcn_studio.data.formats.class_lists import LABELME_IGNORE
 from fcn_studio.data.images import is_image_file
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
 from fcn_studio.errors import FCNStudioError
@@ -51,29 +61,40 @@ class LabelStore:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FCNStudioError(f"{self.folder}: not a folder; open a folder of images to label")
-        self.masks_dir = self.folder / LABEL_MASK_DIR
-        self.classes_path = self.folder / CLASSES_FILE
+        self.voc_root = voc_root_of(self.folder)
+        if self.voc_root is not None:  # edit the dataset where it is, with its class names
+            self.masks_dir = next(
+                (self.voc_root / d for d in VOC_MASK_DIRS if (self.voc_root / d).is_dir()),
+                self.voc_root / VOC_MASK_DIRS[0],
+            )
+            self.classes_path = find_label_file(self.voc_root) or self.voc_root / "class_names.txt"
+        else:
+            self.masks_dir = self.folder / LABEL_MASK_DIR
+            existing = find_label_file(self.folder)
+            self.classes_path = existing if existing and existing.parent == self.folder else self.folder / CLASSES_FILE
         self._seen: dict[Path, _Seen] = {}
+        self._palettes: dict[Path, bytes] = {}  # a mask's own palette, kept when it is saved again
+        self._colour_coded: set[Path] = set()  # RGB masks, saved as RGB again
 
     # ------------------------------------------------------------------ classes
 
     def label_set(self, default: LabelSet | None = None) -> LabelSet:
         """The folder's classes (classes.txt, or another label file dataset.py reads), else
         ``default`` (e.g. the model's), else a single "background" class."""
-        path = self.classes_path if self.classes_path.is_file() else find_label_file(self.folder)
+        path = self.classes_path if self.classes_path.is_file() else None
         if path is None:
+            names = labelme_class_names(self.folder)
+            if names:  # a labelme folder without labels.txt: the labels its JSON files use
+                return LabelSet(self.folder.name, tuple(names), generic_labels(len(names)).colors)
             return default or LabelSet(self.folder.name, ("background",), ((0, 0, 0),))
-        try:
-            names, colors = read_label_file(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FCNStudioError(f"{path}: cannot read the class list ({exc}); fix or remove it") from None
+        names, colors = read_label_file(path)  # its errors name the file and line
         if not names:
             raise FCNStudioError(f"{path}: no class names; write one `name r g b` per line")
         colors = colors or list(generic_labels(len(names)).colors)
         return LabelSet(self.folder.name, tuple(names), tuple(colors))
 
     def save_label_set(self, labels: LabelSet) -> None:
-        """Write classes.txt (``name r g b`` per line), atomically."""
+        """Write the class list in its file's form (classes.txt: ``name r g b`` per line), atomically."""
         if not 1 <= labels.num_classes <= MAX_CLASSES:
             raise FCNStudioError(f"a label set needs 1 to {MAX_CLASSES} classes, not {labels.num_classes}")
         lines = []
@@ -84,6 +105,15 @@ class LabelStore:
             lines.append(f"{name} {int(color[0])} {int(color[1])} {int(color[2])}\n")
         if len(set(labels.classes)) != len(labels.classes):
             raise FCNStudioError("two classes have the same name; give each class its own name")
+        default_colours = labels.colors == generic_labels(labels.num_classes).colors
+        if self.classes_path.name == "labels.txt" or (self.classes_path.name == "class_names.txt" and default_colours):
+            # another tool's list stays in that tool's form: names only (labelme has no colours)
+            ignore = [f"{LABELME_IGNORE}\n"] if self.classes_path.name == "labels.txt" else []
+            lines = [*ignore, *(f"{name}\n" for name in labels.classes)]
+        elif self.classes_path.name == "labelmap.txt":  # CVAT's form
+            lines = ["# label:color_rgb:parts:actions\n"] + [
+                f"{name}:{r},{g},{b}::\n" for name, (r, g, b) in zip(labels.classes, labels.colors, strict=True)
+            ]
         _write_text(self.classes_path, "".join(lines))
 
     def add_class(self, name: str, color: tuple[int, int, int] | None = None, default: LabelSet | None = None) -> int:
@@ -134,10 +164,23 @@ class LabelStore:
 
     def labelled_images(self) -> list[tuple[Path, Path]]:
         """(image, mask) pairs, exactly as ``fcn-studio train --data F`` pairs them."""
+        if self.voc_root is not None:
+            return find_pairs(self.voc_root).pairs
+        if labelme_class_names(self.folder):
+            return find_pairs(self.folder).pairs
         if not self.masks_dir.is_dir():
             return []
         pairing = find_pairs(self.folder)
         return pairing.pairs if pairing.layout == LABELLED_FOLDER_LAYOUT else []
+
+    def labelled_masks(self) -> list[tuple[Path, np.ndarray]]:
+        """Every image that has labels, with its mask (what "Export labels as..." writes)."""
+        items = []
+        for image, _mask_path in self.labelled_images():
+            mask = self.load_mask(image)
+            if mask is not None and (mask != UNLABELLED).any():
+                items.append((image, mask))
+        return items
 
     def unlabelled_images(self) -> list[Path]:
         labelled = {img for img, _ in self.labelled_images()}
@@ -149,12 +192,18 @@ class LabelStore:
         Loading makes the mask this store's to update (see :meth:`save_mask`)."""
         path = self.mask_path(image)
         if not path.is_file():
-            return None
+            return self._labelme_mask(image, shape)
         try:
             stat = path.stat()
             with Image.open(path) as im:
                 im.load()
-                mask = np.array(im if im.mode in ("P", "L") else im.convert("L"), dtype=np.uint8)
+                if im.mode == "P" and im.palette is not None:
+                    self._palettes[path] = bytes(im.getpalette() or [])
+                if im.mode in ("RGB", "RGBA"):  # colour-coded (CVAT's VOC export): decoded and saved as colours
+                    mask = MaskEncoding("rgb", list(self.label_set().colors)).decode(im)
+                    self._colour_coded.add(path)
+                else:
+                    mask = np.array(im if im.mode in ("P", "L") else im.convert("L"), dtype=np.uint8)
         except (OSError, SyntaxError, ValueError) as exc:
             raise FCNStudioError(f"{path}: unreadable mask ({exc}); move it away to label this image again") from None
         if shape is not None and mask.shape != tuple(shape):
@@ -181,7 +230,9 @@ class LabelStore:
                     "open it to edit it, or choose to replace it"
                 )
         im = Image.fromarray(mask, mode="P")
-        im.putpalette(labels.palette().tobytes())
+        im.putpalette(self._palettes.get(path) or labels.palette().tobytes())  # a dataset keeps its palette
+        if path in self._colour_coded:
+            im = im.convert("RGB")
         try:
             with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 im.save(fh, format="PNG", compress_level=1)  # fast: saved after every stroke
@@ -192,6 +243,41 @@ class LabelStore:
         stat = path.stat()
         self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
         return path
+
+    def _labelme_mask(self, image: str | Path, shape: tuple[int, int] | None) -> np.ndarray | None:
+        """The shapes of ``<stem>.json`` as the starting labels (saved as a mask when edited;
+        the JSON itself is never written)."""
+        from fcn_studio.data.formats.labelme import is_labelme_json, read_labelme_mask
+
+        document = Path(image).with_suffix(".json")
+        if not is_labelme_json(document):
+            return None
+        mask = read_labelme_mask(document, list(self.label_set().classes))
+        if shape is not None and mask.shape != tuple(shape):
+            raise FCNStudioError(
+                f"{document}: its shapes are for a {mask.shape[1]}x{mask.shape[0]} image, not this one"
+            )
+        return mask
+
+
+def voc_root_of(folder: Path) -> Path | None:
+    """The VOC dataset ``folder`` is the image folder (or the root) of, if any."""
+    for root in (folder.parent, folder) if folder.name.lower() == "jpegimages" else (folder,):
+        if (root / "JPEGImages").is_dir() and any((root / d).is_dir() for d in VOC_MASK_DIRS):
+            return root
+    return None
+
+
+def labelme_class_names(folder: Path) -> list[str]:
+    """A labelme folder's classes (labels.txt, else the labels its JSON files use); [] elsewhere."""
+    from fcn_studio.data.formats.labelme import default_class_names
+    from fcn_studio.data.formats.layouts import labelme_files
+
+    files = labelme_files(folder) if any(folder.glob("*.json")) else []
+    if not files:
+        return []
+    label_file = find_label_file(folder)
+    return read_label_file(label_file)[0] if label_file else default_class_names(files)
 
 
 def blank_mask(shape: tuple[int, int]) -> np.ndarray:

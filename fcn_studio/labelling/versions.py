@@ -3,6 +3,10 @@
 Every retrain installs a new version (nothing is overwritten); rolling back only changes
 which version is current, so any earlier version can be chosen again later. The base the
 family started from counts as version 1.
+
+A head-only round is installed as a head file (:func:`install_head_version`, storage/heads.py):
+its score layers over the base, kilobytes instead of a copy of the network, and no new
+conversion for the fast path. Versions saved before, as full files, keep loading.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
 from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
 if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
+    import torch
+
+    from fcn_studio.data.labels import LabelSet
+    from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
 
 _VERSION = re.compile(r"^(?P<family>.+)-v(?P<n>\d+)$")
@@ -32,6 +40,7 @@ class ModelVersion:
     path: Path
     metrics: dict  # held-out scores recorded when it was trained ({} for the base)
     created: str
+    head_only: bool = False  # stored as a head file over its base (kilobytes)
 
 
 def family_of(model_id: str) -> str:
@@ -60,27 +69,140 @@ def list_versions(family: str) -> list[ModelVersion]:
                 prov, metrics = json.loads(meta.get("provenance", "{}")), json.loads(meta.get("metrics", "{}"))
             except (OSError, ValueError):
                 continue
-            out.append(ModelVersion(info.id, int(match["n"]), info.path, metrics, prov.get("created", "")))
+            out.append(ModelVersion(info.id, int(match["n"]), info.path, metrics, prov.get("created", ""),
+                                    info.base is not None))  # fmt: skip
     return sorted(out, key=lambda v: v.version)
 
 
 def install_version(checkpoint: Checkpoint, family: str) -> ModelVersion:
-    """Save ``checkpoint`` as the next version of ``family`` and make it current."""
+    """Save ``checkpoint`` as the next version of ``family`` (a full file) and make it current."""
+    model_id, number = _next_version(family)
+    checkpoint.provenance = {**checkpoint.provenance, **_described(family, number)}
+    from fcn_studio.storage.checkpoint import save_checkpoint
+
+    path = save_checkpoint(checkpoint, weights_dir() / f"{model_id}.safetensors")
+    choose_version(family, model_id)
+    return ModelVersion(model_id, number, path, checkpoint.metrics, checkpoint.provenance["created"])
+
+
+def install_head_version(
+    base: Checkpoint,
+    head_state: dict[str, torch.Tensor],
+    labels: LabelSet,
+    preprocessing: Preprocessing,
+    info: dict,
+    family: str | None = None,
+    *,
+    make_current: bool = True,
+) -> ModelVersion:
+    """Install trained score layers over ``base`` as the next version of ``family`` (default:
+    the base's family), stored as a head file of kilobytes; ``make_current`` chooses it.
+
+    ``head_state``: the head's tensors under the FCN's names (score_fr.weight, ...; any
+    upscore* are dropped when they are the bilinear filter). ``info``: ``provenance``,
+    ``metrics`` and ``training`` dicts, as a checkpoint holds them. A base without a file
+    (weights made in memory) is installed as a full file instead."""
+    from fcn_studio.storage.heads import head_base
+
+    loaded = head_base(base)  # retraining from a head version: the new head goes on its base
+    root = loaded.checkpoint if loaded is not None else base
+    family = family or family_for(_base_id(root) or "model")
+    if root.source is None:
+        return _install_full(base, head_state, labels, preprocessing, info, family)
+    model_id, number = _next_version(family)
+    info = {**info, "provenance": {**info.get("provenance", {}), **_described(family, number)}}
+    path = write_head_over(root, head_state, labels, preprocessing, info, weights_dir() / f"{model_id}.safetensors")
+    if make_current:
+        choose_version(family, model_id)
+    return ModelVersion(model_id, number, path, info.get("metrics", {}), info["provenance"]["created"], True)
+
+
+def write_head_over(
+    base: Checkpoint, head_state: dict, labels: LabelSet, preprocessing: Preprocessing, info: dict, path: Path
+) -> Path:
+    """Write ``head_state`` as a head file at ``path`` over ``base`` (a checkpoint read from
+    a full file: its id, or path, and content hash are recorded)."""
+    from fcn_studio.storage.heads import BaseRef, Head, head_tensors, write_head
+    from fcn_studio.storage.identity import content_hash
+
+    source = Path(base.source).resolve()
+    ref = BaseRef(_base_id(base) or str(source), content_hash(source), str(source))
+    head = Head(base.arch, labels, preprocessing, head_tensors(head_state), ref,
+                provenance=dict(info.get("provenance", {})), metrics=info.get("metrics", {}),
+                training={**info.get("training", {}), "head_only": True})  # fmt: skip
+    return write_head(head, path)
+
+
+def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
+    """Make a trained checkpoint ``out`` usable as ``model_id``: a head file when its
+    backbone is exactly that of the base it was trained from (``train --freeze-backbone``),
+    else a link to the full file. None when there is no ``out``."""
+    from fcn_studio.storage.checkpoint import load_checkpoint
+    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.storage.weights import IMPORT_WAIT_S, locate_weights, model_path, register_checkpoint
+
+    if not Path(out).is_file():
+        return None
+    trained = load_checkpoint(out)
+    base = None
+    if base_spec != "scratch":
+        try:
+            base = load_checkpoint(locate_weights(base_spec)[0])
+        except FCNStudioError:  # a VGG16 classifier, say: no FCN to put a head on
+            base = None
+    if base is None or base.base is not None or not _same_backbone(trained, base):
+        return register_checkpoint(out, model_id)
+    info = {"provenance": trained.provenance, "metrics": trained.metrics, "training": trained.training}
+    target = model_path(model_id)
+    with exclusive(target, f"the model id {model_id!r}", wait_s=IMPORT_WAIT_S):
+        write_head_over(base, trained.state_dict, trained.labels, trained.preprocessing, info, target)
+    return model_id
+
+
+def _same_backbone(a: Checkpoint, b: Checkpoint) -> bool:
+    import torch
+
+    names = [k for k in a.state_dict if not k.startswith(("score", "upscore"))]
+    if a.arch != b.arch or set(names) != {k for k in b.state_dict if not k.startswith(("score", "upscore"))}:
+        return False
+    return all(torch.equal(a.state_dict[k], b.state_dict[k]) for k in names)
+
+
+def _install_full(base, head_state, labels, preprocessing, info, family) -> ModelVersion:
+    from fcn_studio.storage.checkpoint import Checkpoint
+
+    state = {k: v for k, v in base.state_dict.items() if not k.startswith(("score", "upscore"))} | head_state
+    ckpt = Checkpoint(base.arch, labels.num_classes, labels, preprocessing, state,
+                      provenance=dict(info.get("provenance", {})), metrics=info.get("metrics", {}),
+                      training=info.get("training", {}))  # fmt: skip
+    return install_version(ckpt, family)
+
+
+def _base_id(checkpoint: Checkpoint) -> str | None:
+    """The installed id of the file ``checkpoint`` was read from, if it is in the weights folder."""
+    source = checkpoint.source
+    if source is None:
+        return None
+    source = Path(source).resolve()
+    for info in installed_models():
+        if info.path.resolve() == source:
+            return info.id
+    return None
+
+
+def _next_version(family: str) -> tuple[str, int]:
     if not _ID.fullmatch(family):
         raise FCNStudioError(f"{family!r} cannot name a model: use letters, digits, '-', '_' and '.'")
     taken = [v.version for v in list_versions(family)]
     number = max([1, *taken]) + 1
     while (weights_dir() / f"{family}-v{number}.safetensors").exists() or manifest_entry(f"{family}-v{number}"):
         number += 1  # a file that is not a readable checkpoint still keeps its name
-    model_id = f"{family}-v{number}"
-    checkpoint.provenance = {**checkpoint.provenance, "family": family, "version": number,
-                             "title": f"{family} version {number}",
-                             "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
-    from fcn_studio.storage.checkpoint import save_checkpoint
+    return f"{family}-v{number}", number
 
-    path = save_checkpoint(checkpoint, weights_dir() / f"{model_id}.safetensors")
-    choose_version(family, model_id)
-    return ModelVersion(model_id, number, path, checkpoint.metrics, checkpoint.provenance["created"])
+
+def _described(family: str, number: int) -> dict:
+    return {"family": family, "version": number, "title": f"{family} version {number}",
+            "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
 
 
 def current_version(family: str) -> str | None:

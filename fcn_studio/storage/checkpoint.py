@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import pickle
 import textwrap
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,8 @@ from fcn_studio.models import (
 )
 from fcn_studio.models.preprocessing import CAFFE_BGR, Preprocessing
 from fcn_studio.storage.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
-from fcn_studio.storage.fileio import atomic_path, looks_like_html, read_head, write_error
+from fcn_studio.storage.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
+from fcn_studio.storage.heads import HEAD_FORMAT
 
 
 @dataclass
@@ -52,6 +54,9 @@ class Checkpoint:
     # The file these weights were read from (None for weights made in memory): compiled
     # copies of the model are cached under a key of its identity (see runtime.FastPath).
     source: Path | None = field(default=None, compare=False, repr=False)
+    # For a version stored as a head file (storage/heads.py): the base it sits on, whose
+    # loaded backbone and conversion its versions share. None for a full file.
+    base: object | None = field(default=None, compare=False, repr=False)
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
@@ -161,7 +166,13 @@ def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, st
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+        with warnings.catch_warnings():  # torch's note on pickle protocols is for its developers
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            if path.suffix.lower() == ".safetensors":  # torch.load would go by the name: read what the bytes are
+                with open(path, "rb") as fh:
+                    obj = torch.load(fh, map_location="cpu", weights_only=True)
+            else:
+                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         if "weights only load failed" not in str(exc).lower():  # not a pickle at all: damaged
             raise FCNStudioError(
@@ -223,11 +234,28 @@ def load_checkpoint(
     """
     path = Path(path)
     tensors, meta = read_tensors(path)
+    refuse_non_finite(tensors, path)
+    if meta and meta.get("format") == HEAD_FORMAT:  # a version stored as its score layers
+        from fcn_studio.storage.heads import head_checkpoint
+
+        return head_checkpoint(path, tensors, meta)
     checkpoint = checkpoint_from_tensors(
         tensors, meta, path, arch=arch, labels=labels, preprocessing=preprocessing, provenance=provenance
     )
     checkpoint.source = path
     return checkpoint
+
+
+def refuse_non_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """NaN or infinite weights make every pixel one class without any error: refused, with
+    the layers named (a diverged training, or a damaged file)."""
+    bad = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise FCNStudioError(
+            f"{path}: weights that are not numbers (NaN or infinity) in {shown}; the file is damaged or comes "
+            "from a training that diverged: use another file"
+        )
 
 
 def checkpoint_from_tensors(
@@ -302,13 +330,12 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, option: str = "--o
     """Write a checkpoint as safetensors, atomically (temporary name, then rename): a
     failure (a full disk, say) leaves the previous file at ``path`` as it was."""
     from safetensors import SafetensorError
-    from safetensors.torch import save_file
 
     path = Path(path)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in checkpoint.state_dict.items()}
     try:
         with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata=checkpoint.metadata())
+            write_safetensors(tensors, tmp, checkpoint.metadata())
     except (OSError, SafetensorError) as exc:
         needed = sum(t.numel() * t.element_size() for t in tensors.values())
         raise FCNStudioError(write_error(path, exc, needed, option)) from None

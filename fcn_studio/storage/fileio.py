@@ -73,6 +73,38 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         raise
 
 
+@contextlib.contextmanager
+def scratch_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A private hidden folder next to ``target`` for a writer that makes temporaries of its
+    own (safetensors writes ``.tmpXXXXXX`` files, then renames): named as our temporaries
+    are, so what a killed write leaves inside is removed by the next run's clean-up."""
+    folder = temporary_name(Path(target), ".dir")
+    os.mkdir(folder, 0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_safetensors(tensors: dict, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """safetensors' ``save_file`` onto ``path`` (a temporary from :func:`atomic_path`), its own
+    temporary kept inside a :func:`scratch_folder` rather than loose in the user's folder."""
+    from safetensors.torch import save_file
+
+    with scratch_folder(path) as folder:
+        written = folder / "w.safetensors"
+        save_file(tensors, str(written), metadata=metadata)
+        os.replace(written, path)
+
+
+def _remove_entry(entry: os.DirEntry) -> None:
+    """A temporary file, or a scratch folder with what is in it (links are never followed)."""
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
+
+
 def remove_stale_temporaries(targets: Iterable[Path]) -> None:
     """Delete the temporaries that :func:`atomic_path` left for ``targets`` when a process
     writing them was killed (call before writing them again, never while another process
@@ -89,7 +121,7 @@ def remove_stale_temporaries(targets: Iterable[Path]) -> None:
             # ".<target name>.fcn-tmp-<pid>-<hex><suffix>", as atomic_path names them
             if entry.name[1:].split(TEMP_MARK, 1)[0] in names:
                 with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    _remove_entry(entry)
 
 
 def _owner_alive(pid: int) -> bool:
@@ -122,17 +154,42 @@ def clean_stale_temporaries(folder: str | os.PathLike[str], max_age_s: float = S
             if remove_if_stale(Path(entry.path)):
                 removed.append(Path(entry.path))
             continue
+        if _is_abandoned_safetensors_temporary(entry, now):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            continue
         match = _TEMP_RE.match(entry.name)
-        if not match or not entry.is_file(follow_symlinks=False):
+        if not match or not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
             continue
         try:
             old = now - entry.stat(follow_symlinks=False).st_mtime > max_age_s
             if old or not _owner_alive(int(match["pid"])):
-                os.unlink(entry.path)
+                _remove_entry(entry)
                 removed.append(Path(entry.path))
         except OSError:
             continue  # vanished meanwhile, or not ours to delete
     return removed
+
+
+# safetensors' own temporary name (earlier versions of FCN Studio let it write loose ones)
+_SAFETENSORS_TMP_RE = re.compile(r"^\.tmp[A-Za-z0-9]{6}$")
+_SAFETENSORS_TMP_QUIET_S = 60.0  # untouched this long: its writer is gone (a live one writes on)
+
+
+def _is_abandoned_safetensors_temporary(entry: os.DirEntry, now: float) -> bool:
+    """A ``.tmpXXXXXX`` file safetensors left when a checkpoint write was killed: only a plain
+    file of this user, idle for a minute, whose header says it is an FCN Studio checkpoint;
+    another program's temporaries never match."""
+    if not _SAFETENSORS_TMP_RE.match(entry.name) or not entry.is_file(follow_symlinks=False):
+        return False
+    try:
+        st = entry.stat(follow_symlinks=False)
+        if (hasattr(os, "geteuid") and st.st_uid != os.geteuid()) or now - st.st_mtime < _SAFETENSORS_TMP_QUIET_S:
+            return False
+        return read_safetensors_metadata(Path(entry.path)).get("format") == CHECKPOINT_FORMAT
+    except (OSError, ValueError):
+        return False
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -4,12 +4,19 @@ A lock is a small hidden file next to what it protects (``.<name>.fcn-lock``) ho
 owner's pid, locked with the operating system's advisory lock (``flock`` / ``msvcrt``):
 the lock dies with its process, so a killed run never leaves a lock that blocks the next.
 The file is removed on release.
+
+Lock files often live in shared folders (a cluster's file system, say), where another user
+could plant a symbolic link at a lock's name: the file is opened without following links
+(``O_NOFOLLOW``) and only ever written when it is a plain file of our own with one name, so
+a planted link or hard link can never make FCN Studio truncate or write another file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -56,10 +63,44 @@ def is_lock_file(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(LOCK_SUFFIX)
 
 
+# Never follow a link at the lock's name; never block on a FIFO planted there.
+_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file's descriptor, created if needed; FCNStudioError when something other
+    than a plain file of ours is at that name (a planted link, FIFO or hard link)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | os.O_CREAT, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) or path.is_symlink():
+            raise _not_ours(path, "a symbolic link") from None
+        raise FCNStudioError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
+    st = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(st.st_mode):
+        problem = "not a plain file"
+    elif st.st_nlink != 1:
+        problem = "a hard link to another file"
+    elif hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        problem = "another user's file"
+    if problem:
+        os.close(fd)
+        raise _not_ours(path, problem)
+    return fd
+
+
+def _not_ours(path: Path, what: str) -> FCNStudioError:
+    return FCNStudioError(
+        f"{path} is {what}, not a lock file FCN Studio made (someone may have planted it to overwrite "
+        "another file); nothing was written through it: remove it and run again"
+    )
+
+
 def remove_if_stale(path: Path) -> bool:
     """Delete a lock file nobody holds (its process was killed); True if it was removed."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError:
         return False
     try:
@@ -81,7 +122,7 @@ def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = _open_lock_file(path)
         if _try_lock(fd):
             # The holder before us may have removed the file after we opened it: then
             # our lock is on a deleted inode, so start again on the current file.

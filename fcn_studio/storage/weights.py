@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fcn_studio import environment
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.download import ProgressFn, download
@@ -20,16 +21,16 @@ if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
 
-WEIGHTS_ENV = "FCN_STUDIO_WEIGHTS"
+WEIGHTS_ENV = environment.WEIGHTS.name
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
 _SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
 
 
 def weights_dir() -> Path:
     """Where weight files live: $FCN_STUDIO_WEIGHTS, else the user data directory."""
-    env = os.environ.get(WEIGHTS_ENV)
+    env = environment.read(environment.WEIGHTS)
     if env:
-        return Path(env).expanduser()
+        return env
     import platformdirs
 
     return Path(platformdirs.user_data_dir("fcn-studio", appauthor=False)) / "weights"
@@ -78,6 +79,7 @@ class ModelInfo:
     size_bytes: int | None
     path: Path
     origin: str  # "manifest", "imported" or "trained"
+    base: str | None = None  # a version stored as a head file: the id of the base it sits on
 
     @property
     def status(self) -> str:
@@ -104,14 +106,27 @@ def list_weights() -> list[ModelInfo]:
             meta = read_safetensors_metadata(p)
         except (OSError, ValueError):  # a damaged file is skipped, not fatal
             continue
-        if meta.get("format") != CHECKPOINT_FORMAT or p.stem.endswith(".last"):  # .last = resume state
-            continue
+        row = _installed_row(p, meta)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _installed_row(p: Path, meta: dict[str, str]) -> ModelInfo | None:
+    """The row of a model file in the weights folder (None: not a model)."""
+    from fcn_studio.storage.heads import HEAD_FORMAT
+
+    if meta.get("format") not in (CHECKPOINT_FORMAT, HEAD_FORMAT) or p.stem.endswith(".last"):  # .last = resume
+        return None
+    try:
         labels = json.loads(meta.get("labels", "{}")).get("name", "?")
         title = json.loads(meta.get("provenance", "{}")).get("title", p.stem)
         origin = "trained" if json.loads(meta.get("training", "{}") or "{}") else "imported"
-        rows.append(ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
-                              p.stat().st_size, p, origin))  # fmt: skip
-    return rows
+        base = json.loads(meta["base"]).get("id") if meta.get("format") == HEAD_FORMAT else None
+    except (ValueError, AttributeError, KeyError):
+        return None
+    return ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
+                     p.stat().st_size, p, origin, base)  # fmt: skip
 
 
 def installed_models() -> list[ModelInfo]:

@@ -21,6 +21,7 @@ from PIL import Image
 from fcn_studio.data.dataset import DatasetReport, MaskEncoding
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import choose_device
+from fcn_studio.labelling.versions import register_trained
 from fcn_studio.storage.checkpoint import save_checkpoint
 from fcn_studio.training import resume
 from fcn_studio.training.feature_cache import FeatureCache, cache_dir
@@ -39,12 +40,12 @@ from fcn_studio.training.trainer import (
     TrainResult,
     _checkpoint,
     _read_metrics,
-    _register,
     _resume,
     _save_last,
     checked_split,
     dataset_labels,
     initial_model,
+    model_id,
 )
 
 
@@ -126,7 +127,7 @@ def train_cached(
         emit({"type": "message", "text": f"cancelled after epoch {state['epoch']}; checkpoints kept"})
     emit({"type": "message", "text": f"backbone passes: {cache.backbone_runs}, cached features reused: {cache.hits}"})
     result.best_metrics = state["metrics"] or _read_metrics(out)
-    result.registered_id = _register(out, config)
+    result.registered_id = register_trained(out, config.base, model_id(config))
     emit({"type": "done", "out": str(out), "id": result.registered_id, "metrics": result.best_metrics,
           "cancelled": result.cancelled})  # fmt: skip
     return result

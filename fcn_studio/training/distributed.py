@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from fcn_studio import environment
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, describe
 
@@ -72,7 +73,7 @@ def init_from_env(device: str = "auto") -> Context:
     if use_cuda and torch.cuda.is_available():
         torch.cuda.set_device(local % torch.cuda.device_count())
     backend = "nccl" if use_cuda and torch.cuda.is_available() else "gloo"
-    timeout = timedelta(seconds=float(os.environ.get("FCN_STUDIO_DIST_TIMEOUT", "600")))
+    timeout = timedelta(seconds=environment.read(environment.DIST_TIMEOUT))
     try:
         dist.init_process_group(backend, timeout=timeout)
     except (RuntimeError, ValueError) as exc:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fcn_studio import environment
 from fcn_studio.data.images import load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
@@ -36,7 +37,7 @@ from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.storage.fileio import atomic_path
 
-CACHE_ENV = "FCN_STUDIO_CACHE"
+CACHE_ENV = environment.CACHE.name
 DEFAULT_MEMORY_BYTES = 1 << 30
 DEFAULT_DISK_BYTES = 4 << 30
 _NAMES = ("pool3", "pool4", "fc7")
@@ -44,9 +45,9 @@ _NAMES = ("pool3", "pool4", "fc7")
 
 def cache_dir() -> Path:
     """Where features go on disk: $FCN_STUDIO_CACHE/features, else the user cache folder."""
-    env = os.environ.get(CACHE_ENV)
+    env = environment.read(environment.CACHE)
     if env:
-        return Path(env).expanduser() / "features"
+        return env / "features"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("fcn-studio", appauthor=False)) / "features"

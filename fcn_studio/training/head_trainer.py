@@ -30,7 +30,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import choose_device
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, logits_to_full_size
 from fcn_studio.labelling.label_store import LabelStore
-from fcn_studio.labelling.versions import ModelVersion, install_version
+from fcn_studio.labelling.versions import ModelVersion, install_head_version
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.storage.checkpoint import Checkpoint
@@ -361,7 +361,8 @@ def retrain(
         training={"head_only": True, **asdict(config), "history": history,
                   "train_images": [s.image.name for s in train_set], "val_images": [s.image.name for s in val_set]},
     )  # fmt: skip
-    version = install_version(ckpt, family) if install else None
+    info = {"provenance": ckpt.provenance, "metrics": ckpt.metrics, "training": ckpt.training}
+    version = install_head_version(base, ckpt.state_dict, labels, base.preprocessing, info, family) if install else None
     result = RoundResult(ckpt, version, before, after, [s.image for s in train_set], [s.image for s in val_set],
                          time.monotonic() - start, history)  # fmt: skip
     emit({"type": "done", "id": version.id if version else None,

@@ -440,6 +440,10 @@
         <translation>暂无可导出的内容：请等待各窗格完成分割。</translation>
     </message>
     <message>
+        <source>Writing {path}…</source>
+        <translation>正在写入 {path}…</translation>
+    </message>
+    <message>
         <source>ground truth</source>
         <translation>真值</translation>
     </message>

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -25,25 +24,28 @@ from fcn_studio.data.dataset import read_mask
 from fcn_studio.data.images import save_rgb
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, WorkerThread
+from fcn_studio.gui import settings as keys
+from fcn_studio.gui.compare.pane import ComparePane, default_choices
+from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
-from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
 from fcn_studio.inference.compare import (
     compose_grid,
     disagreement_mask,
     error_mask,
     find_ground_truth,
+    ground_truth_name,
+    labelled_fraction,
     pairwise_agreement,
     score_against,
 )
 from fcn_studio.storage import weights
 
-ARCH_ORDER = ("fcn32s", "fcn16s", "fcn8s")
 HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
 SHOW_MODES = (QT_TRANSLATE_NOOP("CompareView", "Overlay"), QT_TRANSLATE_NOOP("CompareView", "Disagreement"),
               QT_TRANSLATE_NOOP("CompareView", "Errors vs ground truth"))  # fmt: skip
@@ -51,98 +53,33 @@ _RED = [0] * 256
 _RED[1] = 0xFFFF2020  # index 1 = highlighted pixel, everything else transparent
 
 
-class ComparePane(QWidget):
-    model_changed = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.picker = QComboBox()
-        self.picker.currentIndexChanged.connect(lambda _i: self.model_changed.emit())
-        self.title = QLabel("")
-        self.title.setStyleSheet("font-weight: bold;")
-        self.title.setWordWrap(True)  # scores must never be cut off in narrow panes
-        self.readout = QLabel("")
-        # Long titles and readouts wrap or elide instead of widening their pane: panes stay
-        # equal and do not jump when results arrive.
-        for label in (self.title, self.readout):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.setMinimumContentsLength(14)
-        self._installed: set[str] = set()
-        self.canvas = ImageCanvas()
-        self.overlay = OverlayLayer(self.canvas)
-        self.result: SegmentationResult | None = None
-        head = QHBoxLayout()
-        head.addWidget(self.picker)
-        head.addWidget(self.title, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(head)
-        layout.addWidget(self.canvas, 1)
-        layout.addWidget(self.readout)
-
-    @property
-    def model_key(self) -> str:
-        return self.picker.currentData() or ""
-
-    def fill_models(self, models: list, choice: str) -> None:
-        """``models``: weights.list_weights() rows (read once per refresh, not per pane)."""
-        self.picker.blockSignals(True)
-        self.picker.clear()
-        for m in models:
-            if m.kind != "segmentation":
-                continue
-            suffix = "" if m.installed else self.tr("  (not installed)")
-            self.picker.addItem(f"{m.id}  ·  {arch_name(m.arch)}{suffix}", m.id)
-        index = self.picker.findData(choice)
-        self.picker.setCurrentIndex(max(index, 0))
-        self.picker.blockSignals(False)
-        self._installed = {m.id for m in models if m.installed and m.kind == "segmentation"}
-
-    def installed(self) -> bool:
-        return self.model_key in self._installed
-
-
-def default_choices(models: list, remembered: list[str]) -> list[str]:
-    """One model id per pane: the remembered pick where still installed, else an installed
-    model of the pane's architecture (32s, 16s, 8s, ...), else the published one to download."""
-    installed = [m for m in models if m.installed and m.kind == "segmentation"]
-    ids = {m.id for m in installed}
-    choices = []
-    for i in range(4):
-        if i < len(remembered) and remembered[i] in ids:
-            choices.append(remembered[i])
-            continue
-        arch = ARCH_ORDER[i % len(ARCH_ORDER)]
-        preferred = f"{arch}-voc"
-        same_arch = [m.id for m in installed if m.arch == arch and m.id not in choices]
-        unused = [m.id for m in installed if m.id not in choices]
-        if preferred in ids and preferred not in choices:
-            choices.append(preferred)
-        elif same_arch:
-            choices.append(same_arch[0])
-        elif i >= len(ARCH_ORDER) and (unused or installed):  # a 4th pane: another installed model
-            choices.append((unused or [m.id for m in installed])[0])
-        else:
-            choices.append(preferred)
-    return choices
-
-
 class CompareView(QWidget):
     error = Signal(str)
 
     saved = Signal(object)  # Path of an exported comparison
 
-    def __init__(self, parent=None, settings=None, service=None, results=None) -> None:
+    def __init__(
+        self,
+        parent=None,
+        settings=None,
+        service=None,
+        results=None,
+        inference: InferenceSettings | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings  # gui Settings: the panes' picks are remembered
         self.worker = InferenceWorker(service)  # models come from the app's one model service
         self.service = self.worker.service
-        self._thread = WorkerThread(self.worker, "compare")
+        self.runner = runner or TaskRunner.shared()
+        self._thread = WorkerThread(self.worker, "compare", runner=self.runner)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
         self.worker.busy.connect(self._on_busy)
-        self.device, self.max_size = "auto", 2048
+        # device and size follow the window's choice (each pane picks its own model)
+        self.inference = inference or InferenceSettings(parent=self)
+        self.inference.changed.connect(self._inference_changed)
+        self._ran_with: tuple[str, int] | None = None
         self.path: Path | None = None
         self.rgb: np.ndarray | None = None
         self.display: QImage | None = None
@@ -155,7 +92,7 @@ class CompareView(QWidget):
         self._results: ByteLRU[SegmentationResult] = results if results is not None else ByteLRU(512 << 20)
         self.panes: list[ComparePane] = []
         self._build()
-        count = int(self.settings.get("compare/panes", 3, int)) if self.settings else 3
+        count = self.settings.read(keys.COMPARE_PANES) if self.settings else keys.COMPARE_PANES.default
         self.count.setValue(max(2, min(4, count)))
         self.set_pane_count(self.count.value())
 
@@ -199,13 +136,12 @@ class CompareView(QWidget):
         layout.addLayout(foot)
 
     def _remembered(self) -> list[str]:
-        value = self.settings.q.value("compare/models", []) if self.settings else []
-        return [str(v) for v in ([value] if isinstance(value, str) else value or [])]
+        return self.settings.read(keys.COMPARE_MODELS) if self.settings else []
 
     def _remember(self) -> None:
         if self.settings:
-            self.settings.set("compare/models", [p.model_key for p in self.panes])
-            self.settings.set("compare/panes", len(self.panes))
+            self.settings.write(keys.COMPARE_MODELS, [p.model_key for p in self.panes])
+            self.settings.write(keys.COMPARE_PANES, len(self.panes))
 
     def set_pane_count(self, n: int) -> None:
         models = weights.list_weights()
@@ -262,6 +198,7 @@ class CompareView(QWidget):
     def set_image(self, path: str, rgb: np.ndarray, display: QImage | None = None) -> None:
         """The workspace's decoded image (and its display copy): nothing is read again."""
         if self.path is not None and str(self.path) == path and self.rgb is rgb:
+            self._follow()  # the device or size may have changed while hidden
             return
         same_size = self.rgb is not None and self.rgb.shape == rgb.shape
         self.path, self.rgb, self.display = Path(path), rgb, display
@@ -272,9 +209,20 @@ class CompareView(QWidget):
             pane.canvas.set_image(image, keep_view=same_size)  # another size: fitted anew
         self.run()
 
-    def set_device(self, device: str, max_size: int) -> None:
-        if (device, max_size) != (self.device, self.max_size):
-            self.device, self.max_size = device, max_size
+    @property
+    def device(self) -> str:
+        return self.inference.device
+
+    @property
+    def max_size(self) -> int:
+        return self.inference.max_size
+
+    def _inference_changed(self, _choice: InferenceChoice) -> None:
+        if self.isVisible():  # a hidden view runs nothing; it catches up when shown
+            self._follow()
+
+    def _follow(self) -> None:
+        if (self.device, self.max_size) != self._ran_with:
             self.run()
 
     def _key(self, model: str) -> tuple | None:
@@ -288,6 +236,7 @@ class CompareView(QWidget):
         if self.path is None or self.rgb is None:
             return
         self._job += 1
+        self._ran_with = (self.device, self.max_size)
         self.worker.cancel_all()
         for pane in self.panes:
             pane.result = None
@@ -422,7 +371,9 @@ class CompareView(QWidget):
                 )
                 self.gt = None
         self.gt_label.setText(
-            self.tr("Ground truth: {name}").format(name=self.gt_path.name)
+            self.tr("Ground truth: {name} ({percent:.0f} % of the image labelled)").format(
+                name=ground_truth_name(self.gt_path), percent=100 * labelled_fraction(self.gt)
+            )
             if self.gt is not None
             else self.tr("Ground truth: none")
         )
@@ -446,7 +397,7 @@ class CompareView(QWidget):
                 self, self.tr("Export comparison"), self.tr("Nothing to export yet: wait for the panes to fill in.")
             )
             return
-        folder = Path(self.settings.get("export_dir", str(self.path.parent))) if self.settings else self.path.parent
+        folder = Path((self.settings.read(keys.EXPORT_DIR) if self.settings else "") or self.path.parent)
         suggested = folder / f"{self.path.stem}_compare.png"
         path, _ = QFileDialog.getSaveFileName(
             self, self.tr("Export comparison"), str(suggested), "PNG (*.png);;JPEG (*.jpg)"
@@ -455,11 +406,12 @@ class CompareView(QWidget):
             return
         panes = self.export_panes()
         rgb = self.rgb
-        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=2 if len(panes) == 4 else None),
-                                                      path), self, "Export comparison", f"Writing {path}…")  # fmt: skip
+        columns = 2 if len(panes) == 4 else None
+        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=columns), path), self,
+                              self.tr("Export comparison"), self.tr("Writing {path}…").format(path=path))  # fmt: skip
         task.failed.connect(self.error)
         task.succeeded.connect(lambda _r: self.saved.emit(Path(path)))
-        task.start()
+        self.runner.start(task)
 
     def export_panes(self) -> list[tuple[str, np.ndarray, LabelSet]]:
         """The panes as the screen shows them: overlays, or the highlighted pixels in the

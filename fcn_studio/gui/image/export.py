@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from fcn_studio.data.images import save_mask, save_rgb
 from fcn_studio.data.stats import class_stats, write_stats_csv
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 
 translate = QCoreApplication.translate
 
@@ -21,13 +22,14 @@ def _ask_path(parent: QWidget, title: str, suggested: Path, filters: str) -> Pat
     return Path(path) if path else None  # the dialog itself asks before overwriting
 
 
-def _write_in_background(parent: QWidget, title: str, path: Path, write, on_done) -> BackgroundTask:
+def _write_in_background(parent: QWidget, title: str, path: Path, write, on_done,
+                         runner: TaskRunner | None = None) -> BackgroundTask:  # fmt: skip
     """Blending and encoding a 20-megapixel image takes seconds: never on the GUI thread.
     ``on_done(path, "")`` after writing, ``on_done(None, message)`` on failure."""
     task = BackgroundTask(lambda _progress, _cancelled: (write(), path)[1], parent)
     task.succeeded.connect(lambda written: on_done(written, ""))
     task.failed.connect(lambda message: on_done(None, message))
-    return task.start()
+    return task.start(runner)
 
 
 def suggested_mask_path(image_path: Path, folder: Path) -> Path:
@@ -47,7 +49,7 @@ def _is_the_image(parent: QWidget, title: str, path: Path, image_path: Path) -> 
     return True
 
 
-def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
+def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner=None):
     title = translate("Export", "Save mask")
     path = _ask_path(parent, title, suggested_mask_path(image_path, folder), translate("Export", "Palette PNG (*.png)"))
     if path is None:
@@ -56,12 +58,13 @@ def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, 
     if _is_the_image(parent, title, path, image_path):
         return None
     return _write_in_background(parent, title, path, lambda: save_mask(result.labels, result.label_set, path),
-                                on_done)  # fmt: skip
+                                on_done, runner)  # fmt: skip
 
 
 def export_overlay(
-    parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path, on_done
-):
+    parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path, on_done,
+    runner=None,
+):  # fmt: skip
     title = translate("Export", "Export overlay")
     path = _ask_path(parent, title, folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
     if path is None:
@@ -71,27 +74,29 @@ def export_overlay(
     visible = set(range(result.label_set.num_classes)) - set(hidden)
     return _write_in_background(parent, title, path,
                                 lambda: save_rgb(blend_visible(rgb, result.labels, result.label_set, visible, opacity),
-                                                 path), on_done)  # fmt: skip
+                                                 path), on_done, runner)  # fmt: skip
 
 
-def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done):
+def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner=None):
     title = translate("Export", "Export class statistics")
     path = _ask_path(parent, title, folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
     if path is None:
         return None
     return _write_in_background(parent, title, path,
                                 lambda: write_stats_csv(class_stats(result.labels, result.label_set), path),
-                                on_done)  # fmt: skip
+                                on_done, runner)  # fmt: skip
 
 
 def segment_folder(
-    parent: QWidget, model_key: str, device: str, max_size: int, start_folder: Path, on_done
+    parent: QWidget, service, choice: InferenceChoice, start_folder: Path, on_done, runner: TaskRunner | None = None
 ) -> BackgroundTask | None:
-    """Ask for input and output folders, confirm overwriting, run with progress + cancel."""
+    """Ask for input and output folders, confirm overwriting, run with progress + cancel.
+    The masks are those the window shows: ``choice``'s model, device, size and fast mode,
+    from the window's model service (one copy of the weights)."""
     from fcn_studio.inference.batch import batch_items, existing_outputs, without_previous_outputs
     from fcn_studio.inference.inputs import expand_with_roots
 
-    if not model_key:
+    if not choice.model_key:
         QMessageBox.information(
             parent,
             translate("Export", "Segment folder"),
@@ -132,11 +137,12 @@ def segment_folder(
         overwrite = box.clickedButton() is replace
 
     def job(progress, cancelled):
+        from fcn_studio.data.images import calibration_sample
         from fcn_studio.inference.batch import segment_files
-        from fcn_studio.inference.model_service import shared_service
 
         progress(0, len(files), translate("Export", "Loading the model…"))
-        predictor = shared_service().predictor(model_key, device, max_size=max_size or None)
+        calibration = tuple(str(p) for p in calibration_sample(files)) if choice.fast else ()
+        predictor, _identity = load_predictor(service, choice, calibration)
         return segment_files(predictor, files, Path(dst), overwrite=overwrite, progress=progress, cancelled=cancelled)
 
     task = BackgroundTask(
@@ -148,4 +154,4 @@ def segment_folder(
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))
     task.cancelled.connect(lambda msg: on_done(None, msg))
-    return task.start()
+    return task.start(runner)

@@ -12,9 +12,10 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.inference.model_service import ModelService, shared_service
 
@@ -163,31 +164,11 @@ class InferenceWorker(QObject):
     def _predictor(self, request: InferenceRequest):
         if not self.service.is_loaded(request.model, request.device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=request.model))
-        loaded = self.service.load(request.model, request.device, fast=request.fast, calibration=request.calibration)
-        # the identity of the file these weights came from, even if it is replaced meanwhile
-        predictor, identity = loaded.predictor.sharing(request.max_size or None), loaded.key.identity
-        choice = predictor.device_choice
+        choice = InferenceChoice(request.model, request.device, request.max_size, request.fast)
+        predictor, identity = load_predictor(self.service, choice, request.calibration)
+        device = predictor.device_choice
         announce = (request.model, identity, request.device)  # a new device choice is answered too
         if announce not in self._announced:  # once per model and device, not per image
             self._announced.add(announce)
-            self.model_loaded.emit(request.model, choice.description, choice.fallback_note or "")
+            self.model_loaded.emit(request.model, device.description, device.fallback_note or "")
         return predictor, identity
-
-
-class WorkerThread:
-    """Owns a QThread and a worker moved onto it; ``stop()`` cancels, quits and waits."""
-
-    def __init__(self, worker: QObject, name: str) -> None:
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName(name)
-        worker.moveToThread(self.thread)
-        self.thread.start()
-
-    def stop(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel, quit and wait, bounded: a forward pass stops at its next check."""
-        cancel = getattr(self.worker, "cancel_all", None)
-        if cancel:
-            cancel()
-        self.thread.quit()
-        return self.thread.wait(timeout_ms)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from fcn_studio.data.dataset import image_folder
 from fcn_studio.data.images import calibration_sample, is_image_file
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage, WorkerThread
+from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
+from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
 from fcn_studio.inference.model_service import ModelService, shared_service
 
 
@@ -43,15 +46,16 @@ class Workspace(QObject):
         image_cache_mb: int = 768,
         result_cache_mb: int = 1024,
         service: ModelService | None = None,
+        inference: InferenceSettings | None = None,
+        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service or shared_service()
+        # model, device, size and fast mode: the window's, shared with every view
+        self.inference = inference or InferenceSettings(parent=self)
+        self.inference.changed.connect(self._inference_changed)
         self.files: list[Path] = []
         self.index = -1
-        self.model_key = ""
-        self.device = "auto"
-        self.max_size = 2048
-        self.fast = False  # the int8 fast mode (CPU, approximate, its agreement shown)
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
@@ -62,7 +66,7 @@ class Workspace(QObject):
         self.current_display = None  # display-ready QImage for big images, else None
         self.results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
         self.worker = InferenceWorker(self.service)
-        self._thread = WorkerThread(self.worker, "inference")
+        self._thread = WorkerThread(self.worker, "inference", runner=runner)
         self.worker.image_loaded.connect(self._on_image)
         self.worker.result_ready.connect(self._on_result)
         self.worker.preview_ready.connect(self._on_preview)
@@ -82,6 +86,7 @@ class Workspace(QObject):
         unreadable is reported later, and then nothing on screen has changed."""
         paths = [Path(p) for p in paths]
         if len(paths) == 1 and paths[0].is_dir():
+            paths = [image_folder(paths[0])]  # a dataset's root: its images (VOC's JPEGImages/)
             files, start = images_in(paths[0]), 0
             if not files:
                 self.error.emit(self.tr("{path}: no images in this folder").format(path=paths[0]))
@@ -134,36 +139,30 @@ class Workspace(QObject):
 
     # -- model -----------------------------------------------------------------------
 
-    def set_model(self, model_key: str) -> None:
-        if model_key != self.model_key:
-            self.model_key = model_key
-            self._show_current(load=False)
+    @property
+    def model_key(self) -> str:
+        return self.inference.model_key
 
-    def set_device(self, device: str) -> None:
-        if device != self.device:
-            self.device = device
-            self._show_current(load=False)
+    @property
+    def device(self) -> str:
+        return self.inference.device
 
-    def set_max_size(self, max_size: int) -> None:
-        if max_size != self.max_size:
-            self.max_size = max_size
-            self._show_current(load=False)
+    @property
+    def max_size(self) -> int:
+        return self.inference.max_size
 
-    def set_fast(self, fast: bool) -> None:
-        if fast != self.fast:
-            self.fast = fast
-            self._show_current(load=False)
+    @property
+    def fast(self) -> bool:
+        return self.inference.fast
+
+    def _inference_changed(self, _choice: InferenceChoice) -> None:
+        self._show_current(load=False)
 
     def calibration_images(self) -> tuple[str, ...]:
         """A few of the open images, spread over the folder, for the fast mode's calibration
         (half calibrate it, half measure its agreement with the exact model)."""
         photos = [p for p in self.files if not p.stem.endswith(_EXPORT_SUFFIXES)] or self.files
         return tuple(str(p) for p in calibration_sample(photos))
-
-    def refresh(self) -> None:
-        """Show the current image again: after a model file changed (a new identity is
-        a new cache key, so its result is computed anew), or after a model was removed."""
-        self._show_current(load=False)
 
     def _current_key(self, path: Path) -> tuple | None:
         if not self.model_key:

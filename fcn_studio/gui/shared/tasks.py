@@ -1,14 +1,25 @@
-"""Long one-off jobs (downloads, imports, batch segmentation) on a QThread, with a
-progress dialog and a Cancel button that works while the job runs."""
+"""The one way the GUI runs work off its thread, and who owns it until it ends.
+
+Two shapes of work, one owner (:class:`TaskRunner`):
+
+- a :class:`BackgroundTask`: a one-off job (download, import, export, batch segmentation,
+  a retraining round) on its own QThread, with an optional progress dialog whose Cancel
+  works while the job runs;
+- a :class:`WorkerThread`: a long-lived worker object (image inference, compare, video
+  playback) moved onto a QThread of its own, fed by queued signals or its own queue.
+
+The runner keeps a Python reference to each until its thread ends (a collected running
+QThread aborts the process), forgets it then, and on exit cancels everything first and
+only then waits, so the waits overlap instead of adding up.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from typing import ClassVar
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
@@ -63,8 +74,6 @@ class BackgroundTask(QObject):
     cancelled = Signal(str)
     finished = Signal()
 
-    _running: ClassVar[set[BackgroundTask]] = set()  # keeps Python references until the thread ends
-
     def __init__(self, fn: TaskFn, parent: QWidget | None, title: str = "", label: str = "", scale: int = 1) -> None:
         super().__init__()
         self.worker = TaskWorker(fn)
@@ -89,8 +98,9 @@ class BackgroundTask(QObject):
             self.worker.progress.connect(self._on_progress)
         self._label = label
 
-    def start(self) -> BackgroundTask:
-        BackgroundTask._running.add(self)
+    def start(self, runner: TaskRunner | None = None) -> BackgroundTask:
+        """Run on its own thread, owned by ``runner`` (the application's by default)."""
+        (runner or TaskRunner.shared()).adopt(self)
         if self.dialog:
             self.dialog.show()
         self.thread.start()
@@ -121,13 +131,121 @@ class BackgroundTask(QObject):
             self.dialog.deleteLater()
             self.dialog = None  # progress still queued must not reach a deleted dialog
         self.finished.emit()
-        BackgroundTask._running.discard(self)
         self.worker.deleteLater()
 
+    @property
+    def running(self) -> bool:
+        return not self.thread.isFinished()
+
+    def request_stop(self) -> None:
+        """Cancel and let the thread end when the job returns (without waiting)."""
+        self.worker.stop_event.set()
+        self.thread.quit()
+
+
+class WorkerThread:
+    """A long-lived worker object on a QThread of its own. ``loop`` names the worker's
+    method that runs the thread (a worker that reads its own queue); without it the
+    worker is driven by queued signals. ``stop()`` cancels, quits and waits, bounded."""
+
+    def __init__(self, worker: QObject, name: str, loop: str = "", runner: TaskRunner | None = None) -> None:
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        if loop:
+            self.thread.started.connect(getattr(worker, loop))
+        self._runner = runner or TaskRunner.shared()
+        self._runner.adopt(self)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return not self.thread.isFinished()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop (its ``stop``/``cancel_all``) and the thread to quit."""
+        for name in ("stop", "cancel_all"):
+            method = getattr(self.worker, name, None)
+            if method is not None:
+                method()
+                break
+        self.thread.quit()
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel, quit and wait: a forward pass stops at its next check."""
+        self.request_stop()
+        done = self.thread.wait(timeout_ms)
+        if done:
+            self._runner.forget(self)
+        return done
+
+
+Owned = BackgroundTask | WorkerThread
+
+
+class TaskRunner(QObject):
+    """Owns every background task and worker thread until it ends."""
+
+    _shared: TaskRunner | None = None
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._owned: list[Owned] = []
+
     @classmethod
-    def stop_all(cls, ms: int = 30_000) -> None:
-        """On exit: cancel every running task and wait for its thread."""
-        for task in list(cls._running):
-            task.worker.stop_event.set()
-            task.thread.quit()
-            task.thread.wait(ms)
+    def shared(cls) -> TaskRunner:
+        """The application's runner (one per process, like QThreadPool's global one)."""
+        if cls._shared is None:
+            cls._shared = TaskRunner()
+        return cls._shared
+
+    def adopt(self, item: Owned) -> Owned:
+        self._prune()
+        if item not in self._owned:
+            self._owned.append(item)
+            if isinstance(item, BackgroundTask):
+                item.finished.connect(lambda i=item: self.forget(i))
+        return item
+
+    def start(self, task: BackgroundTask | None) -> BackgroundTask | None:
+        """Start ``task`` (None passes through: a dialog the user cancelled)."""
+        return task.start(self) if task is not None else None
+
+    def forget(self, item: Owned) -> None:
+        if item in self._owned:
+            self._owned.remove(item)
+
+    def _prune(self) -> None:
+        self._owned = [i for i in self._owned if i.running]
+
+    @property
+    def tasks(self) -> list[BackgroundTask]:
+        """One-off tasks still running, oldest first."""
+        self._prune()
+        return [i for i in self._owned if isinstance(i, BackgroundTask)]
+
+    @property
+    def workers(self) -> list[WorkerThread]:
+        self._prune()
+        return [i for i in self._owned if isinstance(i, WorkerThread)]
+
+    def busy(self) -> bool:
+        """Whether a one-off task (an export, a download, ...) is still running."""
+        return bool(self.tasks)
+
+    def stop_all(self, timeout_ms: int = 30_000) -> bool:
+        return stop_runners([self], timeout_ms)
+
+
+def stop_runners(runners: list[TaskRunner], timeout_ms: int = 30_000) -> bool:
+    """On exit: cancel everything at once, then wait for all of it within one bounded time
+    (not one timeout per thread, one after another). True when every thread ended."""
+    owned = [item for runner in runners for item in runner._owned]
+    for item in owned:
+        item.request_stop()
+    deadline = QDeadlineTimer(timeout_ms)
+    done = all([item.thread.wait(deadline) for item in owned])
+    for runner in runners:
+        runner._prune()
+    return done

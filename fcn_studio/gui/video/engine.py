@@ -16,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
 from fcn_studio.gui.shared.core_text import core_message
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.inference.model_service import ModelService, shared_service
 
@@ -28,7 +29,7 @@ REAL_TIME, EVERY_FRAME = "realtime", "every"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing
 
 
-class VideoEngine(QThread):
+class VideoEngine(QObject):
     opened = Signal(object)  # VideoInfo
     frame_ready = Signal(int, object, object)  # index, RGB frame, SegmentationResult or None
     failed = Signal(str)
@@ -51,7 +52,7 @@ class VideoEngine(QThread):
         self._cap_pos = 0  # the frame the capture reads next
         self._playing = False
         self._mode = REAL_TIME
-        self._model: tuple[str, str, int, bool] = ("", "auto", 2048, False)  # key, device, max size, fast
+        self._model = InferenceChoice()
         self._announced: tuple | None = None  # the model and device last reported
         self._results: OrderedDict[int, SegmentationResult] = OrderedDict()
         self._rgb: np.ndarray | None = None  # the frame on screen
@@ -68,10 +69,12 @@ class VideoEngine(QThread):
     def open_source(self, source: str | int) -> None:
         self.command("open", source)
 
-    def stop_engine(self, timeout_ms: int = 30_000) -> bool:
-        """Bounded: the frame being segmented finishes (or stops at its next check)."""
+    def set_model(self, choice: InferenceChoice) -> None:
+        self.command("model", choice)
+
+    def stop(self) -> None:
+        """The loop ends once the frame being segmented finishes (or stops at its next check)."""
         self.command("quit")
-        return self.wait(timeout_ms)
 
     # -- engine thread ----------------------------------------------------------------
 
@@ -109,7 +112,7 @@ class VideoEngine(QThread):
             # Always honoured, even when the id is unchanged: the file behind it may be new
             # (re-trained, re-imported); the current frame is segmented again once the
             # queue is empty, so a burst of model commands cannot leave it without overlay.
-            self._model = tuple(args)
+            self._model = args[0]
             if self._index >= 0 and not self._playing:
                 self._needs_result = True
         elif name == "play":
@@ -200,14 +203,14 @@ class VideoEngine(QThread):
         self._index, self._rgb = index, rgb
         cached = self._cached(index)
         self.frame_ready.emit(index, rgb, cached)
-        self._needs_result = cached is None and bool(self._model[0])
+        self._needs_result = cached is None and bool(self._model.model_key)
         if self._needs_result and self._commands.empty():
             self._finish_current()
 
     def _finish_current(self) -> None:
         """Segment the frame on screen (interrupted by the next command, then retried)."""
         self._needs_result = False
-        if self._rgb is None or not self._model[0]:
+        if self._rgb is None or not self._model.model_key:
             return
         cached = self._cached(self._index)
         result = cached or self._segment(self._rgb, interruptible=True)
@@ -220,14 +223,14 @@ class VideoEngine(QThread):
     def _play_one(self) -> None:
         fps = self.info.fps or 25.0
         start_time, start_index = self._clock
-        if self._mode == REAL_TIME or not self._model[0]:
+        if self._mode == REAL_TIME or not self._model.model_key:
             target = start_index + int((time.monotonic() - start_time) * fps)
             if target <= self._index:  # ahead of the clock: wait for the next frame's time
                 time.sleep(
                     min(0.02, (self._index + 1 - start_index) / fps - (time.monotonic() - start_time)) if fps else 0.01
                 )
                 return
-            if self._mode == REAL_TIME and self._model[0]:
+            if self._mode == REAL_TIME and self._model.model_key:
                 last = self.info.frame_count - 1 if self.info.frame_count else None
                 if last is not None and target > last:
                     if self._index >= last:  # the last frame was shown: the end
@@ -308,7 +311,8 @@ class VideoEngine(QThread):
         result = self._results.get(index)
         if result is None:
             return None
-        key, device, max_size, fast = self._model
+        key, device, max_size, fast = (self._model.model_key, self._model.device, self._model.max_size,
+                                       self._model.fast)  # fmt: skip
         try:
             same = result.key == (self.service.identity(key), device, max_size, fast) if key else False
         except FCNStudioError:
@@ -316,17 +320,15 @@ class VideoEngine(QThread):
         return result if same else None
 
     def _segment(self, rgb: np.ndarray, interruptible: bool, on_preview=None) -> SegmentationResult | None:
-        key, device, max_size, fast = self._model
+        choice = self._model
+        key, device, max_size, fast = choice.model_key, choice.device, choice.max_size, choice.fast
         if not key:
             return None
         use_background_threads()
         if not self.service.is_loaded(key, device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=key))
-        loaded = self.service.load(
-            key, device, fast=fast, calibration=_Frames(self._calibration_frames) if fast else ()
-        )
-        # the identity of the file these weights came from, even if it is replaced meanwhile
-        predictor, identity = loaded.predictor.sharing(max_size or None), loaded.key.identity
+        calibration = LazyFrames(self._calibration_frames) if fast else ()
+        predictor, identity = load_predictor(self.service, choice, calibration)
         self.busy.emit("")
         choice = predictor.device_choice
         if self._announced != (identity, choice.description):
@@ -344,32 +346,38 @@ class VideoEngine(QThread):
         return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size, fast)
 
     def _calibration_frames(self) -> list[np.ndarray]:
-        """Frames for the fast mode's int8 calibration (half calibrate, half measure its
-        agreement): a few spread over a video file, else the frame on screen. Decoded with a
-        capture of their own, so playback's position is untouched. Only read when the int8
-        model is first made for a weights file; later it is loaded as it is."""
-        import cv2
-
-        from fcn_studio.data.images import calibration_sample
-
-        frames = []
+        """Frames for the fast mode's int8 calibration: a few spread over a video file, else
+        the frame on screen. Only read when the int8 model is first made for a weights
+        file; later it is loaded as it is."""
         count = self.info.frame_count if self.info is not None else 0
-        if isinstance(self._source, str) and count > 1:
-            cap = cv2.VideoCapture(self._source)
-            try:
-                for index in calibration_sample(range(count)):
-                    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-                    ok, bgr = cap.read()
-                    if ok:
-                        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            finally:
-                cap.release()
+        frames = calibration_frames(self._source, count) if isinstance(self._source, str) else []
         if not frames and self._rgb is not None:
             frames.append(self._rgb)
         return frames
 
 
-class _Frames(Sequence):
+def calibration_frames(source: str, count: int) -> list[np.ndarray]:
+    """A few frames spread over a video file (half calibrate the int8 model, half measure
+    its agreement), decoded with a capture of their own so playback's position is untouched."""
+    import cv2
+
+    from fcn_studio.data.images import calibration_sample
+
+    frames = []
+    if count > 1:
+        cap = cv2.VideoCapture(source)
+        try:
+            for index in calibration_sample(range(count)):
+                cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+                ok, bgr = cap.read()
+                if ok:
+                    frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        finally:
+            cap.release()
+    return frames
+
+
+class LazyFrames(Sequence):
     """Calibration frames decoded only if the service reads them: once, when it first makes
     the int8 model, never for every frame segmented with it."""
 

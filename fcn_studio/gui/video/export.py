@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.video import AUDIO_NOTE
 
 translate = QCoreApplication.translate
@@ -76,14 +77,17 @@ class VideoExportDialog(QDialog):
 def export_video(
     parent: QWidget,
     source: str,
-    model_key: str,
-    device: str,
-    max_size: int,
+    service,
+    choice: InferenceChoice,
     opacity: float,
     on_error,
     dialog_cls=VideoExportDialog,
+    runner: TaskRunner | None = None,
 ) -> BackgroundTask | None:
-    if not model_key:
+    """Ask where, then write the video segmented as the player shows it: ``choice``'s
+    model, device, size and fast mode, from the window's model service (one copy of the
+    weights, not a second one)."""
+    if not choice.model_key:
         QMessageBox.information(
             parent,
             translate("VideoExport", "Export video"),
@@ -108,12 +112,17 @@ def export_video(
     masks = out.with_name(f"{out.stem}_masks") if dialog.masks.isChecked() else None
 
     def job(progress, cancelled):
-        from fcn_studio.inference.predictor import Predictor
-        from fcn_studio.inference.video import segment_video
-        from fcn_studio.storage.weights import resolve_model
+        from fcn_studio.gui.video.engine import LazyFrames, calibration_frames
+        from fcn_studio.inference.video import open_capture, segment_video
 
         progress(0, 0, translate("VideoExport", "Loading the model…"))
-        predictor = Predictor(resolve_model(model_key), device, max_size=max_size or None, allow_fallback=True)
+
+        def frames():
+            cap, info = open_capture(source)
+            cap.release()
+            return calibration_frames(source, info.frame_count)
+
+        predictor, _identity = load_predictor(service, choice, LazyFrames(frames) if choice.fast else ())
         return segment_video(lambda f: predictor.predict(f).labels, predictor.labels, source, out, mode=mode,
                              opacity=opacity, masks_dir=masks, progress=progress, cancelled=cancelled)  # fmt: skip
 
@@ -136,4 +145,4 @@ def export_video(
     task.succeeded.connect(done)
     task.failed.connect(on_error)
     task.cancelled.connect(on_error)
-    return task.start()
+    return task.start(runner)

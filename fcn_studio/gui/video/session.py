@@ -8,28 +8,42 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.gui.shared.canvas import ImageCanvas
+from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.overlay import rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import SegmentationResult
+from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.engine import VideoEngine
 
 
 class VideoSession(QObject):
     """Shows the engine's frames on the canvas; ``frame_shown`` lets the window update
-    its legend, title and status bar."""
+    its legend, title and status bar. The engine segments with ``inference``, following
+    each change."""
 
     frame_shown = Signal(int, object, object)  # index, rgb, result (None while pending)
     opened = Signal(object)  # VideoInfo
     error = Signal(str)
 
     def __init__(
-        self, canvas: ImageCanvas, overlay: OverlayLayer, controls: VideoControls, parent=None, service=None
+        self,
+        canvas: ImageCanvas,
+        overlay: OverlayLayer,
+        controls: VideoControls,
+        parent=None,
+        service=None,
+        inference: InferenceSettings | None = None,
+        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self.canvas, self.overlay, self.controls = canvas, overlay, controls
         self.engine = VideoEngine(service)
-        self.engine.start()
+        self._thread = WorkerThread(self.engine, "video", loop="run", runner=runner)
+        self.inference = inference or InferenceSettings(parent=self)
+        # the engine's thread runs its own loop, not Qt's: a queued slot there never runs
+        self.inference.changed.connect(self._inference_changed)
+        self.engine.set_model(self.inference.choice)
         self.active = False
         self.info = None
         self.index = -1
@@ -59,8 +73,8 @@ class VideoSession(QObject):
             self.active = False
             self.controls.hide()
 
-    def set_model(self, key: str, device: str, max_size: int, fast: bool = False) -> None:
-        self.engine.command("model", key, device, max_size, fast)
+    def _inference_changed(self, choice: InferenceChoice) -> None:
+        self.engine.set_model(choice)
 
     def toggle(self) -> None:
         if self.active:
@@ -92,7 +106,7 @@ class VideoSession(QObject):
         self.frame_shown.emit(index, rgb, result)
 
     def shutdown(self) -> None:
-        self.engine.stop_engine()
+        self._thread.stop()
 
     @property
     def title(self) -> str:

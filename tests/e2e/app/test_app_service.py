@@ -14,6 +14,7 @@ from fcn_studio.data.labels import voc_labels
 from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.shared.inference_settings import InferenceChoice
 from fcn_studio.gui.video.engine import REAL_TIME
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.inference.predictor import Predictor
@@ -477,7 +478,10 @@ def test_segment_folder_again_into_a_folder_inside_the_photos_counts_only_the_ph
         lambda box: next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole),
     )
     done = []
-    task = export.segment_folder(window, "m", "cpu", 0, photos, lambda report, error: done.append((report, error)))
+    choice = InferenceChoice("m", "cpu", 0)
+    task = export.segment_folder(
+        window, window.service, choice, photos, lambda report, error: done.append((report, error))
+    )
     assert asked and asked[0].startswith("2 mask(s) already exist")
     assert "Segmenting 2 images" in task.dialog.labelText()
     qtbot.waitUntil(lambda: bool(done), timeout=60_000)

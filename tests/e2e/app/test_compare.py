@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QFileDialog
 from fcn_studio.cli.main import main
 from fcn_studio.data.labels import voc_labels
 from fcn_studio.gui.compare.view import HIGHLIGHT_LABELS
-from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.inference.compare import (
     compose_grid,
     disagreement_mask,
@@ -146,7 +145,7 @@ def test_compare_view_fills_panes_syncs_and_exports(qtbot, voc_home, scene, tmp_
     out = tmp_path / "grid.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     view.export()  # written on a background thread
-    qtbot.waitUntil(lambda: out.is_file() and not BackgroundTask._running, timeout=10_000)
+    qtbot.waitUntil(lambda: out.is_file() and not view.runner.busy(), timeout=10_000)
     grid = np.asarray(Image.open(out).convert("RGB"))
     assert grid.shape[1] == 2 * 46 + 3 * 6  # 3 panes + ground truth in a 2x2 grid
     # what is exported is what the screen shows: in Disagreement, the disagreeing pixels

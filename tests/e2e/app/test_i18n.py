@@ -505,7 +505,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
         patch.setattr(QMessageBox, "information", lambda _p, title, text: summary.append((title, text)))
         patch.setattr(QMessageBox, "exec", lambda box: skip_existing(box).click())
         win._segment_folder()
-        check(visible_texts(win.tasks[-1].dialog))
+        check(visible_texts(win.tasks.tasks[-1].dialog))
         qtbot.waitUntil(lambda: bool(summary), timeout=60_000)
     check([("summary", t) for t in summary[0]])
 

@@ -150,7 +150,7 @@ def test_exports_are_palette_pngs_and_csv(qtbot, window, tmp_path, monkeypatch):
     qtbot.waitUntil(
         lambda: all((tmp_path / n).is_file() for n in ("mask.png", "overlay.png", "stats.csv")), timeout=10_000
     )
-    qtbot.waitUntil(lambda: not BackgroundTask._running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.tasks.busy(), timeout=10_000)
     mask = Image.open(tmp_path / "mask.png")
     assert mask.mode == "P" and np.array_equal(np.asarray(mask), result.labels)
     visible = set(range(result.label_set.num_classes)) - set(window.overlay.hidden)

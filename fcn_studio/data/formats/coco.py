@@ -1,0 +1,211 @@
+"""COCO instance annotations as semantic masks, and masks written as COCO.
+
+Reading: every annotation of an image (polygons, RLE or uncompressed RLE, decoded by
+pycocotools) is painted with its category's class, later annotations over earlier ones;
+unannotated pixels are background (class 0). Category ids, which COCO numbers as it likes
+(1, 3, 90 ...), become the dense class ids 1..K in id order; a category called
+"background" or "_background_" is class 0 itself.
+
+Writing: one annotation per class and image, as compressed RLE (exact) or as polygons
+(pycocotools draws polygons slightly differently from pixels: the pixels that differ are
+counted and reported). COCO has no "unlabelled": 255 pixels are left unannotated.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fcn_studio.errors import FCNStudioError
+
+BACKGROUND_NAMES = ("background", "_background_")
+IGNORE = 255
+
+
+@dataclass(frozen=True)
+class CocoFile:
+    path: Path
+    names: tuple[str, ...]  # dense class names, 0 = background
+    class_of: dict[int, int]  # category id -> dense class id
+    images: dict[int, dict]  # image id -> its COCO record
+    annotations: dict[int, list[dict]]  # image id -> its annotations, in file order
+
+
+def is_coco_json(path: Path) -> bool:
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"images"' in head or '"categories"' in head or '"annotations"' in head
+
+
+def read_coco(path: str | Path) -> CocoFile:
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise FCNStudioError(f"{path}: cannot read the COCO file ({exc.strerror or exc})") from None
+    return _read_coco(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)  # keyed by mtime and size: a changed file is read again
+def _read_coco(path: Path, _mtime_ns: int, _size: int) -> CocoFile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FCNStudioError(f"{path}: unreadable COCO JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "categories")):
+        raise FCNStudioError(f"{path}: not a COCO file (it needs lists of images and categories)")
+    try:
+        categories = sorted(data["categories"], key=lambda c: int(c["id"]))
+        background = [c for c in categories if str(c.get("name", "")).lower() in BACKGROUND_NAMES]
+        names, class_of = ["background"], {}
+        for cat in categories:
+            if cat in background[:1]:
+                class_of[int(cat["id"])] = 0
+                names[0] = str(cat["name"])
+                continue
+            class_of[int(cat["id"])] = len(names)
+            names.append(str(cat.get("name", f"category {cat['id']}")))
+        images = {int(im["id"]): im for im in data["images"]}
+        annotations: dict[int, list[dict]] = {i: [] for i in images}
+        for ann in data.get("annotations", []):
+            annotations.setdefault(int(ann["image_id"]), []).append(ann)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FCNStudioError(f"{path}: a COCO record lacks a field or has a bad value ({exc})") from None
+    if len(names) > IGNORE:
+        raise FCNStudioError(f"{path}: {len(names)} categories, but a mask holds at most 255 classes")
+    return CocoFile(path, tuple(names), class_of, images, annotations)
+
+
+def image_file(coco: CocoFile, image_id: int, root: Path) -> Path | None:
+    """Where the image of a record is: beside the JSON, in images/ there, or under ``root``."""
+    name = str(coco.images[image_id].get("file_name", ""))
+    for base in (coco.path.parent, coco.path.parent / "images", root, root / "images", coco.path.parent.parent):
+        candidate = base / name
+        if name and candidate.is_file():
+            return candidate
+        candidate = base / Path(name).name
+        if name and candidate.is_file():
+            return candidate
+    return None
+
+
+def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
+    """The (H, W) uint8 class-id mask of one image."""
+    from pycocotools import mask as cocomask
+
+    record = coco.images.get(image_id)
+    if record is None:
+        raise FCNStudioError(f"{coco.path}: no image with id {image_id}")
+    h, w = int(record["height"]), int(record["width"])
+    out = np.zeros((h, w), dtype=np.uint8)
+    for ann in coco.annotations.get(image_id, []):
+        cls = coco.class_of.get(int(ann.get("category_id", -1)))
+        if cls is None:
+            raise FCNStudioError(
+                f"{coco.path}: annotation {ann.get('id')} has category {ann.get('category_id')}, not among the categories"
+            )
+        try:
+            out[decode_segmentation(cocomask, ann["segmentation"], h, w)] = cls
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise FCNStudioError(f"{coco.path}: annotation {ann.get('id')}: unreadable segmentation ({exc})") from None
+    return out
+
+
+def decode_segmentation(cocomask, segmentation, h: int, w: int) -> np.ndarray:
+    if isinstance(segmentation, list):  # polygons
+        polygons = [p for p in segmentation if len(p) >= 6]
+        if not polygons:
+            return np.zeros((h, w), dtype=bool)
+        rle = cocomask.merge(cocomask.frPyObjects(polygons, h, w))
+    elif isinstance(segmentation.get("counts"), list):  # uncompressed RLE
+        rle = cocomask.frPyObjects(segmentation, h, w)
+    else:
+        counts = segmentation["counts"]
+        rle = {"size": segmentation["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
+    with warnings.catch_warnings():  # pycocotools 2.0.x under numpy 2: a DeprecationWarning per call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return cocomask.decode(rle).astype(bool)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class CocoWriter:
+    """Collects images and their masks, then writes one COCO file."""
+
+    def __init__(self, names: list[str], style: str = "rle") -> None:
+        if style not in ("rle", "polygon"):
+            raise FCNStudioError(f"unknown COCO style {style!r}: choose rle or polygon")
+        self.names, self.style = list(names), style
+        self.images: list[dict] = []
+        self.annotations: list[dict] = []
+        self.pixels_lost = 0
+        self.unlabelled = 0
+
+    def add(self, file_name: str, mask: np.ndarray) -> None:
+        from pycocotools import mask as cocomask
+
+        h, w = mask.shape
+        image_id = len(self.images) + 1
+        self.images.append({"id": image_id, "file_name": file_name, "height": h, "width": w})
+        self.unlabelled += int(np.count_nonzero(mask == IGNORE))
+        for value in np.unique(mask).tolist():
+            if value in (0, IGNORE):
+                continue  # background is unannotated in COCO; it has no "unlabelled"
+            region = np.asfortranarray((mask == value).astype(np.uint8))
+            rle = cocomask.encode(region)
+            segmentation = {"size": [h, w], "counts": rle["counts"].decode("ascii")}
+            if self.style == "polygon":
+                segmentation = _polygons(region)
+                drawn = decode_segmentation(cocomask, segmentation, h, w)
+                self.pixels_lost += int(np.count_nonzero(drawn != region.astype(bool)))
+            self.annotations.append({
+                "id": len(self.annotations) + 1, "image_id": image_id, "category_id": int(value),
+                "segmentation": segmentation, "area": int(cocomask.area(rle)),
+                "bbox": [float(v) for v in cocomask.toBbox(rle)], "iscrowd": 0,
+            })  # fmt: skip
+
+    def document(self) -> dict:
+        used = max((int(a["category_id"]) for a in self.annotations), default=0)
+        count = max(len(self.names), used + 1)
+        names = self.names + [f"class {i}" for i in range(len(self.names), count)]
+        return {
+            "info": {"description": "written by FCN Studio"},
+            "images": self.images,
+            "annotations": self.annotations,
+            # category id = class id, so reading the file back gives the same ids
+            "categories": [{"id": i, "name": names[i], "supercategory": ""} for i in range(1, count)],
+        }
+
+    def write(self, path: Path) -> Path:
+        from fcn_studio.storage.fileio import atomic_path, write_error
+
+        try:
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps(self.document()), encoding="utf-8")
+        except OSError as exc:
+            raise FCNStudioError(write_error(path, exc)) from None
+        return path
+
+
+def _polygons(region: np.ndarray) -> list[list[float]]:
+    import cv2
+
+    contours, _ = cv2.findContours(region, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # COCO draws polygons through pixel corners: outline the pixels' centres shifted by half
+    return [(c.reshape(-1, 2) + 0.5).astype(float).ravel().tolist() for c in contours if len(c) >= 3]
+
+
+def relative_name(image: Path, json_path: Path) -> str:
+    return os.path.relpath(image, json_path.parent).replace(os.sep, "/")

@@ -1,0 +1,84 @@
+"""Finding labelme and COCO datasets: which images, annotated by which file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fcn_studio.data.formats.coco import image_file, is_coco_json, read_coco
+from fcn_studio.data.formats.labelme import is_labelme_json, read_labelme
+from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing
+from fcn_studio.data.pairing import image_files as _files
+from fcn_studio.errors import FCNStudioError
+
+LABELME_LAYOUT = "labelme JSON"
+COCO_LAYOUT = "COCO"
+
+
+def labelme_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.json") if not p.name.startswith(".") and is_labelme_json(p))
+
+
+def find_labelme(root: Path) -> Pairing | None:
+    """labelme's folder: x.jpg beside x.json. A mask Label mode saved for an image
+    (masks/x.png, made from the JSON and edited) is used instead of its JSON."""
+    documents = labelme_files(root)
+    if not documents:
+        return None
+    edited = {p.stem.lower(): p for p in _files(root / LABEL_MASK_DIR)} if (root / LABEL_MASK_DIR).is_dir() else {}
+    pairs, unpaired = [], []
+    annotated: set[str] = set()
+    for path in documents:
+        doc = read_labelme(path)
+        image = doc.image_file() or (path if doc.image_data else None)
+        if image is None:
+            unpaired.append(path)
+            continue
+        annotated.add(image.name.lower())
+        pairs.append((image, edited.get(path.stem.lower(), path)))
+    for stem, mask in edited.items():  # images labelled in Label mode only
+        image = next((p for p in _files(root) if p.stem.lower() == stem), None)
+        if image is not None and image.name.lower() not in annotated:
+            pairs.append((image, mask))
+            annotated.add(image.name.lower())
+    images = [p for p in _files(root) if p.name.lower() not in annotated]
+    notes = [f"{len(unpaired)} labelme file(s) whose image is missing: {', '.join(p.name for p in unpaired[:5])}"]
+    pairs.sort(key=lambda pair: pair[0].name)
+    return Pairing(pairs, images, [], LABELME_LAYOUT, notes if unpaired else [])
+
+
+def coco_files(root: Path, split: str | None) -> list[Path]:
+    candidates = [*sorted(root.glob("*.json")), *sorted((root / "annotations").glob("*.json"))]
+    found = [p for p in candidates if is_coco_json(p)]
+    if split and len(found) > 1:
+        chosen = [p for p in found if split.lower() in p.stem.lower()]
+        if not chosen:
+            names = ", ".join(p.name for p in found)
+            raise FCNStudioError(f"{root}: no COCO file for split {split!r} (its COCO files: {names})")
+        return chosen
+    return found
+
+
+def find_coco(root: Path, split: str | None = None) -> Pairing | None:
+    """COCO instance annotations: each image's mask is ``<file.json>/<image id>``, painted
+    from its annotations when read (read_mask)."""
+    files = coco_files(root, split)
+    if not files:
+        return None
+    pairs, missing = [], []
+    names = read_coco(files[0]).names
+    for path in files:
+        coco = read_coco(path)
+        if coco.names != names:
+            raise FCNStudioError(
+                f"{path}: its categories differ from {files[0].name}'s; use one category list for every COCO file"
+            )
+        for image_id in sorted(coco.images):
+            image = image_file(coco, image_id, root)
+            if image is None:
+                missing.append(str(coco.images[image_id].get("file_name")))
+            else:
+                pairs.append((image, path / str(image_id)))
+    notes = [f"COCO annotations from {', '.join(p.name for p in files)}"]
+    if missing:
+        notes.append(f"{len(missing)} COCO image(s) not found: {', '.join(missing[:5])}")
+    return Pairing(pairs, [], [], COCO_LAYOUT, notes)

@@ -1,0 +1,73 @@
+"""The environment variables FCN Studio reads, declared in one place (name, type, default,
+meaning); every module reads them through :func:`read`, at the moment it needs the value
+(so a test or a parent process can set them at any time). The README lists them too.
+
+No Qt and no torch here: the CLI, the training processes and the app all import it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from fcn_studio.errors import FCNStudioError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EnvVar(Generic[T]):
+    name: str
+    type: type  # str, int, float, bool or Path
+    default: T  # what an unset (or empty) variable means; None = "the program decides"
+    meaning: str
+
+
+# fmt: off
+WEIGHTS = EnvVar("FCN_STUDIO_WEIGHTS", Path, None,
+                 "folder of installed and imported weights (default: the user data folder, "
+                 "e.g. ~/.local/share/fcn-studio/weights)")
+CACHE = EnvVar("FCN_STUDIO_CACHE", Path, None,
+               "folder for Label mode's backbone feature cache, in CACHE/features (default: the user cache "
+               "folder, e.g. ~/.cache/fcn-studio/features)")
+BACKEND = EnvVar("FCN_STUDIO_BACKEND", str, "auto",
+                 "inference backend when none is asked for: auto (measured per machine), torch or onnxruntime; "
+                 "torch helps to troubleshoot")
+MODEL_CACHE_MB = EnvVar("FCN_STUDIO_MODEL_CACHE_MB", int, None,
+                        "memory for models the app keeps loaded, in MiB (default: the model service's budget)")
+DIST_TIMEOUT = EnvVar("FCN_STUDIO_DIST_TIMEOUT", float, 600.0,
+                      "seconds a torchrun training process waits for its peers before it gives up")
+SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
+                    "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
+# fmt: on
+
+VARIABLES: tuple[EnvVar, ...] = (WEIGHTS, CACHE, BACKEND, MODEL_CACHE_MB, DIST_TIMEOUT, SMOKE_TEST)
+
+
+def read(var: EnvVar[T]) -> T:
+    """The variable's value as its type; unset or empty gives the default. A value that
+    cannot be read as its type is an error naming the variable (never silently ignored)."""
+    raw = os.environ.get(var.name, "").strip()
+    if not raw:
+        return var.default
+    if var.type is bool:
+        return raw.lower() not in ("0", "false", "no", "off")
+    if var.type is Path:
+        return Path(raw).expanduser()  # type: ignore[return-value]
+    try:
+        return var.type(raw)
+    except ValueError:
+        raise FCNStudioError(
+            f"{var.name}={raw!r} is not a valid {var.type.__name__}; set it to e.g. {var.default!r} or unset it"
+        ) from None
+
+
+def markdown_table() -> str:
+    """The README's table of variables (a test checks the README carries this one)."""
+    rows = ["| variable | type | default | meaning |", "|---|---|---|---|"]
+    for var in VARIABLES:
+        default = "—" if var.default is None else f"`{var.default}`"
+        rows.append(f"| `{var.name}` | {var.type.__name__} | {default} | {var.meaning} |")
+    return "\n".join(rows)
