@@ -193,6 +193,7 @@ def _measure() -> Measurement:
     import torch
 
     net = _probe_net()
+    guard_for_autocast(net, Choice("bf16", "probe"), torch.device("cpu"))  # as training runs it
     x = torch.randn(1, 3, 32, 32)  # the network pads it by 100 a side: 232x232 inside
     fast = to_bf16_model(_probe_net())
     xb = x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
@@ -286,6 +287,47 @@ def autocast(choice: Choice, device: torch.device):
 
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(choice.precision)
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else _nothing()
+
+
+# Convolutions with fewer outputs than this stay fp32 under CPU bf16 autocast: the backward
+# pass of a bf16 Conv2d(4096, 3, 1) (FCN's score_fr for 3 classes) corrupts the heap with
+# torch 2.14 / oneDNN on AMX ("corrupted size vs. prev_size", an abort), and outputs of
+# 1-12 channels all failed while 20 and more passed. Scoring a few classes costs nothing.
+NARROW_OUTPUTS = 32
+
+
+def guard_for_autocast(model: torch.nn.Module, choice: Choice, device: torch.device) -> int:
+    """Make ``model`` safe to train under ``choice``'s autocast: its narrow convolutions (the
+    score layers) run in fp32. Returns how many; a no-op except for bf16 on a CPU."""
+    from torch import nn
+
+    if choice.precision != "bf16" or device.type != "cpu":
+        return 0
+    narrow = [m for m in model.modules() if type(m) is nn.Conv2d and m.out_channels < NARROW_OUTPUTS]
+    for module in narrow:
+        module.__class__ = _fp32_conv_class()  # same parameters and state_dict; only forward differs
+    return len(narrow)
+
+
+def _fp32_conv_class():
+    """Defined on first use (this module is imported without torch by the CLI's parser) and
+    published under its name here, so a guarded model still pickles."""
+    if "Fp32Conv2d" in globals():
+        return globals()["Fp32Conv2d"]
+    from torch import nn
+
+    class Fp32Conv2d(nn.Conv2d):
+        """A Conv2d that computes in fp32 even inside autocast (see NARROW_OUTPUTS)."""
+
+        def forward(self, x):
+            import torch
+
+            with torch.autocast(x.device.type, enabled=False):
+                return super().forward(x.float())
+
+    Fp32Conv2d.__qualname__ = "Fp32Conv2d"
+    globals()["Fp32Conv2d"] = Fp32Conv2d
+    return Fp32Conv2d
 
 
 # --------------------------------------------------------------------------- bf16 inference

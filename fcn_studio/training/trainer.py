@@ -314,6 +314,9 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
     emit({"type": "message", "text": f"{len(train_pairs)} training and {len(val_pairs)} validation images, "
           f"{num_classes} classes, on {choice.description}"})  # fmt: skip
     model.to(device).train()
+    mixed = precision.for_training(config.precision, device, amp=config.amp)
+    precision.guard_for_autocast(model, mixed, device)
+    emit({"type": "message", "text": f"precision: {mixed.reason}"})
     params = trainable_parameters(model, config.freeze_backbone)
     net = distributed.wrap_model(model, device)  # the model itself in a single process
     if config.optimizer == "sgd":
@@ -322,8 +325,6 @@ def _train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Call
         opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     else:
         raise FCNStudioError(f"unknown optimizer {config.optimizer!r}: choose adam or sgd")
-    mixed = precision.for_training(config.precision, device, amp=config.amp)
-    emit({"type": "message", "text": f"precision: {mixed.reason}"})
     scaler = torch.amp.GradScaler("cuda", enabled=mixed.precision == "fp16")  # bf16 needs no loss scaling
     start_epoch, best, history = 0, -1.0, []
     last_state = resume.state_path(out)

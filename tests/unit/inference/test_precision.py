@@ -147,3 +147,31 @@ def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
     assert fp32[-3:].mean() < fp32[:3].mean() and bf16[-3:].mean() < bf16[:3].mean(), "both learn"
     # bf16 keeps 8 bits of mantissa: per-step losses within a few percent of fp32's
     assert np.abs(bf16 - fp32).max() < 0.05 * fp32.max()
+
+
+@needs_bf16
+def test_bf16_training_of_a_few_classes_does_not_corrupt_memory(tmp_path):
+    """torch 2.14's bf16 backward of Conv2d(4096, 3, 1), FCN's score_fr for 3 classes,
+    corrupted the heap and aborted the process; guarded, the score layers run in fp32."""
+    script = tmp_path / "step.py"
+    script.write_text(
+        "import torch\n"
+        "from fcn_studio.inference import precision\n"
+        "net = torch.nn.Sequential(torch.nn.Conv2d(4096, 3, 1))\n"
+        "choice, cpu = precision.Choice('bf16', 'test'), torch.device('cpu')\n"
+        "assert precision.guard_for_autocast(net, choice, cpu) == 1\n"
+        "x = torch.randn(1, 4096, 3, 3, requires_grad=True)\n"
+        "for _ in range(4):\n"
+        "    with precision.autocast(choice, cpu):\n"
+        "        out = net(x)\n"
+        "    out.float().sum().backward()\n"
+        "print('fine')\n"
+    )
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and "fine" in done.stdout, done.stderr[-2000:]
