@@ -24,7 +24,12 @@ def add_parser(sub) -> None:
                      help="int8 fast mode on the CPU: about 1.8x faster again but approximate; calibrated on a few "
                      "of the inputs, its label agreement with the exact model is printed before it runs")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
-    seg.add_argument("--shard", metavar="I/N", help="process only shard I of N (0-based) of the inputs, for job arrays")
+    seg.add_argument(
+        "--shard",
+        metavar="I/N",
+        type=num.SHARD,
+        help="process only shard I of N (0-based) of the inputs, for job arrays",
+    )
     seg.add_argument("--skip-existing", action="store_true",
                      help="keep outputs that already exist (continue a killed or preempted run)")  # fmt: skip
     seg.add_argument("--log", metavar="FILE",
@@ -44,19 +49,20 @@ def cmd_segment(args: argparse.Namespace) -> int:
         BatchLog,
         batch_items,
         prepare_output,
+        refuse_input_folder_as_output,
         refuse_replacing_inputs,
         segment_files,
         without_previous_outputs,
     )
     from fcn_studio.inference.inputs import expand_with_roots
-    from fcn_studio.inference.shard import Shard
     from fcn_studio.inference.video import is_video_file
 
-    shard = Shard.parse(args.shard) if args.shard else None
+    shard = args.shard
     found = expand_with_roots(args.inputs, warn=warn)
     if not found:
         raise FCNStudioError("no inputs; give image or video files, or folders of them")
     out = Path(args.out)
+    refuse_input_folder_as_output([root for _, root in found], out)  # before sharding: every shard alike
     # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
     videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
     refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
@@ -109,9 +115,15 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    if predictor.fast_path is not None and not predictor.fast_path.ready():  # else a short run never caches it
+    fast_path = predictor.fast_path
+    if fast_path is not None and not fast_path.ready() and not fast_path.error:  # else a short run never caches it
         warn("preparing the faster CPU path for later runs (once per model file)...")
-        predictor.fast_path.wait()
+        fast_path.wait()
+    if fast_path is not None:  # a rebuilt cache, or why the faster path is not used: said once, here
+        for note in fast_path.notes:
+            warn(note)
+        if fast_path.error:
+            warn(f"the faster CPU path is not used: {fast_path.error}")
     return 1 if failures else 0
 
 
@@ -169,7 +181,7 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
                           fast=True, calibration=calibration)  # fmt: skip
     if not predictor.fast_path.wait():
-        raise FCNStudioError(f"fast mode could not be prepared ({predictor.fast_path.error}); run without --fast")
+        raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
     agreement = predictor.fast_path.agreement or 0.0
     warn(
         f"fast mode (int8, approximate): {100 * agreement:.1f} % of labels equal to the exact model's on the check images"

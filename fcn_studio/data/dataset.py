@@ -98,8 +98,9 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
         return {line.strip().lower() for line in text.split() if line.strip()}, []
     defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
     if defined or split not in KNOWN_SPLITS:
-        offer = ", ".join(defined) if defined else "none: every image is used when no --split is given"
-        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); its splits: {offer}")
+        offer = (f"its splits: {', '.join(defined)}" if defined
+                 else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image")  # fmt: skip
+        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
     return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
 
 

@@ -91,9 +91,17 @@ class MainWindow(QMainWindow):
         i18n.attach_language_menu(self, self.actions_.languages, self.settings)
         self._build_toolbar()
         self._connect()
+        from fcn_studio.gui.labelling.context import LabelContext
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
-        self.label_mode = LabelMode(self)  # painting labels, retraining on them
+        self.label_mode = LabelMode(LabelContext(  # painting labels, retraining on them
+            host=self, workspace=self.workspace, inference=self.inference, canvas=self.canvas, overlay=self.overlay,
+            legend=self.legend, status=self.status, service=self.service, runner=self.tasks, settings=self.settings,
+            show_error=self.show_error, use_model=self._models_changed, video_opened=self.video.opened,
+            video_active=lambda: self.video.active))  # fmt: skip
+        from fcn_studio.gui.export_labels import LabelExport
+
+        self.label_export = LabelExport(self)  # File > Export Labels As…
         self._restore_settings()
         self._refresh_recent()
         self.models.refresh(select=self.inference.model_key)

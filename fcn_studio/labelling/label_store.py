@@ -215,7 +215,8 @@ class LabelStore:
         return mask
 
     def save_mask(self, image: str | Path, mask: np.ndarray, labels: LabelSet, *, overwrite: bool = False) -> Path:
-        """Write ``mask`` (uint8 class ids, 255 = unlabelled) as a palette PNG, atomically.
+        """Write ``mask`` (uint8 class ids, 255 = unlabelled) as a palette PNG, atomically;
+        a mask without a labelled pixel removes the file instead (it is no label).
 
         Raises :class:`MaskExistsError` if a mask this store did not load or write is there
         (or it changed on disk since), unless ``overwrite``."""
@@ -229,6 +230,10 @@ class LabelStore:
                     f"{path}: a mask is already there that was not opened here; "
                     "open it to edit it, or choose to replace it"
                 )
+        if not (mask != UNLABELLED).any():  # no labelled pixel is no label: nothing to train on
+            path.unlink(missing_ok=True)
+            self._seen.pop(path, None)
+            return path
         im = Image.fromarray(mask, mode="P")
         im.putpalette(self._palettes.get(path) or labels.palette().tobytes())  # a dataset keeps its palette
         if path in self._colour_coded:
@@ -283,13 +288,6 @@ def labelme_class_names(folder: Path) -> list[str]:
 def blank_mask(shape: tuple[int, int]) -> np.ndarray:
     """A mask with nothing labelled yet (the "scribbles" start)."""
     return np.full(shape, UNLABELLED, dtype=np.uint8)
-
-
-def mask_from_prediction(labels: np.ndarray) -> np.ndarray:
-    """The model's labels as the starting mask (the "from prediction" start)."""
-    if labels.dtype != np.uint8 or labels.max(initial=0) >= UNLABELLED:
-        raise FCNStudioError("the prediction has more classes than a mask can store (254 at most)")
-    return labels.copy()
 
 
 def _check_name(name: str) -> None:

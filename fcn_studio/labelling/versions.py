@@ -150,7 +150,8 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
             base = load_checkpoint(locate_weights(base_spec)[0])
         except FCNStudioError:  # a VGG16 classifier, say: no FCN to put a head on
             base = None
-    if base is None or base.base is not None or not _same_backbone(trained, base):
+    # A head only over an installed base (a path elsewhere may move or go), with the same backbone
+    if base is None or base.base is not None or _base_id(base) is None or not _same_backbone(trained, base):
         return register_checkpoint(out, model_id)
     info = {"provenance": trained.provenance, "metrics": trained.metrics, "training": trained.training}
     target = model_path(model_id)

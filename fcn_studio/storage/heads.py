@@ -205,6 +205,16 @@ def put_head(base: Checkpoint, head: Head, source: Path | None) -> Checkpoint:
     return checkpoint
 
 
+def version_checkpoint(head: Head, path: Path) -> Checkpoint:
+    """A head file as a checkpoint of its own tensors (the score layers), for a caller that
+    puts them on a base it already has loaded (the model service)."""
+    from fcn_studio.storage.checkpoint import Checkpoint
+
+    return Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing, dict(head.tensors),
+                      provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
+                      training=head.training, source=path)  # fmt: skip
+
+
 @dataclass
 class LoadedBase:
     """The base under a checkpoint read from a head file: its reference, its file, and its
@@ -218,3 +228,23 @@ class LoadedBase:
 def head_base(checkpoint: Checkpoint) -> LoadedBase | None:
     """The base a checkpoint read from a head file sits on (None for a full file)."""
     return checkpoint.base if isinstance(checkpoint.base, LoadedBase) else None
+
+
+def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the model ``spec`` (an id or a path; a head version with its base) as one
+    standalone FCN Studio weights file in the published layout (conv1_1 ... upscore8, with
+    its label set, preprocessing and scores), to share or import elsewhere."""
+    from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
+    from fcn_studio.storage.weights import resolve_model
+
+    file = Path(file)
+    if file.suffix.lower() != ".safetensors":
+        raise FCNStudioError(f"{file.name}: export writes a .safetensors file; give a name ending in .safetensors")
+    if file.exists() and not overwrite:
+        raise FCNStudioError(f"{file} exists; choose another file name, or replace it with --force")
+    ckpt = resolve_model(spec)
+    provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
+    standalone = Checkpoint(ckpt.arch, ckpt.num_classes, ckpt.labels, ckpt.preprocessing, ckpt.state_dict,
+                            provenance={**provenance, "exported_from": spec}, metrics=ckpt.metrics,
+                            training=ckpt.training)  # fmt: skip
+    return save_checkpoint(standalone, file, option="FILE")

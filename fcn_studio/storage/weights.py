@@ -80,6 +80,12 @@ class ModelInfo:
     path: Path
     origin: str  # "manifest", "imported" or "trained"
     base: str | None = None  # a version stored as a head file: the id of the base it sits on
+    cache_bytes: int = 0  # its conversions for the faster CPU path (a head version shares its base's)
+
+    @property
+    def disk_bytes(self) -> int:
+        """What it takes on disk: its file and its conversions."""
+        return (self.size_bytes or 0) + self.cache_bytes
 
     @property
     def status(self) -> str:
@@ -109,7 +115,20 @@ def list_weights() -> list[ModelInfo]:
         row = _installed_row(p, meta)
         if row is not None:
             rows.append(row)
-    return rows
+    return _with_cache_sizes(rows)
+
+
+def _with_cache_sizes(rows: list[ModelInfo]) -> list[ModelInfo]:
+    from dataclasses import replace
+
+    from fcn_studio.storage.conversions import all_conversions
+
+    by_source: dict[str, int] = {}
+    for c in all_conversions():
+        by_source[c.source] = by_source.get(c.source, 0) + c.size_bytes
+    if not by_source:
+        return rows
+    return [replace(r, cache_bytes=by_source.get(str(r.path.resolve()), 0)) if r.installed else r for r in rows]
 
 
 def _installed_row(p: Path, meta: dict[str, str]) -> ModelInfo | None:
@@ -350,8 +369,9 @@ def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
 
 
 def remove_weights(weights_id: str) -> list[Path]:
-    """Delete an installed model's file (and a partial download); only ever a file
-    directly inside the weights directory."""
+    """Delete an installed model's file (and a partial download, and its conversions for
+    the faster CPU path unless a running program uses them); only ever a file directly
+    inside the weights directory. A base that versions stored as heads sit on is kept."""
     entry = manifest_entry(weights_id)
     problem = None if entry else id_problem(weights_id)
     if problem:
@@ -365,10 +385,35 @@ def remove_weights(weights_id: str) -> list[Path]:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
     from fcn_studio.storage.locks import exclusive
 
+    _refuse_base_of_heads(weights_id, removed[0])
+    from fcn_studio.storage.conversions import conversions_of, remove
+
+    caches = conversions_of(removed[0]) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
         for p in removed:
             p.unlink(missing_ok=True)
-    return removed
+    return removed + [c.folder for c in caches if remove(c.folder)]
+
+
+def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
+    """Versions stored as heads cannot work without their base."""
+    resolved = path.resolve()
+    dependants = [r.id for r in list_weights() if r.base is not None and r.id != weights_id
+                  and _base_file(r) == resolved]  # fmt: skip
+    if dependants:
+        raise FCNStudioError(
+            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
+            "(or export them as standalone files with `fcn-studio weights export`)"
+        )
+
+
+def _base_file(row: ModelInfo) -> Path | None:
+    try:
+        base = json.loads(read_safetensors_metadata(row.path)["base"])
+        found = locate_weights(base["id"])[0]
+    except (OSError, ValueError, KeyError, FCNStudioError):
+        return None
+    return found.resolve()
 
 
 def register_checkpoint(path: str | Path, weights_id: str) -> str:

@@ -248,6 +248,60 @@
     </message>
 </context>
 <context>
+    <name>ClassEditor</name>
+    <message>
+        <source>Add a class</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new class:</source>
+        <translation>新类别的名称：</translation>
+    </message>
+    <message>
+        <source>Rename a class</source>
+        <translation>重命名类别</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Class colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>New label set</source>
+        <translation>新建类别集</translation>
+    </message>
+    <message>
+        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
+        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+    </message>
+    <message>
+        <source>Class names, separated by commas:</source>
+        <translation>类别名称，用逗号分隔：</translation>
+    </message>
+</context>
+<context>
+    <name>ClassMapDialog</name>
+    <message>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
+    </message>
+    <message>
+        <source>None of the classes the model predicts here is in this folder&apos;s label set. Choose what each becomes, or use the model&apos;s classes for this folder.</source>
+        <translation>模型在此图像上预测的类别都不在此文件夹的类别集中。请为每个类别选择对应的类别，或让此文件夹使用模型的类别。</translation>
+    </message>
+    <message>
+        <source>unlabelled</source>
+        <translation>未标注</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s classes</source>
+        <translation>使用模型的类别</translation>
+    </message>
+</context>
+<context>
     <name>ClassName</name>
     <message>
         <source>background</source>
@@ -420,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name}</source>
-        <translation>真值：{name}</translation>
+        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
+        <translation>真值：{name}（标注了图像的 {percent:.0f} %）</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -601,6 +655,37 @@
     </message>
 </context>
 <context>
+    <name>FineTuneControl</name>
+    <message>
+        <source>Fine-tuning on the labels of {folder}…</source>
+        <translation>正在用 {folder} 的标注微调…</translation>
+    </message>
+    <message>
+        <source>Fine-tuning cancelled</source>
+        <translation>微调已取消</translation>
+    </message>
+    <message>
+        <source>Fine-tuning {pct:.0f} %: {note}</source>
+        <translation>微调 {pct:.0f} %：{note}</translation>
+    </message>
+    <message>
+        <source>No fine-tuning yet.</source>
+        <translation>尚未微调。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, the base model.</source>
+        <translation>正在使用：{version}（基础模型）。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, held-out mean IoU {miou:.1f} % when it was trained.</source>
+        <translation>正在使用：{version}，训练时留出集平均 IoU 为 {miou:.1f} %。</translation>
+    </message>
+    <message>
+        <source>In use: {version} (no held-out score recorded).</source>
+        <translation>正在使用：{version}（未记录留出集分数）。</translation>
+    </message>
+</context>
+<context>
     <name>InferenceWorker</name>
     <message>
         <source>Loading {name}…</source>
@@ -739,66 +824,61 @@
     </message>
 </context>
 <context>
+    <name>LabelExport</name>
+    <message>
+        <source>VOC (JPEGImages, SegmentationClass, class_names.txt, ImageSets)</source>
+        <translation>VOC（JPEGImages、SegmentationClass、class_names.txt、ImageSets）</translation>
+    </message>
+    <message>
+        <source>COCO (annotations.json, RLE)</source>
+        <translation>COCO（annotations.json，RLE）</translation>
+    </message>
+    <message>
+        <source>labelme (JSON polygons per image)</source>
+        <translation>labelme（每张图像一个 JSON 多边形文件）</translation>
+    </message>
+    <message>
+        <source>Export &amp;Labels As…</source>
+        <translation>导出标注为(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Write the labelled images of this folder as VOC, COCO or labelme</source>
+        <translation>将此文件夹中已标注的图像导出为 VOC、COCO 或 labelme 格式</translation>
+    </message>
+    <message>
+        <source>Open an image of the labelled folder first.</source>
+        <translation>请先打开已标注文件夹中的一张图像。</translation>
+    </message>
+    <message>
+        <source>Export Labels As</source>
+        <translation>导出标注为</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>An empty folder for the exported labels</source>
+        <translation>用于存放导出标注的空文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting labels</source>
+        <translation>正在导出标注</translation>
+    </message>
+    <message>
+        <source>{n} labelled images written to {out}.</source>
+        <translation>已将 {n} 张已标注图像写入 {out}。</translation>
+    </message>
+</context>
+<context>
     <name>LabelMode</name>
     <message>
-        <source>Add a class</source>
-        <translation>添加类别</translation>
-    </message>
-    <message>
-        <source>Name of the new class:</source>
-        <translation>新类别的名称：</translation>
-    </message>
-    <message>
-        <source>Rename a class</source>
-        <translation>重命名类别</translation>
-    </message>
-    <message>
-        <source>New name:</source>
-        <translation>新名称：</translation>
-    </message>
-    <message>
-        <source>Class colour</source>
-        <translation>类别颜色</translation>
-    </message>
-    <message>
-        <source>New label set</source>
-        <translation>新建类别集</translation>
-    </message>
-    <message>
-        <source>Class names, separated by commas:</source>
-        <translation>类别名称，用逗号分隔：</translation>
-    </message>
-    <message>
-        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
-        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
     </message>
     <message>
         <source>Live prediction updated {s:.2f} s after the stroke</source>
         <translation>实时预测已在落笔后 {s:.2f} 秒更新</translation>
-    </message>
-    <message>
-        <source>Fine-tuning on the labels of {folder}…</source>
-        <translation>正在用 {folder} 的标注微调…</translation>
-    </message>
-    <message>
-        <source>Fine-tuning cancelled</source>
-        <translation>微调已取消</translation>
-    </message>
-    <message>
-        <source>Fine-tuning {pct:.0f} %: {note}</source>
-        <translation>微调 {pct:.0f} %：{note}</translation>
-    </message>
-    <message>
-        <source>Ranking the unlabelled images of {folder}…</source>
-        <translation>正在为 {folder} 中未标注的图像排序…</translation>
-    </message>
-    <message>
-        <source>Ranking {done}/{total}: {note}</source>
-        <translation>排序 {done}/{total}：{note}</translation>
-    </message>
-    <message>
-        <source>Every image of this folder has labels.</source>
-        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>
@@ -828,8 +908,8 @@
         <translation>以模型的掩码作为标注：修正错误的区域</translation>
     </message>
     <message>
-        <source>Classes (keys 1–9)</source>
-        <translation>类别（按键 1–9）</translation>
+        <source>Classes (keys 0–9)</source>
+        <translation>类别（按键 0–9）</translation>
     </message>
     <message>
         <source>Add…</source>
@@ -896,8 +976,16 @@
         <translation>在我的标注上微调</translation>
     </message>
     <message>
-        <source>Live: update the prediction after each stroke</source>
-        <translation>实时：每一笔之后更新预测</translation>
+        <source>Live: update after each stroke</source>
+        <translation>实时：每一笔后更新</translation>
+    </message>
+    <message>
+        <source>After each stroke, a quick update of the prediction</source>
+        <translation>每一笔之后快速更新预测</translation>
+    </message>
+    <message>
+        <source>Painting: {id} {name}</source>
+        <translation>正在绘制：{id} {name}</translation>
     </message>
     <message>
         <source>Version</source>
@@ -910,10 +998,6 @@
     <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
-    </message>
-    <message>
-        <source>Painting: {name}</source>
-        <translation>正在绘制：{name}</translation>
     </message>
     <message>
         <source>{r} px</source>
@@ -1160,6 +1244,21 @@
     <message>
         <source>Simonyan and Zisserman, converted by wkentaro/pytorch-fcn</source>
         <translation>Simonyan 和 Zisserman，由 wkentaro/pytorch-fcn 转换</translation>
+    </message>
+</context>
+<context>
+    <name>NextUncertain</name>
+    <message>
+        <source>Ranking the unlabelled images of {folder}…</source>
+        <translation>正在为 {folder} 中未标注的图像排序…</translation>
+    </message>
+    <message>
+        <source>Ranking {done}/{total}: {note}</source>
+        <translation>排序 {done}/{total}：{note}</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>
@@ -1789,6 +1888,18 @@
         <translation>正在导入权重</translation>
     </message>
     <message>
+        <source>{n:.1f} GB</source>
+        <translation>{n:.1f} GB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} MB</source>
+        <translation>{n:.0f} MB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} kB</source>
+        <translation>{n:.0f} kB</translation>
+    </message>
+    <message>
         <source>Importing {path}…</source>
         <translation>正在导入 {path}…</translation>
     </message>
@@ -1820,6 +1931,10 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>On disk</source>
+        <translation>占用磁盘</translation>
+    </message>
+    <message>
         <source>Weights folder: {path}</source>
         <translation>权重文件夹：{path}</translation>
     </message>
@@ -1836,8 +1951,48 @@
         <translation>删除</translation>
     </message>
     <message>
+        <source>Clean up…</source>
+        <translation>清理…</translation>
+    </message>
+    <message>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{status}, head over {base}</source>
+        <translation>{status}，基于 {base} 的输出头</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}  ·  {size} on disk</source>
+        <translation>权重文件夹：{path}  ·  占用磁盘 {size}</translation>
+    </message>
+    <message>
+        <source>{size} to download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source>weights file {file}, conversion caches {cache}</source>
+        <translation>权重文件 {file}，转换缓存 {cache}</translation>
+    </message>
+    <message>
+        <source>Clean up</source>
+        <translation>清理</translation>
+    </message>
+    <message>
+        <source>Nothing to clean up.</source>
+        <translation>没有需要清理的内容。</translation>
+    </message>
+    <message>
+        <source>Remove {n} stale conversion caches and old versions, {size} in all?
+
+{names}</source>
+        <translation>删除 {n} 个过期的转换缓存和旧版本，共 {size}？
+
+{names}</translation>
     </message>
     <message>
         <source>Import weights files</source>

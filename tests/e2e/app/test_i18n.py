@@ -76,6 +76,10 @@ ALLOWED = {
         "ms",
         "MB",
         "VOC",
+        "COCO",
+        "labelme",
+        "JSON",
+        "RLE",
         "PASCAL",
         "Carvana",
         "VGG16",
@@ -449,13 +453,13 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     scores = SimpleNamespace(mean_iou=0.5)
     label_mode.panel.scores.setText(scores_text(SimpleNamespace(
         version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
-    label_mode.ranking.set_ranking([RankedImage(image, 0.25)])
-    label_mode.ranking.show()
+    label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
+    label_mode.uncertain.dock.show()
     check(visible_texts(label_mode.panel))
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.set_ranking([])
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.hide()
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.set_ranking([])
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.hide()
     label_mode.actions.mode.trigger()
 
     # the error box
