@@ -254,7 +254,9 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
     from PySide6.QtGui import QImage, QPainter
 
+    from fcn_studio.gui.shared.inference_settings import InferenceChoice
     from fcn_studio.gui.shared.overlay import class_color_table, indexed_image, rgb_image
+    from fcn_studio.gui.shared.tasks import WorkerThread
     from fcn_studio.gui.video.engine import VideoEngine
     from fcn_studio.inference.model_service import ModelService
 
@@ -303,9 +305,9 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     engine.failed.connect(screen.failed)
     guard = QTimer(singleShot=True, interval=300_000)
     guard.timeout.connect(screen.loop.quit)
-    engine.start()
+    thread = WorkerThread(engine, "video", loop="run")  # as the player runs it (video/session.py)
     try:
-        engine.command("model", str(weights), device, 0, False)
+        engine.set_model(InferenceChoice(model_key=str(weights), device=device, max_size=0))
         engine.command("mode", mode)
         engine.open_source(str(clip))
         guard.start()
@@ -315,7 +317,7 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
             engine.command("play")
             screen.loop.exec()  # until playback ends
     finally:
-        engine.stop_engine()
+        thread.stop()
     if screen.error or not screen.ended:
         raise RuntimeError(screen.error or "playback did not end within 5 minutes")
     return len(screen.segmented), max(1e-9, screen.ended - screen.started)
