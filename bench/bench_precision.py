@@ -28,7 +28,7 @@ from fcn_studio.inference import precision
 
 
 def training(args, work: Path, names: list[str]) -> None:
-    from fcn_studio.training.config import TrainConfig
+    from fcn_studio.training.config import IterationEvent, TrainConfig
     from fcn_studio.training.trainer import train
 
     data = make_dataset(work / "data", args.steps, (args.crop, args.crop))
@@ -42,7 +42,7 @@ def training(args, work: Path, names: list[str]) -> None:
                              scale_max=1.0, width_divisor=args.width_divisor, register_id=f"bench-{name}")  # fmt: skip
         train(config, lambda e, events=events: events.append((time.monotonic(), e)))
         step_s[name] = 1.0 / steps_per_second(events)
-        losses[name] = [e["loss"] for _, e in events if e["type"] == "iteration"]
+        losses[name] = [e.loss for _, e in events if isinstance(e, IterationEvent)]
     print(f"  {'':<6}" + "".join(f"{n:>12}" for n in names))
     print("  s/step" + "".join(f"{step_s[n]:>12.2f}" for n in names))
     if len(names) == 2:

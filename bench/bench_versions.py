@@ -137,10 +137,25 @@ def run(home: Path, args) -> None:
         cold.append(time.perf_counter() - t)
     print(f"switching versions: {1000 * np.median(switches):.2f} ms loaded, {1000 * np.median(cold):.1f} ms from "
           f"the head file (median); backbones loaded: {service.backbones()}, base loads: {service.base_loads}")  # fmt: skip
+    agreement(service, ids[-1], rgb)
     panes = [service.predictor(v, "cpu") for v in ids[-3:]]
     held = sum(m.nbytes for m in service.loaded()) + panes[0].backbone.nbytes
     print(f"compare on {ids[-3:]}: one backbone shared: {len({id(p.model.backbone) for p in panes}) == 1}; "
           f"memory for all {len(service.loaded())} loaded models {held / 2**20:.0f} MiB")  # fmt: skip
+
+
+def agreement(service, model_id: str, rgb) -> None:
+    """The served labels (fast path + head) against the eager full model's."""
+    import torch
+
+    from fcn_studio.storage.weights import resolve_model
+
+    served = service.predictor(model_id, "cpu", max_size=None).predict(rgb)
+    ckpt = resolve_model(model_id)
+    with torch.no_grad():
+        eager = ckpt.build_model()(ckpt.preprocessing.to_tensor(rgb)).argmax(1)[0].numpy()
+    same = float((served.labels == eager).mean())
+    print(f"{model_id} on {served.backend_label}: {100 * same:.3f} % of labels equal to the eager full model's")
 
 
 if __name__ == "__main__":

@@ -334,25 +334,26 @@ def train_config(plan: Plan, data: Path, out: Path, **kw):
                        width_divisor=plan.width_divisor, register_id=out.stem.replace("_", "-"), **kw)  # fmt: skip
 
 
-def steps_per_second(events: list[tuple[float, dict]]) -> float:
+def steps_per_second(events: list[tuple[float, object]]) -> float:
     """Iterations per second between consecutive iterations of the same epoch (the
     first step of each epoch, warm-up and data start, is left out)."""
-    gaps = [
-        t1 - t0
-        for (t0, e0), (t1, e1) in itertools.pairwise(events)
-        if e0["type"] == e1["type"] == "iteration" and e0["epoch"] == e1["epoch"]
-    ]
+    from fcn_studio.training.config import IterationEvent
+
+    steps = [(t, e) for t, e in events if isinstance(e, IterationEvent)]
+    gaps = [t1 - t0 for (t0, e0), (t1, e1) in itertools.pairwise(steps) if e0.epoch == e1.epoch]
     return 1.0 / statistics.median(gaps) if gaps else float("nan")
 
 
 def run_training(config) -> tuple[float, str, float]:
     """(steps/s, the precision it chose, seconds in all) through the training engine."""
+    from fcn_studio.training.config import MessageEvent
     from fcn_studio.training.trainer import train
 
-    events: list[tuple[float, dict]] = []
+    events: list[tuple[float, object]] = []
     start = time.monotonic()
     train(config, lambda e: events.append((time.monotonic(), e)))
-    chosen = next((e["text"] for _, e in events if e["type"] == "message" and e["text"].startswith("precision")), "")
+    messages = [e.text for _, e in events if isinstance(e, MessageEvent)]
+    chosen = next((text for text in messages if text.startswith("precision")), "")
     return steps_per_second(events), chosen.removeprefix("precision: "), time.monotonic() - start
 
 

@@ -45,38 +45,11 @@ def add_parser(sub) -> None:
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
-    from fcn_studio.inference.batch import (
-        BatchLog,
-        batch_items,
-        prepare_output,
-        refuse_input_folder_as_output,
-        refuse_replacing_inputs,
-        segment_files,
-        without_previous_outputs,
-    )
-    from fcn_studio.inference.inputs import expand_with_roots
-    from fcn_studio.inference.video import is_video_file
+    from fcn_studio.inference.batch import BatchLog, segment_files
 
     shard = args.shard
-    found = expand_with_roots(args.inputs, warn=warn)
-    if not found:
-        raise FCNStudioError("no inputs; give image or video files, or folders of them")
     out = Path(args.out)
-    refuse_input_folder_as_output([root for _, root in found], out)  # before sharding: every shard alike
-    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
-    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
-    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
-    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
-    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
-    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
-    if renamed:
-        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
-        warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
-    if shard:
-        images = shard.take(images, key=lambda item: item.name)
-        videos = shard.take(videos, key=lambda item: item.name)
-    # checked before the model loads: a refused or unwritable folder costs nothing
-    images = prepare_output(images, out)
+    images, videos = _plan(args.inputs, out, shard)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
     predictor = _segment_predictor(args, [item.source for item in images])
@@ -115,16 +88,41 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    fast_path = predictor.fast_path
-    if fast_path is not None and not fast_path.ready() and not fast_path.error:  # else a short run never caches it
-        warn("preparing the faster CPU path for later runs (once per model file)...")
-        fast_path.wait()
-    if fast_path is not None:  # a rebuilt cache, or why the faster path is not used: said once, here
-        for note in fast_path.notes:
-            warn(note)
-        if fast_path.error:
-            warn(f"the faster CPU path is not used: {fast_path.error}")
+    _finish_fast_path(predictor.fast_path)
     return 1 if failures else 0
+
+
+def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
+    """The images and videos of this run (of this shard), their output names reported where
+    renamed, checked against the output folder before any model loads."""
+    from fcn_studio.inference.batch import (
+        batch_items,
+        prepare_output,
+        refuse_input_folder_as_output,
+        refuse_replacing_inputs,
+        without_previous_outputs,
+    )
+    from fcn_studio.inference.inputs import expand_with_roots
+    from fcn_studio.inference.video import is_video_file
+
+    found = expand_with_roots(inputs, warn=warn)
+    if not found:
+        raise FCNStudioError("no inputs; give image or video files, or folders of them")
+    refuse_input_folder_as_output([root for _, root in found], out)  # before sharding: every shard alike
+    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
+    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
+    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
+    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
+    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
+    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
+        warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
+    if shard:
+        images = shard.take(images, key=lambda item: item.name)
+        videos = shard.take(videos, key=lambda item: item.name)
+    # checked before the model loads: a refused or unwritable folder costs nothing
+    return prepare_output(images, out), videos
 
 
 def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) -> int:
@@ -153,10 +151,24 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     if coco is not None:
         coco.write(target)
         lost, written = coco.pixels_lost, 1
-    why = "labelme polygons have no holes and trace pixel centres" if coco is None else "polygons, not RLE"
+    why = "labelme polygons trace pixel centres" if coco is None else "COCO polygons have no holes; RLE is exact"
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
+
+
+def _finish_fast_path(fast_path) -> None:
+    """Wait for the conversion (else a short run never caches it); say once what was
+    repaired, or why the faster path is not used."""
+    if fast_path is None:
+        return
+    if not fast_path.ready() and not fast_path.error:
+        warn("preparing the faster CPU path for later runs (once per model file)...")
+        fast_path.wait()
+    for note in fast_path.notes:
+        warn(note)
+    if fast_path.error:
+        warn(f"the faster CPU path is not used: {fast_path.error}")
 
 
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):

@@ -65,6 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
     from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
     from fcn_studio.training.trainer import TrainConfig, check_output, train
 
     lo, _, hi = args.scale.partition(",")
@@ -86,24 +87,21 @@ def _train(args: argparse.Namespace) -> int:
         raise FCNStudioError(f"{config.data}: fix the problems above, then train again")
     bar = ProgressBar(None, "train")
 
-    def on_event(e: dict) -> None:
-        if e["type"] == "iteration":
-            note = f"epoch {e['epoch']}/{config.epochs} loss {e['loss']:.4f} {e['images_per_s']:.2f} img/s"
-            bar.update(round(1000 * e["progress"]), note, total=1000)
-        elif e["type"] == "epoch":
-            m = e["metrics"]
+    def on_event(e: Event) -> None:
+        if isinstance(e, IterationEvent):
+            note = f"epoch {e.epoch}/{config.epochs} loss {e.loss:.4f} {e.images_per_s:.2f} img/s"
+            bar.update(round(1000 * e.progress), note, total=1000)
+        elif isinstance(e, EpochEvent):
+            m = e.metrics
             score = (
                 f"val mIoU {100 * m['mean_iou']:.2f} pixel acc {100 * m['pixel_accuracy']:.2f}"
                 if m.get("mean_iou") is not None
                 else "no validation images"
             )
             bar.close()
-            warn(
-                f"epoch {e['epoch']}/{e['epochs']}: train loss {e['train_loss']:.4f}, {score}"
-                + (" (best)" if e["best"] else "")
-            )
-        elif e["type"] == "message":
-            warn(e["text"])
+            warn(f"epoch {e.epoch}/{e.epochs}: train loss {e.train_loss:.4f}, {score}" + (" (best)" if e.best else ""))
+        elif isinstance(e, MessageEvent):
+            warn(e.text)
 
     result = train(config, on_event, report=report)
     bar.close()

@@ -41,7 +41,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
         _list(weights.list_weights(), weights.weights_dir())
         return 0
     if args.action == "export":
-        from fcn_studio.storage.heads import export_standalone
+        from fcn_studio.labelling.versions import export_standalone
 
         path = export_standalone(args.id, args.file, overwrite=args.force)
         say(f"wrote {args.id} to {path} ({format_size(path.stat().st_size)}); "

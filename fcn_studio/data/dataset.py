@@ -105,11 +105,11 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
 
 
 def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
-    if masks.name != "SegmentationClass":
-        return [f"masks from {masks.relative_to(voc)}/"]
+    """Which mask folder was read: the older SegmentationClassPNG/ is named, and so is the
+    folder that matched nothing."""
     if not pairing.pairs:
         return [f"no image in JPEGImages/ has a mask of the same name in {masks.relative_to(voc)}/"]
-    return []
+    return [f"masks from {masks.relative_to(voc)}/"] if masks.name != "SegmentationClass" else []
 
 
 # --------------------------------------------------------------------------- mask encodings

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.inference.sessions import DATA_FILE, open_session
 
 if TYPE_CHECKING:
     import torch
 
-DATA_FILE = "model.onnx.data"  # the weights of a conversion, beside its graph (mapped, not parsed)
 FEATURES = ("pool3", "pool4", "fc7")
 CHECKED_FILES = ("model.onnx", DATA_FILE)  # their SHA-256 go in meta.json, verified when read
 
@@ -139,8 +139,6 @@ def _quantize(model, exported: Path, target: Path, calibration, checks, threads:
     its label agreement with ``model`` on ``checks`` (the head run on its features)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from fcn_studio.inference.sessions import open_session
-
     class Images(CalibrationDataReader):
         def __init__(self) -> None:
             self._it = iter(calibration)
@@ -167,7 +165,6 @@ def convert_file(path: str, arch: str, num_classes: str, out: str, precision: st
     :func:`prepare` its ONNX Runtime conversion in ``out``."""
     import torch
 
-    from fcn_studio.inference.sessions import open_session
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     threads = int(threads) or torch.get_num_threads()

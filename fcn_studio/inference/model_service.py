@@ -201,7 +201,8 @@ class ModelService:
     ) -> LoadedModel:
         from fcn_studio.inference.predictor import Predictor
         from fcn_studio.storage.checkpoint import load_checkpoint
-        from fcn_studio.storage.heads import base_path, read_head_file, version_checkpoint
+        from fcn_studio.storage.heads import base_path, read_head_file
+        from fcn_studio.storage.weights import locate_weights
 
         fast = key.precision == "int8"
         if fast and not calibration:
@@ -212,10 +213,10 @@ class ModelService:
                    "precision": "bf16" if key.precision == "bf16" else None}  # fmt: skip
         if _is_head_file(path):  # a version over a base: only its head is read
             head = read_head_file(path)
-            base_file = base_path(head.base, path)
+            base_file = base_path(head.base, path, lambda base_id: locate_weights(base_id)[0])
             base_key = BaseKey(FileIdentity.of(base_file), key.device, key.precision)
             backbone = self._backbone(base_key, base_file, choice, options)
-            checkpoint = version_checkpoint(head, path)
+            checkpoint = _version_checkpoint(head, path)
             predictor = Predictor(checkpoint, choice, backbone=backbone, **options)
         else:
             checkpoint = load_checkpoint(path, **known)
@@ -275,9 +276,8 @@ class ModelService:
     def _drop_unused_backbones(self) -> None:
         used = {m.base for m in self._models.values()}
         for key in [k for k in self._backbones if k not in used]:
-            backbone = self._backbones.pop(key)
-            if backbone.fast_path is not None:
-                backbone.fast_path.close()
+            # not closed here: a view may still hold a predictor on it; it closes when freed
+            del self._backbones[key]
 
     def backbones(self) -> int:
         """How many backbones are loaded (tests: versions share theirs)."""
@@ -287,6 +287,16 @@ class ModelService:
 
 _shared: ModelService | None = None
 _shared_lock = threading.Lock()
+
+
+def _version_checkpoint(head, path: Path) -> Checkpoint:
+    """A head file as a checkpoint of its own tensors (the score layers), for a base
+    already loaded here."""
+    from fcn_studio.storage.checkpoint import Checkpoint
+
+    return Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing, dict(head.tensors),
+                      provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
+                      training=head.training, source=path)  # fmt: skip
 
 
 def _is_head_file(path: Path) -> bool:

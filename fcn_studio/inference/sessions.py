@@ -11,8 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from fcn_studio.inference.conversion import DATA_FILE
-
+DATA_FILE = "model.onnx.data"  # the weights of a conversion, beside its graph (mapped, not parsed)
 SUMS = "sha256.json"  # beside an optimised copy: its files' checksums, verified before it is used
 
 

@@ -31,7 +31,9 @@ def clean(*, versions: bool = False, keep: frozenset[str] = frozenset(), dry_run
 
     runtime = f"onnxruntime{onnxruntime_version()}" if onnxruntime_version() else None
     out: list[Removal] = []
-    for root in conversions.cache_roots():
+    from fcn_studio.storage.weights import weights_dir
+
+    for root in conversions.cache_roots(weights_dir()):
         for folder in conversions.abandoned_folders(root):
             out.append(_gone(folder, conversions.folder_size(folder), "unfinished conversion", dry_run))
         for c in conversions.list_conversions(root):

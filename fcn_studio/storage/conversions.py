@@ -100,9 +100,18 @@ def hold(folder: Path) -> int | None:
     except OSError:
         os.close(fd)
         return None
-    with contextlib.suppress(OSError):
-        (folder / LAST_USED).touch()
+    _touch(folder / LAST_USED)
     return fd
+
+
+def _touch(path: Path) -> None:
+    """Stamp ``path`` with the time now (a link planted there is not followed)."""
+    with contextlib.suppress(OSError):
+        stamp = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        try:
+            os.utime(stamp)
+        finally:
+            os.close(stamp)
 
 
 def in_use(folder: Path) -> bool:
@@ -160,19 +169,18 @@ def is_stale(c: Conversion, runtime: str | None) -> bool:
         return True
 
 
-def cache_roots() -> list[Path]:
+def cache_roots(weights_folder: Path) -> list[Path]:
     """Where conversions are kept: beside the weights folder's files, and the user cache."""
     from fcn_studio.storage.identity import cache_home
-    from fcn_studio.storage.weights import weights_dir
 
-    return [weights_dir() / CACHE_DIRNAME, cache_home() / "compiled"]
-
-
-def all_conversions() -> list[Conversion]:
-    return [c for root in cache_roots() for c in list_conversions(root)]
+    return [weights_folder / CACHE_DIRNAME, cache_home() / "compiled"]
 
 
-def conversions_of(path: Path, conversions: list[Conversion] | None = None) -> list[Conversion]:
+def all_conversions(weights_folder: Path) -> list[Conversion]:
+    return [c for root in cache_roots(weights_folder) for c in list_conversions(root)]
+
+
+def conversions_of(path: Path, weights_folder: Path) -> list[Conversion]:
     """The conversions made from the weights file ``path``."""
     target = str(Path(path).resolve())
-    return [c for c in (all_conversions() if conversions is None else conversions) if c.source == target]
+    return [c for c in all_conversions(weights_folder) if c.source == target]

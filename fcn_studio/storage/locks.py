@@ -114,11 +114,34 @@ def remove_if_stale(path: Path) -> bool:
         os.close(fd)
 
 
+# Locks this process holds for a whole run (``reserve=True``): any lock of the same file taken
+# inside is a no-op. Training reserves its model id from the check to the install, and the
+# install, wherever it runs, takes the id's lock as usual.
+_reserved: set[str] = set()
+
+
 @contextlib.contextmanager
-def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0) -> Iterator[None]:
+def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0, *,
+              reserve: bool = False) -> Iterator[None]:  # fmt: skip
     """Hold the lock of ``target`` for the body; wait up to ``wait_s`` for another holder,
-    then fail with a message that says ``what`` is busy (e.g. "the model id 'x'")."""
+    then fail with a message that says ``what`` is busy (e.g. "the model id 'x'").
+    ``reserve``: this process's later locks of ``target`` pass while the body runs."""
     path = lock_path(target)
+    key = os.path.abspath(path)
+    if key in _reserved:
+        yield
+        return
+    with _locked(path, what, wait_s):
+        if reserve:
+            _reserved.add(key)
+        try:
+            yield
+        finally:
+            _reserved.discard(key)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, what: str, wait_s: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -124,7 +126,7 @@ def _with_cache_sizes(rows: list[ModelInfo]) -> list[ModelInfo]:
     from fcn_studio.storage.conversions import all_conversions
 
     by_source: dict[str, int] = {}
-    for c in all_conversions():
+    for c in all_conversions(weights_dir()):
         by_source[c.source] = by_source.get(c.source, 0) + c.size_bytes
     if not by_source:
         return rows
@@ -176,8 +178,8 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
         if entry.kind == "segmentation":
             known |= {"arch": entry.arch, "labels": voc_labels() if entry.labels == "voc" else None}
         return entry.path(), known
-    if is_valid_id(spec) and (weights_dir() / f"{spec}.safetensors").is_file():
-        return weights_dir() / f"{spec}.safetensors", {}
+    if is_valid_id(normal_id(spec)) and (weights_dir() / f"{normal_id(spec)}.safetensors").is_file():
+        return weights_dir() / f"{normal_id(spec)}.safetensors", {}
     _explain_unusable_path(path)
     known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
@@ -190,7 +192,7 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known)
+    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
 
 
 def _explain_unusable_path(path: Path) -> None:
@@ -238,8 +240,14 @@ def is_valid_id(text: str) -> bool:
     return id_problem(text) is None
 
 
+def normal_id(text: str) -> str:
+    """One spelling per id: "é" typed (NFC) and "é" from a macOS file name (NFD) are one id."""
+    return unicodedata.normalize("NFC", text)
+
+
 def check_id(weights_id: str, option: str = "--id") -> str:
-    """``weights_id`` if usable for a new model; else FCNStudioError saying why."""
+    """``weights_id`` (normalised) if usable for a new model; else FCNStudioError saying why."""
+    weights_id = normal_id(weights_id)
     problem = id_problem(weights_id)
     if problem is None and manifest_entry(weights_id):
         problem = "it is the id of a listed model"
@@ -265,8 +273,17 @@ def id_from_filename(stem: str) -> str:
 
 def model_path(weights_id: str) -> Path:
     """Where the imported or trained model ``weights_id`` lives (the id checked first)."""
-    check_id(weights_id)
-    return weights_dir() / f"{weights_id}.safetensors"
+    return weights_dir() / f"{check_id(weights_id)}.safetensors"
+
+
+@contextlib.contextmanager
+def reserved_id(weights_id: str) -> Iterator[None]:
+    """Hold ``weights_id`` from the check that it is free to the install (a training's
+    whole run): a second run under the same id fails at once instead of replacing it."""
+    from fcn_studio.storage.locks import exclusive
+
+    with exclusive(model_path(weights_id), f"the model id {normal_id(weights_id)!r}", reserve=True):
+        yield
 
 
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
@@ -297,6 +314,7 @@ def import_weights(
     from fcn_studio.storage.locks import exclusive
 
     file = Path(file)
+    _explain_unusable_path(file)  # a folder or a broken link, named as such
     published = published_entry_for(file) if weights_id in (None, "") else None
     if published is not None:
         return _install_published(file, published, overwrite)
@@ -372,6 +390,7 @@ def remove_weights(weights_id: str) -> list[Path]:
     """Delete an installed model's file (and a partial download, and its conversions for
     the faster CPU path unless a running program uses them); only ever a file directly
     inside the weights directory. A base that versions stored as heads sit on is kept."""
+    weights_id = normal_id(weights_id)
     entry = manifest_entry(weights_id)
     problem = None if entry else id_problem(weights_id)
     if problem:
@@ -388,7 +407,7 @@ def remove_weights(weights_id: str) -> list[Path]:
     _refuse_base_of_heads(weights_id, removed[0])
     from fcn_studio.storage.conversions import conversions_of, remove
 
-    caches = conversions_of(removed[0]) if removed[0].is_file() else []
+    caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
         for p in removed:
             p.unlink(missing_ok=True)

@@ -8,7 +8,65 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EventFn = Callable[[dict], None]  # a training run's progress events, e.g. {"type": "epoch", ...}
+# --------------------------------------------------------------------------- events
+# What a run reports while it works, as typed records: the CLI, the fine-tune window and
+# Label mode match on the class, and a training process sends them over a queue (pickled).
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A line for the user's log (notes on the base, the split, the device, cancelling)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class IterationEvent:
+    """One training step done."""
+
+    epoch: int
+    iteration: int  # 1-based within the epoch
+    iterations: int  # steps per epoch
+    loss: float  # nan when the step had nothing labelled
+    images_per_s: float
+    progress: float  # 0..1 over the whole run
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """An epoch done: its mean training loss and validation scores (``{}`` without any)."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    metrics: dict = field(default_factory=dict)
+    best: bool = False  # the best model so far, written to OUT
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    """The run ended: where its model went (a file and/or an installed id) and its scores."""
+
+    out: str | None
+    id: str | None
+    metrics: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessEvent:
+    """Which process trains (the app's training child announces itself; tests, logs)."""
+
+    pid: int
+
+
+Event = MessageEvent | IterationEvent | EpochEvent | DoneEvent | ProcessEvent
+EventFn = Callable[[Event], None]
+
+
+def ignore_events(_event: Event) -> None:
+    """The sink of a run nobody watches (and of the silent ranks under torchrun)."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ import queue
 from collections.abc import Callable
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.training.config import EventFn
+from fcn_studio.training.config import EventFn, ProcessEvent
 
 
 def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bool], poll_s: float = 0.05):
@@ -76,7 +76,7 @@ def _run(config, report, events, stop, parent_pid: int) -> None:
         with contextlib.suppress(OSError):
             os.nice(5)
 
-    events.put(("event", {"type": "process", "pid": os.getpid()}))  # which process trains (for tests, logs)
+    events.put(("event", ProcessEvent(os.getpid())))  # which process trains (for tests, logs)
     try:
         result = train(config, lambda e: events.put(("event", e)), cancelled, report=report)
     except Cancelled as exc:

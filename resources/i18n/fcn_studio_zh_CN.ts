@@ -474,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name} ({percent:.0f} % of the image labelled)</source>
-        <translation>真值：{name}（标注了图像的 {percent:.0f} %）</translation>
+        <source>Ground truth: {name}, {percent:.0f} % labelled</source>
+        <translation>真值：{name}，已标注 {percent:.0f} %</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -1313,16 +1313,44 @@
         <translation>第 {epoch}/{epochs} 轮，损失 {loss:.3f}</translation>
     </message>
     <message>
-        <source>Installed {version}. No held-out scores: label at least 3 images.</source>
-        <translation>已安装 {version}。没有留出集得分：请至少标注 3 张图像。</translation>
+        <source>{n} images, {px} labelled pixels</source>
+        <translation>{n} 张图像，{px} 个已标注像素</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).</source>
-        <translation>已安装 {version}。留出集平均 IoU {after:.1f} %（{n} 张图像）。</translation>
+        <source>, spread ± {spread:.1f}</source>
+        <translation>，离散度 ± {spread:.1f}</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images).</source>
-        <translation>已安装 {version}。留出集平均 IoU {before:.1f} % → {after:.1f} %（{n} 张图像）。</translation>
+        <source>Installed {version}; not scored: label a second image for a cross-validated score.</source>
+        <translation>已安装 {version}；尚未评分：再标注一张图像即可得到交叉验证分数。</translation>
+    </message>
+    <message>
+        <source>{active} scores {before:.1f} % on these labels ({basis}).</source>
+        <translation>{active} 在这些标注上的得分为 {before:.1f} %（{basis}）。</translation>
+    </message>
+    <message>
+        <source>cross-validated: {basis}</source>
+        <translation>交叉验证：{basis}</translation>
+    </message>
+    <message>
+        <source>Installed {version}. Mean IoU {after:.1f} % ({scored}).</source>
+        <translation>已安装 {version}。平均 IoU {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored}).</source>
+        <translation>现在使用 {version}：平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>It scores {diff:.1f} points lower than {active}; you chose to always use a new version.</source>
+        <translation>它比 {active} 低 {diff:.1f} 个百分点；您已选择始终使用新版本。</translation>
+    </message>
+    <message>
+        <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
+        <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
+        <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
     </message>
     <message>
         <source>{id} (base)</source>
@@ -1331,6 +1359,17 @@
     <message>
         <source>{id} (mean IoU {miou:.1f} %)</source>
         <translation>{id}（平均 IoU {miou:.1f} %）</translation>
+    </message>
+</context>
+<context>
+    <name>RoundOffer</name>
+    <message>
+        <source>Always use a new version at once, even when it scores worse</source>
+        <translation>总是立即使用新版本，即使得分更低</translation>
+    </message>
+    <message>
+        <source>Use {version} anyway</source>
+        <translation>仍然使用 {version}</translation>
     </message>
 </context>
 <context>

@@ -135,8 +135,7 @@ def _export_coco(items, labels, out, report, progress, _val, _seed, style) -> No
         total += mask.size
         progress(i + 1, len(items))
     writer.write(out / "annotations.json")
-    report.notes += lost_note("COCO polygons", writer.pixels_lost, total, "pycocotools draws polygons "
-                              "through pixel corners; --coco rle is exact")  # fmt: skip
+    report.notes += lost_note("COCO polygons", writer.pixels_lost, total, "COCO polygons have no holes; RLE is exact")
     if writer.unlabelled:
         report.notes.append(f"COCO: {writer.unlabelled:,} unlabelled pixels left unannotated (COCO has no "
                             "'unlabelled': they read back as background)")  # fmt: skip

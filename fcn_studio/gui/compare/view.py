@@ -371,12 +371,13 @@ class CompareView(QWidget):
                 )
                 self.gt = None
         self.gt_label.setText(
-            self.tr("Ground truth: {name} ({percent:.0f} % of the image labelled)").format(
+            self.tr("Ground truth: {name}, {percent:.0f} % labelled").format(
                 name=ground_truth_name(self.gt_path), percent=100 * labelled_fraction(self.gt)
             )
             if self.gt is not None
             else self.tr("Ground truth: none")
         )
+        self.gt_label.setToolTip(str(self.gt_path) if self.gt is not None else "")  # the whole path
 
     def _choose_gt(self) -> None:
         start = str(self.path.parent) if self.path else ""

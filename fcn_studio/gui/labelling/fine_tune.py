@@ -36,6 +36,7 @@ class FineTuneControl(QObject):
         actions.retrain.triggered.connect(self.retrain)
         panel.retrain_button.clicked.connect(self.retrain)
         panel.version_chosen.connect(self.choose_version)
+        panel.offer.use_version.connect(self.choose_version)  # "Use v4 anyway" (round_offer.py)
 
     @property
     def train_config(self):
@@ -83,6 +84,7 @@ class FineTuneControl(QObject):
     def _retrained(self, result) -> None:
         self.last_round = result
         text = scores_text(result)
+        self.panel.offer.show_round(result)  # a kept, worse version: offered, one click away
         self.ctx.status.showMessage(text, 15_000)
         version = result.version
         if version is not None and current_version(family_for(version.id)) == version.id:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.gui.labelling.round_offer import RoundOffer
 from fcn_studio.gui.labelling.state import FillSource, LabelState, LayerView
 from fcn_studio.gui.shared.class_names import display_name
 from fcn_studio.gui.shared.legend import swatch
@@ -143,6 +144,8 @@ class LabelPanel(QDockWidget):
         self.scores = QLabel(self.tr("No fine-tuning yet."))
         self.scores.setWordWrap(True)
         box.addWidget(self.scores)
+        self.offer = RoundOffer()  # a kept, worse version: one click uses it anyway (headtrain)
+        box.addWidget(self.offer)
         return training
 
     # -- binding -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.gui.training.report_text import report_text
 from fcn_studio.storage import weights
+from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent  # torch-free
 
 
 class TrainWorker(QObject):
@@ -53,12 +54,12 @@ class TrainWorker(QObject):
         self.stop = threading.Event()
         self._last = 0.0
 
-    def _emit(self, e: dict) -> None:
+    def _emit(self, e: Event) -> None:
         now = time.monotonic()
         # a GPU can do 50 it/s: thin the iterations, but keep each epoch's last, so the loss
         # curve has a point per epoch however fast the run
-        last_of_epoch = e["type"] == "iteration" and e["iteration"] == e["iterations"]
-        if e["type"] != "iteration" or last_of_epoch or now - self._last > 0.05:
+        last_of_epoch = isinstance(e, IterationEvent) and e.iteration == e.iterations
+        if not isinstance(e, IterationEvent) or last_of_epoch or now - self._last > 0.05:
             self._last = now
             self.event.emit(e)
 
@@ -470,23 +471,21 @@ class TrainDialog(QDialog):
             self.worker.stop.set()
             self.status.setText(self.tr("Cancelling after the current step; checkpoints are kept…"))
 
-    def _on_event(self, e: dict) -> None:
-        kind = e["type"]
-        if kind == "iteration":
-            x = (e["epoch"] - 1) + e["iteration"] / e["iterations"]
-            self.loss_plot.add(x, e["loss"])
-            epochs = self._config.epochs if self._config else e["epoch"]
+    def _on_event(self, e: Event) -> None:
+        if isinstance(e, IterationEvent):
+            x = (e.epoch - 1) + e.iteration / e.iterations
+            self.loss_plot.add(x, e.loss)
+            epochs = self._config.epochs if self._config else e.epoch
             self.progress.setValue(round(1000 * min(1.0, x / max(epochs, 1))))  # the whole run, also after Resume
-            eta = int(e["eta_s"])
+            eta = int(e.eta_s)
             self.status.setText(self.tr("Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, "
-                                "ETA {eta}").format(epoch=e["epoch"], epochs=self._config.epochs, it=e["iteration"], its=e["iterations"],
-                                                    loss=e["loss"], speed=e["images_per_s"], eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
-        elif kind == "epoch":
-            m = e["metrics"]
-            if m.get("mean_iou") is not None:
-                self.miou_plot.add(e["epoch"], m["mean_iou"])
-        elif kind == "message":
-            self.report_view.appendPlainText(e["text"])
+                                "ETA {eta}").format(epoch=e.epoch, epochs=self._config.epochs, it=e.iteration, its=e.iterations,
+                                                    loss=e.loss, speed=e.images_per_s, eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
+        elif isinstance(e, EpochEvent):
+            if e.metrics.get("mean_iou") is not None:
+                self.miou_plot.add(e.epoch, e.metrics["mean_iou"])
+        elif isinstance(e, MessageEvent):
+            self.report_view.appendPlainText(e.text)
 
     def _on_finished(self, result, error: str) -> None:
         self.result = result

@@ -40,6 +40,7 @@ from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.class_names import KNOWN_NAMES, display_class_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.storage import weights
+from fcn_studio.training.config import IterationEvent
 from tests.builders import make_clip, make_image, make_plain
 
 MODEL_ID = "rand8s"
@@ -450,9 +451,11 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     label_mode.actions.mode.trigger()
     assert label_mode.panel.isVisible() and label_mode.session is not None
     check(visible_texts(win))
-    scores = SimpleNamespace(mean_iou=0.5)
-    label_mode.panel.scores.setText(scores_text(SimpleNamespace(
-        version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
+    scores = SimpleNamespace(mean_iou=0.5, images=3, pixels=1200, spread=0.1)
+    kept = SimpleNamespace(version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, made_current=False,
+                           compared_with="garden-fcn", regressed=True, before_seen=1)  # fmt: skip
+    label_mode.panel.scores.setText(scores_text(kept))
+    label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"
     label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
     label_mode.uncertain.dock.show()
     check(visible_texts(label_mode.panel))
@@ -547,8 +550,8 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     train.scan()
     qtbot.waitUntil(lambda: train.report is not None, timeout=30_000)
     train._config = train.config()
-    train._on_event({"type": "iteration", "epoch": 1, "iteration": 2, "iterations": 4, "loss": 0.5,
-                     "progress": 0.25, "eta_s": 75, "images_per_s": 3.2})  # fmt: skip
+    train._on_event(IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25,
+                                   eta_s=75))  # fmt: skip
     check(visible_texts(train, skip=(train.classes,)))  # class names there are the ones saved to disk
     train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
     check(visible_texts(train, skip=(train.classes,)))

@@ -78,3 +78,21 @@ def test_export_labels_as_voc_from_the_file_menu(qtbot, win, tmp_path):
     qtbot.waitUntil(lambda: win.label_export.message is not None and win.label_export.message.isVisible())
     assert "3 labelled images written" in win.label_export.message.text()
     win.label_export.message.close()
+
+
+def test_compare_view_names_the_dense_ground_truth_over_scribbles(qtbot, tmp_path):
+    from fcn_studio.gui.compare.view import CompareView
+    from tests.builders import palette_png
+
+    root = voc_export(tmp_path / "voc")
+    scribbles = np.full((40, 48), 255, np.uint8)
+    scribbles[10:12, 10:30] = 1
+    (root / "JPEGImages" / "masks").mkdir()
+    palette_png(scribbles, root / "JPEGImages" / "masks" / "v0.png")
+    view = CompareView()
+    qtbot.addWidget(view)
+    image = root / "JPEGImages" / "v0.jpg"
+    view.set_image(str(image), np.asarray(Image.open(image).convert("RGB")))
+    assert view.gt_path == root / "SegmentationClass" / "v0.png"
+    assert view.gt_label.text() == "Ground truth: SegmentationClass/v0.png, 98 % labelled"  # 48 boundary px of 1920
+    view.shutdown()

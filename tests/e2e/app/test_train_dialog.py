@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.training.dialog import TrainDialog
+from fcn_studio.training.config import EpochEvent, Event, ProcessEvent
 from tests.builders import make_plain
 
 
@@ -74,11 +75,11 @@ def test_training_runs_in_a_child_process_and_its_errors_and_stop_come_back(tmp_
     data = make_plain(tmp_path / "garden", n=4)
     config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), arch="fcn32s", base="narrow-base",
                          epochs=3, batch_size=1, crop_size=32, freeze_backbone=True, register_id="child-test")  # fmt: skip
-    events: list[dict] = []
-    stop_after_first_epoch = lambda: any(e["type"] == "epoch" for e in events)  # noqa: E731
+    events: list[Event] = []
+    stop_after_first_epoch = lambda: any(isinstance(e, EpochEvent) for e in events)  # noqa: E731
     result = train_in_child(config, None, events.append, stop_after_first_epoch)
     assert result.cancelled and result.out == tmp_path / "m.safetensors" and result.out.is_file()
-    pids = {e["pid"] for e in events if "pid" in e}
+    pids = {e.pid for e in events if isinstance(e, ProcessEvent)}
     assert pids and os.getpid() not in pids, "trained in another process"
 
     bad = TrainConfig(data=str(tmp_path / "nowhere"), out=str(tmp_path / "n.safetensors"), base="narrow-base")

@@ -141,7 +141,7 @@ def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weig
     assert run(capsys, "weights", "import", str(caffe_layout_file("fcn16s", 3)), "--id", "street")[0] == 0
     data = make_plain(tmp_path / "d", n=4)
     out = tmp_path / "tuned.safetensors"
-    code, stdout, err = run(capsys, "train", "--data", str(data), "--base", "street", "--arch", "fcn16s",
+    code, _, err = run(capsys, "train", "--data", str(data), "--base", "street", "--arch", "fcn16s",
                             "--epochs", "1", "--out", str(out), "--crop-size", "32", "--freeze-backbone",
                             "--id", "tuned")  # fmt: skip
     assert code == 0, err

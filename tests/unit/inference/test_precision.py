@@ -122,6 +122,7 @@ def test_bf16_inference_mode_is_approximate_with_its_agreement(random_model):
 @needs_bf16
 def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
     """A short run from the same start: the bf16 autocast losses follow fp32's within noise."""
+    from fcn_studio.training.config import IterationEvent, MessageEvent
     from fcn_studio.training.trainer import TrainConfig, train
 
     make_plain(tmp_path / "data", n=6)
@@ -131,10 +132,10 @@ def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
         messages: list[str] = []
 
         def on_event(e, losses=losses, messages=messages):
-            if e["type"] == "iteration":
-                losses.append(e["loss"])
-            elif e["type"] == "message":
-                messages.append(e["text"])
+            if isinstance(e, IterationEvent):
+                losses.append(e.loss)
+            elif isinstance(e, MessageEvent):
+                messages.append(e.text)
 
         config = TrainConfig(str(tmp_path / "data"), str(tmp_path / f"{name}.safetensors"), base="scratch",
                              epochs=3, batch_size=2, crop_size=32, lr=1e-3, val_split=0.0, precision=name,
