@@ -213,14 +213,15 @@ class Soak:
         if not path.exists():
             return None
         state = torch.load(path, map_location="cpu", weights_only=True)
-        steps = {int(s["step"]) for s in state["optimizer"]["state"].values()}
+        # (an optimizer without a step count, e.g. L-BFGS on a frozen backbone: history and epoch only)
+        steps = {int(s["step"]) for s in state["optimizer"]["state"].values() if isinstance(s, dict) and "step" in s}
         history_len = len(json.loads(state["history"]))
         # a fixed number of optimizer steps per epoch (how many depends on the training loop:
         # batches of 2, or one whole image per step with the backbone frozen)
         epoch = int(state["epoch"])
         if self.steps_per_epoch is None and epoch and len(steps) == 1:
             self.steps_per_epoch = next(iter(steps)) // epoch
-        if steps != {epoch * (self.steps_per_epoch or 0)} or history_len != epoch:
+        if (steps and steps != {epoch * (self.steps_per_epoch or 0)}) or history_len != epoch:
             self.inconsistent.append(f"{when}: epoch {state['epoch']}, steps {steps}, history {history_len}")
         return int(state["epoch"])
 

@@ -12,7 +12,12 @@ from fcn_studio.inference.precision import PRECISIONS
 
 def add_parser(sub) -> None:
     tr = sub.add_parser("train", help="fine-tune an FCN on a folder of images and masks")
-    tr.add_argument("--data", required=True, metavar="DIR", help="VOC, Carvana or images/ + masks/ folder")
+    tr.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/ folder",
+    )
     tr.add_argument("--out", required=True, metavar="FILE", help="best checkpoint (.safetensors)")
     tr.add_argument("--base", default="vgg16-imagenet",
                     help="start from: an installed id or weights file (VGG16 or FCN), or 'scratch' (default vgg16-imagenet)")  # fmt: skip

@@ -144,23 +144,26 @@ def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> 
     except FCNStudioError:
         raise
     except FileNotFoundError:
-        raise FCNStudioError(f"{path}: no such file") from None
+        raise FCNStudioError("{path}: no such file", path=str(path)) from None
     except IsADirectoryError:
-        raise FCNStudioError(f"{path}: is a folder, not an image") from None
+        raise FCNStudioError("{path}: is a folder, not an image", path=str(path)) from None
     except UnidentifiedImageError:
         rgb = _load_with_opencv(path)  # e.g. float or multi-sample TIFFs Pillow cannot open
         if rgb is not None:
             return rgb
-        hint = (
-            " (HEIC/AVIF photos: convert them to JPEG or PNG first)"
-            if path.suffix.lower() in (".heic", ".heif", ".avif")
-            else ""
-        )
-        raise FCNStudioError(f"{path}: not an image file, or a format that cannot be read{hint}") from None
+        raise FCNStudioError(
+            "{path}: not an image file, or a format that cannot be read (HEIC/AVIF photos: convert them to JPEG or "
+            "PNG first)" if path.suffix.lower() in (".heic", ".heif", ".avif")
+            else "{path}: not an image file, or a format that cannot be read", path=str(path)
+        ) from None  # fmt: skip
     except Image.DecompressionBombError:
-        raise FCNStudioError(f"{path}: the image is too large to open (over {_PIXEL_LIMIT_MP} megapixels)") from None
+        raise FCNStudioError(
+            "{path}: the image is too large to open (over {limit} megapixels)", path=str(path), limit=_PIXEL_LIMIT_MP
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
+        raise FCNStudioError(
+            "{path}: the image file is damaged or truncated ({error})", path=str(path), error=exc
+        ) from None
 
 
 def _orientation(img: Image.Image) -> int:
@@ -281,7 +284,7 @@ def save_mask(mask: np.ndarray, labels: LabelSet, path: str | os.PathLike[str]) 
         with atomic_path(path, suffix=".png") as tmp:
             mask_to_palette_image(mask, labels).save(tmp, format="PNG")
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=str(path), error=exc.strerror or exc) from None
     return path
 
 
@@ -307,5 +310,5 @@ def save_rgb(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
         with atomic_path(path) as tmp:
             Image.fromarray(image).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=str(path), error=exc.strerror or exc) from None
     return path

@@ -93,19 +93,19 @@ def build_actions(win: QMainWindow) -> Actions:
         ),
         export_overlay=_action(
             win,
-            translate("Actions", "Export &Overlay…"),
+            translate("Actions", "Export Overla&y…"),
             ("Ctrl+E",),
             translate("Actions", "Save the image with its overlay"),
         ),
         export_stats=_action(
             win,
-            translate("Actions", "Export Class &Statistics (CSV)…"),
+            translate("Actions", "Export Class S&tatistics (CSV)…"),
             (),
             translate("Actions", "Pixels per class as CSV"),
         ),
         segment_folder=_action(
             win,
-            translate("Actions", "Segment F&older…"),
+            translate("Actions", "Se&gment Folder…"),
             ("Ctrl+B",),
             translate("Actions", "Segment every image in a folder"),
         ),
@@ -123,7 +123,7 @@ def build_actions(win: QMainWindow) -> Actions:
             translate("Actions", "Previous image in the folder"),
         ),
         zoom_in=_action(win, translate("Actions", "Zoom &In"), (std.ZoomIn, "Ctrl+="), translate("Actions", "Zoom in")),
-        zoom_out=_action(win, translate("Actions", "Zoom &Out"), (std.ZoomOut,), translate("Actions", "Zoom out")),
+        zoom_out=_action(win, translate("Actions", "Zoom O&ut"), (std.ZoomOut,), translate("Actions", "Zoom out")),
         fit=_action(
             win,
             translate("Actions", "&Fit to Window"),

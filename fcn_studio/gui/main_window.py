@@ -483,6 +483,8 @@ class MainWindow(QMainWindow):
 
     def fine_tune(self) -> None:
         dialog = self.fine_tune_dialog()
+        if self.workspace.current_path is not None:
+            dialog.offer_folder(str(self.workspace.current_path.parent))  # the folder being labelled or viewed
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
@@ -24,11 +25,16 @@ def _mps_available() -> bool:
 
 
 def describe(device: torch.device) -> str:
+    return device_message(device).english()
+
+
+def device_message(device: torch.device) -> Message:
+    """The device as a sentence the interface can translate."""
     if device.type == "cuda":
-        return f"CUDA: {torch.cuda.get_device_name(device)}"
+        return Message("CUDA: {name}", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+        return Message("Apple MPS")
+    return Message("CPU ({n} {n:thread|threads})", n=torch.get_num_threads())
 
 
 def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> DeviceChoice:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
+from fcn_studio.storage.titles import version_title
 from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
 if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
@@ -206,7 +207,7 @@ def _next_version(family: str) -> tuple[str, int]:
 
 
 def _described(family: str, number: int) -> dict:
-    return {"family": family, "version": number, "title": f"{family} version {number}",
+    return {"family": family, "version": number, "title": version_title(family, number).english(),
             "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
 
 

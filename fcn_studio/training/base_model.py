@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN, build_fcn, is_vgg16_classifier_state, vgg16_to_fcn_state, width_divisor_of
 from fcn_studio.models.preprocessing import IMAGENET_RGB, Preprocessing
 from fcn_studio.storage.checkpoint import checkpoint_from_tensors, read_tensors
@@ -18,7 +19,7 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
     """The model to start from, the input convention its weights expect, and notes."""
     from fcn_studio.storage import weights
 
-    notes: list[str] = []
+    notes: list[Message] = []
     if config.base == "scratch":
         model = build_fcn(config.arch, num_classes, width_divisor=config.width_divisor)
         torch.manual_seed(config.seed)
@@ -26,14 +27,16 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
             if isinstance(m, nn.Conv2d) and m.weight.shape[0] != num_classes:
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 nn.init.zeros_(m.bias)
-        notes.append("starting from random weights (--base scratch): expect poor results without a long run")
+        notes.append(Message("starting from random weights (--base scratch): expect poor results without a long run"))
         return model, IMAGENET_RGB, notes
     path, known = weights.locate_weights(config.base, backbones=True)
     tensors, meta = read_tensors(path)  # read once: a VGG16 or FCN file is ~0.5 GB
     model = build_fcn(config.arch, num_classes, width_divisor=width_divisor_of(tensors))
     if is_vgg16_classifier_state(tensors):
         model.load_state_dict(vgg16_to_fcn_state(tensors), strict=False)
-        notes.append(f"backbone from VGG16 ImageNet weights ({path.name}); score layers start at zero")
+        notes.append(
+            Message("backbone from VGG16 ImageNet weights ({file}); score layers start at zero", file=path.name)
+        )
         return model, known.get("preprocessing", IMAGENET_RGB), notes
     ckpt = checkpoint_from_tensors(tensors, meta, path, **known)
     own = model.state_dict()
@@ -41,12 +44,13 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
     dropped = sorted(k.split(".")[0] for k in set(ckpt.state_dict) - set(usable))
     model.load_state_dict(usable, strict=False)
     if ckpt.num_classes != num_classes:
-        notes.append(f"the base predicts {ckpt.num_classes} classes, this data has {num_classes}: "
-                     "score layers re-initialised")  # fmt: skip
+        notes.append(Message("the base predicts {base} classes, this data has {data}: score layers re-initialised",
+                             base=ckpt.num_classes, data=num_classes))  # fmt: skip
     elif dropped:
-        notes.append(f"not taken from the base: {', '.join(sorted(set(dropped)))}")
+        notes.append(Message("not taken from the base: {layers}", layers=", ".join(sorted(set(dropped)))))
     if ckpt.arch != config.arch:
-        notes.append(f"initialised {config.arch} from a {ckpt.arch} model (as the paper grows 32s -> 16s -> 8s)")
+        notes.append(Message("initialised {arch} from a {base} model (as the paper grows 32s -> 16s -> 8s)",
+                             arch=config.arch, base=ckpt.arch))  # fmt: skip
     return model, ckpt.preprocessing, notes
 
 

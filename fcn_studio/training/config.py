@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fcn_studio.messages import Message
+
 # --------------------------------------------------------------------------- events
 # What a run reports while it works, as typed records: the CLI, the fine-tune window and
 # Label mode match on the class, and a training process sends them over a queue (pickled).
@@ -17,7 +19,7 @@ from pathlib import Path
 class MessageEvent:
     """A line for the user's log (notes on the base, the split, the device, cancelling)."""
 
-    text: str
+    text: str | Message  # a Message is shown in the interface's language
 
 
 @dataclass(frozen=True)

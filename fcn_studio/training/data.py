@@ -91,7 +91,7 @@ def checked_split(config: TrainConfig, report: DatasetReport | None) -> tuple[Da
         raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
     report = report or scan_dataset(config.data, config.class_names)
     if not report.ok:
-        raise FCNStudioError(f"the dataset cannot be used for training:\n{report.text()}")
+        raise FCNStudioError("the dataset cannot be used for training:\n{report}", report=report.lines())
     train_pairs, val_pairs = split_pairs(report, config)
     return report, train_pairs, val_pairs
 

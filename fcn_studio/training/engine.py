@@ -18,6 +18,7 @@ import torch
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.data.metrics import Scores
 from fcn_studio.errors import Cancelled
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN
 from fcn_studio.training import distributed
 from fcn_studio.training.config import (
@@ -97,7 +98,7 @@ def run(
     if config.resume:
         start, best, history = outputs.resume_into(model, opt)
         variant.after_resume(start)
-        emit(MessageEvent(f"resumed after epoch {start} (best mean IoU {best:.4f})"))
+        emit(MessageEvent(Message("resumed after epoch {epoch} (best mean IoU {best:.4f})", epoch=start, best=best)))
     state = {"best": best, "metrics": {}, "epoch": start}
 
     def on_epoch(epoch: int, train_loss: float) -> None:
@@ -125,7 +126,7 @@ def run(
         outputs.save_last(model, opt, history, state["epoch"], state["best"])
         if not out.exists():
             outputs.save_best(model, {}, history, state["epoch"])
-        emit(MessageEvent(f"cancelled during epoch {state['epoch'] + 1}; checkpoints kept"))
+        emit(MessageEvent(Message("cancelled during epoch {epoch}; checkpoints kept", epoch=state["epoch"] + 1)))
     result.best_metrics = state["metrics"] or read_metrics(out)
     result.registered_id = outputs.register()
     emit(DoneEvent(str(out), result.registered_id, result.best_metrics, result.cancelled))

@@ -31,10 +31,12 @@ from fcn_studio.inference.device import choose_device
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, install_head_version, same_backbone
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN
 from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.storage.heads import head_base
 from fcn_studio.storage.identity import FileIdentity
+from fcn_studio.storage.titles import retrained_title
 from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events
 from fcn_studio.training.feature_cache import FeatureCache, Features, cache_dir
@@ -130,7 +132,8 @@ def retrain(
     if not samples:
         raise FCNStudioError(f"{folder}: no labelled pixels yet; paint a few strokes per class, then retrain")
     pixels = sum(int((s.mask != IGNORE_INDEX).sum()) for s in samples)
-    emit(MessageEvent(f"{len(samples)} labelled images, {pixels} labelled pixels, {labels.num_classes} classes"))
+    emit(MessageEvent(Message("{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes",
+                              n=len(samples), pixels=pixels, classes=labels.num_classes)))  # fmt: skip
     head = trainable_head(model, base.labels.classes, labels)
     start_head = copy.deepcopy(head)
     variant = HeadVariant(model, head, base.preprocessing, samples, [], cache, num_classes=labels.num_classes,
@@ -159,7 +162,7 @@ def retrain(
         metrics["before"] = before.to_json()
     ckpt = checkpoint_with_head(
         model, head, labels, base.preprocessing,
-        provenance={"title": f"{family} retrained on {Path(folder).name}", "base": base.provenance.get("id", family),
+        provenance={"title": retrained_title(family, Path(folder).name).english(), "base": base.provenance.get("id", family),
                     "data": str(Path(folder).resolve())},
         metrics=metrics, training={"head_only": True, "solver": "lbfgs", **asdict(config), "history": history,
                                    "train_images": names},

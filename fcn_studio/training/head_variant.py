@@ -23,6 +23,7 @@ from fcn_studio.data.labels import LabelSet
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, logits_to_full_size
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.training import distributed
@@ -107,10 +108,13 @@ def dataset_variant(config: TrainConfig, model: FCN, pre: Preprocessing, device:
     cache = cache or FeatureCache(cache_dir())
     model.to(device).eval()
     ctx = distributed.context()
-    emit(MessageEvent("backbone frozen: its features are computed once per image"
-                      + (" and flipped view" if config.flip else "") + f" and cached ({cache.directory}); the score "
-                      "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, "
-                      "--optimizer and --batch-size are not used); whole images, no random scale or crop"))  # fmt: skip
+    emit(MessageEvent(Message(
+        "backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score "
+        "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and "
+        "--batch-size are not used); whole images, no random scale or crop" if config.flip else
+        "backbone frozen: its features are computed once per image and cached ({folder}); the score layers are "
+        "fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size "
+        "are not used); whole images, no random scale or crop", folder=str(cache.directory))))  # fmt: skip
     if ctx.enabled:
         emit(MessageEvent(f"{ctx.world_size} processes ({ctx.backend}): each holds its share of the images; "
                           "losses and gradients are summed over the processes at every solver evaluation"))  # fmt: skip

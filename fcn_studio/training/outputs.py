@@ -22,6 +22,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
+from fcn_studio.storage.titles import fine_tuned_title
 from fcn_studio.training import resume
 from fcn_studio.training.config import TrainConfig
 
@@ -93,7 +94,7 @@ class RunOutputs:
         return Checkpoint(
             arch=config.arch, num_classes=self.labels.num_classes, labels=self.labels, preprocessing=self.pre,
             state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
-            provenance={"title": f"{config.arch} fine-tuned on {Path(config.data).name}", "base": config.base,
+            provenance={"title": fine_tuned_title(config.arch, Path(config.data).name).english(), "base": config.base,
                         "data": str(Path(config.data).resolve()), "created": time.strftime("%Y-%m-%d %H:%M:%S")},
             metrics=metrics, training={**asdict(config), "epochs_done": epoch, "history": history},
         )  # fmt: skip

@@ -56,7 +56,7 @@ def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bo
         events.close()
 
 
-def _error(kind: str, text: str) -> BaseException:
+def _error(kind: str, text) -> BaseException:
     if kind == "cancelled":
         return Cancelled(text)
     if kind == "memory":
@@ -66,7 +66,7 @@ def _error(kind: str, text: str) -> BaseException:
 
 def _run(config, report, events, stop, parent_pid: int) -> None:
     """The child: train, sending every event back; stop when asked or when the app is gone."""
-    from fcn_studio.errors import describe_unexpected
+    from fcn_studio.errors import unexpected_message
     from fcn_studio.training.trainer import train
 
     def cancelled() -> bool:
@@ -80,12 +80,12 @@ def _run(config, report, events, stop, parent_pid: int) -> None:
     try:
         result = train(config, lambda e: events.put(("event", e)), cancelled, report=report)
     except Cancelled as exc:
-        events.put(("cancelled", str(exc)))
+        events.put(("cancelled", exc.message))
     except FCNStudioError as exc:
-        events.put(("error", str(exc)))
+        events.put(("error", exc.message))
     except MemoryError as exc:
         events.put(("memory", str(exc)))
     except Exception as exc:
-        events.put(("error", describe_unexpected(exc)))
+        events.put(("error", unexpected_message(exc)))
     else:
         events.put(("done", result))

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fcn_studio.data.dataset import DatasetReport
-from fcn_studio.inference.device import choose_device
+from fcn_studio.inference.device import choose_device, device_message
+from fcn_studio.messages import Message
 from fcn_studio.training import distributed, engine
 from fcn_studio.training.base_model import initial_model, trainable_parameters  # noqa: F401 (the trainer's API)
 from fcn_studio.training.config import (  # noqa: F401 (the trainer's API)
@@ -53,6 +54,12 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
         return _train(config, on_event, cancelled, report)
 
 
+def split_message(train: int, val: int, classes: int, device: Message) -> Message:
+    """The first line of every run: what it trains on and where."""
+    return Message("{train} {train:image|images} for training and {val} for validation, {classes} classes, on "
+                   "{device}", train=train, val=val, classes=classes, device=device)  # fmt: skip
+
+
 def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[], bool] | None,
            report: DatasetReport | None) -> TrainResult:  # fmt: skip
     ctx = distributed.context()
@@ -63,8 +70,8 @@ def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[]
     model, pre, notes = initial_model(config, labels.num_classes)
     for n in notes:
         emit(MessageEvent(n))
-    emit(MessageEvent(f"{len(train_pairs)} training and {len(val_pairs)} validation images, "
-                      f"{labels.num_classes} classes, on {choice.description}"))  # fmt: skip
+    emit(MessageEvent(split_message(len(train_pairs), len(val_pairs), labels.num_classes,
+                                    device_message(choice.device))))  # fmt: skip
     outputs = RunOutputs(config, labels, pre, ctx.is_main)
     if not config.freeze_backbone:
         variant = PlainVariant(config, model, pre, choice.device, report, train_pairs, val_pairs, emit)
@@ -73,5 +80,6 @@ def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[]
 
     head = dataset_variant(config, model, pre, choice.device, report, train_pairs, val_pairs, labels, emit)
     result = engine.run(head, outputs, labels, emit, cancelled)
-    emit(MessageEvent(f"backbone passes: {head.cache.backbone_runs}, cached features reused: {head.cache.hits}"))
+    emit(MessageEvent(Message("backbone passes: {runs}, cached features reused: {hits}",
+                              runs=head.cache.backbone_runs, hits=head.cache.hits)))  # fmt: skip
     return result

@@ -48,24 +48,16 @@
         <translation>将掩码保存为调色板 PNG</translation>
     </message>
     <message>
-        <source>Export &amp;Overlay…</source>
-        <translation>导出叠加图(&amp;O)…</translation>
+        <source>Export Overla&amp;y…</source>
+        <translation>导出叠加图(&amp;Y)…</translation>
     </message>
     <message>
         <source>Save the image with its overlay</source>
         <translation>保存带叠加层的图像</translation>
     </message>
     <message>
-        <source>Export Class &amp;Statistics (CSV)…</source>
-        <translation>导出类别统计 (CSV)(&amp;S)…</translation>
-    </message>
-    <message>
         <source>Pixels per class as CSV</source>
         <translation>各类别像素数，保存为 CSV</translation>
-    </message>
-    <message>
-        <source>Segment F&amp;older…</source>
-        <translation>分割文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Segment every image in a folder</source>
@@ -100,12 +92,20 @@
         <translation>放大</translation>
     </message>
     <message>
-        <source>Zoom &amp;Out</source>
-        <translation>缩小(&amp;O)</translation>
+        <source>Export Class S&amp;tatistics (CSV)…</source>
+        <translation>导出类别统计 (CSV)(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Se&amp;gment Folder…</source>
+        <translation>分割文件夹(&amp;G)…</translation>
     </message>
     <message>
         <source>Zoom out</source>
         <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Zoom O&amp;ut</source>
+        <translation>缩小(&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Fit to Window</source>
@@ -518,65 +518,6 @@
     </message>
 </context>
 <context>
-    <name>DatasetReport</name>
-    <message>
-        <source>class index (palette or gray value)</source>
-        <translation>类别索引（调色板或灰度值）</translation>
-    </message>
-    <message>
-        <source>binary</source>
-        <translation>二值</translation>
-    </message>
-    <message>
-        <source>RGB colour-coded</source>
-        <translation>RGB 颜色编码</translation>
-    </message>
-    <message>
-        <source>Dataset {root} ({layout} layout): {n} image/mask pairs</source>
-        <translation>数据集 {root}（{layout} 布局）：{n} 对图像/掩码</translation>
-    </message>
-    <message>
-        <source>Masks: {kind}</source>
-        <translation>掩码：{kind}</translation>
-    </message>
-    <message>
-        <source> (255 = foreground here, not ignore)</source>
-        <translation>（此处 255 表示前景，而非忽略）</translation>
-    </message>
-    <message>
-        <source>Classes ({n}):</source>
-        <translation>类别（{n}）：</translation>
-    </message>
-    <message>
-        <source>Images without a mask ({n}): </source>
-        <translation>没有掩码的图像（{n}）：</translation>
-    </message>
-    <message>
-        <source>Masks without an image ({n}): </source>
-        <translation>没有图像的掩码（{n}）：</translation>
-    </message>
-    <message>
-        <source>Note: {note}</source>
-        <translation>说明：{note}</translation>
-    </message>
-    <message>
-        <source>Problems that stop training ({n}):</source>
-        <translation>阻止训练的问题（{n}）：</translation>
-    </message>
-    <message>
-        <source>  ... and {n} more</source>
-        <translation>  …… 另有 {n} 个</translation>
-    </message>
-    <message>
-        <source>Problem: no image/mask pairs were found.</source>
-        <translation>问题：未找到任何图像/掩码对。</translation>
-    </message>
-    <message>
-        <source>No problems found.</source>
-        <translation>未发现问题。</translation>
-    </message>
-</context>
-<context>
     <name>DevicePicker</name>
     <message>
         <source>Auto (GPU if available)</source>
@@ -650,7 +591,7 @@
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <source>Segmenting {n} images into {folder}</source>
+        <source>Segmenting {n} {n:image|images} into {folder}</source>
         <translation>正在分割 {n} 张图像，输出到 {folder}</translation>
     </message>
 </context>
@@ -799,16 +740,16 @@
         <translation>显示标注、预测或两者（V）</translation>
     </message>
     <message>
-        <source>Fine-tune on My &amp;Labels</source>
-        <translation>在我的标注上微调(&amp;L)</translation>
+        <source>Fine-&amp;tune on My Labels</source>
+        <translation>在我的标注上微调(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt Uncertain Image</source>
+        <translation>下一张不确定的图像(&amp;X)</translation>
     </message>
     <message>
         <source>Train on every labelled image of this folder, in the background</source>
         <translation>在后台用此文件夹中所有已标注的图像训练</translation>
-    </message>
-    <message>
-        <source>Next &amp;Uncertain Image</source>
-        <translation>下一张不确定的图像(&amp;U)</translation>
     </message>
     <message>
         <source>Open the unlabelled image the model is least sure about (N)</source>
@@ -1313,7 +1254,7 @@
         <translation>第 {epoch}/{epochs} 轮，损失 {loss:.3f}</translation>
     </message>
     <message>
-        <source>{n} images, {px} labelled pixels</source>
+        <source>{n} {n:image|images}, {px} labelled pixels</source>
         <translation>{n} 张图像，{px} 个已标注像素</translation>
     </message>
     <message>
@@ -1478,8 +1419,8 @@
         <translation>在自己的数据上微调模型</translation>
     </message>
     <message>
-        <source>Folder with images and masks (VOC, Carvana or images/ + masks/)</source>
-        <translation>包含图像和掩码的文件夹（VOC、Carvana 或 images/ + masks/ 布局）</translation>
+        <source>Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/</source>
+        <translation>含图像和掩码的文件夹：标注模式的文件夹（照片 + masks/）、VOC、Carvana 或 images/ + masks/</translation>
     </message>
     <message>
         <source>Choose folder…</source>
@@ -1614,6 +1555,10 @@
         <translation>随机权重（从零开始；用于测试流程）</translation>
     </message>
     <message>
+        <source>Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, which chooses its own steps</source>
+        <translation>冻结主干时不使用：评分层由 L-BFGS 在完整图像上拟合，步长由它自行选择</translation>
+    </message>
+    <message>
         <source>Dataset folder</source>
         <translation>数据集文件夹</translation>
     </message>
@@ -1644,6 +1589,10 @@
     <message>
         <source>Choose a dataset folder without blocking problems first.</source>
         <translation>请先选择一个没有阻止性问题的数据集文件夹。</translation>
+    </message>
+    <message>
+        <source>The model id cannot be used: {problem}.</source>
+        <translation>不能使用此模型 ID：{problem}。</translation>
     </message>
     <message>
         <source>Training and segmentation share one GPU: both are slower while this runs, and a big image may run out of GPU memory (lower the inference size or segment on the CPU meanwhile).</source>
@@ -2059,6 +2008,259 @@
     <message>
         <source>none of the dropped items is an image file</source>
         <translation>拖入的项目中没有图像文件</translation>
+    </message>
+</context>
+<context>
+    <name>core</name>
+    <message>
+        <source>class index (palette or gray value)</source>
+        <translation>类别索引（调色板或灰度值）</translation>
+    </message>
+    <message>
+        <source>binary</source>
+        <translation>二值</translation>
+    </message>
+    <message>
+        <source>RGB colour-coded</source>
+        <translation>RGB 颜色编码</translation>
+    </message>
+    <message>
+        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; if the masks number their classes differently, name them in classes.txt</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+    </message>
+    <message>
+        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们</translation>
+    </message>
+    <message>
+        <source>Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}</source>
+        <translation>数据集 {root}（{layout} 布局）：{n} 对图像/掩码</translation>
+    </message>
+    <message>
+        <source>Masks: {kind} (255 = foreground here, not ignore)</source>
+        <translation>掩码：{kind}（此处 255 = 前景，不是忽略）</translation>
+    </message>
+    <message>
+        <source>Masks: {kind}</source>
+        <translation>掩码：{kind}</translation>
+    </message>
+    <message>
+        <source>Classes ({n}):</source>
+        <translation>类别（{n}）：</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>注意：{note}</translation>
+    </message>
+    <message>
+        <source>class names from {file}</source>
+        <translation>类别名称来自 {file}</translation>
+    </message>
+    <message>
+        <source>{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}</source>
+        <translation>{n} 个掩码没有标注任何内容（每个像素都是 255 = 未标注），已略过：{files}</translation>
+    </message>
+    <message>
+        <source>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</source>
+        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
+    </message>
+    <message>
+        <source>  {name:&lt;6} (255)             {count:&gt;12,} px</source>
+        <translation>  {name:&lt;6} (255)             {count:&gt;12,} px</translation>
+    </message>
+    <message>
+        <source>Images without a mask ({n}): {names}</source>
+        <translation>没有掩码的图像（{n}）：{names}</translation>
+    </message>
+    <message>
+        <source>Masks without an image ({n}): {names}</source>
+        <translation>没有图像的掩码（{n}）：{names}</translation>
+    </message>
+    <message>
+        <source>Problems that stop training ({n}):</source>
+        <translation>阻止训练的问题（{n}）：</translation>
+    </message>
+    <message>
+        <source>  {problem}</source>
+        <translation>  {problem}</translation>
+    </message>
+    <message>
+        <source>no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first</source>
+        <translation>没有任何掩码标注了内容（所有掩码的每个像素都是 255 = 未标注）；请先标注一些</translation>
+    </message>
+    <message>
+        <source>the colours in {file}</source>
+        <translation>{file} 中的颜色</translation>
+    </message>
+    <message>
+        <source>the VOC colours</source>
+        <translation>VOC 颜色</translation>
+    </message>
+    <message>
+        <source>{mask}: colours not among {where}; list every class as a `name r g b` line in {file}</source>
+        <translation>{mask}：颜色不在{where}之中；请在 {file} 中把每个类别写成一行 `名称 r g b`</translation>
+    </message>
+    <message>
+        <source>{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)</source>
+        <translation>{mask}：标签 {bad} 超出了 {n} 个类别（0-{last}，255 = 忽略）</translation>
+    </message>
+    <message>
+        <source>  ... and {n} more</source>
+        <translation>  …… 还有 {n} 个</translation>
+    </message>
+    <message>
+        <source>Problem: no image/mask pairs were found.</source>
+        <translation>问题：未找到图像/掩码对。</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未发现问题。</translation>
+    </message>
+    <message>
+        <source>nothing labelled to export yet; label some images first</source>
+        <translation>还没有可导出的标注；请先标注一些图像</translation>
+    </message>
+    <message>
+        <source>{path}: no such file</source>
+        <translation>{path}：文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: is a folder, not an image</source>
+        <translation>{path}：这是文件夹，不是图像</translation>
+    </message>
+    <message>
+        <source>{path}: not an image file, or a format that cannot be read (HEIC/AVIF photos: convert them to JPEG or PNG first)</source>
+        <translation>{path}：不是图像文件，或是无法读取的格式（HEIC/AVIF 照片：请先转换为 JPEG 或 PNG）</translation>
+    </message>
+    <message>
+        <source>{path}: not an image file, or a format that cannot be read</source>
+        <translation>{path}：不是图像文件，或是无法读取的格式</translation>
+    </message>
+    <message>
+        <source>{path}: the image is too large to open (over {limit} megapixels)</source>
+        <translation>{path}：图像太大，无法打开（超过 {limit} 百万像素）</translation>
+    </message>
+    <message>
+        <source>{path}: the image file is damaged or truncated ({error})</source>
+        <translation>{path}：图像文件已损坏或不完整（{error}）</translation>
+    </message>
+    <message>
+        <source>could not write {path}: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>unexpected error: {kind}: {error}</source>
+        <translation>意外错误：{kind}：{error}</translation>
+    </message>
+    <message>
+        <source>the GPU ran out of memory: lower the inference size, close other GPU programs, or choose the CPU</source>
+        <translation>GPU 内存不足：请降低推理尺寸、关闭其他使用 GPU 的程序，或选择 CPU</translation>
+    </message>
+    <message>
+        <source>out of memory: lower the inference size or close other programs</source>
+        <translation>内存不足：请降低推理尺寸或关闭其他程序</translation>
+    </message>
+    <message>
+        <source>CPU ({n} {n:thread|threads})</source>
+        <translation>CPU（{n} 线程）</translation>
+    </message>
+    <message>
+        <source>CUDA: {name}</source>
+        <translation>CUDA：{name}</translation>
+    </message>
+    <message>
+        <source>Apple MPS</source>
+        <translation>Apple MPS</translation>
+    </message>
+    <message>
+        <source>Apple MPS was requested but is not available; use --device cpu or auto</source>
+        <translation>请求了 Apple MPS，但它不可用；请使用 --device cpu 或 auto</translation>
+    </message>
+    <message>
+        <source>fast mode needs a few images to calibrate on: open an image or a folder first</source>
+        <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
+        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>
+        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx（或使用 --backend torch）</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
+        <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
+    </message>
+    <message>
+        <source>two classes have the same name; give each class its own name</source>
+        <translation>两个类别同名；请给每个类别起不同的名称</translation>
+    </message>
+    <message>
+        <source>{arch} fine-tuned on {data}</source>
+        <translation>在 {data} 上微调的 {arch}</translation>
+    </message>
+    <message>
+        <source>{family} retrained on {data}</source>
+        <translation>在 {data} 上重新训练的 {family}</translation>
+    </message>
+    <message>
+        <source>{family} version {number}</source>
+        <translation>{family} 第 {number} 版</translation>
+    </message>
+    <message>
+        <source>starting from random weights (--base scratch): expect poor results without a long run</source>
+        <translation>从随机权重开始：不经过长时间训练，结果会很差</translation>
+    </message>
+    <message>
+        <source>backbone from VGG16 ImageNet weights ({file}); score layers start at zero</source>
+        <translation>主干来自 VGG16 ImageNet 权重（{file}）；评分层从零开始</translation>
+    </message>
+    <message>
+        <source>the base predicts {base} classes, this data has {data}: score layers re-initialised</source>
+        <translation>基础模型预测 {base} 个类别，此数据有 {data} 个：评分层已重新初始化</translation>
+    </message>
+    <message>
+        <source>initialised {arch} from a {base} model (as the paper grows 32s -&gt; 16s -&gt; 8s)</source>
+        <translation>由 {base} 模型初始化 {arch}（与论文中 32s → 16s → 8s 的做法相同）</translation>
+    </message>
+    <message>
+        <source>not taken from the base: {layers}</source>
+        <translation>未从基础模型继承：{layers}</translation>
+    </message>
+    <message>
+        <source>the dataset cannot be used for training:
+{report}</source>
+        <translation>此数据集不能用于训练：
+{report}</translation>
+    </message>
+    <message>
+        <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
+        <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
+    </message>
+    <message>
+        <source>cancelled during epoch {epoch}; checkpoints kept</source>
+        <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
+    </message>
+    <message>
+        <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
+        <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
+        <translation>{train} 张图像用于训练，{val} 张用于验证，{classes} 个类别，在 {device} 上</translation>
+    </message>
+    <message>
+        <source>backbone passes: {runs}, cached features reused: {hits}</source>
+        <translation>主干计算次数：{runs}，复用缓存特征次数：{hits}</translation>
     </message>
 </context>
 </TS>

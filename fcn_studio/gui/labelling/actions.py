@@ -118,14 +118,14 @@ def build_label_actions(win: QMainWindow) -> LabelActions:
         ),
         retrain=_action(
             win,
-            translate("LabelActions", "Fine-tune on My &Labels"),
+            translate("LabelActions", "Fine-&tune on My Labels"),
             ("Ctrl+R",),
             translate("LabelActions", "Train on every labelled image of this folder, in the background"),
         ),
         live=live,
         next_uncertain=_action(
             win,
-            translate("LabelActions", "Next &Uncertain Image"),
+            translate("LabelActions", "Ne&xt Uncertain Image"),
             ("N",),
             translate("LabelActions", "Open the unlabelled image the model is least sure about (N)"),
         ),

@@ -14,7 +14,7 @@ from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.session import LabelSession
 from fcn_studio.gui.labelling.state import LabelState
-from fcn_studio.gui.shared.class_names import display_name
+from fcn_studio.gui.shared.class_names import display_name, stored_name
 
 
 class ClassEditor(QObject):
@@ -44,7 +44,7 @@ class ClassEditor(QObject):
             name, ok = QInputDialog.getText(self._dialogs, self.tr("Add a class"), self.tr("Name of the new class:"))
             if not ok or not name.strip():
                 return
-        if self._apply(lambda store, labels: store.add_class(name.strip(), color, default=labels)):
+        if self._apply(lambda store, labels: store.add_class(stored_name(name), color, default=labels)):
             self.state.set_class(self.state.label_set.num_classes - 1)
 
     def rename_class(self, class_id: int, name: str | None = None) -> None:
@@ -56,7 +56,7 @@ class ClassEditor(QObject):
                                             QLineEdit.EchoMode.Normal, shown)  # fmt: skip
             if not ok or not name.strip() or name.strip() == shown:
                 return
-        self._apply(lambda store, labels: store.rename_class(class_id, name.strip(), default=labels))
+        self._apply(lambda store, labels: store.rename_class(class_id, stored_name(name), default=labels))
 
     def recolour_class(self, class_id: int, color: tuple[int, int, int] | None = None) -> None:
         if not self._valid(class_id):
@@ -106,4 +106,4 @@ class ClassEditor(QObject):
         text, ok = QInputDialog.getText(self._dialogs, self.tr("New label set"),
                                         self.tr("Class names, separated by commas:"),
                                         text=display_name("background") + ", ")  # fmt: skip
-        return [n.strip() for n in text.split(",") if n.strip()] if ok else []
+        return [stored_name(n) for n in text.replace("，", ",").split(",") if n.strip()] if ok else []

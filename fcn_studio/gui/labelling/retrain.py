@@ -21,6 +21,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
+from fcn_studio.messages import fill
 
 if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
     from fcn_studio.training.feature_cache import FeatureCache
@@ -80,7 +81,9 @@ def set_always_switch(on: bool) -> None:
 def basis_text(score) -> str:
     """ "6 images, 41,310 labelled pixels, ± 4.2" : what a figure rests on, and its spread."""
     translate = QCoreApplication.translate
-    text = translate("Retrain", "{n} images, {px} labelled pixels").format(n=score.images, px=f"{score.pixels:,}")
+    text = fill(
+        translate("Retrain", "{n} {n:image|images}, {px} labelled pixels"), n=score.images, px=f"{score.pixels:,}"
+    )
     if score.spread == score.spread:  # not nan: two or more folds
         text += translate("Retrain", ", spread ± {spread:.1f}").format(spread=100 * score.spread)
     return text

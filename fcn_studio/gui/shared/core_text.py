@@ -14,7 +14,7 @@ NOTES = (
                       "CUDA build of torch); running on the CPU"),
     QT_TRANSLATE_NOOP("CoreText", "MPS unavailable; running on the CPU"),
 )  # fmt: skip
-_CPU = re.compile(r"CPU \((\d+) threads\)")
+_CPU = re.compile(r"CPU \((\d+) threads?\)")
 
 
 def core_message(text: str) -> str:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +36,7 @@ from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.gui.training.report_text import report_text
+from fcn_studio.messages import lines_text
 from fcn_studio.storage import weights
 from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent  # torch-free
 
@@ -145,12 +145,17 @@ class TrainDialog(QDialog):
         self._build()
         self._apply_defaults()
         self._restore()
+        self._follow_freeze(self.freeze.isChecked())
 
     # -- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText(self.tr("Folder with images and masks (VOC, Carvana or images/ + masks/)"))
+        self.folder.setPlaceholderText(
+            self.tr(
+                "Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/"
+            )
+        )
         browse = QPushButton(self.tr("Choose folder…"))
         browse.clicked.connect(self._choose_folder)
         self.folder.returnPressed.connect(self.scan)
@@ -160,6 +165,9 @@ class TrainDialog(QDialog):
 
         self.report_view = QPlainTextEdit()
         self.report_view.setReadOnly(True)
+        self.report_view.setFont(
+            QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        )  # the class table lines up
         self.report_view.setMinimumHeight(150)
         self.report_view.setPlaceholderText(
             self.tr("The dataset report appears here: pairs, classes, and any problem by file name.")
@@ -200,6 +208,7 @@ class TrainDialog(QDialog):
         self.scale.setChecked(True)
         self.amp = QCheckBox(self.tr("Mixed precision (CUDA only)"))
         self.amp.setChecked(True)
+        self.freeze.toggled.connect(self._follow_freeze)
         self.name = QLineEdit("my-fcn")
         form = QFormLayout()
         form.addRow(self.tr("Start from"), self.base)
@@ -289,6 +298,15 @@ class TrainDialog(QDialog):
         self.freeze.setChecked(d["freeze"])
         self._follow_base()
 
+    def _follow_freeze(self, frozen: bool) -> None:
+        """A frozen backbone fits the score layers on cached features of whole images by L-BFGS:
+        batch, crop, random scaling, learning rate and optimizer have no effect then, so they are off."""
+        why = self.tr("Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, "
+                      "which chooses its own steps") if frozen else ""  # fmt: skip
+        for widget in (self.batch, self.crop, self.scale, self.lr, self.optimizer):
+            widget.setEnabled(not frozen)
+            widget.setToolTip(why)
+
     def _fitting_crop(self, crop: int) -> int:
         """A crop no larger than the dataset's smallest image (multiple of 32)."""
         if self._min_side:
@@ -336,6 +354,24 @@ class TrainDialog(QDialog):
 
     # -- dataset -----------------------------------------------------------------------------
 
+    def offer_folder(self, folder: str) -> None:
+        """The folder open in the window (or the one above it), filled in and checked if it
+        holds labels: a Label mode folder, a VOC or Carvana dataset. A running training keeps
+        its folder."""
+        from fcn_studio.data.dataset import find_pairs
+
+        if not folder or self.worker is not None:
+            return
+        for candidate in (Path(folder), Path(folder).parent):  # F, or the dataset above images/ or JPEGImages/
+            try:
+                find_pairs(candidate)
+            except FCNStudioError:
+                continue  # photos without labels: nothing to train on here
+            if str(candidate) != self.folder.text().strip():
+                self.folder.setText(str(candidate))
+                self.scan()
+            return
+
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self, self.tr("Dataset folder"), self.folder.text() or self._start_folder
@@ -371,7 +407,7 @@ class TrainDialog(QDialog):
         report, self._min_side = scanned
         self.crop.setValue(self._fitting_crop(self.crop.value()))
         self.report = report
-        self.report_view.setPlainText(report_text(report))
+        self.report_view.setPlainText(lines_text(report.lines()))
         self.classes.setRowCount(report.num_classes)
         for i, name in enumerate(report.class_names):
             self.classes.setItem(i, 0, QTableWidgetItem(name))
@@ -416,7 +452,9 @@ class TrainDialog(QDialog):
             return
         problem = weights.id_problem(self.name.text().strip() or "my-fcn")
         if problem:  # the name becomes a file in the weights folder: the one id rule applies
-            QMessageBox.information(self, "Fine-tune", f"The model id cannot be used: {problem}.")
+            QMessageBox.information(
+                self, self.tr("Fine-tune"), self.tr("The model id cannot be used: {problem}.").format(problem=problem)
+            )
             return
         config = self.config()
         config.resume = resume
@@ -485,14 +523,15 @@ class TrainDialog(QDialog):
             if e.metrics.get("mean_iou") is not None:
                 self.miou_plot.add(e.epoch, e.metrics["mean_iou"])
         elif isinstance(e, MessageEvent):
-            self.report_view.appendPlainText(e.text)
+            self.report_view.appendPlainText(str(e.text))  # a core Message, in the interface language
 
     def _on_finished(self, result, error: str) -> None:
         self.result = result
+        stopped = self.worker is not None and self.worker.stop.is_set()
         self.worker = None
         if result is None:
             self.status.setText(error)
-            if error and "cancel" not in error.lower():
+            if error and not stopped:
                 QMessageBox.warning(self, self.tr("Fine-tune"), error)
         else:
             m = result.best_metrics

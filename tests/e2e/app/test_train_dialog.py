@@ -100,3 +100,31 @@ def test_a_training_result_reaches_the_window_without_importing_torch():
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_open_folder_is_filled_in_and_checked(qtbot, tmp_path, weights_home):
+    data = make_plain(tmp_path / "garden", n=2)
+    (tmp_path / "photos").mkdir()
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    win.open_paths([str(data / "images" / "s0.jpg")])
+    win.fine_tune()
+    dialog = win.train_dialog
+    qtbot.addWidget(dialog)
+    assert dialog.folder.text() == str(data), "the dataset above images/ is offered"
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    assert "masks/" in dialog.folder.placeholderText(), "the layout Label mode writes is named"
+    dialog.offer_folder(str(tmp_path / "photos"))  # no labels there: the dataset stays
+    assert dialog.folder.text() == str(data)
+    dialog.close()
+    win.close()
+
+
+def test_options_without_effect_on_a_frozen_backbone_are_off(qtbot, tmp_path, weights_home):
+    dialog = TrainDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    for frozen in (True, False, True):
+        dialog.freeze.setChecked(frozen)
+        off = (dialog.batch, dialog.crop, dialog.scale, dialog.lr, dialog.optimizer)
+        assert [w.isEnabled() for w in off] == [not frozen] * len(off)
+        assert dialog.flip.isEnabled() and dialog.epochs.isEnabled()

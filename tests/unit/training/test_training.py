@@ -94,7 +94,7 @@ def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
     (tmp_path / "classes.txt").write_text("a\nb\nc\n")
     report = scan_dataset(tmp_path)
     assert not report.ok
-    text = "\n".join(report.problems)
+    text = "\n".join(map(str, report.problems))
     assert "s1.png" in text and "s2.png" in text and "s3.png: labels [9]" in text
     code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.safetensors"), "--base", "scratch"])
     err = capsys.readouterr().err
@@ -168,7 +168,7 @@ def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout
                       arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
     events = []
     train(cfg, events.append)
-    assert any("re-initialised" in getattr(e, "text", "") for e in events)
+    assert any("re-initialised" in str(getattr(e, "text", "")) for e in events)
     assert load_checkpoint(cfg.out).num_classes == 3
 
 
