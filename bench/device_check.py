@@ -352,7 +352,7 @@ def run_training(config) -> tuple[float, str, float]:
     events: list[tuple[float, object]] = []
     start = time.monotonic()
     train(config, lambda e: events.append((time.monotonic(), e)))
-    messages = [e.text for _, e in events if isinstance(e, MessageEvent)]
+    messages = [str(e.text) for _, e in events if isinstance(e, MessageEvent)]
     chosen = next((text for text in messages if text.startswith("precision")), "")
     return steps_per_second(events), chosen.removeprefix("precision: "), time.monotonic() - start
 

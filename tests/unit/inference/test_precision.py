@@ -135,7 +135,7 @@ def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
             if isinstance(e, IterationEvent):
                 losses.append(e.loss)
             elif isinstance(e, MessageEvent):
-                messages.append(e.text)
+                messages.append(str(e.text))
 
         config = TrainConfig(str(tmp_path / "data"), str(tmp_path / f"{name}.safetensors"), base="scratch",
                              epochs=3, batch_size=2, crop_size=32, lr=1e-3, val_split=0.0, precision=name,
