@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 
 POLL_S = 0.1
 LOCK_SUFFIX = ".fcn-lock"  # recognisable: a stale one is ours to delete, another program's never
@@ -51,12 +52,12 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _owner(path: Path) -> str:
+def _owner(path: Path) -> Message | str:
     try:
         pid = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return ""
-    return f" (process {pid})" if pid.isdigit() else ""
+    return Message(" (process {pid})", pid=pid) if pid.isdigit() else ""
 
 
 def is_lock_file(path: Path) -> bool:
@@ -158,9 +159,9 @@ def _locked(path: Path, what: str, wait_s: float) -> Iterator[None]:
         os.close(fd)
         if time.monotonic() >= deadline:
             raise FCNStudioError(
-                f"{what} is being written by another fcn-studio run{_owner(path)}; "
-                "wait for it to finish, or choose another name"
-            )
+                "{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name",
+                what=what, owner=_owner(path),
+            )  # fmt: skip
         time.sleep(POLL_S)
     try:
         os.ftruncate(fd, 0)

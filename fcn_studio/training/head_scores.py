@@ -74,14 +74,16 @@ def score_fixed(head: FCNHead, per_image: Sequence[Sequence[PixelSample]], num_c
 
 
 def cross_validate(start: FCNHead, per_image: Sequence[Sequence[PixelSample]], names: Sequence[str],
-                   num_classes: int, *, l2: float, steps: int, seed: int,
+                   num_classes: int, *, l2: float, steps: int, seed: int, only: Sequence[int] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> tuple[list[ConfusionMatrix], int] | None:  # fmt: skip
     """Each image's confusion matrix from a head fitted without it, from ``start`` as the
-    round's head was, and the number of folds; None with fewer than two images."""
+    round's head was (of the ``only`` images, when given), and the number of folds; None
+    with fewer than two images."""
     if len(per_image) < 2:
         return None
     out: list[ConfusionMatrix] = [ConfusionMatrix(num_classes) for _ in per_image]
-    folds = folds_of(names, seed)
+    # ``only`` some images (those the version in use has not seen): each left out on its own
+    folds = [[i] for i in only] if only else folds_of(names, seed)
 
     def fit_without(held: list[int]) -> None:
         train = [s for i, group in enumerate(per_image) if i not in held for s in group]

@@ -14,8 +14,9 @@ Two things make it fast and well conditioned:
   feature size). A layer's contribution to the logits at labelled pixel (y, x) is
   ``sum_ij Ry[y, i] S[c, i, j] Rx[x, j]`` with ``S = W F + b`` the layer's coarse scores,
   so only the labelled pixels are ever computed, never a full-size map.
-- Each layer's features are scaled to unit root-mean-square (pool3 and fc7 differ by orders
-  of magnitude), a diagonal preconditioner; the weights are scaled back at the end.
+- Each feature channel is scaled to unit root-mean-square (pool3 and fc7 differ by orders
+  of magnitude, and channels within a layer too), a diagonal preconditioner; the weights
+  are scaled back at the end.
 
 The objective is the mean cross-entropy over every labelled pixel plus a small ridge
 ``(l2 / 2) * ||W' - W'_start||^2`` (in the scaled coordinates) towards the starting head, which
@@ -42,7 +43,7 @@ from fcn_studio.training.feature_cache import Features
 from fcn_studio.training.head import SCORE_LAYERS, _BilinearUpsample, target_at
 
 MIN_RIDGE = 1e-2  # in scaled coordinates: keeps scribbles' separable fits finite and near the base
-# (measured on bench scenes, 6 scribbled images: unseen-image mIoU 0.83 at 1e-4, 0.86 at 1e-2)
+# (bench scenes, 6 scribbled images, 20 steps: unseen-image mIoU 0.83 at 1e-4, 0.86 at 1e-2)
 ITERATIONS_PER_EPOCH = 5  # L-BFGS iterations per epoch of the loop
 _LAYER_INPUT = {"score_fr": 2, "score_pool4": 1, "score_pool3": 0}  # index into (pool3, pool4, fc7)
 TOLERANCE = 1e-5  # relative decrease of the objective below which a fit counts as converged
@@ -234,20 +235,29 @@ class _Gather(torch.autograd.Function):
 
 
 class ScaledHead:
-    """The score layers as plain tensors in scaled coordinates (features / rms per layer)."""
+    """The score layers as plain tensors in scaled coordinates (each feature channel divided
+    by its root-mean-square: a diagonal preconditioner; on the bench scenes it reached in 5
+    solver steps the unseen-image score one scale per layer reached in 12)."""
 
     def __init__(self, head: FCNHead, samples: Sequence[PixelSample]) -> None:
         self.names = [n for n in SCORE_LAYERS if hasattr(head, n)]
         self.scale = {}
-        sums = np.zeros((len(self.names), 2))
-        for s in samples:  # rms over this rank's samples, then every rank's
-            maps = s.features
-            for i, name in enumerate(self.names):
-                sums[i] += (float((maps[name].double() ** 2).sum()), maps[name].numel())
+        # per channel: the features' root-mean-square over this rank's samples, then every rank's
+        sizes = [getattr(head, n).weight.shape[1] for n in self.names]
+        sums = np.zeros(sum(sizes) + len(self.names))
+        for s in samples:
+            maps, at = s.features, 0
+            for name, size in zip(self.names, sizes, strict=True):
+                sums[at : at + size] += (maps[name].double() ** 2).sum(1).numpy()
+                sums[sum(sizes) + self.names.index(name)] += maps[name].shape[1]
+                at += size
         sums = distributed.all_reduce_sum(sums)
-        for i, name in enumerate(self.names):
-            sq, count = sums[i]
-            self.scale[name] = max(float(np.sqrt(sq / count)), 1e-6) if count else 1.0
+        at = 0
+        for i, (name, size) in enumerate(zip(self.names, sizes, strict=True)):
+            count = sums[sum(sizes) + i]
+            rms = np.sqrt(sums[at : at + size] / count) if count else np.ones(size)
+            self.scale[name] = torch.from_numpy(np.maximum(rms, 1e-3 * max(float(rms.max()), 1e-6))).float()
+            at += size
         self.weights = {
             n: (getattr(head, n).weight.detach()[:, :, 0, 0].cpu() * self.scale[n]).clone() for n in self.names
         }

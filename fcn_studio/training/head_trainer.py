@@ -48,7 +48,7 @@ from fcn_studio.training.head_variant import HeadVariant
 
 @dataclass
 class HeadTrainConfig:
-    epochs: int = 5  # solver steps (5 L-BFGS iterations each); a fit stops early once converged
+    epochs: int = 6  # solver steps (5 L-BFGS iterations each); a fit stops early once converged
     lr: float = 1e-3  # live updates (Adam) only: a round's solver takes steps a line search chooses
     weight_decay: float = 0.0  # ridge towards the base (at least head_solver.MIN_RIDGE)
     flip: bool = False  # flipped views as extra samples (each costs a backbone pass of its own)
@@ -139,10 +139,13 @@ def retrain(
     variant = HeadVariant(model, head, base.preprocessing, samples, [], cache, num_classes=labels.num_classes,
                           flip=config.flip, l2=config.weight_decay, max_size=config.max_size)  # fmt: skip
     names = [s.image.name for s in samples]
+    reference = compare_with or base
+    chosen, seen = _compared_images(reference, base, names)
     halt = threading.Event()  # the main fit failed or was cancelled: the folds stop too
     with ThreadPoolExecutor(1) as pool:  # the folds on other threads while this one fits the version
         folds = pool.submit(cross_validate, start_head, variant.groups, names, labels.num_classes,
                             l2=config.weight_decay, steps=config.epochs, seed=config.seed,
+                            only=chosen if len(chosen) < len(names) else None,
                             cancelled=lambda: halt.is_set() or cancelled())  # fmt: skip
         try:
             history = engine.fit_epochs(variant, 1, config.epochs, emit, cancelled)
@@ -150,11 +153,7 @@ def retrain(
             halt.set()
             raise
         validated = folds.result()
-    reference = compare_with or base
     ref_images = _score_reference(reference, model, base, labels, samples, cache, config, variant.groups)
-    # Like with like: the images the compared version was not trained on, when there are any
-    seen = set(reference.training.get("train_images", [])) if reference is not base else set()
-    chosen = [i for i, n in enumerate(names) if n not in seen] or list(range(len(names)))
     after = summary([validated[0][i] for i in chosen], labels.num_classes, validated[1]) if validated else None
     before = summary([ref_images[i] for i in chosen], labels.num_classes, 0) if ref_images else None
     metrics = after.scores.to_json(list(labels.classes)) | after.to_json() if after else {}
@@ -179,6 +178,14 @@ def retrain(
     result.seconds = time.monotonic() - start
     emit(DoneEvent(None, result.version.id if result.version else None, metrics))
     return result
+
+
+def _compared_images(reference: Checkpoint, base: Checkpoint, names: list[str]) -> tuple[list[int], set[str]]:
+    """Like with like: the images the version in use was not trained on (each then scored
+    by a fit on all the others, the version in use on itself), else all of them (its
+    figure then optimistic); and the names it was trained on."""
+    seen = set(reference.training.get("train_images", [])) if reference is not base else set()
+    return [i for i, n in enumerate(names) if n not in seen] or list(range(len(names))), seen
 
 
 def _score_reference(reference: Checkpoint, model: FCN, base: Checkpoint, labels: LabelSet,

@@ -2025,12 +2025,12 @@
         <translation>RGB 颜色编码</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; if the masks number their classes differently, name them in classes.txt</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们</translation>
     </message>
     <message>
         <source>Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}</source>
@@ -2193,8 +2193,56 @@
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
     </message>
     <message>
+        <source>class name {name!r} cannot be stored: use a non-empty name without &apos;:&apos;, &apos;,&apos; or line breaks</source>
+        <translation>类别名称 {name!r} 无法保存：请使用不含 &apos;:&apos;、&apos;,&apos; 或换行的非空名称</translation>
+    </message>
+    <message>
+        <source>{folder}: not a folder; open a folder of images to label</source>
+        <translation>{folder}：不是文件夹；请打开一个图像文件夹进行标注</translation>
+    </message>
+    <message>
+        <source>{path}: no class names; write one `name r g b` per line</source>
+        <translation>{path}：没有类别名称；请每行写一个 `名称 r g b`</translation>
+    </message>
+    <message>
+        <source>a label set needs 1 to {most} classes, not {n}</source>
+        <translation>类别集需要 1 到 {most} 个类别，而不是 {n} 个</translation>
+    </message>
+    <message>
         <source>two classes have the same name; give each class its own name</source>
         <translation>两个类别同名；请给每个类别起不同的名称</translation>
+    </message>
+    <message>
+        <source>there is already a class called {name!r}</source>
+        <translation>已经有名为 {name!r} 的类别</translation>
+    </message>
+    <message>
+        <source>no class {id}: the label set has {n} classes</source>
+        <translation>没有类别 {id}：此类别集只有 {n} 个类别</translation>
+    </message>
+    <message>
+        <source>{path}: the mask is {mw}x{mh} but the image is {w}x{h}; move the mask away to label this image again</source>
+        <translation>{path}：掩码是 {mw}x{mh}，但图像是 {w}x{h}；请移走此掩码后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>class {name!r}: colour {color} is not three values 0-255</source>
+        <translation>类别 {name!r}：颜色 {color} 不是三个 0-255 的数值</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable mask ({error}); move it away to label this image again</source>
+        <translation>{path}：无法读取掩码（{error}）；请移走它后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>could not save {path}: {error}; free some disk space</source>
+        <translation>无法保存 {path}：{error}；请释放一些磁盘空间</translation>
+    </message>
+    <message>
+        <source> (process {pid})</source>
+        <translation>（进程 {pid}）</translation>
+    </message>
+    <message>
+        <source>{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name</source>
+        <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
     </message>
     <message>
         <source>{arch} fine-tuned on {data}</source>

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
+from fcn_studio.gui.shared.class_names import display_name, stored_name
 from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
@@ -367,7 +368,7 @@ class TrainDialog(QDialog):
                 find_pairs(candidate)
             except FCNStudioError:
                 continue  # photos without labels: nothing to train on here
-            if str(candidate) != self.folder.text().strip():
+            if str(candidate) != self.folder.text().strip() or self.report is None:  # also a remembered, unchecked one
                 self.folder.setText(str(candidate))
                 self.scan()
             return
@@ -410,7 +411,7 @@ class TrainDialog(QDialog):
         self.report_view.setPlainText(lines_text(report.lines()))
         self.classes.setRowCount(report.num_classes)
         for i, name in enumerate(report.class_names):
-            self.classes.setItem(i, 0, QTableWidgetItem(name))
+            self.classes.setItem(i, 0, QTableWidgetItem(display_name(name)))  # saved as stored_name()
         self.classes.setVerticalHeaderLabels([str(i) for i in range(report.num_classes)])
         self.name.setText(weights.id_from_filename(f"{Path(report.root).name}-fcn"))
         self.status.setText(
@@ -431,7 +432,7 @@ class TrainDialog(QDialog):
     def config(self):
         from fcn_studio.training.config import TrainConfig
 
-        names = [(self.classes.item(i, 0).text().strip() or f"class {i}") for i in range(self.classes.rowCount())]
+        names = self._class_names()
         out = weights.weights_dir() / f"{self.name.text().strip() or 'my-fcn'}.safetensors"
         scale = (0.75, 1.25) if self.scale.isChecked() else (1.0, 1.0)
         return TrainConfig(
@@ -443,6 +444,10 @@ class TrainDialog(QDialog):
             amp=self.amp.isChecked(), device=self.device,
             class_names=names if self.report and names != self.report.class_names else None,
         )  # fmt: skip
+
+    def _class_names(self) -> list[str]:
+        """The names in the table as they are saved: a known class's shown name is its own."""
+        return [stored_name(self.classes.item(i, 0).text()) or f"class {i}" for i in range(self.classes.rowCount())]
 
     def start(self, resume: bool = False) -> None:
         if self.report is None or not self.report.ok:
@@ -482,8 +487,8 @@ class TrainDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             config.force = True  # the user said so; the trainer refuses to replace it otherwise
-        if self.report.class_names != [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]:
-            self.report.class_names = [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]
+        if self.report.class_names != self._class_names():
+            self.report.class_names = self._class_names()
         if not resume:
             self.loss_plot.clear()
             self.miou_plot.clear()

@@ -581,7 +581,8 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     train._config = train.config()
     train._on_event(IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25,
                                    eta_s=75))  # fmt: skip
-    check(visible_texts(train, skip=(train.classes,)))  # class names there are the ones saved to disk
+    check(visible_texts(train))  # class names as the interface shows them...
+    assert train.config().class_names is None, "...and saved as they were"
     # the run's report lines, as the trainer words them, and its result
     import torch
 
@@ -595,7 +596,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
         train._on_event(MessageEvent(text))
     train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
     assert "主干" in train.report_view.toPlainText()
-    check(visible_texts(train, skip=(train.classes,)))
+    check(visible_texts(train))
     check([("model title", display_title(fine_tuned_title("fcn8s", "garden").english()))])
     assert display_title(version_title("garden-fcn", 2).english()) == "garden-fcn 第 2 版"
     train.close()
@@ -686,3 +687,21 @@ def test_counts_read_in_the_singular_for_one(qapp):
     from fcn_studio.gui.labelling.retrain import basis_text
 
     assert basis_text(SimpleNamespace(images=1, pixels=1200, spread=float("nan"))) == "1 image, 1,200 labelled pixels"
+
+
+def test_core_errors_read_in_chinese_and_stay_english_for_the_cli(chinese, tmp_path):
+    from fcn_studio.data.images import load_image
+    from fcn_studio.data.labels import LabelSet
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.labelling.label_store import LabelStore
+
+    (tmp_path / "notes.png").write_text("not an image")
+    store = LabelStore(tmp_path)
+    store.save_label_set(LabelSet("f", ("background", "cat"), ((0, 0, 0), (9, 9, 9))))
+    for fail in (lambda: load_image(tmp_path / "notes.png"), lambda: load_image(tmp_path / "gone.png"),
+                 lambda: store.add_class("cat")):  # fmt: skip
+        with pytest.raises(FCNStudioError) as caught:
+            fail()
+        shown, cli = str(caught.value), caught.value.args[0]
+        assert english_left(shown, [str(tmp_path), "'cat'"]) == [], shown
+        assert cli == caught.value.message.english() and english_left(cli, [str(tmp_path)]), "the CLI's English"

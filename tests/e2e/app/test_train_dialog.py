@@ -118,6 +118,12 @@ def test_the_open_folder_is_filled_in_and_checked(qtbot, tmp_path, weights_home)
     assert dialog.folder.text() == str(data)
     dialog.close()
     win.close()
+    win.settings.set("train/folder", str(data))  # the folder remembered from the last run...
+    again = TrainDialog(None, "", settings=win.settings)
+    qtbot.addWidget(again)
+    assert again.folder.text() == str(data) and again.report is None
+    again.offer_folder(str(data / "images"))  # ...and open again: checked, not left unread
+    qtbot.waitUntil(lambda: again.report is not None, timeout=30_000)
 
 
 def test_options_without_effect_on_a_frozen_backbone_are_off(qtbot, tmp_path, weights_home):
