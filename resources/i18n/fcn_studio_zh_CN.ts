@@ -2189,6 +2189,10 @@
         <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
     </message>
     <message>
+        <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
+        <translation>只能选择一种近似模式：快速（int8）或 --precision bf16，不能同时使用</translation>
+    </message>
+    <message>
         <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>
         <translation>未安装 ONNX Runtime：pip install onnxruntime onnx（或使用 --backend torch）</translation>
     </message>
