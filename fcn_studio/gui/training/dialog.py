@@ -81,6 +81,14 @@ class TrainWorker(QObject):
             self.finished.emit(result, "")
 
 
+def table_font():
+    """A monospaced font in which a Chinese character is exactly two columns wide (Noto Sans
+    Mono CJK, where installed), so the report's class table lines up beside Chinese names."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setFamilies(["Noto Sans Mono CJK SC", font.family()])
+    return font
+
+
 def machine_defaults() -> dict:
     """Sensible starting options: small and frozen on a laptop CPU, fuller on a GPU.
 
@@ -165,9 +173,7 @@ class TrainDialog(QDialog):
 
         self.report_view = QPlainTextEdit()
         self.report_view.setReadOnly(True)
-        self.report_view.setFont(
-            QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        )  # the class table lines up
+        self.report_view.setFont(table_font())  # the class table lines up
         self.report_view.setMinimumHeight(150)
         self.report_view.setPlaceholderText(
             self.tr("The dataset report appears here: pairs, classes, and any problem by file name.")
