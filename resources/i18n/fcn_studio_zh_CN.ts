@@ -601,6 +601,63 @@
     </message>
 </context>
 <context>
+    <name>Exporter</name>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>Wrote {n} mask(s)</source>
+        <translation>已写出 {n} 个掩码</translation>
+    </message>
+    <message>
+        <source>, kept {n} existing</source>
+        <translation>，保留了 {n} 个已有文件</translation>
+    </message>
+    <message>
+        <source> ({rate:.2f} images/s)</source>
+        <translation>（{rate:.2f} 张/秒）</translation>
+    </message>
+    <message>
+        <source>; {n} file(s) failed:</source>
+        <translation>；{n} 个文件失败：</translation>
+    </message>
+    <message>
+        <source>Segment folder</source>
+        <translation>分割文件夹</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>Open a video file first.</source>
+        <translation>请先打开一个视频文件。</translation>
+    </message>
+</context>
+<context>
+    <name>FileOpener</name>
+    <message>
+        <source>Open images</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Open a folder of images</source>
+        <translation>打开图像文件夹</translation>
+    </message>
+    <message>
+        <source>Clear Menu</source>
+        <translation>清空菜单</translation>
+    </message>
+</context>
+<context>
+    <name>ImageView</name>
+    <message>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+</context>
+<context>
     <name>InferenceWorker</name>
     <message>
         <source>Loading {name}…</source>
@@ -1016,6 +1073,18 @@
         <translation>模型对比</translation>
     </message>
     <message>
+        <source>Quit FCN Studio</source>
+        <translation>退出 FCN Studio</translation>
+    </message>
+    <message>
+        <source>A fine-tune is running. Quit and stop it? Its checkpoints are kept; Resume continues it later.</source>
+        <translation>微调正在进行。退出并停止它吗？检查点会保留，之后可用“继续”接着训练。</translation>
+    </message>
+    <message>
+        <source>Quitting: stopping background work…</source>
+        <translation>正在退出：停止后台任务…</translation>
+    </message>
+    <message>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
@@ -1048,62 +1117,6 @@
         <translation>叠加层不透明度</translation>
     </message>
     <message>
-        <source>Open images</source>
-        <translation>打开图像</translation>
-    </message>
-    <message>
-        <source>Open a folder of images</source>
-        <translation>打开图像文件夹</translation>
-    </message>
-    <message>
-        <source>Camera</source>
-        <translation>摄像头</translation>
-    </message>
-    <message>
-        <source>Export video</source>
-        <translation>导出视频</translation>
-    </message>
-    <message>
-        <source>Open a video file first.</source>
-        <translation>请先打开一个视频文件。</translation>
-    </message>
-    <message>
-        <source>Clear Menu</source>
-        <translation>清空菜单</translation>
-    </message>
-    <message>
-        <source>No model</source>
-        <translation>无模型</translation>
-    </message>
-    <message>
-        <source>Import weights files</source>
-        <translation>导入权重文件</translation>
-    </message>
-    <message>
-        <source>Saved {path}</source>
-        <translation>已保存 {path}</translation>
-    </message>
-    <message>
-        <source>Wrote {n} mask(s)</source>
-        <translation>已写出 {n} 个掩码</translation>
-    </message>
-    <message>
-        <source>, kept {n} existing</source>
-        <translation>，保留了 {n} 个已有文件</translation>
-    </message>
-    <message>
-        <source> ({rate:.2f} images/s)</source>
-        <translation>（{rate:.2f} 张/秒）</translation>
-    </message>
-    <message>
-        <source>; {n} file(s) failed:</source>
-        <translation>；{n} 个文件失败：</translation>
-    </message>
-    <message>
-        <source>Segment folder</source>
-        <translation>分割文件夹</translation>
-    </message>
-    <message>
         <source>About FCN Studio</source>
         <translation>关于 FCN Studio</translation>
     </message>
@@ -1111,9 +1124,16 @@
         <source>Semantic segmentation with FCN-32s/16s/8s (Long, Shelhamer, Darrell, CVPR 2015).</source>
         <translation>基于 FCN-32s/16s/8s 的语义分割（Long, Shelhamer, Darrell, CVPR 2015）。</translation>
     </message>
+</context>
+<context>
+    <name>ModelActions</name>
     <message>
-        <source>Finishing the current step…</source>
-        <translation>正在完成当前步骤…</translation>
+        <source>No model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>Import weights files</source>
+        <translation>导入权重文件</translation>
     </message>
 </context>
 <context>

@@ -41,7 +41,7 @@ def test_every_variable_read_anywhere_is_declared_and_documented():
         if path.name == "environment.py":
             continue
         text = path.read_text(encoding="utf-8")
-        assert "os.environ.get(\"FCN_STUDIO" not in text and "os.getenv(\"FCN_STUDIO" not in text, path
+        assert 'os.environ.get("FCN_STUDIO' not in text and 'os.getenv("FCN_STUDIO' not in text, path
     readme = (root.parent / "README.md").read_text(encoding="utf-8")
     assert environment.markdown_table() in readme
     assert len(declared) == len(environment.VARIABLES) == 6
