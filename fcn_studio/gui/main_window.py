@@ -36,10 +36,11 @@ from fcn_studio.gui.window.toolbar import build_toolbar
 from fcn_studio.inference.model_service import shared_service
 
 _EXIT_WAIT_MS = 30_000  # the longest a closing window waits for background work
+LEGEND_WIDTH, LABEL_PANEL_WIDTH = 260, 340  # px, side by side in Label mode
 
 
 class MainWindow(QMainWindow):
-    DEFAULT_SIZE = (1280, 900)  # room for Label mode's legend and Labels panel side by side
+    DEFAULT_SIZE = (1360, 900)  # Label mode's legend and Labels panel side by side, both whole
     MINIMUM_SIZE = (800, 560)
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -64,7 +65,8 @@ class MainWindow(QMainWindow):
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
         self.label_mode = LabelMode(self)  # painting labels, retraining on them
-        self._restore_settings()
+        self._place_label_docks()
+        self._restore_settings()  # a layout the user made wins over the default one
         self.models.refresh(select=self.inference.model_key)
         self.model_actions.model_shown(self.inference.model_key)
         self._update_enabled()
@@ -169,6 +171,18 @@ class MainWindow(QMainWindow):
             mode = OverlayMode.FILLED
         self.set_overlay_mode(mode)
 
+    def _place_label_docks(self) -> None:
+        """In Label mode the legend and the Labels panel stand side by side, each the full
+        height of the dock area: stacked, at the default size the legend kept 4 rows and the
+        panel scrolled."""
+        panel = self.label_mode.panel
+        self.splitDockWidget(self.legend, panel, Qt.Orientation.Horizontal)
+        widths = [LEGEND_WIDTH, LABEL_PANEL_WIDTH]
+        # after Label mode's own handler (connected first), which sizes the docks too
+        self.label_mode.actions.mode.toggled.connect(
+            lambda on: on and self.resizeDocks([self.legend, panel], widths, Qt.Orientation.Horizontal)
+        )
+
     # -- opening -----------------------------------------------------------------------
 
     def open_paths(self, paths: list[str]) -> None:
@@ -200,6 +214,9 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         comparing = self.tabs.currentWidget() is self.compare
         self.legend.setVisible(not comparing)  # the legend describes the Image tab's result
+        mode = getattr(self, "label_mode", None)  # Label mode paints on the Image tab only
+        if mode is not None:
+            mode.panel.setVisible(mode.active and not comparing)
         if comparing and ws.current_rgb is not None:
             self.compare.set_image(str(ws.current_path), ws.current_rgb, ws.current_display)
 
