@@ -14,10 +14,18 @@ torch's start-up each time); the next runs happen in this process. Counted:
   is missing or unloadable after it;
 * inconsistent resumes: a resume state whose epoch, history and optimizer step count
   disagree, or that the next ``--resume`` refuses or fails on;
-* temporaries left: FCN Studio temporaries or lock files still on disk after the next run.
+* temporaries left: FCN Studio temporaries (its own, its scratch folders and the
+  ``.tmpXXXXXX`` files safetensors makes inside them) or lock files still on disk after the
+  next run, and their bytes.
+
+Then the trap cases of bench/fault_cases.py: symbolic links planted at every name FCN Studio
+writes (locks, logs, outputs, resume states, installed models, temporaries, caches) with a
+victim file checked unchanged, and the conversion cache damaged in place (same size) or its
+weights swapped (same size and mtime), labels checked against the torch path.
 
 Runs on a narrow FCN (channels / 8) and a tiny dataset, so each process is mostly start-up
 and saves. Usage: python bench/bench_faults.py [--train-kills 30] [--import-kills 30] [--seed 0]
+[--no-traps] [--no-cache-cases]
 """
 
 from __future__ import annotations
@@ -38,11 +46,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from bench.fault_cases import Traps, cache_cases, leftovers, save_image, size_of
 from fcn_studio.cli.main import main as cli_main
 from fcn_studio.models import build_fcn
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.storage.fileio import is_temporary
-from fcn_studio.storage.locks import is_lock_file, lock_path
+from fcn_studio.storage.locks import lock_path
 from fcn_studio.training.resume import state_path
 
 
@@ -59,9 +68,9 @@ def make_dataset(root: Path, n: int = 4) -> Path:
     return root
 
 
-def narrow_fcn_file(path: Path, arch: str, num_classes: int) -> Path:
+def narrow_fcn_file(path: Path, arch: str, num_classes: int, width_divisor: int = 8) -> Path:
     torch.manual_seed(0)
-    torch.save(build_fcn(arch, num_classes, width_divisor=8).state_dict(), path)
+    torch.save(build_fcn(arch, num_classes, width_divisor=width_divisor).state_dict(), path)
     return path
 
 
@@ -103,7 +112,7 @@ class Child:
 
 
 class Soak:
-    def __init__(self, work: Path, seed: int) -> None:
+    def __init__(self, work: Path, seed: int, import_width: int = 8) -> None:
         self.work = work
         self.rng = random.Random(seed)
         self.weights = work / "weights"
@@ -111,13 +120,19 @@ class Soak:
         self.out = self.runs / "m.safetensors"
         self.data = make_dataset(work / "data")
         self.base = narrow_fcn_file(work / "base.pth", "fcn32s", 3)
-        self.sources = [narrow_fcn_file(work / "a.pth", "fcn8s", 21), narrow_fcn_file(work / "b.pth", "fcn32s", 3)]
+        # imports of --import-width 1 files (0.5 GB, as published) spend most of their time in
+        # safetensors' own write, so most import kills land inside it
+        self.sources = [narrow_fcn_file(work / "a.pth", "fcn8s", 21, import_width),
+                        narrow_fcn_file(work / "b.pth", "fcn32s", 3, import_width)]  # fmt: skip
         os.environ["FCN_STUDIO_WEIGHTS"] = str(self.weights)  # for this process and its children
         self.lost: list[str] = []
         self.inconsistent: list[str] = []
         self.temporaries_left: list[str] = []
+        self.bytes_left = 0
         self.kills = {"train": 0, "import": 0}
         self.kills_mid_write = 0  # kills that left a temporary: the kill landed during a save
+        self.kills_in_safetensors = 0  # kills that left safetensors' own .tmpXXXXXX (mid save_file)
+        self.steps_per_epoch: int | None = None  # the optimizer's, read from the first state seen
 
     # -- running ----------------------------------------------------------------------------
 
@@ -180,11 +195,17 @@ class Soak:
         self.lost += [f"{p.name} ({when})" for p in before if not (p.exists() and self.loads(p))]
 
     def temporaries(self) -> list[Path]:
-        found = []
-        for folder in (self.runs, self.weights):
-            if folder.is_dir():
-                found += [p for p in folder.iterdir() if is_temporary(p) or is_lock_file(p)]
-        return found
+        return leftovers(*(f for f in (self.runs, self.weights) if f.is_dir()))
+
+    def count_mid_write(self) -> None:
+        found = self.temporaries()
+        self.kills_mid_write += any(is_temporary(p) for p in found)
+        self.kills_in_safetensors += any(p.name.startswith(".tmp") for p in found)
+
+    def left_after_next_run(self, when: str) -> None:
+        found = self.temporaries()
+        self.temporaries_left += [f"{p.name} ({when})" for p in found]
+        self.bytes_left += size_of(found)
 
     def check_state(self, when: str) -> int | None:
         """The epoch of the resume state, after checking it agrees with itself."""
@@ -192,10 +213,15 @@ class Soak:
         if not path.exists():
             return None
         state = torch.load(path, map_location="cpu", weights_only=True)
-        steps = {int(s["step"]) for s in state["optimizer"]["state"].values()}
+        # (an optimizer without a step count, e.g. L-BFGS on a frozen backbone: history and epoch only)
+        steps = {int(s["step"]) for s in state["optimizer"]["state"].values() if isinstance(s, dict) and "step" in s}
         history_len = len(json.loads(state["history"]))
-        # 4 images, 1 held out for validation, batch 2: one optimizer step per epoch
-        if steps != {state["epoch"]} or history_len != state["epoch"]:
+        # a fixed number of optimizer steps per epoch (how many depends on the training loop:
+        # batches of 2, or one whole image per step with the backbone frozen)
+        epoch = int(state["epoch"])
+        if self.steps_per_epoch is None and epoch and len(steps) == 1:
+            self.steps_per_epoch = next(iter(steps)) // epoch
+        if (steps and steps != {epoch * (self.steps_per_epoch or 0)}) or history_len != epoch:
             self.inconsistent.append(f"{when}: epoch {state['epoch']}, steps {steps}, history {history_len}")
         return int(state["epoch"])
 
@@ -211,7 +237,7 @@ class Soak:
         before = self.complete_files()
         resume = state_path(self.out).exists()
         self.kills["train"] += self.run_and_kill(self.train_args(100_000, resume), lock_path(self.out), window)
-        self.kills_mid_write += any(is_temporary(p) for p in self.temporaries())
+        self.count_mid_write()
         self.check_survivors(before, f"train kill {i}")
         epoch = self.check_state(f"train kill {i}")
         # the next run a user makes: resume (to the saved epoch: nothing to train, only checks)
@@ -221,7 +247,7 @@ class Soak:
                 self.inconsistent.append(f"resume after train kill {i}: {err.strip().splitlines()[-1:]}")
         else:
             self.run(*self.train_args(1, False))
-        self.temporaries_left += [f"{p.name} (train {i})" for p in self.temporaries()]
+        self.left_after_next_run(f"train {i}")
 
     def import_round(self, i: int, window: float) -> None:
         before = self.complete_files()
@@ -230,12 +256,12 @@ class Soak:
         marker = lock_path(self.weights / f"{weights_id}.safetensors")
         args = ["weights", "import", str(source), "--id", weights_id, "--force"]
         self.kills["import"] += self.run_and_kill(args, marker, window)
-        self.kills_mid_write += any(is_temporary(p) for p in self.temporaries())
+        self.count_mid_write()
         self.check_survivors(before, f"import kill {i}")
         code, out, err = self.run("weights", "list")
         if code != 0 or ".fcn-tmp" in out:
             self.lost.append(f"weights list after import kill {i}: {err.strip()}")
-        self.temporaries_left += [f"{p.name} (import {i})" for p in self.temporaries()]
+        self.left_after_next_run(f"import {i}")
 
 
 def main() -> None:
@@ -243,41 +269,75 @@ def main() -> None:
     parser.add_argument("--train-kills", type=int, default=30)
     parser.add_argument("--import-kills", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--import-width", type=int, default=8,
+                        help="channel divisor of the imported files (1: full width, 0.5 GB each; default 8)")  # fmt: skip
+    parser.add_argument("--no-traps", action="store_true", help="skip the planted-link cases")
+    parser.add_argument("--no-cache-cases", action="store_true", help="skip the conversion-cache cases")
     args = parser.parse_args()
     torch.set_num_threads(1)  # a forked child must not inherit a running thread pool
     work = Path(tempfile.mkdtemp(prefix="fcn-faults-"))
     try:
-        soak = Soak(work, args.seed)
         t0 = time.monotonic()
-        # calibration: how long an import's write and three epochs (with their saves) take here
-        import_s = max(soak.timed(["weights", "import", str(src), "--id", "x", "--force"],
-                                  lock_path(soak.weights / "x.safetensors")) for src in soak.sources)  # fmt: skip
-        train_s = soak.timed(soak.train_args(3, False), lock_path(soak.out))
-        print(f"calibration: import write {import_s:.2f} s, training from its lock to 3 epochs done {train_s:.1f} s")
-        rounds = ["train"] * args.train_kills + ["import"] * args.import_kills
-        soak.rng.shuffle(rounds)
-        for i, kind in enumerate(rounds):
-            if kind == "train":
-                soak.train_round(i, train_s)
-            else:
-                soak.import_round(i, import_s)
-        final = soak.run("weights", "list")[0]
-        soak.temporaries_left += [f"{p.name} (end)" for p in soak.temporaries()]
-        print(f"kills: {soak.kills['train']} training, {soak.kills['import']} import (of {len(rounds)} tries) "
-              f"({soak.kills_mid_write} landed during a save and left a temporary for the next run)")  # fmt: skip
-        print(f"files lost: {len(soak.lost)}" + (f"  {soak.lost[:5]}" if soak.lost else ""))
-        print(
-            f"inconsistent resumes: {len(soak.inconsistent)}"
-            + (f"  {soak.inconsistent[:5]}" if soak.inconsistent else "")
-        )
-        print(f"temporaries left after the next run: {len(soak.temporaries_left)}"
-              + (f"  {soak.temporaries_left[:5]}" if soak.temporaries_left else ""))  # fmt: skip
-        print(f"final `weights list` exit {final}; resume state at epoch {soak.check_state('end')}; "
-              f"{time.monotonic() - t0:.0f} s in all")  # fmt: skip
-        if soak.lost or soak.inconsistent or soak.temporaries_left:
+        soak = Soak(work, args.seed, args.import_width)
+        final = run_kills(soak, args) if args.train_kills + args.import_kills else None
+        cases = [] if args.no_traps else trap_cases(soak, work)
+        if not args.no_cache_cases:
+            cases += cache_cases(work / "cache")
+        for case in cases:
+            flag = "  VICTIM TOUCHED" if case.victim_touched else ""
+            flag += "  WRONG LABELS" if case.wrong_labels else ""
+            print(f"  case {case.name:<48} {case.outcome}{flag}")
+        touched = sum(c.victim_touched for c in cases)
+        wrong = sum(c.wrong_labels for c in cases)
+        print(f"cases: {len(cases)}; kills: {soak.kills['train']} training + {soak.kills['import']} import "
+              f"({soak.kills_mid_write} during a save, {soak.kills_in_safetensors} inside safetensors' write); victims touched: {touched}; wrong labels served: {wrong}; "
+              f"bytes left behind: {soak.bytes_left}; files lost: {len(soak.lost)}; inconsistent resumes: "
+              f"{len(soak.inconsistent)}; final `weights list` exit {final}; {time.monotonic() - t0:.0f} s in all")  # fmt: skip
+        if soak.lost or soak.inconsistent or soak.temporaries_left or touched or wrong:
             raise SystemExit(1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_kills(soak: Soak, args: argparse.Namespace) -> int:
+    """The kill rounds; the exit code of the final `weights list`."""
+    # calibration: how long an import's write and three epochs (with their saves) take here
+    import_s = max(soak.timed(["weights", "import", str(src), "--id", "x", "--force"],
+                              lock_path(soak.weights / "x.safetensors")) for src in soak.sources)  # fmt: skip
+    train_s = soak.timed(soak.train_args(3, False), lock_path(soak.out))
+    print(f"calibration: import write {import_s:.2f} s, training from its lock to 3 epochs done {train_s:.1f} s")
+    rounds = ["train"] * args.train_kills + ["import"] * args.import_kills
+    soak.rng.shuffle(rounds)
+    for i, kind in enumerate(rounds):
+        if kind == "train":
+            soak.train_round(i, train_s)
+        else:
+            soak.import_round(i, import_s)
+    final = soak.run("weights", "list")[0]
+    soak.left_after_next_run("end")
+    print(f"kills: {soak.kills['train']} training, {soak.kills['import']} import (of {len(rounds)} tries) "
+          f"({soak.kills_mid_write} landed during a save and left a temporary for the next run, "
+          f"{soak.kills_in_safetensors} inside safetensors' own write)")  # fmt: skip
+    print(f"files lost: {len(soak.lost)}" + (f"  {soak.lost[:5]}" if soak.lost else ""))
+    print(
+        f"inconsistent resumes: {len(soak.inconsistent)}" + (f"  {soak.inconsistent[:5]}" if soak.inconsistent else "")
+    )
+    print(f"temporaries left after the next run: {len(soak.temporaries_left)} ({soak.bytes_left} bytes)"
+          + (f"  {soak.temporaries_left[:5]}" if soak.temporaries_left else ""))  # fmt: skip
+    print(f"resume state at epoch {soak.check_state('end')}")
+    return final
+
+
+def trap_cases(soak: Soak, work: Path) -> list:
+    photos = work / "trap-photos"
+    save_image(photos / "a.png")
+    traps = Traps(work / "traps", soak.base, soak.data, photos)
+    results = traps.run_all()
+    soak.left_after_next_run("traps")
+    left = leftovers(work / "traps")
+    soak.temporaries_left += [f"{p.name} (traps)" for p in left]
+    soak.bytes_left += size_of(left)
+    return results
 
 
 if __name__ == "__main__":

@@ -1,18 +1,21 @@
 """The label -> retrain loop as a user runs it, on scenes with known dense truth.
 
-Run: .venv/bin/python bench/bench_label_loop.py [--rounds 4] [--width-divisor 4] [--threads 1]
+Run: .venv/bin/python bench/bench_label_loop.py [--rounds 6] [--width-divisor 1] [--threads 0]
 
 Synthetic scenes (4 classes coded by colour and texture, dense truth known) stand in for
 the user's photos; pretrained weights cannot be fetched here, so the backbone has random
-weights (``--base scratch``), which still carry colour and texture. Each round a
-simulated user labels a few more images with a few scribble strokes per class (random
-walks inside the class, sampled from the truth), saved with the Label mode's store, then
-presses "retrain". Printed per round: held-out mean IoU against the dense truth of unseen
-images, and seconds per retrain for the head-only loop on cached features versus the
-plain frozen-backbone loop (the same steps, the backbone run at every step), side by side
-with their ratio. Then the live mode: seconds from the end of a stroke to new labels for
-a 500x375 image on the full-width VGG16, after its first feature pass. Last, what a brush
-segment and a whole-background fill cost on a 10000 x 8000 label mask.
+weights (``--base scratch``), which still carry colour and texture. Each round a simulated
+user labels one more 500x375 image with a few scribble strokes per class (random walks
+inside the class, sampled from the truth), saved with the Label mode's store; the open
+image's features are in the cache (the predictor handed them over when it was shown), then
+the user presses "Fine-tune on my labels".
+
+Printed per round: the new head training (convex L-BFGS solver, head_solver.py) with its
+cross-validated mean IoU (images, labelled pixels, spread) and its mean IoU on the dense
+truth of unseen images; seconds from the click to the new overlay (the round with its
+cross-validation, the installation, the first prediction of the open image with the new
+version); and the same truth score for today's Adam loop (one image per step, flips, 20
+epochs) at each ``--lrs``. Then the live mode and label editing costs.
 """
 
 from __future__ import annotations
@@ -68,15 +71,41 @@ def add_strokes(mask: np.ndarray, truth: np.ndarray, per_class: int, rng: np.ran
                 apply_change(mask, type(change)(change.box, region, int(c)))
 
 
+def adam_round(model, pre, labels, samples, cache, lr: float, epochs: int, seed: int = 0):
+    """Today's loop before the solver: Adam over the score layers, one image (one random
+    flip) per step, as head_trainer did; returns the trained head."""
+    import random
+
+    import torch
+    from torch import nn
+
+    from fcn_studio.training.head import head_logits, target_at, trainable_head
+
+    head = trainable_head(model, labels.classes, labels)
+    opt = torch.optim.Adam([p for p in head.parameters() if p.requires_grad], lr=lr)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=255)
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    for _ in range(epochs):
+        for sample in rng.sample(samples, len(samples)):
+            flipped = rng.random() < 0.5
+            feats = cache.features(sample.image, model, pre, flipped=flipped)
+            loss = loss_fn(head_logits(head, feats), target_at(sample.mask, feats.size, flipped))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return head.eval()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--images-per-round", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--strokes", type=int, default=2, help="scribble strokes per class per image")
-    parser.add_argument("--epochs", type=int, default=30, help="passes over the labelled images per retrain")
-    parser.add_argument("--size", default="200x150", help="scene size WxH for the loop")
-    parser.add_argument("--width-divisor", type=int, default=4, help="1 = full VGG16 (slow here); 4 = narrow")
-    parser.add_argument("--heldout", type=int, default=3)
+    parser.add_argument("--size", default="500x375", help="photo size WxH")
+    parser.add_argument("--width-divisor", type=int, default=1, help="1 = full VGG16; 4 = narrow (faster)")
+    parser.add_argument("--heldout", type=int, default=3, help="unseen images with dense truth")
+    parser.add_argument("--lrs", default="1e-4,1e-3,1e-2", help="learning rates of today's Adam loop")
+    parser.add_argument("--adam-epochs", type=int, default=20)
     parser.add_argument("--live-steps", type=int, default=5, help="head steps per live update")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     args = parser.parse_args()
@@ -86,18 +115,16 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from fcn_studio.data.labels import LabelSet, voc_colormap
+    from fcn_studio.inference.model_service import ModelService
     from fcn_studio.inference.predictor import logits_to_full_size
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
-    from fcn_studio.storage.checkpoint import Checkpoint
+    from fcn_studio.labelling.versions import current_version
+    from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
+    from fcn_studio.storage.weights import resolve_model
     from fcn_studio.training.feature_cache import FeatureCache
-    from fcn_studio.training.head_trainer import (
-        HeadTrainConfig,
-        LabelledImage,
-        LiveHead,
-        evaluate_head,
-        retrain,
-        trainable_head,
-    )
+    from fcn_studio.training.head import LabelledImage, trainable_head
+    from fcn_studio.training.head_trainer import HeadTrainConfig, LiveHead, retrain
+    from fcn_studio.training.head_variant import evaluate_head
     from fcn_studio.training.trainer import TrainConfig, initial_model
 
     w, h = (int(v) for v in args.size.split("x"))
@@ -110,12 +137,12 @@ def main() -> None:
     import os
 
     os.environ["FCN_STUDIO_WEIGHTS"] = str(tmp / "weights")
+    os.environ["FCN_STUDIO_CACHE"] = str(tmp / "cache")
     labels = LabelSet("bench", NAMES, tuple(tuple(int(v) for v in c) for c in voc_colormap(len(NAMES))))
     store = LabelStore(folder)
     store.save_label_set(labels)
-    n_pool = args.rounds * args.images_per_round
     truths = {}
-    for i in range(n_pool):
+    for i in range(args.rounds):
         rgb, truths[i] = make_scene(i, h, w)
         Image.fromarray(rgb).save(folder / f"p{i:02d}.png")
     heldout = []
@@ -126,33 +153,52 @@ def main() -> None:
 
     cfg = TrainConfig(data=str(folder), out="-", base="scratch", arch="fcn8s", width_divisor=args.width_divisor)
     model, pre, _ = initial_model(cfg, len(NAMES))
-    base = Checkpoint("fcn8s", len(NAMES), labels, pre, model.state_dict(), provenance={"id": "bench"})
     model.eval()
-    train_cfg = HeadTrainConfig(epochs=args.epochs, lr=1e-2, holdout=0, device="cpu")
-    cached = FeatureCache(tmp / "cache")
-    print(f"{n_pool} photos {w}x{h}, {len(NAMES)} classes, fcn8s width 1/{args.width_divisor}, "
-          f"{args.epochs} epochs per retrain, torch threads {torch.get_num_threads()}")  # fmt: skip
-    print(f"{'round':>5} {'images':>6} {'labelled px':>11} {'held-out mIoU':>13} "
-          f"{'cached s':>9} {'plain s':>8} {'ratio':>6}  same model")  # fmt: skip
+    (tmp / "weights").mkdir()
+    base = Checkpoint("fcn8s", len(NAMES), labels, pre, model.state_dict(), provenance={"id": "bench"})
+    save_checkpoint(base, tmp / "weights" / "bench.safetensors")
+    service = ModelService()  # the window's: a base is loaded once, versions swap heads over it
+    cache = FeatureCache(tmp / "cache" / "features")
+    lrs = [float(v) for v in args.lrs.split(",")]
+    print(f"{args.rounds} photos {w}x{h}, {len(NAMES)} classes, fcn8s width 1/{args.width_divisor}, "
+          f"torch threads {torch.get_num_threads()}; mIoU in %; 'truth' = dense truth of {args.heldout} unseen images")  # fmt: skip
+    adam_cols = " ".join(f"{'Adam ' + f'{lr:g}':>10}" for lr in lrs)
+    print(f"{'round':>5} {'px':>6} {'new CV (images, spread)':>24} {'new truth':>9} {'active':>8} "
+          f"{'round s':>7} {'overlay s':>9} {'click->overlay s':>16}  {adam_cols}")  # fmt: skip
     rng = np.random.default_rng(0)
+    base_truth = evaluate_head(trainable_head(model, labels.classes, labels), model, pre, heldout, cache, len(NAMES))
     for r in range(1, args.rounds + 1):
-        for i in range((r - 1) * args.images_per_round, r * args.images_per_round):
-            mask = blank_mask((h, w))
-            add_strokes(mask, truths[i], args.strokes, rng)
-            store.save_mask(folder / f"p{i:02d}.png", mask, labels)
-        labelled_px = sum(int((store.load_mask(img) != 255).sum()) for img, _ in store.labelled_images())
+        mask = blank_mask((h, w))
+        add_strokes(mask, truths[r - 1], args.strokes, rng)
+        store.save_mask(folder / f"p{r - 1:02d}.png", mask, labels)
+        open_image = folder / f"p{r - 1:02d}.png"
+        cache.features(open_image, model, pre)  # handed over when the image was shown
+        service.predictor(current_version("bench") or "bench", "cpu").predict(open_image)  # what the user saw
+        samples = [LabelledImage(img, store.load_mask(img)) for img, _ in store.labelled_images()]
+        labelled_px = sum(int((s.mask != 255).sum()) for s in samples)
+        active = current_version("bench") or "bench"
+        t = time.perf_counter()  # the click: the GUI resolves the version in use and the family's base
+        result = retrain(folder, resolve_model("bench"), "bench", compare_with=resolve_model(active),
+                         compare_id=active, config=HeadTrainConfig(device="cpu"), cache=cache)  # fmt: skip
+        t_round = time.perf_counter() - t
         t = time.perf_counter()
-        fast = retrain(folder, base, "bench", config=train_cfg, cache=cached)
-        t_cached = time.perf_counter() - t
-        plain_cache = FeatureCache(None, memory_bytes=0)  # nothing kept: the backbone runs every step
-        t = time.perf_counter()
-        plain = retrain(folder, base, "bench", config=train_cfg, cache=plain_cache, install=False)
-        t_plain = time.perf_counter() - t
-        same = all(torch.equal(v, plain.checkpoint.state_dict[k]) for k, v in fast.checkpoint.state_dict.items())
-        head = trainable_head(fast.checkpoint.build_model(), labels.classes, labels)
-        scores = evaluate_head(head, model, pre, heldout, cached, len(NAMES))
-        print(f"{r:>5} {len(fast.train_images):>6} {labelled_px:>11} {scores.mean_iou:>13.3f} "
-              f"{t_cached:>9.2f} {t_plain:>8.2f} {t_plain / t_cached:>5.1f}x  {'yes' if same else 'NO'}")  # fmt: skip
+        shown = current_version("bench")
+        service.predictor(shown, "cpu").predict(open_image)  # the open image redrawn, as the window's service does
+        t_overlay = time.perf_counter() - t
+        new_head = trainable_head(result.checkpoint.build_model(), labels.classes, labels)
+        truth = evaluate_head(new_head, model, pre, heldout, cache, len(NAMES)).mean_iou
+        cv = result.after
+        cv_text = f"{100 * cv.mean_iou:.1f} ({cv.images}, ±{100 * cv.spread:.1f})" if cv else "n/a (1 image)"
+        adam = []
+        for lr in lrs:
+            head = adam_round(model, pre, labels, samples, cache, lr, args.adam_epochs)
+            adam.append(evaluate_head(head, model, pre, heldout, cache, len(NAMES)).mean_iou)
+        adam_text = " ".join(f"{100 * v:>10.1f}" for v in adam)
+        print(f"{r:>5} {labelled_px:>6} {cv_text:>24} {100 * truth:>9.1f} {shown:>8} {t_round:>7.2f} "
+              f"{t_overlay:>9.2f} {t_round + t_overlay:>16.2f}  {adam_text}")  # fmt: skip
+    print(f"base (no fine-tuning) on the unseen images: {100 * base_truth.mean_iou:.1f}; weights folder "
+          f"{sum(p.stat().st_size for p in (tmp / 'weights').iterdir()) / 1e6:.1f} MB after {args.rounds} rounds")  # fmt: skip
+    rng = np.random.default_rng(1)
 
     # live mode on the full-width VGG16 at 500x375
     cfg_full = TrainConfig(data=str(folder), out="-", base="scratch", arch="fcn8s", width_divisor=1)

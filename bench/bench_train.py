@@ -53,6 +53,7 @@ def main() -> None:
     import torch
 
     from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.config import EpochEvent, IterationEvent
     from fcn_studio.training.trainer import SegmentationData, TrainConfig, evaluate, initial_model, train
 
     tmp = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
@@ -79,10 +80,10 @@ def main() -> None:
     del model
 
     for frozen in (True, False):
-        events: list[dict] = []
+        events: list = []
         t = time.monotonic()
         train(config(epochs=1, freeze_backbone=frozen, out=str(tmp / f"tp{frozen}.safetensors")), events.append)
-        rate = [e for e in events if e["type"] == "iteration"][-1]["images_per_s"]
+        rate = [e for e in events if isinstance(e, IterationEvent)][-1].images_per_s
         print(f"throughput, {'frozen backbone' if frozen else 'whole network  '}: {rate:.2f} images/s "
               f"(1 epoch incl. validation {time.monotonic() - t:.0f} s)")  # fmt: skip
 
@@ -96,10 +97,8 @@ def main() -> None:
     print(f"held-out after {args.epochs} epochs (frozen backbone, {time.monotonic() - t:.0f} s): mean IoU "
           f"{100 * after['mean_iou']:.1f} %, pixel accuracy {100 * after['pixel_accuracy']:.1f} %")  # fmt: skip
     for e in events:
-        if e["type"] == "epoch":
-            print(
-                f"  epoch {e['epoch']}: train loss {e['train_loss']:.3f}, val mIoU {100 * e['metrics']['mean_iou']:.1f} %"
-            )
+        if isinstance(e, EpochEvent):
+            print(f"  epoch {e.epoch}: train loss {e.train_loss:.3f}, val mIoU {100 * e.metrics['mean_iou']:.1f} %")
 
 
 if __name__ == "__main__":

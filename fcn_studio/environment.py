@@ -37,13 +37,17 @@ BACKEND = EnvVar("FCN_STUDIO_BACKEND", str, "auto",
                  "torch helps to troubleshoot")
 MODEL_CACHE_MB = EnvVar("FCN_STUDIO_MODEL_CACHE_MB", int, None,
                         "memory for models the app keeps loaded, in MiB (default: the model service's budget)")
+CONVERSION_BUDGET_MB = EnvVar("FCN_STUDIO_CONVERSION_BUDGET_MB", int, 4096,
+                              "disk for the faster CPU path's conversion caches, in MiB; the least recently "
+                              "used go first, never one in use")
 DIST_TIMEOUT = EnvVar("FCN_STUDIO_DIST_TIMEOUT", float, 600.0,
                       "seconds a torchrun training process waits for its peers before it gives up")
 SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
                     "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
 # fmt: on
 
-VARIABLES: tuple[EnvVar, ...] = (WEIGHTS, CACHE, BACKEND, MODEL_CACHE_MB, DIST_TIMEOUT, SMOKE_TEST)
+VARIABLES: tuple[EnvVar, ...] = (WEIGHTS, CACHE, BACKEND, MODEL_CACHE_MB, CONVERSION_BUDGET_MB, DIST_TIMEOUT,
+                                 SMOKE_TEST)  # fmt: skip
 
 
 def read(var: EnvVar[T]) -> T:

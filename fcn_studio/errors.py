@@ -2,30 +2,60 @@
 
 Core code raises :class:`FCNStudioError` with a sentence that names the thing that went
 wrong and what to do about it; the CLI prints it on one line and the GUI shows it in a
-message, neither with a traceback.
+message, neither with a traceback. Written as a template and its parameters,
+``FCNStudioError("{path}: not an image file", path=path)``, the sentence is a
+:class:`~fcn_studio.messages.Message` the GUI shows in the user's language (an f-string
+works too, but stays English everywhere).
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from fcn_studio.messages import Message
 
 
 class FCNStudioError(Exception):
     """An error whose message is written for the user, not the developer."""
 
+    def __init__(self, message: str | Message = "", /, **params: Any) -> None:
+        self.message = message if isinstance(message, Message) else Message(message, **params)
+        super().__init__(self.message.english())
+
+    def __str__(self) -> str:  # in the interface's language where one is installed
+        return str(self.message)
+
+    def __reduce__(self):  # the message, not only its English, crosses process boundaries
+        return (_rebuild, (type(self), self.message))
+
+
+def _rebuild(cls: type[FCNStudioError], message: Message) -> FCNStudioError:
+    error = cls.__new__(cls)
+    FCNStudioError.__init__(error, message)
+    return error
+
 
 class Cancelled(FCNStudioError):
     """Raised inside long operations when the user asked to stop."""
 
-    def __init__(self, message: str = "Cancelled.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Message = "Cancelled.", /, **params: Any) -> None:
+        super().__init__(message, **params)
 
 
 def describe_unexpected(exc: BaseException) -> str:
+    """:func:`unexpected_message` in the interface's language."""
+    return str(unexpected_message(exc))
+
+
+def unexpected_message(exc: BaseException) -> Message:
     """One line for an error no FCN Studio code anticipated, with what to do where known.
 
     CUDA running out of memory is common (a big image, another program on the GPU) and is
     a setting to change, not a crash; torch is not imported here to recognise it."""
     if type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc):
-        return "the GPU ran out of memory: lower the inference size, close other GPU programs, or choose the CPU"
+        return Message(
+            "the GPU ran out of memory: lower the inference size, close other GPU programs, or choose the CPU"
+        )
     if isinstance(exc, MemoryError):
-        return "out of memory: lower the inference size or close other programs"
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+        return Message("out of memory: lower the inference size or close other programs")
+    return Message("unexpected error: {kind}: {error}", kind=type(exc).__name__, error=str(exc))

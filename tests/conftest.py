@@ -85,9 +85,18 @@ def feature_cache_home(tmp_path, monkeypatch) -> Path:
     return home / "features"
 
 
+@pytest.fixture(autouse=True)
+def private_weights_folder(tmp_path_factory, monkeypatch) -> None:
+    """No test ever writes to the user's weights folder (a training run installs its result
+    there): unless a wider fixture already chose a test folder, each test gets its own."""
+    current = os.environ.get("FCN_STUDIO_WEIGHTS")
+    if not current or tmp_path_factory.getbasetemp() not in Path(current).parents:
+        monkeypatch.setenv("FCN_STUDIO_WEIGHTS", str(tmp_path_factory.mktemp("weights")))
+
+
 @pytest.fixture()
 def weights_home(tmp_path, monkeypatch) -> Path:
-    """An empty weights directory for this test only."""
+    """An empty weights directory for this test only, at a known place."""
     home = tmp_path / "weights"
     monkeypatch.setenv("FCN_STUDIO_WEIGHTS", str(home))
     return home

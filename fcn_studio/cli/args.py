@@ -71,7 +71,19 @@ def _range(low: int | None, high: int | None, zero: bool) -> str:
     return "use a whole number " + " and ".join(parts) + (" (or 0)" if zero else "")
 
 
+def shard(text: str):
+    """``--shard I/N`` (segment, eval), refused at the parser like the other numbers."""
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.inference.shard import Shard
+
+    try:
+        return Shard.parse(text)
+    except FCNStudioError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--shard {text!r}: ")) from None
+
+
 # The limits of the options shared by several commands.
 MAX_SIZE = integer(32, 65536, zero=True)  # longest side the network sees; 0 = full resolution
 NUM_CLASSES = integer(1, 255)  # class ids are bytes and 255 means "ignore"
 OPACITY = number(0.0, 1.0)
+SHARD = shard

@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
     ev.add_argument("--gt", metavar="DIR", help="folder of ground-truth masks")
     ev.add_argument("--num-classes", type=num.NUM_CLASSES, help="with --pred: class count (default: largest label + 1)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.add_argument("--shard", metavar="I/N", help="evaluate only shard I of N (0-based) of the images")
+    ev.add_argument("--shard", metavar="I/N", type=num.SHARD, help="evaluate only shard I of N (0-based) of the images")
     ev.add_argument("--save-cm", metavar="FILE", help="also save the confusion matrix (JSON) for --merge")
     ev.add_argument("--merge", nargs="+", metavar="CM_FILE",
                     help="the metrics of several saved confusion matrices together (e.g. one per shard)")  # fmt: skip
@@ -59,11 +59,10 @@ def _print_scores(scores, class_names: list[str]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from fcn_studio.data.metrics import merge_confusion_files
-    from fcn_studio.inference.shard import Shard
 
     if sum(map(bool, (args.model, args.pred, args.merge))) != 1:
         raise FCNStudioError("give either --model M --data DIR, or --pred DIR --gt DIR, or --merge CM_FILE...")
-    shard = Shard.parse(args.shard) if args.shard else None
+    shard = args.shard
     missing = 0
     if args.merge:
         cm, names = merge_confusion_files(args.merge)
@@ -182,12 +181,17 @@ def _eval_model(args: argparse.Namespace, shard=None):
     from fcn_studio.storage.weights import resolve_model
 
     pairing = find_pairs(args.data, split=args.split)
+    for note in pairing.notes:  # which images a split without its list stands for
+        warn(note)
     if not pairing.pairs:
         raise FCNStudioError(f"{args.data}: no image/mask pairs found")
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
     pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend)
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend,
+                          precision=args.precision, calibration=[img for img, _ in pairs[:2]])  # fmt: skip
+    if predictor.precision == "bf16":
+        warn(f"bf16 mode: {predictor.backend_note}")
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
     bar = ProgressBar(len(pairs), "eval")
     for i, (img, mask_path) in enumerate(pairs):

@@ -24,48 +24,32 @@ def add_parser(sub) -> None:
                      help="int8 fast mode on the CPU: about 1.8x faster again but approximate; calibrated on a few "
                      "of the inputs, its label agreement with the exact model is printed before it runs")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
-    seg.add_argument("--shard", metavar="I/N", help="process only shard I of N (0-based) of the inputs, for job arrays")
+    seg.add_argument(
+        "--shard",
+        metavar="I/N",
+        type=num.SHARD,
+        help="process only shard I of N (0-based) of the inputs, for job arrays",
+    )
     seg.add_argument("--skip-existing", action="store_true",
                      help="keep outputs that already exist (continue a killed or preempted run)")  # fmt: skip
     seg.add_argument("--log", metavar="FILE",
                      help="append a JSON line per input (done, failed, kept); with --shard the default is "
                      "OUT/segment-log.I-of-N.jsonl")  # fmt: skip
+    seg.add_argument("--format", choices=("png", "labelme", "coco"), default="png",
+                     help="besides the palette PNG masks: labelme = a labelme JSON of polygons per image, "
+                     "coco = one OUT/coco.json for all images (default png: masks only)")  # fmt: skip
+    seg.add_argument("--coco-masks", choices=("rle", "polygon"), default="rle",
+                     help="--format coco: RLE (exact, the default) or polygons")  # fmt: skip
     seg.set_defaults(func=cmd_segment)
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
-    from fcn_studio.inference.batch import (
-        BatchLog,
-        batch_items,
-        prepare_output,
-        refuse_replacing_inputs,
-        segment_files,
-        without_previous_outputs,
-    )
-    from fcn_studio.inference.inputs import expand_with_roots
-    from fcn_studio.inference.shard import Shard
-    from fcn_studio.inference.video import is_video_file
+    from fcn_studio.inference.batch import BatchLog, segment_files
 
-    shard = Shard.parse(args.shard) if args.shard else None
-    found = expand_with_roots(args.inputs, warn=warn)
-    if not found:
-        raise FCNStudioError("no inputs; give image or video files, or folders of them")
+    shard = args.shard
     out = Path(args.out)
-    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
-    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
-    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
-    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
-    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
-    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
-    if renamed:
-        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
-        warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
-    if shard:
-        images = shard.take(images, key=lambda item: item.name)
-        videos = shard.take(videos, key=lambda item: item.name)
-    # checked before the model loads: a refused or unwritable folder costs nothing
-    images = prepare_output(images, out)
+    images, videos = _plan(args.inputs, out, shard)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
     predictor = _segment_predictor(args, [item.source for item in images])
@@ -86,6 +70,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         kept += len(report.skipped)
         if report.processed:
             warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
+        if args.format != "png":
+            written += _write_format(args, images, out, predictor.labels, shard)
     for video in videos:
         if args.skip_existing and any((out / f"{video.name}{ext}").exists() for ext in (".mp4", ".avi")):
             kept += 1
@@ -102,10 +88,87 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    if predictor.fast_path is not None and not predictor.fast_path.ready():  # else a short run never caches it
-        warn("preparing the faster CPU path for later runs (once per model file)...")
-        predictor.fast_path.wait()
+    _finish_fast_path(predictor.fast_path)
     return 1 if failures else 0
+
+
+def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
+    """The images and videos of this run (of this shard), their output names reported where
+    renamed, checked against the output folder before any model loads."""
+    from fcn_studio.inference.batch import (
+        batch_items,
+        prepare_output,
+        refuse_input_folder_as_output,
+        refuse_replacing_inputs,
+        without_previous_outputs,
+    )
+    from fcn_studio.inference.inputs import expand_with_roots
+    from fcn_studio.inference.video import is_video_file
+
+    found = expand_with_roots(inputs, warn=warn)
+    if not found:
+        raise FCNStudioError("no inputs; give image or video files, or folders of them")
+    refuse_input_folder_as_output([root for _, root in found], out)  # before sharding: every shard alike
+    # videos are named as images are: sub-folders mirrored, a.mp4 + a.mov -> a_mp4.mp4, a_mov.mp4
+    videos = batch_items([(f, r) for f, r in found if is_video_file(f)])
+    refuse_replacing_inputs([(v.source, [out / f"{v.name}.mp4", out / f"{v.name}.avi"]) for v in videos], out)
+    images = without_previous_outputs(batch_items([(f, r) for f, r in found if not is_video_file(f)]), out)
+    renamed = [f"{it.relative_source} -> {it.name}.png" for it in images if it.renamed]
+    renamed += [f"{it.relative_source} -> {it.name}.mp4" for it in videos if it.renamed]
+    if renamed:
+        shown = ", ".join(renamed[:4]) + (" ..." if len(renamed) > 4 else "")
+        warn(f"{len(renamed)} input(s) share an output name, written as: {shown}")
+    if shard:
+        images = shard.take(images, key=lambda item: item.name)
+        videos = shard.take(videos, key=lambda item: item.name)
+    # checked before the model loads: a refused or unwritable folder costs nothing
+    return prepare_output(images, out), videos
+
+
+def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) -> int:
+    """labelme JSON beside each mask, or one COCO file, made from the masks just written."""
+    import numpy as np
+    from PIL import Image
+
+    from fcn_studio.data.formats.coco import CocoWriter, relative_name
+    from fcn_studio.data.formats.export import labelme_file, lost_note
+
+    coco = CocoWriter(list(labels.classes), args.coco_masks) if args.format == "coco" else None
+    target = out / (f"coco.{shard.label}.json" if shard else "coco.json")
+    lost = total = written = 0
+    for item in images:
+        mask_path = item.mask_path(out)
+        if not mask_path.is_file():
+            continue  # failed: reported with the others
+        with Image.open(mask_path) as im:
+            mask = np.array(im)
+        total += mask.size
+        if coco is not None:
+            coco.add(relative_name(item.source, target), mask)
+        else:
+            lost += labelme_file(item.source, mask, labels, out / f"{item.name}.json")
+            written += 1
+    if coco is not None:
+        coco.write(target)
+        lost, written = coco.pixels_lost, 1
+    why = "labelme polygons trace pixel centres" if coco is None else "COCO polygons have no holes; RLE is exact"
+    for note in lost_note(args.format, lost, total, why):
+        warn(note)
+    return written
+
+
+def _finish_fast_path(fast_path) -> None:
+    """Wait for the conversion (else a short run never caches it); say once what was
+    repaired, or why the faster path is not used."""
+    if fast_path is None:
+        return
+    if not fast_path.ready() and not fast_path.error:
+        warn("preparing the faster CPU path for later runs (once per model file)...")
+        fast_path.wait()
+    for note in fast_path.notes:
+        warn(note)
+    if fast_path.error:
+        warn(f"the faster CPU path is not used: {fast_path.error}")
 
 
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):
@@ -116,6 +179,11 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     from fcn_studio.storage.weights import resolve_model
 
     checkpoint = resolve_model(args.model)
+    if args.precision == "bf16":  # the approximate bf16 mode, checked on a few of the images
+        predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
+                              precision="bf16", calibration=calibration_sample(images), fast=args.fast)  # fmt: skip
+        warn(f"bf16 mode: {predictor.backend_note}")
+        return predictor
     if not args.fast:
         return Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend)
     if not images:
@@ -125,7 +193,7 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
                           fast=True, calibration=calibration)  # fmt: skip
     if not predictor.fast_path.wait():
-        raise FCNStudioError(f"fast mode could not be prepared ({predictor.fast_path.error}); run without --fast")
+        raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
     agreement = predictor.fast_path.agreement or 0.0
     warn(
         f"fast mode (int8, approximate): {100 * agreement:.1f} % of labels equal to the exact model's on the check images"

@@ -7,11 +7,17 @@ import argparse
 from fcn_studio.cli import args as num
 from fcn_studio.cli.common import say, warn
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.inference.precision import PRECISIONS
 
 
 def add_parser(sub) -> None:
     tr = sub.add_parser("train", help="fine-tune an FCN on a folder of images and masks")
-    tr.add_argument("--data", required=True, metavar="DIR", help="VOC, Carvana or images/ + masks/ folder")
+    tr.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/ folder",
+    )
     tr.add_argument("--out", required=True, metavar="FILE", help="best checkpoint (.safetensors)")
     tr.add_argument("--base", default="vgg16-imagenet",
                     help="start from: an installed id or weights file (VGG16 or FCN), or 'scratch' (default vgg16-imagenet)")  # fmt: skip
@@ -34,6 +40,9 @@ def add_parser(sub) -> None:
     tr.add_argument("--class-names", help="comma-separated names (default: classes.txt, else class 0..N-1)")
     tr.add_argument("--seed", type=num.integer(0, 2**32 - 1), default=0)
     tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    tr.add_argument("--precision", choices=PRECISIONS, default="auto",
+                    help="auto: bf16 autocast on CPUs with native bf16 where it measures faster, fp16 mixed precision "
+                    "on CUDA, else fp32; fp32 or bf16 force one")  # fmt: skip
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     tr.add_argument("--resume", action="store_true", help="continue from OUT.last.state.pt")
     tr.add_argument("--force", action="store_true", help="replace an existing OUT and an installed model with this id")
@@ -61,6 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from fcn_studio.cli.progress import ProgressBar
     from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
     from fcn_studio.training.trainer import TrainConfig, check_output, train
 
     lo, _, hi = args.scale.partition(",")
@@ -69,6 +79,7 @@ def _train(args: argparse.Namespace) -> int:
         crop_size=args.crop_size, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
         flip=not args.no_flip, scale_min=float(lo), scale_max=float(hi or lo), freeze_backbone=args.freeze_backbone,
         val_split=args.val_split, val_dir=args.val, seed=args.seed, amp=not args.no_amp, device=args.device,
+        precision=args.precision,
         class_names=[c.strip() for c in args.class_names.split(",")] if args.class_names else None,
         resume=args.resume, register_id=args.id, force=args.force,
     )  # fmt: skip
@@ -81,24 +92,21 @@ def _train(args: argparse.Namespace) -> int:
         raise FCNStudioError(f"{config.data}: fix the problems above, then train again")
     bar = ProgressBar(None, "train")
 
-    def on_event(e: dict) -> None:
-        if e["type"] == "iteration":
-            note = f"epoch {e['epoch']}/{config.epochs} loss {e['loss']:.4f} {e['images_per_s']:.2f} img/s"
-            bar.update(round(1000 * e["progress"]), note, total=1000)
-        elif e["type"] == "epoch":
-            m = e["metrics"]
+    def on_event(e: Event) -> None:
+        if isinstance(e, IterationEvent):
+            note = f"epoch {e.epoch}/{config.epochs} loss {e.loss:.4f} {e.images_per_s:.2f} img/s"
+            bar.update(round(1000 * e.progress), note, total=1000)
+        elif isinstance(e, EpochEvent):
+            m = e.metrics
             score = (
                 f"val mIoU {100 * m['mean_iou']:.2f} pixel acc {100 * m['pixel_accuracy']:.2f}"
                 if m.get("mean_iou") is not None
                 else "no validation images"
             )
             bar.close()
-            warn(
-                f"epoch {e['epoch']}/{e['epochs']}: train loss {e['train_loss']:.4f}, {score}"
-                + (" (best)" if e["best"] else "")
-            )
-        elif e["type"] == "message":
-            warn(e["text"])
+            warn(f"epoch {e.epoch}/{e.epochs}: train loss {e.train_loss:.4f}, {score}" + (" (best)" if e.best else ""))
+        elif isinstance(e, MessageEvent):
+            warn(e.text)
 
     result = train(config, on_event, report=report)
     bar.close()

@@ -21,8 +21,16 @@ def add_parser(sub) -> None:
     imp.add_argument("--preprocessing", choices=("caffe-bgr", "imagenet-rgb"),
                      help="input convention of the weights (default caffe-bgr for converted Caffe files)")  # fmt: skip
     imp.add_argument("--force", action="store_true", help="replace an installed model with this id")
-    rm = wsub.add_parser("remove", help="delete installed weights")
+    rm = wsub.add_parser("remove", help="delete installed weights (and their conversion caches)")
     rm.add_argument("id")
+    ex = wsub.add_parser("export", help="write a model (a version too) as one standalone weights file")
+    ex.add_argument("id")
+    ex.add_argument("file", help="the .safetensors file to write")
+    ex.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    cl = wsub.add_parser("clean", help="remove stale conversion caches (and with --versions, old versions)")
+    cl.add_argument("--versions", action="store_true",
+                    help="also remove old versions: all but a model's base, the one in use and the newest")  # fmt: skip
+    cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     w.set_defaults(func=cmd_weights)
 
 
@@ -30,12 +38,23 @@ def cmd_weights(args: argparse.Namespace) -> int:
     from fcn_studio.storage import weights
 
     if args.action == "list":
-        rows = weights.list_weights()
-        say(f"weights directory: {weights.weights_dir()}")
-        say(f"{'id':<18} {'arch':<8} {'labels':<12} {'status':<20} {'size':>8}  title")
-        for r in rows:
-            size = f"{r.size_bytes / 1e6:.0f} MB" if r.size_bytes else "-"
-            say(f"{r.id:<18} {r.arch:<8} {r.labels:<12} {r.status:<20} {size:>8}  {r.title}")
+        _list(weights.list_weights(), weights.weights_dir())
+        return 0
+    if args.action == "export":
+        from fcn_studio.labelling.versions import export_standalone
+
+        path = export_standalone(args.id, args.file, overwrite=args.force)
+        say(f"wrote {args.id} to {path} ({format_size(path.stat().st_size)}); "
+            f"install it elsewhere with `fcn-studio weights import {path.name}`")  # fmt: skip
+        return 0
+    if args.action == "clean":
+        from fcn_studio.storage.cleanup import clean
+
+        removed = clean(versions=args.versions, dry_run=args.dry_run)
+        for r in removed:
+            say(f"{'would remove' if args.dry_run else 'removed'} {r.path} ({r.why}, {format_size(r.size_bytes)})")
+        total = format_size(sum(r.size_bytes for r in removed))
+        say(f"{'would free' if args.dry_run else 'freed'} {total}" if removed else "nothing to clean")
         return 0
     if args.action == "download":
         from fcn_studio.cli.progress import ProgressBar
@@ -68,3 +87,28 @@ def cmd_weights(args: argparse.Namespace) -> int:
             say(f"removed {p}")
         return 0
     raise AssertionError(args.action)
+
+
+def format_size(n: int | None) -> str:
+    if not n:
+        return "-"
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
+
+
+def _list(rows, folder) -> None:
+    """One row a model, columns as wide as their longest entry; size on disk with the
+    conversion caches of the faster CPU path."""
+    say(f"weights directory: {folder}")
+    table = [("id", "arch", "labels", "status", "size", "cache", "title")]
+    for r in rows:
+        status = r.status + (f", head over {r.base}" if r.base else "")
+        table.append((r.id, r.arch, r.labels, status, format_size(r.size_bytes), format_size(r.cache_bytes), r.title))
+    widths = [max(len(row[i]) for row in table) for i in range(6)]
+    for row in table:
+        left = "  ".join(f"{cell:<{w}}" for cell, w in zip(row[:4], widths[:4], strict=True))
+        sizes = "  ".join(f"{cell:>{w}}" for cell, w in zip(row[4:6], widths[4:6], strict=True))
+        say(f"{left}  {sizes}  {row[6]}")
+    installed = [r for r in rows if r.installed]
+    say(f"on disk: {format_size(sum(r.disk_bytes for r in installed))} "
+        f"({format_size(sum(r.cache_bytes for r in installed))} of it conversion caches; "
+        "`fcn-studio weights clean` removes stale ones)")  # fmt: skip

@@ -14,6 +14,7 @@ from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
 from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import ClassName, ClassNames, Message
 
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
 LABELLED_FOLDER_LAYOUT = "images + masks/"
@@ -98,17 +99,18 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
         return {line.strip().lower() for line in text.split() if line.strip()}, []
     defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
     if defined or split not in KNOWN_SPLITS:
-        offer = ", ".join(defined) if defined else "none: every image is used when no --split is given"
-        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); its splits: {offer}")
+        offer = (f"its splits: {', '.join(defined)}" if defined
+                 else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image")  # fmt: skip
+        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
     return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
 
 
 def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
-    if masks.name != "SegmentationClass":
-        return [f"masks from {masks.relative_to(voc)}/"]
+    """Which mask folder was read: the older SegmentationClassPNG/ is named, and so is the
+    folder that matched nothing."""
     if not pairing.pairs:
         return [f"no image in JPEGImages/ has a mask of the same name in {masks.relative_to(voc)}/"]
-    return []
+    return [f"masks from {masks.relative_to(voc)}/"] if masks.name != "SegmentationClass" else []
 
 
 # --------------------------------------------------------------------------- mask encodings
@@ -176,6 +178,12 @@ def detect_encoding(mask_paths: list[Path], colors: list[tuple[int, int, int]] |
 
 # --------------------------------------------------------------------------- dataset report
 
+MASK_KINDS = {
+    "index": Message("class index (palette or gray value)"),
+    "binary": Message("binary"),
+    "rgb": Message("RGB colour-coded"),
+}
+
 
 @dataclass
 class DatasetReport:
@@ -188,8 +196,8 @@ class DatasetReport:
     class_names: list[str]
     class_pixels: list[int]
     ignored_pixels: int = 0
-    problems: list[str] = field(default_factory=list)  # blocking, each naming its file
-    notes: list[str] = field(default_factory=list)  # worth knowing, not blocking
+    problems: list[Message | str] = field(default_factory=list)  # blocking, each naming its file
+    notes: list[Message | str] = field(default_factory=list)  # worth knowing, not blocking
 
     @property
     def ok(self) -> bool:
@@ -200,38 +208,45 @@ class DatasetReport:
         return len(self.class_names)
 
     def text(self) -> str:
+        """The report as the CLI prints it (the GUI shows :meth:`lines` in its language)."""
+        return "\n".join(line.english() for line in self.lines())
+
+    def lines(self) -> list[Message]:
+        kind = self.encoding.kind
         lines = [
-            f"Dataset {self.root} ({self.layout} layout): {len(self.pairs)} image/mask pairs",
-            f"Masks: {self.encoding.kind}"
-            + (" (255 = foreground here, not ignore)" if self.encoding.kind == "binary" else ""),
-            f"Classes ({self.num_classes}):",
-        ]
+            Message("Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}",
+                    root=str(self.root), layout=self.layout, n=len(self.pairs)),
+            Message("Masks: {kind} (255 = foreground here, not ignore)" if kind == "binary" else "Masks: {kind}",
+                    kind=MASK_KINDS.get(kind, kind)),
+            Message("Classes ({n}):", n=self.num_classes),
+        ]  # fmt: skip
         total = max(sum(self.class_pixels), 1)
         for i, (name, count) in enumerate(zip(self.class_names, self.class_pixels, strict=True)):
-            lines.append(f"  {i:3d} {name:<20} {count:>12,} px  {100 * count / total:5.1f} %")
+            lines.append(Message("  {id:3d} {name:<20} {count:>12,} px  {percent:5.1f} %",
+                                 id=i, name=ClassName(name), count=count, percent=100 * count / total))  # fmt: skip
         if self.ignored_pixels:
-            lines.append(f"  ignore (255)             {self.ignored_pixels:>12,} px")
+            lines.append(
+                Message(
+                    "  {name:<6} (255)             {count:>12,} px", name=ClassName("ignore"), count=self.ignored_pixels
+                )
+            )
         if self.unpaired_images:
-            lines.append(
-                f"Images without a mask ({len(self.unpaired_images)}): "
-                + ", ".join(p.name for p in self.unpaired_images[:10])
-            )
+            lines.append(Message("Images without a mask ({n}): {names}", n=len(self.unpaired_images),
+                                 names=", ".join(p.name for p in self.unpaired_images[:10])))  # fmt: skip
         if self.unpaired_masks:
-            lines.append(
-                f"Masks without an image ({len(self.unpaired_masks)}): "
-                + ", ".join(p.name for p in self.unpaired_masks[:10])
-            )
-        lines += [f"Note: {n}" for n in self.notes]
+            lines.append(Message("Masks without an image ({n}): {names}", n=len(self.unpaired_masks),
+                                 names=", ".join(p.name for p in self.unpaired_masks[:10])))  # fmt: skip
+        lines += [Message("Note: {note}", note=n) for n in self.notes]
         if self.problems:
-            lines.append(f"Problems that stop training ({len(self.problems)}):")
-            lines += [f"  {p}" for p in self.problems[:50]]
+            lines.append(Message("Problems that stop training ({n}):", n=len(self.problems)))
+            lines += [Message("  {problem}", problem=p) for p in self.problems[:50]]
             if len(self.problems) > 50:
-                lines.append(f"  ... and {len(self.problems) - 50} more")
+                lines.append(Message("  ... and {n} more", n=len(self.problems) - 50))
         elif not self.pairs:
-            lines.append("Problem: no image/mask pairs were found.")
+            lines.append(Message("Problem: no image/mask pairs were found."))
         else:
-            lines.append("No problems found.")
-        return "\n".join(lines)
+            lines.append(Message("No problems found."))
+        return lines
 
 
 def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) -> MaskEncoding:
@@ -299,13 +314,17 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     return rgb, mask
 
 
-def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> str:
+def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Message:
     """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
     label, so a stray large label makes many empty classes."""
-    listed = ", ".join(names[i] if named else str(i) for i in empty[:12]) + (" ..." if len(empty) > 12 else "")
-    fix = "" if named else "; if the masks number their classes differently, name them in classes.txt"
-    return (f"{len(empty)} of the {len(names)} classes have no pixels in any mask ({listed}): "
-            f"the model cannot learn them{fix}")  # fmt: skip
+    more = " ..." if len(empty) > 12 else ""
+    if named:
+        return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
+                       "cannot learn {n:it|them}", n=len(empty), total=len(names), more=more,
+                       listed=ClassNames(names[i] for i in empty[:12]))  # fmt: skip
+    return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
+                   "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
+                   n=len(empty), total=len(names), listed=", ".join(map(str, empty[:12])), more=more)  # fmt: skip
 
 
 def scan_dataset(
@@ -324,7 +343,7 @@ def scan_dataset(
     lists = ClassListCheck.of([] if pairing.layout == COCO_LAYOUT else label_files(root))  # COCO names its categories
     encoding = _dataset_encoding(root, pairing, lists)
     counts = np.zeros(256, dtype=np.int64)
-    problems: list[str] = list(lists.problems)
+    problems: list[Message | str] = list(lists.problems)
     good: list[tuple[Path, Path]] = []
     present: list[np.ndarray] = []  # label values in each good mask, to name offenders later
     blank: list[Path] = []  # masks that label nothing (all 255): no label at all
@@ -343,18 +362,20 @@ def scan_dataset(
                 good.append((img, mask))
                 present.append(np.flatnonzero(file_counts))
         except FCNStudioError as exc:
-            problems.append(str(exc))
+            problems.append(exc.message)
         if progress:
             progress(i + 1, len(pairing.pairs), img.name)
     names = list(class_names or lists.names or encoding.names or [])
     notes = [*pairing.notes, *lists.notes]
     if lists.names and not class_names:
-        notes.append(f"class names from {lists.source.name}")
+        notes.append(Message("class names from {file}", file=lists.source.name))
     if blank:
         shown = ", ".join(p.name for p in blank[:5]) + (" ..." if len(blank) > 5 else "")
-        notes.append(f"{len(blank)} mask(s) label nothing (every pixel 255 = unlabelled), left out: {shown}")
+        notes.append(Message("{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}",
+                             n=len(blank), files=shown))  # fmt: skip
         if not good:
-            problems.append("no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first")
+            problems.append(Message("no mask labels anything (every pixel of every mask is 255 = unlabelled); label "
+                                    "some first"))  # fmt: skip
     if not names:
         if encoding.kind == "binary":
             names = ["background", "foreground"]
@@ -384,7 +405,7 @@ def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
     return detect_encoding([m for _, m in pairing.pairs], lists.colors)
 
 
-def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[str]:
+def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[Message]:
     """Masks with ids beyond the class list: more ids than names is never a silent shift."""
     problems, n = [], len(names)
     for (_image, mask), values in zip(good, present, strict=True):
@@ -392,11 +413,11 @@ def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[str
         if not bad:
             continue
         if 254 in bad and encoding.kind == "rgb":
-            where = f"the colours in {lists.source.name}" if lists.colors else "the VOC colours"
-            problems.append(
-                f"{mask.name}: colours not among {where}; list every class as a `name r g b` line "
-                f"in {root / 'classes.txt'}"
-            )
+            where = (Message("the colours in {file}", file=lists.source.name) if lists.colors
+                     else Message("the VOC colours"))  # fmt: skip
+            problems.append(Message("{mask}: colours not among {where}; list every class as a `name r g b` line in "
+                                    "{file}", mask=mask.name, where=where, file=str(root / "classes.txt")))  # fmt: skip
         else:
-            problems.append(f"{mask.name}: labels {bad}, outside the {n} classes (0-{n - 1}, 255 = ignore)")
+            problems.append(Message("{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
+                                    mask=mask.name, bad=bad, n=n, last=n - 1))  # fmt: skip
     return problems

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +21,12 @@ IMAGE_EXTENSIONS = frozenset(
 )
 # Photos of 100+ megapixels are legitimate here; PIL's default guard stops at ~89 MP.
 Image.MAX_IMAGE_PIXELS = 400_000_000
+# Pillow's warnings (DecompressionBombWarning from MAX_IMAGE_PIXELS up to twice that,
+# "Corrupt EXIF data" ...) are raw library text in the middle of a run: what matters is said
+# here in one line (whether an image fits in memory: _check_decode_memory; a damaged file:
+# load_image's message).
+warnings.filterwarnings("ignore", module=r"PIL\.")
+_PIXEL_LIMIT_MP = 2 * Image.MAX_IMAGE_PIXELS // 1_000_000
 # From this size on, lossless 8-bit files are decoded by OpenCV straight into the final
 # (H, W, 3) array: Pillow holds RGB as 4 bytes a pixel and numpy then copies it (7 bytes a
 # pixel at the peak, 2.5 GB for 19000 x 19000) where OpenCV needs 3.
@@ -136,23 +144,26 @@ def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> 
     except FCNStudioError:
         raise
     except FileNotFoundError:
-        raise FCNStudioError(f"{path}: no such file") from None
+        raise FCNStudioError("{path}: no such file", path=str(path)) from None
     except IsADirectoryError:
-        raise FCNStudioError(f"{path}: is a folder, not an image") from None
+        raise FCNStudioError("{path}: is a folder, not an image", path=str(path)) from None
     except UnidentifiedImageError:
         rgb = _load_with_opencv(path)  # e.g. float or multi-sample TIFFs Pillow cannot open
         if rgb is not None:
             return rgb
-        hint = (
-            " (HEIC/AVIF photos: convert them to JPEG or PNG first)"
-            if path.suffix.lower() in (".heic", ".heif", ".avif")
-            else ""
-        )
-        raise FCNStudioError(f"{path}: not an image file, or a format that cannot be read{hint}") from None
+        raise FCNStudioError(
+            "{path}: not an image file, or a format that cannot be read (HEIC/AVIF photos: convert them to JPEG or "
+            "PNG first)" if path.suffix.lower() in (".heic", ".heif", ".avif")
+            else "{path}: not an image file, or a format that cannot be read", path=str(path)
+        ) from None  # fmt: skip
     except Image.DecompressionBombError:
-        raise FCNStudioError(f"{path}: the image is too large to open (over 400 megapixels)") from None
+        raise FCNStudioError(
+            "{path}: the image is too large to open (over {limit} megapixels)", path=str(path), limit=_PIXEL_LIMIT_MP
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: the image file is damaged or truncated ({exc})") from None
+        raise FCNStudioError(
+            "{path}: the image file is damaged or truncated ({error})", path=str(path), error=exc
+        ) from None
 
 
 def _orientation(img: Image.Image) -> int:
@@ -195,8 +206,25 @@ def _check_decode_memory(path: Path, size: tuple[int, int], bytes_per_pixel: int
 
 
 def _load_with_opencv(path: Path, color: bool = False) -> np.ndarray | None:
+    """The image as OpenCV decodes it, or None when it cannot (its own messages stay quiet:
+    the caller says in one line what is wrong with the file)."""
     import cv2
 
+    _quiet_opencv(cv2)
+    try:
+        return _decode_with_opencv(cv2, path, color)
+    except cv2.error:  # e.g. a header claiming more pixels than OpenCV allows
+        return None
+
+
+def _quiet_opencv(cv2) -> None:
+    """OpenCV logs "[ERROR:0@...] imdecode_ ..." lines to stderr for each file it cannot
+    decode, in the middle of batch output."""
+    with contextlib.suppress(AttributeError):
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+def _decode_with_opencv(cv2, path: Path, color: bool) -> np.ndarray | None:
     if color:  # 8-bit file, decoded straight into (H, W, 3)
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
         # imread peaks at the output's size, imdecode at twice that; imread cannot open
@@ -256,7 +284,7 @@ def save_mask(mask: np.ndarray, labels: LabelSet, path: str | os.PathLike[str]) 
         with atomic_path(path, suffix=".png") as tmp:
             mask_to_palette_image(mask, labels).save(tmp, format="PNG")
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=str(path), error=exc.strerror or exc) from None
     return path
 
 
@@ -282,5 +310,5 @@ def save_rgb(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
         with atomic_path(path) as tmp:
             Image.fromarray(image).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=str(path), error=exc.strerror or exc) from None
     return path

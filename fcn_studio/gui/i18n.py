@@ -2,22 +2,29 @@
 own dialogs (``qtbase``), chosen from the settings or else the system locale.
 
 The ``.ts`` sources live in ``resources/i18n/`` and are kept in step with the code by
-``python -m fcn_studio.gui.i18n update`` (pyside6-lupdate over the gui package, then
-pyside6-lrelease); ``build`` only compiles. The CLI stays English and never loads these.
+``python -m fcn_studio.gui.i18n update`` (pyside6-lupdate over the gui package and the core's
+message templates, then pyside6-lrelease); ``build`` only compiles. The CLI stays English and
+never loads these; the core's messages (fcn_studio.messages) are translated in the "core"
+context once a language is installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QProcess, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
+from fcn_studio import messages
 from fcn_studio.resources_path import resource
 
 SOURCE_LANGUAGE = "en"
@@ -27,6 +34,10 @@ TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
 SETTING = "language"
 APP_CATALOG = "fcn_studio"
 GUI_PACKAGE = Path(__file__).resolve().parent
+CORE_PACKAGE = GUI_PACKAGE.parent
+CORE_CONTEXT = "core"
+# Calls whose first argument, written as a string literal, is a core message template.
+MESSAGE_CALLS = frozenset({"Message", "FCNStudioError", "Cancelled", "MaskExistsError"})
 
 _installed: list[QTranslator] = []
 _current = SOURCE_LANGUAGE
@@ -53,8 +64,19 @@ def chosen_language(settings) -> str:
     return value if value in LANGUAGES else system_language()
 
 
+def without_accelerator(text: str) -> str:
+    """A menu text as a sentence: "&Open…" -> "Open…", "打开(&O)…" -> "打开…" ("&&" is an "&")."""
+    text = re.sub(r"\(&\w\)", "", text)
+    return re.sub(r"&(.)", r"\1", text)
+
+
 def current_language() -> str:
     return _current
+
+
+def translate_core(template: str) -> str:
+    """A core message template in the interface language (as it is where untranslated)."""
+    return QCoreApplication.translate(CORE_CONTEXT, template)
 
 
 def install(language: str, app: QCoreApplication | None = None) -> bool:
@@ -66,6 +88,7 @@ def install(language: str, app: QCoreApplication | None = None) -> bool:
         app.removeTranslator(translator)
     _installed.clear()
     _current = SOURCE_LANGUAGE
+    messages.set_translator(None)
     if language == SOURCE_LANGUAGE or language not in LANGUAGES:
         QLocale.setDefault(QLocale.system())
         return language == SOURCE_LANGUAGE
@@ -79,6 +102,9 @@ def install(language: str, app: QCoreApplication | None = None) -> bool:
         else:
             ok = False
     _current = language
+    from fcn_studio.gui.shared.class_names import display_name
+
+    messages.set_translator(translate_core, display_name)
     # Numbers, dates and Qt's own dialogs follow the interface language.
     QLocale.setDefault(QLocale(language))
     return ok
@@ -158,14 +184,42 @@ def gui_sources() -> list[Path]:
     return sorted(p for p in GUI_PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+def core_templates() -> list[str]:
+    """Every core message template written as a string literal: the first argument of
+    ``Message(...)``, ``FCNStudioError(...)`` and its subclasses, outside the gui and the cli
+    packages (the CLI's own messages are only ever English)."""
+    found: dict[str, None] = {}
+    for path in sorted(CORE_PACKAGE.rglob("*.py")):
+        if path.parent.relative_to(CORE_PACKAGE).parts[:1] in (("gui",), ("cli",)) or "__pycache__" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args and _call_name(node.func) in MESSAGE_CALLS):
+                continue
+            first = node.args[0]
+            for choice in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                if isinstance(choice, ast.Constant) and isinstance(choice.value, str) and choice.value.strip():
+                    found[choice.value] = None
+    return list(found)
+
+
+def _call_name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def lupdate(ts_files: list[Path]) -> None:
-    """Extract every tr()/translate() string of the gui package into the .ts files. No line
-    numbers are stored, so moving code does not change them; strings no longer in the code
-    are dropped."""
+    """Extract every tr()/translate() string of the gui package, and the core's message
+    templates, into the .ts files. No line numbers are stored, so moving code does not
+    change them; strings no longer in the code are dropped."""
     root = GUI_PACKAGE.parents[1]
     sources = [str(p.relative_to(root)) for p in gui_sources()]
-    cmd = [_qt_tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", *sources, "-ts", *map(str, ts_files)]
-    subprocess.run(cmd, check=True, cwd=root)
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "core_messages.py"  # the core's templates, as lupdate reads them
+        lines = [f"QT_TRANSLATE_NOOP({json.dumps(CORE_CONTEXT)}, {json.dumps(t, ensure_ascii=False)})"
+                 for t in core_templates()]  # fmt: skip
+        listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cmd = [_qt_tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", *sources, str(listing),
+               "-ts", *map(str, ts_files)]  # fmt: skip
+        subprocess.run(cmd, check=True, cwd=root)
 
 
 def lrelease(ts_file: Path, qm_file: Path) -> None:

@@ -17,7 +17,6 @@ from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
-from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode
@@ -62,9 +61,16 @@ class MainWindow(QMainWindow):
         self.opacity, self.opacity_label = bar.opacity, bar.opacity_label
         self._build_controllers()
         self._connect()
+        from fcn_studio.gui.export_labels import LabelExport
+        from fcn_studio.gui.labelling.context import LabelContext
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
-        self.label_mode = LabelMode(self)  # painting labels, retraining on them
+        self.label_mode = LabelMode(LabelContext(  # painting labels, retraining on them
+            host=self, workspace=self.workspace, inference=self.inference, canvas=self.canvas, overlay=self.overlay,
+            legend=self.legend, status=self.status, service=self.service, runner=self.tasks, settings=self.settings,
+            show_error=self.show_error, use_model=self._models_changed, video_opened=self.video.opened,
+            video_active=lambda: self.video.active))  # fmt: skip
+        self.label_export = LabelExport(self)  # File > Export Labels As…
         self._place_label_docks()
         self._restore_settings()  # a layout the user made wins over the default one
         self.models.refresh(select=self.inference.model_key)
@@ -115,7 +121,7 @@ class MainWindow(QMainWindow):
                                  self.status, self.show_error, self.files.last_dir)  # fmt: skip
         self.model_actions = ModelActions(self, self.settings, self.service, self.inference, self.models, self.banner,
                                           self.status, self.show_error, self.files.last_dir,
-                                          self.compare.refresh_models)  # fmt: skip
+                                          self.compare.refresh_models, self._current_folder)  # fmt: skip
 
     def _connect(self) -> None:
         a, ws, f, x, m = self.actions_, self.workspace, self.files, self.exporter, self.model_actions
@@ -220,10 +226,14 @@ class MainWindow(QMainWindow):
         if comparing and ws.current_rgb is not None:
             self.compare.set_image(str(ws.current_path), ws.current_rgb, ws.current_display)
 
+    def _current_folder(self) -> str | None:
+        path = self.workspace.current_path
+        return str(path.parent) if path is not None else None
+
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
         if note:  # e.g. CUDA chosen but absent: said in the status bar, never a box at every start
-            self.status.showMessage(core_message(note), 15_000)
+            self.status.showMessage(note, 15_000)  # in the interface language already
 
     def _hovered(self, x: int, y: int) -> None:
         self.view.hovered(x, y)

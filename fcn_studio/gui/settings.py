@@ -50,6 +50,11 @@ WINDOW_STATE = Key("window/state", QByteArray, None, "toolbars and docks")
 # -- compare tab -------------------------------------------------------------------------
 COMPARE_PANES = Key("compare/panes", int, 3, "number of panes side by side (2-4)")
 COMPARE_MODELS = Key("compare/models", list, [], "the model id of each pane, left to right")
+# -- Label mode's tools (gui/labelling/state.py) ------------------------------------------
+LABEL_RADIUS = Key("label/brush_radius", float, 6.0, "brush and eraser radius in image pixels")
+LABEL_FILL_SOURCE = Key("label/fill_source", str, "labels", "what Fill reads its regions from: labels or prediction")
+LABEL_VIEW = Key("label/view", str, "both", "what the canvas shows in Label mode: both, labels or prediction")
+LABEL_LIVE = Key("label/live", bool, False, "Live update: a quick update of the prediction after each stroke")
 # fmt: on
 
 KEYS: tuple[Key, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Key))

@@ -7,6 +7,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from fcn_studio.gui.i18n import without_accelerator
+
 # Keys handled by widgets rather than actions (the canvas, the legend, the label tools).
 EXTRA_KEYS = (
     (QT_TRANSLATE_NOOP("Shortcuts", "Mouse wheel"), QT_TRANSLATE_NOOP("Shortcuts", "Zoom at the cursor")),
@@ -22,7 +24,7 @@ def action_rows(actions) -> list[tuple[str, str]]:
     for action in actions:
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
         if keys:
-            rows.append((", ".join(keys), action.text().replace("&", "").rstrip("…")))
+            rows.append((", ".join(keys), without_accelerator(action.text()).rstrip("…")))
     return rows
 
 

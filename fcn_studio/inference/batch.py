@@ -19,14 +19,15 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from fcn_studio.data.images import blend_overlay, load_image, save_mask, save_rgb
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference.inputs import unreadable_reason
 from fcn_studio.inference.predictor import Predictor
-from fcn_studio.storage.fileio import remove_stale_temporaries
+from fcn_studio.storage.fileio import is_disk_full, remove_stale_temporaries, write_error
 
 OVERLAY_SUFFIX = "_overlay"
 QUEUE_DEPTH = 4  # decoded images waiting for the model, and results waiting for the writer
@@ -142,15 +143,19 @@ def without_previous_outputs(files: Sequence[BatchItem | Path], out_dir: Path) -
 def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[BatchItem]:
     """Check the output folder before any image is segmented; the items to process.
 
-    Refuses a plan in which an output would replace one of the run's inputs (an output
-    folder that is the input folder, say), and a folder that cannot be written. Masks from
-    an earlier run in an output folder inside the input folder are not inputs.
+    Refuses an output folder that is an input folder (the masks would be read as photos by
+    the next run: refused on every run, not only once they collide), a plan in which an
+    output would replace one of the run's inputs, and a folder that cannot be written.
+    Masks from an earlier run in an output folder inside the input folder are not inputs.
     """
     items = without_previous_outputs(files, out_dir)
+    refuse_input_folder_as_output([it.root for it in items], out_dir)
     out, real = out_dir.resolve(), _RealPaths()
     if any(_within(real(it.source, it.root), out) for it in items):  # else no output can be an input
         plan = [(it.source, [it.mask_path(out_dir), it.overlay_path(out_dir)]) for it in items]
         refuse_replacing_inputs(plan, out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FCNStudioError("{folder} is a file, not a folder; choose another output folder", folder=str(out_dir))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".fcn-studio-write-test.", dir=out_dir)
@@ -161,6 +166,18 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
             f"{out_dir}: cannot write to this folder ({exc.strerror or exc}); choose another output folder"
         ) from None
     return items
+
+
+def refuse_input_folder_as_output(roots: Iterable[Path | None], out_dir: Path) -> None:
+    """An output folder that is one of the folders being segmented mixes masks with photos."""
+    out = out_dir.resolve()
+    for root in {r for r in roots if r is not None}:
+        if root.resolve() == out:
+            suggestion = root.parent / f"{root.name}-masks"
+            raise FCNStudioError(
+                f"{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; "
+                f"choose another output folder, e.g. {suggestion}"
+            )
 
 
 def refuse_replacing_inputs(plan: Sequence[tuple[Path, Sequence[Path]]], out_dir: Path) -> None:
@@ -227,7 +244,8 @@ class BatchLog:
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # a write that failed was reported; a retried flush fails again
+                self._fh.close()
 
 
 def _open_log(path: Path, follow_links: bool):
@@ -329,6 +347,8 @@ class _Pipeline:
             for i in range(len(todo)):
                 if cancelled and cancelled():
                     raise Cancelled()
+                if self.errors:  # the writer met a full disk (or worse): every later write would too
+                    break
                 job = self.decoded.get()
                 if job is _END:  # the reader failed
                     break
@@ -368,6 +388,8 @@ class _Pipeline:
                 if self.stop.is_set():
                     return
                 try:
+                    if (problem := unreadable_reason(item.source)) is not None:  # never block on a FIFO
+                        raise FCNStudioError(f"{item.source}: {problem}")
                     job = (item, load_image(item.source), None)
                 except FCNStudioError as exc:
                     job = (item, None, str(exc))
@@ -377,26 +399,36 @@ class _Pipeline:
             self.decoded.put(_END)
 
     def _write(self) -> None:
+        """Runs until it gets _END, whatever happens: a writer that died would leave the model
+        thread blocked on a full queue forever. A full disk ends the run (one message, not one
+        per image); any other failure of an image is that image's."""
         while (job := self.results.get()) is not _END:
             if self.errors:
                 continue  # drain: the run is failing
-            item, rgb, labels, error = job
-            target = item.mask_path(self.out_dir)
             try:
-                if error is None:
-                    self._save(item, rgb, labels, target)
-            except FCNStudioError as exc:
-                error = str(exc)
+                self._write_one(*job)
             except BaseException as exc:  # handed to the calling thread
                 self.errors.append(exc)
-                continue
-            self.report.processed += 1
+
+    def _write_one(self, item: BatchItem, rgb, labels, error: str | None) -> None:
+        target = item.mask_path(self.out_dir)
+        try:
+            if error is None:
+                self._save(item, rgb, labels, target)
+        except FCNStudioError as exc:
+            if is_disk_full(exc):
+                raise FCNStudioError(write_error(target, exc)) from None
+            error = str(exc)
+        self.report.processed += 1
+        try:
             if error is None:
                 self.report.written.append(target)
                 self.journal.write(item, target, "done")
             else:
                 self.report.failures.append(error)
                 self.journal.write(item, target, "failed", error)
+        except OSError as exc:
+            raise FCNStudioError(write_error(self.journal.path or target, exc, option="--log")) from None
 
     def _save(self, item: BatchItem, rgb, labels, target: Path) -> None:
         labels_set = self.predictor.labels

@@ -13,15 +13,16 @@ from fcn_studio.data.images import blend_overlay, is_image_file
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.data.metrics import ConfusionMatrix
 
-GT_FOLDERS = ("masks", "SegmentationClass", "labels", "gt", "annotations")
+GT_FOLDERS = ("SegmentationClass", "SegmentationClassPNG", "masks", "labels", "gt", "annotations")
 GT_SUFFIXES = ("", "_mask", "-mask", "_gt", "_label")
 
 
-def find_ground_truth(image_path: str | Path) -> Path | None:
-    """A mask with the image's stem in a sibling masks/ or SegmentationClass/ folder."""
+def ground_truth_candidates(image_path: str | Path) -> list[Path]:
+    """Masks with the image's stem in a sibling masks/, SegmentationClass/ ... folder, and a
+    labelme JSON beside it."""
     image_path = Path(image_path)
-    parents = [image_path.parent, image_path.parent.parent]
-    for base in parents:
+    found: list[Path] = []
+    for base in (image_path.parent, image_path.parent.parent):
         for folder in GT_FOLDERS:
             d = base / folder
             if not d.is_dir() or d == image_path.parent:
@@ -29,9 +30,39 @@ def find_ground_truth(image_path: str | Path) -> Path | None:
             for suffix in GT_SUFFIXES:
                 for ext in (".png", ".PNG", ".gif", ".bmp", ".tif", ".tiff"):
                     candidate = d / f"{image_path.stem}{suffix}{ext}"
-                    if candidate.is_file() and is_image_file(candidate):
-                        return candidate
-    return None
+                    if candidate.is_file() and is_image_file(candidate) and candidate not in found:
+                        found.append(candidate)
+    labelme = image_path.with_suffix(".json")
+    if labelme.is_file():
+        found.append(labelme)
+    return found
+
+
+def find_ground_truth(image_path: str | Path) -> Path | None:
+    """The densest ground truth of the image: a full SegmentationClass/ mask before the
+    scribbles Label mode saved in masks/ (fewer labelled pixels score less of the image)."""
+    from fcn_studio.data.dataset import read_mask
+    from fcn_studio.errors import FCNStudioError
+
+    best, best_fraction = None, -1.0
+    for candidate in ground_truth_candidates(image_path):
+        try:
+            fraction = labelled_fraction(read_mask(candidate))
+        except FCNStudioError:
+            continue  # unreadable: another candidate, else none
+        if fraction > best_fraction:
+            best, best_fraction = candidate, fraction
+    return best
+
+
+def labelled_fraction(mask: np.ndarray) -> float:
+    """How much of the image a ground truth labels (255 = unlabelled)."""
+    return float(np.count_nonzero(mask != IGNORE_INDEX)) / max(mask.size, 1)
+
+
+def ground_truth_name(path: Path) -> str:
+    """The file with its folder (``SegmentationClass/x.png``), so two candidates are told apart."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> float:

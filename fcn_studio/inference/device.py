@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
@@ -15,7 +16,7 @@ DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 class DeviceChoice:
     device: torch.device
     description: str  # e.g. "CUDA: NVIDIA H100" or "CPU (2 threads)"
-    fallback_note: str | None = None  # set when the requested device was unavailable
+    fallback_note: Message | None = None  # set when the requested device was unavailable
 
 
 def _mps_available() -> bool:
@@ -24,11 +25,16 @@ def _mps_available() -> bool:
 
 
 def describe(device: torch.device) -> str:
+    return device_message(device).english()
+
+
+def device_message(device: torch.device) -> Message:
+    """The device as a sentence the interface can translate."""
     if device.type == "cuda":
-        return f"CUDA: {torch.cuda.get_device_name(device)}"
+        return Message("CUDA: {name}", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+        return Message("Apple MPS")
+    return Message("CPU ({n} {n:thread|threads})", n=torch.get_num_threads())
 
 
 def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> DeviceChoice:
@@ -42,19 +48,20 @@ def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> D
         if torch.cuda.is_available():
             dev = torch.device(requested)
             return DeviceChoice(dev, describe(dev))
-        note = (
-            "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or "
-            "CUDA build of torch); running on the CPU"
-        )
         if not allow_fallback:
-            raise FCNStudioError(note.replace("; running on the CPU", "; use --device cpu or auto"))
+            raise FCNStudioError("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA "
+                                 "build of torch); use --device cpu or auto")  # fmt: skip
+        note = Message("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of "
+                       "torch); running on the CPU")  # fmt: skip
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), note)
     if requested == "mps":
         if _mps_available():
             return DeviceChoice(torch.device("mps"), "Apple MPS")
         if not allow_fallback:
             raise FCNStudioError("Apple MPS was requested but is not available; use --device cpu or auto")
-        return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), "MPS unavailable; running on the CPU")
+        return DeviceChoice(
+            torch.device("cpu"), describe(torch.device("cpu")), Message("MPS unavailable; running on the CPU")
+        )
     if requested == "cpu":
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")))
     if requested != "auto":

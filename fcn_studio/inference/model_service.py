@@ -6,6 +6,11 @@ byte-bounded LRU. Consumers get their own :class:`~fcn_studio.inference.predicto
 inference size) over the shared module: a forward pass in eval mode mutates nothing, so
 worker threads can run the same weights at once.
 
+A base's backbone (and its fast path) is loaded once too, and shared by every version that
+sits on it: a version stored as a head file (storage/heads.py) costs the read of a few
+kilobytes and a head of its own, so switching between v2, v3 and v4, or comparing them side
+by side, holds one backbone.
+
 Entries are keyed by the file's *identity* (resolved path, size, mtime, inode), not by the
 model id: re-importing or re-training under the same id gives a new identity, so every
 consumer gets the new weights at its next request and the old copy is dropped.
@@ -22,11 +27,16 @@ from typing import TYPE_CHECKING
 
 from fcn_studio import environment
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.storage.identity import FileIdentity
 
 if TYPE_CHECKING:
     from fcn_studio.inference.device import DeviceChoice
-    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.inference.predictor import Backbone, Predictor
     from fcn_studio.storage.checkpoint import Checkpoint
+
+# fp16 on CUDA; int8 the CPU's fast mode (runtime.PRECISIONS); bf16 the approximate mode of
+# CPUs with native bf16 (inference/precision.py)
+PRECISIONS = ("fp32", "fp16", "int8", "bf16")
 
 # Two VGG16 FCNs (~0.54 GB each) in RAM, two on a GPU: enough to switch back and forth.
 DEFAULT_RAM_BYTES = 1200 << 20
@@ -34,29 +44,17 @@ DEFAULT_GPU_BYTES = 1200 << 20
 
 
 @dataclass(frozen=True)
-class FileIdentity:
-    """What changes when a weights file is replaced, even under the same name."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    inode: int
-
-    @classmethod
-    def of(cls, path: str | Path) -> FileIdentity:
-        resolved = Path(path).resolve()
-        try:
-            st = resolved.stat()
-        except OSError as exc:
-            raise FCNStudioError(f"{path}: cannot read the weights file ({exc.strerror or exc})") from None
-        return cls(str(resolved), st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-@dataclass(frozen=True)
 class ModelKey:
     identity: FileIdentity
     device: str  # the resolved torch device, e.g. "cpu", "cuda:0"
-    precision: str  # "fp32", "fp16" (CUDA) or "int8" (the CPU's opt-in fast mode)
+    precision: str  # one of PRECISIONS
+
+
+@dataclass(frozen=True)
+class BaseKey:
+    identity: FileIdentity  # of the base's weights file
+    device: str
+    precision: str
 
 
 @dataclass
@@ -66,7 +64,17 @@ class LoadedModel:
     checkpoint: Checkpoint
     predictor: Predictor  # owns the module (and, on a CPU, its faster converted copy)
     device_choice: DeviceChoice
-    nbytes: int  # of the torch weights; a converted copy (ONNX Runtime) adds about as much
+    nbytes: int  # of its own torch weights (its head); the backbone's are counted once, in base
+    base: BaseKey | None = None  # the shared backbone it runs on
+
+    @property
+    def backbone(self) -> Backbone:
+        return self.predictor.backbone
+
+    @property
+    def total_bytes(self) -> int:
+        """Its head's bytes and its backbone's (which other versions may share)."""
+        return self.nbytes + self.backbone.nbytes
 
     @property
     def model(self):
@@ -79,9 +87,11 @@ class ModelService:
     def __init__(self, ram_bytes: int = DEFAULT_RAM_BYTES, gpu_bytes: int = DEFAULT_GPU_BYTES) -> None:
         self.ram_bytes, self.gpu_bytes = ram_bytes, gpu_bytes
         self._models: OrderedDict[ModelKey, LoadedModel] = OrderedDict()
+        self._backbones: dict[BaseKey, Backbone] = {}
         self._lock = threading.Lock()
         self._loading: dict[ModelKey, threading.Event] = {}
         self.loads = 0  # how many times a file was read (tests and benchmarks)
+        self.base_loads = 0  # how many times a backbone was built
 
     # -- asking --------------------------------------------------------------------------
 
@@ -112,20 +122,25 @@ class ModelService:
 
     def load(
         self, spec: str, device: str = "auto", *, half: bool | None = None, fast: bool = False,
-        calibration: Sequence[object] = (),
+        calibration: Sequence[object] = (), precision: str | None = None,
     ) -> LoadedModel:  # fmt: skip
         """``half``: fp16 weights on CUDA (default there: on; never on a CPU). ``fast``: the
         int8 fast mode on a CPU (approximate; ignored on a GPU), quantised with a few
-        ``calibration`` images (paths or arrays, read only when the model is loaded)."""
+        ``calibration`` images (paths or arrays, read only when the model is loaded).
+        ``precision="bf16"``: the approximate bf16 mode (inference/precision.py), its label
+        agreement measured on the ``calibration`` images."""
         from fcn_studio.inference.device import choose_device
         from fcn_studio.storage.weights import locate_weights
 
         path, known = locate_weights(spec)
         choice = choose_device(device, allow_fallback=True)
+        precision_wanted = precision
         if choice.device.type == "cuda":
             precision = "fp32" if half is False else "fp16"
         else:
             precision = "int8" if fast else "fp32"
+        if precision_wanted == "bf16":
+            precision = "bf16"
         key = ModelKey(FileIdentity.of(path), str(choice.device), precision)
         while True:
             with self._lock:
@@ -147,6 +162,7 @@ class ModelService:
             self._drop_older_versions(key)
             self._models[key] = loaded
             self._evict()
+            self._drop_unused_backbones()
         return loaded
 
     # -- keeping -------------------------------------------------------------------------
@@ -157,6 +173,9 @@ class ModelService:
             target = str(Path(path).resolve()) if path is not None else None
             for key in [k for k in self._models if target is None or k.identity.path == target]:
                 del self._models[key]
+            for key in [k for k in self._backbones if target is None or k.identity.path == target]:
+                self._models = OrderedDict((k, m) for k, m in self._models.items() if m.base != key)
+            self._drop_unused_backbones()
 
     def prune(self) -> None:
         """Drop models whose file was removed or replaced since it was loaded."""
@@ -168,6 +187,10 @@ class ModelService:
                     current = None
                 if current != key.identity:
                     del self._models[key]
+            for key in list(self._backbones):
+                if FileIdentity.maybe(key.identity.path) != key.identity:  # a base replaced: its versions go too
+                    self._models = OrderedDict((k, m) for k, m in self._models.items() if m.base != key)
+            self._drop_unused_backbones()
 
     def loaded(self) -> list[LoadedModel]:
         with self._lock:
@@ -178,17 +201,58 @@ class ModelService:
     ) -> LoadedModel:
         from fcn_studio.inference.predictor import Predictor
         from fcn_studio.storage.checkpoint import load_checkpoint
+        from fcn_studio.storage.heads import base_path, read_head_file
+        from fcn_studio.storage.weights import locate_weights
 
-        checkpoint = load_checkpoint(path, **known)
         fast = key.precision == "int8"
         if fast and not calibration:
             raise FCNStudioError("fast mode needs a few images to calibrate on: open an image or a folder first")
-        predictor = Predictor(checkpoint, choice, half=key.precision == "fp16", max_size=None, fast=fast,
-                              calibration=calibration if fast else ())  # fmt: skip
-        checkpoint.state_dict = {}  # the module holds the tensors now; keep one copy
-        nbytes = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
+        approximate = fast or key.precision == "bf16"  # measure their label agreement
+        options = {"half": key.precision == "fp16", "max_size": None, "fast": fast,
+                   "calibration": calibration if approximate else (),
+                   "precision": "bf16" if key.precision == "bf16" else None}  # fmt: skip
+        if _is_head_file(path):  # a version over a base: only its head is read
+            head = read_head_file(path)
+            base_file = base_path(head.base, path, lambda base_id: locate_weights(base_id)[0])
+            base_key = BaseKey(FileIdentity.of(base_file), key.device, key.precision)
+            backbone = self._backbone(base_key, base_file, choice, options)
+            checkpoint = _version_checkpoint(head, path)
+            predictor = Predictor(checkpoint, choice, backbone=backbone, **options)
+        else:
+            checkpoint = load_checkpoint(path, **known)
+            base_key = BaseKey(key.identity, key.device, key.precision)
+            with self._lock:
+                backbone = self._backbones.get(base_key)
+            predictor = Predictor(checkpoint, choice, backbone=backbone, **options)
+            if backbone is None:
+                self.base_loads += 1
+                with self._lock:
+                    self._backbones.setdefault(base_key, predictor.backbone)
+        checkpoint.state_dict = {}  # the modules hold the tensors now; keep one copy
+        head_bytes = sum(p.numel() * p.element_size() for p in predictor.model.head.parameters())
         self.loads += 1
-        return LoadedModel(key, spec, checkpoint, predictor, choice, nbytes)
+        return LoadedModel(key, spec, checkpoint, predictor, choice, head_bytes, base_key)
+
+    def _backbone(self, base_key: BaseKey, base_file: Path, choice: DeviceChoice, options: dict) -> Backbone:
+        """The shared backbone of ``base_file``, loaded now if no version of it is."""
+        from fcn_studio.inference.predictor import Predictor
+        from fcn_studio.storage.checkpoint import load_checkpoint
+        from fcn_studio.storage.weights import locate_weights
+
+        with self._lock:
+            backbone = self._backbones.get(base_key)
+        if backbone is not None:
+            return backbone
+        try:
+            known = locate_weights(str(base_file))[1]
+        except FCNStudioError:
+            known = {}
+        base = load_checkpoint(base_file, **known)
+        backbone = Predictor(base, choice, **options).backbone
+        base.state_dict = {}
+        self.base_loads += 1
+        with self._lock:
+            return self._backbones.setdefault(base_key, backbone)
 
     def _drop_older_versions(self, key: ModelKey) -> None:
         """A file replaced under the same path: its old weights are never served again."""
@@ -198,15 +262,51 @@ class ModelService:
     def _evict(self) -> None:
         for on_gpu, budget in ((False, self.ram_bytes), (True, self.gpu_bytes)):
             keys = [k for k in self._models if (k.device != "cpu") == on_gpu]
-            used = sum(self._models[k].nbytes for k in keys)
             for k in keys[:-1]:  # least recently used first; the newest always stays
-                if used <= budget:
+                if self._bytes_used(on_gpu) <= budget:
                     break
-                used -= self._models.pop(k).nbytes
+                self._models.pop(k)
+                self._drop_unused_backbones()
+
+    def _bytes_used(self, on_gpu: bool) -> int:
+        models = [m for k, m in self._models.items() if (k.device != "cpu") == on_gpu]
+        bases = {m.base for m in models}
+        return sum(m.nbytes for m in models) + sum(self._backbones[b].nbytes for b in bases if b in self._backbones)
+
+    def _drop_unused_backbones(self) -> None:
+        used = {m.base for m in self._models.values()}
+        for key in [k for k in self._backbones if k not in used]:
+            # not closed here: a view may still hold a predictor on it; it closes when freed
+            del self._backbones[key]
+
+    def backbones(self) -> int:
+        """How many backbones are loaded (tests: versions share theirs)."""
+        with self._lock:
+            return len(self._backbones)
 
 
 _shared: ModelService | None = None
 _shared_lock = threading.Lock()
+
+
+def _version_checkpoint(head, path: Path) -> Checkpoint:
+    """A head file as a checkpoint of its own tensors (the score layers), for a base
+    already loaded here."""
+    from fcn_studio.storage.checkpoint import Checkpoint
+
+    return Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing, dict(head.tensors),
+                      provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
+                      training=head.training, source=path)  # fmt: skip
+
+
+def _is_head_file(path: Path) -> bool:
+    from fcn_studio.storage.fileio import read_safetensors_metadata
+    from fcn_studio.storage.heads import is_head_metadata
+
+    try:
+        return is_head_metadata(read_safetensors_metadata(path))
+    except (OSError, ValueError):
+        return False  # not safetensors, or damaged: load_checkpoint says why
 
 
 def shared_service() -> ModelService:

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +18,8 @@ from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
+from fcn_studio.inference.precision import Bf16Path, for_inference
+from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
 
 DEFAULT_MAX_SIZE = 2048
@@ -38,11 +41,29 @@ class Prediction:
     inference_size: tuple[int, int]  # (h, w) the network actually saw
     seconds: float
     probabilities: np.ndarray | None = None  # (C, H, W) float32, only on request
-    backend: str = "torch"  # which path computed it: "torch", "ONNX Runtime f32", "ONNX Runtime int8"
+    backend: str = "torch"  # the id of the path that computed it: "torch" or "onnxruntime" (runtime.BACKENDS)
     approximate: bool = False  # fast (int8) mode, or a low-resolution preview
     preview: bool = False  # a quick low-resolution pass, to be replaced by the full result
     # (pool3, pool4, fc7) of the network input, only on request: Label mode caches them
     features: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+    precision: str = "fp32"  # of what computed it: "fp32", "fp16" (CUDA) or "int8" (fast mode)
+
+    @property
+    def backend_label(self) -> str:
+        """Display text of what computed it: "torch", "ONNX Runtime int8"."""
+        from fcn_studio.inference.runtime import backend_label
+
+        return backend_label(self.backend, self.precision)
+
+
+@dataclass
+class Backbone:
+    """A base's backbone on one device and its fast path: built once, shared by every head
+    that sits on it (the versions of one model, in every view)."""
+
+    module: torch.nn.Module
+    fast_path: object | None  # runtime.FastPath
+    nbytes: int
 
 
 def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,7 +113,11 @@ class Predictor:
         backend: str | None = None,
         fast: bool = False,
         calibration: Sequence[object] = (),
+        backbone: Backbone | None = None,
+        precision: str | None = None,
     ) -> None:
+        """``backbone``: a loaded base to put this checkpoint's head on (the model service
+        shares one between a model's versions); its fast path serves this head too."""
         self.checkpoint = checkpoint
         self.device_choice = (
             device if isinstance(device, DeviceChoice) else choose_device(device, allow_fallback=allow_fallback)
@@ -100,20 +125,48 @@ class Predictor:
         self.device = self.device_choice.device
         self.max_size = max_size
         cuda = self.device.type == "cuda"
-        self.half = cuda if half is None else (half and cuda)
+        # "bf16": the approximate bf16 mode (inference/precision.py), served like fast mode
+        chosen = for_inference(precision, self.device).precision
+        self.half = chosen == "fp16" if half is None else (half and cuda and chosen != "bf16")
+        self.precision = "fp16" if self.half else "bf16" if chosen == "bf16" else "fp32"
         self.channels_last = cuda if channels_last is None else channels_last
         if cuda:
             torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
+        if backbone is not None:
+            head = self._head(backbone.module.out_channels)
+            self.model = FCN(backbone.module, head, checkpoint.num_classes).eval()
+            self.backbone = backbone
+            return
         # moved first, converted on the device: no converted copy in host memory on the way
-        model = checkpoint.build_model().to(self.device)
+        self.model = self._on_device(checkpoint.build_model()).eval()
+        fast_path = self._make_fast_path(backend, fast, calibration)
+        nbytes = sum(p.numel() * p.element_size() for p in self.model.backbone.parameters())
+        self.backbone = Backbone(self.model.backbone, fast_path, nbytes)
+        if fast_path is not None:
+            fast_path.start()
+
+    @property
+    def fast_path(self):
+        return self.backbone.fast_path
+
+    def _on_device(self, module: torch.nn.Module) -> torch.nn.Module:
+        module = module.to(self.device)
         if self.half:
-            model = model.half()
+            module = module.half()
         if self.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        self.model = model.eval()
-        self.fast_path = self._make_fast_path(backend, fast, calibration)
-        if self.fast_path is not None:
-            self.fast_path.start()
+            module = module.to(memory_format=torch.channels_last)
+        return module
+
+    def _head(self, channels: tuple[int, int, int]) -> FCNHead:
+        """This checkpoint's head alone (score layers; upsampling bilinear unless stored)."""
+        ckpt = self.checkpoint
+        head = FCNHead(ckpt.num_classes, channels, ckpt.arch)
+        own = {k: v for k, v in ckpt.state_dict.items() if k.split(".")[0] in dict(head.named_children())}
+        missing = [k for k in head.state_dict() if k.startswith("score") and k not in own]
+        if missing:
+            raise FCNStudioError(f"{ckpt.source}: no {', '.join(missing)} in the weights; the file is damaged")
+        head.load_state_dict({k: v.float() for k, v in own.items()}, strict=False)
+        return self._on_device(head)
 
     @property
     def labels(self):
@@ -122,6 +175,11 @@ class Predictor:
     def _make_fast_path(self, backend: str | None, fast: bool, calibration: Sequence[object]):
         from fcn_studio.inference import runtime
 
+        if self.precision == "bf16":
+            if fast:
+                raise FCNStudioError("choose one approximate mode: fast (int8) or --precision bf16, not both")
+            checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
+            return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
             raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
@@ -134,19 +192,22 @@ class Predictor:
             )
         if backend == "torch" or self.device.type != "cpu":
             return None
-        source = self.checkpoint.source
+        source, classes = fast_path_source(self.checkpoint)
         if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
+        from fcn_studio.inference.conversion import state_hash
+        from fcn_studio.storage.identity import content_hash
+
         checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
         return runtime.FastPath(
             self.model,
             name=source.name if source else f"{self.checkpoint.arch}-in-memory",
-            identity=runtime.weights_identity(source, self.checkpoint.state_dict),
+            identity=content_hash(source) if source else state_hash(self.checkpoint.state_dict),
             cache_root=runtime.cache_root_for(source),
-            precision="int8" if fast else "f32",
+            precision="int8" if fast else "fp32",
             calibration=checks[::2] or checks,
             checks=checks[1::2] or checks,
-            source=(str(source), self.checkpoint.arch, self.checkpoint.num_classes) if source else None,
+            source=(str(source), self.checkpoint.arch, classes) if source else None,
         )
 
     @property
@@ -172,31 +233,36 @@ class Predictor:
         """``(1, C, h, w)`` float32 logits for an RGB uint8 image, on the model's device."""
         return self._logits(rgb, cancelled)[0]
 
-    def logits_and_features(self, rgb: np.ndarray) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        """The logits and the backbone features (pool3, pool4, fc7) they were computed from
-        (always the torch model: a converted one does not expose its features)."""
-        logits, _, features = self._logits(rgb, with_features=True)
-        return logits, features
+    def features(self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None):
+        """The backbone features (pool3, pool4, fc7) of the network input for ``rgb`` (as
+        :meth:`predict` would size it), from the fast path when it is ready."""
+        return self._logits(inference_image(rgb, self.max_size), cancelled)[2]
 
     def _logits(
-        self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None, with_features: bool = False
-    ) -> tuple[torch.Tensor, str, tuple[torch.Tensor, ...] | None]:
+        self, rgb: np.ndarray, cancelled: Callable[[], bool] | None = None
+    ) -> tuple[torch.Tensor, str, tuple[torch.Tensor, ...]]:
+        """Logits, the backend id that computed them, and the backbone features."""
         x = self.checkpoint.preprocessing.to_tensor(rgb)
-        fp = None if with_features else self.fast_path
+        fp = self.fast_path
         if fp is not None and not fp.ready() and fp.is_cached() and fp.error is None:
             fp.wait(cancelled=cancelled)  # loading a cached conversion beats one torch pass
         if fp is not None and fp.ready():
-            return fp.logits(x), fp.label, None
+            features = fp.features(x)
+            with torch.inference_mode():
+                return self.model.head(*features, (x.shape[2], x.shape[3])).float(), fp.kind, features
         x = x.to(self.device)
         if self.half:
             x = x.half()
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            if with_features:
-                logits, features = self.model.forward_with_features(x)
-                return logits.float(), "torch", features
-            return self.model(x).float(), "torch", None
+            logits, features = self.model.forward_with_features(x)
+            return logits.float(), "torch", features
+
+    def _precision(self, backend: str) -> str:
+        if backend != "torch":
+            return self.fast_path.precision
+        return "fp16" if self.half else "fp32"
 
     def predict(
         self,
@@ -207,7 +273,7 @@ class Predictor:
         cancelled: Callable[[], bool] | None = None,
     ) -> Prediction:
         """``return_features``: also the backbone features of the network input (Label mode
-        caches them); computed on the torch model, which exposes them."""
+        caches them), from whichever path computed the labels."""
         start = time.perf_counter()
         rgb = as_rgb8(image)
         height, width = rgb.shape[:2]
@@ -216,13 +282,14 @@ class Predictor:
         h, w = small.shape[:2]
         if cancelled and cancelled():
             raise Cancelled()
-        logits, backend, features = self._logits(small, cancelled, with_features=return_features)
+        logits, backend, features = self._logits(small, cancelled)
         labels, confidence, probs = logits_to_full_size(logits[0], height, width, return_probabilities, cancelled)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        approximate = self.fast_path is not None and backend != "torch" and self.fast_path.approximate
+        approximate = backend != "torch" and self.fast_path.approximate
         return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs, backend=backend,
-                          approximate=approximate, features=features)  # fmt: skip
+                          approximate=approximate, features=features if return_features else None,
+                          precision=self._precision(backend))  # fmt: skip
 
     def preview(
         self, image: object, *, max_size: int = PREVIEW_MAX_SIZE, cancelled: Callable[[], bool] | None = None
@@ -252,9 +319,8 @@ class Predictor:
             labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
             confidence = cv2.resize(confidence.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
             confidence = confidence.astype(np.float16)
-        return Prediction(
-            labels, confidence, (h, w), time.perf_counter() - start, backend=backend, approximate=True, preview=True
-        )
+        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, backend=backend, approximate=True,
+                          preview=True, precision=self._precision(backend))  # fmt: skip
 
     def memory_needed(self, height: int, width: int, with_probs: bool = False) -> dict[str, int]:
         """Bytes that segmenting an (height, width) image allocates, by stage (estimates)."""
@@ -375,6 +441,17 @@ def _band_rows(num_classes: int, width: int) -> int:
     return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
 
 
+def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:
+    """The weights file a checkpoint's fast path is converted from, and its class count:
+    for a version stored as a head, its base (whose conversion every version shares)."""
+    from fcn_studio.storage.heads import head_base
+
+    base = head_base(checkpoint)
+    if base is not None:
+        return base.path, base.checkpoint.num_classes
+    return checkpoint.source, checkpoint.num_classes
+
+
 def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
     """The calibration images that can be read: one corrupt file in a folder must not take
     the fast mode away (it is reported when its own turn to be segmented comes)."""
@@ -383,7 +460,7 @@ def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
         with contextlib.suppress(FCNStudioError):
             readable.append(_calibration_rgb(image))
     if images and not readable:
-        raise FCNStudioError(f"fast mode: none of the {len(images)} calibration images could be read")
+        raise FCNStudioError("fast mode: none of the {n} calibration images could be read", n=len(images))
     return readable
 
 

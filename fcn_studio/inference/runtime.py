@@ -1,29 +1,32 @@
-"""A faster CPU runtime for a model, prepared once per weights file and cached on disk.
+"""A faster CPU runtime for a model's backbone, prepared once per base and cached on disk.
 
-The torch model always works (any device, any input size, the backbone features Label mode
-caches). A :class:`FastPath` is the same network exported to ONNX and run by ONNX Runtime,
-which runs FCN-8s 1.6-1.7x faster than eager torch on a 2-core CPU with the same labels
-(bench/bench_inference.py measures every candidate: channels_last, inductor, OpenVINO, ONNX
-Runtime). Exporting and optimising cost seconds (about 20 s for the full FCN-8s), so they
-run in a child process (exporting holds the GIL, which would freeze the GUI) while the
-torch model serves the first requests; the result is saved next to the weights file under a
-name keyed by the file's identity (path, size, modification time) and the ONNX Runtime
-version, and later sessions only load it. The predictor asks ``ready()`` before each image and uses whichever
-path is available.
+The torch model always works (any device, any input size). A :class:`FastPath` is the
+backbone exported to ONNX as a graph that outputs the features the heads need (pool3,
+pool4, fc7; inference/conversion.py) and run by ONNX Runtime; the head (score layers and
+bilinear upsampling) runs after it in torch. So every version of a model that differs only
+in its head (Label mode's rounds) shares one conversion, and the features are there for
+Label mode at no extra pass. Converting costs seconds (about 20 s for the full FCN-8s), so it
+runs in a child process (exporting holds the GIL, which would freeze the GUI) while the
+torch model serves the first requests.
+
+A conversion is keyed by the *content* of the weights file (its SHA-256, computed once per
+file identity and remembered: storage/identity.py) and the ONNX Runtime version, and is
+verified when read: the checksums of its files, and on first opening one small input whose
+labels must equal the torch model's; a mismatch rebuilds it, with a note. Caches are
+bounded (conversions.py: least recently used first, never one in use).
 
 The session holds its own copy of the weights (ONNX Runtime repacks them for its kernels);
 :attr:`FastPath.weight_bytes` says how much, and the predictor reports it.
 
 ``precision="int8"`` is the opt-in fast mode: static post-training quantisation (ONNX
-Runtime's QDQ int8, per channel), calibrated on a few images and labelled approximate with
-the label agreement measured on check images against the exact model.
+Runtime's QDQ int8, per channel) of the backbone, calibrated on a few images and labelled
+approximate with the label agreement measured on check images against the exact model.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -38,18 +41,28 @@ import numpy as np
 
 from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference.conversion import CHECKED_FILES, DATA_FILE, check_agreement, head_labels, torch_labels
+from fcn_studio.inference.sessions import cpu_key, open_session, remove_abandoned
+from fcn_studio.storage import conversions
+from fcn_studio.storage.conversions import CACHE_DIRNAME
 
 if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKENDS without torch
     import torch
 
-BACKENDS = ("auto", "torch", "onnxruntime")
+BACKENDS = ("auto", "torch", "onnxruntime")  # ids; display text is derived (backend_label)
 BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
-CACHE_DIRNAME = ".fcn-studio-cache"
-PRECISIONS = ("f32", "int8")
-DATA_FILE = "model.onnx.data"  # the weights of a conversion, beside its graph (mapped, not parsed)
-# Kept in float: the layers whose outputs are the class scores (quantising them costs the
-# most agreement for the least time) and conv1_1, which sees the raw pixel values.
-FLOAT_LAYERS = ("conv1_1", "score_fr", "score_pool4", "score_pool3")
+PRECISIONS = ("fp32", "int8")  # of a conversion; the model service's ModelKey adds "fp16" (CUDA)
+BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch"}  # the last: precision.Bf16Path
+# Bytes a conversion needs on disk per byte of float weights: its weights, and the
+# optimised copy saved beside them (int8 needs less; this is the safe side).
+_DISK_FACTOR = 2.2
+_CHECK_SHAPE = (1, 3, 24, 32)  # the small input whose labels a cache must give on first opening
+
+
+def backend_label(backend: str, precision: str = "fp32") -> str:
+    """Display text for a backend id and precision: "torch", "ONNX Runtime fp32"."""
+    name = BACKEND_NAMES.get(backend, backend)
+    return name if backend == "torch" else f"{name} {precision}"
 
 
 def onnxruntime_version() -> str | None:
@@ -60,49 +73,23 @@ def onnxruntime_version() -> str | None:
     return onnxruntime.__version__
 
 
-def weights_identity(source: Path | None, state_dict: dict[str, torch.Tensor]) -> str:
-    """A short key that changes whenever the weights do.
-
-    A file is identified by its resolved path, size and modification time (cheap: no
-    reading); weights without a file by a hash of their bytes.
-    """
-    import torch
-
-    h = hashlib.blake2b(digest_size=10)
-    if source is not None and Path(source).is_file():
-        st = Path(source).stat()
-        h.update(f"{Path(source).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    else:
-        for name in sorted(state_dict):
-            t = state_dict[name].detach().to("cpu").contiguous()
-            h.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
-            h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
-
-
 def cache_root_for(source: Path | None) -> Path:
     """Next to the weights file when that folder is writable, else the user cache folder."""
     if source is not None:
         folder = Path(source).parent
         if os.access(folder, os.W_OK):
             return folder / CACHE_DIRNAME
-    import platformdirs
+    from fcn_studio.storage.identity import cache_home
 
-    return Path(platformdirs.user_cache_dir("fcn-studio", appauthor=False)) / "compiled"
-
-
-def check_agreement(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> float:
-    """Share of pixels whose labels are identical, over all check images."""
-    same = sum(int((a == b).sum()) for a, b in zip(reference, candidate, strict=True))
-    return same / max(1, sum(a.size for a in reference))
+    return cache_home() / "compiled"
 
 
 class FastPath:
-    """The model exported to ONNX and run by ONNX Runtime on the CPU: ``build()`` once, then
-    ``logits(x)``.
+    """A base's backbone exported to ONNX and run by ONNX Runtime on the CPU: ``build()``
+    once, then ``features(x)``; the caller runs the head on them.
 
     ``build`` is safe to run on a background thread while the torch model serves (it only
-    reads the model); ``logits`` may be called from any thread once ``ready()``.
+    reads the model); ``features`` may be called from any thread once ``ready()``.
     """
 
     kind = "onnxruntime"
@@ -115,11 +102,14 @@ class FastPath:
         identity: str,
         cache_root: Path,
         threads: int | None = None,
-        precision: str = "f32",
+        precision: str = "fp32",
         calibration: Sequence[torch.Tensor] = (),
         checks: Sequence[torch.Tensor] = (),
         source: tuple[str, str, int] | None = None,
     ) -> None:
+        """``model``: a full FCN (torch) whose backbone is converted and whose head checks
+        it; ``identity``: the SHA-256 of the weights file (or a hash of weights without one);
+        ``source``: (weights file, arch, classes), read by the converting child process."""
         import torch
 
         if precision not in PRECISIONS:
@@ -133,17 +123,22 @@ class FastPath:
         # (weights file, arch, classes): the export then runs in a child process that reads
         # the file itself. Exporting holds the GIL for seconds, which froze the GUI.
         self.source = source
+        self.identity = identity
         self.precision = precision
+        self.runtime = f"{self.kind}{version}"
         self.threads = threads or torch.get_num_threads()
         self.calibration = [np.ascontiguousarray(x.numpy(), np.float32) for x in calibration]
         self.checks = [np.ascontiguousarray(x.numpy(), np.float32) for x in checks] or self.calibration
-        self.weight_bytes = sum(p.numel() for p in model.parameters()) * (1 if precision == "int8" else 4)
-        self.cache_dir = cache_root / f"{_safe(name)}-{self.kind}{version}-{precision}-{identity}"
+        backbone = getattr(model, "backbone", model)
+        self.weight_bytes = sum(p.numel() for p in backbone.parameters()) * (1 if precision == "int8" else 4)
+        self.cache_dir = cache_root / f"{_safe(name)}-{self.runtime}-{precision}-{identity[:20]}"
         self._stale_glob = f"{_safe(name)}-*-{precision}-*"  # this file's earlier conversions
         self.agreement: float | None = None  # int8 only: labels identical to the exact model
         self.error: str | None = None  # why building failed; the torch model keeps serving
+        self.notes: list[str] = []  # what was found and repaired (a damaged cache rebuilt, ...)
         self.loaded_from_cache = False
         self._session = None
+        self._held: int | None = None  # the descriptor that marks the conversion in use
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -153,7 +148,7 @@ class FastPath:
 
     @property
     def approximate(self) -> bool:
-        return self.precision != "f32"
+        return self.precision != "fp32"
 
     def is_cached(self) -> bool:
         return all((self.cache_dir / name).is_file() for name in ("model.onnx", DATA_FILE, "meta.json"))
@@ -163,8 +158,8 @@ class FastPath:
 
     @property
     def label(self) -> str:
-        """What a result computed on this path says it came from: "ONNX Runtime f32"."""
-        return f"ONNX Runtime {self.precision}"
+        """What a result computed on this path says it came from: "ONNX Runtime fp32"."""
+        return backend_label(self.kind, self.precision)
 
     def describe(self) -> str:
         text = self.label
@@ -212,30 +207,93 @@ class FastPath:
     def _build_quietly(self) -> None:
         try:
             self.build(self._stop.is_set)
-        except Exception as exc:  # the torch path keeps working; say why the fast one did not
+        except FCNStudioError as exc:  # the torch path keeps working; say why the fast one did not
+            self.error = str(exc)
+        except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             atexit.unregister(self.stop)  # the registry would otherwise keep this model alive
 
     def build(self, cancelled: Callable[[], bool] | None = None) -> None:
-        """Load the cached export, or export (and cache) it; then open a session. Idempotent."""
+        """Load the cached conversion (verified), or convert (and cache) it; then open a
+        session. Idempotent."""
         with self._build_lock:
             if self._session is not None:
                 return
-            if not self.is_cached():
-                self._convert_and_save(cancelled)
-            else:
-                self.loaded_from_cache = True
+            fresh = self._ensure_converted(cancelled)
             if cancelled and cancelled():
                 raise Cancelled()
+            session = self._open_checked()
+            if session is None and not fresh:  # a cached conversion that gives other labels than torch
+                self._discard("its labels differ from the exact model's")
+                self._ensure_converted(cancelled)
+                session = self._open_checked()
+            if session is None:
+                raise FCNStudioError(f"the ONNX Runtime conversion of {self.cache_dir.name} gives other labels "
+                                     "than the torch model; torch serves (use --backend torch to silence this)")  # fmt: skip
             self.agreement = self._read_meta().get("agreement")
-            session = open_session(self.cache_dir, self.threads)
+            self._held = conversions.hold(self.cache_dir)
+            with contextlib.suppress(OSError):
+                conversions.enforce_budget(self.cache_dir.parent)
             with self._lock:
                 self._session = session
 
+    def _ensure_converted(self, cancelled) -> bool:
+        """True when a conversion was made now; False when a verified one was cached."""
+        if self.is_cached():
+            problem = self._damage()
+            if problem is None:
+                self.loaded_from_cache = True
+                return False
+            self._discard(problem)
+        self._convert_and_save(cancelled)
+        self.loaded_from_cache = False
+        return True
+
+    def _damage(self) -> str | None:
+        """Why the cached conversion cannot be trusted (its files' checksums), or None."""
+        from fcn_studio.storage.identity import content_hash
+
+        expected = self._read_meta().get("sha256")
+        if not isinstance(expected, dict):
+            return "it has no checksums (made by an earlier version)"
+        for name in CHECKED_FILES:
+            try:
+                if content_hash(self.cache_dir / name) != expected.get(name):
+                    return f"{name} was damaged"
+            except FCNStudioError:
+                return f"{name} cannot be read"
+        return None
+
+    def _discard(self, why: str) -> None:
+        self.notes.append(f"the cached ONNX Runtime conversion {self.cache_dir.name} was not used ({why}); rebuilt")
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+    def _open_checked(self):
+        """A session over the conversion whose labels on one small input equal torch's
+        (fp32), or come near them (int8); None when they do not, even with the optimised
+        copy made again (a damaged one would explain it)."""
+        session = open_session(self.cache_dir, self.threads, self.notes)
+        if self._labels_agree(session):
+            return session
+        del session
+        self.notes.append(f"the optimised copy of {self.cache_dir.name} gave other labels than torch; made again")
+        shutil.rmtree(self.cache_dir / f"optimised-{cpu_key()}", ignore_errors=True)
+        session = open_session(self.cache_dir, self.threads)
+        return session if self._labels_agree(session) else None
+
+    def _labels_agree(self, session) -> bool:
+        h, w = _CHECK_SHAPE[2:]
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        x = np.stack([np.sin(xx / 3) * 90, np.cos(yy / 4) * 90, (xx - yy) * 4], 0)[None].astype(np.float32)
+        exact = torch_labels(self.model, x)
+        approx = head_labels(self.model, session.run(None, {"image": x}), (h, w))
+        needed = 0.99 if self.precision == "fp32" else 0.5
+        return check_agreement([exact], [approx]) >= needed
+
     def _convert_and_save(self, cancelled: Callable[[], bool] | None) -> None:
-        self.cache_dir.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(self.cache_dir.parent, f".{self.cache_dir.name}.*")
+        self._check_room()
+        remove_abandoned(self.cache_dir.parent, f".{self.cache_dir.name}.*")
         out = Path(tempfile.mkdtemp(prefix=f".{self.cache_dir.name}.", dir=self.cache_dir.parent))
         try:
             if self.precision == "int8":
@@ -244,17 +302,56 @@ class FastPath:
             if self.source is not None:
                 self._convert_in_child(out, cancelled)
             else:  # weights without a file (tests, the API): nothing for a child to read
+                from fcn_studio.inference.conversion import prepare
+
                 prepare(self.model, out, self.precision, self.threads)
             if cancelled and cancelled():
                 raise Cancelled()
             for scratch in ("images.npz", "split.json", "stderr.txt"):
                 (out / scratch).unlink(missing_ok=True)
+            self._describe_source(out)
             self._publish(out)
+        except OSError as exc:
+            raise FCNStudioError(self._write_problem(exc)) from None
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
+    def _check_room(self) -> None:
+        """A cache folder that cannot be written, or has no room, is said once, up front."""
+        from fcn_studio.storage.fileio import check_writable_folder
+
+        root = self.cache_dir.parent
+        try:
+            check_writable_folder(root, "cache folder ($FCN_STUDIO_CACHE)")
+        except FCNStudioError as exc:
+            raise FCNStudioError(f"the faster CPU path cannot be prepared: {exc}") from None
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(root).free
+            needed = int(self.weight_bytes * (1 if self.precision == "int8" else _DISK_FACTOR))
+            if free < needed:
+                raise FCNStudioError(
+                    f"no space left on {root} for the faster CPU path: free {-(-(needed - free) // 1_000_000)} MB, "
+                    f"set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch"
+                )
+
+    def _write_problem(self, exc: OSError) -> str:
+        from fcn_studio.storage.fileio import is_disk_full
+
+        if is_disk_full(exc):
+            return (f"no space left on {self.cache_dir.parent} for the faster CPU path: free some space, set "
+                    "$FCN_STUDIO_CACHE to a folder with room, or use --backend torch")  # fmt: skip
+        return f"could not write the faster CPU path's cache in {self.cache_dir.parent}: {exc.strerror or exc}"
+
+    def _describe_source(self, out: Path) -> None:
+        meta = json.loads((out / "meta.json").read_text())
+        path = str(Path(self.source[0]).resolve()) if self.source else ""
+        meta |= {"source": path, "source_sha256": self.identity if path else "", "runtime": self.runtime}
+        (out / "meta.json").write_text(json.dumps(meta))
+
     def _publish(self, tmp: Path) -> None:
-        """A finished conversion in ``tmp`` becomes the cached one (renamed into place)."""
+        """A finished conversion in ``tmp`` becomes the cached one (renamed into place),
+        with the permissions the umask gives new files (not a temporary folder's 0700)."""
+        _follow_umask(tmp)
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.cache_dir)
         try:
@@ -262,10 +359,11 @@ class FastPath:
         except OSError:
             if not self.is_cached():  # else another process finished the same conversion first
                 raise
-        # Conversions of earlier versions of this weights file (or runtime) are of no further use.
+        # Conversions of earlier versions of this weights file (or runtime) are of no further
+        # use, unless another process still has one open.
         for old in self.cache_dir.parent.glob(self._stale_glob):
             if old != self.cache_dir and not old.name.startswith("."):
-                shutil.rmtree(old, ignore_errors=True)
+                conversions.remove(old)
 
     def _convert_in_child(self, out: Path, cancelled: Callable[[], bool] | None) -> None:
         """The export in a child process (which reads the weights file itself), so this
@@ -274,7 +372,7 @@ class FastPath:
         import sys
 
         path, arch, num_classes = self.source
-        code = "import sys; from fcn_studio.inference.runtime import convert_file; convert_file(*sys.argv[1:])"
+        code = "import sys; from fcn_studio.inference.conversion import convert_file; convert_file(*sys.argv[1:])"
         args = [sys.executable, "-c", code, path, arch, str(num_classes), str(out), self.precision, str(self.threads)]
         # stderr to a file, not a pipe: the child's warnings can never fill it up and block it
         with open(out / "stderr.txt", "w+") as log:
@@ -289,6 +387,8 @@ class FastPath:
                 log.seek(0)
                 lines = log.read().strip().splitlines()
                 last = lines[-1] if lines else f"exit status {child.returncode}"
+                if "No space left" in last or "Errno 28" in last:
+                    raise OSError(28, "No space left on device")
                 raise FCNStudioError(f"converting {Path(path).name} for ONNX Runtime failed: {last}")
 
     def _read_meta(self) -> dict:
@@ -299,189 +399,46 @@ class FastPath:
 
     # ------------------------------------------------------------------ running
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """``(1, 3, H, W)`` float32 (preprocessed) -> ``(1, C, H, W)`` float32 logits."""
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(1, 3, H, W)`` float32 (preprocessed) -> the backbone's (pool3, pool4, fc7)."""
         import torch
 
         if self._session is None:
-            raise RuntimeError("FastPath.logits called before build()")
+            raise RuntimeError("FastPath.features called before build()")
         data = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
         # One call at a time: two at once would only share the same cores, each slower.
         with self._lock:
-            out = self._session.run(None, {"image": data})[0]
-        return torch.from_numpy(out)
+            out = self._session.run(None, {"image": data})
+        return tuple(torch.from_numpy(f) for f in out)
+
+    def close(self) -> None:
+        """Let the conversion go (cleanup may then remove it)."""
+        with self._lock:
+            self._session = None
+        if self._held is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._held)
+            self._held = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
-def open_session(folder: Path, threads: int):
-    """A session over the conversion in ``folder``.
+def _follow_umask(folder: Path) -> None:
+    """Folders 0777 and files 0666 less the umask, as any new ones would be (mkdtemp and
+    some writers make them private)."""
+    from fcn_studio.storage.fileio import current_umask
 
-    ONNX Runtime's full graph optimisation (fusions, the blocked NCHWc layout) takes seconds
-    for a VGG16 FCN at every session start, and its result is specific to the CPU. So the
-    first session on this kind of CPU (normally the conversion process's) saves its
-    optimised graph beside the conversion, and later ones map that file as it is: choosing a
-    model then costs a fraction of a second.
-    """
-    optimised = folder / f"optimised-{cpu_key()}"
-    _remove_abandoned(folder, f".{optimised.name}.*")  # a process that died while saving one
-    if (optimised / "model.onnx").is_file():
-        try:
-            return _session(optimised / "model.onnx", threads, optimise=False)
-        except Exception:  # damaged or from another runtime build: optimise again below
-            shutil.rmtree(optimised, ignore_errors=True)
-    tmp = folder / f".{optimised.name}.{os.getpid()}-{threading.get_ident()}"
-    try:
-        tmp.mkdir()
-    except OSError:  # a read-only cache: optimise at every start instead
-        return _session(folder / "model.onnx", threads)
-    try:
-        session = _session(folder / "model.onnx", threads, save_to=tmp / "model.onnx")
-        with contextlib.suppress(OSError):  # another process may have saved the same one first
-            os.replace(tmp, optimised)
-        return session
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _session(path: Path, threads: int, *, optimise: bool = True, save_to: Path | None = None):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    level = ort.GraphOptimizationLevel
-    options.graph_optimization_level = level.ORT_ENABLE_ALL if optimise else level.ORT_DISABLE_ALL
-    options.log_severity_level = 3  # errors only: its warnings are not the user's business
-    # Idle threads sleep instead of spinning: the GUI, video decoding and Label mode share
-    # these cores, and FCN's long convolutions ran no slower for it (1.71 s vs 1.78 s).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if save_to is not None:
-        options.optimized_model_filepath = str(save_to)
-        # the weights in a file of their own, which a later session maps instead of parsing
-        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", DATA_FILE)
-        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def cpu_key() -> str:
-    """What an optimised graph is specific to: the CPU's vector instruction sets."""
-    import platform
-
-    flags = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("flags"):
-                wanted = ("avx", "amx", "fma", "f16c", "sse4", "vnni")
-                flags = " ".join(sorted(f for f in line.split(":", 1)[1].split() if f.startswith(wanted)))
-                break
-    flags = flags or f"{platform.machine()} {platform.processor()}"
-    return hashlib.blake2b(flags.encode(), digest_size=6).hexdigest()
-
-
-def _remove_abandoned(folder: Path, pattern: str) -> None:
-    """Temporary folders (``pattern`` in ``folder``) of conversions or optimised graphs that
-    never finished: the process ended mid-way. An hour old, no live process is writing them."""
-    for tmp in folder.glob(pattern):
+    mask = current_umask()
+    for root, dirs, files in os.walk(folder):
         with contextlib.suppress(OSError):
-            if time.time() - tmp.stat().st_mtime > 3600:
-                shutil.rmtree(tmp, ignore_errors=True)
+            os.chmod(root, 0o777 & ~mask)
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(root, name), 0o666 & ~mask)
+        del dirs  # walked on by os.walk itself
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "model"
-
-
-@contextlib.contextmanager
-def warnings_quiet():
-    """Tracing warns about shape-dependent Python values (the crops); they are intended."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> None:
-    """Export ``model`` to ``out/model.onnx`` (dynamic height and width) and write
-    ``out/meta.json``; for int8, quantise it with the calibration images in
-    ``out/images.npz`` and record its label agreement on the check images there."""
-    import torch
-
-    out = Path(out)
-    exported = out / ("float.onnx" if precision == "int8" else "model.onnx")
-    example = torch.zeros(1, 3, 64, 64)
-    with torch.no_grad(), warnings_quiet():
-        torch.onnx.export(
-            model.eval(), (example,), str(exported), input_names=["image"], output_names=["scores"],
-            dynamic_axes={"image": {2: "height", 3: "width"}, "scores": {2: "height", 3: "width"}},
-            dynamo=False,  # the TorchScript exporter: dynamic crops, no onnxscript needed
-        )  # fmt: skip
-    meta: dict = {"precision": precision}
-    if precision == "int8":
-        with np.load(out / "images.npz") as npz:
-            images = [npz[f"arr_{i}"] for i in range(len(npz.files))]
-        n = json.loads((out / "split.json").read_text())["calibration"]
-        meta["agreement"] = _quantize(model, exported, out / "model.onnx", images[:n], images[n:], threads)
-        exported.unlink()
-    _weights_beside(out / "model.onnx")
-    (out / "meta.json").write_text(json.dumps(meta))
-
-
-def _weights_beside(path: Path) -> None:
-    """Move the weights out of the graph file into DATA_FILE: a 0.5 GB protobuf takes
-    seconds to parse at every session start, a file beside it is read directly."""
-    import onnx
-
-    model = onnx.load(str(path))
-    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=DATA_FILE, size_threshold=1024)  # fmt: skip
-
-
-def _quantize(model, exported: Path, target: Path, calibration, checks, threads: int) -> float:
-    """Quantise ``exported`` into ``target`` (a conversion folder's model.onnx) and return
-    its label agreement with ``model`` on ``checks``."""
-    import torch
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
-    class Images(CalibrationDataReader):
-        def __init__(self) -> None:
-            self._it = iter(calibration)
-
-        def get_next(self):
-            x = next(self._it, None)
-            return None if x is None else {"image": x}
-
-    float_nodes = [f"/{name}/Conv" for name in FLOAT_LAYERS]
-    with warnings_quiet():
-        quantize_static(
-            str(exported), str(target), Images(), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            op_types_to_quantize=["Conv"], nodes_to_exclude=float_nodes,
-        )  # fmt: skip
-    # the session the conversion keeps: optimised once here, saved, and mapped from then on
-    session = open_session(target.parent, threads)
-    with torch.no_grad():
-        exact = [model(torch.from_numpy(x)).argmax(1)[0].numpy() for x in checks]
-    approx = [session.run(None, {"image": x})[0].argmax(1)[0] for x in checks]
-    return check_agreement(exact, approx)
-
-
-def convert_file(path: str, arch: str, num_classes: str, out: str, precision: str = "f32", threads: str = "0") -> None:
-    """Child-process side of :meth:`FastPath._convert_and_save`: read the weights file,
-    build the model and :func:`prepare` its ONNX Runtime conversion in ``out``."""
-    import torch
-
-    from fcn_studio.storage.checkpoint import load_checkpoint
-
-    threads = int(threads) or torch.get_num_threads()
-    torch.set_num_threads(threads)
-    checkpoint = load_checkpoint(path, arch=arch)
-    if checkpoint.num_classes != int(num_classes):
-        raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
-    model = checkpoint.build_model()
-    del checkpoint  # its tensors are the model's now
-    prepare(model, Path(out), precision, threads)
-    del model
-    # Optimise here too (seconds of CPU for a VGG16 graph), with torch's copy of the weights
-    # freed: the process that uses the conversion then only maps the saved result. Same
-    # machine, so the same CPU key.
-    open_session(Path(out), threads)

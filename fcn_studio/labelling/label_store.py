@@ -60,7 +60,7 @@ class LabelStore:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise FCNStudioError(f"{self.folder}: not a folder; open a folder of images to label")
+            raise FCNStudioError("{folder}: not a folder; open a folder of images to label", folder=str(self.folder))
         self.voc_root = voc_root_of(self.folder)
         if self.voc_root is not None:  # edit the dataset where it is, with its class names
             self.masks_dir = next(
@@ -89,19 +89,21 @@ class LabelStore:
             return default or LabelSet(self.folder.name, ("background",), ((0, 0, 0),))
         names, colors = read_label_file(path)  # its errors name the file and line
         if not names:
-            raise FCNStudioError(f"{path}: no class names; write one `name r g b` per line")
+            raise FCNStudioError("{path}: no class names; write one `name r g b` per line", path=str(path))
         colors = colors or list(generic_labels(len(names)).colors)
         return LabelSet(self.folder.name, tuple(names), tuple(colors))
 
     def save_label_set(self, labels: LabelSet) -> None:
         """Write the class list in its file's form (classes.txt: ``name r g b`` per line), atomically."""
         if not 1 <= labels.num_classes <= MAX_CLASSES:
-            raise FCNStudioError(f"a label set needs 1 to {MAX_CLASSES} classes, not {labels.num_classes}")
+            raise FCNStudioError(
+                "a label set needs 1 to {most} classes, not {n}", most=MAX_CLASSES, n=labels.num_classes
+            )
         lines = []
         for name, color in zip(labels.classes, labels.colors, strict=True):
             _check_name(name)
             if len(color) != 3 or not all(0 <= int(v) <= 255 for v in color):
-                raise FCNStudioError(f"class {name!r}: colour {color} is not three values 0-255")
+                raise FCNStudioError("class {name!r}: colour {color} is not three values 0-255", name=name, color=color)
             lines.append(f"{name} {int(color[0])} {int(color[1])} {int(color[2])}\n")
         if len(set(labels.classes)) != len(labels.classes):
             raise FCNStudioError("two classes have the same name; give each class its own name")
@@ -120,7 +122,7 @@ class LabelStore:
         """Append a class; returns its id. Without a colour, the first VOC colour not in use."""
         labels = self.label_set(default)
         if name in labels.classes:
-            raise FCNStudioError(f"there is already a class called {name!r}")
+            raise FCNStudioError("there is already a class called {name!r}", name=name)
         if color is None:
             used = set(labels.colors)
             color = next(c for c in (tuple(int(v) for v in rgb) for rgb in voc_colormap(256)[1:]) if c not in used)
@@ -131,7 +133,7 @@ class LabelStore:
         labels = self.label_set(default)
         self._check_id(labels, class_id)
         if name in labels.classes and labels.classes.index(name) != class_id:
-            raise FCNStudioError(f"there is already a class called {name!r}")
+            raise FCNStudioError("there is already a class called {name!r}", name=name)
         classes = list(labels.classes)
         classes[class_id] = name
         self.save_label_set(LabelSet(labels.name, tuple(classes), labels.colors))
@@ -146,7 +148,7 @@ class LabelStore:
     @staticmethod
     def _check_id(labels: LabelSet, class_id: int) -> None:
         if not 0 <= class_id < labels.num_classes:
-            raise FCNStudioError(f"no class {class_id}: the label set has {labels.num_classes} classes")
+            raise FCNStudioError("no class {id}: the label set has {n} classes", id=class_id, n=labels.num_classes)
 
     # ------------------------------------------------------------------ masks
 
@@ -173,6 +175,15 @@ class LabelStore:
         pairing = find_pairs(self.folder)
         return pairing.pairs if pairing.layout == LABELLED_FOLDER_LAYOUT else []
 
+    def labelled_masks(self) -> list[tuple[Path, np.ndarray]]:
+        """Every image that has labels, with its mask (what "Export labels as..." writes)."""
+        items = []
+        for image, _mask_path in self.labelled_images():
+            mask = self.load_mask(image)
+            if mask is not None and (mask != UNLABELLED).any():
+                items.append((image, mask))
+        return items
+
     def unlabelled_images(self) -> list[Path]:
         labelled = {img for img, _ in self.labelled_images()}
         return [p for p in self.images() if p not in labelled]
@@ -196,17 +207,24 @@ class LabelStore:
                 else:
                     mask = np.array(im if im.mode in ("P", "L") else im.convert("L"), dtype=np.uint8)
         except (OSError, SyntaxError, ValueError) as exc:
-            raise FCNStudioError(f"{path}: unreadable mask ({exc}); move it away to label this image again") from None
+            raise FCNStudioError(
+                "{path}: unreadable mask ({error}); move it away to label this image again", path=str(path), error=exc
+            ) from None
         if shape is not None and mask.shape != tuple(shape):
             raise FCNStudioError(
-                f"{path}: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}; "
-                "move the mask away to label this image again"
+                "{path}: the mask is {mw}x{mh} but the image is {w}x{h}; move the mask away to label this image again",
+                path=str(path),
+                mw=mask.shape[1],
+                mh=mask.shape[0],
+                w=shape[1],
+                h=shape[0],
             )
         self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
         return mask
 
     def save_mask(self, image: str | Path, mask: np.ndarray, labels: LabelSet, *, overwrite: bool = False) -> Path:
-        """Write ``mask`` (uint8 class ids, 255 = unlabelled) as a palette PNG, atomically.
+        """Write ``mask`` (uint8 class ids, 255 = unlabelled) as a palette PNG, atomically;
+        a mask without a labelled pixel removes the file instead (it is no label).
 
         Raises :class:`MaskExistsError` if a mask this store did not load or write is there
         (or it changed on disk since), unless ``overwrite``."""
@@ -220,6 +238,10 @@ class LabelStore:
                     f"{path}: a mask is already there that was not opened here; "
                     "open it to edit it, or choose to replace it"
                 )
+        if not (mask != UNLABELLED).any():  # no labelled pixel is no label: nothing to train on
+            path.unlink(missing_ok=True)
+            self._seen.pop(path, None)
+            return path
         im = Image.fromarray(mask, mode="P")
         im.putpalette(self._palettes.get(path) or labels.palette().tobytes())  # a dataset keeps its palette
         if path in self._colour_coded:
@@ -230,7 +252,9 @@ class LabelStore:
                 fh.flush()
                 os.fsync(fh.fileno())  # the data is on disk before the rename makes it visible
         except OSError as exc:
-            raise FCNStudioError(f"could not save {path}: {exc.strerror or exc}; free some disk space") from None
+            raise FCNStudioError(
+                "could not save {path}: {error}; free some disk space", path=str(path), error=exc.strerror or exc
+            ) from None
         stat = path.stat()
         self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
         return path
@@ -276,18 +300,11 @@ def blank_mask(shape: tuple[int, int]) -> np.ndarray:
     return np.full(shape, UNLABELLED, dtype=np.uint8)
 
 
-def mask_from_prediction(labels: np.ndarray) -> np.ndarray:
-    """The model's labels as the starting mask (the "from prediction" start)."""
-    if labels.dtype != np.uint8 or labels.max(initial=0) >= UNLABELLED:
-        raise FCNStudioError("the prediction has more classes than a mask can store (254 at most)")
-    return labels.copy()
-
-
 def _check_name(name: str) -> None:
     """A name must survive the round trip through classes.txt unchanged."""
     if not name or name != name.strip() or any(c in name for c in "\n\r:,") or name.startswith("#"):
         raise FCNStudioError(
-            f"class name {name!r} cannot be stored: use a non-empty name without ':', ',' or line breaks"
+            "class name {name!r} cannot be stored: use a non-empty name without ':', ',' or line breaks", name=name
         )
 
 
@@ -298,4 +315,4 @@ def _write_text(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=str(path), error=exc.strerror or exc) from None

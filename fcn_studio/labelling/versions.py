@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
+from fcn_studio.storage.titles import version_title
 from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
 if TYPE_CHECKING:  # torch is imported only when a version is installed (the app's start stays light)
@@ -107,14 +108,17 @@ def install_head_version(
     loaded = head_base(base)  # retraining from a head version: the new head goes on its base
     root = loaded.checkpoint if loaded is not None else base
     family = family or family_for(_base_id(root) or "model")
+    active = current_version(family)  # without a choice on record, the newest would become current
     if root.source is None:
-        return _install_full(base, head_state, labels, preprocessing, info, family)
-    model_id, number = _next_version(family)
-    info = {**info, "provenance": {**info.get("provenance", {}), **_described(family, number)}}
-    path = write_head_over(root, head_state, labels, preprocessing, info, weights_dir() / f"{model_id}.safetensors")
-    if make_current:
-        choose_version(family, model_id)
-    return ModelVersion(model_id, number, path, info.get("metrics", {}), info["provenance"]["created"], True)
+        version = _install_full(base, head_state, labels, preprocessing, info, family)
+    else:
+        model_id, number = _next_version(family)
+        info = {**info, "provenance": {**info.get("provenance", {}), **_described(family, number)}}
+        path = write_head_over(root, head_state, labels, preprocessing, info, weights_dir() / f"{model_id}.safetensors")
+        version = ModelVersion(model_id, number, path, info.get("metrics", {}), info["provenance"]["created"], True)
+    # kept but not used (make_current=False): the version in use stays, on record
+    choose_version(family, version.id if make_current or active is None else active)
+    return version
 
 
 def write_head_over(
@@ -150,7 +154,8 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
             base = load_checkpoint(locate_weights(base_spec)[0])
         except FCNStudioError:  # a VGG16 classifier, say: no FCN to put a head on
             base = None
-    if base is None or base.base is not None or not _same_backbone(trained, base):
+    # A head only over an installed base (a path elsewhere may move or go), with the same backbone
+    if base is None or base.base is not None or _base_id(base) is None or not same_backbone(trained, base):
         return register_checkpoint(out, model_id)
     info = {"provenance": trained.provenance, "metrics": trained.metrics, "training": trained.training}
     target = model_path(model_id)
@@ -159,7 +164,8 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     return model_id
 
 
-def _same_backbone(a: Checkpoint, b: Checkpoint) -> bool:
+def same_backbone(a: Checkpoint, b: Checkpoint) -> bool:
+    """True when ``a`` and ``b`` differ at most in their heads (score and upscore layers)."""
     import torch
 
     names = [k for k in a.state_dict if not k.startswith(("score", "upscore"))]
@@ -201,7 +207,7 @@ def _next_version(family: str) -> tuple[str, int]:
 
 
 def _described(family: str, number: int) -> dict:
-    return {"family": family, "version": number, "title": f"{family} version {number}",
+    return {"family": family, "version": number, "title": version_title(family, number).english(),
             "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
 
 
@@ -232,3 +238,23 @@ def choose_version(family: str, model_id: str) -> None:
 
 def _pointer(family: str) -> Path:
     return weights_dir() / f"{family}.versions.json"
+
+
+def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the model ``spec`` (an id or a path; a head version with its base) as one
+    standalone FCN Studio weights file in the published layout (conv1_1 ... upscore8, with
+    its label set, preprocessing and scores), to share or import elsewhere."""
+    from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
+    from fcn_studio.storage.weights import resolve_model
+
+    file = Path(file)
+    if file.suffix.lower() != ".safetensors":
+        raise FCNStudioError(f"{file.name}: export writes a .safetensors file; give a name ending in .safetensors")
+    if file.exists() and not overwrite:
+        raise FCNStudioError(f"{file} exists; choose another file name, or replace it with --force")
+    ckpt = resolve_model(spec)
+    provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
+    standalone = Checkpoint(ckpt.arch, ckpt.num_classes, ckpt.labels, ckpt.preprocessing, ckpt.state_dict,
+                            provenance={**provenance, "exported_from": spec}, metrics=ckpt.metrics,
+                            training=ckpt.training)  # fmt: skip
+    return save_checkpoint(standalone, file, option="FILE")

@@ -18,6 +18,7 @@ import pickle
 import textwrap
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,8 +226,12 @@ def load_checkpoint(
     labels: LabelSet | None = None,
     preprocessing: Preprocessing | None = None,
     provenance: dict | None = None,
+    locate_base: Callable[[str], Path] | None = None,
 ) -> Checkpoint:
     """Read any supported segmentation weights file.
+
+    A head file (storage/heads.py) comes with its base: found by id with ``locate_base``
+    (the weights folder's lookup), else at the path it was recorded at.
 
     For files without metadata (converted Caffe weights) the architecture and class count
     come from the tensors, and the keyword arguments supply what a file cannot say (the
@@ -236,9 +241,7 @@ def load_checkpoint(
     tensors, meta = read_tensors(path)
     refuse_non_finite(tensors, path)
     if meta and meta.get("format") == HEAD_FORMAT:  # a version stored as its score layers
-        from fcn_studio.storage.heads import head_checkpoint
-
-        return head_checkpoint(path, tensors, meta)
+        return _head_on_base(path, tensors, meta, locate_base)
     checkpoint = checkpoint_from_tensors(
         tensors, meta, path, arch=arch, labels=labels, preprocessing=preprocessing, provenance=provenance
     )
@@ -256,6 +259,22 @@ def refuse_non_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
             f"{path}: weights that are not numbers (NaN or infinity) in {shown}; the file is damaged or comes "
             "from a training that diverged: use another file"
         )
+
+
+def _head_on_base(path: Path, tensors: dict, meta: dict[str, str], locate_base) -> Checkpoint:
+    """The checkpoint a head file stands for: its base with the head's score layers."""
+    from fcn_studio.storage import heads
+
+    head = heads.parse_head(tensors, meta, path)
+    base = load_checkpoint(heads.base_path(head.base, path, locate_base), arch=head.arch)
+    if base.arch != head.arch:
+        raise FCNStudioError(f"{path}: a {head.arch} head cannot go on the {base.arch} base {head.base.id}")
+    checkpoint = Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing,
+                            heads.composed_state(base.state_dict, head),
+                            provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
+                            training=head.training, source=path)  # fmt: skip
+    checkpoint.base = heads.LoadedBase(head.base, base.source, base)
+    return checkpoint
 
 
 def checkpoint_from_tensors(

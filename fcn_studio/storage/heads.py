@@ -7,16 +7,18 @@ as those layers plus what describes it (label set and colours, preprocessing, th
 belongs to by content hash, training summary, scores, date): a safetensors file of
 kilobytes, format tag :data:`HEAD_FORMAT`, in the weights folder under the version's id.
 
-Reading one (:func:`head_checkpoint`, called by ``load_checkpoint`` for any head file)
-finds the base by id, checks that it still holds the same bytes (its content hash), and
-puts the head on it; the result is an ordinary checkpoint, so everything that loads a
-model keeps working. The model service shares one loaded base between its versions.
+Reading one (``load_checkpoint`` of any head file) finds the base by id or recorded path,
+checks that it still holds the same bytes (its content hash), and puts the head on it; the
+result is an ordinary checkpoint, so everything that loads a model keeps working. The
+model service shares one loaded base between its versions. This module stands below the
+checkpoint reader and the weights folder: it imports neither.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,15 +110,21 @@ def is_head_metadata(meta: dict[str, str] | None) -> bool:
 
 def read_head_file(path: str | Path) -> Head:
     """A head file's contents (without its base)."""
-    from fcn_studio.storage.checkpoint import read_tensors
+    from safetensors import SafetensorError, safe_open
 
-    tensors, meta = read_tensors(path)
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            meta = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is not a dict
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise FCNStudioError(f"{path}: unreadable head file ({exc}); train the version again") from None
     if not is_head_metadata(meta):
         raise FCNStudioError(f"{path}: not an FCN Studio head file")
-    return _head_from(tensors, meta, Path(path))
+    return parse_head(tensors, meta, Path(path))
 
 
-def _head_from(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Path) -> Head:
+def parse_head(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Path) -> Head:
+    """A head from a head file's tensors and metadata (``path`` names it in messages)."""
     from fcn_studio.models.preprocessing import Preprocessing
 
     try:
@@ -136,15 +144,16 @@ def _head_from(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Pat
         raise FCNStudioError(f"{path}: damaged head file metadata ({exc}); train the version again") from None
 
 
-def base_path(ref: BaseRef, head_path: Path) -> Path:
-    """The file of a head's base: the id first (re-resolved, so a moved weights folder
-    works), then the recorded path; either must still hold the same bytes."""
+def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | None = None) -> Path:
+    """The file of a head's base: found by its id with ``locate`` (the weights folder's
+    lookup, so a moved weights folder works), else at its recorded path; it must still
+    hold the same bytes."""
     from fcn_studio.storage.identity import content_hash
-    from fcn_studio.storage.weights import locate_weights
 
     candidates: list[Path] = []
-    with contextlib.suppress(FCNStudioError):
-        candidates.append(locate_weights(ref.id)[0])
+    if locate is not None:
+        with contextlib.suppress(FCNStudioError):
+            candidates.append(locate(ref.id))
     if ref.path:
         candidates.append(Path(ref.path))
     changed = None
@@ -163,46 +172,17 @@ def base_path(ref: BaseRef, head_path: Path) -> Path:
     )
 
 
-def base_known(ref: BaseRef) -> dict:
-    """What the weights manifest knows about the base that its file cannot say."""
-    from fcn_studio.storage.weights import locate_weights
-
-    try:
-        path, known = locate_weights(ref.id)
-    except FCNStudioError:
-        return {}
-    return known if path.is_file() else {}
-
-
-def head_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> Checkpoint:
-    """The full checkpoint a head file stands for: its base with this head on it."""
-    from fcn_studio.storage.checkpoint import load_checkpoint
-
-    head = _head_from(tensors, meta, path)
-    known = base_known(head.base)
-    base = load_checkpoint(base_path(head.base, path), **{k: v for k, v in known.items() if k != "provenance"})
-    return put_head(base, head, path)
-
-
-def put_head(base: Checkpoint, head: Head, source: Path | None) -> Checkpoint:
-    """``base`` with ``head``'s score layers, labels and preprocessing (the backbone's
-    tensors are the base's own objects: nothing is copied)."""
+def composed_state(base_state: dict[str, torch.Tensor], head: Head) -> dict[str, torch.Tensor]:
+    """The base's tensors with ``head``'s score layers (the backbone's are the base's own
+    objects: nothing is copied) and bilinear upsampling for the head's classes."""
     from fcn_studio.models import bilinear_kernel
-    from fcn_studio.storage.checkpoint import Checkpoint
 
-    if base.arch != head.arch:
-        raise FCNStudioError(f"{source}: a {head.arch} head cannot go on the {base.arch} base {head.base.id}")
-    state = {k: v for k, v in base.state_dict.items() if not k.startswith(("score", UPSCORE_PREFIX))}
+    state = {k: v for k, v in base_state.items() if not k.startswith(("score", UPSCORE_PREFIX))}
     c = head.labels.num_classes
-    for name, value in base.state_dict.items():
+    for name, value in base_state.items():
         if name.startswith(UPSCORE_PREFIX):
             state[name] = head.tensors.get(name, bilinear_kernel(c, value.shape[-1]))
-    state |= {k: v for k, v in head.tensors.items() if k.startswith(SCORE_PREFIXES)}
-    provenance = {**head.provenance, "base_model": head.base.id}
-    checkpoint = Checkpoint(head.arch, c, head.labels, head.preprocessing, state, provenance=provenance,
-                            metrics=head.metrics, training=head.training, source=source)  # fmt: skip
-    checkpoint.base = LoadedBase(head.base, base.source, base)
-    return checkpoint
+    return state | {k: v for k, v in head.tensors.items() if k.startswith(SCORE_PREFIXES)}
 
 
 @dataclass

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from fcn_studio.errors import FCNStudioError
 
-CACHE_ENV = "FCN_STUDIO_CACHE"
 _MEMO_NAME = "content-hashes.json"
 _MEMO_MAX = 2000  # entries; the oldest go first
 _memo: dict[str, str] = {}
@@ -65,9 +64,11 @@ class FileIdentity:
 
 def cache_home() -> Path:
     """FCN Studio's cache folder: $FCN_STUDIO_CACHE, else the user cache folder."""
-    env = os.environ.get(CACHE_ENV)
+    from fcn_studio import environment
+
+    env = environment.read(environment.CACHE)
     if env:
-        return Path(env).expanduser()
+        return env
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("fcn-studio", appauthor=False))

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 
 POLL_S = 0.1
 LOCK_SUFFIX = ".fcn-lock"  # recognisable: a stale one is ours to delete, another program's never
@@ -51,12 +52,12 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _owner(path: Path) -> str:
+def _owner(path: Path) -> Message | str:
     try:
         pid = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return ""
-    return f" (process {pid})" if pid.isdigit() else ""
+    return Message(" (process {pid})", pid=pid) if pid.isdigit() else ""
 
 
 def is_lock_file(path: Path) -> bool:
@@ -114,11 +115,34 @@ def remove_if_stale(path: Path) -> bool:
         os.close(fd)
 
 
+# Locks this process holds for a whole run (``reserve=True``): any lock of the same file taken
+# inside is a no-op. Training reserves its model id from the check to the install, and the
+# install, wherever it runs, takes the id's lock as usual.
+_reserved: set[str] = set()
+
+
 @contextlib.contextmanager
-def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0) -> Iterator[None]:
+def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0, *,
+              reserve: bool = False) -> Iterator[None]:  # fmt: skip
     """Hold the lock of ``target`` for the body; wait up to ``wait_s`` for another holder,
-    then fail with a message that says ``what`` is busy (e.g. "the model id 'x'")."""
+    then fail with a message that says ``what`` is busy (e.g. "the model id 'x'").
+    ``reserve``: this process's later locks of ``target`` pass while the body runs."""
     path = lock_path(target)
+    key = os.path.abspath(path)
+    if key in _reserved:
+        yield
+        return
+    with _locked(path, what, wait_s):
+        if reserve:
+            _reserved.add(key)
+        try:
+            yield
+        finally:
+            _reserved.discard(key)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, what: str, wait_s: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
@@ -135,9 +159,9 @@ def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0) ->
         os.close(fd)
         if time.monotonic() >= deadline:
             raise FCNStudioError(
-                f"{what} is being written by another fcn-studio run{_owner(path)}; "
-                "wait for it to finish, or choose another name"
-            )
+                "{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name",
+                what=what, owner=_owner(path),
+            )  # fmt: skip
         time.sleep(POLL_S)
     try:
         os.ftruncate(fd, 0)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +82,12 @@ class ModelInfo:
     path: Path
     origin: str  # "manifest", "imported" or "trained"
     base: str | None = None  # a version stored as a head file: the id of the base it sits on
+    cache_bytes: int = 0  # its conversions for the faster CPU path (a head version shares its base's)
+
+    @property
+    def disk_bytes(self) -> int:
+        """What it takes on disk: its file and its conversions."""
+        return (self.size_bytes or 0) + self.cache_bytes
 
     @property
     def status(self) -> str:
@@ -109,7 +117,20 @@ def list_weights() -> list[ModelInfo]:
         row = _installed_row(p, meta)
         if row is not None:
             rows.append(row)
-    return rows
+    return _with_cache_sizes(rows)
+
+
+def _with_cache_sizes(rows: list[ModelInfo]) -> list[ModelInfo]:
+    from dataclasses import replace
+
+    from fcn_studio.storage.conversions import all_conversions
+
+    by_source: dict[str, int] = {}
+    for c in all_conversions(weights_dir()):
+        by_source[c.source] = by_source.get(c.source, 0) + c.size_bytes
+    if not by_source:
+        return rows
+    return [replace(r, cache_bytes=by_source.get(str(r.path.resolve()), 0)) if r.installed else r for r in rows]
 
 
 def _installed_row(p: Path, meta: dict[str, str]) -> ModelInfo | None:
@@ -157,8 +178,8 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
         if entry.kind == "segmentation":
             known |= {"arch": entry.arch, "labels": voc_labels() if entry.labels == "voc" else None}
         return entry.path(), known
-    if is_valid_id(spec) and (weights_dir() / f"{spec}.safetensors").is_file():
-        return weights_dir() / f"{spec}.safetensors", {}
+    if is_valid_id(normal_id(spec)) and (weights_dir() / f"{normal_id(spec)}.safetensors").is_file():
+        return weights_dir() / f"{normal_id(spec)}.safetensors", {}
     _explain_unusable_path(path)
     known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
@@ -171,7 +192,7 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known)
+    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
 
 
 def _explain_unusable_path(path: Path) -> None:
@@ -219,8 +240,14 @@ def is_valid_id(text: str) -> bool:
     return id_problem(text) is None
 
 
+def normal_id(text: str) -> str:
+    """One spelling per id: "é" typed (NFC) and "é" from a macOS file name (NFD) are one id."""
+    return unicodedata.normalize("NFC", text)
+
+
 def check_id(weights_id: str, option: str = "--id") -> str:
-    """``weights_id`` if usable for a new model; else FCNStudioError saying why."""
+    """``weights_id`` (normalised) if usable for a new model; else FCNStudioError saying why."""
+    weights_id = normal_id(weights_id)
     problem = id_problem(weights_id)
     if problem is None and manifest_entry(weights_id):
         problem = "it is the id of a listed model"
@@ -246,8 +273,17 @@ def id_from_filename(stem: str) -> str:
 
 def model_path(weights_id: str) -> Path:
     """Where the imported or trained model ``weights_id`` lives (the id checked first)."""
-    check_id(weights_id)
-    return weights_dir() / f"{weights_id}.safetensors"
+    return weights_dir() / f"{check_id(weights_id)}.safetensors"
+
+
+@contextlib.contextmanager
+def reserved_id(weights_id: str) -> Iterator[None]:
+    """Hold ``weights_id`` from the check that it is free to the install (a training's
+    whole run): a second run under the same id fails at once instead of replacing it."""
+    from fcn_studio.storage.locks import exclusive
+
+    with exclusive(model_path(weights_id), f"the model id {normal_id(weights_id)!r}", reserve=True):
+        yield
 
 
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
@@ -278,6 +314,7 @@ def import_weights(
     from fcn_studio.storage.locks import exclusive
 
     file = Path(file)
+    _explain_unusable_path(file)  # a folder or a broken link, named as such
     published = published_entry_for(file) if weights_id in (None, "") else None
     if published is not None:
         return _install_published(file, published, overwrite)
@@ -350,8 +387,10 @@ def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
 
 
 def remove_weights(weights_id: str) -> list[Path]:
-    """Delete an installed model's file (and a partial download); only ever a file
-    directly inside the weights directory."""
+    """Delete an installed model's file (and a partial download, and its conversions for
+    the faster CPU path unless a running program uses them); only ever a file directly
+    inside the weights directory. A base that versions stored as heads sit on is kept."""
+    weights_id = normal_id(weights_id)
     entry = manifest_entry(weights_id)
     problem = None if entry else id_problem(weights_id)
     if problem:
@@ -365,10 +404,35 @@ def remove_weights(weights_id: str) -> list[Path]:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
     from fcn_studio.storage.locks import exclusive
 
+    _refuse_base_of_heads(weights_id, removed[0])
+    from fcn_studio.storage.conversions import conversions_of, remove
+
+    caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
         for p in removed:
             p.unlink(missing_ok=True)
-    return removed
+    return removed + [c.folder for c in caches if remove(c.folder)]
+
+
+def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
+    """Versions stored as heads cannot work without their base."""
+    resolved = path.resolve()
+    dependants = [r.id for r in list_weights() if r.base is not None and r.id != weights_id
+                  and _base_file(r) == resolved]  # fmt: skip
+    if dependants:
+        raise FCNStudioError(
+            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
+            "(or export them as standalone files with `fcn-studio weights export`)"
+        )
+
+
+def _base_file(row: ModelInfo) -> Path | None:
+    try:
+        base = json.loads(read_safetensors_metadata(row.path)["base"])
+        found = locate_weights(base["id"])[0]
+    except (OSError, ValueError, KeyError, FCNStudioError):
+        return None
+    return found.resolve()
 
 
 def register_checkpoint(path: str | Path, weights_id: str) -> str:

@@ -8,7 +8,67 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EventFn = Callable[[dict], None]  # a training run's progress events, e.g. {"type": "epoch", ...}
+from fcn_studio.messages import Message
+
+# --------------------------------------------------------------------------- events
+# What a run reports while it works, as typed records: the CLI, the fine-tune window and
+# Label mode match on the class, and a training process sends them over a queue (pickled).
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A line for the user's log (notes on the base, the split, the device, cancelling)."""
+
+    text: str | Message  # a Message is shown in the interface's language
+
+
+@dataclass(frozen=True)
+class IterationEvent:
+    """One training step done."""
+
+    epoch: int
+    iteration: int  # 1-based within the epoch
+    iterations: int  # steps per epoch
+    loss: float  # nan when the step had nothing labelled
+    images_per_s: float
+    progress: float  # 0..1 over the whole run
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """An epoch done: its mean training loss and validation scores (``{}`` without any)."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    metrics: dict = field(default_factory=dict)
+    best: bool = False  # the best model so far, written to OUT
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    """The run ended: where its model went (a file and/or an installed id) and its scores."""
+
+    out: str | None
+    id: str | None
+    metrics: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessEvent:
+    """Which process trains (the app's training child announces itself; tests, logs)."""
+
+    pid: int
+
+
+Event = MessageEvent | IterationEvent | EpochEvent | DoneEvent | ProcessEvent
+EventFn = Callable[[Event], None]
+
+
+def ignore_events(_event: Event) -> None:
+    """The sink of a run nobody watches (and of the silent ranks under torchrun)."""
 
 
 @dataclass
@@ -32,6 +92,9 @@ class TrainConfig:
     val_dir: str | None = None
     seed: int = 0
     amp: bool = True  # mixed precision, CUDA only
+    # "auto": bf16 autocast on a CPU with native bf16 where it measures faster, else fp32;
+    # fp16 AMP on CUDA (inference/precision.py). "fp32" or "bf16" force one.
+    precision: str = "auto"
     device: str = "auto"
     class_names: list[str] | None = None
     resume: bool = False
@@ -44,7 +107,8 @@ class TrainConfig:
         d = TrainConfig(self.data, self.out)
         args = ["fcn-studio", "train", "--data", self.data, "--out", self.out, "--base", self.base, "--arch", self.arch,
                 "--epochs", str(self.epochs)]  # fmt: skip
-        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device"):
+        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device",
+                     "precision"):  # fmt: skip
             if getattr(self, name) != getattr(d, name):
                 args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
         if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):

@@ -35,7 +35,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
-from fcn_studio.storage.fileio import atomic_path
+from fcn_studio.storage.fileio import atomic_path, clean_stale_temporaries, write_safetensors
 
 CACHE_ENV = environment.CACHE.name
 DEFAULT_MEMORY_BYTES = 1 << 30
@@ -148,6 +148,7 @@ class FeatureCache:
         self._shapes: dict[str, tuple[int, int]] = {}
         self.backbone_runs = 0  # how often the backbone actually ran (tests and benchmarks)
         self.hits = 0
+        self._cleaned = False
 
     # ------------------------------------------------------------------ keys
 
@@ -276,16 +277,18 @@ class FeatureCache:
     def _write_disk(self, digest: str, features: Features) -> None:
         if not self.disk_bytes or features.nbytes > self.disk_bytes:
             return
-        from safetensors.torch import save_file
+        from safetensors import SafetensorError
 
         path = self._path(digest)
         tensors = dict(zip(_NAMES, (features.pool3, features.pool4, features.fc7), strict=True))
         try:
             with self._lock:
+                if not self._cleaned:  # what killed runs left (ours only), once per cache
+                    self._cleaned = bool(clean_stale_temporaries(path.parent)) or True
                 with atomic_path(path) as tmp:
-                    save_file(tensors, str(tmp), metadata={"size": json.dumps(list(features.size))})
+                    write_safetensors(tensors, tmp, {"size": json.dumps(list(features.size))})
                 self._trim_disk()
-        except OSError:
+        except (OSError, SafetensorError):
             pass  # a full or read-only disk only costs recomputing later
 
     def _trim_disk(self) -> None:

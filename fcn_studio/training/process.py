@@ -16,7 +16,7 @@ import queue
 from collections.abc import Callable
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.training.config import EventFn
+from fcn_studio.training.config import EventFn, ProcessEvent
 
 
 def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bool], poll_s: float = 0.05):
@@ -56,7 +56,7 @@ def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bo
         events.close()
 
 
-def _error(kind: str, text: str) -> BaseException:
+def _error(kind: str, text) -> BaseException:
     if kind == "cancelled":
         return Cancelled(text)
     if kind == "memory":
@@ -66,7 +66,7 @@ def _error(kind: str, text: str) -> BaseException:
 
 def _run(config, report, events, stop, parent_pid: int) -> None:
     """The child: train, sending every event back; stop when asked or when the app is gone."""
-    from fcn_studio.errors import describe_unexpected
+    from fcn_studio.errors import unexpected_message
     from fcn_studio.training.trainer import train
 
     def cancelled() -> bool:
@@ -76,16 +76,16 @@ def _run(config, report, events, stop, parent_pid: int) -> None:
         with contextlib.suppress(OSError):
             os.nice(5)
 
-    events.put(("event", {"type": "process", "pid": os.getpid()}))  # which process trains (for tests, logs)
+    events.put(("event", ProcessEvent(os.getpid())))  # which process trains (for tests, logs)
     try:
         result = train(config, lambda e: events.put(("event", e)), cancelled, report=report)
     except Cancelled as exc:
-        events.put(("cancelled", str(exc)))
+        events.put(("cancelled", exc.message))
     except FCNStudioError as exc:
-        events.put(("error", str(exc)))
+        events.put(("error", exc.message))
     except MemoryError as exc:
         events.put(("memory", str(exc)))
     except Exception as exc:
-        events.put(("error", describe_unexpected(exc)))
+        events.put(("error", unexpected_message(exc)))
     else:
         events.put(("done", result))

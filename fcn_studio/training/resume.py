@@ -58,6 +58,8 @@ def load_state(out: str | Path) -> ResumeState:
     """The saved state next to ``out``; FCNStudioError if missing, damaged or inconsistent."""
     path = state_path(out)
     if not path.is_file():
+        if Path(out).is_file():  # stopped after its best model, before its first state
+            raise FCNStudioError(f"nothing to resume: {path.name} is not next to {out}; {keep_model_hint(out)}")
         raise FCNStudioError(f"nothing to resume: {path.name} is not next to {out}; train without --resume")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -69,6 +71,14 @@ def load_state(out: str | Path) -> ResumeState:
         return ResumeState(state["model"], state["optimizer"], int(state["epoch"]), float(state["best_miou"]),
                            json.loads(state["history"]), state["arch"], int(state["num_classes"]))  # fmt: skip
     return _legacy_state(out, state)
+
+
+def keep_model_hint(out: str | Path) -> str:
+    """What to do with a model whose run left no resume state, keeping the model."""
+    out = Path(out)
+    other = out.with_name(f"{out.stem}-2{out.suffix}")
+    return (f"to keep it and train on from it, give --base {out} --out {other}; --force starts over and "
+            "replaces it")  # fmt: skip
 
 
 def _legacy_state(out: str | Path, state: dict) -> ResumeState:

@@ -48,24 +48,16 @@
         <translation>将掩码保存为调色板 PNG</translation>
     </message>
     <message>
-        <source>Export &amp;Overlay…</source>
-        <translation>导出叠加图(&amp;O)…</translation>
+        <source>Export Overla&amp;y…</source>
+        <translation>导出叠加图(&amp;Y)…</translation>
     </message>
     <message>
         <source>Save the image with its overlay</source>
         <translation>保存带叠加层的图像</translation>
     </message>
     <message>
-        <source>Export Class &amp;Statistics (CSV)…</source>
-        <translation>导出类别统计 (CSV)(&amp;S)…</translation>
-    </message>
-    <message>
         <source>Pixels per class as CSV</source>
         <translation>各类别像素数，保存为 CSV</translation>
-    </message>
-    <message>
-        <source>Segment F&amp;older…</source>
-        <translation>分割文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Segment every image in a folder</source>
@@ -100,12 +92,20 @@
         <translation>放大</translation>
     </message>
     <message>
-        <source>Zoom &amp;Out</source>
-        <translation>缩小(&amp;O)</translation>
+        <source>Export Class S&amp;tatistics (CSV)…</source>
+        <translation>导出类别统计 (CSV)(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Se&amp;gment Folder…</source>
+        <translation>分割文件夹(&amp;G)…</translation>
     </message>
     <message>
         <source>Zoom out</source>
         <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Zoom O&amp;ut</source>
+        <translation>缩小(&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Fit to Window</source>
@@ -245,6 +245,60 @@
     <message>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
+    <name>ClassEditor</name>
+    <message>
+        <source>Add a class</source>
+        <translation>添加类别</translation>
+    </message>
+    <message>
+        <source>Name of the new class:</source>
+        <translation>新类别的名称：</translation>
+    </message>
+    <message>
+        <source>Rename a class</source>
+        <translation>重命名类别</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Class colour</source>
+        <translation>类别颜色</translation>
+    </message>
+    <message>
+        <source>New label set</source>
+        <translation>新建类别集</translation>
+    </message>
+    <message>
+        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
+        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+    </message>
+    <message>
+        <source>Class names, separated by commas:</source>
+        <translation>类别名称，用逗号分隔：</translation>
+    </message>
+</context>
+<context>
+    <name>ClassMapDialog</name>
+    <message>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
+    </message>
+    <message>
+        <source>None of the classes the model predicts here is in this folder&apos;s label set. Choose what each becomes, or use the model&apos;s classes for this folder.</source>
+        <translation>模型在此图像上预测的类别都不在此文件夹的类别集中。请为每个类别选择对应的类别，或让此文件夹使用模型的类别。</translation>
+    </message>
+    <message>
+        <source>unlabelled</source>
+        <translation>未标注</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s classes</source>
+        <translation>使用模型的类别</translation>
     </message>
 </context>
 <context>
@@ -420,8 +474,8 @@
         <translation>{path}：掩码尺寸与图像不同，已忽略</translation>
     </message>
     <message>
-        <source>Ground truth: {name}</source>
-        <translation>真值：{name}</translation>
+        <source>Ground truth: {name}, {percent:.0f} % labelled</source>
+        <translation>真值：{name}，已标注 {percent:.0f} %</translation>
     </message>
     <message>
         <source>Ground-truth mask</source>
@@ -451,75 +505,8 @@
 <context>
     <name>CoreText</name>
     <message>
-        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); running on the CPU</source>
-        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
-    </message>
-    <message>
-        <source>MPS unavailable; running on the CPU</source>
-        <translation>MPS 不可用；改在 CPU 上运行</translation>
-    </message>
-    <message>
         <source>CPU ({n} threads)</source>
         <translation>CPU（{n} 线程）</translation>
-    </message>
-</context>
-<context>
-    <name>DatasetReport</name>
-    <message>
-        <source>class index (palette or gray value)</source>
-        <translation>类别索引（调色板或灰度值）</translation>
-    </message>
-    <message>
-        <source>binary</source>
-        <translation>二值</translation>
-    </message>
-    <message>
-        <source>RGB colour-coded</source>
-        <translation>RGB 颜色编码</translation>
-    </message>
-    <message>
-        <source>Dataset {root} ({layout} layout): {n} image/mask pairs</source>
-        <translation>数据集 {root}（{layout} 布局）：{n} 对图像/掩码</translation>
-    </message>
-    <message>
-        <source>Masks: {kind}</source>
-        <translation>掩码：{kind}</translation>
-    </message>
-    <message>
-        <source> (255 = foreground here, not ignore)</source>
-        <translation>（此处 255 表示前景，而非忽略）</translation>
-    </message>
-    <message>
-        <source>Classes ({n}):</source>
-        <translation>类别（{n}）：</translation>
-    </message>
-    <message>
-        <source>Images without a mask ({n}): </source>
-        <translation>没有掩码的图像（{n}）：</translation>
-    </message>
-    <message>
-        <source>Masks without an image ({n}): </source>
-        <translation>没有图像的掩码（{n}）：</translation>
-    </message>
-    <message>
-        <source>Note: {note}</source>
-        <translation>说明：{note}</translation>
-    </message>
-    <message>
-        <source>Problems that stop training ({n}):</source>
-        <translation>阻止训练的问题（{n}）：</translation>
-    </message>
-    <message>
-        <source>  ... and {n} more</source>
-        <translation>  …… 另有 {n} 个</translation>
-    </message>
-    <message>
-        <source>Problem: no image/mask pairs were found.</source>
-        <translation>问题：未找到任何图像/掩码对。</translation>
-    </message>
-    <message>
-        <source>No problems found.</source>
-        <translation>未发现问题。</translation>
     </message>
 </context>
 <context>
@@ -596,7 +583,7 @@
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <source>Segmenting {n} images into {folder}</source>
+        <source>Segmenting {n} {n:image|images} into {folder}</source>
         <translation>正在分割 {n} 张图像，输出到 {folder}</translation>
     </message>
 </context>
@@ -648,6 +635,37 @@
     <message>
         <source>Clear Menu</source>
         <translation>清空菜单</translation>
+    </message>
+</context>
+<context>
+    <name>FineTuneControl</name>
+    <message>
+        <source>Fine-tuning on the labels of {folder}…</source>
+        <translation>正在用 {folder} 的标注微调…</translation>
+    </message>
+    <message>
+        <source>Fine-tuning cancelled</source>
+        <translation>微调已取消</translation>
+    </message>
+    <message>
+        <source>Fine-tuning {pct:.0f} %: {note}</source>
+        <translation>微调 {pct:.0f} %：{note}</translation>
+    </message>
+    <message>
+        <source>No fine-tuning yet.</source>
+        <translation>尚未微调。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, the base model.</source>
+        <translation>正在使用：{version}（基础模型）。</translation>
+    </message>
+    <message>
+        <source>In use: {version}, held-out mean IoU {miou:.1f} % when it was trained.</source>
+        <translation>正在使用：{version}，训练时留出集平均 IoU 为 {miou:.1f} %。</translation>
+    </message>
+    <message>
+        <source>In use: {version} (no held-out score recorded).</source>
+        <translation>正在使用：{version}（未记录留出集分数）。</translation>
     </message>
 </context>
 <context>
@@ -771,16 +789,16 @@
         <translation>显示标注、预测或两者（V）</translation>
     </message>
     <message>
-        <source>Fine-tune on My &amp;Labels</source>
-        <translation>在我的标注上微调(&amp;L)</translation>
+        <source>Fine-&amp;tune on My Labels</source>
+        <translation>在我的标注上微调(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt Uncertain Image</source>
+        <translation>下一张不确定的图像(&amp;X)</translation>
     </message>
     <message>
         <source>Train on every labelled image of this folder, in the background</source>
         <translation>在后台用此文件夹中所有已标注的图像训练</translation>
-    </message>
-    <message>
-        <source>Next &amp;Uncertain Image</source>
-        <translation>下一张不确定的图像(&amp;U)</translation>
     </message>
     <message>
         <source>Open the unlabelled image the model is least sure about (N)</source>
@@ -796,66 +814,61 @@
     </message>
 </context>
 <context>
+    <name>LabelExport</name>
+    <message>
+        <source>VOC (JPEGImages, SegmentationClass, class_names.txt, ImageSets)</source>
+        <translation>VOC（JPEGImages、SegmentationClass、class_names.txt、ImageSets）</translation>
+    </message>
+    <message>
+        <source>COCO (annotations.json, RLE)</source>
+        <translation>COCO（annotations.json，RLE）</translation>
+    </message>
+    <message>
+        <source>labelme (JSON polygons per image)</source>
+        <translation>labelme（每张图像一个 JSON 多边形文件）</translation>
+    </message>
+    <message>
+        <source>Export &amp;Labels As…</source>
+        <translation>导出标注为(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Write the labelled images of this folder as VOC, COCO or labelme</source>
+        <translation>将此文件夹中已标注的图像导出为 VOC、COCO 或 labelme 格式</translation>
+    </message>
+    <message>
+        <source>Open an image of the labelled folder first.</source>
+        <translation>请先打开已标注文件夹中的一张图像。</translation>
+    </message>
+    <message>
+        <source>Export Labels As</source>
+        <translation>导出标注为</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>An empty folder for the exported labels</source>
+        <translation>用于存放导出标注的空文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting labels</source>
+        <translation>正在导出标注</translation>
+    </message>
+    <message>
+        <source>{n} labelled images written to {out}.</source>
+        <translation>已将 {n} 张已标注图像写入 {out}。</translation>
+    </message>
+</context>
+<context>
     <name>LabelMode</name>
     <message>
-        <source>Add a class</source>
-        <translation>添加类别</translation>
-    </message>
-    <message>
-        <source>Name of the new class:</source>
-        <translation>新类别的名称：</translation>
-    </message>
-    <message>
-        <source>Rename a class</source>
-        <translation>重命名类别</translation>
-    </message>
-    <message>
-        <source>New name:</source>
-        <translation>新名称：</translation>
-    </message>
-    <message>
-        <source>Class colour</source>
-        <translation>类别颜色</translation>
-    </message>
-    <message>
-        <source>New label set</source>
-        <translation>新建类别集</translation>
-    </message>
-    <message>
-        <source>Class names, separated by commas:</source>
-        <translation>类别名称，用逗号分隔：</translation>
-    </message>
-    <message>
-        <source>This folder already has masks; their class ids will mean the new classes. Go on?</source>
-        <translation>此文件夹已有掩码；其中的类别编号将对应新的类别。继续吗？</translation>
+        <source>From prediction</source>
+        <translation>从预测开始</translation>
     </message>
     <message>
         <source>Live prediction updated {s:.2f} s after the stroke</source>
         <translation>实时预测已在落笔后 {s:.2f} 秒更新</translation>
-    </message>
-    <message>
-        <source>Fine-tuning on the labels of {folder}…</source>
-        <translation>正在用 {folder} 的标注微调…</translation>
-    </message>
-    <message>
-        <source>Fine-tuning cancelled</source>
-        <translation>微调已取消</translation>
-    </message>
-    <message>
-        <source>Fine-tuning {pct:.0f} %: {note}</source>
-        <translation>微调 {pct:.0f} %：{note}</translation>
-    </message>
-    <message>
-        <source>Ranking the unlabelled images of {folder}…</source>
-        <translation>正在为 {folder} 中未标注的图像排序…</translation>
-    </message>
-    <message>
-        <source>Ranking {done}/{total}: {note}</source>
-        <translation>排序 {done}/{total}：{note}</translation>
-    </message>
-    <message>
-        <source>Every image of this folder has labels.</source>
-        <translation>此文件夹中的每张图像都已标注。</translation>
     </message>
 </context>
 <context>
@@ -885,8 +898,8 @@
         <translation>以模型的掩码作为标注：修正错误的区域</translation>
     </message>
     <message>
-        <source>Classes (keys 1–9)</source>
-        <translation>类别（按键 1–9）</translation>
+        <source>Classes (keys 0–9)</source>
+        <translation>类别（按键 0–9）</translation>
     </message>
     <message>
         <source>Add…</source>
@@ -953,8 +966,16 @@
         <translation>在我的标注上微调</translation>
     </message>
     <message>
-        <source>Live: update the prediction after each stroke</source>
-        <translation>实时：每一笔之后更新预测</translation>
+        <source>Live: update after each stroke</source>
+        <translation>实时：每一笔后更新</translation>
+    </message>
+    <message>
+        <source>After each stroke, a quick update of the prediction</source>
+        <translation>每一笔之后快速更新预测</translation>
+    </message>
+    <message>
+        <source>Painting: {id} {name}</source>
+        <translation>正在绘制：{id} {name}</translation>
     </message>
     <message>
         <source>Version</source>
@@ -967,10 +988,6 @@
     <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
-    </message>
-    <message>
-        <source>Painting: {name}</source>
-        <translation>正在绘制：{name}</translation>
     </message>
     <message>
         <source>{r} px</source>
@@ -1183,6 +1200,21 @@
     </message>
 </context>
 <context>
+    <name>NextUncertain</name>
+    <message>
+        <source>Ranking the unlabelled images of {folder}…</source>
+        <translation>正在为 {folder} 中未标注的图像排序…</translation>
+    </message>
+    <message>
+        <source>Ranking {done}/{total}: {note}</source>
+        <translation>排序 {done}/{total}：{note}</translation>
+    </message>
+    <message>
+        <source>Every image of this folder has labels.</source>
+        <translation>此文件夹中的每张图像都已标注。</translation>
+    </message>
+</context>
+<context>
     <name>NoModelBanner</name>
     <message>
         <source>&lt;b&gt;No model installed.&lt;/b&gt; Download the published FCN-8s (PASCAL VOC, 21 classes), import a weights file you already have, or fine-tune on your own images and masks.</source>
@@ -1234,16 +1266,44 @@
         <translation>第 {epoch}/{epochs} 轮，损失 {loss:.3f}</translation>
     </message>
     <message>
-        <source>Installed {version}. No held-out scores: label at least 3 images.</source>
-        <translation>已安装 {version}。没有留出集得分：请至少标注 3 张图像。</translation>
+        <source>{n} {n:image|images}, {px} labelled pixels</source>
+        <translation>{n} 张图像，{px} 个已标注像素</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {after:.1f} % ({n} images).</source>
-        <translation>已安装 {version}。留出集平均 IoU {after:.1f} %（{n} 张图像）。</translation>
+        <source>, spread ± {spread:.1f}</source>
+        <translation>，离散度 ± {spread:.1f}</translation>
     </message>
     <message>
-        <source>Installed {version}. Held-out mean IoU {before:.1f} % → {after:.1f} % ({n} images).</source>
-        <translation>已安装 {version}。留出集平均 IoU {before:.1f} % → {after:.1f} %（{n} 张图像）。</translation>
+        <source>Installed {version}; not scored: label a second image for a cross-validated score.</source>
+        <translation>已安装 {version}；尚未评分：再标注一张图像即可得到交叉验证分数。</translation>
+    </message>
+    <message>
+        <source>{active} scores {before:.1f} % on these labels ({basis}).</source>
+        <translation>{active} 在这些标注上的得分为 {before:.1f} %（{basis}）。</translation>
+    </message>
+    <message>
+        <source>cross-validated: {basis}</source>
+        <translation>交叉验证：{basis}</translation>
+    </message>
+    <message>
+        <source>Installed {version}. Mean IoU {after:.1f} % ({scored}).</source>
+        <translation>已安装 {version}。平均 IoU {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored}).</source>
+        <translation>现在使用 {version}：平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{scored}）。</translation>
+    </message>
+    <message>
+        <source>It scores {diff:.1f} points lower than {active}; you chose to always use a new version.</source>
+        <translation>它比 {active} 低 {diff:.1f} 个百分点；您已选择始终使用新版本。</translation>
+    </message>
+    <message>
+        <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
+        <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
+        <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
     </message>
     <message>
         <source>{id} (base)</source>
@@ -1252,6 +1312,17 @@
     <message>
         <source>{id} (mean IoU {miou:.1f} %)</source>
         <translation>{id}（平均 IoU {miou:.1f} %）</translation>
+    </message>
+</context>
+<context>
+    <name>RoundOffer</name>
+    <message>
+        <source>Always use a new version at once, even when it scores worse</source>
+        <translation>总是立即使用新版本，即使得分更低</translation>
+    </message>
+    <message>
+        <source>Use {version} anyway</source>
+        <translation>仍然使用 {version}</translation>
     </message>
 </context>
 <context>
@@ -1360,8 +1431,8 @@
         <translation>在自己的数据上微调模型</translation>
     </message>
     <message>
-        <source>Folder with images and masks (VOC, Carvana or images/ + masks/)</source>
-        <translation>包含图像和掩码的文件夹（VOC、Carvana 或 images/ + masks/ 布局）</translation>
+        <source>Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/</source>
+        <translation>含图像和掩码的文件夹：标注模式的文件夹（照片 + masks/）、VOC、Carvana 或 images/ + masks/</translation>
     </message>
     <message>
         <source>Choose folder…</source>
@@ -1496,6 +1567,10 @@
         <translation>随机权重（从零开始；用于测试流程）</translation>
     </message>
     <message>
+        <source>Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, which chooses its own steps</source>
+        <translation>冻结主干时不使用：评分层由 L-BFGS 在完整图像上拟合，步长由它自行选择</translation>
+    </message>
+    <message>
         <source>Dataset folder</source>
         <translation>数据集文件夹</translation>
     </message>
@@ -1526,6 +1601,10 @@
     <message>
         <source>Choose a dataset folder without blocking problems first.</source>
         <translation>请先选择一个没有阻止性问题的数据集文件夹。</translation>
+    </message>
+    <message>
+        <source>The model id cannot be used: {problem}.</source>
+        <translation>不能使用此模型 ID：{problem}。</translation>
     </message>
     <message>
         <source>Training and segmentation share one GPU: both are slower while this runs, and a big image may run out of GPU memory (lower the inference size or segment on the CPU meanwhile).</source>
@@ -1809,6 +1888,18 @@
         <translation>正在导入权重</translation>
     </message>
     <message>
+        <source>{n:.1f} GB</source>
+        <translation>{n:.1f} GB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} MB</source>
+        <translation>{n:.0f} MB</translation>
+    </message>
+    <message>
+        <source>{n:.0f} kB</source>
+        <translation>{n:.0f} kB</translation>
+    </message>
+    <message>
         <source>Importing {path}…</source>
         <translation>正在导入 {path}…</translation>
     </message>
@@ -1840,6 +1931,10 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>On disk</source>
+        <translation>占用磁盘</translation>
+    </message>
+    <message>
         <source>Weights folder: {path}</source>
         <translation>权重文件夹：{path}</translation>
     </message>
@@ -1856,8 +1951,48 @@
         <translation>删除</translation>
     </message>
     <message>
+        <source>Clean up…</source>
+        <translation>清理…</translation>
+    </message>
+    <message>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{status}, head over {base}</source>
+        <translation>{status}，基于 {base} 的输出头</translation>
+    </message>
+    <message>
+        <source>Weights folder: {path}  ·  {size} on disk</source>
+        <translation>权重文件夹：{path}  ·  占用磁盘 {size}</translation>
+    </message>
+    <message>
+        <source>{size} to download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source>weights file {file}, conversion caches {cache}</source>
+        <translation>权重文件 {file}，转换缓存 {cache}</translation>
+    </message>
+    <message>
+        <source>Clean up</source>
+        <translation>清理</translation>
+    </message>
+    <message>
+        <source>Nothing to clean up.</source>
+        <translation>没有需要清理的内容。</translation>
+    </message>
+    <message>
+        <source>Remove {n} stale conversion caches and old versions, {size} in all?
+
+{names}</source>
+        <translation>删除 {n} 个过期的转换缓存和旧版本，共 {size}？
+
+{names}</translation>
     </message>
     <message>
         <source>Import weights files</source>
@@ -1885,6 +2020,363 @@
     <message>
         <source>none of the dropped items is an image file</source>
         <translation>拖入的项目中没有图像文件</translation>
+    </message>
+</context>
+<context>
+    <name>core</name>
+    <message>
+        <source>class index (palette or gray value)</source>
+        <translation>类别索引（调色板或灰度值）</translation>
+    </message>
+    <message>
+        <source>binary</source>
+        <translation>二值</translation>
+    </message>
+    <message>
+        <source>RGB colour-coded</source>
+        <translation>RGB 颜色编码</translation>
+    </message>
+    <message>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+    </message>
+    <message>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们</translation>
+    </message>
+    <message>
+        <source>Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}</source>
+        <translation>数据集 {root}（{layout} 布局）：{n} 对图像/掩码</translation>
+    </message>
+    <message>
+        <source>Masks: {kind} (255 = foreground here, not ignore)</source>
+        <translation>掩码：{kind}（此处 255 = 前景，不是忽略）</translation>
+    </message>
+    <message>
+        <source>Masks: {kind}</source>
+        <translation>掩码：{kind}</translation>
+    </message>
+    <message>
+        <source>Classes ({n}):</source>
+        <translation>类别（{n}）：</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>注意：{note}</translation>
+    </message>
+    <message>
+        <source>class names from {file}</source>
+        <translation>类别名称来自 {file}</translation>
+    </message>
+    <message>
+        <source>{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}</source>
+        <translation>{n} 个掩码没有标注任何内容（每个像素都是 255 = 未标注），已略过：{files}</translation>
+    </message>
+    <message>
+        <source>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</source>
+        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
+    </message>
+    <message>
+        <source>  {name:&lt;6} (255)             {count:&gt;12,} px</source>
+        <translation>  {name:&lt;6} (255)             {count:&gt;12,} px</translation>
+    </message>
+    <message>
+        <source>Images without a mask ({n}): {names}</source>
+        <translation>没有掩码的图像（{n}）：{names}</translation>
+    </message>
+    <message>
+        <source>Masks without an image ({n}): {names}</source>
+        <translation>没有图像的掩码（{n}）：{names}</translation>
+    </message>
+    <message>
+        <source>Problems that stop training ({n}):</source>
+        <translation>阻止训练的问题（{n}）：</translation>
+    </message>
+    <message>
+        <source>  {problem}</source>
+        <translation>  {problem}</translation>
+    </message>
+    <message>
+        <source>no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first</source>
+        <translation>没有任何掩码标注了内容（所有掩码的每个像素都是 255 = 未标注）；请先标注一些</translation>
+    </message>
+    <message>
+        <source>the colours in {file}</source>
+        <translation>{file} 中的颜色</translation>
+    </message>
+    <message>
+        <source>the VOC colours</source>
+        <translation>VOC 颜色</translation>
+    </message>
+    <message>
+        <source>{mask}: colours not among {where}; list every class as a `name r g b` line in {file}</source>
+        <translation>{mask}：颜色不在{where}之中；请在 {file} 中把每个类别写成一行 `名称 r g b`</translation>
+    </message>
+    <message>
+        <source>{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)</source>
+        <translation>{mask}：标签 {bad} 超出了 {n} 个类别（0-{last}，255 = 忽略）</translation>
+    </message>
+    <message>
+        <source>  ... and {n} more</source>
+        <translation>  …… 还有 {n} 个</translation>
+    </message>
+    <message>
+        <source>Problem: no image/mask pairs were found.</source>
+        <translation>问题：未找到图像/掩码对。</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未发现问题。</translation>
+    </message>
+    <message>
+        <source>nothing labelled to export yet; label some images first</source>
+        <translation>还没有可导出的标注；请先标注一些图像</translation>
+    </message>
+    <message>
+        <source>{path}: no such file</source>
+        <translation>{path}：文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: is a folder, not an image</source>
+        <translation>{path}：这是文件夹，不是图像</translation>
+    </message>
+    <message>
+        <source>{path}: not an image file, or a format that cannot be read (HEIC/AVIF photos: convert them to JPEG or PNG first)</source>
+        <translation>{path}：不是图像文件，或是无法读取的格式（HEIC/AVIF 照片：请先转换为 JPEG 或 PNG）</translation>
+    </message>
+    <message>
+        <source>{path}: not an image file, or a format that cannot be read</source>
+        <translation>{path}：不是图像文件，或是无法读取的格式</translation>
+    </message>
+    <message>
+        <source>{path}: the image is too large to open (over {limit} megapixels)</source>
+        <translation>{path}：图像太大，无法打开（超过 {limit} 百万像素）</translation>
+    </message>
+    <message>
+        <source>{path}: the image file is damaged or truncated ({error})</source>
+        <translation>{path}：图像文件已损坏或不完整（{error}）</translation>
+    </message>
+    <message>
+        <source>could not write {path}: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>unexpected error: {kind}: {error}</source>
+        <translation>意外错误：{kind}：{error}</translation>
+    </message>
+    <message>
+        <source>the GPU ran out of memory: lower the inference size, close other GPU programs, or choose the CPU</source>
+        <translation>GPU 内存不足：请降低推理尺寸、关闭其他使用 GPU 的程序，或选择 CPU</translation>
+    </message>
+    <message>
+        <source>out of memory: lower the inference size or close other programs</source>
+        <translation>内存不足：请降低推理尺寸或关闭其他程序</translation>
+    </message>
+    <message>
+        <source>{folder} is a file, not a folder; choose another output folder</source>
+        <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
+    </message>
+    <message>
+        <source>CPU ({n} {n:thread|threads})</source>
+        <translation>CPU（{n} 线程）</translation>
+    </message>
+    <message>
+        <source>CUDA: {name}</source>
+        <translation>CUDA：{name}</translation>
+    </message>
+    <message>
+        <source>Apple MPS</source>
+        <translation>Apple MPS</translation>
+    </message>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); running on the CPU</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); use --device cpu or auto</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请使用 --device cpu 或 auto</translation>
+    </message>
+    <message>
+        <source>Apple MPS was requested but is not available; use --device cpu or auto</source>
+        <translation>请求了 Apple MPS，但它不可用；请使用 --device cpu 或 auto</translation>
+    </message>
+    <message>
+        <source>MPS unavailable; running on the CPU</source>
+        <translation>MPS 不可用；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>fast mode needs a few images to calibrate on: open an image or a folder first</source>
+        <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
+    </message>
+    <message>
+        <source>fast mode: none of the {n} calibration images could be read</source>
+        <translation>快速模式：{n} 张校准图像都无法读取</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
+        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
+    </message>
+    <message>
+        <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
+        <translation>只能选择一种近似模式：快速（int8）或 --precision bf16，不能同时使用</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>
+        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx（或使用 --backend torch）</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
+        <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
+    </message>
+    <message>
+        <source>{source}: the video has no readable frames (truncated, damaged or empty)</source>
+        <translation>{source}：视频中没有可读取的帧（文件不完整、已损坏或为空）</translation>
+    </message>
+    <message>
+        <source>no camera found at index {index}; connect a webcam or open a video file instead</source>
+        <translation>在索引 {index} 处找不到摄像头；请连接摄像头，或改为打开视频文件</translation>
+    </message>
+    <message>
+        <source>{path}: no such video file</source>
+        <translation>{path}：视频文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: the file is empty</source>
+        <translation>{path}：文件为空</translation>
+    </message>
+    <message>
+        <source>{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)</source>
+        <translation>{path}：无法打开此视频（文件已损坏，或 OpenCV 无法解码其编码格式）</translation>
+    </message>
+    <message>
+        <source>{path}: nothing was written (disk full or no frames)</source>
+        <translation>{path}：没有写入任何内容（磁盘已满或没有帧）</translation>
+    </message>
+    <message>
+        <source>{source}: no frames could be decoded</source>
+        <translation>{source}：没有能解码的帧</translation>
+    </message>
+    <message>
+        <source>class name {name!r} cannot be stored: use a non-empty name without &apos;:&apos;, &apos;,&apos; or line breaks</source>
+        <translation>类别名称 {name!r} 无法保存：请使用不含 &apos;:&apos;、&apos;,&apos; 或换行的非空名称</translation>
+    </message>
+    <message>
+        <source>{folder}: not a folder; open a folder of images to label</source>
+        <translation>{folder}：不是文件夹；请打开一个图像文件夹进行标注</translation>
+    </message>
+    <message>
+        <source>{path}: no class names; write one `name r g b` per line</source>
+        <translation>{path}：没有类别名称；请每行写一个 `名称 r g b`</translation>
+    </message>
+    <message>
+        <source>a label set needs 1 to {most} classes, not {n}</source>
+        <translation>类别集需要 1 到 {most} 个类别，而不是 {n} 个</translation>
+    </message>
+    <message>
+        <source>two classes have the same name; give each class its own name</source>
+        <translation>两个类别同名；请给每个类别起不同的名称</translation>
+    </message>
+    <message>
+        <source>there is already a class called {name!r}</source>
+        <translation>已经有名为 {name!r} 的类别</translation>
+    </message>
+    <message>
+        <source>no class {id}: the label set has {n} classes</source>
+        <translation>没有类别 {id}：此类别集只有 {n} 个类别</translation>
+    </message>
+    <message>
+        <source>{path}: the mask is {mw}x{mh} but the image is {w}x{h}; move the mask away to label this image again</source>
+        <translation>{path}：掩码是 {mw}x{mh}，但图像是 {w}x{h}；请移走此掩码后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>class {name!r}: colour {color} is not three values 0-255</source>
+        <translation>类别 {name!r}：颜色 {color} 不是三个 0-255 的数值</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable mask ({error}); move it away to label this image again</source>
+        <translation>{path}：无法读取掩码（{error}）；请移走它后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>could not save {path}: {error}; free some disk space</source>
+        <translation>无法保存 {path}：{error}；请释放一些磁盘空间</translation>
+    </message>
+    <message>
+        <source> (process {pid})</source>
+        <translation>（进程 {pid}）</translation>
+    </message>
+    <message>
+        <source>{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name</source>
+        <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
+    </message>
+    <message>
+        <source>{arch} fine-tuned on {data}</source>
+        <translation>在 {data} 上微调的 {arch}</translation>
+    </message>
+    <message>
+        <source>{family} retrained on {data}</source>
+        <translation>在 {data} 上重新训练的 {family}</translation>
+    </message>
+    <message>
+        <source>{family} version {number}</source>
+        <translation>{family} 第 {number} 版</translation>
+    </message>
+    <message>
+        <source>starting from random weights (--base scratch): expect poor results without a long run</source>
+        <translation>从随机权重开始：不经过长时间训练，结果会很差</translation>
+    </message>
+    <message>
+        <source>backbone from VGG16 ImageNet weights ({file}); score layers start at zero</source>
+        <translation>主干来自 VGG16 ImageNet 权重（{file}）；评分层从零开始</translation>
+    </message>
+    <message>
+        <source>the base predicts {base} classes, this data has {data}: score layers re-initialised</source>
+        <translation>基础模型预测 {base} 个类别，此数据有 {data} 个：评分层已重新初始化</translation>
+    </message>
+    <message>
+        <source>initialised {arch} from a {base} model (as the paper grows 32s -&gt; 16s -&gt; 8s)</source>
+        <translation>由 {base} 模型初始化 {arch}（与论文中 32s → 16s → 8s 的做法相同）</translation>
+    </message>
+    <message>
+        <source>not taken from the base: {layers}</source>
+        <translation>未从基础模型继承：{layers}</translation>
+    </message>
+    <message>
+        <source>the dataset cannot be used for training:
+{report}</source>
+        <translation>此数据集不能用于训练：
+{report}</translation>
+    </message>
+    <message>
+        <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
+        <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
+    </message>
+    <message>
+        <source>cancelled during epoch {epoch}; checkpoints kept</source>
+        <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
+    </message>
+    <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then retrain</source>
+        <translation>{folder}：还没有已标注的像素；请为每个类别画几笔，然后再训练</translation>
+    </message>
+    <message>
+        <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
+        <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
+        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
+        <translation>{train} 张图像用于训练，{val} 张用于验证，{classes} 个类别，在 {device} 上</translation>
+    </message>
+    <message>
+        <source>backbone passes: {runs}, cached features reused: {hits}</source>
+        <translation>主干计算次数：{runs}，复用缓存特征次数：{hits}</translation>
     </message>
 </context>
 </TS>

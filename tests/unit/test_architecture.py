@@ -15,9 +15,8 @@ LONG_FUNCTIONS_ALLOWED: dict[str, str] = {}
 BEING_SPLIT = {
     "fcn_studio.gui.labelling.label_mode", "fcn_studio.gui.labelling.panel.LabelPanel.__init__",
     "fcn_studio.gui.training.dialog", "fcn_studio.gui.training.dialog.TrainDialog._build",
-    "fcn_studio.training.trainer._train",
 }  # fmt: skip
-KNOWN_CYCLES = [["fcn_studio.training.cached_training", "fcn_studio.training.trainer"]]  # being merged (issue 19)
+KNOWN_CYCLES: list[list[str]] = []
 # `fcn-studio` with no command opens the app: the command line starts the GUI, on demand.
 ENTRY_POINTS = {("fcn_studio.cli.main", "fcn_studio.gui.app")}
 

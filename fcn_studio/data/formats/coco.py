@@ -7,8 +7,8 @@ unannotated pixels are background (class 0). Category ids, which COCO numbers as
 "background" or "_background_" is class 0 itself.
 
 Writing: one annotation per class and image, as compressed RLE (exact) or as polygons
-(pycocotools draws polygons slightly differently from pixels: the pixels that differ are
-counted and reported). COCO has no "unlabelled": 255 pixels are left unannotated.
+(outlines traced so that pycocotools draws them back as the same pixels; holes, which COCO
+polygons cannot hold, and any other pixel that differs are counted and reported). COCO has no "unlabelled": 255 pixels are left unannotated.
 """
 
 from __future__ import annotations
@@ -200,11 +200,14 @@ class CocoWriter:
 
 
 def _polygons(region: np.ndarray) -> list[list[float]]:
+    """Outlines pycocotools draws back as the same pixels: traced on the region at twice the
+    size, so a polygon runs a quarter pixel inside the edge, not through the pixel centres
+    (which would lose the edge pixels). Holes are not written (merged polygons fill them)."""
     import cv2
 
-    contours, _ = cv2.findContours(region, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    # COCO draws polygons through pixel corners: outline the pixels' centres shifted by half
-    return [(c.reshape(-1, 2) + 0.5).astype(float).ravel().tolist() for c in contours if len(c) >= 3]
+    big = cv2.resize(region, (region.shape[1] * 2, region.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(big, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return [((c.reshape(-1, 2) + 0.5) / 2).astype(float).ravel().tolist() for c in contours if len(c) >= 3]
 
 
 def relative_name(image: Path, json_path: Path) -> str:

@@ -39,6 +39,8 @@ from fcn_studio.inference.compare import (
     disagreement_mask,
     error_mask,
     find_ground_truth,
+    ground_truth_name,
+    labelled_fraction,
     pairwise_agreement,
     score_against,
 )
@@ -369,10 +371,13 @@ class CompareView(QWidget):
                 )
                 self.gt = None
         self.gt_label.setText(
-            self.tr("Ground truth: {name}").format(name=self.gt_path.name)
+            self.tr("Ground truth: {name}, {percent:.0f} % labelled").format(
+                name=ground_truth_name(self.gt_path), percent=100 * labelled_fraction(self.gt)
+            )
             if self.gt is not None
             else self.tr("Ground truth: none")
         )
+        self.gt_label.setToolTip(str(self.gt_path) if self.gt is not None else "")  # the whole path
 
     def _choose_gt(self) -> None:
         start = str(self.path.parent) if self.path else ""

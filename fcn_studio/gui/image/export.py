@@ -13,6 +13,7 @@ from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predi
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
+from fcn_studio.messages import fill
 
 translate = QCoreApplication.translate
 
@@ -149,7 +150,7 @@ def segment_folder(
         job,
         parent,
         translate("Export", "Segment folder"),
-        translate("Export", "Segmenting {n} images into {folder}").format(n=len(files), folder=dst),
+        fill(translate("Export", "Segmenting {n} {n:image|images} into {folder}"), n=len(files), folder=dst),
     )
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))

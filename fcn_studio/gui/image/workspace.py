@@ -164,6 +164,11 @@ class Workspace(QObject):
     def _inference_changed(self, _choice: InferenceChoice) -> None:
         self._show_current(load=False)
 
+    def keep_features(self, sink) -> None:
+        """Hand every prediction's backbone features to ``sink(path, predictor, prediction)``
+        on the inference thread (Label mode trains on them), or stop with None."""
+        self.worker.feature_sink = sink
+
     def calibration_images(self) -> tuple[str, ...]:
         """A few of the open images, spread over the folder, for the fast mode's calibration
         (half calibrate it, half measure its agreement with the exact model)."""

@@ -1,4 +1,5 @@
-"""Label mode's actions and toolbar, declared in one place."""
+"""Label mode's actions and toolbar, declared in one place; :meth:`LabelActions.bind`
+makes them a binding of the :class:`LabelState` (checked tool, live mode, class keys)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from fcn_studio.gui.actions import _action
+from fcn_studio.gui.labelling.state import LabelState, Tool
 
 translate = QCoreApplication.translate
 
@@ -28,7 +30,7 @@ class LabelActions:
     retrain: QAction
     live: QAction
     next_uncertain: QAction
-    classes: list[QAction]  # keys 1-9
+    classes: list[QAction]  # keys 0-9: class 0-9
 
     @property
     def tools(self) -> dict[str, QAction]:
@@ -37,6 +39,21 @@ class LabelActions:
     def in_mode(self) -> list[QAction]:
         """Actions that only make sense in Label mode."""
         return [*self.tools.values(), self.smaller, self.bigger, self.undo, self.redo, self.cycle_view, *self.classes]
+
+    def bind(self, state: LabelState) -> None:
+        """Triggering an action writes ``state``; the checked tool and Live follow it."""
+        for name, action in self.tools.items():
+            action.triggered.connect(lambda _c=False, t=name: state.set_tool(Tool(t)))
+        state.tool_changed.connect(lambda t: self.tools[t.value].setChecked(True))
+        self.tools[state.tool.value].setChecked(True)
+        self.smaller.triggered.connect(lambda: state.grow(1 / 1.25))
+        self.bigger.triggered.connect(lambda: state.grow(1.25))
+        self.cycle_view.triggered.connect(state.cycle_view)
+        for cid, action in enumerate(self.classes):
+            action.triggered.connect(lambda _c=False, c=cid: state.set_class(c))
+        self.live.toggled.connect(state.set_live)
+        state.live_changed.connect(self.live.setChecked)
+        self.live.setChecked(state.live)
 
 
 def build_label_actions(win: QMainWindow) -> LabelActions:
@@ -62,7 +79,7 @@ def build_label_actions(win: QMainWindow) -> LabelActions:
     )
     live.setCheckable(True)
     classes = []
-    for n in range(1, 10):
+    for n in range(10):
         a = _action(win, translate("LabelActions", "Paint Class {n}").format(n=n), (str(n),))
         win.addAction(a)  # a shortcut without a menu entry
         classes.append(a)
@@ -101,14 +118,14 @@ def build_label_actions(win: QMainWindow) -> LabelActions:
         ),
         retrain=_action(
             win,
-            translate("LabelActions", "Fine-tune on My &Labels"),
+            translate("LabelActions", "Fine-&tune on My Labels"),
             ("Ctrl+R",),
             translate("LabelActions", "Train on every labelled image of this folder, in the background"),
         ),
         live=live,
         next_uncertain=_action(
             win,
-            translate("LabelActions", "Next &Uncertain Image"),
+            translate("LabelActions", "Ne&xt Uncertain Image"),
             ("N",),
             translate("LabelActions", "Open the unlabelled image the model is least sure about (N)"),
         ),

@@ -3,7 +3,7 @@ is shown, and the retraining controls (fine-tune, live mode, versions, scores)."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,29 +23,24 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.gui.labelling.round_offer import RoundOffer
+from fcn_studio.gui.labelling.state import FillSource, LabelState, LayerView
 from fcn_studio.gui.shared.class_names import display_name
 from fcn_studio.gui.shared.legend import swatch
 
-
-class LayerView:
-    """What the canvas shows in Label mode (the combo's data)."""
-
-    BOTH = "both"
-    LABELS = "labels"
-    PREDICTION = "prediction"
+CLASS_KEYS = 10  # keys 0-9 pick classes 0-9: the key reads as the class number
 
 
 class LabelPanel(QDockWidget):
-    class_picked = Signal(int)
+    """The panel's commands are its signals; the tool settings it shows (class, radius,
+    fill source, view, live) are a binding of the :class:`LabelState` (see :meth:`bind`)."""
+
     start_blank = Signal()
     start_from_prediction = Signal()
     add_class = Signal()
     rename_class = Signal(int)
     recolour_class = Signal(int)
     new_label_set = Signal()
-    layer_view_changed = Signal(str)
-    fill_source_changed = Signal(str)
-    radius_changed = Signal(int)
     version_chosen = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -54,7 +49,31 @@ class LabelPanel(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self._start_box())
+        layout.addWidget(self._classes_box(), 1)  # the class list takes the height left over
+        layout.addWidget(self._tools_box())
+        layout.addWidget(self._training_box())
+        scroll = QScrollArea()  # on a small screen it scrolls rather than squeezing the controls
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.setWidget(scroll)
+        self._state: LabelState | None = None
+        for button in body.findChildren(QPushButton):
+            # never pressed by Space, which pans the canvas in Label mode
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
+        self.blank_button.clicked.connect(self.start_blank)
+        self.prediction_button.clicked.connect(self.start_from_prediction)
+        self.add_button.clicked.connect(self.add_class)
+        self.rename_button.clicked.connect(lambda: self.rename_class.emit(self.classes.currentRow()))
+        self.recolour_button.clicked.connect(lambda: self.recolour_class.emit(self.classes.currentRow()))
+        self.new_set_button.clicked.connect(self.new_label_set)
+        self.versions.activated.connect(lambda _i: self.version_chosen.emit(self.versions.currentData() or ""))
 
+    def _start_box(self) -> QGroupBox:
         start = QGroupBox(self.tr("Start this image"))
         row = QHBoxLayout(start)
         self.blank_button = QPushButton(self.tr("Scribbles"))
@@ -63,27 +82,28 @@ class LabelPanel(QDockWidget):
         self.prediction_button.setToolTip(self.tr("The model's mask becomes the labels: fix the wrong regions"))
         row.addWidget(self.blank_button)
         row.addWidget(self.prediction_button)
-        layout.addWidget(start)
+        return start
 
-        classes = QGroupBox(self.tr("Classes (keys 1–9)"))
+    def _classes_box(self) -> QGroupBox:
+        classes = QGroupBox(self.tr("Classes (keys 0–9)"))
         grid = QVBoxLayout(classes)
         self.active = QLabel("")
         self.active.setTextFormat(Qt.TextFormat.PlainText)
         grid.addWidget(self.active)
-        self.classes = QListWidget()
-        self.classes.setMinimumHeight(110)
+        self.classes = _ClassList()
         grid.addWidget(self.classes)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two by two: the panel stays narrow beside the canvas
         self.add_button = QPushButton(self.tr("Add…"))
         self.rename_button = QPushButton(self.tr("Rename…"))
         self.recolour_button = QPushButton(self.tr("Colour…"))
         self.new_set_button = QPushButton(self.tr("New set…"))
         self.new_set_button.setToolTip(self.tr("A label set of its own for this folder, e.g. background, crack, rust"))
-        for b in (self.add_button, self.rename_button, self.recolour_button, self.new_set_button):
-            buttons.addWidget(b)
+        for i, b in enumerate((self.add_button, self.rename_button, self.recolour_button, self.new_set_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         grid.addLayout(buttons)
-        layout.addWidget(classes)
+        return classes
 
+    def _tools_box(self) -> QGroupBox:
         tools = QGroupBox(self.tr("Tools"))
         form = QGridLayout(tools)
         form.addWidget(QLabel(self.tr("Brush radius")), 0, 0)
@@ -96,8 +116,8 @@ class LabelPanel(QDockWidget):
         form.addWidget(self.radius_label, 0, 2)
         form.addWidget(QLabel(self.tr("Fill")), 1, 0)
         self.fill_source = QComboBox()
-        self.fill_source.addItem(self.tr("a region of the labels"), "labels")
-        self.fill_source.addItem(self.tr("a region of the prediction"), "prediction")
+        self.fill_source.addItem(self.tr("a region of the labels"), FillSource.LABELS)
+        self.fill_source.addItem(self.tr("a region of the prediction"), FillSource.PREDICTION)
         form.addWidget(self.fill_source, 1, 1, 1, 2)
         form.addWidget(QLabel(self.tr("Show")), 2, 0)
         self.layer_view = QComboBox()
@@ -105,13 +125,15 @@ class LabelPanel(QDockWidget):
         self.layer_view.addItem(self.tr("Labels"), LayerView.LABELS)
         self.layer_view.addItem(self.tr("Prediction"), LayerView.PREDICTION)
         form.addWidget(self.layer_view, 2, 1, 1, 2)
-        layout.addWidget(tools)
+        return tools
 
+    def _training_box(self) -> QGroupBox:
         training = QGroupBox(self.tr("Fine-tune"))
         box = QVBoxLayout(training)
         self.retrain_button = QPushButton(self.tr("Fine-tune on my labels"))
         box.addWidget(self.retrain_button)
-        self.live = QCheckBox(self.tr("Live: update the prediction after each stroke"))
+        self.live = QCheckBox(self.tr("Live: update after each stroke"))
+        self.live.setToolTip(self.tr("After each stroke, a quick update of the prediction"))
         box.addWidget(self.live)
         versions = QHBoxLayout()
         versions.addWidget(QLabel(self.tr("Version")))
@@ -122,54 +144,52 @@ class LabelPanel(QDockWidget):
         self.scores = QLabel(self.tr("No fine-tuning yet."))
         self.scores.setWordWrap(True)
         box.addWidget(self.scores)
-        layout.addWidget(training)
-        layout.addStretch(1)
-        scroll = QScrollArea()  # shares the dock area with the legend without overlapping
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        self.setWidget(scroll)
+        self.offer = RoundOffer()  # a kept, worse version: one click uses it anyway (headtrain)
+        box.addWidget(self.offer)
+        return training
 
-        for button in body.findChildren(QPushButton):
-            # never pressed by Space, which pans the canvas in Label mode
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.classes.currentRowChanged.connect(lambda row: row >= 0 and self.class_picked.emit(row))
-        self.classes.itemDoubleClicked.connect(lambda _item: self.rename_class.emit(self.classes.currentRow()))
-        self.blank_button.clicked.connect(self.start_blank)
-        self.prediction_button.clicked.connect(self.start_from_prediction)
-        self.add_button.clicked.connect(self.add_class)
-        self.rename_button.clicked.connect(lambda: self.rename_class.emit(self.classes.currentRow()))
-        self.recolour_button.clicked.connect(lambda: self.recolour_class.emit(self.classes.currentRow()))
-        self.new_set_button.clicked.connect(self.new_label_set)
-        self.layer_view.currentIndexChanged.connect(
-            lambda _i: self.layer_view_changed.emit(self.layer_view.currentData())
-        )
-        self.fill_source.currentIndexChanged.connect(
-            lambda _i: self.fill_source_changed.emit(self.fill_source.currentData())
-        )
-        self.radius.valueChanged.connect(self.radius_changed)
-        self.versions.activated.connect(lambda _i: self.version_chosen.emit(self.versions.currentData() or ""))
+    # -- binding -----------------------------------------------------------------------
 
-    def set_classes(self, labels: LabelSet, active: int) -> None:
+    def bind(self, state: LabelState) -> None:
+        """Show ``state`` and write the user's choices to it (it alone decides)."""
+        self._state = state
+        self.classes.currentRowChanged.connect(lambda row: row >= 0 and state.set_class(row))
+        self.radius.valueChanged.connect(state.set_radius)
+        self.fill_source.currentIndexChanged.connect(lambda _i: state.set_fill_source(self.fill_source.currentData()))
+        self.layer_view.currentIndexChanged.connect(lambda _i: state.set_view(self.layer_view.currentData()))
+        self.live.toggled.connect(state.set_live)
+        state.label_set_changed.connect(self._show_classes)
+        state.class_changed.connect(self._show_active)
+        state.radius_changed.connect(self._show_radius)
+        state.fill_source_changed.connect(lambda s: _select(self.fill_source, s))
+        state.view_changed.connect(lambda v: _select(self.layer_view, v))
+        state.live_changed.connect(self.live.setChecked)
+        self._show_classes(state.label_set)
+        self._show_radius(state.radius)
+        _select(self.fill_source, state.fill_source)
+        _select(self.layer_view, state.view)
+        self.live.setChecked(state.live)
+
+    def _show_classes(self, labels: LabelSet | None) -> None:
         self.classes.blockSignals(True)
         self.classes.clear()
-        for cid, (name, color) in enumerate(zip(labels.classes, labels.colors, strict=True)):
-            key = f"  [{cid + 1}]" if cid < 9 else ""  # the number key that picks it
-            item = QListWidgetItem(swatch(tuple(color)), f"{cid:>3}  {display_name(name)}{key}")
-            self.classes.addItem(item)
+        for cid, (name, color) in enumerate(zip(labels.classes, labels.colors, strict=True) if labels else ()):
+            # the number is both the class id and, up to 9, the key that picks it
+            self.classes.addItem(QListWidgetItem(swatch(tuple(color)), f"{cid:>3}   {display_name(name)}"))
         self.classes.blockSignals(False)
-        self.set_active(labels, active)
+        self._show_active(self._state.class_id)
 
-    def set_active(self, labels: LabelSet, active: int) -> None:
+    def _show_active(self, active: int) -> None:
+        labels = self._state.label_set
         self.classes.blockSignals(True)
-        self.classes.setCurrentRow(active)
+        self.classes.setCurrentRow(active if labels is not None and active < labels.num_classes else -1)
         self.classes.blockSignals(False)
-        name = display_name(labels.classes[active]) if 0 <= active < labels.num_classes else ""
-        self.active.setText(self.tr("Painting: {name}").format(name=name))
+        if self.classes.currentItem() is not None:
+            self.classes.scrollToItem(self.classes.currentItem())  # picked by its key: in sight
+        name = display_name(labels.classes[active]) if labels is not None and 0 <= active < labels.num_classes else ""
+        self.active.setText(self.tr("Painting: {id} {name}").format(id=active, name=name) if name else "")
 
-    def set_radius(self, radius: float) -> None:
+    def _show_radius(self, radius: float) -> None:
         self.radius.blockSignals(True)
         if radius > self.radius.maximum():
             self.radius.setMaximum(int(radius))
@@ -191,3 +211,25 @@ class LabelPanel(QDockWidget):
         self.versions.setCurrentIndex(index)
         self.versions.setEnabled(self.versions.count() > 1)
         self.versions.blockSignals(False)
+
+
+class _ClassList(QListWidget):
+    """Asks for a few rows only: the panel lays itself out at its preferred height (its
+    word-wrapped lines make it do so), and the list takes whatever height is left over,
+    so the panel fits a small window instead of scrolling."""
+
+    ROWS_HEIGHT = 110
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumHeight(self.ROWS_HEIGHT)
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.ROWS_HEIGHT)
+
+
+def _select(combo: QComboBox, data) -> None:
+    """Show the entry whose data is ``data`` (its signal then finds nothing changed)."""
+    index = combo.findData(data)
+    if index >= 0 and index != combo.currentIndex():
+        combo.setCurrentIndex(index)

@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.labelling.history import LabelEditor
-from fcn_studio.labelling.label_store import LabelStore, blank_mask
+from fcn_studio.labelling.label_store import UNLABELLED, LabelStore, blank_mask
 
 AUTOSAVE_MS = 500
 BACKGROUND_SAVE_PIXELS = 4_000_000  # above this, the PNG is written on a worker thread
@@ -30,8 +30,9 @@ class LabelSession(QObject):
     error = Signal(str)
 
     def __init__(self, store: LabelStore, image: Path, shape: tuple[int, int], label_set: LabelSet,
-                 parent: QObject | None = None) -> None:  # fmt: skip
+                 parent: QObject | None = None, runner: TaskRunner | None = None) -> None:  # fmt: skip
         super().__init__(parent)
+        self.runner = runner  # owns a big mask's write on a worker thread
         self.store = store
         self.image = Path(image)
         self.label_set = label_set
@@ -90,7 +91,7 @@ class LabelSession(QObject):
         task.succeeded.connect(lambda _r: self._saved(revision))
         task.failed.connect(self.error)
         task.finished.connect(self._background_done)
-        self._saving = task.start()
+        self._saving = task.start(self.runner)
         return True
 
     def _background_done(self) -> None:
@@ -99,7 +100,8 @@ class LabelSession(QObject):
             self._timer.start()
 
     def _write(self, mask: np.ndarray) -> Path:
-        if not self.store.classes_path.is_file():  # the folder becomes a dataset with its classes
+        if not self.store.classes_path.is_file() and (mask != UNLABELLED).any():
+            # the folder becomes a dataset with its classes
             self.store.save_label_set(self.label_set)
         return self.store.save_mask(self.image, mask, self.label_set)
 

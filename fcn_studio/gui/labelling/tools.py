@@ -8,52 +8,40 @@ hand back to the view, so Space + drag still pans, and the wheel still zooms.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsView
 
+from fcn_studio.gui.labelling.state import FillSource, LabelState, Tool
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.labelling import edits
 from fcn_studio.labelling.edits import Box, Change
 from fcn_studio.labelling.history import LabelEditor
 
-MAX_RADIUS = 500
 _LASSO_PIXELS = 4  # a press that moves further than this (on screen) draws a lasso
-
-
-class Tool(StrEnum):
-    BRUSH = "brush"
-    ERASER = "eraser"
-    FILL = "fill"
-    POLYGON = "polygon"
-
-
-class FillSource(StrEnum):
-    LABELS = "labels"
-    PREDICTION = "prediction"
 
 
 class PaintTools(QObject):
     """Emits ``changed(box)`` after each edit (redraw that box) and ``stroke_done()`` when a
-    stroke, fill or polygon is finished (save soon, update the live prediction)."""
+    stroke, fill or polygon is finished (save soon, update the live prediction).
+
+    The tool, radius, fill source and class come from the :class:`LabelState`; the labels
+    edited are those of the image on screen when the stroke began (``editor()`` is asked
+    once per stroke), so a stroke never spills onto an image shown while it was drawn."""
 
     changed = Signal(object)
     stroke_done = Signal()
-    radius_changed = Signal(float)
 
-    def __init__(self, canvas: ImageCanvas, editor: Callable[[], LabelEditor | None],
-                 prediction: Callable[[], np.ndarray | None], value: Callable[[], int]) -> None:  # fmt: skip
+    def __init__(self, canvas: ImageCanvas, state: LabelState, editor: Callable[[], LabelEditor | None],
+                 prediction: Callable[[], np.ndarray | None]) -> None:  # fmt: skip
         super().__init__(canvas)
-        self.canvas = canvas
-        self._editor, self._prediction, self._value = editor, prediction, value
-        self.tool = Tool.BRUSH
-        self.radius = 6.0
-        self.fill_source = FillSource.LABELS
+        self.canvas, self.state = canvas, state
+        self._editor, self._prediction = editor, prediction
         self.enabled = False
         self._space = False
+        self._target: LabelEditor | None = None  # the editor of the stroke being drawn
         self._stroke: list[tuple[int, int]] | None = None  # brush/eraser/lasso points of the drag
         self._press_at: QPointF | None = None
         self._polygon: list[tuple[int, int]] = []
@@ -68,12 +56,13 @@ class PaintTools(QObject):
             canvas.scene().addItem(item)
         canvas.viewport().installEventFilter(self)
         canvas.installEventFilter(self)
+        state.tool_changed.connect(self._tool_changed)
 
     # -- settings ------------------------------------------------------------------------
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.cancel_polygon()
+        self.finish_stroke()
         self._cursor.setVisible(False)
         self.canvas.setDragMode(QGraphicsView.DragMode.NoDrag if enabled else QGraphicsView.DragMode.ScrollHandDrag)
         if enabled:
@@ -81,64 +70,58 @@ class PaintTools(QObject):
         else:
             self.canvas.viewport().unsetCursor()
 
-    def set_tool(self, tool: Tool) -> None:
-        self.tool = Tool(tool)
-        self.cancel_polygon()
+    def _tool_changed(self, _tool: Tool) -> None:
+        self.finish_stroke()
         self._cursor.setVisible(False)
 
-    def set_radius(self, radius: float) -> None:
-        self.radius = float(min(max(radius, 0.0), MAX_RADIUS))
-        self.radius_changed.emit(self.radius)
-
-    def grow(self, factor: float) -> None:
-        """``[`` and ``]``: at least one pixel a step, proportionally for big brushes."""
-        r = self.radius
-        self.set_radius(max(r * factor, r + 1) if factor > 1 else min(r * factor, r - 1))
+    def finish_stroke(self) -> None:
+        """End a drag or polygon in progress where it is (the image is about to change, or
+        the tool): what was painted stays, as one undo step of its own image; the rest of
+        the drag paints nothing."""
+        target, self._target = self._target, None
+        if target is not None and self._stroke is not None and self.state.tool in (Tool.BRUSH, Tool.ERASER):
+            target.end_stroke()
+        self.cancel_polygon()
 
     # -- edits ---------------------------------------------------------------------------
 
-    def _apply(self, change: Change | None) -> Box | None:
-        editor = self._editor()
-        box = editor.apply(change) if editor is not None else None
+    def _apply(self, change: Change | None, editor: LabelEditor) -> Box | None:
+        box = editor.apply(change)
         if box is not None:
             self.changed.emit(box)
         return box
 
-    def _shape(self) -> tuple[int, int] | None:
-        editor = self._editor()
-        return None if editor is None else editor.mask.shape
-
     def _paint(self, points: list[tuple[int, int]]) -> None:
-        shape = self._shape()
-        if shape is None:
+        target, state = self._target, self.state
+        if target is None:
             return
-        if self.tool is Tool.ERASER:
-            self._apply(edits.erase(shape, points, self.radius))
+        shape = target.mask.shape
+        if state.tool is Tool.ERASER:
+            self._apply(edits.erase(shape, points, state.radius), target)
         else:
-            self._apply(edits.brush(shape, points, self.radius, self._value()))
+            self._apply(edits.brush(shape, points, state.radius, state.class_id), target)
 
     def fill(self, x: int, y: int) -> None:
         editor = self._editor()
         if editor is None:
             return
         source = editor.mask
-        if self.fill_source is FillSource.PREDICTION:
+        if self.state.fill_source is FillSource.PREDICTION:
             prediction = self._prediction()
             if prediction is None or prediction.shape != source.shape:
                 return  # no prediction of this image yet
             source = prediction
         editor.begin_stroke()
-        self._apply(edits.flood_fill(source, (x, y), self._value()))
+        self._apply(edits.flood_fill(source, (x, y), self.state.class_id), editor)
         editor.end_stroke()
         self.stroke_done.emit()
 
     def fill_polygon(self, points: list[tuple[int, int]]) -> None:
-        shape = self._shape()
         editor = self._editor()
-        if shape is None or editor is None or len(points) < 3:
+        if editor is None or len(points) < 3:
             return
         editor.begin_stroke()
-        self._apply(edits.polygon_fill(shape, points, self._value()))
+        self._apply(edits.polygon_fill(editor.mask.shape, points, self.state.class_id), editor)
         editor.end_stroke()
         self.stroke_done.emit()
 
@@ -167,7 +150,7 @@ class PaintTools(QObject):
             return False  # the canvas still reports the hovered pixel
         if kind == QEvent.Type.MouseButtonRelease:
             return self._release(event)
-        if kind == QEvent.Type.MouseButtonDblClick and self.tool is Tool.POLYGON:
+        if kind == QEvent.Type.MouseButtonDblClick and self.state.tool is Tool.POLYGON:
             self.close_polygon()
             return True
         if kind == QEvent.Type.Enter:
@@ -184,7 +167,7 @@ class PaintTools(QObject):
             if not press:
                 self.canvas.viewport().setCursor(Qt.CursorShape.CrossCursor)
             return False
-        if press and self.tool is Tool.POLYGON and self._polygon:
+        if press and self.state.tool is Tool.POLYGON and self._polygon:
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.close_polygon()
                 return True
@@ -205,13 +188,13 @@ class PaintTools(QObject):
         editor = self._editor()
         if editor is None:
             return True
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
+        if self.state.tool in (Tool.BRUSH, Tool.ERASER):
             editor.begin_stroke()
-            self._stroke = [p]
+            self._target, self._stroke = editor, [p]
             self._paint([p])
-        elif self.tool is Tool.FILL:
+        elif self.state.tool is Tool.FILL:
             self.fill(*p)
-        elif self.tool is Tool.POLYGON:
+        elif self.state.tool is Tool.POLYGON:
             self._press_at = event.position()
             self._stroke = [p]
         return True
@@ -220,15 +203,15 @@ class PaintTools(QObject):
         p = self._pixel(event)
         self._show_cursor(p)
         if self._stroke is None or not event.buttons() & Qt.MouseButton.LeftButton:
-            if self.tool is Tool.POLYGON and self._polygon:
+            if self.state.tool is Tool.POLYGON and self._polygon:
                 self._draw_path([*self._polygon, p])
             return
         if p == self._stroke[-1]:
             return
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
+        if self.state.tool in (Tool.BRUSH, Tool.ERASER):
             self._paint([self._stroke[-1], p])  # the segment since the last event
             self._stroke.append(p)
-        elif self.tool is Tool.POLYGON:
+        elif self.state.tool is Tool.POLYGON:
             self._stroke.append(p)
             if self._press_at is not None and _moved(self._press_at, event.position()):
                 self._draw_path(self._stroke, closed=True)
@@ -237,12 +220,13 @@ class PaintTools(QObject):
         if event.button() != Qt.MouseButton.LeftButton or self._stroke is None:
             return False
         stroke, self._stroke = self._stroke, None
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
-            editor = self._editor()
-            if editor is not None:
-                editor.end_stroke()
+        if self.state.tool in (Tool.BRUSH, Tool.ERASER):
+            target, self._target = self._target, None
+            if target is None:
+                return True  # ended when the image changed under it: nothing more to do
+            target.end_stroke()
             self.stroke_done.emit()
-        elif self.tool is Tool.POLYGON:
+        elif self.state.tool is Tool.POLYGON:
             if self._press_at is not None and _moved(self._press_at, event.position()) and len(stroke) >= 3:
                 self._path.setPath(QPainterPath())
                 self.fill_polygon(stroke)  # a lasso: filled as soon as the button is released
@@ -256,10 +240,10 @@ class PaintTools(QObject):
     # -- feedback ------------------------------------------------------------------------
 
     def _show_cursor(self, p: tuple[int, int]) -> None:
-        if self.tool not in (Tool.BRUSH, Tool.ERASER):
+        if self.state.tool not in (Tool.BRUSH, Tool.ERASER):
             self._cursor.setVisible(False)
             return
-        r = self.radius + 0.5
+        r = self.state.radius + 0.5
         self._cursor.setRect(QRectF(p[0] + 0.5 - r, p[1] + 0.5 - r, 2 * r, 2 * r))
         self._cursor.setVisible(True)
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox
 
 from fcn_studio.storage import weights
+from fcn_studio.storage.titles import title_message
 
 _ARCH_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "fcn8s_atonce": "FCN-8s at-once"}
 
@@ -36,7 +37,7 @@ MANIFEST_SOURCES = (
 def display_title(title: str) -> str:
     """A listed model's title (or source) in the interface language; other titles (the user's) as they are."""
     known = title in MANIFEST_TITLES or title in MANIFEST_SOURCES
-    return QCoreApplication.translate("ModelTitle", title) if known else title
+    return QCoreApplication.translate("ModelTitle", title) if known else str(title_message(title))
 
 
 class ModelPicker(QComboBox):

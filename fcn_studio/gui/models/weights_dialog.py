@@ -98,6 +98,14 @@ def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
     return task.start()
 
 
+def _size_text(n: int) -> str:
+    if n >= 1e9:
+        return translate("Weights", "{n:.1f} GB").format(n=n / 1e9)
+    if n >= 1e6:
+        return translate("Weights", "{n:.0f} MB").format(n=n / 1e6)
+    return translate("Weights", "{n:.0f} kB").format(n=max(1, n / 1e3)) if n else "-"
+
+
 class WeightsDialog(QDialog):
     """Emits ``models_changed(id)`` after a download, import or removal."""
 
@@ -107,17 +115,18 @@ class WeightsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Models"))
         self.resize(980, 380)
-        self.table = QTableWidget(0, 5)
+        self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
-            [self.tr("Id"), self.tr("Model"), self.tr("Architecture"), self.tr("Labels"), self.tr("Status")]
-        )
+            [self.tr("Id"), self.tr("Model"), self.tr("Architecture"), self.tr("Labels"), self.tr("Status"),
+             self.tr("On disk")]
+        )  # fmt: skip
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)  # sizes and statuses stay on one line
         header = self.table.horizontalHeader()
-        for col in (0, 2, 3, 4):
+        for col in (0, 2, 3, 4, 5):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -126,13 +135,20 @@ class WeightsDialog(QDialog):
         self.download_button = QPushButton(self.tr("Download"))
         self.import_button = QPushButton(self.tr("Import weights file…"))
         self.remove_button = QPushButton(self.tr("Remove"))
+        self.clean_button = QPushButton(self.tr("Clean up…"))
+        self.clean_button.setToolTip(
+            self.tr(
+                "Remove stale conversion caches and old versions (never the base, the version in use or the newest)"
+            )
+        )
         close = QPushButton(self.tr("Close"))
         self.download_button.clicked.connect(self._download)
         self.import_button.clicked.connect(self._import)
         self.remove_button.clicked.connect(self._remove)
+        self.clean_button.clicked.connect(self._clean)
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        for b in (self.download_button, self.import_button, self.remove_button):
+        for b in (self.download_button, self.import_button, self.remove_button, self.clean_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -148,13 +164,54 @@ class WeightsDialog(QDialog):
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
             entry = weights.manifest_entry(r.id)
-            size_mb = r.size_bytes / 1e6 if r.size_bytes else (entry.size_mb if entry else None)
-            status = display_status(r.status) + (f"  ·  {size_mb:.0f} MB" if size_mb else "")
-            for col, text in enumerate((r.id, display_title(r.title), r.arch, r.labels, status)):
+            status = display_status(r.status)
+            if r.base:
+                status = self.tr("{status}, head over {base}").format(status=status, base=r.base)
+            for col, text in enumerate((r.id, display_title(r.title), r.arch, r.labels, status, self._size(r, entry))):
                 item = QTableWidgetItem(text)
                 item.setToolTip(display_title(entry.source) if entry and col == 1 else text)
+                if col == 5:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setToolTip(self._size_tip(r))
                 self.table.setItem(i, col, item)
+        total = sum(r.disk_bytes for r in self.rows if r.installed)
+        self.info.setText(self.tr("Weights folder: {path}  ·  {size} on disk").format(
+            path=weights.weights_dir(), size=_size_text(total)))  # fmt: skip
         self._update_buttons()
+
+    def _size(self, r, entry) -> str:
+        """The file with its conversion caches; a download's size while not installed."""
+        if not r.installed:
+            return self.tr("{size} to download").format(size=_size_text(int(entry.size_mb * 1e6))) if entry else ""
+        return _size_text(r.disk_bytes)
+
+    def _size_tip(self, r) -> str:
+        return self.tr("weights file {file}, conversion caches {cache}").format(
+            file=_size_text(r.size_bytes or 0), cache=_size_text(r.cache_bytes)
+        )
+
+    def _in_use(self) -> frozenset[str]:
+        """The ids of the models the app has loaded: cleanup leaves them alone."""
+        service = getattr(self.parent(), "service", None)
+        loaded = service.loaded() if service is not None and hasattr(service, "loaded") else []
+        return frozenset(m.spec for m in loaded)
+
+    def _clean(self) -> None:
+        from fcn_studio.storage.cleanup import clean
+
+        keep = self._in_use()
+        plan = clean(versions=True, keep=keep, dry_run=True)
+        if not plan:
+            QMessageBox.information(self, self.tr("Clean up"), self.tr("Nothing to clean up."))
+            return
+        names = "\n".join(f"{r.path.name} ({_size_text(r.size_bytes)})" for r in plan[:12])
+        answer = QMessageBox.question(self, self.tr("Clean up"), self.tr(
+            "Remove {n} stale conversion caches and old versions, {size} in all?\n\n{names}").format(
+            n=len(plan), size=_size_text(sum(r.size_bytes for r in plan)), names=names))  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            clean(versions=True, keep=keep)
+            self.refresh()
+            self.models_changed.emit("")
 
     def _selected(self):
         rows = self.table.selectionModel().selectedRows()

@@ -41,6 +41,17 @@ def display_name(name: str) -> str:
     return name
 
 
+def stored_name(shown: str) -> str:
+    """What a name typed in the interface language is saved as: a known class's displayed
+    name (猫) is its canonical name (cat), so files keep one name whatever the language."""
+    shown = shown.strip()
+    default = QCoreApplication.translate("ClassName", "class {id}")
+    number = re.fullmatch(re.escape(default).replace(re.escape("{id}"), r"(\d+)"), shown)
+    if number:  # a dataset's default name, "类别 3"
+        return f"class {number.group(1)}"
+    return next((name for name in _KNOWN if display_name(name) == shown), shown)
+
+
 def display_class_name(label_set: LabelSet, class_id: int) -> str:
     """What the legend, hover and compare readouts call a class id."""
     if 0 <= class_id < label_set.num_classes or class_id == IGNORE_INDEX:

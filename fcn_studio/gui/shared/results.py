@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from fcn_studio.data.labels import LabelSet
-from fcn_studio.inference.model_service import FileIdentity
+from fcn_studio.storage.identity import FileIdentity
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class SegmentationResult:
         if conf.dtype != np.uint8:
             conf = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
         fast_path = getattr(predictor, "fast_path", None)
-        backend = getattr(pred, "backend", "")
-        on_fast_path = fast_path is not None and backend == fast_path.label
+        on_fast_path = fast_path is not None and getattr(pred, "backend", "torch") == fast_path.kind
+        backend = pred.backend_label  # display text, derived from the backend id and precision
         approximate = on_fast_path and fast_path.approximate
         agreement = fast_path.agreement if approximate else None
         detail = fast_path.describe() if on_fast_path else ""

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
-from fcn_studio.gui.shared.core_text import core_message
+from fcn_studio.gui.shared.class_names import display_name, stored_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.gui.training.report_text import report_text
+from fcn_studio.messages import lines_text
 from fcn_studio.storage import weights
+from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent  # torch-free
 
 
 class TrainWorker(QObject):
@@ -53,12 +54,12 @@ class TrainWorker(QObject):
         self.stop = threading.Event()
         self._last = 0.0
 
-    def _emit(self, e: dict) -> None:
+    def _emit(self, e: Event) -> None:
         now = time.monotonic()
         # a GPU can do 50 it/s: thin the iterations, but keep each epoch's last, so the loss
         # curve has a point per epoch however fast the run
-        last_of_epoch = e["type"] == "iteration" and e["iteration"] == e["iterations"]
-        if e["type"] != "iteration" or last_of_epoch or now - self._last > 0.05:
+        last_of_epoch = isinstance(e, IterationEvent) and e.iteration == e.iterations
+        if not isinstance(e, IterationEvent) or last_of_epoch or now - self._last > 0.05:
             self._last = now
             self.event.emit(e)
 
@@ -144,12 +145,17 @@ class TrainDialog(QDialog):
         self._build()
         self._apply_defaults()
         self._restore()
+        self._follow_freeze(self.freeze.isChecked())
 
     # -- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText(self.tr("Folder with images and masks (VOC, Carvana or images/ + masks/)"))
+        self.folder.setPlaceholderText(
+            self.tr(
+                "Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/"
+            )
+        )
         browse = QPushButton(self.tr("Choose folder…"))
         browse.clicked.connect(self._choose_folder)
         self.folder.returnPressed.connect(self.scan)
@@ -159,6 +165,9 @@ class TrainDialog(QDialog):
 
         self.report_view = QPlainTextEdit()
         self.report_view.setReadOnly(True)
+        self.report_view.setFont(
+            QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        )  # the class table lines up
         self.report_view.setMinimumHeight(150)
         self.report_view.setPlaceholderText(
             self.tr("The dataset report appears here: pairs, classes, and any problem by file name.")
@@ -199,6 +208,7 @@ class TrainDialog(QDialog):
         self.scale.setChecked(True)
         self.amp = QCheckBox(self.tr("Mixed precision (CUDA only)"))
         self.amp.setChecked(True)
+        self.freeze.toggled.connect(self._follow_freeze)
         self.name = QLineEdit("my-fcn")
         form = QFormLayout()
         form.addRow(self.tr("Start from"), self.base)
@@ -288,6 +298,15 @@ class TrainDialog(QDialog):
         self.freeze.setChecked(d["freeze"])
         self._follow_base()
 
+    def _follow_freeze(self, frozen: bool) -> None:
+        """A frozen backbone fits the score layers on cached features of whole images by L-BFGS:
+        batch, crop, random scaling, learning rate and optimizer have no effect then, so they are off."""
+        why = self.tr("Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, "
+                      "which chooses its own steps") if frozen else ""  # fmt: skip
+        for widget in (self.batch, self.crop, self.scale, self.lr, self.optimizer):
+            widget.setEnabled(not frozen)
+            widget.setToolTip(why)
+
     def _fitting_crop(self, crop: int) -> int:
         """A crop no larger than the dataset's smallest image (multiple of 32)."""
         if self._min_side:
@@ -335,6 +354,24 @@ class TrainDialog(QDialog):
 
     # -- dataset -----------------------------------------------------------------------------
 
+    def offer_folder(self, folder: str) -> None:
+        """The folder open in the window (or the one above it), filled in and checked if it
+        holds labels: a Label mode folder, a VOC or Carvana dataset. A running training keeps
+        its folder."""
+        from fcn_studio.data.dataset import find_pairs
+
+        if not folder or self.worker is not None:
+            return
+        for candidate in (Path(folder), Path(folder).parent):  # F, or the dataset above images/ or JPEGImages/
+            try:
+                find_pairs(candidate)
+            except FCNStudioError:
+                continue  # photos without labels: nothing to train on here
+            if str(candidate) != self.folder.text().strip() or self.report is None:  # also a remembered, unchecked one
+                self.folder.setText(str(candidate))
+                self.scan()
+            return
+
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self, self.tr("Dataset folder"), self.folder.text() or self._start_folder
@@ -370,10 +407,10 @@ class TrainDialog(QDialog):
         report, self._min_side = scanned
         self.crop.setValue(self._fitting_crop(self.crop.value()))
         self.report = report
-        self.report_view.setPlainText(report_text(report))
+        self.report_view.setPlainText(lines_text(report.lines()))
         self.classes.setRowCount(report.num_classes)
         for i, name in enumerate(report.class_names):
-            self.classes.setItem(i, 0, QTableWidgetItem(name))
+            self.classes.setItem(i, 0, QTableWidgetItem(display_name(name)))  # saved as stored_name()
         self.classes.setVerticalHeaderLabels([str(i) for i in range(report.num_classes)])
         self.name.setText(weights.id_from_filename(f"{Path(report.root).name}-fcn"))
         self.status.setText(
@@ -394,7 +431,7 @@ class TrainDialog(QDialog):
     def config(self):
         from fcn_studio.training.config import TrainConfig
 
-        names = [(self.classes.item(i, 0).text().strip() or f"class {i}") for i in range(self.classes.rowCount())]
+        names = self._class_names()
         out = weights.weights_dir() / f"{self.name.text().strip() or 'my-fcn'}.safetensors"
         scale = (0.75, 1.25) if self.scale.isChecked() else (1.0, 1.0)
         return TrainConfig(
@@ -407,6 +444,10 @@ class TrainDialog(QDialog):
             class_names=names if self.report and names != self.report.class_names else None,
         )  # fmt: skip
 
+    def _class_names(self) -> list[str]:
+        """The names in the table as they are saved: a known class's shown name is its own."""
+        return [stored_name(self.classes.item(i, 0).text()) or f"class {i}" for i in range(self.classes.rowCount())]
+
     def start(self, resume: bool = False) -> None:
         if self.report is None or not self.report.ok:
             QMessageBox.information(
@@ -415,7 +456,9 @@ class TrainDialog(QDialog):
             return
         problem = weights.id_problem(self.name.text().strip() or "my-fcn")
         if problem:  # the name becomes a file in the weights folder: the one id rule applies
-            QMessageBox.information(self, "Fine-tune", f"The model id cannot be used: {problem}.")
+            QMessageBox.information(
+                self, self.tr("Fine-tune"), self.tr("The model id cannot be used: {problem}.").format(problem=problem)
+            )
             return
         config = self.config()
         config.resume = resume
@@ -432,7 +475,7 @@ class TrainDialog(QDialog):
 
             choice = choose_device("cuda", allow_fallback=True)
             if choice.fallback_note:
-                self.report_view.appendPlainText(core_message(choice.fallback_note))
+                self.report_view.appendPlainText(str(choice.fallback_note))
                 config.device = "cpu"
         if Path(config.out).exists() and not resume:
             answer = QMessageBox.question(
@@ -443,8 +486,8 @@ class TrainDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             config.force = True  # the user said so; the trainer refuses to replace it otherwise
-        if self.report.class_names != [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]:
-            self.report.class_names = [self.classes.item(i, 0).text() for i in range(self.classes.rowCount())]
+        if self.report.class_names != self._class_names():
+            self.report.class_names = self._class_names()
         if not resume:
             self.loss_plot.clear()
             self.miou_plot.clear()
@@ -470,30 +513,29 @@ class TrainDialog(QDialog):
             self.worker.stop.set()
             self.status.setText(self.tr("Cancelling after the current step; checkpoints are kept…"))
 
-    def _on_event(self, e: dict) -> None:
-        kind = e["type"]
-        if kind == "iteration":
-            x = (e["epoch"] - 1) + e["iteration"] / e["iterations"]
-            self.loss_plot.add(x, e["loss"])
-            epochs = self._config.epochs if self._config else e["epoch"]
+    def _on_event(self, e: Event) -> None:
+        if isinstance(e, IterationEvent):
+            x = (e.epoch - 1) + e.iteration / e.iterations
+            self.loss_plot.add(x, e.loss)
+            epochs = self._config.epochs if self._config else e.epoch
             self.progress.setValue(round(1000 * min(1.0, x / max(epochs, 1))))  # the whole run, also after Resume
-            eta = int(e["eta_s"])
+            eta = int(e.eta_s)
             self.status.setText(self.tr("Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, "
-                                "ETA {eta}").format(epoch=e["epoch"], epochs=self._config.epochs, it=e["iteration"], its=e["iterations"],
-                                                    loss=e["loss"], speed=e["images_per_s"], eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
-        elif kind == "epoch":
-            m = e["metrics"]
-            if m.get("mean_iou") is not None:
-                self.miou_plot.add(e["epoch"], m["mean_iou"])
-        elif kind == "message":
-            self.report_view.appendPlainText(e["text"])
+                                "ETA {eta}").format(epoch=e.epoch, epochs=self._config.epochs, it=e.iteration, its=e.iterations,
+                                                    loss=e.loss, speed=e.images_per_s, eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
+        elif isinstance(e, EpochEvent):
+            if e.metrics.get("mean_iou") is not None:
+                self.miou_plot.add(e.epoch, e.metrics["mean_iou"])
+        elif isinstance(e, MessageEvent):
+            self.report_view.appendPlainText(str(e.text))  # a core Message, in the interface language
 
     def _on_finished(self, result, error: str) -> None:
         self.result = result
+        stopped = self.worker is not None and self.worker.stop.is_set()
         self.worker = None
         if result is None:
             self.status.setText(error)
-            if error and "cancel" not in error.lower():
+            if error and not stopped:
                 QMessageBox.warning(self, self.tr("Fine-tune"), error)
         else:
             m = result.best_metrics

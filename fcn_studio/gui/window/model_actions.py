@@ -34,11 +34,13 @@ class ModelActions(QObject):
         show_error: Callable[[str], None],
         last_dir: Callable[[], str],
         refresh_views: Callable[[], None],
+        current_folder: Callable[[], str | None] = lambda: None,
     ) -> None:
         super().__init__(window)
         self.window, self.settings, self.service, self.inference = window, settings, service, inference
         self.picker, self.banner, self.status = picker, banner, status
         self.show_error, self.last_dir, self.refresh_views = show_error, last_dir, refresh_views
+        self.current_folder = current_folder  # the folder being labelled or viewed
         self.train_dialog = None  # non-modal: the app stays usable while a model trains
         self._watch = WeightsFolderWatch(self)  # imported or trained from the command line
         self._watch.changed.connect(self.models_changed_keep_selection)
@@ -78,6 +80,9 @@ class ModelActions(QObject):
 
     def fine_tune(self) -> None:
         dialog = self.fine_tune_dialog()
+        folder = self.current_folder()
+        if folder is not None:
+            dialog.offer_folder(folder)  # the folder being labelled or viewed
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

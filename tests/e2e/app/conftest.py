@@ -1,6 +1,9 @@
-"""Fixtures of the app's end-to-end tests."""
+"""Fixtures of the app's end-to-end tests: a folder of photos and a window with a random
+model (Label mode), a model service of the test's own, windows over one settings file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -10,6 +13,25 @@ from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.storage import weights
+from tests.builders import make_image
+from tests.e2e.app.label_kit import MODEL_ID, make_window
+
+
+@pytest.fixture()
+def folder(tmp_path) -> Path:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        make_image(photos / f"p{i}.png", size=(96, 80), seed=i)
+    return photos
+
+
+@pytest.fixture()
+def win(qtbot, weights_home, caffe_layout_file, tmp_path):
+    weights.import_weights(caffe_layout_file("fcn8s"), MODEL_ID)
+    window = make_window(qtbot, tmp_path / "settings.ini")
+    yield window
+    window.close()
 
 
 @pytest.fixture()
@@ -23,8 +45,8 @@ def own_service(monkeypatch, weights_home, caffe_layout_file) -> ModelService:
 
 
 @pytest.fixture()
-def make_window(qtbot, tmp_path):
-    """``make_window()`` -> a shown window over this test's settings file (a second call
+def new_window(qtbot, tmp_path):
+    """``new_window()`` -> a shown window over this test's settings file (a second call
     reads what the first remembered)."""
 
     def make() -> MainWindow:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QGroupBox,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -36,10 +37,14 @@ from PySide6.QtWidgets import (
 from fcn_studio.data.labels import VOC_CLASSES, voc_labels
 from fcn_studio.gui import i18n
 from fcn_studio.gui.main_window import MainWindow
+from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.class_names import KNOWN_NAMES, display_class_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
+from fcn_studio.messages import Message, display_width
 from fcn_studio.storage import weights
+from fcn_studio.storage.titles import fine_tuned_title, version_title
+from fcn_studio.training.config import IterationEvent, MessageEvent
 from tests.builders import make_clip, make_image, make_plain
 
 MODEL_ID = "rand8s"
@@ -76,6 +81,10 @@ ALLOWED = {
         "ms",
         "MB",
         "VOC",
+        "COCO",
+        "labelme",
+        "JSON",
+        "RLE",
         "PASCAL",
         "Carvana",
         "VGG16",
@@ -116,6 +125,7 @@ ALLOWED = {
         "English",
         "Simonyan",
         "Zisserman",
+        "BFGS",  # L-BFGS, the solver's name
     ]
 }
 
@@ -291,6 +301,12 @@ def test_catalogue_is_in_step_with_the_code(tmp_path, qapp):
         assert stale == [], f"the .qm is older than the .ts: {hint}"
 
 
+def fields(template: str) -> set[str]:
+    """The parameter names of a template; a plural field ({n:image|images}) names its count,
+    which a language without plurals writes once as {n}."""
+    return {re.split(r"[:!]", f)[0] for f in re.findall(r"\{([^{}]*)\}", template)}
+
+
 def test_every_message_is_translated_keeping_placeholders_and_accelerators():
     root = ET.parse(i18n.ts_path("zh_CN")).getroot()
     messages = [(c.findtext("name"), m) for c in root.iter("context") for m in c.iter("message")]
@@ -299,7 +315,7 @@ def test_every_message_is_translated_keeping_placeholders_and_accelerators():
         source, translation = m.findtext("source"), m.find("translation")
         where = f"{context}: {source!r}"
         assert translation.get("type") is None and translation.text, f"not translated: {where}"
-        assert sorted(re.findall(r"\{[^}]*\}", source)) == sorted(re.findall(r"\{[^}]*\}", translation.text)), where
+        assert fields(source) == fields(translation.text), where
         accelerator = re.search(r"&(\w)", source)
         if accelerator:  # the same key, in Chinese style: 文件(&F)
             assert f"(&{accelerator.group(1).upper()})" in translation.text, where
@@ -308,7 +324,6 @@ def test_every_message_is_translated_keeping_placeholders_and_accelerators():
 def test_lists_of_core_texts_match_the_core():
     """Texts the GUI translates by value must still be the core's."""
     from fcn_studio.gui.models.model_picker import MANIFEST_SOURCES, MANIFEST_TITLES
-    from fcn_studio.gui.shared.core_text import NOTES
     from fcn_studio.gui.video.export import _AUDIO_NOTE
     from fcn_studio.inference.device import choose_device
     from fcn_studio.inference.video import AUDIO_NOTE
@@ -322,8 +337,9 @@ def test_lists_of_core_texts_match_the_core():
     import torch
 
     if not torch.cuda.is_available():
-        assert choose_device("cuda", allow_fallback=True).fallback_note in NOTES
-    assert choose_device("mps", allow_fallback=True).fallback_note in (*NOTES, None)
+        assert choose_device("cuda", allow_fallback=True).fallback_note.template in i18n.core_templates()
+    note = choose_device("mps", allow_fallback=True).fallback_note
+    assert note is None or note.template in i18n.core_templates()
 
 
 def test_qt_own_dialogs_are_translated_too(chinese):
@@ -419,7 +435,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     (tmp_path / "masks").mkdir()
     Image.fromarray(np.zeros((40, 48), dtype=np.uint8)).save(tmp_path / "masks" / "street.png")
     authors = ("Long, Shelhamer, Darrell", "Long、Shelhamer、Darrell")  # the paper's, cited by name
-    data = data_tokens(str(tmp_path), "garden-fcn", "garden-fcn-v2", Path.home().name, *authors)
+    data = data_tokens(str(tmp_path), "garden-fcn", "garden-fcn-v2", "garden", Path.home().name, *authors)
     problems: list[str] = []
 
     def check(texts) -> None:
@@ -446,16 +462,34 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     label_mode.actions.mode.trigger()
     assert label_mode.panel.isVisible() and label_mode.session is not None
     check(visible_texts(win))
-    scores = SimpleNamespace(mean_iou=0.5)
-    label_mode.panel.scores.setText(scores_text(SimpleNamespace(
-        version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, val_images=[image])))  # fmt: skip
-    label_mode.ranking.set_ranking([RankedImage(image, 0.25)])
-    label_mode.ranking.show()
+    scores = SimpleNamespace(mean_iou=0.5, images=3, pixels=1200, spread=0.1)
+    kept = SimpleNamespace(version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, made_current=False,
+                           compared_with="garden-fcn", regressed=True, before_seen=1)  # fmt: skip
+    label_mode.panel.scores.setText(scores_text(kept))
+    label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"
+    label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
+    label_mode.uncertain.dock.show()
     check(visible_texts(label_mode.panel))
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.set_ranking([])
-    check(visible_texts(label_mode.ranking))
-    label_mode.ranking.hide()
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.set_ranking([])
+    check(visible_texts(label_mode.uncertain.dock))
+    label_mode.uncertain.dock.hide()
+    # the class boxes offer names as the list shows them; files keep the canonical names
+    offered: list[str] = []
+
+    def answer(_parent, _title, _label, *args, text="", **_kw):
+        offered.append(args[1] if len(args) > 1 else text)
+        return "猫咪", True
+
+    with monkeypatch.context() as patch:
+        patch.setattr(QInputDialog, "getText", answer)
+        label_mode.classes.rename_class(8)
+        assert offered == ["猫"] and label_mode.state.label_set.classes[8] == "猫咪"
+        label_mode.classes.rename_class(8, "猫")  # the known class's shown name: saved as its own
+        assert label_mode.state.label_set.classes[8] == "cat"
+        patch.setattr(QInputDialog, "getText", lambda *a, text="", **k: (offered.append(text), ("", False))[1])
+        label_mode.classes.new_label_set()
+        assert offered[-1] == "背景, "
     label_mode.actions.mode.trigger()
 
     # the error box
@@ -542,12 +576,29 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     train.folder.setText(str(dataset))
     train.scan()
     qtbot.waitUntil(lambda: train.report is not None, timeout=30_000)
+    rows = [line.split(" px")[0] for line in train.report_view.toPlainText().splitlines() if line.endswith(" %")]
+    assert len(rows) == 3 and len({display_width(r) for r in rows}) == 1, "the class table lines up"
     train._config = train.config()
-    train._on_event({"type": "iteration", "epoch": 1, "iteration": 2, "iterations": 4, "loss": 0.5,
-                     "progress": 0.25, "eta_s": 75, "images_per_s": 3.2})  # fmt: skip
-    check(visible_texts(train, skip=(train.classes,)))  # class names there are the ones saved to disk
+    train._on_event(IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25,
+                                   eta_s=75))  # fmt: skip
+    check(visible_texts(train))  # class names as the interface shows them...
+    assert train.config().class_names is None, "...and saved as they were"
+    # the run's report lines, as the trainer words them, and its result
+    import torch
+
+    from fcn_studio.inference.device import device_message
+    from fcn_studio.training.trainer import split_message
+
+    cpu = device_message(torch.device("cpu"))
+    for text in (split_message(3, 1, 3, cpu), Message("backbone passes: {runs}, cached features reused: {hits}",
+                 runs=4, hits=30), Message("the base predicts {base} classes, this data has {data}: score layers "
+                 "re-initialised", base=21, data=3)):  # fmt: skip
+        train._on_event(MessageEvent(text))
     train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
-    check(visible_texts(train, skip=(train.classes,)))
+    assert "主干" in train.report_view.toPlainText()
+    check(visible_texts(train))
+    check([("model title", display_title(fine_tuned_title("fcn8s", "garden").english()))])
+    assert display_title(version_title("garden-fcn", 2).english()) == "garden-fcn 第 2 版"
     train.close()
 
     win.close()
@@ -594,3 +645,63 @@ def test_chinese_readme_has_the_same_commands_and_each_links_to_the_other():
         assert marker not in chinese  # .ci/run reads README.md only
     assert "(README.zh-CN.md)" in english and "(README.md)" in chinese
     assert "fonts-noto-cjk" in english and "fonts-noto-cjk" in chinese
+
+
+# -- accelerators -----------------------------------------------------------------------------
+
+
+def duplicate_accelerators(title: str, menu: QMenu) -> list[str]:
+    """Items of ``menu`` (and its submenus) that share an Alt key with another item."""
+    keys: dict[str, list[str]] = {}
+    found: list[str] = []
+    for action in menu.actions():
+        key = re.search(r"&(\w)", action.text().replace("&&", ""))
+        if key:
+            keys.setdefault(key.group(1).upper(), []).append(action.text())
+        if action.menu() is not None:
+            found += duplicate_accelerators(f"{title} > {action.text()}", action.menu())
+    return found + [f"{title}: {items}" for items in keys.values() if len(items) > 1]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_no_menu_has_two_items_on_one_key(qtbot, qapp, tmp_path, model_home, language):
+    assert i18n.install(language, qapp)
+    try:
+        win = MainWindow(settings_at(tmp_path / "settings.ini"))
+        qtbot.addWidget(win)
+        bar = QMenu()
+        for action in win.menuBar().actions():
+            bar.addAction(action)
+        assert duplicate_accelerators("menu bar", bar) == []
+        sheet = win.show_shortcuts()
+        qtbot.addWidget(sheet)
+        texts = [t for _w, t in visible_texts(sheet)]
+        assert not [t for t in texts if re.search(r"\(&?\w\)|&\w", t) and "Ctrl" not in t], "accelerators on the sheet"
+        sheet.close()
+        win.close()
+    finally:
+        i18n.install("en", qapp)
+
+
+def test_counts_read_in_the_singular_for_one(qapp):
+    from fcn_studio.gui.labelling.retrain import basis_text
+
+    assert basis_text(SimpleNamespace(images=1, pixels=1200, spread=float("nan"))) == "1 image, 1,200 labelled pixels"
+
+
+def test_core_errors_read_in_chinese_and_stay_english_for_the_cli(chinese, tmp_path):
+    from fcn_studio.data.images import load_image
+    from fcn_studio.data.labels import LabelSet
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.labelling.label_store import LabelStore
+
+    (tmp_path / "notes.png").write_text("not an image")
+    store = LabelStore(tmp_path)
+    store.save_label_set(LabelSet("f", ("background", "cat"), ((0, 0, 0), (9, 9, 9))))
+    for fail in (lambda: load_image(tmp_path / "notes.png"), lambda: load_image(tmp_path / "gone.png"),
+                 lambda: store.add_class("cat")):  # fmt: skip
+        with pytest.raises(FCNStudioError) as caught:
+            fail()
+        shown, cli = str(caught.value), caught.value.args[0]
+        assert english_left(shown, [str(tmp_path), "'cat'"]) == [], shown
+        assert cli == caught.value.message.english() and english_left(cli, [str(tmp_path)]), "the CLI's English"

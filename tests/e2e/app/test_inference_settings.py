@@ -35,8 +35,8 @@ def loads(service, monkeypatch):
 
 
 @pytest.fixture()
-def window(service, make_window):
-    win = make_window()
+def window(service, new_window):
+    win = new_window()
     yield win
     win.close()
 

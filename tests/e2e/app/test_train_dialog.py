@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.training.dialog import TrainDialog
+from fcn_studio.training.config import EpochEvent, Event, ProcessEvent
 from tests.builders import make_plain
 
 
@@ -74,11 +75,11 @@ def test_training_runs_in_a_child_process_and_its_errors_and_stop_come_back(tmp_
     data = make_plain(tmp_path / "garden", n=4)
     config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), arch="fcn32s", base="narrow-base",
                          epochs=3, batch_size=1, crop_size=32, freeze_backbone=True, register_id="child-test")  # fmt: skip
-    events: list[dict] = []
-    stop_after_first_epoch = lambda: any(e["type"] == "epoch" for e in events)  # noqa: E731
+    events: list[Event] = []
+    stop_after_first_epoch = lambda: any(isinstance(e, EpochEvent) for e in events)  # noqa: E731
     result = train_in_child(config, None, events.append, stop_after_first_epoch)
     assert result.cancelled and result.out == tmp_path / "m.safetensors" and result.out.is_file()
-    pids = {e["pid"] for e in events if "pid" in e}
+    pids = {e.pid for e in events if isinstance(e, ProcessEvent)}
     assert pids and os.getpid() not in pids, "trained in another process"
 
     bad = TrainConfig(data=str(tmp_path / "nowhere"), out=str(tmp_path / "n.safetensors"), base="narrow-base")
@@ -99,3 +100,37 @@ def test_a_training_result_reaches_the_window_without_importing_torch():
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_open_folder_is_filled_in_and_checked(qtbot, tmp_path, weights_home):
+    data = make_plain(tmp_path / "garden", n=2)
+    (tmp_path / "photos").mkdir()
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    win.open_paths([str(data / "images" / "s0.jpg")])
+    win.fine_tune()
+    dialog = win.train_dialog
+    qtbot.addWidget(dialog)
+    assert dialog.folder.text() == str(data), "the dataset above images/ is offered"
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    assert "masks/" in dialog.folder.placeholderText(), "the layout Label mode writes is named"
+    dialog.offer_folder(str(tmp_path / "photos"))  # no labels there: the dataset stays
+    assert dialog.folder.text() == str(data)
+    dialog.close()
+    win.close()
+    win.settings.set("train/folder", str(data))  # the folder remembered from the last run...
+    again = TrainDialog(None, "", settings=win.settings)
+    qtbot.addWidget(again)
+    assert again.folder.text() == str(data) and again.report is None
+    again.offer_folder(str(data / "images"))  # ...and open again: checked, not left unread
+    qtbot.waitUntil(lambda: again.report is not None, timeout=30_000)
+
+
+def test_options_without_effect_on_a_frozen_backbone_are_off(qtbot, tmp_path, weights_home):
+    dialog = TrainDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    for frozen in (True, False, True):
+        dialog.freeze.setChecked(frozen)
+        off = (dialog.batch, dialog.crop, dialog.scale, dialog.lr, dialog.optimizer)
+        assert [w.isEnabled() for w in off] == [not frozen] * len(off)
+        assert dialog.flip.isEnabled() and dialog.epochs.isEnabled()

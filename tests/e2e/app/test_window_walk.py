@@ -21,8 +21,8 @@ def service(own_service):
 
 
 @pytest.fixture()
-def window(service, make_window):
-    win = make_window()
+def window(service, new_window):
+    win = new_window()
     yield win
     win.close()
 
@@ -72,9 +72,9 @@ def test_navigation_keys_never_wait_behind_a_segmentation(qtbot, window, tmp_pat
     assert paths
 
 
-def test_quitting_stops_background_work_at_once_and_says_so(qtbot, service, make_window, tmp_path, monkeypatch):
+def test_quitting_stops_background_work_at_once_and_says_so(qtbot, service, new_window, tmp_path, monkeypatch):
     """Quitting took 3-13 s with no feedback."""
-    win = make_window()
+    win = new_window()
     photos(tmp_path / "p", 2)
     win.open_paths([str(tmp_path / "p")])
     qtbot.waitUntil(lambda: win.workspace.current_result is not None, timeout=30_000)
@@ -123,14 +123,14 @@ def test_quitting_during_a_fine_tune_asks_first(qtbot, window, monkeypatch):
     monkeypatch.setattr(dialog, "worker", None)
 
 
-def test_the_last_folder_is_reopened_at_start(qtbot, service, make_window, tmp_path):
+def test_the_last_folder_is_reopened_at_start(qtbot, service, new_window, tmp_path):
     photos(tmp_path / "p", 2)
-    first = make_window()
+    first = new_window()
     first.open_paths([str(tmp_path / "p")])
     first.workspace.next()
     qtbot.waitUntil(lambda: first.workspace.current_rgb is not None and first.workspace.index == 1, timeout=30_000)
     first.close()
-    again = make_window()
+    again = new_window()
     again.reopen_last()
     qtbot.waitUntil(lambda: again.workspace.current_path is not None, timeout=30_000)
     assert again.workspace.current_path.name == "1.png" and len(again.workspace.files) == 2
@@ -152,11 +152,11 @@ def test_compare_pickers_and_titles_are_not_cut(qtbot, window, caffe_layout_file
         assert not pane.title.wordWrap()
 
 
-def test_the_default_window_fits_its_docks(qtbot, service, make_window):
+def test_the_default_window_fits_its_docks(qtbot, service, new_window):
     """The default window was cramped: it opens at the default size, within the screen."""
     from fcn_studio.gui.main_window import default_size
 
-    win = make_window()
+    win = new_window()
     assert (win.width(), win.height()) == default_size()
     assert default_size() <= MainWindow.DEFAULT_SIZE
     win.close()

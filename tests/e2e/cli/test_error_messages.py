@@ -143,7 +143,7 @@ def test_unused_classes_are_reported(tmp_path):
     Image.fromarray(mask, mode="L").save(root / "masks" / "s0.png")
     report = scan_dataset(root)
     assert report.ok and report.num_classes == 8
-    note = next(n for n in report.notes if "no pixels" in n)
+    note = next(str(n) for n in report.notes if "no pixels" in str(n))
     assert "5 of the 8 classes" in note and "(2, 3, 4, 5, 6)" in note and "classes.txt" in note
 
 
@@ -155,7 +155,7 @@ def test_unknown_rgb_colours_point_to_classes_txt(tmp_path):
         Image.fromarray(rgb).save(mask_path)
     report = scan_dataset(root)
     assert not report.ok
-    assert all("classes.txt" in p and "name r g b" in p for p in report.problems), report.problems
+    assert all("classes.txt" in str(p) and "name r g b" in str(p) for p in report.problems), report.problems
 
 
 def test_eval_reports_ground_truth_labels_beyond_num_classes(capsys, tmp_path):

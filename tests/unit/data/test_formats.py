@@ -240,3 +240,31 @@ def test_split_checked(tmp_path):
     assert len(find_pairs(root, "train").pairs) == 2
     with pytest.raises(FCNStudioError, match="its splits: train"):
         find_pairs(root, "val")
+
+
+def test_all_255_masks_in_the_label_mode_layout_are_refused(tmp_path):
+    from tests.builders import make_image
+
+    (tmp_path / "masks").mkdir()
+    for i in range(2):
+        make_image(tmp_path / f"p{i}.jpg", seed=i)
+        Image.fromarray(np.full((40, 48), 255, np.uint8), mode="L").save(tmp_path / "masks" / f"p{i}.png")
+    report = scan_dataset(tmp_path)
+    assert report.layout == "images + masks/" and not report.ok
+    assert any("no mask labels anything" in p for p in report.problems)
+
+
+def test_coco_polygons_give_back_the_pixels_of_a_shape_without_holes(tmp_path):
+    yy, xx = np.mgrid[:60, :80]
+    mask = np.zeros((60, 80), np.uint8)
+    mask[(xx - 30) ** 2 + (yy - 28) ** 2 < 18**2] = 1
+    mask[40:55, 50:75] = 2
+    writer = _coco_dataset(tmp_path, [mask], style="polygon")
+    assert writer.pixels_lost == 0
+    coco = read_coco(tmp_path / "annotations.json")
+    np.testing.assert_array_equal(semantic_mask(coco, 1), mask)
+    hole = mask.copy()
+    hole[25:30, 25:30] = 0
+    writer = CocoWriter(["background", "cat", "dog"], "polygon")
+    writer.add("h.jpg", hole)
+    assert writer.pixels_lost == 25  # the hole: filled, and counted

@@ -13,7 +13,7 @@ from PIL import Image
 
 from fcn_studio.data.labels import voc_labels
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.inference import runtime
+from fcn_studio.inference import runtime, sessions
 from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE, Predictor
 from fcn_studio.models.preprocessing import CAFFE_BGR
 from fcn_studio.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -82,7 +82,7 @@ def test_default_path_gives_eager_labels_for_any_size(shared_file, random_model)
     for height, width in [(1, 1), (7, 3), (37, 53), (120, 161), (375, 500)]:
         rgb = photo_like(height, width, seed=height)
         pred = predictor.predict(rgb)
-        assert pred.backend == "ONNX Runtime f32" and not pred.approximate
+        assert pred.backend == "onnxruntime" and not pred.approximate
         assert pred.labels.shape == (height, width)
         agreement = (pred.labels == eager_labels(model, rgb)).mean()
         assert agreement >= AGREEMENT, (height, width, agreement)
@@ -92,7 +92,7 @@ def test_big_photo_with_max_size_gives_the_torch_paths_labels(shared_file):
     rgb = photo_like(900, 1300, seed=5)
     fast = ready_predictor(shared_file, max_size=96).predict(rgb)
     exact = Predictor(load_checkpoint(shared_file), "cpu", max_size=96, backend="torch").predict(rgb)
-    assert exact.backend == "torch" and fast.backend == "ONNX Runtime f32"
+    assert exact.backend == "torch" and fast.backend == "onnxruntime"
     assert fast.inference_size == exact.inference_size == (66, 96)
     assert (fast.labels == exact.labels).mean() >= AGREEMENT
     assert np.abs(fast.confidence.astype(np.float32) - exact.confidence).max() < 0.01
@@ -113,7 +113,7 @@ def test_torch_serves_while_the_conversion_is_built(weights_file, monkeypatch):
     assert first.backend == "torch" and "preparing ONNX Runtime" in predictor.backend_note
     release.set()
     assert predictor.fast_path.wait(timeout=120)
-    assert predictor.predict(rgb).backend == "ONNX Runtime f32"
+    assert predictor.predict(rgb).backend == "onnxruntime"
     assert "weight copy" in predictor.backend_note  # its extra memory is reported
 
 
@@ -132,7 +132,10 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
     assert again.loaded_from_cache and again.cache_dir == first.cache_dir
     assert optimised[0].stat().st_mtime_ns == saved_at
 
-    # new weights in the same file: the old conversion must not be used (nor kept)
+    # new weights in the same file: the old conversion must not be used (nor kept, once
+    # no session has it open)
+    first.close()
+    again.close()
     other = random_model("fcn8s", 21).state_dict()
     other = {k: (-v if k.startswith("score_fr") else v) for k, v in other.items()}
     save_checkpoint(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, other), weights_file)
@@ -149,18 +152,18 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
 def test_the_conversion_process_optimises_the_graph_not_the_app(weights_file, monkeypatch):
     """Optimising a VGG16 graph takes seconds of the caller's CPU: the child converting the
     weights does it too, so the app's process only maps the saved result."""
-    sessions = []
-    session = runtime._session
+    opened = []
+    session = sessions._session
 
     def recording_session(path, threads, *, optimise=True, save_to=None):
-        sessions.append(optimise)
+        opened.append(optimise)
         return session(path, threads, optimise=optimise, save_to=save_to)
 
-    monkeypatch.setattr(runtime, "_session", recording_session)
+    monkeypatch.setattr(sessions, "_session", recording_session)
     fast_path = ready_predictor(weights_file).fast_path
     assert not fast_path.loaded_from_cache
     assert (fast_path.cache_dir / f"optimised-{runtime.cpu_key()}" / "model.onnx").is_file()
-    assert sessions == [False]
+    assert opened == [False]
 
 
 def test_torch_backend_and_weights_without_a_file_stay_on_torch(shared_file, random_model):
@@ -173,7 +176,7 @@ def test_torch_backend_and_weights_without_a_file_stay_on_torch(shared_file, ran
 
 def test_fast_mode_is_off_unless_chosen(shared_file):
     predictor = ready_predictor(shared_file)
-    assert predictor.fast_path.precision == "f32" and not predictor.fast_path.approximate
+    assert predictor.fast_path.precision == "fp32" and not predictor.fast_path.approximate
     assert not predictor.predict(photo_like(30, 40)).approximate
     with pytest.raises(FCNStudioError, match="calibration images"):
         Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True)
@@ -184,7 +187,7 @@ def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(shared_fi
     predictor = ready_predictor(shared_file, fast=True, calibration=images)
     assert predictor.fast_path.approximate and 0.5 < predictor.fast_path.agreement <= 1.0
     pred = predictor.predict(photo_like(50, 70, seed=11))
-    assert pred.approximate and pred.backend == "ONNX Runtime int8"
+    assert pred.approximate and pred.backend_label == "ONNX Runtime int8"
     assert "agreement" in predictor.backend_note
 
 
@@ -253,7 +256,7 @@ def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
     data.unlink()
     data.write_bytes(damaged)
     again = ready_predictor(weights_file, max_size=None)
-    assert again.predict(rgb).backend == "ONNX Runtime f32"
+    assert again.predict(rgb).backend == "onnxruntime"
     assert (again.predict(rgb).labels == expected).all()
     assert data.stat().st_size == whole and (optimised / "model.onnx").is_file()  # saved whole again
 

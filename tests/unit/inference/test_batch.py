@@ -39,21 +39,17 @@ def test_output_folder_that_is_the_input_folder_never_replaces_an_input(
     before = tree(photos)
     model = str(caffe_layout_file("fcn32s"))
     code, _, err = run(capsys, "segment", str(photos), "--model", model, "--out", str(photos))
-    assert code == 1 and "would replace the input" in err and "Traceback" not in err
+    assert code == 1 and "is the folder being segmented" in err and "Traceback" not in err
     assert tree(photos) == before, "no input was overwritten and nothing was written"
 
 
-def test_masks_next_to_the_photos_are_allowed_when_they_cannot_collide(
-    capsys, weights_home, caffe_layout_file, tmp_path
-):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    make_image(photos / "a.jpg", seed=1)
-    code, _, err = run(
-        capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(photos)
-    )
-    assert code == 0, err
-    assert sorted(tree(photos)) == ["a.jpg", "a.png"]
+def test_an_input_that_an_output_would_replace_is_refused(tmp_path):
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.inference.batch import refuse_replacing_inputs
+
+    photo = make_image(tmp_path / "a.png")
+    with pytest.raises(FCNStudioError, match="would replace the input"):
+        refuse_replacing_inputs([(photo, [tmp_path / "a.png"])], tmp_path)
 
 
 def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(
@@ -179,7 +175,9 @@ def test_videos_never_replace_an_input_video_nor_each_other(capsys, weights_home
     before = tree(clips)
     model = str(caffe_layout_file("fcn32s"))
     code, _, err = run(capsys, "segment", str(clips), "--model", model, "--out", str(clips))
-    assert code == 1 and "would replace the input" in err
+    assert code == 1 and "is the folder being segmented" in err
+    code, _, err = run(capsys, "segment", str(clips / "walk.mp4"), "--model", model, "--out", str(clips))
+    assert code == 1 and "would replace the input" in err, "named directly: the output would be the input"
     assert tree(clips) == before
     make_clip(clips / "walk.avi", n=3)  # the same stem: two outputs, not one written twice
     code, _, err = run(capsys, "segment", str(clips), "--model", model, "--out", str(tmp_path / "out"))

@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from fcn_studio.inference.model_service import FileIdentity, ModelService
+from fcn_studio.inference.model_service import ModelService
 from fcn_studio.storage import weights
+from fcn_studio.storage.identity import FileIdentity
 
 
 @pytest.fixture()
@@ -57,7 +58,7 @@ def test_memory_budget_evicts_least_recently_used(weights_home, caffe_layout_fil
     for i in range(3):  # three files of one size
         weights.import_weights(caffe_layout_file("fcn8s"), f"m{i}")
     probe = ModelService()
-    one = probe.load("m0", "cpu").nbytes
+    one = probe.load("m0", "cpu").total_bytes
     service = ModelService(ram_bytes=int(2.5 * one))
     for key in ("m0", "m1", "m0", "m2"):
         service.load(key, "cpu")

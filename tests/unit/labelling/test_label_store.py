@@ -29,6 +29,13 @@ def three_classes() -> LabelSet:
     return LabelSet("mine", ("background", "crack", "dry rust"), ((0, 0, 0), (250, 20, 10), (10, 200, 30)))
 
 
+def scribble(shape=(40, 48)) -> np.ndarray:
+    """A mask with one labelled pixel (one without any is no label, and is not written)."""
+    mask = blank_mask(shape)
+    mask[0, 0] = 1
+    return mask
+
+
 def test_classes_round_trip_through_classes_txt_and_dataset(folder):
     store = LabelStore(folder)
     store.save_label_set(three_classes())
@@ -88,20 +95,22 @@ def test_existing_masks_are_not_overwritten_unasked(folder):
     Image.fromarray(theirs).save(folder / "masks" / "img0.png")
     store = LabelStore(folder)
     with pytest.raises(MaskExistsError):
+        store.save_mask(folder / "img0.png", scribble(), labels)
+    with pytest.raises(MaskExistsError):  # nor removed by a mask without labels
         store.save_mask(folder / "img0.png", blank_mask((40, 48)), labels)
     assert (store.load_mask(folder / "img0.png") == 0).all()  # untouched
-    store.save_mask(folder / "img0.png", blank_mask((40, 48)), labels)  # loaded here: ours to update
+    store.save_mask(folder / "img0.png", scribble(), labels)  # loaded here: ours to update
     Image.fromarray(theirs + 1).save(folder / "masks" / "img0.png")  # changed elsewhere since
     with pytest.raises(MaskExistsError):
-        store.save_mask(folder / "img0.png", blank_mask((40, 48)), labels)
-    store.save_mask(folder / "img0.png", blank_mask((40, 48)), labels, overwrite=True)
-    assert (store.load_mask(folder / "img0.png") == 255).all()
+        store.save_mask(folder / "img0.png", scribble(), labels)
+    store.save_mask(folder / "img0.png", scribble(), labels, overwrite=True)
+    assert store.load_mask(folder / "img0.png")[0, 0] == 1
 
 
 def test_saves_honour_the_umask(folder):
     old = os.umask(0o027)
     try:
-        path = LabelStore(folder).save_mask(folder / "img0.png", blank_mask((40, 48)), three_classes())
+        path = LabelStore(folder).save_mask(folder / "img0.png", scribble(), three_classes())
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o640
@@ -162,12 +171,24 @@ def test_an_images_folder_beside_masks_keeps_its_layout(tmp_path, image_factory)
     (photos / "train").mkdir(parents=True)
     image_factory("photos/p.png")
     image_factory("photos/train/other.png")
-    LabelStore(photos).save_mask(photos / "p.png", blank_mask((40, 48)), three_classes())
+    LabelStore(photos).save_mask(photos / "p.png", scribble(), three_classes())
     assert scan_dataset(photos).layout == "images + masks/"
 
 
 def test_an_image_whose_name_ends_like_a_mask_suffix_finds_its_mask(folder, image_factory):
     image = image_factory("road_seg.png")
     store = LabelStore(folder)
-    path = store.save_mask(image, blank_mask((40, 48)), three_classes())
+    path = store.save_mask(image, scribble(), three_classes())
     assert (image, path) in store.labelled_images()
+
+
+def test_a_mask_without_a_labelled_pixel_is_no_label(folder):
+    """Undoing every stroke (or "Scribbles" over a start) leaves no mask behind for training
+    and "Next uncertain" to count as labelled."""
+    store, image = LabelStore(folder), folder / "img0.png"
+    store.save_mask(image, scribble(), three_classes())
+    assert store.labelled_images()
+    store.save_mask(image, blank_mask((40, 48)), three_classes())
+    assert not store.has_mask(image) and store.labelled_images() == []
+    store.save_mask(image, blank_mask((40, 48)), three_classes())  # nothing there: nothing written
+    assert not store.has_mask(image)

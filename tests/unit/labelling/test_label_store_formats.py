@@ -70,3 +70,30 @@ def test_labels_txt_written_back_in_labelme_form(tmp_path):
     text = (root / "labels.txt").read_text().splitlines()
     assert text[0] == "__ignore__" and text[-1].startswith("bird")
     assert scan_dataset(root).class_names == ["_background_", "cat", "dog", "bird"]
+
+
+def test_cvat_colour_masks_edited_as_colours(tmp_path):
+    """CVAT's "Segmentation mask 1.1": VOC layout, RGB masks, colours in labelmap.txt."""
+    from tests.builders import make_image
+
+    root = tmp_path / "cvat"
+    (root / "JPEGImages").mkdir(parents=True)
+    (root / "SegmentationClass").mkdir()
+    make_image(root / "JPEGImages" / "c0.jpg")
+    (root / "labelmap.txt").write_text("# label:color_rgb:parts:actions\nbackground:0,0,0::\ncrack:250,50,83::\n")
+    rgb = np.zeros((40, 48, 3), np.uint8)
+    rgb[5:15, 5:25] = (250, 50, 83)
+    Image.fromarray(rgb).save(root / "SegmentationClass" / "c0.png")
+    store = LabelStore(root / "JPEGImages")
+    labels = store.label_set()
+    assert labels.classes == ("background", "crack")
+    mask = store.load_mask(root / "JPEGImages" / "c0.jpg", (40, 48)).copy()
+    assert mask[10, 10] == 1 and mask[30, 30] == 0
+    mask[30, 30:33] = 1
+    store.save_mask(root / "JPEGImages" / "c0.jpg", mask, labels)
+    with Image.open(root / "SegmentationClass" / "c0.png") as im:
+        assert im.mode == "RGB"
+        after = np.array(im)
+    changed = (after != rgb).any(axis=2)
+    assert changed.sum() == 3 and (after[30, 30:33] == (250, 50, 83)).all()
+    assert (root / "labelmap.txt").read_text().startswith("# label:color_rgb")

@@ -110,3 +110,31 @@ def test_loose_safetensors_temporaries_of_ours_are_removed_and_no_one_elses(tmp_
     removed = clean_stale_temporaries(tmp_path)
     assert removed == [ours]
     assert young.exists() and other.exists() and link.is_symlink()
+
+
+def test_the_feature_cache_cleans_what_killed_writes_left_and_survives_a_full_disk(
+    tmp_path, random_model, image_factory, monkeypatch
+):
+    import safetensors.torch
+    from safetensors import SafetensorError
+
+    from fcn_studio.models.preprocessing import IMAGENET_RGB
+    from fcn_studio.training.feature_cache import FeatureCache
+
+    folder = tmp_path / "cache"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    scratch = folder / f".x.safetensors.fcn-tmp-{dead.pid}-0123abcd.dir"  # a write killed in safetensors
+    scratch.mkdir(parents=True)
+    (scratch / ".tmpAb12Cd").write_bytes(b"\0" * 1000)
+    model = random_model("fcn32s")
+    FeatureCache(folder).features(image_factory(), model, IMAGENET_RGB)
+    assert not scratch.exists() and not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+    def full(tensors, path, metadata=None):
+        Path(path).write_bytes(b"\0" * 100)
+        raise SafetensorError("Error while serializing: IoError(Os { code: 28, message: No space left on device })")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)
+    FeatureCache(tmp_path / "full").features(image_factory("b.png", seed=3), model, IMAGENET_RGB)  # no error
+    assert not [p for p in (tmp_path / "full").rglob("*") if p.name.startswith(".")]

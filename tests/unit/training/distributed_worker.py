@@ -13,7 +13,7 @@ import sys
 from fcn_studio.cli.main import main
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage import weights
-from fcn_studio.training import resume, trainer
+from fcn_studio.training import head_variant, outputs, resume
 
 RANK = int(os.environ["RANK"])
 
@@ -24,16 +24,16 @@ def _record(what: str, path) -> None:
 
 
 if os.environ.get("FCN_TEST_RECORD"):
-    save, register, save_state = trainer.save_checkpoint, weights.register_checkpoint, resume.save_state
-    trainer.save_checkpoint = lambda ckpt, path: (_record("save", path), save(ckpt, path))[1]
+    save, register, save_state = outputs.save_checkpoint, weights.register_checkpoint, resume.save_state
+    outputs.save_checkpoint = lambda ckpt, path: (_record("save", path), save(ckpt, path))[1]
     resume.save_state = lambda path, *a, **k: (_record("state", path), save_state(path, *a, **k))[1]
     weights.register_checkpoint = lambda path, key: (_record("register", key), register(path, key))[1]
 
 if os.environ.get("FCN_TEST_FAIL_RANK") == str(RANK):
 
-    def unreadable(image_path, mask_path, encoding):
-        raise FCNStudioError(f"{image_path.name}: input/output error on this machine")
+    def unreadable(mask_path, encoding):
+        raise FCNStudioError(f"{mask_path.name}: input/output error on this machine")
 
-    trainer.load_pair = unreadable
+    head_variant.read_mask = unreadable  # where the training (not the dataset check) reads masks
 
 sys.exit(main(sys.argv[1:]))

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from fcn_studio.data.dataset import scan_dataset
+from fcn_studio.data.dataset import read_mask, scan_dataset
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training import resume
-from fcn_studio.training.trainer import SegmentationData, TrainConfig, evaluate, split_pairs
+from fcn_studio.training.feature_cache import FeatureCache
+from fcn_studio.training.head import LabelledImage, trainable_head
+from fcn_studio.training.head_variant import evaluate_head
+from fcn_studio.training.trainer import TrainConfig, split_pairs
 from tests.builders import make_plain
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -42,7 +45,7 @@ def test_torchrun_two_processes_write_once_and_validate_like_one(job, tmp_path, 
     record = tmp_path / "writes.txt"
     proc = torchrun(tmp_path, *args, env={"FCN_STUDIO_WEIGHTS": str(weights_home), "FCN_TEST_RECORD": str(record)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "global batch 2" in proc.stderr
+    assert "2 processes (gloo)" in proc.stderr  # the head solver (--freeze-backbone) under torchrun
     assert proc.stdout.count("installed as ddp-model") == 1, "only rank 0 prints"
     writes = record.read_text().split("\n")[:-1]
     # rank 0 alone wrote: the model, its one-file resume state, its registration
@@ -55,14 +58,15 @@ def test_torchrun_two_processes_write_once_and_validate_like_one(job, tmp_path, 
     report = scan_dataset(data)
     _, val_pairs = split_pairs(report, TrainConfig(str(data), str(out), val_split=0.45))
     assert len(val_pairs) == 3, "an odd count: the ranks' shares differ in size"
-    val = SegmentationData(val_pairs, report.encoding, None, None, 0)
+    val = [LabelledImage(image, read_mask(mask, report.encoding)) for image, mask in val_pairs]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the workers, so the arithmetic is the same
     try:
         model = ckpt.build_model()
-        single = evaluate(model, val, ckpt.preprocessing, torch.device("cpu"), 3).to_json(list(ckpt.labels.classes))
-        part = SegmentationData(val_pairs[::2], report.encoding, None, None, 0)
-        one_rank = evaluate(model, part, ckpt.preprocessing, torch.device("cpu"), 3).to_json(list(ckpt.labels.classes))
+        head = trainable_head(model, ckpt.labels.classes, ckpt.labels)
+        classes, pre = list(ckpt.labels.classes), ckpt.preprocessing
+        single = evaluate_head(head, model, pre, val, FeatureCache(None), 3).to_json(classes)
+        one_rank = evaluate_head(head, model, pre, val[::2], FeatureCache(None), 3).to_json(classes)
     finally:
         torch.set_num_threads(threads)
     assert ckpt.metrics == single

@@ -16,7 +16,7 @@ from fcn_studio.models.fcn import _upsample
 from fcn_studio.models.preprocessing import IMAGENET_RGB
 from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.training.feature_cache import FeatureCache, network_input
-from fcn_studio.training.head_trainer import _BilinearUpsample
+from fcn_studio.training.head import _BilinearUpsample
 
 
 @pytest.fixture()

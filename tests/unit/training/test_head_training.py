@@ -92,8 +92,8 @@ def test_retrain_improves_held_out_iou_installs_versions_and_rolls_back(tmp_path
     make_folder(folder, generic_labels(3))
     cache = FeatureCache(tmp_path / "cache")
     first = retrain(folder, base, "toy", config=FAST, cache=cache)
-    assert first.version.id == "toy-v2" and len(first.val_images) == 1 and len(first.train_images) == 5
-    assert first.after.mean_iou > first.before.mean_iou + 0.1 and not first.regressed
+    assert first.version.id == "toy-v2" and len(first.images) == 6  # every labelled image trains the version
+    assert first.after.mean_iou > first.before.mean_iou + 0.1 and first.better and first.made_current
     runs = cache.backbone_runs
     second = retrain(folder, base, "toy", config=FAST, cache=cache)
     assert second.version.id == "toy-v3"
@@ -175,7 +175,9 @@ def test_uncertainty_ranking_orders_unlabelled_images_by_mean_uncertainty(tmp_pa
             probs = torch.softmax(model(IMAGENET_RGB.to_tensor(rgb)), dim=1)
         expected[f"u{i}.png"] = 1 - probs.amax(1).mean().item()
     store = LabelStore(folder)
-    store.save_mask(folder / "u0.png", np.full((32, 40), 255, np.uint8), generic_labels(3))
+    labelled = np.full((32, 40), 255, np.uint8)
+    labelled[0, 0] = 1  # one stroke makes it labelled (an all-255 mask is no label)
+    store.save_mask(folder / "u0.png", labelled, generic_labels(3))
     ranked = rank_unlabelled(Predictor(ckpt, "cpu"), folder)
     assert [r.image.name for r in ranked] == sorted((n for n in expected if n != "u0.png"), key=lambda n: -expected[n])
     for r in ranked:

@@ -13,6 +13,7 @@ from fcn_studio.cli.main import main
 from fcn_studio.data.dataset import scan_dataset
 from fcn_studio.storage import weights
 from fcn_studio.storage.checkpoint import load_checkpoint
+from fcn_studio.training.config import DoneEvent, EpochEvent, IterationEvent
 from fcn_studio.training.trainer import TrainConfig, last_paths, train
 from tests.builders import make_plain, palette_png, scene
 
@@ -93,7 +94,7 @@ def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
     (tmp_path / "classes.txt").write_text("a\nb\nc\n")
     report = scan_dataset(tmp_path)
     assert not report.ok
-    text = "\n".join(report.problems)
+    text = "\n".join(map(str, report.problems))
     assert "s1.png" in text and "s2.png" in text and "s3.png: labels [9]" in text
     code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.safetensors"), "--base", "scratch"])
     err = capsys.readouterr().err
@@ -126,9 +127,9 @@ def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights
     fresh = evaluate(ckpt.build_model(), val, ckpt.preprocessing, torch.device("cpu"), 3)
     assert ckpt.metrics["mean_iou"] == pytest.approx(fresh.mean_iou)
     assert result.registered_id == "mine" and "mine" in [m.id for m in weights.installed_models()]
-    kinds = {e["type"] for e in events}
-    assert {"iteration", "epoch", "done"} <= kinds
-    assert all(np.isfinite(e["loss"]) for e in events if e["type"] == "iteration")
+    kinds = {type(e) for e in events}
+    assert {IterationEvent, EpochEvent, DoneEvent} <= kinds
+    assert all(np.isfinite(e.loss) for e in events if isinstance(e, IterationEvent))
     assert "fcn-studio train" in tiny_run.command_line() and "--freeze-backbone" in tiny_run.command_line()
 
 
@@ -139,7 +140,7 @@ def test_resume_continues_from_the_saved_state(tiny_run):
     tiny_run.epochs, tiny_run.resume = 2, True
     events = []
     train(tiny_run, events.append)
-    epochs = [e["epoch"] for e in events if e["type"] == "epoch"]
+    epochs = [e.epoch for e in events if isinstance(e, EpochEvent)]
     assert epochs == [2], "resumed at epoch 2, not from scratch"
     state = torch.load(last_state, weights_only=True)
     assert state["epoch"] == 2 and state["optimizer"]["state"], "optimizer state carried over"
@@ -167,7 +168,7 @@ def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout
                       arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
     events = []
     train(cfg, events.append)
-    assert any("re-initialised" in e.get("text", "") for e in events)
+    assert any("re-initialised" in str(getattr(e, "text", "")) for e in events)
     assert load_checkpoint(cfg.out).num_classes == 3
 
 

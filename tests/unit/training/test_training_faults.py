@@ -14,6 +14,7 @@ from fcn_studio.cli.main import main
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage import weights
 from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
+from fcn_studio.training.config import EpochEvent, Event, IterationEvent
 from fcn_studio.training.trainer import TrainConfig, last_paths, train
 from tests.builders import make_plain
 
@@ -61,8 +62,8 @@ def test_a_second_training_on_the_same_out_fails_clearly(config):
     entered, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
-    def first_run_events(event: dict) -> None:
-        if event["type"] == "iteration" and not entered.is_set():
+    def first_run_events(event: Event) -> None:
+        if isinstance(event, IterationEvent) and not entered.is_set():
             entered.set()
             release.wait(60)
 
@@ -140,9 +141,9 @@ def test_resume_refuses_torn_state_of_older_versions(config, capsys):
         train(config)
     # ... and consistent old files still resume
     save_checkpoint(load_checkpoint(config.out), legacy_model)  # epochs_done 1, like the state
-    events: list[dict] = []
+    events: list[Event] = []
     train(config, events.append)
-    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [2, 3]
+    assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [2, 3]
 
 
 def test_kill_during_the_state_save_keeps_the_previous_state(config, monkeypatch):
@@ -162,14 +163,14 @@ def test_kill_during_the_state_save_keeps_the_previous_state(config, monkeypatch
     monkeypatch.setattr(torch, "save", real_save)
     assert state_file.read_bytes() == before
     assert sorted(p.name for p in state_file.parent.iterdir()) == ["mine.last.state.pt", "mine.safetensors"]
-    events: list[dict] = []
+    events: list[Event] = []
     train(config, events.append)
-    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [2]
+    assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [2]
 
 
 def test_ctrl_c_keeps_and_registers_the_model(config, weights_home, capsys):
-    def interrupt_at_second_iteration(event: dict) -> None:
-        if event["type"] == "iteration" and event["epoch"] == 2:
+    def interrupt_at_second_iteration(event: Event) -> None:
+        if isinstance(event, IterationEvent) and event.epoch == 2:
             raise KeyboardInterrupt
 
     config.epochs = 3

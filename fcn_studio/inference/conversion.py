@@ -1,0 +1,182 @@
+"""Converting a base for ONNX Runtime: the backbone exported as a graph whose outputs are the
+features every head needs (pool3, pool4, fc7), and optionally quantised to int8.
+
+A head (the three score layers and the fixed bilinear upsampling) runs after it in torch,
+so a new version of a model, which only changes its head, needs no conversion of its own.
+This module is the conversion process's side (:func:`convert_file` runs in a child, see
+runtime.FastPath); nothing here is imported by the app until a conversion is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fcn_studio.errors import FCNStudioError
+from fcn_studio.inference.sessions import DATA_FILE, open_session
+
+if TYPE_CHECKING:
+    import torch
+
+FEATURES = ("pool3", "pool4", "fc7")
+CHECKED_FILES = ("model.onnx", DATA_FILE)  # their SHA-256 go in meta.json, verified when read
+
+
+def state_hash(state_dict: dict[str, torch.Tensor]) -> str:
+    """A short key of weights that have no file (tests, the Python API): their bytes."""
+    import torch
+
+    h = hashlib.blake2b(digest_size=10)
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().to("cpu").contiguous()
+        h.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def check_agreement(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> float:
+    """Share of pixels whose labels are identical, over all check images."""
+    same = sum(int((a == b).sum()) for a, b in zip(reference, candidate, strict=True))
+    return same / max(1, sum(a.size for a in reference))
+
+
+def head_labels(model, features: Sequence[np.ndarray | torch.Tensor], size: tuple[int, int]) -> np.ndarray:
+    """Labels of ``model``'s head on backbone ``features`` of an input of ``size``."""
+    import torch
+
+    with torch.no_grad():
+        feats = [torch.as_tensor(f).float() for f in features]
+        return model.head(*feats, size).argmax(1)[0].numpy()
+
+
+def torch_labels(model, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model(torch.from_numpy(x)).argmax(1)[0].numpy()
+
+
+@contextlib.contextmanager
+def warnings_quiet():
+    """Tracing warns about shape-dependent Python values (the crops); they are intended."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _backbone_graph(model):
+    import torch
+
+    class Features(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = model.backbone
+
+        def forward(self, x):
+            return self.backbone(x)
+
+    return Features().eval()
+
+
+def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> None:
+    """Export ``model``'s backbone to ``out/model.onnx`` (dynamic height and width) and
+    write ``out/meta.json``; for int8, quantise it with the calibration images in
+    ``out/images.npz`` and record its label agreement on the check images there."""
+    import torch
+
+    out = Path(out)
+    exported = out / ("float.onnx" if precision == "int8" else "model.onnx")
+    axes = {"image": {2: "height", 3: "width"}} | {name: {2: f"{name}_h", 3: f"{name}_w"} for name in FEATURES}
+    with torch.no_grad(), warnings_quiet():
+        torch.onnx.export(
+            _backbone_graph(model), (torch.zeros(1, 3, 64, 64),), str(exported), input_names=["image"],
+            output_names=list(FEATURES), dynamic_axes=axes,
+            dynamo=False,  # the TorchScript exporter: dynamic shapes, no onnxscript needed
+        )  # fmt: skip
+    meta: dict = {"precision": precision, "graph": "features"}
+    if precision == "int8":
+        with np.load(out / "images.npz") as npz:
+            images = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+        n = json.loads((out / "split.json").read_text())["calibration"]
+        meta["agreement"] = _quantize(model, exported, out / "model.onnx", images[:n], images[n:], threads)
+        exported.unlink()
+    _weights_beside(out / "model.onnx")
+    from fcn_studio.storage.identity import hash_file
+
+    meta["sha256"] = {name: hash_file(out / name) for name in CHECKED_FILES}
+    (out / "meta.json").write_text(json.dumps(meta))
+
+
+def _weights_beside(path: Path) -> None:
+    """Move the weights out of the graph file into DATA_FILE: a 0.5 GB protobuf takes
+    seconds to parse at every session start, a file beside it is read directly."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=DATA_FILE, size_threshold=1024)  # fmt: skip
+
+
+def _first_convolutions(path: Path) -> list[str]:
+    """The convolution that sees the raw pixel values (kept in float: quantising it costs
+    the most agreement for the least time)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return [node.name for node in graph.node if node.op_type == "Conv" and "image" in node.input]
+
+
+def _quantize(model, exported: Path, target: Path, calibration, checks, threads: int) -> float:
+    """Quantise ``exported`` into ``target`` (a conversion folder's model.onnx) and return
+    its label agreement with ``model`` on ``checks`` (the head run on its features)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Images(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter(calibration)
+
+        def get_next(self):
+            x = next(self._it, None)
+            return None if x is None else {"image": x}
+
+    with warnings_quiet():
+        quantize_static(
+            str(exported), str(target), Images(), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            op_types_to_quantize=["Conv"], nodes_to_exclude=_first_convolutions(exported),
+        )  # fmt: skip
+    # the session the conversion keeps: optimised once here, saved, and mapped from then on
+    session = open_session(target.parent, threads)
+    exact = [torch_labels(model, x) for x in checks]
+    approx = [head_labels(model, session.run(None, {"image": x}), x.shape[2:]) for x in checks]
+    return check_agreement(exact, approx)
+
+
+def convert_file(path: str, arch: str, num_classes: str, out: str, precision: str = "fp32", threads: str = "0") -> None:
+    """Child-process side of the conversion: read the weights file, build the model and
+    :func:`prepare` its ONNX Runtime conversion in ``out``."""
+    import torch
+
+    from fcn_studio.storage.checkpoint import load_checkpoint
+
+    threads = int(threads) or torch.get_num_threads()
+    torch.set_num_threads(threads)
+    checkpoint = load_checkpoint(path, arch=arch)
+    if checkpoint.num_classes != int(num_classes):
+        raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
+    model = checkpoint.build_model()
+    del checkpoint  # its tensors are the model's now
+    prepare(model, Path(out), precision, threads)
+    del model
+    # Optimise here too (seconds of CPU for a VGG16 graph), with torch's copy of the weights
+    # freed: the process that uses the conversion then only maps the saved result. Same
+    # machine, so the same CPU key.
+    open_session(Path(out), threads)

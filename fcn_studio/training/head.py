@@ -1,0 +1,128 @@
+"""An FCN's head as a thing of its own: its three 1x1 score layers (score_fr, score_pool4,
+score_pool3) train, its deconvolutions stay bilinear as in the paper, and it runs on the
+backbone features the feature cache keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fcn_studio.data.labels import LabelSet
+from fcn_studio.models import FCN, FCNHead, bilinear_kernel
+from fcn_studio.models.preprocessing import Preprocessing
+from fcn_studio.storage.checkpoint import Checkpoint
+from fcn_studio.training.feature_cache import Features
+
+SCORE_LAYERS = ("score_fr", "score_pool4", "score_pool3")
+
+
+@dataclass
+class LabelledImage:
+    image: Path
+    mask: np.ndarray  # (H, W) uint8, 255 = unlabelled
+
+
+class _BilinearUpsample(nn.Module):
+    """A fixed bilinear deconvolution (stride s, kernel 2s, diagonal bilinear filter) run
+    as bilinear interpolation of the zero-padded input, shifted by s/2: the same output as
+    the dense (C, C, 2s, 2s) transposed convolution (to float rounding) for a fraction of
+    the work, which would otherwise be most of a head step on a CPU."""
+
+    def __init__(self, dense: nn.ConvTranspose2d) -> None:
+        super().__init__()
+        self.kernel_size = dense.weight.shape[-1]
+        self.stride = dense.stride[0]
+
+    @staticmethod
+    def fits(dense: nn.ConvTranspose2d) -> bool:
+        w = dense.weight.detach()
+        c, k, s = w.shape[0], w.shape[-1], dense.stride[0]
+        if w.shape[1] != c or dense.stride != (s, s) or k != 2 * s or s % 2 or dense.padding != (0, 0):
+            return False
+        off = w.clone()
+        off[range(c), range(c)] = 0
+        f = _bilinear_profile(k).to(w.dtype)
+        return not off.any() and torch.allclose(w[range(c), range(c)], torch.outer(f, f).expand(c, k, k), atol=1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # out[o] = sum_i x[i] f[o - s i] is linear interpolation at (o + 0.5) / s - 1, i.e.
+        # interpolate() of x padded by one zero, read from output index o + s/2.
+        s, h, w = self.stride, x.shape[2], x.shape[3]
+        y = F.interpolate(F.pad(x, (1, 1, 1, 1)), scale_factor=s, mode="bilinear", align_corners=False)
+        return y[:, :, s // 2 : s // 2 + (h + 1) * s, s // 2 : s // 2 + (w + 1) * s]
+
+
+def _bilinear_profile(k: int) -> torch.Tensor:
+    """The 1-D profile whose outer product is models.bilinear_kernel's k x k filter."""
+    factor = (k + 1) // 2
+    center = factor - 1 if k % 2 == 1 else factor - 0.5
+    return 1 - (torch.arange(k, dtype=torch.float64) - center).abs().float() / factor
+
+
+def trainable_head(model: FCN, model_classes: Sequence[str], labels: LabelSet) -> FCNHead:
+    """A copy of ``model``'s head that predicts ``labels``' classes: the score rows of
+    classes the model already knows (by name) are copied, new classes start at zero as in
+    the paper. Only the score layers require gradients."""
+    c8, c16, c32 = model.backbone.out_channels
+    head = FCNHead(labels.num_classes, (c8, c16, c32), model.arch, model.head.offsets)
+    rows = {name: i for i, name in enumerate(model_classes)}
+    with torch.no_grad():
+        for name in SCORE_LAYERS:
+            if not hasattr(head, name):
+                continue
+            new, old = getattr(head, name), getattr(model.head, name)
+            new.weight.zero_()
+            new.bias.zero_()
+            for i, cls in enumerate(labels.classes):
+                if cls in rows:
+                    new.weight[i] = old.weight[rows[cls]].to(new.weight.dtype)
+                    new.bias[i] = old.bias[rows[cls]].to(new.bias.dtype)
+        same = tuple(model_classes) == tuple(labels.classes)
+        for name, module in list(head.named_children()):
+            if isinstance(module, nn.ConvTranspose2d):
+                if same:  # keep the model's own deconvolutions, learned or not
+                    module.weight.copy_(getattr(model.head, name).weight)
+                if _BilinearUpsample.fits(module):
+                    setattr(head, name, _BilinearUpsample(module))
+    for name, p in head.named_parameters():
+        p.requires_grad_(name.split(".")[0] in SCORE_LAYERS)
+    return head.to(next(model.parameters()).device)
+
+
+def head_state(head: FCNHead) -> dict[str, torch.Tensor]:
+    """The head's tensors under the FCN's (and the published weights') names."""
+    out = {}
+    for name, module in head.named_children():
+        if isinstance(module, _BilinearUpsample):  # exactly the bilinear filler's weights
+            out[f"{name}.weight"] = bilinear_kernel(head.score_fr.out_channels, module.kernel_size)
+        else:
+            out |= {f"{name}.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    return out
+
+
+def checkpoint_with_head(model: FCN, head: FCNHead, labels: LabelSet, pre: Preprocessing, **info) -> Checkpoint:
+    """``model``'s backbone under ``head``, as a checkpoint."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.startswith(("score", "upscore"))}
+    state |= head_state(head)
+    return Checkpoint(model.arch, labels.num_classes, labels, pre, state, **info)
+
+
+def head_logits(head: FCNHead, features: Features, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(1, C, h, w)`` logits of the network input the features came from."""
+    return head(*features.as_float(device), features.size)
+
+
+def target_at(mask: np.ndarray, size: tuple[int, int], flipped: bool = False) -> torch.Tensor:
+    """A full-size label mask at the network input's size (nearest), as a (1, h, w) target."""
+    h, w = size
+    small = mask if mask.shape == (h, w) else cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    if flipped:
+        small = small[:, ::-1]
+    return torch.from_numpy(np.ascontiguousarray(small).astype(np.int64))[None]
