@@ -1,7 +1,7 @@
 """CPU inference: the reference's plain eager forward against every candidate backend.
 
 Run: .venv/bin/python bench/bench_inference.py [--repeats 3] [--arch fcn8s] [--skip-20mp]
-     [--only torch,channels_last,inductor,onnxruntime,openvino,fast]
+     [--only torch,channels_last,inductor,onnxruntime,openvino,fast,bf16]
 
 One set of random full-width weights (speed does not depend on their values), one
 photo-like 500x375 image (smooth colour regions, edges and texture). Each candidate runs in
@@ -12,7 +12,9 @@ outside the timing as a reference script has it), share of labels identical to t
 reference, peak resident memory of a call above the memory before it (Linux VmHWM, reset
 per call), resident memory the candidate added when it was built (weights, runtime), and
 its one-time cost (export, convert, compile). DEFAULT is the predictor as the CLI and the
-app create it: image in, full-size labels and confidence out.
+app create it: image in, full-size labels and confidence out. Beside it the two approximate
+modes: int8 fast mode and, on CPUs with native bf16 (AVX512-BF16/AMX), bf16 mode (reported
+"not available" elsewhere).
 
 Then: the time from choosing a model to its first result against reading its file, the
 preview pass (JPEG file in, decoding included), a 20-megapixel photo at the default
@@ -107,7 +109,10 @@ def make_predictor(**kw):
         if p.fast_path is not None:
             if not p.fast_path.wait():
                 raise RuntimeError(p.fast_path.error)
-            note = "converted in the background while torch serves"
+            if p.fast_path.kind == "onnxruntime":
+                note = "converted in the background while torch serves"
+            else:
+                note = "a bf16 copy of the weights"
             if p.fast_path.approximate:
                 note += f"; {100 * p.fast_path.agreement:.1f}% agreement on its check images"
         make.predictor = p
@@ -174,6 +179,7 @@ CANDIDATES = {
     "openvino": ("OpenVINO f32 (raw)", make_openvino),
     "default": ("DEFAULT (predictor, auto)", make_predictor()),
     "fast": ("fast mode (int8, approx.)", None),  # made in worker(): needs calibration images
+    "bf16": ("bf16 mode (approx.)", None),  # likewise: its agreement is measured on check images
 }
 
 
@@ -189,6 +195,8 @@ def worker(key: str, path: str, threads: int, conn) -> None:
     if key == "fast":
         calibration = [photo_like(375, 500, seed=s) for s in range(1, 9)]
         make = make_predictor(fast=True, calibration=calibration)
+    elif key == "bf16":  # only on CPUs with native bf16 (refused elsewhere: "not available")
+        make = make_predictor(precision="bf16", calibration=[photo_like(375, 500, seed=s) for s in range(1, 5)])
     before = rss_mb()
     t = time.perf_counter()
     try:

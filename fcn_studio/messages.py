@@ -47,6 +47,10 @@ class ClassName(str):
     """A class name as stored (in classes.txt, a checkpoint): shown translated where known."""
 
 
+class ClassNames(tuple):
+    """Stored class names shown as a list, "cat, dog", each translated where known."""
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a monospaced font: wide (CJK) characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -63,6 +67,8 @@ class _Formatter(string.Formatter):
         if "|" in format_spec:  # {n:image|images}
             singular, plural = format_spec.split("|", 1)
             return singular if value == 1 else plural
+        if isinstance(value, ClassNames):
+            value = ", ".join(self.names(str(v)) if self.names is not None else str(v) for v in value)
         if isinstance(value, ClassName) and self.names is not None:
             value = self.names(str(value))
         if isinstance(value, Message):

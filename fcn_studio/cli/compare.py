@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fcn_studio.cli import args as num
 from fcn_studio.cli import common
-from fcn_studio.cli.common import say, writable_out
+from fcn_studio.cli.common import say, warn, writable_out
 from fcn_studio.errors import FCNStudioError
 
 
@@ -46,7 +46,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows, panes, labels = [], [], {}
     for key in keys:
         # One model in memory at a time: three VGG16 FCNs would hold ~1.6 GB of weights.
-        predictor = Predictor(resolve_model(key), args.device, max_size=args.max_size or None, backend=args.backend)
+        predictor = Predictor(resolve_model(key), args.device, max_size=args.max_size or None, backend=args.backend,
+                              precision=args.precision, calibration=[rgb])  # fmt: skip
+        if predictor.precision == "bf16":
+            warn(f"{key}: bf16 mode: {predictor.backend_note}")
         pred = predictor.predict(rgb)
         arch, label_set = predictor.checkpoint.arch, predictor.labels
         del predictor

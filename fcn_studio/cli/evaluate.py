@@ -188,7 +188,10 @@ def _eval_model(args: argparse.Namespace, shard=None):
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
     pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend)
+    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend,
+                          precision=args.precision, calibration=[img for img, _ in pairs[:2]])  # fmt: skip
+    if predictor.precision == "bf16":
+        warn(f"bf16 mode: {predictor.backend_note}")
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)
     bar = ProgressBar(len(pairs), "eval")
     for i, (img, mask_path) in enumerate(pairs):

@@ -179,6 +179,11 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
     from fcn_studio.storage.weights import resolve_model
 
     checkpoint = resolve_model(args.model)
+    if args.precision == "bf16":  # the approximate bf16 mode, checked on a few of the images
+        predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
+                              precision="bf16", calibration=calibration_sample(images), fast=args.fast)  # fmt: skip
+        warn(f"bf16 mode: {predictor.backend_note}")
+        return predictor
     if not args.fast:
         return Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend)
     if not images:

@@ -14,7 +14,7 @@ from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
 from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.messages import ClassName, Message
+from fcn_studio.messages import ClassName, ClassNames, Message
 
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
 LABELLED_FOLDER_LAYOUT = "images + masks/"
@@ -317,13 +317,14 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
 def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Message:
     """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
     label, so a stray large label makes many empty classes."""
-    listed = ", ".join(names[i] if named else str(i) for i in empty[:12]) + (" ..." if len(empty) > 12 else "")
+    more = " ..." if len(empty) > 12 else ""
     if named:
-        return Message("{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn "
-                       "them", n=len(empty), total=len(names), listed=listed)  # fmt: skip
-    return Message("{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; "
-                   "if the masks number their classes differently, name them in classes.txt",
-                   n=len(empty), total=len(names), listed=listed)  # fmt: skip
+        return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
+                       "cannot learn {n:it|them}", n=len(empty), total=len(names), more=more,
+                       listed=ClassNames(names[i] for i in empty[:12]))  # fmt: skip
+    return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
+                   "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
+                   n=len(empty), total=len(names), listed=", ".join(map(str, empty[:12])), more=more)  # fmt: skip
 
 
 def scan_dataset(

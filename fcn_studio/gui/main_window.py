@@ -34,7 +34,6 @@ from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
-from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode, rgb_image
@@ -408,7 +407,7 @@ class MainWindow(QMainWindow):
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
         if note:  # e.g. CUDA chosen but absent: said in the status bar, never a box at every start
-            self.status.showMessage(core_message(note), 15_000)
+            self.status.showMessage(note, 15_000)  # in the interface language already
 
     def _hovered(self, x: int, y: int) -> None:
         self._hover_at = (x, y)

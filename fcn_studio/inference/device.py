@@ -16,7 +16,7 @@ DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 class DeviceChoice:
     device: torch.device
     description: str  # e.g. "CUDA: NVIDIA H100" or "CPU (2 threads)"
-    fallback_note: str | None = None  # set when the requested device was unavailable
+    fallback_note: Message | None = None  # set when the requested device was unavailable
 
 
 def _mps_available() -> bool:
@@ -48,19 +48,20 @@ def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> D
         if torch.cuda.is_available():
             dev = torch.device(requested)
             return DeviceChoice(dev, describe(dev))
-        note = (
-            "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or "
-            "CUDA build of torch); running on the CPU"
-        )
         if not allow_fallback:
-            raise FCNStudioError(note.replace("; running on the CPU", "; use --device cpu or auto"))
+            raise FCNStudioError("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA "
+                                 "build of torch); use --device cpu or auto")  # fmt: skip
+        note = Message("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of "
+                       "torch); running on the CPU")  # fmt: skip
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), note)
     if requested == "mps":
         if _mps_available():
             return DeviceChoice(torch.device("mps"), "Apple MPS")
         if not allow_fallback:
             raise FCNStudioError("Apple MPS was requested but is not available; use --device cpu or auto")
-        return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), "MPS unavailable; running on the CPU")
+        return DeviceChoice(
+            torch.device("cpu"), describe(torch.device("cpu")), Message("MPS unavailable; running on the CPU")
+        )
     if requested == "cpu":
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")))
     if requested != "auto":

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from fcn_studio.inference.predictor import Backbone, Predictor
     from fcn_studio.storage.checkpoint import Checkpoint
 
-PRECISIONS = ("fp32", "fp16", "int8")  # fp16 on CUDA; int8 the CPU's fast mode (runtime.PRECISIONS)
+# fp16 on CUDA; int8 the CPU's fast mode (runtime.PRECISIONS); bf16 the approximate mode of
+# CPUs with native bf16 (inference/precision.py)
+PRECISIONS = ("fp32", "fp16", "int8", "bf16")
 
 # Two VGG16 FCNs (~0.54 GB each) in RAM, two on a GPU: enough to switch back and forth.
 DEFAULT_RAM_BYTES = 1200 << 20
@@ -120,20 +122,25 @@ class ModelService:
 
     def load(
         self, spec: str, device: str = "auto", *, half: bool | None = None, fast: bool = False,
-        calibration: Sequence[object] = (),
+        calibration: Sequence[object] = (), precision: str | None = None,
     ) -> LoadedModel:  # fmt: skip
         """``half``: fp16 weights on CUDA (default there: on; never on a CPU). ``fast``: the
         int8 fast mode on a CPU (approximate; ignored on a GPU), quantised with a few
-        ``calibration`` images (paths or arrays, read only when the model is loaded)."""
+        ``calibration`` images (paths or arrays, read only when the model is loaded).
+        ``precision="bf16"``: the approximate bf16 mode (inference/precision.py), its label
+        agreement measured on the ``calibration`` images."""
         from fcn_studio.inference.device import choose_device
         from fcn_studio.storage.weights import locate_weights
 
         path, known = locate_weights(spec)
         choice = choose_device(device, allow_fallback=True)
+        precision_wanted = precision
         if choice.device.type == "cuda":
             precision = "fp32" if half is False else "fp16"
         else:
             precision = "int8" if fast else "fp32"
+        if precision_wanted == "bf16":
+            precision = "bf16"
         key = ModelKey(FileIdentity.of(path), str(choice.device), precision)
         while True:
             with self._lock:
@@ -200,8 +207,10 @@ class ModelService:
         fast = key.precision == "int8"
         if fast and not calibration:
             raise FCNStudioError("fast mode needs a few images to calibrate on: open an image or a folder first")
+        approximate = fast or key.precision == "bf16"  # measure their label agreement
         options = {"half": key.precision == "fp16", "max_size": None, "fast": fast,
-                   "calibration": calibration if fast else ()}  # fmt: skip
+                   "calibration": calibration if approximate else (),
+                   "precision": "bf16" if key.precision == "bf16" else None}  # fmt: skip
         if _is_head_file(path):  # a version over a base: only its head is read
             head = read_head_file(path)
             base_file = base_path(head.base, path, lambda base_id: locate_weights(base_id)[0])

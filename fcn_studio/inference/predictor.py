@@ -18,6 +18,7 @@ from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
+from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
 
@@ -113,6 +114,7 @@ class Predictor:
         fast: bool = False,
         calibration: Sequence[object] = (),
         backbone: Backbone | None = None,
+        precision: str | None = None,
     ) -> None:
         """``backbone``: a loaded base to put this checkpoint's head on (the model service
         shares one between a model's versions); its fast path serves this head too."""
@@ -123,7 +125,10 @@ class Predictor:
         self.device = self.device_choice.device
         self.max_size = max_size
         cuda = self.device.type == "cuda"
-        self.half = cuda if half is None else (half and cuda)
+        # "bf16": the approximate bf16 mode (inference/precision.py), served like fast mode
+        chosen = for_inference(precision, self.device).precision
+        self.half = chosen == "fp16" if half is None else (half and cuda and chosen != "bf16")
+        self.precision = "fp16" if self.half else "bf16" if chosen == "bf16" else "fp32"
         self.channels_last = cuda if channels_last is None else channels_last
         if cuda:
             torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
@@ -170,6 +175,11 @@ class Predictor:
     def _make_fast_path(self, backend: str | None, fast: bool, calibration: Sequence[object]):
         from fcn_studio.inference import runtime
 
+        if self.precision == "bf16":
+            if fast:
+                raise FCNStudioError("choose one approximate mode: fast (int8) or --precision bf16, not both")
+            checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
+            return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
             raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")

@@ -92,6 +92,9 @@ class TrainConfig:
     val_dir: str | None = None
     seed: int = 0
     amp: bool = True  # mixed precision, CUDA only
+    # "auto": bf16 autocast on a CPU with native bf16 where it measures faster, else fp32;
+    # fp16 AMP on CUDA (inference/precision.py). "fp32" or "bf16" force one.
+    precision: str = "auto"
     device: str = "auto"
     class_names: list[str] | None = None
     resume: bool = False
@@ -104,7 +107,8 @@ class TrainConfig:
         d = TrainConfig(self.data, self.out)
         args = ["fcn-studio", "train", "--data", self.data, "--out", self.out, "--base", self.base, "--arch", self.arch,
                 "--epochs", str(self.epochs)]  # fmt: skip
-        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device"):
+        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device",
+                     "precision"):  # fmt: skip
             if getattr(self, name) != getattr(d, name):
                 args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
         if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):

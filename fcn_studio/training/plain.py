@@ -12,6 +12,7 @@ from torch import nn
 from fcn_studio.data.dataset import DatasetReport
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference import precision
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.training import distributed
@@ -55,11 +56,14 @@ class PlainVariant:
         self.num_classes = report.num_classes
         self.ctx = distributed.context()
         model.to(device).train()
+        # fp16 AMP on CUDA, bf16 autocast on a CPU where it measured faster (inference/precision.py)
+        self.mixed = precision.for_training(config.precision, device, amp=config.amp)
+        precision.guard_for_autocast(model, self.mixed, device)
+        emit(MessageEvent(f"precision: {self.mixed.reason}"))
         params = trainable_parameters(model, config.freeze_backbone)
         self.net = distributed.wrap_model(model, device)  # the model itself in a single process
         self.optimizer = make_optimizer(params, config)
-        self.use_amp = config.amp and device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.mixed.precision == "fp16")  # bf16: no scaling
         self.loss_fn = nn.CrossEntropyLoss(ignore_index=255)
         self.report, self.train_pairs, self.emit = report, train_pairs, emit
         self.val_data = SegmentationData(val_pairs, validation_encoding(report, config, val_pairs), None, None,
@@ -107,8 +111,8 @@ class PlainVariant:
                 raise Cancelled()
             images = self.pre.normalize(images.to(device, non_blocking=True))
             targets = targets.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=self.use_amp):
-                loss = self.loss_fn(self.net(images), targets)
+            with precision.autocast(self.mixed, device):
+                loss = self.loss_fn(self.net(images).float(), targets)
             if not torch.isfinite(loss):
                 raise FCNStudioError(f"the loss became {loss.item()} at epoch {epoch}: lower the learning rate (--lr)")
             self.optimizer.zero_grad(set_to_none=True)

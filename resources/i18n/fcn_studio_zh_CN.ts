@@ -505,14 +505,6 @@
 <context>
     <name>CoreText</name>
     <message>
-        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); running on the CPU</source>
-        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
-    </message>
-    <message>
-        <source>MPS unavailable; running on the CPU</source>
-        <translation>MPS 不可用；改在 CPU 上运行</translation>
-    </message>
-    <message>
         <source>CPU ({n} threads)</source>
         <translation>CPU（{n} 线程）</translation>
     </message>
@@ -2029,12 +2021,12 @@
         <translation>RGB 颜色编码</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them; if the masks number their classes differently, name them in classes.txt</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
     </message>
     <message>
-        <source>{n} of the {total} classes have no pixels in any mask ({listed}): the model cannot learn them</source>
-        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}）：模型无法学到它们</translation>
+        <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
+        <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们</translation>
     </message>
     <message>
         <source>Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}</source>
@@ -2177,8 +2169,20 @@
         <translation>Apple MPS</translation>
     </message>
     <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); running on the CPU</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); use --device cpu or auto</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请使用 --device cpu 或 auto</translation>
+    </message>
+    <message>
         <source>Apple MPS was requested but is not available; use --device cpu or auto</source>
         <translation>请求了 Apple MPS，但它不可用；请使用 --device cpu 或 auto</translation>
+    </message>
+    <message>
+        <source>MPS unavailable; running on the CPU</source>
+        <translation>MPS 不可用；改在 CPU 上运行</translation>
     </message>
     <message>
         <source>fast mode needs a few images to calibrate on: open an image or a folder first</source>
@@ -2187,6 +2191,10 @@
     <message>
         <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
         <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
+    </message>
+    <message>
+        <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
+        <translation>只能选择一种近似模式：快速（int8）或 --precision bf16，不能同时使用</translation>
     </message>
     <message>
         <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>

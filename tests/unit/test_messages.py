@@ -22,7 +22,7 @@ CHINESE = {
 
 @pytest.fixture()
 def chinese():
-    messages.set_translator(lambda t: CHINESE.get(t, t), {"cat": "猫"}.get)
+    messages.set_translator(lambda t: CHINESE.get(t, t), lambda n: {"cat": "猫"}.get(n, n))
     yield
     messages.set_translator(None)
 
@@ -85,3 +85,10 @@ def test_interface_templates_take_plurals_too():
     assert fill("Segmenting {n} {n:image|images}", n=1) == "Segmenting 1 image"
     assert fill("({n} {n:image|images})", n=2) == "(2 images)"
     assert fill("正在分割 {n} 张图像", n=1) == "正在分割 1 张图像"
+
+
+def test_lists_of_class_names_are_translated_each(chinese):
+    from fcn_studio.messages import ClassNames
+
+    message = Message("({names})", names=ClassNames(["cat", "crack"]))
+    assert str(message) == "(猫, crack)" and message.english() == "(cat, crack)"

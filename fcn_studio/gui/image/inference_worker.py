@@ -170,5 +170,5 @@ class InferenceWorker(QObject):
         announce = (request.model, identity, request.device)  # a new device choice is answered too
         if announce not in self._announced:  # once per model and device, not per image
             self._announced.add(announce)
-            self.model_loaded.emit(request.model, device.description, device.fallback_note or "")
+            self.model_loaded.emit(request.model, device.description, str(device.fallback_note or ""))
         return predictor, identity

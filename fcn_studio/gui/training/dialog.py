@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.class_names import display_name, stored_name
-from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.messages import lines_text
@@ -476,7 +475,7 @@ class TrainDialog(QDialog):
 
             choice = choose_device("cuda", allow_fallback=True)
             if choice.fallback_note:
-                self.report_view.appendPlainText(core_message(choice.fallback_note))
+                self.report_view.appendPlainText(str(choice.fallback_note))
                 config.device = "cpu"
         if Path(config.out).exists() and not resume:
             answer = QMessageBox.question(

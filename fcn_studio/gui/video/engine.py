@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
-from fcn_studio.gui.shared.core_text import core_message
 from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.inference.model_service import ModelService, shared_service
@@ -335,7 +334,7 @@ class VideoEngine(QObject):
             self._announced = (identity, choice.description)
             self.device_ready.emit(choice.description)
             if choice.fallback_note:
-                self.failed.emit(core_message(choice.fallback_note))
+                self.failed.emit(str(choice.fallback_note))
         if on_preview is not None and worth_a_preview(rgb, max_size):
             quick = predictor.preview(rgb)
             on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size, fast))

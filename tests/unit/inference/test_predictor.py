@@ -121,7 +121,7 @@ def test_missing_cuda_is_explained():
     with pytest.raises(FCNStudioError, match="CUDA was requested.*--device cpu"):
         choose_device("cuda")
     fallback = choose_device("cuda", allow_fallback=True)
-    assert fallback.device.type == "cpu" and "CUDA" in fallback.fallback_note
+    assert fallback.device.type == "cpu" and "CUDA" in str(fallback.fallback_note)
 
 
 def test_files_pillow_cannot_open_fall_back_to_opencv(tmp_path):
