@@ -155,7 +155,7 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
         plan = [(it.source, [it.mask_path(out_dir), it.overlay_path(out_dir)]) for it in items]
         refuse_replacing_inputs(plan, out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise FCNStudioError(f"{out_dir} is a file, not a folder; choose another output folder")
+        raise FCNStudioError("{folder} is a file, not a folder; choose another output folder", folder=str(out_dir))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".fcn-studio-write-test.", dir=out_dir)

@@ -460,7 +460,7 @@ def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
         with contextlib.suppress(FCNStudioError):
             readable.append(_calibration_rgb(image))
     if images and not readable:
-        raise FCNStudioError(f"fast mode: none of the {len(images)} calibration images could be read")
+        raise FCNStudioError("fast mode: none of the {n} calibration images could be read", n=len(images))
     return readable
 
 

@@ -57,20 +57,26 @@ def open_capture(source: str | int) -> tuple[cv2.VideoCapture, VideoInfo]:
     if isinstance(source, int):
         cap = cv2.VideoCapture(source)
         if not cap.isOpened():
-            raise FCNStudioError(f"no camera found at index {source}; connect a webcam or open a video file instead")
+            raise FCNStudioError(
+                "no camera found at index {index}; connect a webcam or open a video file instead", index=source
+            )
     else:
         path = Path(source)
         if not path.is_file():
-            raise FCNStudioError(f"{path}: no such video file")
+            raise FCNStudioError("{path}: no such video file", path=str(path))
         if path.stat().st_size == 0:
-            raise FCNStudioError(f"{path}: the file is empty")
+            raise FCNStudioError("{path}: the file is empty", path=str(path))
         cap = cv2.VideoCapture(str(path))
         if not cap.isOpened():
-            raise FCNStudioError(f"{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)")
+            raise FCNStudioError(
+                "{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)", path=str(path)
+            )
     ok, frame = cap.read()
     if not ok or frame is None:
         cap.release()
-        raise FCNStudioError(f"{source}: the video has no readable frames (truncated, damaged or empty)")
+        raise FCNStudioError(
+            "{source}: the video has no readable frames (truncated, damaged or empty)", source=str(source)
+        )
     if not isinstance(source, int):
         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # back to the start after the test read
     fps = cap.get(cv2.CAP_PROP_FPS)
@@ -181,7 +187,7 @@ class VideoWriter:
         self._writer.release()
         if not self._tmp.is_file() or self._tmp.stat().st_size == 0:
             self.abort()
-            raise FCNStudioError(f"{self.path}: nothing was written (disk full or no frames)")
+            raise FCNStudioError("{path}: nothing was written (disk full or no frames)", path=str(self.path))
         if self._avi_builtin:
             _patch_avi_rate(self._tmp, self.fps)
         os.replace(self._tmp, self.path)
@@ -264,7 +270,7 @@ def segment_video(
         if failure:
             raise failure[0]
         if done == 0:
-            raise FCNStudioError(f"{source}: no frames could be decoded")
+            raise FCNStudioError("{source}: no frames could be decoded", source=str(source))
         path = writer.close()
     except BaseException:
         q.put(None)

@@ -131,7 +131,9 @@ def retrain(
     model = _base_model(base, choose_device(config.device).device)
     samples = load_labelled(store, labels, cache)
     if not samples:
-        raise FCNStudioError(f"{folder}: no labelled pixels yet; paint a few strokes per class, then retrain")
+        raise FCNStudioError(
+            "{folder}: no labelled pixels yet; paint a few strokes per class, then retrain", folder=str(folder)
+        )
     pixels = sum(int((s.mask != IGNORE_INDEX).sum()) for s in samples)
     emit(MessageEvent(Message("{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes",
                               n=len(samples), pixels=pixels, classes=labels.num_classes)))  # fmt: skip

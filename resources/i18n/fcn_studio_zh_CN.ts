@@ -2157,6 +2157,10 @@
         <translation>内存不足：请降低推理尺寸或关闭其他程序</translation>
     </message>
     <message>
+        <source>{folder} is a file, not a folder; choose another output folder</source>
+        <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
+    </message>
+    <message>
         <source>CPU ({n} {n:thread|threads})</source>
         <translation>CPU（{n} 线程）</translation>
     </message>
@@ -2189,6 +2193,10 @@
         <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
     </message>
     <message>
+        <source>fast mode: none of the {n} calibration images could be read</source>
+        <translation>快速模式：{n} 张校准图像都无法读取</translation>
+    </message>
+    <message>
         <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
         <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
     </message>
@@ -2203,6 +2211,34 @@
     <message>
         <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
+    </message>
+    <message>
+        <source>{source}: the video has no readable frames (truncated, damaged or empty)</source>
+        <translation>{source}：视频中没有可读取的帧（文件不完整、已损坏或为空）</translation>
+    </message>
+    <message>
+        <source>no camera found at index {index}; connect a webcam or open a video file instead</source>
+        <translation>在索引 {index} 处找不到摄像头；请连接摄像头，或改为打开视频文件</translation>
+    </message>
+    <message>
+        <source>{path}: no such video file</source>
+        <translation>{path}：视频文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: the file is empty</source>
+        <translation>{path}：文件为空</translation>
+    </message>
+    <message>
+        <source>{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)</source>
+        <translation>{path}：无法打开此视频（文件已损坏，或 OpenCV 无法解码其编码格式）</translation>
+    </message>
+    <message>
+        <source>{path}: nothing was written (disk full or no frames)</source>
+        <translation>{path}：没有写入任何内容（磁盘已满或没有帧）</translation>
+    </message>
+    <message>
+        <source>{source}: no frames could be decoded</source>
+        <translation>{source}：没有能解码的帧</translation>
     </message>
     <message>
         <source>class name {name!r} cannot be stored: use a non-empty name without &apos;:&apos;, &apos;,&apos; or line breaks</source>
@@ -2301,6 +2337,10 @@
     <message>
         <source>cancelled during epoch {epoch}; checkpoints kept</source>
         <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
+    </message>
+    <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then retrain</source>
+        <translation>{folder}：还没有已标注的像素；请为每个类别画几笔，然后再训练</translation>
     </message>
     <message>
         <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
