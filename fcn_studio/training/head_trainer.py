@@ -158,11 +158,7 @@ def retrain(
         validated = folds.result()
     ref_images = _score_reference(reference, model, base, labels, samples, cache, config, variant.groups)
     after = summary([validated[0][i] for i in chosen], labels.num_classes, validated[1]) if validated else None
-    before = summary([ref_images[i] for i in chosen], labels.num_classes, 0) if ref_images else None
-    # trained on every one of these images, the version in use has no honest score on them:
-    # its own cross-validated score, recorded when it was trained, is compared instead
-    own = recorded(reference.metrics) if before is not None and all(n in seen for n in names) else None
-    before = own or before
+    before, own = _before(reference, ref_images, chosen, seen, names, labels.num_classes)
     metrics = after.scores.to_json(list(labels.classes)) | after.to_json() if after else {}
     if before is not None:
         metrics["before"] = before.to_json()
@@ -186,6 +182,16 @@ def retrain(
     result.seconds = time.monotonic() - start
     emit(DoneEvent(None, result.version.id if result.version else None, metrics))
     return result
+
+
+def _before(reference: Checkpoint, ref_images: list[ConfusionMatrix] | None, chosen: list[int], seen: set[str],
+            names: list[str], num_classes: int) -> tuple[ScoreSummary | None, ScoreSummary | None]:  # fmt: skip
+    """The version in use on the compared images, and its recorded score when it stands in:
+    trained on every one of these images, it has no honest score on them, so its own
+    cross-validated score from when it was trained is compared instead."""
+    before = summary([ref_images[i] for i in chosen], num_classes, 0) if ref_images else None
+    own = recorded(reference.metrics) if before is not None and all(n in seen for n in names) else None
+    return own or before, own
 
 
 def _compared_images(reference: Checkpoint, base: Checkpoint, names: list[str]) -> tuple[list[int], set[str]]:
