@@ -11,7 +11,9 @@ the run's outputs (outputs.py). Progress is reported as typed events (config.py)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 from fcn_studio.data.dataset import DatasetReport
 from fcn_studio.inference.device import choose_device, device_message
@@ -46,10 +48,13 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
     if not writes_outputs():
         return _train(config, on_event, cancelled, report)
     check_output(config)  # before the lock: a refusal needs no waiting
-    from fcn_studio.storage.weights import reserved_id
+    from fcn_studio.storage.weights import model_path, reserved_id
 
-    # the id too, from its check to the install: two runs under one --id never both install
-    with exclusive(config.out, f"the training output {config.out}"), reserved_id(model_id(config)):
+    # the id too, from its check to the install: two runs under one --id never both install. An
+    # OUT in the weights folder (the fine-tune window's) is the id's own file: one lock, the id's.
+    same_file = Path(config.out).resolve() == model_path(model_id(config)).resolve()
+    out_lock = contextlib.nullcontext() if same_file else exclusive(config.out, f"the training output {config.out}")
+    with out_lock, reserved_id(model_id(config)):
         check_output(config)
         return _train(config, on_event, cancelled, report)
 
