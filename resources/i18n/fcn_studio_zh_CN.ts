@@ -1302,6 +1302,10 @@
         <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
     </message>
     <message>
+        <source>{active} was trained on all of these images: its figure is its own cross-validated score from when it was trained ({basis}).</source>
+        <translation>{active} 已在所有这些图像上训练过：它的分数是训练时自身的交叉验证分数（{basis}）。</translation>
+    </message>
+    <message>
         <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
         <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
     </message>
