@@ -41,10 +41,6 @@ class VideoInfo:
     frame_count: int  # from the container; may be an estimate for some formats
     codec: str
 
-    @property
-    def duration_s(self) -> float:
-        return self.frame_count / self.fps if self.fps else 0.0
-
 
 def _fourcc(value: float) -> str:
     code = int(value)

@@ -47,6 +47,21 @@ class ScoreSummary:
                 "spread": None if np.isnan(self.spread) else self.spread}  # fmt: skip
 
 
+def recorded(metrics: dict) -> ScoreSummary | None:
+    """The cross-validated score a version recorded when it was trained (None without one)."""
+    if not isinstance(metrics.get("mean_iou"), int | float) or "images" not in metrics:
+        return None
+
+    def number(key: str) -> float:
+        value = metrics.get(key)
+        return float("nan") if value is None else float(value)
+
+    per_class = [float("nan") if v is None else float(v) for v in metrics.get("per_class_iou", [])]
+    scores = Scores(number("pixel_accuracy"), number("mean_accuracy"), number("mean_iou"), number("fw_iou"), per_class)
+    return ScoreSummary(scores, int(metrics["images"]), int(metrics.get("pixels", 0)), int(metrics.get("folds", 0)),
+                        number("spread"))  # fmt: skip
+
+
 def summary(per_image: Sequence[ConfusionMatrix], num_classes: int, folds: int) -> ScoreSummary:
     """Pooled scores of some images' confusion matrices; the spread is across the images."""
     pooled = ConfusionMatrix(num_classes)

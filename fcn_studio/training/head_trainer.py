@@ -41,7 +41,7 @@ from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events
 from fcn_studio.training.feature_cache import FeatureCache, Features, cache_dir
 from fcn_studio.training.head import LabelledImage, checkpoint_with_head, head_state, target_at, trainable_head
-from fcn_studio.training.head_scores import ScoreSummary, cross_validate, score_fixed, summary
+from fcn_studio.training.head_scores import ScoreSummary, cross_validate, recorded, score_fixed, summary
 from fcn_studio.training.head_solver import PixelSample
 from fcn_studio.training.head_variant import HeadVariant
 
@@ -69,6 +69,7 @@ class RoundResult:
     compared_with: str | None = None  # the id of the model "before" belongs to
     made_current: bool = False  # the new version is the active one now
     before_seen: int = 0  # images the compared version was trained on (its figure is optimistic)
+    before_recorded: bool = False  # "before" is the compared version's own cross-validated score
 
     @property
     def train_images(self) -> list[Path]:
@@ -157,7 +158,7 @@ def retrain(
         validated = folds.result()
     ref_images = _score_reference(reference, model, base, labels, samples, cache, config, variant.groups)
     after = summary([validated[0][i] for i in chosen], labels.num_classes, validated[1]) if validated else None
-    before = summary([ref_images[i] for i in chosen], labels.num_classes, 0) if ref_images else None
+    before, own = _before(reference, ref_images, chosen, seen, names, labels.num_classes)
     metrics = after.scores.to_json(list(labels.classes)) | after.to_json() if after else {}
     if before is not None:
         metrics["before"] = before.to_json()
@@ -170,7 +171,8 @@ def retrain(
     )  # fmt: skip
     result = RoundResult(ckpt, None, before, after, [s.image for s in samples], 0.0, history,
                          compare_id or reference.provenance.get("id"),
-                         before_seen=sum(names[i] in seen for i in chosen))  # fmt: skip
+                         before_seen=0 if own else sum(names[i] in seen for i in chosen),
+                         before_recorded=own is not None)  # fmt: skip
     result.made_current = install and (switch == "always" or result.better is not False)
     info = {"provenance": ckpt.provenance, "metrics": ckpt.metrics, "training": ckpt.training}
     result.version = (
@@ -180,6 +182,16 @@ def retrain(
     result.seconds = time.monotonic() - start
     emit(DoneEvent(None, result.version.id if result.version else None, metrics))
     return result
+
+
+def _before(reference: Checkpoint, ref_images: list[ConfusionMatrix] | None, chosen: list[int], seen: set[str],
+            names: list[str], num_classes: int) -> tuple[ScoreSummary | None, ScoreSummary | None]:  # fmt: skip
+    """The version in use on the compared images, and its recorded score when it stands in:
+    trained on every one of these images, it has no honest score on them, so its own
+    cross-validated score from when it was trained is compared instead."""
+    before = summary([ref_images[i] for i in chosen], num_classes, 0) if ref_images else None
+    own = recorded(reference.metrics) if before is not None and all(n in seen for n in names) else None
+    return own or before, own
 
 
 def _compared_images(reference: Checkpoint, base: Checkpoint, names: list[str]) -> tuple[list[int], set[str]]:

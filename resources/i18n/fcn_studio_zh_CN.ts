@@ -588,6 +588,56 @@
     </message>
 </context>
 <context>
+    <name>Exporter</name>
+    <message>
+        <source>Saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <source>Wrote {n} mask(s)</source>
+        <translation>已写出 {n} 个掩码</translation>
+    </message>
+    <message>
+        <source>, kept {n} existing</source>
+        <translation>，保留了 {n} 个已有文件</translation>
+    </message>
+    <message>
+        <source> ({rate:.2f} images/s)</source>
+        <translation>（{rate:.2f} 张/秒）</translation>
+    </message>
+    <message>
+        <source>; {n} file(s) failed:</source>
+        <translation>；{n} 个文件失败：</translation>
+    </message>
+    <message>
+        <source>Segment folder</source>
+        <translation>分割文件夹</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>Open a video file first.</source>
+        <translation>请先打开一个视频文件。</translation>
+    </message>
+</context>
+<context>
+    <name>FileOpener</name>
+    <message>
+        <source>Open images</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Open a folder of images</source>
+        <translation>打开图像文件夹</translation>
+    </message>
+    <message>
+        <source>Clear Menu</source>
+        <translation>清空菜单</translation>
+    </message>
+</context>
+<context>
     <name>FineTuneControl</name>
     <message>
         <source>Fine-tuning on the labels of {folder}…</source>
@@ -616,6 +666,13 @@
     <message>
         <source>In use: {version} (no held-out score recorded).</source>
         <translation>正在使用：{version}（未记录留出集分数）。</translation>
+    </message>
+</context>
+<context>
+    <name>ImageView</name>
+    <message>
+        <source>Camera</source>
+        <translation>摄像头</translation>
     </message>
 </context>
 <context>
@@ -1033,6 +1090,18 @@
         <translation>模型对比</translation>
     </message>
     <message>
+        <source>Quit FCN Studio</source>
+        <translation>退出 FCN Studio</translation>
+    </message>
+    <message>
+        <source>A fine-tune is running. Quit and stop it? Its checkpoints are kept; Resume continues it later.</source>
+        <translation>微调正在进行。退出并停止它吗？检查点会保留，之后可用“继续”接着训练。</translation>
+    </message>
+    <message>
+        <source>Quitting: stopping background work…</source>
+        <translation>正在退出：停止后台任务…</translation>
+    </message>
+    <message>
         <source>Main</source>
         <translation>主工具栏</translation>
     </message>
@@ -1065,62 +1134,6 @@
         <translation>叠加层不透明度</translation>
     </message>
     <message>
-        <source>Open images</source>
-        <translation>打开图像</translation>
-    </message>
-    <message>
-        <source>Open a folder of images</source>
-        <translation>打开图像文件夹</translation>
-    </message>
-    <message>
-        <source>Camera</source>
-        <translation>摄像头</translation>
-    </message>
-    <message>
-        <source>Export video</source>
-        <translation>导出视频</translation>
-    </message>
-    <message>
-        <source>Open a video file first.</source>
-        <translation>请先打开一个视频文件。</translation>
-    </message>
-    <message>
-        <source>Clear Menu</source>
-        <translation>清空菜单</translation>
-    </message>
-    <message>
-        <source>No model</source>
-        <translation>无模型</translation>
-    </message>
-    <message>
-        <source>Import weights files</source>
-        <translation>导入权重文件</translation>
-    </message>
-    <message>
-        <source>Saved {path}</source>
-        <translation>已保存 {path}</translation>
-    </message>
-    <message>
-        <source>Wrote {n} mask(s)</source>
-        <translation>已写出 {n} 个掩码</translation>
-    </message>
-    <message>
-        <source>, kept {n} existing</source>
-        <translation>，保留了 {n} 个已有文件</translation>
-    </message>
-    <message>
-        <source> ({rate:.2f} images/s)</source>
-        <translation>（{rate:.2f} 张/秒）</translation>
-    </message>
-    <message>
-        <source>; {n} file(s) failed:</source>
-        <translation>；{n} 个文件失败：</translation>
-    </message>
-    <message>
-        <source>Segment folder</source>
-        <translation>分割文件夹</translation>
-    </message>
-    <message>
         <source>About FCN Studio</source>
         <translation>关于 FCN Studio</translation>
     </message>
@@ -1128,9 +1141,16 @@
         <source>Semantic segmentation with FCN-32s/16s/8s (Long, Shelhamer, Darrell, CVPR 2015).</source>
         <translation>基于 FCN-32s/16s/8s 的语义分割（Long, Shelhamer, Darrell, CVPR 2015）。</translation>
     </message>
+</context>
+<context>
+    <name>ModelActions</name>
     <message>
-        <source>Finishing the current step…</source>
-        <translation>正在完成当前步骤…</translation>
+        <source>No model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>Import weights files</source>
+        <translation>导入权重文件</translation>
     </message>
 </context>
 <context>
@@ -1280,6 +1300,10 @@
     <message>
         <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
         <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{active} was trained on all of these images: its figure is its own cross-validated score from when it was trained ({basis}).</source>
+        <translation>{active} 已在所有这些图像上训练过：它的分数是训练时自身的交叉验证分数（{basis}）。</translation>
     </message>
     <message>
         <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>

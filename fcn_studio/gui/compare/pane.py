@@ -4,7 +4,7 @@ the panes start with."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
@@ -23,24 +23,23 @@ class ComparePane(QWidget):
         self.picker.currentIndexChanged.connect(lambda _i: self.model_changed.emit())
         self.title = QLabel("")
         self.title.setStyleSheet("font-weight: bold;")
-        self.title.setWordWrap(True)  # scores must never be cut off in narrow panes
         self.readout = QLabel("")
-        # Long titles and readouts wrap or elide instead of widening their pane: panes stay
-        # equal and do not jump when results arrive.
+        # Long titles and readouts never widen their pane (panes stay equal and do not jump
+        # when results arrive); the title has a line of its own, so it does not wrap.
         for label in (self.title, self.readout):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # the picker spans the pane (its own row): "fcn32s_from_caffe · FCN-32s" is read whole
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.picker.setMinimumContentsLength(14)
+        self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._installed: set[str] = set()
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)
         self.result: SegmentationResult | None = None
-        head = QHBoxLayout()
-        head.addWidget(self.picker)
-        head.addWidget(self.title, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(head)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.title)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
 

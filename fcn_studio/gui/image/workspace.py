@@ -67,6 +67,12 @@ class Workspace(QObject):
         self.results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
         self.worker = InferenceWorker(self.service)
         self._thread = WorkerThread(self.worker, "inference", runner=runner)
+        # Images are decoded on a thread of their own: moving to the next image never waits
+        # behind a forward pass (or a first-use conversion) of the previous one.
+        self.loader = InferenceWorker(self.service)
+        self._loader_thread = WorkerThread(self.loader, "images", runner=runner)
+        self.loader.image_loaded.connect(self._on_image)
+        self.loader.failed.connect(self._on_failed)
         self.worker.image_loaded.connect(self._on_image)
         self.worker.result_ready.connect(self._on_result)
         self.worker.preview_ready.connect(self._on_preview)
@@ -185,29 +191,36 @@ class Workspace(QObject):
         if path is None:
             return
         self._job += 1
-        cached_image = self._images.get(str(path))
-        if load and cached_image is not None:
-            self._set_image(str(path), cached_image)
-            load = False
+        if load:
+            image = self._images.get(str(path))
+            if image is None:
+                self.worker.cancel_all()  # the previous image's pass stops; this one's starts once decoded
+                self.loader.submit(InferenceRequest(self._job, str(path), "", self.device, self.max_size, True))
+                return
+            self._set_image(str(path), image)
+        else:  # the image on screen is this path's: its result (or none yet)
+            self.current_result = self._cached_result(path)
+            self.result_shown.emit(self.current_result)
+        self._segment(path)
+
+    def _cached_result(self, path: Path) -> SegmentationResult | None:
         key = self._current_key(path)
-        cached = self.results.get(key) if key is not None else None
-        if not load:  # the image on screen is this path's: its result (or none yet)
-            self.current_result = cached
-            self.result_shown.emit(cached)
-        if cached is not None and not load:
+        return self.results.get(key) if key is not None else None
+
+    def _segment(self, path: Path) -> None:
+        """Segment the image on screen with the current choice, unless its result is known."""
+        if not self.model_key or self._cached_result(path) is not None:
             self.worker.cancel_all()  # nothing to compute; make queued work stale
             return
-        rgb = None if load else self.current_rgb
-        model = "" if cached is not None else self.model_key
         calibration = self.calibration_images() if self.fast else ()
-        self.worker.submit(InferenceRequest(self._job, str(path), model, self.device, self.max_size, load, rgb,
-                                            preview=bool(model), fast=self.fast, calibration=calibration))  # fmt: skip
+        self.worker.submit(InferenceRequest(self._job, str(path), self.model_key, self.device, self.max_size,
+                                            rgb=self.current_rgb, preview=True, fast=self.fast,
+                                            calibration=calibration))  # fmt: skip
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
         self.current_rgb = image.rgb
         self.current_display = image.display
-        key = self._current_key(Path(path))
-        self.current_result = self.results.get(key) if key is not None else None
+        self.current_result = self._cached_result(Path(path))
         self.image_shown.emit(path, image.rgb)
         self.result_shown.emit(self.current_result)  # the previous image's legend goes
 
@@ -217,7 +230,8 @@ class Workspace(QObject):
             return
         if self._pending_open is not None and job >= self._pending_open[0]:
             self._open_succeeded()
-        self._set_image(path, image)  # its segmentation follows from the same request
+        self._set_image(path, image)
+        self._segment(Path(path))
 
     def _on_result(self, job: int, path: str, result: SegmentationResult) -> None:
         # Filed under what it was computed with, whatever is selected now.
@@ -262,5 +276,7 @@ class Workspace(QObject):
     # -- shutdown ----------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Cancel queued work and wait for the worker (at most one forward pass)."""
+        """Cancel queued work and wait for the workers (at most one forward pass)."""
+        self._loader_thread.request_stop()
         self._thread.stop()
+        self._loader_thread.stop()

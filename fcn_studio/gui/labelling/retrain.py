@@ -121,6 +121,10 @@ def scores_text(result: RoundResult) -> str:
         text = translate("Retrain", "{version} scores worse than {active}: mean IoU {after:.1f} % against "
                          "{before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; "
                          "{version} is kept.").format(**figures)  # fmt: skip
+    if getattr(result, "before_recorded", False):
+        text += " " + translate("Retrain", "{active} was trained on all of these images: its figure is its own "
+                                "cross-validated score from when it was trained ({basis}).").format(
+            active=active, basis=basis_text(before))  # fmt: skip
     if result.before_seen:
         text += " " + translate("Retrain", "{active} was trained on {seen} of these images, so its figure is "
                                 "optimistic.").format(active=active, seen=result.before_seen)  # fmt: skip

@@ -100,11 +100,6 @@ class LegendDock(QDockWidget):
         self._transparent = frozenset(background_ids(label_set.classes))
         self.set_hidden(self._transparent)
 
-    def class_ids(self) -> list[int]:
-        return [
-            self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.tree.topLevelItemCount())
-        ]
-
     def set_hidden(self, hidden: frozenset[int]) -> None:
         self._hidden = frozenset(hidden)
         self._updating = True

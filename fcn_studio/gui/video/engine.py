@@ -11,6 +11,7 @@ time on a CPU) while the next ones are decoded ahead.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ class VideoEngine(QObject):
         self.setObjectName("video")
         self.service = service or shared_service()
         self._commands: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()  # set from the GUI thread: even a playing frame stops
         self._cap = None
         self._frames = None  # decode-ahead iterator (every-frame playback)
         self.info = None
@@ -72,7 +74,8 @@ class VideoEngine(QObject):
         self.command("model", choice)
 
     def stop(self) -> None:
-        """The loop ends once the frame being segmented finishes (or stops at its next check)."""
+        """The loop ends at once: the frame being segmented stops at its next check."""
+        self._stopping.set()
         self.command("quit")
 
     # -- engine thread ----------------------------------------------------------------
@@ -338,8 +341,12 @@ class VideoEngine(QObject):
         if on_preview is not None and worth_a_preview(rgb, max_size):
             quick = predictor.preview(rgb)
             on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size, fast))
+
+        def cancelled() -> bool:
+            return self._stopping.is_set() or (interruptible and not self._commands.empty())
+
         try:
-            pred = predictor.predict(rgb, cancelled=(lambda: not self._commands.empty()) if interruptible else None)
+            pred = predictor.predict(rgb, cancelled=cancelled)
         except Cancelled:
             return None
         return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size, fast)

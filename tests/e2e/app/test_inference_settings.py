@@ -6,25 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui.main_window import MainWindow
-from fcn_studio.gui.settings import MAX_SIZE, Settings
+from fcn_studio.gui.settings import MAX_SIZE
 from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.video import export as video_export
-from fcn_studio.inference.model_service import ModelService
-from fcn_studio.storage import weights
 from tests.builders import make_clip, make_image
 
 
 @pytest.fixture()
-def service(monkeypatch, weights_home, caffe_layout_file):
-    weights.import_weights(caffe_layout_file("fcn8s"), "m")
-    svc = ModelService()
-    monkeypatch.setattr(main_window_module, "shared_service", lambda: svc)
-    return svc
+def service(own_service):
+    return own_service
 
 
 @pytest.fixture()
@@ -42,10 +35,8 @@ def loads(service, monkeypatch):
 
 
 @pytest.fixture()
-def window(qtbot, service, tmp_path):
-    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(win)
-    win.show()
+def window(service, new_window):
+    win = new_window()
     yield win
     win.close()
 

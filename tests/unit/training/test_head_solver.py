@@ -132,6 +132,14 @@ def test_round_scores_are_cross_validated_and_state_images_and_pixels(tmp_path, 
     assert result.after.folds == 3 and result.before.folds == 0  # 3 folds of two images each
     recorded = load_checkpoint(result.version.path).metrics
     assert recorded["images"] == 6 and recorded["pixels"] == pixels and recorded["before"]["pixels"] == pixels
+    # again on the same labels, against the version just made (trained on all of them): its
+    # own cross-validated score stands for it, not its optimistic score on its training pixels
+    from fcn_studio.storage.weights import resolve_model
+
+    again = retrain(folder, base, "toy", compare_with=resolve_model("toy-v2"), compare_id="toy-v2", config=FAST,
+                    cache=FeatureCache(None))  # fmt: skip
+    assert again.before_recorded and again.before.images == 6 and again.before.pixels == pixels
+    assert again.after.mean_iou == pytest.approx(again.before.mean_iou) and again.made_current
 
 
 def test_a_worse_version_is_kept_but_not_made_active(tmp_path, base):  # noqa: F811
