@@ -94,7 +94,13 @@ def segment_folder(
     """Ask for input and output folders, confirm overwriting, run with progress + cancel.
     The masks are those the window shows: ``choice``'s model, device, size and fast mode,
     from the window's model service (one copy of the weights)."""
-    from fcn_studio.inference.batch import batch_items, existing_outputs, without_previous_outputs
+    from fcn_studio.errors import FCNStudioError
+    from fcn_studio.inference.batch import (
+        batch_items,
+        existing_outputs,
+        refuse_input_folder_as_output,
+        without_previous_outputs,
+    )
     from fcn_studio.inference.inputs import expand_with_roots
 
     if not choice.model_key:
@@ -109,7 +115,8 @@ def segment_folder(
     )
     if not src:
         return None
-    files = batch_items(expand_with_roots([src], videos=False))
+    left_out: list[str] = []  # FIFOs, links to nothing, loops: said, never waited on
+    files = batch_items(expand_with_roots([src], videos=False, warn=left_out.append))
     if not files:
         QMessageBox.information(
             parent,
@@ -121,6 +128,11 @@ def segment_folder(
         parent, translate("Export", "Output folder for the masks"), str(Path(src).parent)
     )
     if not dst:
+        return None
+    try:  # said now, not after the model has loaded
+        refuse_input_folder_as_output([Path(src)], Path(dst))
+    except FCNStudioError as exc:
+        QMessageBox.warning(parent, translate("Export", "Segment folder"), str(exc))
         return None
     # masks of an earlier run in an output folder inside the photos' are not photos
     files = without_previous_outputs(files, Path(dst))
@@ -150,7 +162,12 @@ def segment_folder(
         job,
         parent,
         translate("Export", "Segment folder"),
-        fill(translate("Export", "Segmenting {n} {n:image|images} into {folder}"), n=len(files), folder=dst),
+        "\n".join(
+            [
+                fill(translate("Export", "Segmenting {n} {n:image|images} into {folder}"), n=len(files), folder=dst),
+                *left_out,
+            ]
+        ),  # fmt: skip
     )
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))

@@ -488,3 +488,21 @@ def test_segment_folder_again_into_a_folder_inside_the_photos_counts_only_the_ph
     report, error = done[0]
     assert error == "" and len(report.skipped) == 2 and not report.written
     assert not (masks / "masks").exists()
+
+
+def test_segment_folder_into_the_photos_folder_is_refused_before_any_work(qtbot, window, tmp_path, monkeypatch):
+    """The photos' own folder as the output would mix masks with photos: said when it is
+    chosen, before the model loads, in the core's words (the CLI refuses it the same way)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from fcn_studio.gui.image import export
+
+    photos = tmp_path / "photos"
+    photo(photos / "0.jpg", seed=0)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(photos)))
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: warned.append(text)))
+    task = export.segment_folder(window, window.service, InferenceChoice("m", "cpu", 0), photos, lambda *a: None)
+    assert task is None
+    assert warned and "is the folder being segmented" in warned[0] and "photos-masks" in warned[0]
+    assert list(photos.iterdir()) == [photos / "0.jpg"]
