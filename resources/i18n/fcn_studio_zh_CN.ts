@@ -2305,6 +2305,38 @@
         <translation>无法保存 {path}：{error}；请释放一些磁盘空间</translation>
     </message>
     <message>
+        <source>{path}: no such weights file</source>
+        <translation>{path}：权重文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: the file is empty; download or export it again</source>
+        <translation>{path}：文件为空；请重新下载或导出</translation>
+    </message>
+    <message>
+        <source>{path}: {what}, not a weights file; give a .pth or .safetensors file</source>
+        <translation>{path}：{what}，不是权重文件；请提供 .pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>this is a text file</source>
+        <translation>这是文本文件</translation>
+    </message>
+    <message>
+        <source>{path}: no state dict of tensors in this file; it is not a weights file</source>
+        <translation>{path}：此文件中没有张量的 state dict；它不是权重文件</translation>
+    </message>
+    <message>
+        <source>this is JSON text</source>
+        <translation>这是 JSON 文本</translation>
+    </message>
+    <message>
+        <source>this file has an unknown format</source>
+        <translation>此文件格式未知</translation>
+    </message>
+    <message>
+        <source>this is damaged JSON text</source>
+        <translation>这是损坏的 JSON 文本</translation>
+    </message>
+    <message>
         <source> (process {pid})</source>
         <translation>（进程 {pid}）</translation>
     </message>
