@@ -48,6 +48,10 @@ def model_options(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="longest side the network sees; larger images are segmented at this size and the "
                    "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
     backend_option(p)
+    precision_option(p)
+
+
+def precision_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto or fp32: exact (fp16 on CUDA for auto); bf16: approximate and several times faster on "
                    "CPUs with native bf16 (AVX512-BF16/AMX; refused elsewhere), its label agreement printed first")  # fmt: skip

@@ -22,6 +22,7 @@ def add_parser(sub) -> None:
     cmp.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     cmp.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N")
     common.backend_option(cmp)
+    common.precision_option(cmp)
     cmp.add_argument("--columns", type=num.integer(1, 4), default=None, help="panes per row (default: all in one row)")
     cmp.set_defaults(func=cmd_compare)
 
