@@ -2029,6 +2029,10 @@
 <context>
     <name>core</name>
     <message>
+        <source>{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), train/ + train_masks/ (Carvana), images/ + masks/, images with their labels in masks/, labelme JSON files beside their images, or a COCO annotations JSON</source>
+        <translation>{root}：找不到数据集布局；应为 JPEGImages/ + SegmentationClass/（VOC）、train/ + train_masks/（Carvana）、images/ + masks/、图像及其在 masks/ 中的标注、图像旁的 labelme JSON 文件，或一个 COCO 标注 JSON</translation>
+    </message>
+    <message>
         <source>class index (palette or gray value)</source>
         <translation>类别索引（调色板或灰度值）</translation>
     </message>
@@ -2043,6 +2047,18 @@
     <message>
         <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
         <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+    </message>
+    <message>
+        <source>{root}: not a folder; give the dataset folder</source>
+        <translation>{root}：不是文件夹；请给出数据集文件夹</translation>
+    </message>
+    <message>
+        <source>{path}: no such mask file</source>
+        <translation>{path}：掩码文件不存在</translation>
+    </message>
+    <message>
+        <source>{mask}: mask is {mw}x{mh} but {image} is {w}x{h}</source>
+        <translation>{mask}：掩码是 {mw}x{mh}，但 {image} 是 {w}x{h}</translation>
     </message>
     <message>
         <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
@@ -2067,6 +2083,10 @@
     <message>
         <source>Note: {note}</source>
         <translation>注意：{note}</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable mask ({error})</source>
+        <translation>{path}：无法读取掩码（{error}）</translation>
     </message>
     <message>
         <source>class names from {file}</source>
