@@ -856,7 +856,7 @@
         <translation>正在导出标注</translation>
     </message>
     <message>
-        <source>{n} labelled images written to {out}.</source>
+        <source>{n} labelled {n:image|images} written to {out}.</source>
         <translation>已将 {n} 张已标注图像写入 {out}。</translation>
     </message>
 </context>
@@ -2153,8 +2153,36 @@
         <translation>未发现问题。</translation>
     </message>
     <message>
+        <source>{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})</source>
+        <translation>{format}：{total:,} 个像素中有 {lost:,} 个（{percent:.2f} %）无法保存（{why}）</translation>
+    </message>
+    <message>
+        <source>{out}: not an empty folder; choose a new folder for the export</source>
+        <translation>{out}：不是空文件夹；请为导出选择一个新文件夹</translation>
+    </message>
+    <message>
         <source>nothing labelled to export yet; label some images first</source>
         <translation>还没有可导出的标注；请先标注一些图像</translation>
+    </message>
+    <message>
+        <source>VOC: {train} train and {val} val images in ImageSets/Segmentation/</source>
+        <translation>VOC：ImageSets/Segmentation/ 中有 {train} 张训练图像和 {val} 张验证图像</translation>
+    </message>
+    <message>
+        <source>COCO polygons</source>
+        <translation>COCO 多边形</translation>
+    </message>
+    <message>
+        <source>COCO polygons have no holes; RLE is exact</source>
+        <translation>COCO 多边形没有孔洞；RLE 是精确的</translation>
+    </message>
+    <message>
+        <source>labelme polygons have no holes and trace pixel centres; holes are written as later shapes, what remains is lost</source>
+        <translation>labelme 多边形没有孔洞，且沿像素中心描边；孔洞写为后续形状，其余部分会丢失</translation>
+    </message>
+    <message>
+        <source>COCO: {n:,} unlabelled pixels left unannotated (COCO has no &apos;unlabelled&apos;: they read back as background)</source>
+        <translation>COCO：{n:,} 个未标注像素未写入标注（COCO 没有“未标注”：读回时会成为背景）</translation>
     </message>
     <message>
         <source>{path}: no such file</source>
