@@ -36,7 +36,7 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
     """
     root = Path(root)
     if not root.is_dir():
-        raise FCNStudioError(f"{root}: not a folder; give the dataset folder")
+        raise FCNStudioError("{root}: not a folder; give the dataset folder", root=str(root))
     voc = root / "VOC2012" if (root / "VOC2012").is_dir() else root
     voc_masks = _child(voc, VOC_MASK_DIRS) if (voc / "JPEGImages").is_dir() else None
     if voc_masks is not None:
@@ -62,10 +62,10 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
         # the folder the app's Label mode writes: images at the top, their labels in masks/
         return pair_by_stem(root, root / LABEL_MASK_DIR, LABELLED_FOLDER_LAYOUT)
     raise FCNStudioError(
-        f"{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), "
-        "train/ + train_masks/ (Carvana), images/ + masks/, images with their labels in masks/, "
-        "labelme JSON files beside their images, or a COCO annotations JSON"
-    )
+        "{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), train/ + train_masks/ "
+        "(Carvana), images/ + masks/, images with their labels in masks/, labelme JSON files beside their images, "
+        "or a COCO annotations JSON", root=str(root),
+    )  # fmt: skip
 
 
 def image_folder(folder: str | Path) -> Path:
@@ -278,7 +278,7 @@ def read_mask(mask_path: str | Path, encoding: MaskEncoding | None = None) -> np
 
         return semantic_mask(read_coco(mask_path.parent), int(mask_path.name))
     if not mask_path.is_file():
-        raise FCNStudioError(f"{mask_path}: no such mask file")
+        raise FCNStudioError("{path}: no such mask file", path=str(mask_path))
     if mask_path.suffix.lower() == ".json":
         from fcn_studio.data.formats.labelme import read_labelme_mask
 
@@ -288,7 +288,7 @@ def read_mask(mask_path: str | Path, encoding: MaskEncoding | None = None) -> np
             m.load()
             return encoding.decode(m)
     except (OSError, SyntaxError, ValueError) as exc:
-        raise FCNStudioError(f"{mask_path}: unreadable mask ({exc})") from None
+        raise FCNStudioError("{path}: unreadable mask ({error})", path=str(mask_path), error=exc) from None
 
 
 def labelme_encoding(folder: Path, label_file: Path | None) -> MaskEncoding:
@@ -308,9 +308,8 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     rgb = load_image(image_path)
     mask = read_mask(mask_path, encoding)
     if mask.shape != rgb.shape[:2]:
-        raise FCNStudioError(
-            f"{mask_path.name}: mask is {mask.shape[1]}x{mask.shape[0]} but {image_path.name} is {rgb.shape[1]}x{rgb.shape[0]}"
-        )
+        raise FCNStudioError("{mask}: mask is {mw}x{mh} but {image} is {w}x{h}", mask=mask_path.name, mw=mask.shape[1],
+                             mh=mask.shape[0], image=image_path.name, w=rgb.shape[1], h=rgb.shape[0])  # fmt: skip
     return rgb, mask
 
 

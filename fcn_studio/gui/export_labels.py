@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.messages import fill
 
 translate = QCoreApplication.translate
 FORMATS = (
@@ -76,9 +77,10 @@ class LabelExport(QObject):
         return self.task.start(getattr(self.win, "tasks", None))
 
     def _done(self, report) -> None:
-        text = translate("LabelExport", "{n} labelled images written to {out}.").format(n=report.images, out=report.out)
+        text = fill(translate("LabelExport", "{n} labelled {n:image|images} written to {out}."), n=report.images,
+                    out=report.out)  # fmt: skip
         if report.notes:
-            text += "\n\n" + "\n".join(report.notes)
+            text += "\n\n" + "\n".join(map(str, report.notes))  # core Messages, in the interface language
         self.message = QMessageBox(QMessageBox.Icon.Information, translate("LabelExport", "Export Labels As"), text,
                                    QMessageBox.StandardButton.Ok, self.win)  # fmt: skip
         self.message.open()  # not modal to the event loop: the window goes on

@@ -26,6 +26,7 @@ import torch
 
 from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 from fcn_studio.models import (
     ARCHITECTURES,
     FCN,
@@ -106,9 +107,9 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     """A file's tensors and, for safetensors, its metadata. Raises FCNStudioError."""
     path = Path(path)
     if not path.is_file():
-        raise FCNStudioError(f"{path}: no such weights file")
+        raise FCNStudioError("{path}: no such weights file", path=str(path))
     if path.stat().st_size == 0:
-        raise FCNStudioError(f"{path}: the file is empty; download or export it again")
+        raise FCNStudioError("{path}: the file is empty; download or export it again", path=str(path))
     head = read_head(path, 1024)
     if looks_like_html(head):
         raise FCNStudioError(
@@ -118,7 +119,8 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     if _is_safetensors(head):
         return _read_safetensors(path)
     if not _could_be_torch(head):
-        raise FCNStudioError(f"{path}: {_describe_content(head)}, not a weights file; give a .pth or .safetensors file")
+        raise FCNStudioError("{path}: {what}, not a weights file; give a .pth or .safetensors file", path=str(path),
+                             what=_describe_content(head))  # fmt: skip
     return _read_torch(path), None
 
 
@@ -127,21 +129,21 @@ def _could_be_torch(head: bytes) -> bool:
     return head.startswith((b"PK\x03\x04", b"\x80"))
 
 
-def _describe_content(head: bytes) -> str:
+def _describe_content(head: bytes) -> Message:
     text = head.lstrip()
     if text[:1] in (b"{", b"["):
         try:
             json.loads(text.decode("utf-8"))
-            return "this is JSON text"
+            return Message("this is JSON text")
         except (UnicodeDecodeError, ValueError):
             if len(head) < 1024:
-                return "this is damaged JSON text"
-            return "this is JSON text"
+                return Message("this is damaged JSON text")
+            return Message("this is JSON text")
     try:
         head.decode("utf-8")
-        return "this is a text file"
+        return Message("this is a text file")
     except UnicodeDecodeError:
-        return "this file has an unknown format"
+        return Message("this file has an unknown format")
 
 
 def _is_safetensors(head: bytes) -> bool:
@@ -209,7 +211,7 @@ def _unwrap_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise FCNStudioError(f"{path}: no state dict of tensors in this file; it is not a weights file")
+        raise FCNStudioError("{path}: no state dict of tensors in this file; it is not a weights file", path=str(path))
     state = {str(k): v for k, v in obj.items()}
     if all(k.startswith("module.") for k in state):  # saved from DataParallel
         state = {k[len("module.") :]: v for k, v in state.items()}

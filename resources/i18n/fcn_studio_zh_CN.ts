@@ -856,7 +856,7 @@
         <translation>正在导出标注</translation>
     </message>
     <message>
-        <source>{n} labelled images written to {out}.</source>
+        <source>{n} labelled {n:image|images} written to {out}.</source>
         <translation>已将 {n} 张已标注图像写入 {out}。</translation>
     </message>
 </context>
@@ -2029,6 +2029,10 @@
 <context>
     <name>core</name>
     <message>
+        <source>{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), train/ + train_masks/ (Carvana), images/ + masks/, images with their labels in masks/, labelme JSON files beside their images, or a COCO annotations JSON</source>
+        <translation>{root}：找不到数据集布局；应为 JPEGImages/ + SegmentationClass/（VOC）、train/ + train_masks/（Carvana）、images/ + masks/、图像及其在 masks/ 中的标注、图像旁的 labelme JSON 文件，或一个 COCO 标注 JSON</translation>
+    </message>
+    <message>
         <source>class index (palette or gray value)</source>
         <translation>类别索引（调色板或灰度值）</translation>
     </message>
@@ -2043,6 +2047,18 @@
     <message>
         <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}; if the masks number their classes differently, name them in classes.txt</source>
         <translation>{total} 个类别中有 {n} 个在任何掩码中都没有像素（{listed}{more}）：模型无法学到它们；如果掩码的类别编号不同，请在 classes.txt 中为类别命名</translation>
+    </message>
+    <message>
+        <source>{root}: not a folder; give the dataset folder</source>
+        <translation>{root}：不是文件夹；请给出数据集文件夹</translation>
+    </message>
+    <message>
+        <source>{path}: no such mask file</source>
+        <translation>{path}：掩码文件不存在</translation>
+    </message>
+    <message>
+        <source>{mask}: mask is {mw}x{mh} but {image} is {w}x{h}</source>
+        <translation>{mask}：掩码是 {mw}x{mh}，但 {image} 是 {w}x{h}</translation>
     </message>
     <message>
         <source>{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot learn {n:it|them}</source>
@@ -2067,6 +2083,10 @@
     <message>
         <source>Note: {note}</source>
         <translation>注意：{note}</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable mask ({error})</source>
+        <translation>{path}：无法读取掩码（{error}）</translation>
     </message>
     <message>
         <source>class names from {file}</source>
@@ -2133,8 +2153,36 @@
         <translation>未发现问题。</translation>
     </message>
     <message>
+        <source>{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})</source>
+        <translation>{format}：{total:,} 个像素中有 {lost:,} 个（{percent:.2f} %）无法保存（{why}）</translation>
+    </message>
+    <message>
+        <source>{out}: not an empty folder; choose a new folder for the export</source>
+        <translation>{out}：不是空文件夹；请为导出选择一个新文件夹</translation>
+    </message>
+    <message>
         <source>nothing labelled to export yet; label some images first</source>
         <translation>还没有可导出的标注；请先标注一些图像</translation>
+    </message>
+    <message>
+        <source>VOC: {train} train and {val} val images in ImageSets/Segmentation/</source>
+        <translation>VOC：ImageSets/Segmentation/ 中有 {train} 张训练图像和 {val} 张验证图像</translation>
+    </message>
+    <message>
+        <source>COCO polygons</source>
+        <translation>COCO 多边形</translation>
+    </message>
+    <message>
+        <source>COCO polygons have no holes; RLE is exact</source>
+        <translation>COCO 多边形没有孔洞；RLE 是精确的</translation>
+    </message>
+    <message>
+        <source>labelme polygons have no holes and trace pixel centres; holes are written as later shapes, what remains is lost</source>
+        <translation>labelme 多边形没有孔洞，且沿像素中心描边；孔洞写为后续形状，其余部分会丢失</translation>
+    </message>
+    <message>
+        <source>COCO: {n:,} unlabelled pixels left unannotated (COCO has no &apos;unlabelled&apos;: they read back as background)</source>
+        <translation>COCO：{n:,} 个未标注像素未写入标注（COCO 没有“未标注”：读回时会成为背景）</translation>
     </message>
     <message>
         <source>{path}: no such file</source>
@@ -2303,6 +2351,38 @@
     <message>
         <source>could not save {path}: {error}; free some disk space</source>
         <translation>无法保存 {path}：{error}；请释放一些磁盘空间</translation>
+    </message>
+    <message>
+        <source>{path}: no such weights file</source>
+        <translation>{path}：权重文件不存在</translation>
+    </message>
+    <message>
+        <source>{path}: the file is empty; download or export it again</source>
+        <translation>{path}：文件为空；请重新下载或导出</translation>
+    </message>
+    <message>
+        <source>{path}: {what}, not a weights file; give a .pth or .safetensors file</source>
+        <translation>{path}：{what}，不是权重文件；请提供 .pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>this is a text file</source>
+        <translation>这是文本文件</translation>
+    </message>
+    <message>
+        <source>{path}: no state dict of tensors in this file; it is not a weights file</source>
+        <translation>{path}：此文件中没有张量的 state dict；它不是权重文件</translation>
+    </message>
+    <message>
+        <source>this is JSON text</source>
+        <translation>这是 JSON 文本</translation>
+    </message>
+    <message>
+        <source>this file has an unknown format</source>
+        <translation>此文件格式未知</translation>
+    </message>
+    <message>
+        <source>this is damaged JSON text</source>
+        <translation>这是损坏的 JSON 文本</translation>
     </message>
     <message>
         <source> (process {pid})</source>

@@ -20,6 +20,7 @@ from fcn_studio.data.formats.coco import CocoWriter
 from fcn_studio.data.formats.labelme import labelme_document, labelme_label_names, mask_to_shapes
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 from fcn_studio.storage.fileio import atomic_path, write_error
 
 FORMATS = ("voc", "coco", "labelme")
@@ -29,7 +30,7 @@ FORMATS = ("voc", "coco", "labelme")
 class ExportReport:
     out: Path
     images: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # shown in the interface's language
 
 
 # (image file, its class-id mask with 255 = unlabelled)
@@ -61,16 +62,17 @@ def labelme_file(image: Path, mask: np.ndarray, labels: LabelSet, target: Path) 
     return shapes.pixels_lost
 
 
-def lost_note(fmt: str, lost: int, total: int, why: str) -> list[str]:
+def lost_note(fmt: str | Message, lost: int, total: int, why: str | Message) -> list[Message]:
     if not lost:
         return []
-    return [f"{fmt}: {lost:,} of {total:,} pixels ({100 * lost / max(total, 1):.2f} %) not held ({why})"]
+    return [Message("{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})", format=fmt, lost=lost,
+                    total=total, percent=100 * lost / max(total, 1), why=why)]  # fmt: skip
 
 
 def _fresh_folder(out: Path) -> None:
     """An export goes to a new or empty folder: nothing there is ever overwritten."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FCNStudioError(f"{out}: not an empty folder; choose a new folder for the export")
+        raise FCNStudioError("{out}: not an empty folder; choose a new folder for the export", out=str(out))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -123,7 +125,8 @@ def _export_voc(items, labels, out, report, progress, val_fraction, seed, _style
     write_lines(sets / "train.txt", sorted(shuffled[n_val:]))
     write_lines(sets / "val.txt", sorted(shuffled[:n_val]))
     write_lines(sets / "trainval.txt", sorted(stems))
-    report.notes.append(f"VOC: {len(stems) - n_val} train and {n_val} val images in ImageSets/Segmentation/")
+    report.notes.append(Message("VOC: {train} train and {val} val images in ImageSets/Segmentation/",
+                                train=len(stems) - n_val, val=n_val))  # fmt: skip
 
 
 def _export_coco(items, labels, out, report, progress, _val, _seed, style) -> None:
@@ -135,10 +138,11 @@ def _export_coco(items, labels, out, report, progress, _val, _seed, style) -> No
         total += mask.size
         progress(i + 1, len(items))
     writer.write(out / "annotations.json")
-    report.notes += lost_note("COCO polygons", writer.pixels_lost, total, "COCO polygons have no holes; RLE is exact")
+    report.notes += lost_note(Message("COCO polygons"), writer.pixels_lost, total,
+                              Message("COCO polygons have no holes; RLE is exact"))  # fmt: skip
     if writer.unlabelled:
-        report.notes.append(f"COCO: {writer.unlabelled:,} unlabelled pixels left unannotated (COCO has no "
-                            "'unlabelled': they read back as background)")  # fmt: skip
+        report.notes.append(Message("COCO: {n:,} unlabelled pixels left unannotated (COCO has no 'unlabelled': they "
+                                    "read back as background)", n=writer.unlabelled))  # fmt: skip
 
 
 def _export_labelme(items, labels, out, report, progress, _val, _seed, _style) -> None:
@@ -149,5 +153,5 @@ def _export_labelme(items, labels, out, report, progress, _val, _seed, _style) -
         total += mask.size
         progress(i + 1, len(items))
     write_lines(out / "labels.txt", labelme_label_names(list(labels.classes)))
-    report.notes += lost_note("labelme", lost, total, "labelme polygons have no holes and trace pixel "
-                              "centres; holes are written as later shapes, what remains is lost")  # fmt: skip
+    report.notes += lost_note("labelme", lost, total, Message("labelme polygons have no holes and trace pixel centres; "
+                              "holes are written as later shapes, what remains is lost"))  # fmt: skip

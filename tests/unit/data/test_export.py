@@ -32,7 +32,7 @@ def test_export_reads_back(tmp_path, labelled, fmt):
         got, want = read_mask(mask_path, back.encoding), by_stem[image.stem]
         if fmt == "coco":  # COCO has no "unlabelled": the boundary reads back as background
             want = np.where(want == 255, 0, want)
-            assert any("unlabelled pixels left unannotated" in n for n in report.notes)
+            assert any("unlabelled pixels left unannotated" in str(n) for n in report.notes)
         np.testing.assert_array_equal(got, want)
 
 
