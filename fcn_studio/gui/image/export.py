@@ -136,18 +136,9 @@ def segment_folder(
         return None
     # masks of an earlier run in an output folder inside the photos' are not photos
     files = without_previous_outputs(files, Path(dst))
-    clash = existing_outputs(files, Path(dst))
-    overwrite = True
-    if clash:
-        box = QMessageBox(QMessageBox.Icon.Question, translate("Export", "Segment folder"),
-                          translate("Export", "{n} mask(s) already exist in {folder} (e.g. {name}).").format(n=len(clash), folder=dst, name=clash[0].name), parent=parent)  # fmt: skip
-        replace = box.addButton(translate("Export", "Overwrite"), QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(translate("Export", "Skip existing"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        if box.clickedButton() not in (replace, keep):
-            return None
-        overwrite = box.clickedButton() is replace
+    overwrite = _overwrite_existing(parent, existing_outputs(files, Path(dst)), dst)
+    if overwrite is None:
+        return None
 
     def job(progress, cancelled):
         from fcn_studio.data.images import calibration_sample
@@ -167,9 +158,24 @@ def segment_folder(
                 fill(translate("Export", "Segmenting {n} {n:image|images} into {folder}"), n=len(files), folder=dst),
                 *left_out,
             ]
-        ),  # fmt: skip
+        ),
     )
     task.succeeded.connect(lambda report: on_done(report, ""))
     task.failed.connect(lambda msg: on_done(None, msg))
     task.cancelled.connect(lambda msg: on_done(None, msg))
     return task.start(runner)
+
+
+def _overwrite_existing(parent: QWidget, clash: list[Path], dst: str) -> bool | None:
+    """True to overwrite the masks already in ``dst``, False to keep them, None to cancel."""
+    if not clash:
+        return True
+    box = QMessageBox(QMessageBox.Icon.Question, translate("Export", "Segment folder"),
+                      translate("Export", "{n} mask(s) already exist in {folder} (e.g. {name}).").format(n=len(clash), folder=dst, name=clash[0].name), parent=parent)  # fmt: skip
+    replace = box.addButton(translate("Export", "Overwrite"), QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton(translate("Export", "Skip existing"), QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    if box.clickedButton() not in (replace, keep):
+        return None
+    return box.clickedButton() is replace
