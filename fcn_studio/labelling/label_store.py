@@ -12,7 +12,6 @@ the previous file intact.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from fcn_studio.data.images import is_image_file
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.fileio import atomic_path
+from fcn_studio.storage.identity import FileIdentity
 
 CLASSES_FILE = "classes.txt"
 UNLABELLED = IGNORE_INDEX
@@ -39,14 +39,6 @@ MAX_CLASSES = 255  # ids 0..254; 255 is "unlabelled"
 
 class MaskExistsError(FCNStudioError):
     """A mask on disk that this store did not load (or that changed since): not overwritten."""
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """What a mask file looked like when this store last read or wrote it."""
-
-    size: int
-    mtime_ns: int
 
 
 class LabelStore:
@@ -72,7 +64,7 @@ class LabelStore:
             self.masks_dir = self.folder / LABEL_MASK_DIR
             existing = find_label_file(self.folder)
             self.classes_path = existing if existing and existing.parent == self.folder else self.folder / CLASSES_FILE
-        self._seen: dict[Path, _Seen] = {}
+        self._seen: dict[Path, FileIdentity] = {}  # each mask as this store last read or wrote it
         self._palettes: dict[Path, bytes] = {}  # a mask's own palette, kept when it is saved again
         self._colour_coded: set[Path] = set()  # RGB masks, saved as RGB again
 
@@ -196,7 +188,7 @@ class LabelStore:
         if not path.is_file():
             return self._labelme_mask(image, shape)
         try:
-            stat = path.stat()
+            seen = FileIdentity.of(path)  # before reading: a change while it is read is a change
             with Image.open(path) as im:
                 im.load()
                 if im.mode == "P" and im.palette is not None:
@@ -219,7 +211,7 @@ class LabelStore:
                 w=shape[1],
                 h=shape[0],
             )
-        self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
+        self._seen[path] = seen
         return mask
 
     def save_mask(self, image: str | Path, mask: np.ndarray, labels: LabelSet, *, overwrite: bool = False) -> Path:
@@ -231,13 +223,10 @@ class LabelStore:
         if mask.ndim != 2 or mask.dtype != np.uint8:
             raise ValueError(f"a mask is an (H, W) uint8 array, not {mask.shape} {mask.dtype}")
         path = self.mask_path(image)
-        if path.exists() and not overwrite:
-            stat = path.stat()
-            if self._seen.get(path) != _Seen(stat.st_size, stat.st_mtime_ns):
-                raise MaskExistsError(
-                    f"{path}: a mask is already there that was not opened here; "
-                    "open it to edit it, or choose to replace it"
-                )
+        if path.exists() and not overwrite and self._seen.get(path) != FileIdentity.maybe(path):
+            raise MaskExistsError(
+                f"{path}: a mask is already there that was not opened here; open it to edit it, or choose to replace it"
+            )
         if not (mask != UNLABELLED).any():  # no labelled pixel is no label: nothing to train on
             path.unlink(missing_ok=True)
             self._seen.pop(path, None)
@@ -255,8 +244,7 @@ class LabelStore:
             raise FCNStudioError(
                 "could not save {path}: {error}; free some disk space", path=str(path), error=exc.strerror or exc
             ) from None
-        stat = path.stat()
-        self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns)
+        self._seen[path] = FileIdentity.of(path)
         return path
 
     def _labelme_mask(self, image: str | Path, shape: tuple[int, int] | None) -> np.ndarray | None:

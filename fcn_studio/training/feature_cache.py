@@ -31,11 +31,12 @@ import torch
 
 from fcn_studio import environment
 from fcn_studio.data.images import load_image
-from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.errors import Cancelled
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.storage.fileio import atomic_path, clean_stale_temporaries, write_safetensors
+from fcn_studio.storage.identity import FileIdentity
 
 CACHE_ENV = environment.CACHE.name
 DEFAULT_MEMORY_BYTES = 1 << 30
@@ -89,20 +90,16 @@ class FeatureKey:
 
 
 def image_identity(path: str | Path) -> str:
-    """Changes whenever the file is replaced or rewritten."""
-    path = Path(path).resolve()
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise FCNStudioError(f"{path}: cannot read the image ({exc.strerror or exc})") from None
-    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    """Changes whenever the file is replaced or rewritten (storage.identity's one answer)."""
+    return FileIdentity.of(path).key
 
 
 _FINGERPRINTS: weakref.WeakKeyDictionary[FCN, tuple[tuple, str]] = weakref.WeakKeyDictionary()
 
 
-def weights_identity(model: FCN) -> str:
-    """A hash of the backbone's weights, byte for byte (about a second for VGG16).
+def backbone_fingerprint(model: FCN) -> str:
+    """A hash of the backbone's weights in memory, byte for byte (about a second for VGG16):
+    features depend on the weights a model holds, not on which file it came from.
 
     Remembered per model until one of its tensors is replaced or modified in place
     (torch's version counter), so asking again is free."""
@@ -154,7 +151,7 @@ class FeatureCache:
 
     def key(self, image: str | Path, model: FCN, pre: Preprocessing, size: tuple[int, int], flipped: bool = False):
         return FeatureKey(
-            image_identity(image), weights_identity(model), json.dumps(pre.to_dict()), tuple(size), flipped
+            image_identity(image), backbone_fingerprint(model), json.dumps(pre.to_dict()), tuple(size), flipped
         )
 
     # ------------------------------------------------------------------ get / put
@@ -207,7 +204,7 @@ class FeatureCache:
             rgb = load_image(image) if rgb is None else rgb
             shape = self._shapes[identity] = rgb.shape[:2]
         size = inference_shape(shape[0], shape[1], max_size)
-        key = FeatureKey(identity, weights_identity(model), json.dumps(pre.to_dict()), size, flipped)
+        key = FeatureKey(identity, backbone_fingerprint(model), json.dumps(pre.to_dict()), size, flipped)
         found = self.get(key)
         if found is not None:
             return found
