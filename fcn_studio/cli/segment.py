@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
     seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
                      help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
     seg.add_argument("--fast", action="store_true",
-                     help="int8 fast mode on the CPU: about 1.8x faster again but approximate; calibrated on a few "
+                     help="int8 fast mode on the CPU: faster but approximate; calibrated on a few "
                      "of the inputs, its label agreement with the exact model is printed before it runs")  # fmt: skip
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
     seg.add_argument(

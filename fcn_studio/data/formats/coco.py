@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.storage.identity import FileIdentity
 
 BACKGROUND_NAMES = ("background", "_background_")
 IGNORE = 255
@@ -50,15 +51,11 @@ def is_coco_json(path: Path) -> bool:
 
 def read_coco(path: str | Path) -> CocoFile:
     path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise FCNStudioError(f"{path}: cannot read the COCO file ({exc.strerror or exc})") from None
-    return _read_coco(path, stat.st_mtime_ns, stat.st_size)
+    return _read_coco(path, FileIdentity.of(path))
 
 
-@functools.lru_cache(maxsize=4)  # keyed by mtime and size: a changed file is read again
-def _read_coco(path: Path, _mtime_ns: int, _size: int) -> CocoFile:
+@functools.lru_cache(maxsize=4)  # keyed by the file's identity: a changed file is read again
+def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

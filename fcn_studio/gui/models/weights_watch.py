@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from fcn_studio.storage import weights
+from fcn_studio.storage.identity import FileIdentity
 
 
 class WeightsFolderWatch(QObject):
@@ -37,11 +38,9 @@ class WeightsFolderWatch(QObject):
         for p in folder.iterdir():
             if p.name.startswith(".") or p.suffix == ".part":
                 continue  # temporaries and downloads in progress are not models yet
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            out.add((p.name, st.st_size, st.st_mtime_ns))
+            identity = FileIdentity.maybe(p)  # one answer to "did this file change?"
+            if identity is not None:
+                out.add(identity)
         return frozenset(out)
 
     def _fire(self) -> None:
