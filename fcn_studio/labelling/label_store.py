@@ -75,8 +75,8 @@ class LabelStore:
         ``default`` (e.g. the model's), else a single "background" class."""
         path = self.classes_path if self.classes_path.is_file() else None
         if path is None:
-            names = labelme_class_names(self.folder)
-            if names:  # a labelme folder without labels.txt: the labels its JSON files use
+            names = labelme_class_names(self.folder) or coco_class_names(self.folder)
+            if names:  # a labelme or COCO folder without a class list: the classes its JSON files use
                 return LabelSet(self.folder.name, tuple(names), generic_labels(len(names)).colors)
             return default or LabelSet(self.folder.name, ("background",), ((0, 0, 0),))
         names, colors = read_label_file(path)  # its errors name the file and line
@@ -186,7 +186,8 @@ class LabelStore:
         Loading makes the mask this store's to update (see :meth:`save_mask`)."""
         path = self.mask_path(image)
         if not path.is_file():
-            return self._labelme_mask(image, shape)
+            shapes = self._labelme_mask(image, shape)
+            return shapes if shapes is not None else self._coco_mask(image, shape)
         try:
             seen = FileIdentity.of(path)  # before reading: a change while it is read is a change
             with Image.open(path) as im:
@@ -262,6 +263,31 @@ class LabelStore:
             )
         return mask
 
+    def _coco_mask(self, image: str | Path, shape: tuple[int, int] | None) -> np.ndarray | None:
+        """A COCO file's annotations of ``image`` as the starting labels, in this folder's
+        classes (by name; a category the folder lacks is unlabelled). Edits are saved as a
+        mask; the JSON itself is never written."""
+        from fcn_studio.data.formats.coco import semantic_mask
+        from fcn_studio.data.formats.layouts import coco_record
+
+        found = coco_record(Path(image))
+        if found is None:
+            return None
+        coco, image_id = found
+        mask = semantic_mask(coco, image_id)
+        classes = list(self.label_set().classes)
+        if classes != list(coco.names):
+            lut = np.full(256, UNLABELLED, dtype=np.uint8)
+            for i, name in enumerate(coco.names):
+                if name in classes:
+                    lut[i] = classes.index(name)
+            mask = lut[mask]
+        if shape is not None and mask.shape != tuple(shape):
+            raise FCNStudioError(
+                f"{coco.path}: image {image_id} is annotated as {mask.shape[1]}x{mask.shape[0]}, not as this image"
+            )
+        return mask
+
 
 def voc_root_of(folder: Path) -> Path | None:
     """The VOC dataset ``folder`` is the image folder (or the root) of, if any."""
@@ -269,6 +295,13 @@ def voc_root_of(folder: Path) -> Path | None:
         if (root / "JPEGImages").is_dir() and any((root / d).is_dir() for d in VOC_MASK_DIRS):
             return root
     return None
+
+
+def coco_class_names(folder: Path) -> list[str]:
+    """The classes of the COCO file that annotates ``folder``'s images; [] elsewhere."""
+    from fcn_studio.data.formats.layouts import coco_class_names as names_of
+
+    return names_of(folder)
 
 
 def labelme_class_names(folder: Path) -> list[str]:

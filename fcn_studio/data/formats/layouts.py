@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fcn_studio.data.formats.coco import image_file, is_coco_json, read_coco
+from fcn_studio.data.formats.coco import CocoFile, image_file, is_coco_json, read_coco
 from fcn_studio.data.formats.labelme import is_labelme_json, read_labelme
 from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing
 from fcn_studio.data.pairing import image_files as _files
@@ -56,6 +56,32 @@ def coco_files(root: Path, split: str | None) -> list[Path]:
             raise FCNStudioError(f"{root}: no COCO file for split {split!r} (its COCO files: {names})")
         return chosen
     return found
+
+
+def coco_record(image: Path) -> tuple[CocoFile, int] | None:
+    """The COCO file and image id that annotate ``image``: a COCO file beside the image's
+    folder, in its annotations/, or one level up (``root/images/x.jpg`` + ``root/annotations.json``)."""
+    folder = image.parent
+    target = image.resolve()
+    for root in (folder, folder.parent):
+        for path in coco_files(root, None):
+            coco = read_coco(path)
+            for image_id, record in coco.images.items():
+                if Path(str(record.get("file_name", ""))).name != image.name:
+                    continue  # only a record of this name is looked for on disk
+                found = image_file(coco, image_id, root)
+                if found is not None and found.resolve() == target:
+                    return coco, image_id
+    return None
+
+
+def coco_class_names(folder: Path) -> list[str]:
+    """The classes of the COCO file that annotates ``folder``'s images; [] where there is none."""
+    for root in (folder, folder.parent):
+        files = coco_files(root, None)
+        if files:
+            return list(read_coco(files[0]).names)
+    return []
 
 
 def find_coco(root: Path, split: str | None = None) -> Pairing | None:

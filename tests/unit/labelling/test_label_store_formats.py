@@ -97,3 +97,53 @@ def test_cvat_colour_masks_edited_as_colours(tmp_path):
     changed = (after != rgb).any(axis=2)
     assert changed.sum() == 3 and (after[30, 30:33] == (250, 50, 83)).all()
     assert (root / "labelmap.txt").read_text().startswith("# label:color_rgb")
+
+
+def test_coco_annotations_are_the_starting_labels_and_the_json_stays(tmp_path):
+    """A COCO dataset (images/ + annotations.json) opens in Label mode with its instances as
+    semantic labels in its categories; an edit is saved as a mask, the JSON left as it was."""
+    from fcn_studio.data.formats.coco import CocoWriter
+    from tests.builders import make_image
+
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    mask = np.zeros((40, 48), np.uint8)
+    mask[5:20, 5:25] = 1
+    mask[22:35, 20:40] = 2
+    make_image(root / "images" / "c0.jpg")
+    make_image(root / "images" / "c1.jpg", seed=1)
+    writer = CocoWriter(["background", "cat", "dog"], "rle")
+    writer.add("c0.jpg", mask)
+    writer.add("c1.jpg", np.zeros((40, 48), np.uint8))
+    writer.write(root / "annotations.json")
+    json_text = (root / "annotations.json").read_text()
+    store = LabelStore(root / "images")
+    labels = store.label_set()
+    assert labels.classes == ("background", "cat", "dog")  # the COCO file's categories
+    loaded = store.load_mask(root / "images" / "c0.jpg", (40, 48))
+    np.testing.assert_array_equal(loaded, mask)
+    loaded = loaded.copy()
+    loaded[36:39, 2:5] = 2
+    store.save_mask(root / "images" / "c0.jpg", loaded, labels)
+    assert (root / "annotations.json").read_text() == json_text
+    with Image.open(root / "images" / "masks" / "c0.png") as im:
+        np.testing.assert_array_equal(np.array(im), loaded)
+
+
+def test_coco_categories_map_onto_the_folders_own_classes_by_name(tmp_path):
+    from fcn_studio.data.formats.coco import CocoWriter
+    from tests.builders import make_image
+
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    mask = np.zeros((40, 48), np.uint8)
+    mask[5:20, 5:25] = 1  # cat
+    mask[22:35, 20:40] = 2  # dog
+    make_image(root / "images" / "c0.jpg")
+    writer = CocoWriter(["background", "cat", "dog"], "polygon")
+    writer.add("c0.jpg", mask)
+    writer.write(root / "annotations.json")
+    (root / "images" / "classes.txt").write_text("background 0 0 0\ndog 0 0 255\n")  # the folder's own list
+    loaded = LabelStore(root / "images").load_mask(root / "images" / "c0.jpg", (40, 48))
+    assert loaded[10, 10] == 255  # cat: not in the folder's classes, unlabelled
+    assert loaded[30, 30] == 1 and loaded[0, 0] == 0  # dog -> 1, background -> 0
