@@ -2,132 +2,44 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
-from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
+from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.class_names import display_name, stored_name
-from fcn_studio.gui.shared.plot_widget import LinePlot
 from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.training.form import button_row, options_box, plots_widget
+from fcn_studio.gui.training.machine import (
+    machine_defaults,
+    shares_the_gpu,
+    smallest_side,
+    table_font,
+)
+from fcn_studio.gui.training.worker import TrainWorker
 from fcn_studio.messages import lines_text
 from fcn_studio.storage import weights
 from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent  # torch-free
 
-
-class TrainWorker(QObject):
-    """Runs :func:`fcn_studio.training.trainer.train` in a child process, watched from its thread;
-    every event becomes a signal."""
-
-    event = Signal(object)
-    finished = Signal(object, str)  # TrainResult or None, error message
-
-    def __init__(self, config, report) -> None:
-        super().__init__()
-        self.config, self.report = config, report
-        self.stop = threading.Event()
-        self._last = 0.0
-
-    def _emit(self, e: Event) -> None:
-        now = time.monotonic()
-        # a GPU can do 50 it/s: thin the iterations, but keep each epoch's last, so the loss
-        # curve has a point per epoch however fast the run
-        last_of_epoch = isinstance(e, IterationEvent) and e.iteration == e.iterations
-        if not isinstance(e, IterationEvent) or last_of_epoch or now - self._last > 0.05:
-            self._last = now
-            self.event.emit(e)
-
-    @Slot()
-    def run(self) -> None:
-        from fcn_studio.training.process import train_in_child
-
-        try:  # in a child process: its GIL is not the window's
-            result = train_in_child(self.config, self.report, self._emit, self.stop.is_set)
-        except Cancelled as exc:
-            self.finished.emit(None, str(exc))
-        except FCNStudioError as exc:
-            self.finished.emit(None, str(exc))
-        except MemoryError:
-            self.finished.emit(None, self.tr("out of memory: lower the batch size or crop size"))
-        except Exception as exc:
-            self.finished.emit(None, describe_unexpected(exc))
-        else:
-            self.finished.emit(result, "")
-
-
-def table_font():
-    """A monospaced font in which a Chinese character is exactly two columns wide (Noto Sans
-    Mono CJK, where installed), so the report's class table lines up beside Chinese names."""
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    font.setFamilies(["Noto Sans Mono CJK SC", font.family()])
-    return font
-
-
-def machine_defaults() -> dict:
-    """Sensible starting options: small and frozen on a laptop CPU, fuller on a GPU.
-
-    torch is asked only if something already imported it: importing it here would freeze
-    the window for seconds when the dialog opens."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    gpu = bool(torch is not None and torch.cuda.is_available())
-    if gpu:
-        return {"epochs": 20, "batch": 4, "crop": 384, "lr": 1e-4, "freeze": False}
-    return {"epochs": 5, "batch": 2, "crop": 256, "lr": 1e-3, "freeze": True}
-
-
 # Options remembered between runs (and sessions), by settings key.
 _REMEMBERED = ("epochs", "batch", "crop", "lr", "val_split", "seed")
 _REMEMBERED_CHECKS = ("freeze", "flip", "scale", "amp")
-
-
-def shares_the_gpu(train_device: str) -> bool:
-    """Whether a training run would share the app's GPU (torch asked only if loaded)."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    return train_device != "cpu" and torch is not None and torch.cuda.is_available()
-
-
-def smallest_side(pairs, sample: int = 50) -> int | None:
-    """The smallest side among (a sample of) the dataset's images, from headers only."""
-    from PIL import Image
-
-    sides = []
-    for image_path, _mask in pairs[:sample]:
-        try:
-            with Image.open(image_path) as im:
-                sides.append(min(im.size))
-        except OSError:
-            continue
-    return min(sides) if sides else None
 
 
 class TrainDialog(QDialog):
@@ -158,6 +70,26 @@ class TrainDialog(QDialog):
     # -- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
+        top, data_box = self._build_dataset()
+        options = options_box(self)
+        plots = plots_widget(self)
+        buttons = button_row(self)
+        middle = QHBoxLayout()
+        middle.addWidget(options, 2)
+        middle.addWidget(plots, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(data_box, 2)
+        layout.addLayout(middle, 3)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self._fill_bases()
+        self.base.currentIndexChanged.connect(lambda _i: self._follow_base())
+        self._set_running(False)
+
+    def _build_dataset(self) -> tuple[QHBoxLayout, QGroupBox]:
+        """The folder line and the dataset's report beside its editable class names."""
         self.folder = QLineEdit()
         self.folder.setPlaceholderText(
             self.tr(
@@ -187,100 +119,7 @@ class TrainDialog(QDialog):
         data_layout.addWidget(self.report_view, 3)
         data_layout.addWidget(self.classes, 1)
 
-        self.base = QComboBox()
-        self.arch = QComboBox()
-        for a in ("fcn8s", "fcn16s", "fcn32s"):
-            self.arch.addItem(arch_name(a), a)
-        self.epochs, self.batch, self.crop, self.seed = QSpinBox(), QSpinBox(), QSpinBox(), QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.batch.setRange(1, 64)
-        self.crop.setRange(32, 1024)
-        self.crop.setSingleStep(32)
-        self.seed.setRange(0, 2**31 - 1)
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1.0)
-        self.lr.setSingleStep(1e-4)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(["adam", "sgd"])
-        self.val_split = QDoubleSpinBox()
-        self.val_split.setRange(0.0, 0.9)
-        self.val_split.setSingleStep(0.05)
-        self.val_split.setValue(0.2)
-        self.freeze = QCheckBox(self.tr("Freeze the backbone (train score layers only; fast on a CPU)"))
-        self.flip = QCheckBox(self.tr("Random horizontal flips"))
-        self.flip.setChecked(True)
-        self.scale = QCheckBox(self.tr("Random scaling 0.75-1.25×"))
-        self.scale.setChecked(True)
-        self.amp = QCheckBox(self.tr("Mixed precision (CUDA only)"))
-        self.amp.setChecked(True)
-        self.freeze.toggled.connect(self._follow_freeze)
-        self.name = QLineEdit("my-fcn")
-        form = QFormLayout()
-        form.addRow(self.tr("Start from"), self.base)
-        form.addRow(self.tr("Architecture"), self.arch)
-        form.addRow(self.tr("Epochs"), self.epochs)
-        form.addRow(self.tr("Batch size"), self.batch)
-        form.addRow(self.tr("Crop size (px)"), self.crop)
-        form.addRow(self.tr("Learning rate"), self.lr)
-        form.addRow(self.tr("Optimizer"), self.optimizer)
-        form.addRow(self.tr("Validation split"), self.val_split)
-        form.addRow(self.tr("Seed"), self.seed)
-        form.addRow(self.tr("Save as (model id)"), self.name)
-        for box in (self.freeze, self.flip, self.scale, self.amp):
-            form.addRow(box)
-        defaults = QPushButton(self.tr("Defaults for this machine"))
-        defaults.clicked.connect(self._apply_defaults)
-        form.addRow(defaults)
-        options = QGroupBox(self.tr("Options"))
-        options.setLayout(form)
-
-        self.loss_plot = LinePlot(self.tr("training loss"), "#c0392b")
-        self.loss_plot.x_label = self.tr("epoch")
-        self.miou_plot = LinePlot(self.tr("validation mean IoU"), "#2a7ab8", (0.0, 1.0), value_format="{:.1%}")
-        self.miou_plot.x_label = self.tr("epoch")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.status = QLabel(self.tr("Choose a folder to begin."))
-        self.status.setWordWrap(True)
-        plots = QWidget()
-        plot_layout = QGridLayout(plots)
-        plot_layout.addWidget(self.loss_plot, 0, 0)
-        plot_layout.addWidget(self.miou_plot, 1, 0)
-
-        self.start_button = QPushButton(self.tr("Start training"))
-        self.start_button.setDefault(True)
-        self.resume_button = QPushButton(self.tr("Resume"))
-        self.resume_button.setToolTip(self.tr("Continue the cancelled run from its last saved epoch"))
-        self.resume_button.clicked.connect(lambda: self.start(resume=True))
-        self.cancel_button = QPushButton(self.tr("Cancel training"))
-        self.use_button = QPushButton(self.tr("Use this model"))
-        self.copy_button = QPushButton(self.tr("Copy command line"))
-        close = QPushButton(self.tr("Close"))
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.use_button.clicked.connect(self._use)
-        self.copy_button.clicked.connect(self._copy_command)
-        close.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.resume_button, self.cancel_button, self.use_button, self.copy_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(close)
-
-        middle = QHBoxLayout()
-        middle.addWidget(options, 2)
-        middle.addWidget(plots, 3)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(data_box, 2)
-        layout.addLayout(middle, 3)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
-        self._fill_bases()
-        self.base.currentIndexChanged.connect(lambda _i: self._follow_base())
-        self._set_running(False)
+        return top, data_box
 
     def _fill_bases(self) -> None:
         self.base.clear()
