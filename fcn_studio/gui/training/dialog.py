@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.class_names import display_name, stored_name
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, WorkerThread
 from fcn_studio.gui.training.form import button_row, options_box, plots_widget
 from fcn_studio.gui.training.machine import (
     machine_defaults,
@@ -342,20 +342,18 @@ class TrainDialog(QDialog):
         self.result = None
         self._config = config
         self.worker = TrainWorker(config, self.report)
-        self.thread = QThread()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
         self.worker.event.connect(self._on_event)
+        self.worker.finished.connect(self._on_finished)
+        # the app's task runner owns the thread until it ends (and stops it on exit)
+        self.thread = WorkerThread(self.worker, "training", loop="run").thread
         # quit() is thread-safe; called directly it cannot queue behind _on_finished
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.worker.finished.connect(self._on_finished)
-        self.thread.start()
         self.status.setText(self.tr("Starting…"))
         self._set_running(True)
 
     def cancel(self) -> None:
         if self.worker is not None:
-            self.worker.stop.set()
+            self.worker.stop()
             self.status.setText(self.tr("Cancelling after the current step; checkpoints are kept…"))
 
     def _on_event(self, e: Event) -> None:
@@ -376,7 +374,7 @@ class TrainDialog(QDialog):
 
     def _on_finished(self, result, error: str) -> None:
         self.result = result
-        stopped = self.worker is not None and self.worker.stop.is_set()
+        stopped = self.worker is not None and self.worker.stopping.is_set()
         self.worker = None
         if result is None:
             self.status.setText(error)

@@ -21,8 +21,12 @@ class TrainWorker(QObject):
     def __init__(self, config, report) -> None:
         super().__init__()
         self.config, self.report = config, report
-        self.stop = threading.Event()
+        self.stopping = threading.Event()
         self._last = 0.0
+
+    def stop(self) -> None:
+        """Stop after the current step (the task runner calls this on exit too)."""
+        self.stopping.set()
 
     def _emit(self, e: Event) -> None:
         now = time.monotonic()
@@ -38,7 +42,7 @@ class TrainWorker(QObject):
         from fcn_studio.training.process import train_in_child
 
         try:  # in a child process: its GIL is not the window's
-            result = train_in_child(self.config, self.report, self._emit, self.stop.is_set)
+            result = train_in_child(self.config, self.report, self._emit, self.stopping.is_set)
         except Cancelled as exc:
             self.finished.emit(None, str(exc))
         except FCNStudioError as exc:
