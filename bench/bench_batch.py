@@ -80,8 +80,10 @@ def main() -> None:
             for f, p in zip(files, sorted(report.written), strict=True)
         )
     n = args.images
-    print(f"{n} images {size[0]}x{size[1]}, fcn8s width/{args.width_divisor}, CPU {torch.get_num_threads()} threads, "
-          f"best of {args.repeat}")  # fmt: skip
+    print(
+        f"{n} images {size[0]}x{size[1]}, fcn8s width/{args.width_divisor}, CPU {torch.get_num_threads()} threads, "
+        f"best of {args.repeat}"
+    )
     print(f"one stage after another : {t_seq:6.2f} s  {n / t_seq:7.2f} images/s")
     print(f"pipelined (segment)     : {t_pipe:6.2f} s  {n / t_pipe:7.2f} images/s  ({t_seq / t_pipe:.2f}x)")
     print(f"identical masks: {same}")

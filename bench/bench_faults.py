@@ -122,8 +122,10 @@ class Soak:
         self.base = narrow_fcn_file(work / "base.pth", "fcn32s", 3)
         # imports of --import-width 1 files (0.5 GB, as published) spend most of their time in
         # safetensors' own write, so most import kills land inside it
-        self.sources = [narrow_fcn_file(work / "a.pth", "fcn8s", 21, import_width),
-                        narrow_fcn_file(work / "b.pth", "fcn32s", 3, import_width)]  # fmt: skip
+        self.sources = [
+            narrow_fcn_file(work / "a.pth", "fcn8s", 21, import_width),
+            narrow_fcn_file(work / "b.pth", "fcn32s", 3, import_width),
+        ]
         os.environ["FCN_STUDIO_WEIGHTS"] = str(self.weights)  # for this process and its children
         self.lost: list[str] = []
         self.inconsistent: list[str] = []
@@ -228,9 +230,29 @@ class Soak:
     # -- rounds -----------------------------------------------------------------------------
 
     def train_args(self, epochs: int, resume: bool) -> list[str]:
-        args = ["train", "--data", str(self.data), "--out", str(self.out), "--base", str(self.base), "--arch", "fcn32s",
-                "--epochs", str(epochs), "--crop-size", "32", "--freeze-backbone", "--val-split", "0.25", "--id", "m",
-                "--no-flip", "--scale", "1,1"]  # fmt: skip
+        args = [
+            "train",
+            "--data",
+            str(self.data),
+            "--out",
+            str(self.out),
+            "--base",
+            str(self.base),
+            "--arch",
+            "fcn32s",
+            "--epochs",
+            str(epochs),
+            "--crop-size",
+            "32",
+            "--freeze-backbone",
+            "--val-split",
+            "0.25",
+            "--id",
+            "m",
+            "--no-flip",
+            "--scale",
+            "1,1",
+        ]
         return [*args, "--resume"] if resume else [*args, "--force"]
 
     def train_round(self, i: int, window: float) -> None:
@@ -269,8 +291,12 @@ def main() -> None:
     parser.add_argument("--train-kills", type=int, default=30)
     parser.add_argument("--import-kills", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--import-width", type=int, default=8,
-                        help="channel divisor of the imported files (1: full width, 0.5 GB each; default 8)")  # fmt: skip
+    parser.add_argument(
+        "--import-width",
+        type=int,
+        default=8,
+        help="channel divisor of the imported files (1: full width, 0.5 GB each; default 8)",
+    )
     parser.add_argument("--no-traps", action="store_true", help="skip the planted-link cases")
     parser.add_argument("--no-cache-cases", action="store_true", help="skip the conversion-cache cases")
     args = parser.parse_args()
@@ -289,10 +315,12 @@ def main() -> None:
             print(f"  case {case.name:<48} {case.outcome}{flag}")
         touched = sum(c.victim_touched for c in cases)
         wrong = sum(c.wrong_labels for c in cases)
-        print(f"cases: {len(cases)}; kills: {soak.kills['train']} training + {soak.kills['import']} import "
-              f"({soak.kills_mid_write} during a save, {soak.kills_in_safetensors} inside safetensors' write); victims touched: {touched}; wrong labels served: {wrong}; "
-              f"bytes left behind: {soak.bytes_left}; files lost: {len(soak.lost)}; inconsistent resumes: "
-              f"{len(soak.inconsistent)}; final `weights list` exit {final}; {time.monotonic() - t0:.0f} s in all")  # fmt: skip
+        print(
+            f"cases: {len(cases)}; kills: {soak.kills['train']} training + {soak.kills['import']} import "
+            f"({soak.kills_mid_write} during a save, {soak.kills_in_safetensors} inside safetensors' write); victims touched: {touched}; wrong labels served: {wrong}; "
+            f"bytes left behind: {soak.bytes_left}; files lost: {len(soak.lost)}; inconsistent resumes: "
+            f"{len(soak.inconsistent)}; final `weights list` exit {final}; {time.monotonic() - t0:.0f} s in all"
+        )
         if soak.lost or soak.inconsistent or soak.temporaries_left or touched or wrong:
             raise SystemExit(1)
     finally:
@@ -302,8 +330,10 @@ def main() -> None:
 def run_kills(soak: Soak, args: argparse.Namespace) -> int:
     """The kill rounds; the exit code of the final `weights list`."""
     # calibration: how long an import's write and three epochs (with their saves) take here
-    import_s = max(soak.timed(["weights", "import", str(src), "--id", "x", "--force"],
-                              lock_path(soak.weights / "x.safetensors")) for src in soak.sources)  # fmt: skip
+    import_s = max(
+        soak.timed(["weights", "import", str(src), "--id", "x", "--force"], lock_path(soak.weights / "x.safetensors"))
+        for src in soak.sources
+    )
     train_s = soak.timed(soak.train_args(3, False), lock_path(soak.out))
     print(f"calibration: import write {import_s:.2f} s, training from its lock to 3 epochs done {train_s:.1f} s")
     rounds = ["train"] * args.train_kills + ["import"] * args.import_kills
@@ -315,15 +345,19 @@ def run_kills(soak: Soak, args: argparse.Namespace) -> int:
             soak.import_round(i, import_s)
     final = soak.run("weights", "list")[0]
     soak.left_after_next_run("end")
-    print(f"kills: {soak.kills['train']} training, {soak.kills['import']} import (of {len(rounds)} tries) "
-          f"({soak.kills_mid_write} landed during a save and left a temporary for the next run, "
-          f"{soak.kills_in_safetensors} inside safetensors' own write)")  # fmt: skip
+    print(
+        f"kills: {soak.kills['train']} training, {soak.kills['import']} import (of {len(rounds)} tries) "
+        f"({soak.kills_mid_write} landed during a save and left a temporary for the next run, "
+        f"{soak.kills_in_safetensors} inside safetensors' own write)"
+    )
     print(f"files lost: {len(soak.lost)}" + (f"  {soak.lost[:5]}" if soak.lost else ""))
     print(
         f"inconsistent resumes: {len(soak.inconsistent)}" + (f"  {soak.inconsistent[:5]}" if soak.inconsistent else "")
     )
-    print(f"temporaries left after the next run: {len(soak.temporaries_left)} ({soak.bytes_left} bytes)"
-          + (f"  {soak.temporaries_left[:5]}" if soak.temporaries_left else ""))  # fmt: skip
+    print(
+        f"temporaries left after the next run: {len(soak.temporaries_left)} ({soak.bytes_left} bytes)"
+        + (f"  {soak.temporaries_left[:5]}" if soak.temporaries_left else "")
+    )
     print(f"resume state at epoch {soak.check_state('end')}")
     return final
 

@@ -45,8 +45,10 @@ def launch_times(n: int = 5) -> list[float]:
 
 def main() -> None:
     shown = launch_times()
-    print(f"launch to window shown: median {statistics.median(shown) * 1000:.0f} ms "
-          f"(min {min(shown) * 1000:.0f}, max {max(shown) * 1000:.0f}; torch not imported)")  # fmt: skip
+    print(
+        f"launch to window shown: median {statistics.median(shown) * 1000:.0f} ms "
+        f"(min {min(shown) * 1000:.0f}, max {max(shown) * 1000:.0f}; torch not imported)"
+    )
 
     import numpy as np
     import torch
@@ -119,8 +121,10 @@ def main() -> None:
     took = segment(tmp / "img1.jpg")
     ticks = sorted(gaps[1:])
     p99 = ticks[int(0.99 * (len(ticks) - 1))]
-    print(f"inference on the worker: {took:.2f} s; GUI timer (10 ms) during it: worst gap {max(ticks):.0f} ms, "
-          f"p99 {p99:.0f} ms over {len(ticks)} ticks")  # fmt: skip
+    print(
+        f"inference on the worker: {took:.2f} s; GUI timer (10 ms) during it: worst gap {max(ticks):.0f} ms, "
+        f"p99 {p99:.0f} ms over {len(ticks)} ticks"
+    )
 
     revisits = []
     for _ in range(10):
@@ -131,8 +135,10 @@ def main() -> None:
             assert win.workspace.current_result is not None, "revisit was not served from the cache"
             win.canvas.viewport().repaint()
             revisits.append(time.perf_counter() - t)
-    print(f"cached revisit (image + overlay on screen): median {statistics.median(revisits) * 1000:.1f} ms, "
-          f"max {max(revisits) * 1000:.1f} ms")  # fmt: skip
+    print(
+        f"cached revisit (image + overlay on screen): median {statistics.median(revisits) * 1000:.1f} ms, "
+        f"max {max(revisits) * 1000:.1f} ms"
+    )
 
     one_model_everywhere(app, win, tmp, run_until)
     export_stalls(app, win, tmp, run_until, gaps, shown)
@@ -168,9 +174,11 @@ def one_model_everywhere(app, win, tmp: Path, run_until) -> None:
     run_until(lambda: win.video.result is not None)
     service = win.service
     per_model = service.loaded()[0].nbytes / 1e6 if service.loaded() else 0
-    print(f"image + compare (2 panes) + video on one FCN-8s: {len(service.loaded())} model copy in memory "
-          f"({per_model:.0f} MB of weights), loaded {service.loads} time(s); peak RSS {_rss_mb():.0f} MB "
-          f"(before: up to five independent copies, {5 * per_model:.0f} MB of weights)")  # fmt: skip
+    print(
+        f"image + compare (2 panes) + video on one FCN-8s: {len(service.loaded())} model copy in memory "
+        f"({per_model:.0f} MB of weights), loaded {service.loads} time(s); peak RSS {_rss_mb():.0f} MB "
+        f"(before: up to five independent copies, {5 * per_model:.0f} MB of weights)"
+    )
     win.video.deactivate()
 
 
@@ -199,8 +207,10 @@ def export_stalls(app, win, tmp: Path, run_until, gaps, shown) -> None:
         took = run_until(lambda: (tmp / "big" / "overlay.png").exists() and not BackgroundTask._running)
     finally:
         QFileDialog.getSaveFileName = original
-    print(f"save mask + export overlay of a 20 MP photo: {took:.2f} s on background threads; "
-          f"worst GUI stall {max(gaps):.0f} ms over {len(gaps)} ticks")  # fmt: skip
+    print(
+        f"save mask + export overlay of a 20 MP photo: {took:.2f} s on background threads; "
+        f"worst GUI stall {max(gaps):.0f} ms over {len(gaps)} ticks"
+    )
 
 
 def training_stalls(app, win, tmp: Path, run_until, gaps, shown) -> None:
@@ -231,9 +241,11 @@ def training_stalls(app, win, tmp: Path, run_until, gaps, shown) -> None:
     shown.clear()
     win.open_paths([str(tmp / "img0.jpg")])  # the user goes on segmenting while it trains
     took = run_until(lambda: dialog.worker is None)
-    print(f"training 1 epoch (frozen backbone) beside the app: {took:.1f} s; segmented meanwhile: "
-          f"{'yes' if shown else 'no'}; worst GUI stall {max(gaps):.0f} ms, "
-          f"p99 {sorted(gaps)[int(0.99 * (len(gaps) - 1))]:.0f} ms over {len(gaps)} ticks")  # fmt: skip
+    print(
+        f"training 1 epoch (frozen backbone) beside the app: {took:.1f} s; segmented meanwhile: "
+        f"{'yes' if shown else 'no'}; worst GUI stall {max(gaps):.0f} ms, "
+        f"p99 {sorted(gaps)[int(0.99 * (len(gaps) - 1))]:.0f} ms over {len(gaps)} ticks"
+    )
 
 
 if __name__ == "__main__":

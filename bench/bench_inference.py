@@ -162,8 +162,12 @@ def make_openvino(ckpt, rgb, x, work):
 
     with torch.no_grad(), runtime.warnings_quiet():
         converted = ov.convert_model(ckpt.build_model(), example_input=x, input=[ov.PartialShape([1, 3, -1, -1])])
-    config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
-              "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}  # fmt: skip
+    config = {
+        "INFERENCE_PRECISION_HINT": "f32",
+        "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+        "NUM_STREAMS": 1,
+        "PERFORMANCE_HINT": "LATENCY",
+    }
     compiled = ov.Core().compile_model(converted, "CPU", config)
     request = compiled.create_infer_request()
     xn = x.numpy()

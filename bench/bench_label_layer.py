@@ -79,8 +79,10 @@ def main() -> None:
 
     print(f"label layer at {w}x{h}, brush radius {args.radius:g}:")
     print(f"  opening a blank mask: {open_blank * 1000:.0f} ms")
-    print(f"  one drag segment (edit + undo record + recolour box + repaint): median "
-          f"{statistics.median(costs) * 1000:.1f} ms, max {max(costs) * 1000:.1f} ms over {len(costs)} segments")  # fmt: skip
+    print(
+        f"  one drag segment (edit + undo record + recolour box + repaint): median "
+        f"{statistics.median(costs) * 1000:.1f} ms, max {max(costs) * 1000:.1f} ms over {len(costs)} segments"
+    )
     print(f"  full recolour of a fully labelled layer: {full:.2f} s")
     print(f"  autosave of a sparse mask (palette PNG, atomic; on a worker thread above 4 Mpx): {save:.2f} s")
 

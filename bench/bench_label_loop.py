@@ -63,8 +63,12 @@ def add_strokes(mask: np.ndarray, truth: np.ndarray, per_class: int, rng: np.ran
             pts = [(float(xs[i]), float(ys[i]))]
             for _ in range(4):
                 x, y = pts[-1]
-                pts.append((float(np.clip(x + rng.normal(0, w / 20), 0, w - 1)),
-                            float(np.clip(y + rng.normal(0, h / 20), 0, h - 1))))  # fmt: skip
+                pts.append(
+                    (
+                        float(np.clip(x + rng.normal(0, w / 20), 0, w - 1)),
+                        float(np.clip(y + rng.normal(0, h / 20), 0, h - 1)),
+                    )
+                )
             change = brush(truth.shape, pts, max(1, h // 60), int(c))
             if change is not None:  # the user stays inside the object
                 region = change.region & (truth[change.box.slices] == c)
@@ -160,11 +164,15 @@ def main() -> None:
     service = ModelService()  # the window's: a base is loaded once, versions swap heads over it
     cache = FeatureCache(tmp / "cache" / "features")
     lrs = [float(v) for v in args.lrs.split(",")]
-    print(f"{args.rounds} photos {w}x{h}, {len(NAMES)} classes, fcn8s width 1/{args.width_divisor}, "
-          f"torch threads {torch.get_num_threads()}; mIoU in %; 'truth' = dense truth of {args.heldout} unseen images")  # fmt: skip
+    print(
+        f"{args.rounds} photos {w}x{h}, {len(NAMES)} classes, fcn8s width 1/{args.width_divisor}, "
+        f"torch threads {torch.get_num_threads()}; mIoU in %; 'truth' = dense truth of {args.heldout} unseen images"
+    )
     adam_cols = " ".join(f"{'Adam ' + f'{lr:g}':>10}" for lr in lrs)
-    print(f"{'round':>5} {'px':>6} {'new CV (images, spread)':>24} {'new truth':>9} {'active':>8} "
-          f"{'round s':>7} {'overlay s':>9} {'click->overlay s':>16}  {adam_cols}")  # fmt: skip
+    print(
+        f"{'round':>5} {'px':>6} {'new CV (images, spread)':>24} {'new truth':>9} {'active':>8} "
+        f"{'round s':>7} {'overlay s':>9} {'click->overlay s':>16}  {adam_cols}"
+    )
     rng = np.random.default_rng(0)
     base_truth = evaluate_head(trainable_head(model, labels.classes, labels), model, pre, heldout, cache, len(NAMES))
     for r in range(1, args.rounds + 1):
@@ -178,8 +186,15 @@ def main() -> None:
         labelled_px = sum(int((s.mask != 255).sum()) for s in samples)
         active = current_version("bench") or "bench"
         t = time.perf_counter()  # the click: the GUI resolves the version in use and the family's base
-        result = retrain(folder, resolve_model("bench"), "bench", compare_with=resolve_model(active),
-                         compare_id=active, config=HeadTrainConfig(device="cpu"), cache=cache)  # fmt: skip
+        result = retrain(
+            folder,
+            resolve_model("bench"),
+            "bench",
+            compare_with=resolve_model(active),
+            compare_id=active,
+            config=HeadTrainConfig(device="cpu"),
+            cache=cache,
+        )
         t_round = time.perf_counter() - t
         t = time.perf_counter()
         shown = current_version("bench")
@@ -194,10 +209,14 @@ def main() -> None:
             head = adam_round(model, pre, labels, samples, cache, lr, args.adam_epochs)
             adam.append(evaluate_head(head, model, pre, heldout, cache, len(NAMES)).mean_iou)
         adam_text = " ".join(f"{100 * v:>10.1f}" for v in adam)
-        print(f"{r:>5} {labelled_px:>6} {cv_text:>24} {100 * truth:>9.1f} {shown:>8} {t_round:>7.2f} "
-              f"{t_overlay:>9.2f} {t_round + t_overlay:>16.2f}  {adam_text}")  # fmt: skip
-    print(f"base (no fine-tuning) on the unseen images: {100 * base_truth.mean_iou:.1f}; weights folder "
-          f"{sum(p.stat().st_size for p in (tmp / 'weights').iterdir()) / 1e6:.1f} MB after {args.rounds} rounds")  # fmt: skip
+        print(
+            f"{r:>5} {labelled_px:>6} {cv_text:>24} {100 * truth:>9.1f} {shown:>8} {t_round:>7.2f} "
+            f"{t_overlay:>9.2f} {t_round + t_overlay:>16.2f}  {adam_text}"
+        )
+    print(
+        f"base (no fine-tuning) on the unseen images: {100 * base_truth.mean_iou:.1f}; weights folder "
+        f"{sum(p.stat().st_size for p in (tmp / 'weights').iterdir()) / 1e6:.1f} MB after {args.rounds} rounds"
+    )
     rng = np.random.default_rng(1)
 
     # live mode on the full-width VGG16 at 500x375
@@ -219,10 +238,12 @@ def main() -> None:
         shown, _, _ = logits_to_full_size(logits, 375, 500)
         latencies.append(time.perf_counter() - t)
     hit = (shown == truth).mean()
-    print(f"live mode, full-width VGG16 fcn8s at 500x375: first feature pass {first_pass:.2f} s; "
-          f"refresh after a stroke ({args.live_steps} head steps + labels) median "
-          f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over {len(latencies)} strokes; "
-          f"pixel accuracy after 8 strokes {hit:.2f}")  # fmt: skip
+    print(
+        f"live mode, full-width VGG16 fcn8s at 500x375: first feature pass {first_pass:.2f} s; "
+        f"refresh after a stroke ({args.live_steps} head steps + labels) median "
+        f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over {len(latencies)} strokes; "
+        f"pixel accuracy after 8 strokes {hit:.2f}"
+    )
 
     # editing a 10000 x 8000 label mask: what a stroke and a big fill cost
     from fcn_studio.labelling.edits import brush, flood_fill
@@ -242,9 +263,11 @@ def main() -> None:
     t = time.perf_counter()
     editor.undo()
     undo = time.perf_counter() - t
-    print(f"editing 10000x8000: brush segment (radius 25) {1000 * per_segment:.1f} ms, redraw box of a segment "
-          f"~{(2 * 25 + 30) * (2 * 25 + 10)} px; fill of the whole background {fill:.2f} s ({box.area / 1e6:.0f} MP), "
-          f"its undo {undo:.2f} s, history {editor.history_bytes / 1e6:.1f} MB")  # fmt: skip
+    print(
+        f"editing 10000x8000: brush segment (radius 25) {1000 * per_segment:.1f} ms, redraw box of a segment "
+        f"~{(2 * 25 + 30) * (2 * 25 + 10)} px; fill of the whole background {fill:.2f} s ({box.area / 1e6:.0f} MP), "
+        f"its undo {undo:.2f} s, history {editor.history_bytes / 1e6:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -32,14 +32,28 @@ def training(args, work: Path, names: list[str]) -> None:
     from fcn_studio.training.trainer import train
 
     data = make_dataset(work / "data", args.steps, (args.crop, args.crop))
-    print(f"\nfine-tuning FCN-8s (width / {args.width_divisor}) from the same random start, crop {args.crop}, "
-          f"batch 1, {args.steps} steps an epoch, 2 epochs:")  # fmt: skip
+    print(
+        f"\nfine-tuning FCN-8s (width / {args.width_divisor}) from the same random start, crop {args.crop}, "
+        f"batch 1, {args.steps} steps an epoch, 2 epochs:"
+    )
     losses, step_s = {}, {}
     for name in names:
         events: list[tuple[float, dict]] = []
-        config = TrainConfig(str(data), str(work / f"{name}.safetensors"), base="scratch", epochs=2, batch_size=1,
-                             crop_size=args.crop, lr=1e-4, val_split=0.0, precision=name, scale_min=1.0,
-                             scale_max=1.0, width_divisor=args.width_divisor, register_id=f"bench-{name}")  # fmt: skip
+        config = TrainConfig(
+            str(data),
+            str(work / f"{name}.safetensors"),
+            base="scratch",
+            epochs=2,
+            batch_size=1,
+            crop_size=args.crop,
+            lr=1e-4,
+            val_split=0.0,
+            precision=name,
+            scale_min=1.0,
+            scale_max=1.0,
+            width_divisor=args.width_divisor,
+            register_id=f"bench-{name}",
+        )
         train(config, lambda e, events=events: events.append((time.monotonic(), e)))
         step_s[name] = 1.0 / steps_per_second(events)
         losses[name] = [e.loss for _, e in events if isinstance(e, IterationEvent)]
@@ -72,8 +86,10 @@ def inference(args, work: Path, names: list[str]) -> None:
         reference = labels if reference is None else reference
         same = precision.label_agreement([reference], [labels])
         note = f"; {predictor.backend_note}" if name == "bf16" else ""
-        print(f"  {name:<5} {min(times):6.2f} s/image = {1 / min(times):5.2f} images/s, labels "
-              f"{100 * same:.2f} % equal to fp32{note}")  # fmt: skip
+        print(
+            f"  {name:<5} {min(times):6.2f} s/image = {1 / min(times):5.2f} images/s, labels "
+            f"{100 * same:.2f} % equal to fp32{note}"
+        )
         del predictor
 
 
@@ -93,8 +109,10 @@ def main() -> None:
     if not m.native:
         print("this CPU has no native bf16 (AVX512-BF16 or AMX): fp32 only (bf16 would run ~100x slower)")
     else:
-        print(f"measured (cached per machine): inference bf16 {m.speedup('inference'):.2f}x, training "
-              f"{m.speedup('training'):.2f}x as fast as fp32")  # fmt: skip
+        print(
+            f"measured (cached per machine): inference bf16 {m.speedup('inference'):.2f}x, training "
+            f"{m.speedup('training'):.2f}x as fast as fp32"
+        )
     print(f"auto chooses for fine-tuning: {precision.for_training('auto', torch.device('cpu')).reason}")
     names = ["fp32", "bf16"] if m.native else ["fp32"]
     if not args.skip_training:

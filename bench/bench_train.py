@@ -64,12 +64,24 @@ def main() -> None:
     import os
 
     os.environ["FCN_STUDIO_WEIGHTS"] = str(tmp / "weights")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; {args.arch} from {args.base}, "
-          f"crop {args.crop}, batch 2; 32 training / 8 held-out images of 200x160, 3 classes")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; {args.arch} from {args.base}, "
+        f"crop {args.crop}, batch 2; 32 training / 8 held-out images of 200x160, 3 classes"
+    )
 
     def config(**kw) -> TrainConfig:
-        base = dict(data=str(train_dir), out=str(tmp / "m.safetensors"), base=args.base, arch=args.arch,
-                    epochs=args.epochs, batch_size=2, crop_size=args.crop, lr=1e-3, val_dir=str(val_dir), seed=0)  # fmt: skip
+        base = dict(
+            data=str(train_dir),
+            out=str(tmp / "m.safetensors"),
+            base=args.base,
+            arch=args.arch,
+            epochs=args.epochs,
+            batch_size=2,
+            crop_size=args.crop,
+            lr=1e-3,
+            val_dir=str(val_dir),
+            seed=0,
+        )
         return TrainConfig(**{**base, **kw})
 
     report = scan_dataset(val_dir)
@@ -84,8 +96,10 @@ def main() -> None:
         t = time.monotonic()
         train(config(epochs=1, freeze_backbone=frozen, out=str(tmp / f"tp{frozen}.safetensors")), events.append)
         rate = [e for e in events if isinstance(e, IterationEvent)][-1].images_per_s
-        print(f"throughput, {'frozen backbone' if frozen else 'whole network  '}: {rate:.2f} images/s "
-              f"(1 epoch incl. validation {time.monotonic() - t:.0f} s)")  # fmt: skip
+        print(
+            f"throughput, {'frozen backbone' if frozen else 'whole network  '}: {rate:.2f} images/s "
+            f"(1 epoch incl. validation {time.monotonic() - t:.0f} s)"
+        )
 
     events = []
     t = time.monotonic()
@@ -94,8 +108,10 @@ def main() -> None:
     print(
         f"held-out before training: mean IoU {100 * before.mean_iou:.1f} %, pixel accuracy {100 * before.pixel_accuracy:.1f} %"
     )
-    print(f"held-out after {args.epochs} epochs (frozen backbone, {time.monotonic() - t:.0f} s): mean IoU "
-          f"{100 * after['mean_iou']:.1f} %, pixel accuracy {100 * after['pixel_accuracy']:.1f} %")  # fmt: skip
+    print(
+        f"held-out after {args.epochs} epochs (frozen backbone, {time.monotonic() - t:.0f} s): mean IoU "
+        f"{100 * after['mean_iou']:.1f} %, pixel accuracy {100 * after['pixel_accuracy']:.1f} %"
+    )
     for e in events:
         if isinstance(e, EpochEvent):
             print(f"  epoch {e.epoch}: train loss {e.train_loss:.3f}, val mIoU {100 * e.metrics['mean_iou']:.1f} %")

@@ -100,8 +100,10 @@ def run(home: Path, args) -> None:
     fast = first.predictor.fast_path
     if fast is not None:
         fast.wait()
-    print(f"base: {folder_bytes(home) / 1e6:.0f} MB on disk with its conversion"
-          f" (loaded and converted in {time.perf_counter() - t:.1f} s); conversions: {len(conversions(home))}")  # fmt: skip
+    print(
+        f"base: {folder_bytes(home) / 1e6:.0f} MB on disk with its conversion"
+        f" (loaded and converted in {time.perf_counter() - t:.1f} s); conversions: {len(conversions(home))}"
+    )
     before = folder_bytes(home)
     base = resolve_model("street")
     labels = generic_labels(args.classes)
@@ -109,8 +111,9 @@ def run(home: Path, args) -> None:
     for r in range(args.rounds):
         converted = conversions(home)
         t = time.perf_counter()
-        version = install_head_version(base, head_state(args.classes, r), labels, CAFFE_BGR,
-                                       {"metrics": {"mean_iou": 0.5}}, "street")  # fmt: skip
+        version = install_head_version(
+            base, head_state(args.classes, r), labels, CAFFE_BGR, {"metrics": {"mean_iou": 0.5}}, "street"
+        )
         install_s = time.perf_counter() - t
         t = time.perf_counter()
         used = service.load(version.id, "cpu")
@@ -118,11 +121,15 @@ def run(home: Path, args) -> None:
         use_s = time.perf_counter() - t
         new = len(conversions(home)) - len(converted)
         ids.append(version.id)
-        print(f"round {r + 1}: {version.id} {version.path.stat().st_size / 1e3:.0f} kB, installed in "
-              f"{1000 * install_s:.0f} ms, first use {use_s:.2f} s on {pred.backend_label}, new conversions: {new}")  # fmt: skip
+        print(
+            f"round {r + 1}: {version.id} {version.path.stat().st_size / 1e3:.0f} kB, installed in "
+            f"{1000 * install_s:.0f} ms, first use {use_s:.2f} s on {pred.backend_label}, new conversions: {new}"
+        )
     growth = folder_bytes(home) - before
-    print(f"weights folder growth after {args.rounds} rounds: {growth / 1e6:.2f} MB "
-          f"(a full copy per round would be {args.rounds * (home / 'street.safetensors').stat().st_size / 1e6:.0f} MB)")  # fmt: skip
+    print(
+        f"weights folder growth after {args.rounds} rounds: {growth / 1e6:.2f} MB "
+        f"(a full copy per round would be {args.rounds * (home / 'street.safetensors').stat().st_size / 1e6:.0f} MB)"
+    )
     switches = []
     for _ in range(3):
         for vid in ids:
@@ -135,13 +142,17 @@ def run(home: Path, args) -> None:
         t = time.perf_counter()
         service.load(vid, "cpu")
         cold.append(time.perf_counter() - t)
-    print(f"switching versions: {1000 * np.median(switches):.2f} ms loaded, {1000 * np.median(cold):.1f} ms from "
-          f"the head file (median); backbones loaded: {service.backbones()}, base loads: {service.base_loads}")  # fmt: skip
+    print(
+        f"switching versions: {1000 * np.median(switches):.2f} ms loaded, {1000 * np.median(cold):.1f} ms from "
+        f"the head file (median); backbones loaded: {service.backbones()}, base loads: {service.base_loads}"
+    )
     agreement(service, ids[-1], rgb)
     panes = [service.predictor(v, "cpu") for v in ids[-3:]]
     held = sum(m.nbytes for m in service.loaded()) + panes[0].backbone.nbytes
-    print(f"compare on {ids[-3:]}: one backbone shared: {len({id(p.model.backbone) for p in panes}) == 1}; "
-          f"memory for all {len(service.loaded())} loaded models {held / 2**20:.0f} MiB")  # fmt: skip
+    print(
+        f"compare on {ids[-3:]}: one backbone shared: {len({id(p.model.backbone) for p in panes}) == 1}; "
+        f"memory for all {len(service.loaded())} loaded models {held / 2**20:.0f} MiB"
+    )
 
 
 def agreement(service, model_id: str, rgb) -> None:

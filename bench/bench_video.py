@@ -67,12 +67,17 @@ def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
 
     (tmp / "weights").mkdir()
     ckpt = random_checkpoint("fcn8s", tmp / "weights" / "fcn8s.safetensors")
-    print("FCN-8s by backend, random weights with varied labels (conversions built first, as the app does "
-          "in the background; fast mode calibrated on the clip's frames):")  # fmt: skip
+    print(
+        "FCN-8s by backend, random weights with varied labels (conversions built first, as the app does "
+        "in the background; fast mode calibrated on the clip's frames):"
+    )
     for max_size in (None, 320):
         exact = None
-        for name, kwargs in (("torch", {"backend": "torch"}), ("default (ONNX Runtime f32)", {"backend": "auto"}),
-                             ("fast mode (int8)", {"fast": True, "calibration": calibration_sample(frames)})):  # fmt: skip
+        for name, kwargs in (
+            ("torch", {"backend": "torch"}),
+            ("default (ONNX Runtime f32)", {"backend": "auto"}),
+            ("fast mode (int8)", {"fast": True, "calibration": calibration_sample(frames)}),
+        ):
             predictor = Predictor(ckpt, "cpu", max_size=max_size, **kwargs)
             if predictor.fast_path is not None:
                 assert predictor.fast_path.wait(timeout=600), predictor.fast_path.error
@@ -80,8 +85,10 @@ def backend_fps(tmp: Path, frames: list[np.ndarray]) -> None:
             med = seconds_per_frame(predictor, frames)
             exact = exact or labels
             size = "full 640x360" if max_size is None else "max-size 320"
-            print(f"  {size:<13} {name:<27} {med:6.2f} s/frame = {1 / med:5.2f} fps, "
-                  f"labels {100 * check_agreement(exact, labels):.1f} % equal to torch's")  # fmt: skip
+            print(
+                f"  {size:<13} {name:<27} {med:6.2f} s/frame = {1 / med:5.2f} fps, "
+                f"labels {100 * check_agreement(exact, labels):.1f} % equal to torch's"
+            )
 
 
 def main() -> None:

@@ -221,8 +221,15 @@ def inference_rows(table: Table, plan: Plan, files: dict[str, Path]) -> None:
                     _sync(plan.device)
                     rate = plan.images / (time.perf_counter() - start)
                     same = label_agreement([reference], [labels])
-                    table.add("inference", arch, f"{w}x{h}", name, f"{rate:.1f} images/s", f"{100 * same:.2f} %",
-                              _peak(plan.device))  # fmt: skip
+                    table.add(
+                        "inference",
+                        arch,
+                        f"{w}x{h}",
+                        name,
+                        f"{rate:.1f} images/s",
+                        f"{100 * same:.2f} %",
+                        _peak(plan.device),
+                    )
                     del predictor
                 except Exception as exc:
                     table.fail("inference", f"{arch} {w}x{h} {name}", exc)
@@ -246,9 +253,16 @@ def video_rows(table: Table, plan: Plan, files: dict[str, Path], work: Path) -> 
             _peak_reset(plan.device)
             segmented, seconds = _play(clip, files["fcn8s"], plan.device, mode)
             played = frames - 1  # frame 0 is on screen, segmented, before playback starts
-            table.add("video (app engine + overlay)", "fcn8s", f"{w}x{h} @ {fps:g} fps", "default",
-                      f"{segmented / seconds:.1f} segmented frames/s", "", _peak(plan.device),
-                      f"{name}: {played - segmented} of {played} frames dropped")  # fmt: skip
+            table.add(
+                "video (app engine + overlay)",
+                "fcn8s",
+                f"{w}x{h} @ {fps:g} fps",
+                "default",
+                f"{segmented / seconds:.1f} segmented frames/s",
+                "",
+                _peak(plan.device),
+                f"{name}: {played - segmented} of {played} frames dropped",
+            )
         except Exception as exc:
             table.fail("video", name, exc)
 
@@ -333,9 +347,21 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
 def train_config(plan: Plan, data: Path, out: Path, **kw):
     from fcn_studio.training.config import TrainConfig
 
-    return TrainConfig(str(data), str(out), base="scratch", arch="fcn8s", epochs=2, batch_size=plan.batch,
-                       crop_size=plan.crop, lr=1e-4, val_split=0.0, device=plan.device,
-                       width_divisor=plan.width_divisor, register_id=out.stem.replace("_", "-"), **kw)  # fmt: skip
+    return TrainConfig(
+        str(data),
+        str(out),
+        base="scratch",
+        arch="fcn8s",
+        epochs=2,
+        batch_size=plan.batch,
+        crop_size=plan.crop,
+        lr=1e-4,
+        val_split=0.0,
+        device=plan.device,
+        width_divisor=plan.width_divisor,
+        register_id=out.stem.replace("_", "-"),
+        **kw,
+    )
 
 
 def steps_per_second(events: list[tuple[float, object]]) -> float:
@@ -364,13 +390,24 @@ def run_training(config) -> tuple[float, str, float]:
 def training_rows(table: Table, plan: Plan, work: Path) -> Path:
     data = make_dataset(work / "train-data", plan.train_images, plan.train_size)
     mixed = "AMP (fp16 autocast)" if plan.device == "cuda" else "auto (bf16 autocast where it pays)"
-    runs = (("full fine-tune", "fp32", {"precision": "fp32"}), ("full fine-tune", mixed, {"precision": "auto"}),
-            ("head-only round", "fp32", {"freeze_backbone": True, "precision": "fp32"}))  # fmt: skip
+    runs = (
+        ("full fine-tune", "fp32", {"precision": "fp32"}),
+        ("full fine-tune", mixed, {"precision": "auto"}),
+        ("head-only round", "fp32", {"freeze_backbone": True, "precision": "fp32"}),
+    )
     for i, (check, name, kw) in enumerate(runs):
         try:
             rate, chosen, took = run_training(train_config(plan, data, work / f"run_{i}.safetensors", **kw))
-            table.add(f"training: {check}", "fcn8s", f"crop {plan.crop}, batch {plan.batch}", name,
-                      f"{rate:.2f} steps/s", "", "", f"{chosen or 'cached features'}; 2 epochs in {took:.0f} s")  # fmt: skip
+            table.add(
+                f"training: {check}",
+                "fcn8s",
+                f"crop {plan.crop}, batch {plan.batch}",
+                name,
+                f"{rate:.2f} steps/s",
+                "",
+                "",
+                f"{chosen or 'cached features'}; 2 epochs in {took:.0f} s",
+            )
         except Exception as exc:
             table.fail(f"training: {check}", name, exc)
     return data
@@ -379,19 +416,37 @@ def training_rows(table: Table, plan: Plan, work: Path) -> Path:
 def ddp_row(table: Table, plan: Plan, data: Path, work: Path) -> None:
     """``torchrun --nproc-per-node 1`` running this file's worker, which runs the trainer."""
     config = train_config(plan, data, work / "ddp.safetensors", precision="auto")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH", "")])}  # fmt: skip
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "1",
-           str(Path(__file__).resolve()), "--ddp-worker", json.dumps(config.__dict__)]  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "1",
+        str(Path(__file__).resolve()),
+        "--ddp-worker",
+        json.dumps(config.__dict__),
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("DDP ")]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"torchrun exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}")
         result = json.loads(lines[-1][4:])
-        table.add("training: torchrun --nproc-per-node 1", "fcn8s", f"crop {plan.crop}, batch {plan.batch}",
-                  result["precision"], f"{result['steps_per_s']:.2f} steps/s", "", "",
-                  f"DDP path ran: backend {result['backend']}, world size {result['world_size']}")  # fmt: skip
+        table.add(
+            "training: torchrun --nproc-per-node 1",
+            "fcn8s",
+            f"crop {plan.crop}, batch {plan.batch}",
+            result["precision"],
+            f"{result['steps_per_s']:.2f} steps/s",
+            "",
+            "",
+            f"DDP path ran: backend {result['backend']}, world size {result['world_size']}",
+        )
     except Exception as exc:
         table.fail("training: torchrun", "fcn8s", exc)
 
@@ -406,8 +461,11 @@ def ddp_worker(config_json: str) -> None:
     if not ctx.enabled:
         raise SystemExit("not started by torchrun")
     rate, chosen, _ = run_training(config)
-    print("DDP " + json.dumps({"backend": ctx.backend, "world_size": ctx.world_size, "steps_per_s": rate,
-                               "precision": chosen}), flush=True)  # fmt: skip
+    print(
+        "DDP "
+        + json.dumps({"backend": ctx.backend, "world_size": ctx.world_size, "steps_per_s": rate, "precision": chosen}),
+        flush=True,
+    )
     distributed.shutdown()
 
 
@@ -441,9 +499,11 @@ def main() -> int:
     device = torch.device(plan.device)
     m = measurement()
     started = time.monotonic()
-    print(f"device check on {describe(device)}; torch {torch.__version__}; "
-          f"CPU bf16: {'native, measured ' + format(m.speedup('inference'), '.1f') + 'x (inference) ' + format(m.speedup('training'), '.1f') + 'x (training) vs fp32' if m.native else 'not native'}",
-          flush=True)  # fmt: skip
+    print(
+        f"device check on {describe(device)}; torch {torch.__version__}; "
+        f"CPU bf16: {'native, measured ' + format(m.speedup('inference'), '.1f') + 'x (inference) ' + format(m.speedup('training'), '.1f') + 'x (training) vs fp32' if m.native else 'not native'}",
+        flush=True,
+    )
     files = _weights(args.models, plan, work)
     table = Table()
     skip = set(filter(None, args.skip.split(",")))
@@ -451,8 +511,11 @@ def main() -> int:
         inference_rows(table, plan, files)
     if "video" not in skip:
         video_rows(table, plan, files, work)
-    data = training_rows(table, plan, work) if "training" not in skip else make_dataset(
-        work / "train-data", plan.train_images, plan.train_size)  # fmt: skip
+    data = (
+        training_rows(table, plan, work)
+        if "training" not in skip
+        else make_dataset(work / "train-data", plan.train_images, plan.train_size)
+    )
     if "ddp" not in skip:
         ddp_row(table, plan, data, work)
     print(f"\n{table.markdown()}\n\n{len(table.rows)} rows, {table.failed} failed, {time.monotonic() - started:.0f} s")

@@ -101,34 +101,68 @@ class Traps:
         for folder in (runs, weights, out):
             folder.mkdir(parents=True, exist_ok=True)
         target = runs / "v.safetensors"
-        train = ["train", "--data", str(self.data), "--base", str(self.model), "--arch", "fcn32s", "--epochs", "1",
-                 "--crop-size", "32", "--freeze-backbone", "--val-split", "0.25", "--no-flip", "--scale", "1,1"]  # fmt: skip
+        train = [
+            "train",
+            "--data",
+            str(self.data),
+            "--base",
+            str(self.model),
+            "--arch",
+            "fcn32s",
+            "--epochs",
+            "1",
+            "--crop-size",
+            "32",
+            "--freeze-backbone",
+            "--val-split",
+            "0.25",
+            "--no-flip",
+            "--scale",
+            "1,1",
+        ]
 
         def link(path: Path) -> Callable[[Path], None]:
             return lambda victim: (path.unlink(missing_ok=True), path.symlink_to(victim))
 
-        self.case("train --out lock", link(lock_path(target)),
-                  lambda: run_cli(*train, "--out", str(target), "--id", "v", "--force"))  # fmt: skip
+        self.case(
+            "train --out lock",
+            link(lock_path(target)),
+            lambda: run_cli(*train, "--out", str(target), "--id", "v", "--force"),
+        )
         lock_path(target).unlink(missing_ok=True)
         self.case(
             "train --out file", link(target), lambda: run_cli(*train, "--out", str(target), "--id", "v", "--force")
         )
-        self.case("train resume state", link(Path(f"{target}.last.state.pt")),
-                  lambda: run_cli(*train, "--out", str(target), "--id", "v", "--force"))  # fmt: skip
-        self.case("train --id lock", link(lock_path(weights / "w.safetensors")),
-                  lambda: run_cli(*train, "--out", str(runs / "w.safetensors"), "--id", "w", "--force"))  # fmt: skip
+        self.case(
+            "train resume state",
+            link(Path(f"{target}.last.state.pt")),
+            lambda: run_cli(*train, "--out", str(target), "--id", "v", "--force"),
+        )
+        self.case(
+            "train --id lock",
+            link(lock_path(weights / "w.safetensors")),
+            lambda: run_cli(*train, "--out", str(runs / "w.safetensors"), "--id", "w", "--force"),
+        )
         lock_path(weights / "w.safetensors").unlink(missing_ok=True)
-        self.case("weights import lock", link(lock_path(weights / "x.safetensors")),
-                  lambda: run_cli("weights", "import", str(self.model), "--id", "x", "--force"))  # fmt: skip
+        self.case(
+            "weights import lock",
+            link(lock_path(weights / "x.safetensors")),
+            lambda: run_cli("weights", "import", str(self.model), "--id", "x", "--force"),
+        )
         lock_path(weights / "x.safetensors").unlink(missing_ok=True)
-        self.case("weights import target", link(weights / "x.safetensors"),
-                  lambda: run_cli("weights", "import", str(self.model), "--id", "x", "--force"))  # fmt: skip
-        self.case("weights remove lock", link(lock_path(weights / "x.safetensors")),
-                  lambda: run_cli("weights", "remove", "x"))  # fmt: skip
+        self.case(
+            "weights import target",
+            link(weights / "x.safetensors"),
+            lambda: run_cli("weights", "import", str(self.model), "--id", "x", "--force"),
+        )
+        self.case(
+            "weights remove lock", link(lock_path(weights / "x.safetensors")), lambda: run_cli("weights", "remove", "x")
+        )
         lock_path(weights / "x.safetensors").unlink(missing_ok=True)
         segment = ["segment", str(self.photos), "--model", str(self.model), "--out", str(out)]
-        self.case("segment shard log", link(out / "segment-log.0-of-1.jsonl"),
-                  lambda: run_cli(*segment, "--shard", "0/1"))  # fmt: skip
+        self.case(
+            "segment shard log", link(out / "segment-log.0-of-1.jsonl"), lambda: run_cli(*segment, "--shard", "0/1")
+        )
         (out / "segment-log.0-of-1.jsonl").unlink(missing_ok=True)
         self.case("segment mask", link(out / "a.png"), lambda: run_cli(*segment))
         self.case("segment overlay", link(out / "a_overlay.jpg"), lambda: run_cli(*segment, "--overlay"))
@@ -276,8 +310,13 @@ def _cache_links(work: Path, weights: Path, serve: Callable[[str], int]) -> list
     planted.append(folder_victim / "keep.txt")
     touched = [v for v in planted if v.read_bytes() != VICTIM_TEXT]
     extra = sorted(p.name for p in folder_victim.iterdir() if p.name != "keep.txt")
-    return [CaseResult("cache victims", f"{len(planted)} victims, {len(touched)} changed; new files in the "
-                       f"linked folder: {extra[:4]}", bool(touched) or bool(extra))]  # fmt: skip
+    return [
+        CaseResult(
+            "cache victims",
+            f"{len(planted)} victims, {len(touched)} changed; new files in the linked folder: {extra[:4]}",
+            bool(touched) or bool(extra),
+        )
+    ]
 
 
 def save_image(path: Path, seed: int = 0) -> Path:

@@ -75,8 +75,13 @@ class Model:
         return Segmentation(p.labels, p.confidence, self.class_names, p.seconds, p.backend)
 
 
-def load_model(id_or_path: str | os.PathLike[str], device: str = "auto", *, max_size: int | None = DEFAULT_MAX_SIZE,
-               backend: str | None = None) -> Model:  # fmt: skip
+def load_model(
+    id_or_path: str | os.PathLike[str],
+    device: str = "auto",
+    *,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    backend: str | None = None,
+) -> Model:
     """The model installed under ``id_or_path`` (see ``fcn-studio weights list``), or the
     weights file at that path. ``device``: "auto" (CUDA when available, else CPU), "cpu",
     "cuda" or "mps". ``max_size`` caps the longer side the network sees (None = full size)."""
@@ -87,8 +92,13 @@ def load_model(id_or_path: str | os.PathLike[str], device: str = "auto", *, max_
     return Model(Predictor(checkpoint, device, max_size=max_size or None, backend=backend))
 
 
-def train(data: str | os.PathLike[str], out: str | os.PathLike[str], *,
-          on_event: Callable[[object], None] | None = None, **options: object):  # fmt: skip
+def train(
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    on_event: Callable[[object], None] | None = None,
+    **options: object,
+):
     """Fine-tune on the image/mask pairs in ``data`` and write the best checkpoint to ``out``
     (installed under ``register_id``, default ``out``'s name), as ``fcn-studio train`` does.
     ``options`` are the command line's (``base``, ``arch``, ``epochs``, ``batch_size``, ``lr``,

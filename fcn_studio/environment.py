@@ -46,8 +46,15 @@ SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
                     "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
 # fmt: on
 
-VARIABLES: tuple[EnvVar, ...] = (WEIGHTS, CACHE, BACKEND, MODEL_CACHE_MB, CONVERSION_BUDGET_MB, DIST_TIMEOUT,
-                                 SMOKE_TEST)  # fmt: skip
+VARIABLES: tuple[EnvVar, ...] = (
+    WEIGHTS,
+    CACHE,
+    BACKEND,
+    MODEL_CACHE_MB,
+    CONVERSION_BUDGET_MB,
+    DIST_TIMEOUT,
+    SMOKE_TEST,
+)
 
 
 def read(var: EnvVar[T]) -> T:

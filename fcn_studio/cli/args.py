@@ -26,8 +26,9 @@ def integer(low: int | None = None, high: int | None = None, *, zero: bool = Fal
     return parse
 
 
-def number(low: float | None = None, high: float | None = None, *, low_open: bool = False,
-           high_open: bool = False) -> Callable[[str], float]:  # fmt: skip
+def number(
+    low: float | None = None, high: float | None = None, *, low_open: bool = False, high_open: bool = False
+) -> Callable[[str], float]:
     """A finite float in the range; ``*_open`` excludes the bound itself."""
 
     def parse(text: str) -> float:

@@ -44,20 +44,33 @@ def writable_out(folder: str) -> Path:
 def model_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--model", required=required, help="installed weights id or path to a weights file")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--max-size", type=num.MAX_SIZE, default=2048, metavar="N",
-                   help="longest side the network sees; larger images are segmented at this size and the "
-                   "result upsampled (0 = full resolution; default 2048)")  # fmt: skip
+    p.add_argument(
+        "--max-size",
+        type=num.MAX_SIZE,
+        default=2048,
+        metavar="N",
+        help="longest side the network sees; larger images are segmented at this size and the "
+        "result upsampled (0 = full resolution; default 2048)",
+    )
     backend_option(p)
     precision_option(p)
 
 
 def precision_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="auto or fp32: exact (fp16 on CUDA for auto); bf16: approximate and several times faster on "
-                   "CPUs with native bf16 (AVX512-BF16/AMX; refused elsewhere), its label agreement printed first")  # fmt: skip
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="auto or fp32: exact (fp16 on CUDA for auto); bf16: approximate and several times faster on "
+        "CPUs with native bf16 (AVX512-BF16/AMX; refused elsewhere), its label agreement printed first",
+    )
 
 
 def backend_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="CPU runtime: auto (ONNX Runtime once its conversion is cached, torch until then; "
-                   "the default), torch, or onnxruntime (default: $FCN_STUDIO_BACKEND or auto)")  # fmt: skip
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="CPU runtime: auto (ONNX Runtime once its conversion is cached, torch until then; "
+        "the default), torch, or onnxruntime (default: $FCN_STUDIO_BACKEND or auto)",
+    )

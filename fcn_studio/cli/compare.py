@@ -47,8 +47,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows, panes, labels = [], [], {}
     for key in keys:
         # One model in memory at a time: three VGG16 FCNs would hold ~1.6 GB of weights.
-        predictor = Predictor(resolve_model(key), args.device, max_size=args.max_size or None, backend=args.backend,
-                              precision=args.precision, calibration=[rgb])  # fmt: skip
+        predictor = Predictor(
+            resolve_model(key),
+            args.device,
+            max_size=args.max_size or None,
+            backend=args.backend,
+            precision=args.precision,
+            calibration=[rgb],
+        )
         if predictor.precision == "bf16":
             warn(f"{key}: bf16 mode: {predictor.backend_note}")
         pred = predictor.predict(rgb)

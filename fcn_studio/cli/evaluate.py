@@ -24,8 +24,12 @@ def add_parser(sub) -> None:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--shard", metavar="I/N", type=num.SHARD, help="evaluate only shard I of N (0-based) of the images")
     ev.add_argument("--save-cm", metavar="FILE", help="also save the confusion matrix (JSON) for --merge")
-    ev.add_argument("--merge", nargs="+", metavar="CM_FILE",
-                    help="the metrics of several saved confusion matrices together (e.g. one per shard)")  # fmt: skip
+    ev.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="CM_FILE",
+        help="the metrics of several saved confusion matrices together (e.g. one per shard)",
+    )
     ev.set_defaults(func=cmd_eval)
 
 
@@ -101,8 +105,10 @@ def _eval_masks(args: argparse.Namespace, shard=None):
     missing = pairing.unpaired_images
     if missing:
         shown = ", ".join(p.name for p in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        warn(f"{len(missing)} of {len(missing) + len(pairing.pairs)} ground-truth mask(s) have no prediction in "
-             f"{args.pred} ({shown}); the scores below leave them out")  # fmt: skip
+        warn(
+            f"{len(missing)} of {len(missing) + len(pairing.pairs)} ground-truth mask(s) have no prediction in "
+            f"{args.pred} ({shown}); the scores below leave them out"
+        )
     pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
     # each folder decoded by its own encoding, by the rule training uses (binary 0/255
     # masks are background/foreground, not "ignore")
@@ -188,8 +194,14 @@ def _eval_model(args: argparse.Namespace, shard=None):
     # binary 0/255 masks mean background/foreground there, not "ignore"
     encoding = folder_encoding(pairing.pairs[0][1].parent, [m for _, m in pairing.pairs])
     pairs = shard.take(pairing.pairs, key=lambda pair: pair[0].name) if shard else pairing.pairs
-    predictor = Predictor(resolve_model(args.model), args.device, max_size=args.max_size or None, backend=args.backend,
-                          precision=args.precision, calibration=[img for img, _ in pairs[:2]])  # fmt: skip
+    predictor = Predictor(
+        resolve_model(args.model),
+        args.device,
+        max_size=args.max_size or None,
+        backend=args.backend,
+        precision=args.precision,
+        calibration=[img for img, _ in pairs[:2]],
+    )
     if predictor.precision == "bf16":
         warn(f"bf16 mode: {predictor.backend_note}")
     cm = ConfusionMatrix(predictor.checkpoint.num_classes)

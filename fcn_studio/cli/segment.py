@@ -18,11 +18,18 @@ def add_parser(sub) -> None:
     seg.add_argument("--out", required=True, metavar="DIR")
     seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
     seg.add_argument("--opacity", type=num.OPACITY, default=0.5, help="overlay opacity, 0-1 (default 0.5)")
-    seg.add_argument("--video-mode", choices=("overlay", "mask"), default="overlay",
-                     help="videos: write the overlay or the colour mask (default overlay)")  # fmt: skip
-    seg.add_argument("--fast", action="store_true",
-                     help="int8 fast mode on the CPU: faster but approximate; calibrated on a few "
-                     "of the inputs, its label agreement with the exact model is printed before it runs")  # fmt: skip
+    seg.add_argument(
+        "--video-mode",
+        choices=("overlay", "mask"),
+        default="overlay",
+        help="videos: write the overlay or the colour mask (default overlay)",
+    )
+    seg.add_argument(
+        "--fast",
+        action="store_true",
+        help="int8 fast mode on the CPU: faster but approximate; calibrated on a few "
+        "of the inputs, its label agreement with the exact model is printed before it runs",
+    )
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
     seg.add_argument(
         "--shard",
@@ -30,16 +37,30 @@ def add_parser(sub) -> None:
         type=num.SHARD,
         help="process only shard I of N (0-based) of the inputs, for job arrays",
     )
-    seg.add_argument("--skip-existing", action="store_true",
-                     help="keep outputs that already exist (continue a killed or preempted run)")  # fmt: skip
-    seg.add_argument("--log", metavar="FILE",
-                     help="append a JSON line per input (done, failed, kept); with --shard the default is "
-                     "OUT/segment-log.I-of-N.jsonl")  # fmt: skip
-    seg.add_argument("--format", choices=("png", "labelme", "coco"), default="png",
-                     help="besides the palette PNG masks: labelme = a labelme JSON of polygons per image, "
-                     "coco = one OUT/coco.json for all images (default png: masks only)")  # fmt: skip
-    seg.add_argument("--coco-masks", choices=("rle", "polygon"), default="rle",
-                     help="--format coco: RLE (exact, the default) or polygons")  # fmt: skip
+    seg.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="keep outputs that already exist (continue a killed or preempted run)",
+    )
+    seg.add_argument(
+        "--log",
+        metavar="FILE",
+        help="append a JSON line per input (done, failed, kept); with --shard the default is "
+        "OUT/segment-log.I-of-N.jsonl",
+    )
+    seg.add_argument(
+        "--format",
+        choices=("png", "labelme", "coco"),
+        default="png",
+        help="besides the palette PNG masks: labelme = a labelme JSON of polygons per image, "
+        "coco = one OUT/coco.json for all images (default png: masks only)",
+    )
+    seg.add_argument(
+        "--coco-masks",
+        choices=("rle", "polygon"),
+        default="rle",
+        help="--format coco: RLE (exact, the default) or polygons",
+    )
     seg.set_defaults(func=cmd_segment)
 
 
@@ -54,16 +75,25 @@ def cmd_segment(args: argparse.Namespace) -> int:
     journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
     predictor = _segment_predictor(args, [item.source for item in images])
     warn(
-        f"{len(images)} image(s), {len(videos)} video(s)" + (f" in shard {shard}" if shard else "")
+        f"{len(images)} image(s), {len(videos)} video(s)"
+        + (f" in shard {shard}" if shard else "")
         + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
-    )  # fmt: skip
+    )
     failures: list[str] = []
     written = kept = 0
     if images:
         bar = ProgressBar(len(images), "segment")
-        report = segment_files(predictor, images, out, overlay=args.overlay, opacity=args.opacity,
-                               overwrite=not args.skip_existing, log=journal, prepared=True,
-                               progress=lambda done, total, name: bar.update(done, name))  # fmt: skip
+        report = segment_files(
+            predictor,
+            images,
+            out,
+            overlay=args.overlay,
+            opacity=args.opacity,
+            overwrite=not args.skip_existing,
+            log=journal,
+            prepared=True,
+            progress=lambda done, total, name: bar.update(done, name),
+        )
         bar.close()
         failures += report.failures
         written += len(report.written)
@@ -180,8 +210,15 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
 
     checkpoint = resolve_model(args.model)
     if args.precision == "bf16":  # the approximate bf16 mode, checked on a few of the images
-        predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
-                              precision="bf16", calibration=calibration_sample(images), fast=args.fast)  # fmt: skip
+        predictor = Predictor(
+            checkpoint,
+            args.device,
+            max_size=args.max_size or None,
+            backend=args.backend,
+            precision="bf16",
+            calibration=calibration_sample(images),
+            fast=args.fast,
+        )
         warn(f"bf16 mode: {predictor.backend_note}")
         return predictor
     if not args.fast:
@@ -190,8 +227,14 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
         raise FCNStudioError("--fast calibrates on the images being segmented: give at least one image")
     calibration = calibration_sample(images)  # an unreadable one is skipped, and reported when its turn comes
     warn(f"fast mode: calibrating the int8 model on {len(calibration)} of the images (once per model file)...")
-    predictor = Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend,
-                          fast=True, calibration=calibration)  # fmt: skip
+    predictor = Predictor(
+        checkpoint,
+        args.device,
+        max_size=args.max_size or None,
+        backend=args.backend,
+        fast=True,
+        calibration=calibration,
+    )
     if not predictor.fast_path.wait():
         raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
     agreement = predictor.fast_path.agreement or 0.0
@@ -208,11 +251,15 @@ def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Name
 
     bar = ProgressBar(None, video.name)
     result = segment_video(
-        lambda frame: predictor.predict(frame).labels, predictor.labels, video, target.with_name(target.name + ".mp4"),
-        mode=args.video_mode, opacity=args.opacity,
+        lambda frame: predictor.predict(frame).labels,
+        predictor.labels,
+        video,
+        target.with_name(target.name + ".mp4"),
+        mode=args.video_mode,
+        opacity=args.opacity,
         masks_dir=target.with_name(target.name + "_masks") if args.frame_masks else None,
         progress=lambda done, total, note: bar.update(done, note, total=total),
-    )  # fmt: skip
+    )
     bar.close()
     warn(
         f"{video.name}: {result.frames} frames -> {result.path}. {AUDIO_NOTE}"

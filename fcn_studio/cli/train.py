@@ -19,8 +19,11 @@ def add_parser(sub) -> None:
         help="a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/ folder",
     )
     tr.add_argument("--out", required=True, metavar="FILE", help="best checkpoint (.safetensors)")
-    tr.add_argument("--base", default="vgg16-imagenet",
-                    help="start from: an installed id or weights file (VGG16 or FCN), or 'scratch' (default vgg16-imagenet)")  # fmt: skip
+    tr.add_argument(
+        "--base",
+        default="vgg16-imagenet",
+        help="start from: an installed id or weights file (VGG16 or FCN), or 'scratch' (default vgg16-imagenet)",
+    )
     tr.add_argument("--arch", default="fcn8s", choices=("fcn32s", "fcn16s", "fcn8s"))
     tr.add_argument("--epochs", type=num.integer(1, 100_000), default=10)
     tr.add_argument("--batch-size", type=num.integer(1, 4096), default=2)
@@ -40,9 +43,13 @@ def add_parser(sub) -> None:
     tr.add_argument("--class-names", help="comma-separated names (default: classes.txt, else class 0..N-1)")
     tr.add_argument("--seed", type=num.integer(0, 2**32 - 1), default=0)
     tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    tr.add_argument("--precision", choices=PRECISIONS, default="auto",
-                    help="auto: bf16 autocast on CPUs with native bf16 where it measures faster, fp16 mixed precision "
-                    "on CUDA, else fp32; fp32 or bf16 force one")  # fmt: skip
+    tr.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="auto: bf16 autocast on CPUs with native bf16 where it measures faster, fp16 mixed precision "
+        "on CUDA, else fp32; fp32 or bf16 force one",
+    )
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     tr.add_argument("--resume", action="store_true", help="continue from OUT.last.state.pt")
     tr.add_argument("--force", action="store_true", help="replace an existing OUT and an installed model with this id")
@@ -75,14 +82,31 @@ def _train(args: argparse.Namespace) -> int:
 
     lo, _, hi = args.scale.partition(",")
     config = TrainConfig(
-        data=args.data, out=args.out, base=args.base, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-        crop_size=args.crop_size, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
-        flip=not args.no_flip, scale_min=float(lo), scale_max=float(hi or lo), freeze_backbone=args.freeze_backbone,
-        val_split=args.val_split, val_dir=args.val, seed=args.seed, amp=not args.no_amp, device=args.device,
+        data=args.data,
+        out=args.out,
+        base=args.base,
+        arch=args.arch,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        crop_size=args.crop_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        flip=not args.no_flip,
+        scale_min=float(lo),
+        scale_max=float(hi or lo),
+        freeze_backbone=args.freeze_backbone,
+        val_split=args.val_split,
+        val_dir=args.val,
+        seed=args.seed,
+        amp=not args.no_amp,
+        device=args.device,
         precision=args.precision,
         class_names=[c.strip() for c in args.class_names.split(",")] if args.class_names else None,
-        resume=args.resume, register_id=args.id, force=args.force,
-    )  # fmt: skip
+        resume=args.resume,
+        register_id=args.id,
+        force=args.force,
+    )
     check_output(config)  # an --out or --id it would refuse is said before the dataset scan
     scan_bar = ProgressBar(None, "checking dataset")
     report = scan_dataset(config.data, config.class_names, progress=lambda d, t, n: scan_bar.update(d, n, total=t))
@@ -112,8 +136,10 @@ def _train(args: argparse.Namespace) -> int:
     bar.close()
     m = result.best_metrics
     if m.get("mean_iou") is not None:
-        say(f"best validation: pixel accuracy {100 * m['pixel_accuracy']:.2f}, mean accuracy "
-               f"{100 * m['mean_accuracy']:.2f}, mean IoU {100 * m['mean_iou']:.2f}, fw IoU {100 * m['fw_iou']:.2f}")  # fmt: skip
+        say(
+            f"best validation: pixel accuracy {100 * m['pixel_accuracy']:.2f}, mean accuracy "
+            f"{100 * m['mean_accuracy']:.2f}, mean IoU {100 * m['mean_iou']:.2f}, fw IoU {100 * m['fw_iou']:.2f}"
+        )
     say(
         f"wrote {result.out}"
         + (

@@ -18,8 +18,11 @@ def add_parser(sub) -> None:
     imp.add_argument("--id", help="id to install it under (default: the file name)")
     imp.add_argument("--arch", choices=("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"), help="override detection")
     imp.add_argument("--labels", help="'voc' or a text file with one class name per line")
-    imp.add_argument("--preprocessing", choices=("caffe-bgr", "imagenet-rgb"),
-                     help="input convention of the weights (default caffe-bgr for converted Caffe files)")  # fmt: skip
+    imp.add_argument(
+        "--preprocessing",
+        choices=("caffe-bgr", "imagenet-rgb"),
+        help="input convention of the weights (default caffe-bgr for converted Caffe files)",
+    )
     imp.add_argument("--force", action="store_true", help="replace an installed model with this id")
     rm = wsub.add_parser("remove", help="delete installed weights (and their conversion caches)")
     rm.add_argument("id")
@@ -28,8 +31,11 @@ def add_parser(sub) -> None:
     ex.add_argument("file", help="the .safetensors file to write")
     ex.add_argument("--force", action="store_true", help="replace FILE if it exists")
     cl = wsub.add_parser("clean", help="remove stale conversion caches (and with --versions, old versions)")
-    cl.add_argument("--versions", action="store_true",
-                    help="also remove old versions: all but a model's base, the one in use and the newest")  # fmt: skip
+    cl.add_argument(
+        "--versions",
+        action="store_true",
+        help="also remove old versions: all but a model's base, the one in use and the newest",
+    )
     cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     w.set_defaults(func=cmd_weights)
 
@@ -44,8 +50,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
         from fcn_studio.labelling.versions import export_standalone
 
         path = export_standalone(args.id, args.file, overwrite=args.force)
-        say(f"wrote {args.id} to {path} ({format_size(path.stat().st_size)}); "
-            f"install it elsewhere with `fcn-studio weights import {path.name}`")  # fmt: skip
+        say(
+            f"wrote {args.id} to {path} ({format_size(path.stat().st_size)}); "
+            f"install it elsewhere with `fcn-studio weights import {path.name}`"
+        )
         return 0
     if args.action == "clean":
         from fcn_studio.storage.cleanup import clean
@@ -109,6 +117,8 @@ def _list(rows, folder) -> None:
         sizes = "  ".join(f"{cell:>{w}}" for cell, w in zip(row[4:6], widths[4:6], strict=True))
         say(f"{left}  {sizes}  {row[6]}")
     installed = [r for r in rows if r.installed]
-    say(f"on disk: {format_size(sum(r.disk_bytes for r in installed))} "
+    say(
+        f"on disk: {format_size(sum(r.disk_bytes for r in installed))} "
         f"({format_size(sum(r.cache_bytes for r in installed))} of it conversion caches; "
-        "`fcn-studio weights clean` removes stale ones)")  # fmt: skip
+        "`fcn-studio weights clean` removes stale ones)"
+    )

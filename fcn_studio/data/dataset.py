@@ -64,8 +64,9 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
     raise FCNStudioError(
         "{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), train/ + train_masks/ "
         "(Carvana), images/ + masks/, images with their labels in masks/, labelme JSON files beside their images, "
-        "or a COCO annotations JSON", root=str(root),
-    )  # fmt: skip
+        "or a COCO annotations JSON",
+        root=str(root),
+    )
 
 
 def image_folder(folder: str | Path) -> Path:
@@ -99,8 +100,11 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
         return {line.strip().lower() for line in text.split() if line.strip()}, []
     defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
     if defined or split not in KNOWN_SPLITS:
-        offer = (f"its splits: {', '.join(defined)}" if defined
-                 else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image")  # fmt: skip
+        offer = (
+            f"its splits: {', '.join(defined)}"
+            if defined
+            else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image"
+        )
         raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
     return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
 
@@ -214,16 +218,29 @@ class DatasetReport:
     def lines(self) -> list[Message]:
         kind = self.encoding.kind
         lines = [
-            Message("Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}",
-                    root=str(self.root), layout=self.layout, n=len(self.pairs)),
-            Message("Masks: {kind} (255 = foreground here, not ignore)" if kind == "binary" else "Masks: {kind}",
-                    kind=MASK_KINDS.get(kind, kind)),
+            Message(
+                "Dataset {root} ({layout} layout): {n} image/mask {n:pair|pairs}",
+                root=str(self.root),
+                layout=self.layout,
+                n=len(self.pairs),
+            ),
+            Message(
+                "Masks: {kind} (255 = foreground here, not ignore)" if kind == "binary" else "Masks: {kind}",
+                kind=MASK_KINDS.get(kind, kind),
+            ),
             Message("Classes ({n}):", n=self.num_classes),
-        ]  # fmt: skip
+        ]
         total = max(sum(self.class_pixels), 1)
         for i, (name, count) in enumerate(zip(self.class_names, self.class_pixels, strict=True)):
-            lines.append(Message("  {id:3d} {name:<20} {count:>12,} px  {percent:5.1f} %",
-                                 id=i, name=ClassName(name), count=count, percent=100 * count / total))  # fmt: skip
+            lines.append(
+                Message(
+                    "  {id:3d} {name:<20} {count:>12,} px  {percent:5.1f} %",
+                    id=i,
+                    name=ClassName(name),
+                    count=count,
+                    percent=100 * count / total,
+                )
+            )
         if self.ignored_pixels:
             lines.append(
                 Message(
@@ -231,11 +248,21 @@ class DatasetReport:
                 )
             )
         if self.unpaired_images:
-            lines.append(Message("Images without a mask ({n}): {names}", n=len(self.unpaired_images),
-                                 names=", ".join(p.name for p in self.unpaired_images[:10])))  # fmt: skip
+            lines.append(
+                Message(
+                    "Images without a mask ({n}): {names}",
+                    n=len(self.unpaired_images),
+                    names=", ".join(p.name for p in self.unpaired_images[:10]),
+                )
+            )
         if self.unpaired_masks:
-            lines.append(Message("Masks without an image ({n}): {names}", n=len(self.unpaired_masks),
-                                 names=", ".join(p.name for p in self.unpaired_masks[:10])))  # fmt: skip
+            lines.append(
+                Message(
+                    "Masks without an image ({n}): {names}",
+                    n=len(self.unpaired_masks),
+                    names=", ".join(p.name for p in self.unpaired_masks[:10]),
+                )
+            )
         lines += [Message("Note: {note}", note=n) for n in self.notes]
         if self.problems:
             lines.append(Message("Problems that stop training ({n}):", n=len(self.problems)))
@@ -308,8 +335,15 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     rgb = load_image(image_path)
     mask = read_mask(mask_path, encoding)
     if mask.shape != rgb.shape[:2]:
-        raise FCNStudioError("{mask}: mask is {mw}x{mh} but {image} is {w}x{h}", mask=mask_path.name, mw=mask.shape[1],
-                             mh=mask.shape[0], image=image_path.name, w=rgb.shape[1], h=rgb.shape[0])  # fmt: skip
+        raise FCNStudioError(
+            "{mask}: mask is {mw}x{mh} but {image} is {w}x{h}",
+            mask=mask_path.name,
+            mw=mask.shape[1],
+            mh=mask.shape[0],
+            image=image_path.name,
+            w=rgb.shape[1],
+            h=rgb.shape[0],
+        )
     return rgb, mask
 
 
@@ -318,12 +352,22 @@ def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Mess
     label, so a stray large label makes many empty classes."""
     more = " ..." if len(empty) > 12 else ""
     if named:
-        return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
-                       "cannot learn {n:it|them}", n=len(empty), total=len(names), more=more,
-                       listed=ClassNames(names[i] for i in empty[:12]))  # fmt: skip
-    return Message("{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
-                   "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
-                   n=len(empty), total=len(names), listed=", ".join(map(str, empty[:12])), more=more)  # fmt: skip
+        return Message(
+            "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
+            "cannot learn {n:it|them}",
+            n=len(empty),
+            total=len(names),
+            more=more,
+            listed=ClassNames(names[i] for i in empty[:12]),
+        )
+    return Message(
+        "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
+        "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
+        n=len(empty),
+        total=len(names),
+        listed=", ".join(map(str, empty[:12])),
+        more=more,
+    )
 
 
 def scan_dataset(
@@ -370,11 +414,17 @@ def scan_dataset(
         notes.append(Message("class names from {file}", file=lists.source.name))
     if blank:
         shown = ", ".join(p.name for p in blank[:5]) + (" ..." if len(blank) > 5 else "")
-        notes.append(Message("{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}",
-                             n=len(blank), files=shown))  # fmt: skip
+        notes.append(
+            Message(
+                "{n} {n:mask labels|masks label} nothing (every pixel 255 = unlabelled), left out: {files}",
+                n=len(blank),
+                files=shown,
+            )
+        )
         if not good:
-            problems.append(Message("no mask labels anything (every pixel of every mask is 255 = unlabelled); label "
-                                    "some first"))  # fmt: skip
+            problems.append(
+                Message("no mask labels anything (every pixel of every mask is 255 = unlabelled); label some first")
+            )
     if not names:
         if encoding.kind == "binary":
             names = ["background", "foreground"]
@@ -386,9 +436,18 @@ def scan_dataset(
     if good and empty and len(empty) < len(names):
         notes.append(_empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
     return DatasetReport(
-        root, pairing.layout, good, pairing.unpaired_images, pairing.unpaired_masks, encoding, names,
-        [int(c) for c in counts[: len(names)]], int(counts[255]), problems, notes,
-    )  # fmt: skip
+        root,
+        pairing.layout,
+        good,
+        pairing.unpaired_images,
+        pairing.unpaired_masks,
+        encoding,
+        names,
+        [int(c) for c in counts[: len(names)]],
+        int(counts[255]),
+        problems,
+        notes,
+    )
 
 
 def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
@@ -412,11 +471,25 @@ def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[Mes
         if not bad:
             continue
         if 254 in bad and encoding.kind == "rgb":
-            where = (Message("the colours in {file}", file=lists.source.name) if lists.colors
-                     else Message("the VOC colours"))  # fmt: skip
-            problems.append(Message("{mask}: colours not among {where}; list every class as a `name r g b` line in "
-                                    "{file}", mask=mask.name, where=where, file=str(root / "classes.txt")))  # fmt: skip
+            where = (
+                Message("the colours in {file}", file=lists.source.name) if lists.colors else Message("the VOC colours")
+            )
+            problems.append(
+                Message(
+                    "{mask}: colours not among {where}; list every class as a `name r g b` line in {file}",
+                    mask=mask.name,
+                    where=where,
+                    file=str(root / "classes.txt"),
+                )
+            )
         else:
-            problems.append(Message("{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
-                                    mask=mask.name, bad=bad, n=n, last=n - 1))  # fmt: skip
+            problems.append(
+                Message(
+                    "{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
+                    mask=mask.name,
+                    bad=bad,
+                    n=n,
+                    last=n - 1,
+                )
+            )
     return problems

@@ -153,9 +153,11 @@ def load_image(path: str | os.PathLike[str], *, max_size: int | None = None) -> 
             return rgb
         raise FCNStudioError(
             "{path}: not an image file, or a format that cannot be read (HEIC/AVIF photos: convert them to JPEG or "
-            "PNG first)" if path.suffix.lower() in (".heic", ".heif", ".avif")
-            else "{path}: not an image file, or a format that cannot be read", path=str(path)
-        ) from None  # fmt: skip
+            "PNG first)"
+            if path.suffix.lower() in (".heic", ".heif", ".avif")
+            else "{path}: not an image file, or a format that cannot be read",
+            path=str(path),
+        ) from None
     except Image.DecompressionBombError:
         raise FCNStudioError(
             "{path}: the image is too large to open (over {limit} megapixels)", path=str(path), limit=_PIXEL_LIMIT_MP

@@ -60,8 +60,12 @@ class ConfusionMatrix:
     def save(self, path: str | Path, class_names: list[str] | None = None) -> Path:
         """A JSON file of the exact counts, for merging the evaluations of several shards."""
         path = Path(path)
-        data = {"format": CONFUSION_FORMAT, "num_classes": self.num_classes, "class_names": class_names,
-                "hist": self.hist.tolist()}  # fmt: skip
+        data = {
+            "format": CONFUSION_FORMAT,
+            "num_classes": self.num_classes,
+            "class_names": class_names,
+            "hist": self.hist.tolist(),
+        }
         try:
             with atomic_path(path, suffix=".json") as tmp:
                 tmp.write_text(json.dumps(data))

@@ -47,8 +47,9 @@ class LabelExport(QObject):
             self.win.show_error(translate("LabelExport", "Open an image of the labelled folder first."))
             return
         names = [translate("LabelExport", label) for _, label in FORMATS]
-        choice, ok = QInputDialog.getItem(self.win, translate("LabelExport", "Export Labels As"),
-                                          translate("LabelExport", "Format:"), names, 0, False)  # fmt: skip
+        choice, ok = QInputDialog.getItem(
+            self.win, translate("LabelExport", "Export Labels As"), translate("LabelExport", "Format:"), names, 0, False
+        )
         if not ok:
             return
         fmt = FORMATS[names.index(choice)][0]
@@ -68,8 +69,13 @@ class LabelExport(QObject):
             from fcn_studio.labelling.label_store import LabelStore
 
             store = LabelStore(folder)
-            return export_labels(store.labelled_masks(), store.label_set(), out, fmt,
-                                 progress=lambda done, total: progress(done, total, ""))  # fmt: skip
+            return export_labels(
+                store.labelled_masks(),
+                store.label_set(),
+                out,
+                fmt,
+                progress=lambda done, total: progress(done, total, ""),
+            )
 
         self.task = BackgroundTask(work, self.win, translate("LabelExport", "Exporting labels"), str(out))
         self.task.succeeded.connect(self._done)
@@ -77,12 +83,18 @@ class LabelExport(QObject):
         return self.task.start(getattr(self.win, "tasks", None))
 
     def _done(self, report) -> None:
-        text = fill(translate("LabelExport", "{n} labelled {n:image|images} written to {out}."), n=report.images,
-                    out=report.out)  # fmt: skip
+        text = fill(
+            translate("LabelExport", "{n} labelled {n:image|images} written to {out}."), n=report.images, out=report.out
+        )
         if report.notes:
             text += "\n\n" + "\n".join(map(str, report.notes))  # core Messages, in the interface language
-        self.message = QMessageBox(QMessageBox.Icon.Information, translate("LabelExport", "Export Labels As"), text,
-                                   QMessageBox.StandardButton.Ok, self.win)  # fmt: skip
+        self.message = QMessageBox(
+            QMessageBox.Icon.Information,
+            translate("LabelExport", "Export Labels As"),
+            text,
+            QMessageBox.StandardButton.Ok,
+            self.win,
+        )
         self.message.open()  # not modal to the event loop: the window goes on
 
 

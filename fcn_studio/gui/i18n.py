@@ -147,9 +147,12 @@ def choose_language(win: QMainWindow, settings, language: str) -> None:
     def say(text: str) -> str:
         return target.translate("Language", text) or text
 
-    texts = (QT_TRANSLATE_NOOP("Language", "Language"),
-             QT_TRANSLATE_NOOP("Language", "FCN Studio shows the new language after a restart. Restart now?"),
-             QT_TRANSLATE_NOOP("Language", "Restart now"), QT_TRANSLATE_NOOP("Language", "Later"))  # fmt: skip
+    texts = (
+        QT_TRANSLATE_NOOP("Language", "Language"),
+        QT_TRANSLATE_NOOP("Language", "FCN Studio shows the new language after a restart. Restart now?"),
+        QT_TRANSLATE_NOOP("Language", "Restart now"),
+        QT_TRANSLATE_NOOP("Language", "Later"),
+    )
     title, question, now, later = (say(t) for t in texts)
     box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=win)
     restart = box.addButton(now, QMessageBox.ButtonRole.AcceptRole)
@@ -214,11 +217,22 @@ def lupdate(ts_files: list[Path]) -> None:
     sources = [str(p.relative_to(root)) for p in gui_sources()]
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "core_messages.py"  # the core's templates, as lupdate reads them
-        lines = [f"QT_TRANSLATE_NOOP({json.dumps(CORE_CONTEXT)}, {json.dumps(t, ensure_ascii=False)})"
-                 for t in core_templates()]  # fmt: skip
+        lines = [
+            f"QT_TRANSLATE_NOOP({json.dumps(CORE_CONTEXT)}, {json.dumps(t, ensure_ascii=False)})"
+            for t in core_templates()
+        ]
         listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        cmd = [_qt_tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", *sources, str(listing),
-               "-ts", *map(str, ts_files)]  # fmt: skip
+        cmd = [
+            _qt_tool("lupdate"),
+            "-silent",
+            "-locations",
+            "none",
+            "-no-obsolete",
+            *sources,
+            str(listing),
+            "-ts",
+            *map(str, ts_files),
+        ]
         subprocess.run(cmd, check=True, cwd=root)
 
 
@@ -230,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fcn_studio.gui.i18n", description="Keep the interface translations in step with the code."
     )
-    parser.add_argument("command", choices=("update", "build"),
-                        help="update: extract strings into the .ts files, then compile; build: compile only")  # fmt: skip
+    parser.add_argument(
+        "command",
+        choices=("update", "build"),
+        help="update: extract strings into the .ts files, then compile; build: compile only",
+    )
     args = parser.parse_args(argv)
     if args.command == "update":
         lupdate([ts_path(lang) for lang in TRANSLATED])

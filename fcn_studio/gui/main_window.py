@@ -65,11 +65,24 @@ class MainWindow(QMainWindow):
         from fcn_studio.gui.labelling.context import LabelContext
         from fcn_studio.gui.labelling.label_mode import LabelMode
 
-        self.label_mode = LabelMode(LabelContext(  # painting labels, retraining on them
-            host=self, workspace=self.workspace, inference=self.inference, canvas=self.canvas, overlay=self.overlay,
-            legend=self.legend, status=self.status, service=self.service, runner=self.tasks, settings=self.settings,
-            show_error=self.show_error, use_model=self._models_changed, video_opened=self.video.opened,
-            video_active=lambda: self.video.active))  # fmt: skip
+        self.label_mode = LabelMode(
+            LabelContext(  # painting labels, retraining on them
+                host=self,
+                workspace=self.workspace,
+                inference=self.inference,
+                canvas=self.canvas,
+                overlay=self.overlay,
+                legend=self.legend,
+                status=self.status,
+                service=self.service,
+                runner=self.tasks,
+                settings=self.settings,
+                show_error=self.show_error,
+                use_model=self._models_changed,
+                video_opened=self.video.opened,
+                video_active=lambda: self.video.active,
+            )
+        )
         self.label_export = LabelExport(self)  # File > Export Labels As…
         self._place_label_docks()
         self._restore_settings()  # a layout the user made wins over the default one
@@ -90,10 +103,22 @@ class MainWindow(QMainWindow):
         self.messages = Messages(self, self.status)
         self.banner = NoModelBanner()
         self.video_controls = VideoControls()
-        self.video = VideoSession(self.canvas, self.overlay, self.video_controls, self, service=self.service,
-                                  inference=self.inference, runner=self.tasks)  # fmt: skip
-        self.compare = CompareView(settings=self.settings, service=self.service, results=self.workspace.results,
-                                   inference=self.inference, runner=self.tasks)  # fmt: skip
+        self.video = VideoSession(
+            self.canvas,
+            self.overlay,
+            self.video_controls,
+            self,
+            service=self.service,
+            inference=self.inference,
+            runner=self.tasks,
+        )
+        self.compare = CompareView(
+            settings=self.settings,
+            service=self.service,
+            results=self.workspace.results,
+            inference=self.inference,
+            runner=self.tasks,
+        )
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -111,29 +136,72 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(central, self.tr("Image"))
         self.tabs.addTab(self.compare, self.tr("Compare models"))
         self.setCentralWidget(self.tabs)
-        self.view = ImageView(self.workspace, self.video, self.canvas, self.overlay, self.legend, self.status,
-                              self.placeholder, self, self._update_enabled, self.show_error)  # fmt: skip
+        self.view = ImageView(
+            self.workspace,
+            self.video,
+            self.canvas,
+            self.overlay,
+            self.legend,
+            self.status,
+            self.placeholder,
+            self,
+            self._update_enabled,
+            self.show_error,
+        )
 
     def _build_controllers(self) -> None:
         self.files = FileOpener(self, self.settings, self.workspace, self.actions_.recent_menu)
-        self.exporter = Exporter(self, self.settings, self.workspace, self.video, self.overlay,
-                                 lambda: self.opacity.value() / 100.0, self.inference, self.service, self.tasks,
-                                 self.status, self.show_error, self.files.last_dir)  # fmt: skip
-        self.model_actions = ModelActions(self, self.settings, self.service, self.inference, self.models, self.banner,
-                                          self.status, self.show_error, self.files.last_dir,
-                                          self.compare.refresh_models, self._current_folder)  # fmt: skip
+        self.exporter = Exporter(
+            self,
+            self.settings,
+            self.workspace,
+            self.video,
+            self.overlay,
+            lambda: self.opacity.value() / 100.0,
+            self.inference,
+            self.service,
+            self.tasks,
+            self.status,
+            self.show_error,
+            self.files.last_dir,
+        )
+        self.model_actions = ModelActions(
+            self,
+            self.settings,
+            self.service,
+            self.inference,
+            self.models,
+            self.banner,
+            self.status,
+            self.show_error,
+            self.files.last_dir,
+            self.compare.refresh_models,
+            self._current_folder,
+        )
 
     def _connect(self) -> None:
         a, ws, f, x, m = self.actions_, self.workspace, self.files, self.exporter, self.model_actions
         for action, slot in (
-            (a.open, f.open_dialog), (a.open_folder, f.open_folder_dialog), (a.open_camera, f.open_camera),
-            (a.save_mask, x.save_mask), (a.export_overlay, x.overlay_image), (a.export_stats, x.stats),
-            (a.segment_folder, x.segment_folder), (a.export_video, x.video_file), (a.quit, self.close),
-            (a.next, ws.next), (a.previous, ws.previous), (a.fit, self.canvas.fit),
-            (a.actual_size, self.canvas.actual_size), (a.manage_models, m.manage),
-            (a.import_weights, m.import_weights), (a.fine_tune, m.fine_tune), (a.play_pause, self.video.toggle),
-            (a.about, self._about), (a.shortcuts, self.show_shortcuts),
-        ):  # fmt: skip
+            (a.open, f.open_dialog),
+            (a.open_folder, f.open_folder_dialog),
+            (a.open_camera, f.open_camera),
+            (a.save_mask, x.save_mask),
+            (a.export_overlay, x.overlay_image),
+            (a.export_stats, x.stats),
+            (a.segment_folder, x.segment_folder),
+            (a.export_video, x.video_file),
+            (a.quit, self.close),
+            (a.next, ws.next),
+            (a.previous, ws.previous),
+            (a.fit, self.canvas.fit),
+            (a.actual_size, self.canvas.actual_size),
+            (a.manage_models, m.manage),
+            (a.import_weights, m.import_weights),
+            (a.fine_tune, m.fine_tune),
+            (a.play_pause, self.video.toggle),
+            (a.about, self._about),
+            (a.shortcuts, self.show_shortcuts),
+        ):
             action.triggered.connect(slot)
         a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25, anchor_under_mouse=False))
         a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8, anchor_under_mouse=False))
@@ -316,9 +384,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _about(self) -> None:
-        QMessageBox.about(self, self.tr("About FCN Studio"),
-                          f"<b>FCN Studio {__version__}</b><br>" + self.tr("Semantic segmentation with FCN-32s/16s/8s "
-                          "(Long, Shelhamer, Darrell, CVPR 2015)."))  # fmt: skip
+        QMessageBox.about(
+            self,
+            self.tr("About FCN Studio"),
+            f"<b>FCN Studio {__version__}</b><br>"
+            + self.tr("Semantic segmentation with FCN-32s/16s/8s (Long, Shelhamer, Darrell, CVPR 2015)."),
+        )
 
     # -- closing -------------------------------------------------------------------------
 

@@ -13,9 +13,11 @@ from fcn_studio.gui.i18n import without_accelerator
 EXTRA_KEYS = (
     (QT_TRANSLATE_NOOP("Shortcuts", "Mouse wheel"), QT_TRANSLATE_NOOP("Shortcuts", "Zoom at the cursor")),
     (QT_TRANSLATE_NOOP("Shortcuts", "Drag, or Space + drag"), QT_TRANSLATE_NOOP("Shortcuts", "Pan")),
-    (QT_TRANSLATE_NOOP("Shortcuts", "Double-click a legend class"),
-     QT_TRANSLATE_NOOP("Shortcuts", "Show that class alone")),
-)  # fmt: skip
+    (
+        QT_TRANSLATE_NOOP("Shortcuts", "Double-click a legend class"),
+        QT_TRANSLATE_NOOP("Shortcuts", "Show that class alone"),
+    ),
+)
 
 
 def action_rows(actions) -> list[tuple[str, str]]:
@@ -32,8 +34,10 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Keyboard shortcuts"))
-        extra = [(QCoreApplication.translate("Shortcuts", k), QCoreApplication.translate("Shortcuts", w))
-                 for k, w in EXTRA_KEYS]  # fmt: skip
+        extra = [
+            (QCoreApplication.translate("Shortcuts", k), QCoreApplication.translate("Shortcuts", w))
+            for k, w in EXTRA_KEYS
+        ]
         rows = action_rows(actions) + extra
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels([self.tr("Keys"), self.tr("Action")])

@@ -136,8 +136,11 @@ def without_previous_outputs(files: Sequence[BatchItem | Path], out_dir: Path) -
     masks of an earlier run there are outputs, not photos. Path arithmetic only, the same on
     every shard, so it can run before the inputs are split."""
     out, real = out_dir.resolve(), _RealPaths()
-    return [it for it in _as_items(files)
-            if not (it.root and real(it.root, None) != out and _within(real(it.source, it.root), out))]  # fmt: skip
+    return [
+        it
+        for it in _as_items(files)
+        if not (it.root and real(it.root, None) != out and _within(real(it.source, it.root), out))
+    ]
 
 
 def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[BatchItem]:
@@ -235,8 +238,12 @@ class BatchLog:
     def write(self, item: BatchItem, output: Path, status: str, error: str | None = None) -> None:
         if self._fh is None:
             return
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "input": str(item.source), "output": str(output),
-                  "status": status}  # fmt: skip
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "input": str(item.source),
+            "output": str(output),
+            "status": status,
+        }
         if error:
             record["error"] = error
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -97,10 +97,14 @@ def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> 
     axes = {"image": {2: "height", 3: "width"}} | {name: {2: f"{name}_h", 3: f"{name}_w"} for name in FEATURES}
     with torch.no_grad(), warnings_quiet():
         torch.onnx.export(
-            _backbone_graph(model), (torch.zeros(1, 3, 64, 64),), str(exported), input_names=["image"],
-            output_names=list(FEATURES), dynamic_axes=axes,
+            _backbone_graph(model),
+            (torch.zeros(1, 3, 64, 64),),
+            str(exported),
+            input_names=["image"],
+            output_names=list(FEATURES),
+            dynamic_axes=axes,
             dynamo=False,  # the TorchScript exporter: dynamic shapes, no onnxscript needed
-        )  # fmt: skip
+        )
     meta: dict = {"precision": precision, "graph": "features"}
     if precision == "int8":
         with np.load(out / "images.npz") as npz:
@@ -121,8 +125,14 @@ def _weights_beside(path: Path) -> None:
     import onnx
 
     model = onnx.load(str(path))
-    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=DATA_FILE, size_threshold=1024)  # fmt: skip
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=DATA_FILE,
+        size_threshold=1024,
+    )
 
 
 def _first_convolutions(path: Path) -> list[str]:
@@ -149,10 +159,16 @@ def _quantize(model, exported: Path, target: Path, calibration, checks, threads:
 
     with warnings_quiet():
         quantize_static(
-            str(exported), str(target), Images(), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            op_types_to_quantize=["Conv"], nodes_to_exclude=_first_convolutions(exported),
-        )  # fmt: skip
+            str(exported),
+            str(target),
+            Images(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["Conv"],
+            nodes_to_exclude=_first_convolutions(exported),
+        )
     # the session the conversion keeps: optimised once here, saved, and mapped from then on
     session = open_session(target.parent, threads)
     exact = [torch_labels(model, x) for x in checks]

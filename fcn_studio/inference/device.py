@@ -49,10 +49,14 @@ def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> D
             dev = torch.device(requested)
             return DeviceChoice(dev, describe(dev))
         if not allow_fallback:
-            raise FCNStudioError("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA "
-                                 "build of torch); use --device cpu or auto")  # fmt: skip
-        note = Message("CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of "
-                       "torch); running on the CPU")  # fmt: skip
+            raise FCNStudioError(
+                "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA "
+                "build of torch); use --device cpu or auto"
+            )
+        note = Message(
+            "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of "
+            "torch); running on the CPU"
+        )
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")), note)
     if requested == "mps":
         if _mps_available():

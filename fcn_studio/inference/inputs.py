@@ -22,9 +22,16 @@ from fcn_studio.inference.video import is_video_file
 # Sub-folders that hold a dataset's labels (Label mode, VOC, labelme2voc), never photos.
 LABEL_FOLDERS = frozenset(
     name.casefold()
-    for name in (LABEL_MASK_DIR, *VOC_MASK_DIRS, "SegmentationObject", "SegmentationObjectPNG",
-                 "SegmentationClassAug", "SegmentationClassVisualization", "SegmentationObjectVisualization")
-)  # fmt: skip
+    for name in (
+        LABEL_MASK_DIR,
+        *VOC_MASK_DIRS,
+        "SegmentationObject",
+        "SegmentationObjectPNG",
+        "SegmentationClassAug",
+        "SegmentationClassVisualization",
+        "SegmentationObjectVisualization",
+    )
+)
 _SHOWN = 4  # examples per note
 
 

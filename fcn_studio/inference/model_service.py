@@ -121,9 +121,15 @@ class ModelService:
         return self.load(spec, device, half=half).predictor.sharing(max_size)
 
     def load(
-        self, spec: str, device: str = "auto", *, half: bool | None = None, fast: bool = False,
-        calibration: Sequence[object] = (), precision: str | None = None,
-    ) -> LoadedModel:  # fmt: skip
+        self,
+        spec: str,
+        device: str = "auto",
+        *,
+        half: bool | None = None,
+        fast: bool = False,
+        calibration: Sequence[object] = (),
+        precision: str | None = None,
+    ) -> LoadedModel:
         """``half``: fp16 weights on CUDA (default there: on; never on a CPU). ``fast``: the
         int8 fast mode on a CPU (approximate; ignored on a GPU), quantised with a few
         ``calibration`` images (paths or arrays, read only when the model is loaded).
@@ -208,9 +214,13 @@ class ModelService:
         if fast and not calibration:
             raise FCNStudioError("fast mode needs a few images to calibrate on: open an image or a folder first")
         approximate = fast or key.precision == "bf16"  # measure their label agreement
-        options = {"half": key.precision == "fp16", "max_size": None, "fast": fast,
-                   "calibration": calibration if approximate else (),
-                   "precision": "bf16" if key.precision == "bf16" else None}  # fmt: skip
+        options = {
+            "half": key.precision == "fp16",
+            "max_size": None,
+            "fast": fast,
+            "calibration": calibration if approximate else (),
+            "precision": "bf16" if key.precision == "bf16" else None,
+        }
         if _is_head_file(path):  # a version over a base: only its head is read
             head = read_head_file(path)
             base_file = base_path(head.base, path, lambda base_id: locate_weights(base_id)[0])
@@ -294,9 +304,17 @@ def _version_checkpoint(head, path: Path) -> Checkpoint:
     already loaded here."""
     from fcn_studio.storage.checkpoint import Checkpoint
 
-    return Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing, dict(head.tensors),
-                      provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
-                      training=head.training, source=path)  # fmt: skip
+    return Checkpoint(
+        head.arch,
+        head.labels.num_classes,
+        head.labels,
+        head.preprocessing,
+        dict(head.tensors),
+        provenance={**head.provenance, "base_model": head.base.id},
+        metrics=head.metrics,
+        training=head.training,
+        source=path,
+    )
 
 
 def _is_head_file(path: Path) -> bool:

@@ -287,9 +287,17 @@ class Predictor:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         approximate = backend != "torch" and self.fast_path.approximate
-        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, probs, backend=backend,
-                          approximate=approximate, features=features if return_features else None,
-                          precision=self._precision(backend))  # fmt: skip
+        return Prediction(
+            labels,
+            confidence,
+            (h, w),
+            time.perf_counter() - start,
+            probs,
+            backend=backend,
+            approximate=approximate,
+            features=features if return_features else None,
+            precision=self._precision(backend),
+        )
 
     def preview(
         self, image: object, *, max_size: int = PREVIEW_MAX_SIZE, cancelled: Callable[[], bool] | None = None
@@ -319,8 +327,16 @@ class Predictor:
             labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
             confidence = cv2.resize(confidence.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
             confidence = confidence.astype(np.float16)
-        return Prediction(labels, confidence, (h, w), time.perf_counter() - start, backend=backend, approximate=True,
-                          preview=True, precision=self._precision(backend))  # fmt: skip
+        return Prediction(
+            labels,
+            confidence,
+            (h, w),
+            time.perf_counter() - start,
+            backend=backend,
+            approximate=True,
+            preview=True,
+            precision=self._precision(backend),
+        )
 
     def memory_needed(self, height: int, width: int, with_probs: bool = False) -> dict[str, int]:
         """Bytes that segmenting an (height, width) image allocates, by stage (estimates)."""

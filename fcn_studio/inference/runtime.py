@@ -229,8 +229,10 @@ class FastPath:
                 self._ensure_converted(cancelled)
                 session = self._open_checked()
             if session is None:
-                raise FCNStudioError(f"the ONNX Runtime conversion of {self.cache_dir.name} gives other labels "
-                                     "than the torch model; torch serves (use --backend torch to silence this)")  # fmt: skip
+                raise FCNStudioError(
+                    f"the ONNX Runtime conversion of {self.cache_dir.name} gives other labels "
+                    "than the torch model; torch serves (use --backend torch to silence this)"
+                )
             self.agreement = self._read_meta().get("agreement")
             self._held = conversions.hold(self.cache_dir)
             with contextlib.suppress(OSError):
@@ -338,8 +340,10 @@ class FastPath:
         from fcn_studio.storage.fileio import is_disk_full
 
         if is_disk_full(exc):
-            return (f"no space left on {self.cache_dir.parent} for the faster CPU path: free some space, set "
-                    "$FCN_STUDIO_CACHE to a folder with room, or use --backend torch")  # fmt: skip
+            return (
+                f"no space left on {self.cache_dir.parent} for the faster CPU path: free some space, set "
+                "$FCN_STUDIO_CACHE to a folder with room, or use --backend torch"
+            )
         return f"could not write the faster CPU path's cache in {self.cache_dir.parent}: {exc.strerror or exc}"
 
     def _describe_source(self, out: Path) -> None:

@@ -70,8 +70,11 @@ def list_versions(family: str) -> list[ModelVersion]:
                 prov, metrics = json.loads(meta.get("provenance", "{}")), json.loads(meta.get("metrics", "{}"))
             except (OSError, ValueError):
                 continue
-            out.append(ModelVersion(info.id, int(match["n"]), info.path, metrics, prov.get("created", ""),
-                                    info.base is not None))  # fmt: skip
+            out.append(
+                ModelVersion(
+                    info.id, int(match["n"]), info.path, metrics, prov.get("created", ""), info.base is not None
+                )
+            )
     return sorted(out, key=lambda v: v.version)
 
 
@@ -131,9 +134,16 @@ def write_head_over(
 
     source = Path(base.source).resolve()
     ref = BaseRef(_base_id(base) or str(source), content_hash(source), str(source))
-    head = Head(base.arch, labels, preprocessing, head_tensors(head_state), ref,
-                provenance=dict(info.get("provenance", {})), metrics=info.get("metrics", {}),
-                training={**info.get("training", {}), "head_only": True})  # fmt: skip
+    head = Head(
+        base.arch,
+        labels,
+        preprocessing,
+        head_tensors(head_state),
+        ref,
+        provenance=dict(info.get("provenance", {})),
+        metrics=info.get("metrics", {}),
+        training={**info.get("training", {}), "head_only": True},
+    )
     return write_head(head, path)
 
 
@@ -178,9 +188,16 @@ def _install_full(base, head_state, labels, preprocessing, info, family) -> Mode
     from fcn_studio.storage.checkpoint import Checkpoint
 
     state = {k: v for k, v in base.state_dict.items() if not k.startswith(("score", "upscore"))} | head_state
-    ckpt = Checkpoint(base.arch, labels.num_classes, labels, preprocessing, state,
-                      provenance=dict(info.get("provenance", {})), metrics=info.get("metrics", {}),
-                      training=info.get("training", {}))  # fmt: skip
+    ckpt = Checkpoint(
+        base.arch,
+        labels.num_classes,
+        labels,
+        preprocessing,
+        state,
+        provenance=dict(info.get("provenance", {})),
+        metrics=info.get("metrics", {}),
+        training=info.get("training", {}),
+    )
     return install_version(ckpt, family)
 
 
@@ -207,8 +224,12 @@ def _next_version(family: str) -> tuple[str, int]:
 
 
 def _described(family: str, number: int) -> dict:
-    return {"family": family, "version": number, "title": version_title(family, number).english(),
-            "created": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+    return {
+        "family": family,
+        "version": number,
+        "title": version_title(family, number).english(),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def current_version(family: str) -> str | None:
@@ -254,7 +275,14 @@ def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -
         raise FCNStudioError(f"{file} exists; choose another file name, or replace it with --force")
     ckpt = resolve_model(spec)
     provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
-    standalone = Checkpoint(ckpt.arch, ckpt.num_classes, ckpt.labels, ckpt.preprocessing, ckpt.state_dict,
-                            provenance={**provenance, "exported_from": spec}, metrics=ckpt.metrics,
-                            training=ckpt.training)  # fmt: skip
+    standalone = Checkpoint(
+        ckpt.arch,
+        ckpt.num_classes,
+        ckpt.labels,
+        ckpt.preprocessing,
+        ckpt.state_dict,
+        provenance={**provenance, "exported_from": spec},
+        metrics=ckpt.metrics,
+        training=ckpt.training,
+    )
     return save_checkpoint(standalone, file, option="FILE")

@@ -119,8 +119,11 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     if _is_safetensors(head):
         return _read_safetensors(path)
     if not _could_be_torch(head):
-        raise FCNStudioError("{path}: {what}, not a weights file; give a .pth or .safetensors file", path=str(path),
-                             what=_describe_content(head))  # fmt: skip
+        raise FCNStudioError(
+            "{path}: {what}, not a weights file; give a .pth or .safetensors file",
+            path=str(path),
+            what=_describe_content(head),
+        )
     return _read_torch(path), None
 
 
@@ -271,10 +274,17 @@ def _head_on_base(path: Path, tensors: dict, meta: dict[str, str], locate_base) 
     base = load_checkpoint(heads.base_path(head.base, path, locate_base), arch=head.arch)
     if base.arch != head.arch:
         raise FCNStudioError(f"{path}: a {head.arch} head cannot go on the {base.arch} base {head.base.id}")
-    checkpoint = Checkpoint(head.arch, head.labels.num_classes, head.labels, head.preprocessing,
-                            heads.composed_state(base.state_dict, head),
-                            provenance={**head.provenance, "base_model": head.base.id}, metrics=head.metrics,
-                            training=head.training, source=path)  # fmt: skip
+    checkpoint = Checkpoint(
+        head.arch,
+        head.labels.num_classes,
+        head.labels,
+        head.preprocessing,
+        heads.composed_state(base.state_dict, head),
+        provenance={**head.provenance, "base_model": head.base.id},
+        metrics=head.metrics,
+        training=head.training,
+        source=path,
+    )
     checkpoint.base = heads.LoadedBase(head.base, base.source, base)
     return checkpoint
 

@@ -65,8 +65,14 @@ def read_conversion(folder: Path) -> Conversion | None:
         return None
     stamp = folder / LAST_USED
     last = stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime
-    return Conversion(folder, folder_size(folder), last, str(meta.get("source", "")), str(meta.get("source_sha256", "")),
-                      str(meta.get("runtime", "")))  # fmt: skip
+    return Conversion(
+        folder,
+        folder_size(folder),
+        last,
+        str(meta.get("source", "")),
+        str(meta.get("source_sha256", "")),
+        str(meta.get("runtime", "")),
+    )
 
 
 def list_conversions(root: Path) -> list[Conversion]:

@@ -200,8 +200,9 @@ def is_disk_full(exc: BaseException) -> bool:
     return "No space left" in text or "code: 28" in text or "Disk quota exceeded" in text
 
 
-def write_error(path: str | os.PathLike[str], exc: BaseException, needed_bytes: int | None = None,
-                option: str = "--out") -> str:  # fmt: skip
+def write_error(
+    path: str | os.PathLike[str], exc: BaseException, needed_bytes: int | None = None, option: str = "--out"
+) -> str:
     """One line for a failed write of ``path``: disk full says how much to free."""
     path = Path(path)
     free = _free_bytes(path.parent)

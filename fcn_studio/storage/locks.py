@@ -122,8 +122,9 @@ _reserved: set[str] = set()
 
 
 @contextlib.contextmanager
-def exclusive(target: str | os.PathLike[str], what: str, wait_s: float = 0.0, *,
-              reserve: bool = False) -> Iterator[None]:  # fmt: skip
+def exclusive(
+    target: str | os.PathLike[str], what: str, wait_s: float = 0.0, *, reserve: bool = False
+) -> Iterator[None]:
     """Hold the lock of ``target`` for the body; wait up to ``wait_s`` for another holder,
     then fail with a message that says ``what`` is busy (e.g. "the model id 'x'").
     ``reserve``: this process's later locks of ``target`` pass while the body runs."""
@@ -160,8 +161,9 @@ def _locked(path: Path, what: str, wait_s: float) -> Iterator[None]:
         if time.monotonic() >= deadline:
             raise FCNStudioError(
                 "{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name",
-                what=what, owner=_owner(path),
-            )  # fmt: skip
+                what=what,
+                owner=_owner(path),
+            )
         time.sleep(POLL_S)
     try:
         os.ftruncate(fd, 0)

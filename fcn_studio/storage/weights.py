@@ -102,9 +102,18 @@ def list_weights() -> list[ModelInfo]:
     for e in manifest():
         p = e.path()
         rows.append(
-            ModelInfo(e.id, e.title, e.kind, e.arch, e.labels or "-", p.is_file(),
-                      p.stat().st_size if p.is_file() else None, p, "manifest")
-        )  # fmt: skip
+            ModelInfo(
+                e.id,
+                e.title,
+                e.kind,
+                e.arch,
+                e.labels or "-",
+                p.is_file(),
+                p.stat().st_size if p.is_file() else None,
+                p,
+                "manifest",
+            )
+        )
     directory = weights_dir()
     clean_stale_temporaries(directory)
     for p in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
@@ -146,8 +155,9 @@ def _installed_row(p: Path, meta: dict[str, str]) -> ModelInfo | None:
         base = json.loads(meta["base"]).get("id") if meta.get("format") == HEAD_FORMAT else None
     except (ValueError, AttributeError, KeyError):
         return None
-    return ModelInfo(p.stem, title, "segmentation", meta.get("arch", "?"), labels, True,
-                     p.stat().st_size, p, origin, base)  # fmt: skip
+    return ModelInfo(
+        p.stem, title, "segmentation", meta.get("arch", "?"), labels, True, p.stat().st_size, p, origin, base
+    )
 
 
 def installed_models() -> list[ModelInfo]:
@@ -417,8 +427,9 @@ def remove_weights(weights_id: str) -> list[Path]:
 def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
     """Versions stored as heads cannot work without their base."""
     resolved = path.resolve()
-    dependants = [r.id for r in list_weights() if r.base is not None and r.id != weights_id
-                  and _base_file(r) == resolved]  # fmt: skip
+    dependants = [
+        r.id for r in list_weights() if r.base is not None and r.id != weights_id and _base_file(r) == resolved
+    ]
     if dependants:
         raise FCNStudioError(
             f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "

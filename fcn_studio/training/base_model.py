@@ -44,13 +44,23 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
     dropped = sorted(k.split(".")[0] for k in set(ckpt.state_dict) - set(usable))
     model.load_state_dict(usable, strict=False)
     if ckpt.num_classes != num_classes:
-        notes.append(Message("the base predicts {base} classes, this data has {data}: score layers re-initialised",
-                             base=ckpt.num_classes, data=num_classes))  # fmt: skip
+        notes.append(
+            Message(
+                "the base predicts {base} classes, this data has {data}: score layers re-initialised",
+                base=ckpt.num_classes,
+                data=num_classes,
+            )
+        )
     elif dropped:
         notes.append(Message("not taken from the base: {layers}", layers=", ".join(sorted(set(dropped)))))
     if ckpt.arch != config.arch:
-        notes.append(Message("initialised {arch} from a {base} model (as the paper grows 32s -> 16s -> 8s)",
-                             arch=config.arch, base=ckpt.arch))  # fmt: skip
+        notes.append(
+            Message(
+                "initialised {arch} from a {base} model (as the paper grows 32s -> 16s -> 8s)",
+                arch=config.arch,
+                base=ckpt.arch,
+            )
+        )
     return model, ckpt.preprocessing, notes
 
 

@@ -105,10 +105,31 @@ class TrainConfig:
     def command_line(self) -> str:
         """The equivalent ``fcn-studio train`` call (reproducing a GUI run)."""
         d = TrainConfig(self.data, self.out)
-        args = ["fcn-studio", "train", "--data", self.data, "--out", self.out, "--base", self.base, "--arch", self.arch,
-                "--epochs", str(self.epochs)]  # fmt: skip
-        for name in ("batch_size", "crop_size", "lr", "optimizer", "weight_decay", "val_split", "seed", "device",
-                     "precision"):  # fmt: skip
+        args = [
+            "fcn-studio",
+            "train",
+            "--data",
+            self.data,
+            "--out",
+            self.out,
+            "--base",
+            self.base,
+            "--arch",
+            self.arch,
+            "--epochs",
+            str(self.epochs),
+        ]
+        for name in (
+            "batch_size",
+            "crop_size",
+            "lr",
+            "optimizer",
+            "weight_decay",
+            "val_split",
+            "seed",
+            "device",
+            "precision",
+        ):
             if getattr(self, name) != getattr(d, name):
                 args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
         if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):

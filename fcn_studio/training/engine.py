@@ -62,8 +62,14 @@ def never() -> bool:
     return False
 
 
-def fit_epochs(variant: Variant, first: int, last: int, emit: EventFn, cancelled: Cancel,
-               on_epoch: Callable[[int, float], None] | None = None) -> list[dict]:  # fmt: skip
+def fit_epochs(
+    variant: Variant,
+    first: int,
+    last: int,
+    emit: EventFn,
+    cancelled: Cancel,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[dict]:
     """Epochs ``first``..``last`` of ``variant``: an IterationEvent per step, then
     ``on_epoch(epoch, train_loss)`` (default: an EpochEvent without scores)."""
     world = distributed.context().world_size
@@ -76,8 +82,17 @@ def fit_epochs(variant: Variant, first: int, last: int, emit: EventFn, cancelled
                 losses.append(loss)
             done, seen = done + 1, seen + images
             elapsed = max(time.monotonic() - t0, 1e-9)
-            emit(IterationEvent(epoch, it, variant.iterations, math.nan if loss is None else loss,
-                                seen * world / elapsed, done / max(total, 1), elapsed / done * max(total - done, 0)))  # fmt: skip
+            emit(
+                IterationEvent(
+                    epoch,
+                    it,
+                    variant.iterations,
+                    math.nan if loss is None else loss,
+                    seen * world / elapsed,
+                    done / max(total, 1),
+                    elapsed / done * max(total - done, 0),
+                )
+            )
         train_loss = distributed.mean_across(losses)
         history.append({"epoch": epoch, "train_loss": train_loss})
         if on_epoch is not None:

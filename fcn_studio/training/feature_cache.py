@@ -177,8 +177,14 @@ class FeatureCache:
             self._remember(digest, features)
         self._write_disk(digest, features)
 
-    def hand_over(self, image: str | Path, model: FCN, pre: Preprocessing, features: tuple[torch.Tensor, ...],
-                  size: tuple[int, int]) -> Features:  # fmt: skip
+    def hand_over(
+        self,
+        image: str | Path,
+        model: FCN,
+        pre: Preprocessing,
+        features: tuple[torch.Tensor, ...],
+        size: tuple[int, int],
+    ) -> Features:
         """Keep the features a prediction already computed (Prediction.features at
         Prediction.inference_size) so training on this image does not run the backbone."""
         kept = Features.of(features, size)

@@ -43,8 +43,13 @@ class ScoreSummary:
         return self.scores.mean_iou
 
     def to_json(self) -> dict:
-        return {**self.scores.to_json(), "images": self.images, "pixels": self.pixels, "folds": self.folds,
-                "spread": None if np.isnan(self.spread) else self.spread}  # fmt: skip
+        return {
+            **self.scores.to_json(),
+            "images": self.images,
+            "pixels": self.pixels,
+            "folds": self.folds,
+            "spread": None if np.isnan(self.spread) else self.spread,
+        }
 
 
 def recorded(metrics: dict) -> ScoreSummary | None:
@@ -58,8 +63,9 @@ def recorded(metrics: dict) -> ScoreSummary | None:
 
     per_class = [float("nan") if v is None else float(v) for v in metrics.get("per_class_iou", [])]
     scores = Scores(number("pixel_accuracy"), number("mean_accuracy"), number("mean_iou"), number("fw_iou"), per_class)
-    return ScoreSummary(scores, int(metrics["images"]), int(metrics.get("pixels", 0)), int(metrics.get("folds", 0)),
-                        number("spread"))  # fmt: skip
+    return ScoreSummary(
+        scores, int(metrics["images"]), int(metrics.get("pixels", 0)), int(metrics.get("folds", 0)), number("spread")
+    )
 
 
 def summary(per_image: Sequence[ConfusionMatrix], num_classes: int, folds: int) -> ScoreSummary:
@@ -88,9 +94,18 @@ def score_fixed(head: FCNHead, per_image: Sequence[Sequence[PixelSample]], num_c
     return [pixel_confusion(scaled, group, num_classes) for group in per_image]
 
 
-def cross_validate(start: FCNHead, per_image: Sequence[Sequence[PixelSample]], names: Sequence[str],
-                   num_classes: int, *, l2: float, steps: int, seed: int, only: Sequence[int] | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> tuple[list[ConfusionMatrix], int] | None:  # fmt: skip
+def cross_validate(
+    start: FCNHead,
+    per_image: Sequence[Sequence[PixelSample]],
+    names: Sequence[str],
+    num_classes: int,
+    *,
+    l2: float,
+    steps: int,
+    seed: int,
+    only: Sequence[int] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[ConfusionMatrix], int] | None:
     """Each image's confusion matrix from a head fitted without it, from ``start`` as the
     round's head was (of the ``only`` images, when given), and the number of folds; None
     with fewer than two images."""

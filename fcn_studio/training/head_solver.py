@@ -134,8 +134,15 @@ class PixelSample:
     when many images would not fit in memory). Scribbles touch a fraction of the cells, so a
     solver evaluation costs that fraction of a full head pass."""
 
-    def __init__(self, head: FCNHead, source: Callable[[], Features], features: Features, mask: np.ndarray,
-                 flipped: bool, keep: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        head: FCNHead,
+        source: Callable[[], Features],
+        features: Features,
+        mask: np.ndarray,
+        flipped: bool,
+        keep: bool,
+    ) -> None:
         target = target_at(mask, features.size, flipped)[0]
         self.ys, self.xs = ys, xs = torch.nonzero(target != IGNORE_INDEX, as_tuple=True)
         self.target = target[ys, xs]
@@ -200,8 +207,9 @@ def layer_features(head: FCNHead, features: Features) -> dict[str, torch.Tensor]
     return {name: maps[_LAYER_INPUT[name]][0] * scale.get(name, 1.0) for name in SCORE_LAYERS if hasattr(head, name)}
 
 
-def pixel_samples(head: FCNHead, views: Sequence[tuple[Callable[[], Features], np.ndarray, bool]]
-                  ) -> list[PixelSample | None]:  # fmt: skip
+def pixel_samples(
+    head: FCNHead, views: Sequence[tuple[Callable[[], Features], np.ndarray, bool]]
+) -> list[PixelSample | None]:
     """A sample per view (feature source, full-size mask, flipped), None where it has no
     labelled pixel; features are kept in memory up to PRELOAD_BYTES in all."""
     out, kept = [], 0
@@ -304,8 +312,13 @@ class HeadSolver:
     torchrun: losses and gradients are summed over ranks inside the closure, so every rank
     takes the same steps)."""
 
-    def __init__(self, head: FCNHead, samples: Sequence[PixelSample], l2: float = MIN_RIDGE,
-                 iterations: int = ITERATIONS_PER_EPOCH) -> None:  # fmt: skip
+    def __init__(
+        self,
+        head: FCNHead,
+        samples: Sequence[PixelSample],
+        l2: float = MIN_RIDGE,
+        iterations: int = ITERATIONS_PER_EPOCH,
+    ) -> None:
         self.head, self.samples = head, list(samples)
         self.l2 = max(l2, MIN_RIDGE)
         self.scaled = ScaledHead(head, self.samples)
@@ -314,8 +327,15 @@ class HeadSolver:
         self._terms = ([PixelBatch(kept)] if kept else []) + [s for s in self.samples if not s.kept]
         local = sum(s.pixels for s in self.samples)
         self.pixels = int(distributed.all_reduce_sum(np.array([local], np.int64))[0])
-        self.optimizer = torch.optim.LBFGS(self.scaled.parameters(), lr=1.0, max_iter=iterations, history_size=20,
-                                           tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe")  # fmt: skip
+        self.optimizer = torch.optim.LBFGS(
+            self.scaled.parameters(),
+            lr=1.0,
+            max_iter=iterations,
+            history_size=20,
+            tolerance_grad=1e-7,
+            tolerance_change=1e-10,
+            line_search_fn="strong_wolfe",
+        )
         self.start_loss: float | None = None
         self.loss = float("nan")
         self.converged = False  # a step no longer lowers the objective measurably: later steps are free

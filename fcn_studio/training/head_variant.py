@@ -33,9 +33,16 @@ from fcn_studio.training.head import LabelledImage, head_logits, head_state, tra
 from fcn_studio.training.head_solver import HeadSolver, pixel_samples
 
 
-def evaluate_head(head: FCNHead, model: FCN, pre: Preprocessing, samples: Sequence[LabelledImage],
-                  cache: FeatureCache, num_classes: int, max_size: int | None = DEFAULT_MAX_SIZE,
-                  cancelled: Callable[[], bool] | None = None) -> Scores | None:  # fmt: skip
+def evaluate_head(
+    head: FCNHead,
+    model: FCN,
+    pre: Preprocessing,
+    samples: Sequence[LabelledImage],
+    cache: FeatureCache,
+    num_classes: int,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    cancelled: Callable[[], bool] | None = None,
+) -> Scores | None:
     """Scores over the samples' labelled pixels at full image size, one confusion matrix
     (under torchrun: each rank scores its share, the matrices are summed)."""
     if not samples:
@@ -62,9 +69,20 @@ class HeadVariant:
 
     iterations = 1  # one solver step (a few L-BFGS iterations) per epoch
 
-    def __init__(self, model: FCN, head: FCNHead, pre: Preprocessing, train_set: Sequence[LabelledImage],
-                 val_set: Sequence[LabelledImage], cache: FeatureCache, *, num_classes: int, flip: bool,
-                 l2: float, max_size: int | None = DEFAULT_MAX_SIZE) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: FCN,
+        head: FCNHead,
+        pre: Preprocessing,
+        train_set: Sequence[LabelledImage],
+        val_set: Sequence[LabelledImage],
+        cache: FeatureCache,
+        *,
+        num_classes: int,
+        flip: bool,
+        l2: float,
+        max_size: int | None = DEFAULT_MAX_SIZE,
+    ) -> None:
         self.model, self.head, self.pre, self.cache = model, head, pre, cache
         self.val_set, self.num_classes, self.max_size = list(val_set), num_classes, max_size
         ctx = distributed.context()
@@ -73,8 +91,9 @@ class HeadVariant:
         self.images = len(mine)
         made = pixel_samples(head, [(partial(self._features, s, f), s.mask, f) for s, f in mine])
         # per training image, its views' samples (cross-validation leaves images out)
-        self.groups = [[p for (s2, _), p in zip(mine, made, strict=True) if s2 is s and p is not None]
-                       for s in train_set]  # fmt: skip
+        self.groups = [
+            [p for (s2, _), p in zip(mine, made, strict=True) if s2 is s and p is not None] for s in train_set
+        ]
         self.samples = [p for p in made if p is not None]
         self.solver = HeadSolver(head, self.samples, l2)
         self.optimizer = self.solver.optimizer
@@ -88,8 +107,9 @@ class HeadVariant:
         yield self.solver.step(cancelled), self.images
 
     def validate(self, cancelled: Callable[[], bool]) -> Scores | None:
-        return evaluate_head(self.head, self.model, self.pre, self.val_set, self.cache, self.num_classes,
-                             self.max_size, cancelled)  # fmt: skip
+        return evaluate_head(
+            self.head, self.model, self.pre, self.val_set, self.cache, self.num_classes, self.max_size, cancelled
+        )
 
     def sync(self) -> None:
         self.model.load_state_dict(head_state(self.head), strict=False)
@@ -101,26 +121,55 @@ class HeadVariant:
         self.solver.scaled.load(self.head)
 
 
-def dataset_variant(config: TrainConfig, model: FCN, pre: Preprocessing, device: torch.device, report: DatasetReport,
-                    train_pairs: list, val_pairs: list, labels: LabelSet, emit: EventFn,
-                    cache: FeatureCache | None = None) -> HeadVariant:  # fmt: skip
+def dataset_variant(
+    config: TrainConfig,
+    model: FCN,
+    pre: Preprocessing,
+    device: torch.device,
+    report: DatasetReport,
+    train_pairs: list,
+    val_pairs: list,
+    labels: LabelSet,
+    emit: EventFn,
+    cache: FeatureCache | None = None,
+) -> HeadVariant:
     """The head variant of a ``train --freeze-backbone`` run on a dataset."""
     cache = cache or FeatureCache(cache_dir())
     model.to(device).eval()
     ctx = distributed.context()
-    emit(MessageEvent(Message(
-        "backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score "
-        "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and "
-        "--batch-size are not used); whole images, no random scale or crop" if config.flip else
-        "backbone frozen: its features are computed once per image and cached ({folder}); the score layers are "
-        "fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size "
-        "are not used); whole images, no random scale or crop", folder=str(cache.directory))))  # fmt: skip
+    emit(
+        MessageEvent(
+            Message(
+                "backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score "
+                "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and "
+                "--batch-size are not used); whole images, no random scale or crop"
+                if config.flip
+                else "backbone frozen: its features are computed once per image and cached ({folder}); the score layers are "
+                "fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size "
+                "are not used); whole images, no random scale or crop",
+                folder=str(cache.directory),
+            )
+        )
+    )
     if ctx.enabled:
-        emit(MessageEvent(f"{ctx.world_size} processes ({ctx.backend}): each holds its share of the images; "
-                          "losses and gradients are summed over the processes at every solver evaluation"))  # fmt: skip
+        emit(
+            MessageEvent(
+                f"{ctx.world_size} processes ({ctx.backend}): each holds its share of the images; "
+                "losses and gradients are summed over the processes at every solver evaluation"
+            )
+        )
     train_set = [LabelledImage(i, read_mask(m, report.encoding)) for i, m in train_pairs]
     val_set = [LabelledImage(i, read_mask(m, report.encoding)) for i, m in val_pairs]
     # the base's score layers already fit these classes (initial_model copied or reset them)
     head = trainable_head(model, labels.classes, labels)
-    return HeadVariant(model, head, pre, train_set, val_set, cache, num_classes=labels.num_classes, flip=config.flip,
-                       l2=config.weight_decay)  # fmt: skip
+    return HeadVariant(
+        model,
+        head,
+        pre,
+        train_set,
+        val_set,
+        cache,
+        num_classes=labels.num_classes,
+        flip=config.flip,
+        l2=config.weight_decay,
+    )

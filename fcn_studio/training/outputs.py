@@ -58,8 +58,9 @@ def check_output(config: TrainConfig) -> None:
         return
     if out.exists():
         if not resume.state_path(out).exists():  # stopped before its first resume state: --resume has nothing
-            raise FCNStudioError(f"{out} exists (an earlier training's model, with no state to resume); "
-                                 f"{resume.keep_model_hint(out)}")  # fmt: skip
+            raise FCNStudioError(
+                f"{out} exists (an earlier training's model, with no state to resume); {resume.keep_model_hint(out)}"
+            )
         raise FCNStudioError(
             f"{out} exists (an earlier training's model); replace it with --force, continue it with --resume, "
             "or choose another --out"
@@ -92,12 +93,20 @@ class RunOutputs:
     def checkpoint(self, model: FCN, metrics: dict, history: list[dict], epoch: int) -> Checkpoint:
         config = self.config
         return Checkpoint(
-            arch=config.arch, num_classes=self.labels.num_classes, labels=self.labels, preprocessing=self.pre,
+            arch=config.arch,
+            num_classes=self.labels.num_classes,
+            labels=self.labels,
+            preprocessing=self.pre,
             state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
-            provenance={"title": fine_tuned_title(config.arch, Path(config.data).name).english(), "base": config.base,
-                        "data": str(Path(config.data).resolve()), "created": time.strftime("%Y-%m-%d %H:%M:%S")},
-            metrics=metrics, training={**asdict(config), "epochs_done": epoch, "history": history},
-        )  # fmt: skip
+            provenance={
+                "title": fine_tuned_title(config.arch, Path(config.data).name).english(),
+                "base": config.base,
+                "data": str(Path(config.data).resolve()),
+                "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+            },
+            metrics=metrics,
+            training={**asdict(config), "epochs_done": epoch, "history": history},
+        )
 
     def save_best(self, model: FCN, metrics: dict, history: list[dict], epoch: int) -> None:
         if self.is_main:  # one writer under torchrun
@@ -105,8 +114,17 @@ class RunOutputs:
 
     def save_last(self, model: FCN, opt: torch.optim.Optimizer, history: list[dict], epoch: int, best: float) -> None:
         if self.is_main:
-            resume.save_state(self.state, model, opt, epoch=epoch, best_miou=best, history=history,
-                              arch=self.config.arch, num_classes=model.num_classes, config=asdict(self.config))  # fmt: skip
+            resume.save_state(
+                self.state,
+                model,
+                opt,
+                epoch=epoch,
+                best_miou=best,
+                history=history,
+                arch=self.config.arch,
+                num_classes=model.num_classes,
+                config=asdict(self.config),
+            )
 
     def resume_into(self, model: FCN, opt: torch.optim.Optimizer) -> tuple[int, float, list]:
         """Load the saved state into ``model`` and ``opt``: (epochs done, best mean IoU, history)."""

@@ -21,8 +21,14 @@ from fcn_studio.training.config import EventFn, MessageEvent, TrainConfig
 from fcn_studio.training.data import SegmentationData, validation_encoding
 
 
-def evaluate(model: FCN, data: SegmentationData, pre: Preprocessing, device: torch.device, num_classes: int,
-             cancelled: Callable[[], bool] | None = None) -> Scores:  # fmt: skip
+def evaluate(
+    model: FCN,
+    data: SegmentationData,
+    pre: Preprocessing,
+    device: torch.device,
+    num_classes: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> Scores:
     """The four paper metrics over whole validation images, from one confusion matrix."""
     cm = ConfusionMatrix(num_classes)
     was_training = model.training
@@ -50,8 +56,17 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.opt
 class PlainVariant:
     """Batches of augmented crops; one optimizer step per batch (mixed precision on CUDA)."""
 
-    def __init__(self, config: TrainConfig, model: FCN, pre: Preprocessing, device: torch.device,
-                 report: DatasetReport, train_pairs: list, val_pairs: list, emit: EventFn) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: TrainConfig,
+        model: FCN,
+        pre: Preprocessing,
+        device: torch.device,
+        report: DatasetReport,
+        train_pairs: list,
+        val_pairs: list,
+        emit: EventFn,
+    ) -> None:
         self.config, self.model, self.pre, self.device = config, model, pre, device
         self.num_classes = report.num_classes
         self.ctx = distributed.context()
@@ -66,40 +81,62 @@ class PlainVariant:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.mixed.precision == "fp16")  # bf16: no scaling
         self.loss_fn = nn.CrossEntropyLoss(ignore_index=255)
         self.report, self.train_pairs, self.emit = report, train_pairs, emit
-        self.val_data = SegmentationData(val_pairs, validation_encoding(report, config, val_pairs), None, None,
-                                         config.seed)  # fmt: skip
+        self.val_data = SegmentationData(
+            val_pairs, validation_encoding(report, config, val_pairs), None, None, config.seed
+        )
         self.start_data(0)
 
     def start_data(self, start_epoch: int) -> None:
         """The shuffling and augmentation streams of a run that starts after ``start_epoch``."""
         config = self.config
         torch.manual_seed(config.seed + start_epoch)
-        self.train_data = SegmentationData(self.train_pairs, self.report.encoding, config.crop_size, config,
-                                           config.seed + start_epoch + 7919 * self.ctx.rank)  # fmt: skip
+        self.train_data = SegmentationData(
+            self.train_pairs,
+            self.report.encoding,
+            config.crop_size,
+            config,
+            config.seed + start_epoch + 7919 * self.ctx.rank,
+        )
         self.loader, self.sampler = self._loader(start_epoch)
         self.iterations = len(self.loader)
 
     def after_resume(self, epoch: int) -> None:
         self.start_data(epoch)
 
-    def _loader(self, start_epoch: int) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DistributedSampler | None]:  # fmt: skip
+    def _loader(
+        self, start_epoch: int
+    ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DistributedSampler | None]:
         """Batches of the training data. Under torchrun each rank draws its own shard
         (DistributedSampler, reshuffled per epoch with set_epoch; every rank gets as many
         batches), so the global batch is the per-rank batch times the world size."""
         data, config, ctx = self.train_data, self.config, self.ctx
         if not ctx.enabled:
-            loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, shuffle=True, num_workers=0,
-                                                 generator=torch.Generator().manual_seed(config.seed + start_epoch),
-                                                 drop_last=len(data) > config.batch_size)  # fmt: skip
+            loader = torch.utils.data.DataLoader(
+                data,
+                batch_size=config.batch_size,
+                shuffle=True,
+                num_workers=0,
+                generator=torch.Generator().manual_seed(config.seed + start_epoch),
+                drop_last=len(data) > config.batch_size,
+            )
             return loader, None
         sampler = torch.utils.data.DistributedSampler(
             data, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed + start_epoch
         )
-        self.emit(MessageEvent(f"{ctx.world_size} processes ({ctx.backend}): batch {config.batch_size} per process, "
-                               f"global batch {config.batch_size * ctx.world_size}; {len(sampler)} training images "
-                               "per process"))  # fmt: skip
-        loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, sampler=sampler, num_workers=0,
-                                             drop_last=len(sampler) > config.batch_size)  # fmt: skip
+        self.emit(
+            MessageEvent(
+                f"{ctx.world_size} processes ({ctx.backend}): batch {config.batch_size} per process, "
+                f"global batch {config.batch_size * ctx.world_size}; {len(sampler)} training images "
+                "per process"
+            )
+        )
+        loader = torch.utils.data.DataLoader(
+            data,
+            batch_size=config.batch_size,
+            sampler=sampler,
+            num_workers=0,
+            drop_last=len(sampler) > config.batch_size,
+        )
         return loader, sampler
 
     def steps(self, epoch: int, cancelled: Callable[[], bool]) -> Iterator[tuple[float | None, int]]:

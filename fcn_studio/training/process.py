@@ -26,8 +26,9 @@ def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bo
     ctx = mp.get_context("spawn")  # fork would copy the app's threads and Qt state
     events = ctx.Queue()
     stop = ctx.Event()
-    child = ctx.Process(target=_run, args=(config, report, events, stop, os.getpid()), daemon=True,
-                        name="fcn-studio-training")  # fmt: skip
+    child = ctx.Process(
+        target=_run, args=(config, report, events, stop, os.getpid()), daemon=True, name="fcn-studio-training"
+    )
     child.start()
     try:
         while True:

@@ -33,8 +33,18 @@ class ResumeState:
     num_classes: int
 
 
-def save_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, *, epoch: int, best_miou: float,
-               history: list[dict], arch: str, num_classes: int, config: dict) -> None:  # fmt: skip
+def save_state(
+    path: Path,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    *,
+    epoch: int,
+    best_miou: float,
+    history: list[dict],
+    arch: str,
+    num_classes: int,
+    config: dict,
+) -> None:
     state = {
         "format": FORMAT,
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -68,8 +78,15 @@ def load_state(out: str | Path) -> ResumeState:
     if not isinstance(state, dict) or "optimizer" not in state or "epoch" not in state:
         raise FCNStudioError(f"{path}: not a training state; train again without --resume")
     if state.get("format") == FORMAT:
-        return ResumeState(state["model"], state["optimizer"], int(state["epoch"]), float(state["best_miou"]),
-                           json.loads(state["history"]), state["arch"], int(state["num_classes"]))  # fmt: skip
+        return ResumeState(
+            state["model"],
+            state["optimizer"],
+            int(state["epoch"]),
+            float(state["best_miou"]),
+            json.loads(state["history"]),
+            state["arch"],
+            int(state["num_classes"]),
+        )
     return _legacy_state(out, state)
 
 
@@ -77,8 +94,7 @@ def keep_model_hint(out: str | Path) -> str:
     """What to do with a model whose run left no resume state, keeping the model."""
     out = Path(out)
     other = out.with_name(f"{out.stem}-2{out.suffix}")
-    return (f"to keep it and train on from it, give --base {out} --out {other}; --force starts over and "
-            "replaces it")  # fmt: skip
+    return f"to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it"
 
 
 def _legacy_state(out: str | Path, state: dict) -> ResumeState:
@@ -95,5 +111,12 @@ def _legacy_state(out: str | Path, state: dict) -> ResumeState:
             f"{state_path(out).name} the optimizer after epoch {state['epoch']} (the run was stopped between "
             f"the two saves); train again without --resume, or continue from {Path(out).name} with --base"
         )
-    return ResumeState(ckpt.state_dict, state["optimizer"], model_epoch, float(state["best_miou"]),
-                       json.loads(state["history"]), ckpt.arch, ckpt.num_classes)  # fmt: skip
+    return ResumeState(
+        ckpt.state_dict,
+        state["optimizer"],
+        model_epoch,
+        float(state["best_miou"]),
+        json.loads(state["history"]),
+        ckpt.arch,
+        ckpt.num_classes,
+    )

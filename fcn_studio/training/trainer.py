@@ -39,8 +39,12 @@ from fcn_studio.training.outputs import RunOutputs, check_output, model_id, writ
 from fcn_studio.training.plain import PlainVariant, evaluate  # noqa: F401 (the trainer's API)
 
 
-def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Callable[[], bool] | None = None,
-          report: DatasetReport | None = None) -> TrainResult:  # fmt: skip
+def train(
+    config: TrainConfig,
+    on_event: EventFn | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    report: DatasetReport | None = None,
+) -> TrainResult:
     """Train as ``config`` says, holding ``OUT``'s lock throughout (a second run on the same
     ``OUT`` fails at once with a clear message instead of both overwriting each other)."""
     from fcn_studio.storage.locks import exclusive
@@ -61,12 +65,18 @@ def train(config: TrainConfig, on_event: EventFn | None = None, cancelled: Calla
 
 def split_message(train: int, val: int, classes: int, device: Message) -> Message:
     """The first line of every run: what it trains on and where."""
-    return Message("{train} {train:image|images} for training and {val} for validation, {classes} classes, on "
-                   "{device}", train=train, val=val, classes=classes, device=device)  # fmt: skip
+    return Message(
+        "{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}",
+        train=train,
+        val=val,
+        classes=classes,
+        device=device,
+    )
 
 
-def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[], bool] | None,
-           report: DatasetReport | None) -> TrainResult:  # fmt: skip
+def _train(
+    config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[], bool] | None, report: DatasetReport | None
+) -> TrainResult:
     ctx = distributed.context()
     emit = (on_event or ignore_events) if ctx.is_main else ignore_events
     report, train_pairs, val_pairs = checked_split(config, report)
@@ -75,8 +85,9 @@ def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[]
     model, pre, notes = initial_model(config, labels.num_classes)
     for n in notes:
         emit(MessageEvent(n))
-    emit(MessageEvent(split_message(len(train_pairs), len(val_pairs), labels.num_classes,
-                                    device_message(choice.device))))  # fmt: skip
+    emit(
+        MessageEvent(split_message(len(train_pairs), len(val_pairs), labels.num_classes, device_message(choice.device)))
+    )
     outputs = RunOutputs(config, labels, pre, ctx.is_main)
     if not config.freeze_backbone:
         variant = PlainVariant(config, model, pre, choice.device, report, train_pairs, val_pairs, emit)
@@ -85,6 +96,13 @@ def _train(config: TrainConfig, on_event: EventFn | None, cancelled: Callable[[]
 
     head = dataset_variant(config, model, pre, choice.device, report, train_pairs, val_pairs, labels, emit)
     result = engine.run(head, outputs, labels, emit, cancelled)
-    emit(MessageEvent(Message("backbone passes: {runs}, cached features reused: {hits}",
-                              runs=head.cache.backbone_runs, hits=head.cache.hits)))  # fmt: skip
+    emit(
+        MessageEvent(
+            Message(
+                "backbone passes: {runs}, cached features reused: {hits}",
+                runs=head.cache.backbone_runs,
+                hits=head.cache.hits,
+            )
+        )
+    )
     return result

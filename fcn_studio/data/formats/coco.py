@@ -167,11 +167,17 @@ class CocoWriter:
                 segmentation = _polygons(region)
                 drawn = decode_segmentation(cocomask, segmentation, h, w)
                 self.pixels_lost += int(np.count_nonzero(drawn != region.astype(bool)))
-            self.annotations.append({
-                "id": len(self.annotations) + 1, "image_id": image_id, "category_id": int(value),
-                "segmentation": segmentation, "area": int(cocomask.area(rle)),
-                "bbox": [float(v) for v in cocomask.toBbox(rle)], "iscrowd": 0,
-            })  # fmt: skip
+            self.annotations.append(
+                {
+                    "id": len(self.annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": int(value),
+                    "segmentation": segmentation,
+                    "area": int(cocomask.area(rle)),
+                    "bbox": [float(v) for v in cocomask.toBbox(rle)],
+                    "iscrowd": 0,
+                }
+            )
 
     def document(self) -> dict:
         used = max((int(a["category_id"]) for a in self.annotations), default=0)

@@ -65,8 +65,16 @@ def labelme_file(image: Path, mask: np.ndarray, labels: LabelSet, target: Path) 
 def lost_note(fmt: str | Message, lost: int, total: int, why: str | Message) -> list[Message]:
     if not lost:
         return []
-    return [Message("{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})", format=fmt, lost=lost,
-                    total=total, percent=100 * lost / max(total, 1), why=why)]  # fmt: skip
+    return [
+        Message(
+            "{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})",
+            format=fmt,
+            lost=lost,
+            total=total,
+            percent=100 * lost / max(total, 1),
+            why=why,
+        )
+    ]
 
 
 def _fresh_folder(out: Path) -> None:
@@ -88,9 +96,17 @@ def _copy(image: Path, target: Path) -> None:
         raise FCNStudioError(write_error(target, exc)) from None
 
 
-def export_labels(items: list[Item], labels: LabelSet, out: Path, fmt: str, *, val_fraction: float = 0.2,
-                  seed: int = 0, coco_style: str = "rle", progress: Callable[[int, int], None] | None = None,
-                  ) -> ExportReport:  # fmt: skip
+def export_labels(
+    items: list[Item],
+    labels: LabelSet,
+    out: Path,
+    fmt: str,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    coco_style: str = "rle",
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportReport:
     """Write ``items`` (images with their masks) to ``out`` in ``fmt``; images are copied as
     they are (no re-encoding), masks converted."""
     if fmt not in FORMATS:
@@ -125,8 +141,11 @@ def _export_voc(items, labels, out, report, progress, val_fraction, seed, _style
     write_lines(sets / "train.txt", sorted(shuffled[n_val:]))
     write_lines(sets / "val.txt", sorted(shuffled[:n_val]))
     write_lines(sets / "trainval.txt", sorted(stems))
-    report.notes.append(Message("VOC: {train} train and {val} val images in ImageSets/Segmentation/",
-                                train=len(stems) - n_val, val=n_val))  # fmt: skip
+    report.notes.append(
+        Message(
+            "VOC: {train} train and {val} val images in ImageSets/Segmentation/", train=len(stems) - n_val, val=n_val
+        )
+    )
 
 
 def _export_coco(items, labels, out, report, progress, _val, _seed, style) -> None:
@@ -138,11 +157,17 @@ def _export_coco(items, labels, out, report, progress, _val, _seed, style) -> No
         total += mask.size
         progress(i + 1, len(items))
     writer.write(out / "annotations.json")
-    report.notes += lost_note(Message("COCO polygons"), writer.pixels_lost, total,
-                              Message("COCO polygons have no holes; RLE is exact"))  # fmt: skip
+    report.notes += lost_note(
+        Message("COCO polygons"), writer.pixels_lost, total, Message("COCO polygons have no holes; RLE is exact")
+    )
     if writer.unlabelled:
-        report.notes.append(Message("COCO: {n:,} unlabelled pixels left unannotated (COCO has no 'unlabelled': they "
-                                    "read back as background)", n=writer.unlabelled))  # fmt: skip
+        report.notes.append(
+            Message(
+                "COCO: {n:,} unlabelled pixels left unannotated (COCO has no 'unlabelled': they "
+                "read back as background)",
+                n=writer.unlabelled,
+            )
+        )
 
 
 def _export_labelme(items, labels, out, report, progress, _val, _seed, _style) -> None:
@@ -153,5 +178,12 @@ def _export_labelme(items, labels, out, report, progress, _val, _seed, _style) -
         total += mask.size
         progress(i + 1, len(items))
     write_lines(out / "labels.txt", labelme_label_names(list(labels.classes)))
-    report.notes += lost_note("labelme", lost, total, Message("labelme polygons have no holes and trace pixel centres; "
-                              "holes are written as later shapes, what remains is lost"))  # fmt: skip
+    report.notes += lost_note(
+        "labelme",
+        lost,
+        total,
+        Message(
+            "labelme polygons have no holes and trace pixel centres; "
+            "holes are written as later shapes, what remains is lost"
+        ),
+    )

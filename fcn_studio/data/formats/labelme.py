@@ -224,10 +224,17 @@ def mask_to_shapes(mask: np.ndarray, names: list[str]) -> PolygonShapes:
             found.append((cv2.contourArea(contour) + len(points), label, points.astype(float).tolist()))
     found.sort(key=lambda item: -item[0])
     shapes = [
-        {"label": label, "points": points, "group_id": None, "description": "", "shape_type": "polygon",
-         "flags": {}, "mask": None}
+        {
+            "label": label,
+            "points": points,
+            "group_id": None,
+            "description": "",
+            "shape_type": "polygon",
+            "flags": {},
+            "mask": None,
+        }
         for _, label, points in found
-    ]  # fmt: skip
+    ]
     doc = LabelmeFile(Path("written.json"), shapes, mask.shape[0], mask.shape[1], None, None)
     redrawn = rasterise(doc, ids)
     return PolygonShapes(shapes, int(np.count_nonzero(redrawn != mask)))
@@ -241,8 +248,12 @@ def _name(names: list[str], value: int) -> str:
 
 def _touches_border(points: np.ndarray, shape: tuple[int, int]) -> bool:
     h, w = shape
-    return bool((points[:, 0] == 0).any() or (points[:, 1] == 0).any() or (points[:, 0] == w - 1).any()
-                or (points[:, 1] == h - 1).any())  # fmt: skip
+    return bool(
+        (points[:, 0] == 0).any()
+        or (points[:, 1] == 0).any()
+        or (points[:, 0] == w - 1).any()
+        or (points[:, 1] == h - 1).any()
+    )
 
 
 def labelme_document(shapes: list[dict], image: Path, json_path: Path, size: tuple[int, int]) -> dict:

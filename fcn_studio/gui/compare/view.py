@@ -47,8 +47,11 @@ from fcn_studio.inference.compare import (
 from fcn_studio.storage import weights
 
 HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
-SHOW_MODES = (QT_TRANSLATE_NOOP("CompareView", "Overlay"), QT_TRANSLATE_NOOP("CompareView", "Disagreement"),
-              QT_TRANSLATE_NOOP("CompareView", "Errors vs ground truth"))  # fmt: skip
+SHOW_MODES = (
+    QT_TRANSLATE_NOOP("CompareView", "Overlay"),
+    QT_TRANSLATE_NOOP("CompareView", "Disagreement"),
+    QT_TRANSLATE_NOOP("CompareView", "Errors vs ground truth"),
+)
 _RED = [0] * 256
 _RED[1] = 0xFFFF2020  # index 1 = highlighted pixel, everything else transparent
 
@@ -252,8 +255,11 @@ class CompareView(QWidget):
                     self._fill(pane, cached)
                     continue
                 pane.title.setText(self.tr("waiting…"))
-                self.worker.submit(InferenceRequest(self._job, str(self.path), pane.model_key, self.device,
-                                                    self.max_size, rgb=self.rgb))  # fmt: skip
+                self.worker.submit(
+                    InferenceRequest(
+                        self._job, str(self.path), pane.model_key, self.device, self.max_size, rgb=self.rgb
+                    )
+                )
         self._refresh_overlays()
 
     def _on_busy(self, text: str) -> None:
@@ -408,8 +414,12 @@ class CompareView(QWidget):
         panes = self.export_panes()
         rgb = self.rgb
         columns = 2 if len(panes) == 4 else None
-        task = BackgroundTask(lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=columns), path), self,
-                              self.tr("Export comparison"), self.tr("Writing {path}…").format(path=path))  # fmt: skip
+        task = BackgroundTask(
+            lambda _p, _c: save_rgb(compose_grid(rgb, panes, columns=columns), path),
+            self,
+            self.tr("Export comparison"),
+            self.tr("Writing {path}…").format(path=path),
+        )
         task.failed.connect(self.error)
         task.succeeded.connect(lambda _r: self.saved.emit(Path(path)))
         self.runner.start(task)

@@ -23,8 +23,9 @@ def _ask_path(parent: QWidget, title: str, suggested: Path, filters: str) -> Pat
     return Path(path) if path else None  # the dialog itself asks before overwriting
 
 
-def _write_in_background(parent: QWidget, title: str, path: Path, write, on_done,
-                         runner: TaskRunner | None = None) -> BackgroundTask:  # fmt: skip
+def _write_in_background(
+    parent: QWidget, title: str, path: Path, write, on_done, runner: TaskRunner | None = None
+) -> BackgroundTask:
     """Blending and encoding a 20-megapixel image takes seconds: never on the GUI thread.
     ``on_done(path, "")`` after writing, ``on_done(None, message)`` on failure."""
     task = BackgroundTask(lambda _progress, _cancelled: (write(), path)[1], parent)
@@ -45,8 +46,9 @@ def suggested_mask_path(image_path: Path, folder: Path) -> Path:
 def _is_the_image(parent: QWidget, title: str, path: Path, image_path: Path) -> bool:
     if path.resolve() != image_path.resolve():
         return False
-    QMessageBox.warning(parent, title, translate("Export", "{name} is the image itself: choose another name.").format(
-        name=path.name))  # fmt: skip
+    QMessageBox.warning(
+        parent, title, translate("Export", "{name} is the image itself: choose another name.").format(name=path.name)
+    )
     return True
 
 
@@ -58,14 +60,22 @@ def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, 
     path = path.with_suffix(".png")
     if _is_the_image(parent, title, path, image_path):
         return None
-    return _write_in_background(parent, title, path, lambda: save_mask(result.labels, result.label_set, path),
-                                on_done, runner)  # fmt: skip
+    return _write_in_background(
+        parent, title, path, lambda: save_mask(result.labels, result.label_set, path), on_done, runner
+    )
 
 
 def export_overlay(
-    parent: QWidget, image_path: Path, rgb, result: SegmentationResult, hidden, opacity: float, folder: Path, on_done,
+    parent: QWidget,
+    image_path: Path,
+    rgb,
+    result: SegmentationResult,
+    hidden,
+    opacity: float,
+    folder: Path,
+    on_done,
     runner=None,
-):  # fmt: skip
+):
     title = translate("Export", "Export overlay")
     path = _ask_path(parent, title, folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
     if path is None:
@@ -73,9 +83,14 @@ def export_overlay(
     if _is_the_image(parent, title, path, image_path):
         return None
     visible = set(range(result.label_set.num_classes)) - set(hidden)
-    return _write_in_background(parent, title, path,
-                                lambda: save_rgb(blend_visible(rgb, result.labels, result.label_set, visible, opacity),
-                                                 path), on_done, runner)  # fmt: skip
+    return _write_in_background(
+        parent,
+        title,
+        path,
+        lambda: save_rgb(blend_visible(rgb, result.labels, result.label_set, visible, opacity), path),
+        on_done,
+        runner,
+    )
 
 
 def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner=None):
@@ -83,9 +98,14 @@ def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, 
     path = _ask_path(parent, title, folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
     if path is None:
         return None
-    return _write_in_background(parent, title, path,
-                                lambda: write_stats_csv(class_stats(result.labels, result.label_set), path),
-                                on_done, runner)  # fmt: skip
+    return _write_in_background(
+        parent,
+        title,
+        path,
+        lambda: write_stats_csv(class_stats(result.labels, result.label_set), path),
+        on_done,
+        runner,
+    )
 
 
 def segment_folder(
@@ -170,8 +190,14 @@ def _overwrite_existing(parent: QWidget, clash: list[Path], dst: str) -> bool | 
     """True to overwrite the masks already in ``dst``, False to keep them, None to cancel."""
     if not clash:
         return True
-    box = QMessageBox(QMessageBox.Icon.Question, translate("Export", "Segment folder"),
-                      translate("Export", "{n} mask(s) already exist in {folder} (e.g. {name}).").format(n=len(clash), folder=dst, name=clash[0].name), parent=parent)  # fmt: skip
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        translate("Export", "Segment folder"),
+        translate("Export", "{n} mask(s) already exist in {folder} (e.g. {name}).").format(
+            n=len(clash), folder=dst, name=clash[0].name
+        ),
+        parent=parent,
+    )
     replace = box.addButton(translate("Export", "Overwrite"), QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton(translate("Export", "Skip existing"), QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)

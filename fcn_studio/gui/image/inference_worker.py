@@ -132,8 +132,13 @@ class InferenceWorker(QObject):
             sink = self.feature_sink
             if request.preview and sink is None and worth_a_preview(rgb, request.max_size):
                 quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))
-                self.preview_ready.emit(job, path, SegmentationResult.from_prediction(
-                    quick, predictor, request.model, identity, request.device, request.max_size, request.fast))  # fmt: skip
+                self.preview_ready.emit(
+                    job,
+                    path,
+                    SegmentationResult.from_prediction(
+                        quick, predictor, request.model, identity, request.device, request.max_size, request.fast
+                    ),
+                )
             pred = predictor.predict(rgb, return_features=sink is not None, cancelled=lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
                 pred, predictor, request.model, identity, request.device, request.max_size, request.fast

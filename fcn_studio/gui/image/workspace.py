@@ -213,9 +213,19 @@ class Workspace(QObject):
             self.worker.cancel_all()  # nothing to compute; make queued work stale
             return
         calibration = self.calibration_images() if self.fast else ()
-        self.worker.submit(InferenceRequest(self._job, str(path), self.model_key, self.device, self.max_size,
-                                            rgb=self.current_rgb, preview=True, fast=self.fast,
-                                            calibration=calibration))  # fmt: skip
+        self.worker.submit(
+            InferenceRequest(
+                self._job,
+                str(path),
+                self.model_key,
+                self.device,
+                self.max_size,
+                rgb=self.current_rgb,
+                preview=True,
+                fast=self.fast,
+                calibration=calibration,
+            )
+        )
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
         self.current_rgb = image.rgb

@@ -37,8 +37,12 @@ class ClassMapDialog(QDialog):
         self.setObjectName("classMapDialog")
         self._lut = lut.copy()
         layout = QVBoxLayout(self)
-        note = QLabel(self.tr("None of the classes the model predicts here is in this folder's label set. "
-                              "Choose what each becomes, or use the model's classes for this folder."))  # fmt: skip
+        note = QLabel(
+            self.tr(
+                "None of the classes the model predicts here is in this folder's label set. "
+                "Choose what each becomes, or use the model's classes for this folder."
+            )
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         form = QFormLayout()

@@ -18,8 +18,13 @@ from fcn_studio.gui.shared.class_names import display_name, stored_name
 
 
 class ClassEditor(QObject):
-    def __init__(self, state: LabelState, session: Callable[[], LabelSession | None], dialogs: QWidget,
-                 show_error: Callable[[str], None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        state: LabelState,
+        session: Callable[[], LabelSession | None],
+        dialogs: QWidget,
+        show_error: Callable[[str], None],
+    ) -> None:
         super().__init__(dialogs)
         self.state, self._session, self._dialogs, self._show_error = state, session, dialogs, show_error
 
@@ -52,8 +57,9 @@ class ClassEditor(QObject):
             return
         if name is None:
             shown = display_name(self.state.label_set.classes[class_id])  # as the list shows it
-            name, ok = QInputDialog.getText(self._dialogs, self.tr("Rename a class"), self.tr("New name:"),
-                                            QLineEdit.EchoMode.Normal, shown)  # fmt: skip
+            name, ok = QInputDialog.getText(
+                self._dialogs, self.tr("Rename a class"), self.tr("New name:"), QLineEdit.EchoMode.Normal, shown
+            )
             if not ok or not name.strip() or name.strip() == shown:
                 return
         self._apply(lambda store, labels: store.rename_class(class_id, stored_name(name), default=labels))
@@ -98,12 +104,18 @@ class ClassEditor(QObject):
         """Masks already saved keep their ids: ask before those ids mean other classes."""
         if not session.store.labelled_images():
             return True
-        answer = QMessageBox.question(self._dialogs, title, self.tr(
-            "This folder already has masks; their class ids will mean the new classes. Go on?"))  # fmt: skip
+        answer = QMessageBox.question(
+            self._dialogs,
+            title,
+            self.tr("This folder already has masks; their class ids will mean the new classes. Go on?"),
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def _ask_names(self) -> list[str]:
-        text, ok = QInputDialog.getText(self._dialogs, self.tr("New label set"),
-                                        self.tr("Class names, separated by commas:"),
-                                        text=display_name("background") + ", ")  # fmt: skip
+        text, ok = QInputDialog.getText(
+            self._dialogs,
+            self.tr("New label set"),
+            self.tr("Class names, separated by commas:"),
+            text=display_name("background") + ", ",
+        )
         return [stored_name(n) for n in text.replace("，", ",").split(",") if n.strip()] if ok else []

@@ -24,8 +24,15 @@ from fcn_studio.labelling.versions import ModelVersion, choose_version, current_
 
 
 class FineTuneControl(QObject):
-    def __init__(self, ctx: LabelContext, panel: LabelPanel, actions: LabelActions, folder: Callable[[], Path | None],
-                 flush: Callable[[], bool], cache: Callable[[], object]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ctx: LabelContext,
+        panel: LabelPanel,
+        actions: LabelActions,
+        folder: Callable[[], Path | None],
+        flush: Callable[[], bool],
+        cache: Callable[[], object],
+    ) -> None:
         super().__init__(panel)
         self.ctx, self.panel, self.actions = ctx, panel, actions
         self._folder, self._flush, self._cache = folder, flush, cache

@@ -196,8 +196,13 @@ class LabelMode(QObject):
         """On the inference thread: the open image's backbone features, computed for its
         prediction, kept for live mode and retraining (the backbone does not run twice)."""
         with contextlib.suppress(OSError, FCNStudioError):  # a shortcut only: else computed when needed
-            self.cache.hand_over(path, predictor.model, predictor.checkpoint.preprocessing, prediction.features,
-                                 prediction.inference_size)  # fmt: skip
+            self.cache.hand_over(
+                path,
+                predictor.model,
+                predictor.checkpoint.preprocessing,
+                prediction.features,
+                prediction.inference_size,
+            )
 
     def _saved(self, mask_path: str) -> None:
         if self.session is not None and Path(mask_path).is_file():  # an emptied mask is removed
@@ -338,8 +343,9 @@ class LabelMode(QObject):
         rgb, choice, labels = self.workspace.current_rgb, self.ctx.inference.choice, self.state.label_set
         if not self.active or self.session is None or rgb is None or not choice.model_key or labels is None:
             return
-        self.live.stroke_done(self.session.image, rgb, self.session.mask, choice.model_key, choice.device,
-                              choice.max_size, labels)  # fmt: skip
+        self.live.stroke_done(
+            self.session.image, rgb, self.session.mask, choice.model_key, choice.device, choice.max_size, labels
+        )
 
     def _live_result(self, result: SegmentationResult, seconds: float) -> None:
         if not (self.active and self.state.live):

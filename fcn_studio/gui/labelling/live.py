@@ -36,8 +36,13 @@ class LiveUpdater(QObject):
     updated = Signal(object, float)
     failed = Signal(str)
 
-    def __init__(self, service: ModelService, cache: Callable[[], FeatureCache], runner: TaskRunner | None = None,
-                 parent: QObject | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        service: ModelService,
+        cache: Callable[[], FeatureCache],
+        runner: TaskRunner | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service, self.cache, self.runner = service, cache, runner
         self._head: LiveHead | None = None
@@ -57,8 +62,16 @@ class LiveUpdater(QObject):
         self._generation += 1
         self._head, self._context, self._pending = None, None, None
 
-    def stroke_done(self, image: Path, rgb: np.ndarray, mask: np.ndarray, model_key: str, device: str,
-                    max_size: int, labels: LabelSet) -> None:  # fmt: skip
+    def stroke_done(
+        self,
+        image: Path,
+        rgb: np.ndarray,
+        mask: np.ndarray,
+        model_key: str,
+        device: str,
+        max_size: int,
+        labels: LabelSet,
+    ) -> None:
         """Queue an update with the labels as they are now (a copy)."""
         context = (str(image), model_key, device, max_size, labels)
         if context != self._context:
@@ -87,16 +100,18 @@ class LiveUpdater(QObject):
                 _stop_if(cancelled)
                 # a backbone pass (when the displayed prediction's features were not kept) is
                 # not interrupted: the model is shared with the other views' threads
-                feats = self.cache().features(image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb,
-                                              cancelled=cancelled)  # fmt: skip
+                feats = self.cache().features(
+                    image, loaded.model, ckpt.preprocessing, max_size=max_size, rgb=rgb, cancelled=cancelled
+                )
                 _stop_if(cancelled)
                 head = LiveHead(loaded.model, ckpt.labels.classes, labels, feats, lr=lr)
             with stops_between_layers(head.head, cancelled):  # the live head is this update's own copy
                 logits = head.update(mask, steps=steps)
             pred, conf, _ = logits_to_full_size(logits, *mask.shape)
             conf8 = np.clip(np.rint(conf * 255.0), 0, 255).astype(np.uint8)
-            result = SegmentationResult(pred.astype(np.uint8), conf8, labels, model_key, ckpt_arch(head), 0.0,
-                                        head.features.size)  # fmt: skip
+            result = SegmentationResult(
+                pred.astype(np.uint8), conf8, labels, model_key, ckpt_arch(head), 0.0, head.features.size
+            )
             return head, result
 
         task = BackgroundTask(run, None)

@@ -31,8 +31,9 @@ PROGRESS_STEPS = 1000
 ALWAYS_SWITCH_KEY = "labelling/always_use_new_version"
 
 
-def start_retrain(folder: Path, model_key: str, device: str, max_size: int, cache: FeatureCache,
-                  config: HeadTrainConfig) -> BackgroundTask:  # fmt: skip
+def start_retrain(
+    folder: Path, model_key: str, device: str, max_size: int, cache: FeatureCache, config: HeadTrainConfig
+) -> BackgroundTask:
     """A started task whose ``succeeded`` carries the :class:`RoundResult`; its worker's
     ``progress`` reports (done, PROGRESS_STEPS, note)."""
 
@@ -57,8 +58,18 @@ def start_retrain(folder: Path, model_key: str, device: str, max_size: int, cach
                 progress(int(event.progress * PROGRESS_STEPS), PROGRESS_STEPS, note)
 
         run_config = replace(config, device=device, max_size=max_size)
-        return retrain(folder, base, family, compare_with=current, compare_id=model_key, config=run_config,
-                       cache=cache, switch=switch, on_event=on_event, cancelled=cancelled)  # fmt: skip
+        return retrain(
+            folder,
+            base,
+            family,
+            compare_with=current,
+            compare_id=model_key,
+            config=run_config,
+            cache=cache,
+            switch=switch,
+            on_event=on_event,
+            cancelled=cancelled,
+        )
 
     switch = "always" if always_switch() else "if better"  # read here, on the GUI thread
 
@@ -97,8 +108,9 @@ def scores_text(result: RoundResult) -> str:
     version = result.version.id if result.version else ""
     before, after, active = result.before, result.after, result.compared_with or ""
     if after is None:
-        text = translate("Retrain", "Installed {version}; not scored: label a second image for a cross-validated "
-                         "score.").format(version=version)  # fmt: skip
+        text = translate(
+            "Retrain", "Installed {version}; not scored: label a second image for a cross-validated score."
+        ).format(version=version)
         if before is not None:
             text += " " + translate("Retrain", "{active} scores {before:.1f} % on these labels ({basis}).").format(
                 active=active, before=100 * before.mean_iou, basis=basis_text(before)
@@ -109,25 +121,39 @@ def scores_text(result: RoundResult) -> str:
         return translate("Retrain", "Installed {version}. Mean IoU {after:.1f} % ({scored}).").format(
             version=version, after=100 * after.mean_iou, scored=scored
         )
-    figures = dict(version=version, active=active, before=100 * before.mean_iou, after=100 * after.mean_iou,
-                   diff=100 * abs(after.mean_iou - before.mean_iou), scored=scored)  # fmt: skip
+    figures = dict(
+        version=version,
+        active=active,
+        before=100 * before.mean_iou,
+        after=100 * after.mean_iou,
+        diff=100 * abs(after.mean_iou - before.mean_iou),
+        scored=scored,
+    )
     if result.made_current:
-        text = translate("Retrain", "Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % "
-                         "({scored}).").format(**figures)  # fmt: skip
+        text = translate(
+            "Retrain", "Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored})."
+        ).format(**figures)
         if result.regressed:
-            text += " " + translate("Retrain", "It scores {diff:.1f} points lower than {active}; you chose to "
-                                    "always use a new version.").format(**figures)  # fmt: skip
+            text += " " + translate(
+                "Retrain", "It scores {diff:.1f} points lower than {active}; you chose to always use a new version."
+            ).format(**figures)
     else:
-        text = translate("Retrain", "{version} scores worse than {active}: mean IoU {after:.1f} % against "
-                         "{before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; "
-                         "{version} is kept.").format(**figures)  # fmt: skip
+        text = translate(
+            "Retrain",
+            "{version} scores worse than {active}: mean IoU {after:.1f} % against "
+            "{before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; "
+            "{version} is kept.",
+        ).format(**figures)
     if getattr(result, "before_recorded", False):
-        text += " " + translate("Retrain", "{active} was trained on all of these images: its figure is its own "
-                                "cross-validated score from when it was trained ({basis}).").format(
-            active=active, basis=basis_text(before))  # fmt: skip
+        text += " " + translate(
+            "Retrain",
+            "{active} was trained on all of these images: its figure is its own "
+            "cross-validated score from when it was trained ({basis}).",
+        ).format(active=active, basis=basis_text(before))
     if result.before_seen:
-        text += " " + translate("Retrain", "{active} was trained on {seen} of these images, so its figure is "
-                                "optimistic.").format(active=active, seen=result.before_seen)  # fmt: skip
+        text += " " + translate(
+            "Retrain", "{active} was trained on {seen} of these images, so its figure is optimistic."
+        ).format(active=active, seen=result.before_seen)
     return text
 
 

@@ -29,8 +29,15 @@ class LabelSession(QObject):
     saved = Signal(str)
     error = Signal(str)
 
-    def __init__(self, store: LabelStore, image: Path, shape: tuple[int, int], label_set: LabelSet,
-                 parent: QObject | None = None, runner: TaskRunner | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: LabelStore,
+        image: Path,
+        shape: tuple[int, int],
+        label_set: LabelSet,
+        parent: QObject | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner = runner  # owns a big mask's write on a worker thread
         self.store = store

@@ -34,8 +34,13 @@ class PaintTools(QObject):
     changed = Signal(object)
     stroke_done = Signal()
 
-    def __init__(self, canvas: ImageCanvas, state: LabelState, editor: Callable[[], LabelEditor | None],
-                 prediction: Callable[[], np.ndarray | None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        canvas: ImageCanvas,
+        state: LabelState,
+        editor: Callable[[], LabelEditor | None],
+        prediction: Callable[[], np.ndarray | None],
+    ) -> None:
         super().__init__(canvas)
         self.canvas, self.state = canvas, state
         self._editor, self._prediction = editor, prediction

@@ -18,8 +18,9 @@ from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled  # no torch until it runs
 
 
-def start_ranking(service: ModelService, folder: Path, model_key: str, device: str, max_size: int,
-                  runner: TaskRunner | None = None) -> BackgroundTask:  # fmt: skip
+def start_ranking(
+    service: ModelService, folder: Path, model_key: str, device: str, max_size: int, runner: TaskRunner | None = None
+) -> BackgroundTask:
     """A started task whose ``succeeded`` carries the list of :class:`RankedImage`."""
 
     def run(progress, cancelled) -> list[RankedImage]:
@@ -87,8 +88,13 @@ class NextUncertain(QObject):
 
     finished = Signal()
 
-    def __init__(self, ctx: LabelContext, folder: Callable[[], Path | None], store: Callable[[Path], LabelStore],
-                 flush: Callable[[], bool]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ctx: LabelContext,
+        folder: Callable[[], Path | None],
+        store: Callable[[Path], LabelStore],
+        flush: Callable[[], bool],
+    ) -> None:
         super().__init__(ctx.host)
         self.ctx, self._folder, self._store, self._flush = ctx, folder, store, flush
         self.dock = UncertaintyDock(ctx.host)
@@ -119,8 +125,11 @@ class NextUncertain(QObject):
         status.showMessage(self.tr("Ranking the unlabelled images of {folder}…").format(folder=folder.name))
         self._ranked_for = self._ranking_key(folder)
         task = start_ranking(self.ctx.service, folder, inf.model_key, inf.device, inf.max_size, self.ctx.runner)
-        task.worker.progress.connect(lambda done, total, note: status.showMessage(
-            self.tr("Ranking {done}/{total}: {note}").format(done=done, total=total, note=note)))  # fmt: skip
+        task.worker.progress.connect(
+            lambda done, total, note: status.showMessage(
+                self.tr("Ranking {done}/{total}: {note}").format(done=done, total=total, note=note)
+            )
+        )
         task.succeeded.connect(self._ranked)
         task.failed.connect(self.ctx.show_error)
         task.finished.connect(self._finished)

@@ -105,8 +105,12 @@ class SizePicker(QComboBox):
             ("320 px", 320),
         ):
             self.addItem(text, value)
-        self.setToolTip(self.tr("Longest side the network sees; larger images are segmented at this size and the result "
-                        "upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory."))  # fmt: skip
+        self.setToolTip(
+            self.tr(
+                "Longest side the network sees; larger images are segmented at this size and the result "
+                "upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory."
+            )
+        )
         self.currentIndexChanged.connect(lambda _i: self.size_selected.emit(int(self.currentData())))
 
     def set_size(self, value: int) -> None:

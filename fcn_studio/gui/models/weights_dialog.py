@@ -90,8 +90,11 @@ def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
                 results.append(("", str(exc)))
         return results
 
-    label = (translate("Weights", "Importing {path}…").format(path=paths[0]) if len(paths) == 1
-             else translate("Weights", "Importing {n} files…").format(n=len(paths)))  # fmt: skip
+    label = (
+        translate("Weights", "Importing {path}…").format(path=paths[0])
+        if len(paths) == 1
+        else translate("Weights", "Importing {n} files…").format(n=len(paths))
+    )
     task = BackgroundTask(job, parent, translate("Weights", "Importing weights"), label)
     task.succeeded.connect(lambda done: [on_done(i, e) for i, e in done])
     task.failed.connect(lambda msg: on_done("", msg))
@@ -117,9 +120,15 @@ class WeightsDialog(QDialog):
         self.resize(980, 380)
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
-            [self.tr("Id"), self.tr("Model"), self.tr("Architecture"), self.tr("Labels"), self.tr("Status"),
-             self.tr("On disk")]
-        )  # fmt: skip
+            [
+                self.tr("Id"),
+                self.tr("Model"),
+                self.tr("Architecture"),
+                self.tr("Labels"),
+                self.tr("Status"),
+                self.tr("On disk"),
+            ]
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -175,8 +184,11 @@ class WeightsDialog(QDialog):
                     item.setToolTip(self._size_tip(r))
                 self.table.setItem(i, col, item)
         total = sum(r.disk_bytes for r in self.rows if r.installed)
-        self.info.setText(self.tr("Weights folder: {path}  ·  {size} on disk").format(
-            path=weights.weights_dir(), size=_size_text(total)))  # fmt: skip
+        self.info.setText(
+            self.tr("Weights folder: {path}  ·  {size} on disk").format(
+                path=weights.weights_dir(), size=_size_text(total)
+            )
+        )
         self._update_buttons()
 
     def _size(self, r, entry) -> str:
@@ -205,9 +217,13 @@ class WeightsDialog(QDialog):
             QMessageBox.information(self, self.tr("Clean up"), self.tr("Nothing to clean up."))
             return
         names = "\n".join(f"{r.path.name} ({_size_text(r.size_bytes)})" for r in plan[:12])
-        answer = QMessageBox.question(self, self.tr("Clean up"), self.tr(
-            "Remove {n} stale conversion caches and old versions, {size} in all?\n\n{names}").format(
-            n=len(plan), size=_size_text(sum(r.size_bytes for r in plan)), names=names))  # fmt: skip
+        answer = QMessageBox.question(
+            self,
+            self.tr("Clean up"),
+            self.tr("Remove {n} stale conversion caches and old versions, {size} in all?\n\n{names}").format(
+                n=len(plan), size=_size_text(sum(r.size_bytes for r in plan)), names=names
+            ),
+        )
         if answer == QMessageBox.StandardButton.Yes:
             clean(versions=True, keep=keep)
             self.refresh()

@@ -14,18 +14,29 @@ from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 _CONTEXT = "ClassName"
 # Listed so that lupdate extracts them; the order is VOC's (class ids 0-20), then 255.
 KNOWN_NAMES = (
-    QT_TRANSLATE_NOOP("ClassName", "background"), QT_TRANSLATE_NOOP("ClassName", "aeroplane"),
-    QT_TRANSLATE_NOOP("ClassName", "bicycle"), QT_TRANSLATE_NOOP("ClassName", "bird"),
-    QT_TRANSLATE_NOOP("ClassName", "boat"), QT_TRANSLATE_NOOP("ClassName", "bottle"),
-    QT_TRANSLATE_NOOP("ClassName", "bus"), QT_TRANSLATE_NOOP("ClassName", "car"),
-    QT_TRANSLATE_NOOP("ClassName", "cat"), QT_TRANSLATE_NOOP("ClassName", "chair"),
-    QT_TRANSLATE_NOOP("ClassName", "cow"), QT_TRANSLATE_NOOP("ClassName", "diningtable"),
-    QT_TRANSLATE_NOOP("ClassName", "dog"), QT_TRANSLATE_NOOP("ClassName", "horse"),
-    QT_TRANSLATE_NOOP("ClassName", "motorbike"), QT_TRANSLATE_NOOP("ClassName", "person"),
-    QT_TRANSLATE_NOOP("ClassName", "pottedplant"), QT_TRANSLATE_NOOP("ClassName", "sheep"),
-    QT_TRANSLATE_NOOP("ClassName", "sofa"), QT_TRANSLATE_NOOP("ClassName", "train"),
-    QT_TRANSLATE_NOOP("ClassName", "tvmonitor"), QT_TRANSLATE_NOOP("ClassName", "ignore"),
-)  # fmt: skip
+    QT_TRANSLATE_NOOP("ClassName", "background"),
+    QT_TRANSLATE_NOOP("ClassName", "aeroplane"),
+    QT_TRANSLATE_NOOP("ClassName", "bicycle"),
+    QT_TRANSLATE_NOOP("ClassName", "bird"),
+    QT_TRANSLATE_NOOP("ClassName", "boat"),
+    QT_TRANSLATE_NOOP("ClassName", "bottle"),
+    QT_TRANSLATE_NOOP("ClassName", "bus"),
+    QT_TRANSLATE_NOOP("ClassName", "car"),
+    QT_TRANSLATE_NOOP("ClassName", "cat"),
+    QT_TRANSLATE_NOOP("ClassName", "chair"),
+    QT_TRANSLATE_NOOP("ClassName", "cow"),
+    QT_TRANSLATE_NOOP("ClassName", "diningtable"),
+    QT_TRANSLATE_NOOP("ClassName", "dog"),
+    QT_TRANSLATE_NOOP("ClassName", "horse"),
+    QT_TRANSLATE_NOOP("ClassName", "motorbike"),
+    QT_TRANSLATE_NOOP("ClassName", "person"),
+    QT_TRANSLATE_NOOP("ClassName", "pottedplant"),
+    QT_TRANSLATE_NOOP("ClassName", "sheep"),
+    QT_TRANSLATE_NOOP("ClassName", "sofa"),
+    QT_TRANSLATE_NOOP("ClassName", "train"),
+    QT_TRANSLATE_NOOP("ClassName", "tvmonitor"),
+    QT_TRANSLATE_NOOP("ClassName", "ignore"),
+)
 _KNOWN = frozenset(KNOWN_NAMES)
 _DEFAULT_NAME = re.compile(r"class (\d+)")  # what datasets without a classes.txt call their classes
 

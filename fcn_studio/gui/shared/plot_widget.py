@@ -69,12 +69,14 @@ class LinePlot(QWidget):
         p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
         p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
         if self.x_label:
-            p.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignHCenter,
-                       self.x_label)  # fmt: skip
+            p.drawText(
+                QRectF(area.left(), area.bottom() + 2, area.width(), 18), Qt.AlignmentFlag.AlignHCenter, self.x_label
+            )
 
         def to_px(x: float, y: float) -> QPointF:
-            return QPointF(area.left() + (x - x0) / (x1 - x0) * area.width(),
-                           area.bottom() - (y - y0) / (y1 - y0) * area.height())  # fmt: skip
+            return QPointF(
+                area.left() + (x - x0) / (x1 - x0) * area.width(), area.bottom() - (y - y0) / (y1 - y0) * area.height()
+            )
 
         path = QPainterPath(to_px(*self.points[0]))
         for pt in self.points[1:]:

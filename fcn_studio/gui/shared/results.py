@@ -40,9 +40,15 @@ class SegmentationResult:
 
     @classmethod
     def from_prediction(
-        cls, pred, predictor, model_key: str, identity: FileIdentity | None = None, device: str = "",
-        max_size: int = 0, fast: bool = False,
-    ) -> SegmentationResult:  # fmt: skip
+        cls,
+        pred,
+        predictor,
+        model_key: str,
+        identity: FileIdentity | None = None,
+        device: str = "",
+        max_size: int = 0,
+        fast: bool = False,
+    ) -> SegmentationResult:
         """Keep what the GUI needs of a Prediction; confidence is quantised to 8 bits.
 
         ``fast``: the fast mode was asked for. It files the result (a cache key is what was
@@ -57,9 +63,24 @@ class SegmentationResult:
         approximate = on_fast_path and fast_path.approximate
         agreement = fast_path.agreement if approximate else None
         detail = fast_path.describe() if on_fast_path else ""
-        return cls(pred.labels, conf, predictor.labels, model_key, predictor.checkpoint.arch, pred.seconds,
-                   pred.inference_size, identity, device, max_size, getattr(pred, "preview", False),
-                   backend, fast, agreement, detail, approximate)  # fmt: skip
+        return cls(
+            pred.labels,
+            conf,
+            predictor.labels,
+            model_key,
+            predictor.checkpoint.arch,
+            pred.seconds,
+            pred.inference_size,
+            identity,
+            device,
+            max_size,
+            getattr(pred, "preview", False),
+            backend,
+            fast,
+            agreement,
+            detail,
+            approximate,
+        )
 
     @property
     def key(self) -> tuple:

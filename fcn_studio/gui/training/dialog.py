@@ -146,8 +146,14 @@ class TrainDialog(QDialog):
     def _follow_freeze(self, frozen: bool) -> None:
         """A frozen backbone fits the score layers on cached features of whole images by L-BFGS:
         batch, crop, random scaling, learning rate and optimizer have no effect then, so they are off."""
-        why = self.tr("Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, "
-                      "which chooses its own steps") if frozen else ""  # fmt: skip
+        why = (
+            self.tr(
+                "Not used with the backbone frozen: the score layers are fitted on whole images by L-BFGS, "
+                "which chooses its own steps"
+            )
+            if frozen
+            else ""
+        )
         for widget in (self.batch, self.crop, self.scale, self.lr, self.optimizer):
             widget.setEnabled(not frozen)
             widget.setToolTip(why)
@@ -280,14 +286,25 @@ class TrainDialog(QDialog):
         out = weights.weights_dir() / f"{self.name.text().strip() or 'my-fcn'}.safetensors"
         scale = (0.75, 1.25) if self.scale.isChecked() else (1.0, 1.0)
         return TrainConfig(
-            data=self.folder.text().strip(), out=str(out), base=self.base.currentData() or "scratch",
-            arch=self.arch.currentData(), epochs=self.epochs.value(), batch_size=self.batch.value(),
-            crop_size=self.crop.value(), lr=self.lr.value(), optimizer=self.optimizer.currentText(),
-            flip=self.flip.isChecked(), scale_min=scale[0], scale_max=scale[1],
-            freeze_backbone=self.freeze.isChecked(), val_split=self.val_split.value(), seed=self.seed.value(),
-            amp=self.amp.isChecked(), device=self.device,
+            data=self.folder.text().strip(),
+            out=str(out),
+            base=self.base.currentData() or "scratch",
+            arch=self.arch.currentData(),
+            epochs=self.epochs.value(),
+            batch_size=self.batch.value(),
+            crop_size=self.crop.value(),
+            lr=self.lr.value(),
+            optimizer=self.optimizer.currentText(),
+            flip=self.flip.isChecked(),
+            scale_min=scale[0],
+            scale_max=scale[1],
+            freeze_backbone=self.freeze.isChecked(),
+            val_split=self.val_split.value(),
+            seed=self.seed.value(),
+            amp=self.amp.isChecked(),
+            device=self.device,
             class_names=names if self.report and names != self.report.class_names else None,
-        )  # fmt: skip
+        )
 
     def _class_names(self) -> list[str]:
         """The names in the table as they are saved: a known class's shown name is its own."""
@@ -363,9 +380,19 @@ class TrainDialog(QDialog):
             epochs = self._config.epochs if self._config else e.epoch
             self.progress.setValue(round(1000 * min(1.0, x / max(epochs, 1))))  # the whole run, also after Resume
             eta = int(e.eta_s)
-            self.status.setText(self.tr("Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, "
-                                "ETA {eta}").format(epoch=e.epoch, epochs=self._config.epochs, it=e.iteration, its=e.iterations,
-                                                    loss=e.loss, speed=e.images_per_s, eta=f"{eta // 60}:{eta % 60:02d}"))  # fmt: skip
+            self.status.setText(
+                self.tr(
+                    "Epoch {epoch}/{epochs}, iteration {it}/{its}: loss {loss:.4f}, {speed:.2f} images/s, ETA {eta}"
+                ).format(
+                    epoch=e.epoch,
+                    epochs=self._config.epochs,
+                    it=e.iteration,
+                    its=e.iterations,
+                    loss=e.loss,
+                    speed=e.images_per_s,
+                    eta=f"{eta // 60}:{eta % 60:02d}",
+                )
+            )
         elif isinstance(e, EpochEvent):
             if e.metrics.get("mean_iou") is not None:
                 self.miou_plot.add(e.epoch, e.metrics["mean_iou"])

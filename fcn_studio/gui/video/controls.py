@@ -38,8 +38,12 @@ class VideoControls(QWidget):
         self.mode = QComboBox()
         self.mode.addItem(self.tr("Real time (skip frames)"), REAL_TIME)
         self.mode.addItem(self.tr("Every frame (slower)"), EVERY_FRAME)
-        self.mode.setToolTip(self.tr("When the model is slower than the video: keep pace by skipping frames, "
-                             "or segment every frame more slowly than real time"))  # fmt: skip
+        self.mode.setToolTip(
+            self.tr(
+                "When the model is slower than the video: keep pace by skipping frames, "
+                "or segment every frame more slowly than real time"
+            )
+        )
         self.fps = QLabel("")
         self.fps.setMinimumWidth(90)
         self.export = QPushButton(self.tr("Export video…"))

@@ -273,8 +273,11 @@ class VideoEngine(QObject):
                 if on_gpu
                 else self.tr("The CPU could not keep up: {shown} of {total} frames were segmented in real time.")
             )
-            self.note.emit(text.format(shown=self._shown, total=total) + " " + self.tr(
-                "Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame."))  # fmt: skip
+            self.note.emit(
+                text.format(shown=self._shown, total=total)
+                + " "
+                + self.tr("Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame.")
+            )
         self._set_playing(False)
 
     def _next_sequential(self) -> tuple[int, np.ndarray | None]:
@@ -313,8 +316,12 @@ class VideoEngine(QObject):
         result = self._results.get(index)
         if result is None:
             return None
-        key, device, max_size, fast = (self._model.model_key, self._model.device, self._model.max_size,
-                                       self._model.fast)  # fmt: skip
+        key, device, max_size, fast = (
+            self._model.model_key,
+            self._model.device,
+            self._model.max_size,
+            self._model.fast,
+        )
         try:
             same = result.key == (self.service.identity(key), device, max_size, fast) if key else False
         except FCNStudioError:

@@ -67,8 +67,9 @@ class Exporter(QObject):
         r, p = self._shown()
         if r:
             rgb = self.workspace.current_rgb
-            export.export_overlay(self.window, p, rgb, r, self.overlay.hidden, self.opacity(), self.folder(),
-                                  self._done, self.tasks)  # fmt: skip
+            export.export_overlay(
+                self.window, p, rgb, r, self.overlay.hidden, self.opacity(), self.folder(), self._done, self.tasks
+            )
 
     def stats(self) -> None:
         r, p = self._shown()
@@ -101,5 +102,12 @@ class Exporter(QObject):
         if not self.video.active or info is None or not isinstance(info.path, str):
             QMessageBox.information(self.window, self.tr("Export video"), self.tr("Open a video file first."))
             return
-        export_video(self.window, info.path, self.service, self.inference.choice, self.opacity(), self.show_error,
-                     runner=self.tasks)  # fmt: skip
+        export_video(
+            self.window,
+            info.path,
+            self.service,
+            self.inference.choice,
+            self.opacity(),
+            self.show_error,
+            runner=self.tasks,
+        )

@@ -37,9 +37,14 @@ def build_toolbar(win: QMainWindow, a: Actions) -> Toolbar:
     main.addSeparator()
     pickers = (ModelPicker(), DevicePicker(), SizePicker())
     for text, picker in zip(
-        (translate("MainWindow", " Model "), translate("MainWindow", " Device "),
-         translate("MainWindow", " Inference size ")), pickers, strict=True,
-    ):  # fmt: skip
+        (
+            translate("MainWindow", " Model "),
+            translate("MainWindow", " Device "),
+            translate("MainWindow", " Inference size "),
+        ),
+        pickers,
+        strict=True,
+    ):
         main.addWidget(QLabel(text))
         main.addWidget(picker)
     main.addSeparator()

@@ -57,8 +57,10 @@ def test_predict_takes_a_path_a_pil_image_or_an_array_and_matches_the_cli(instal
     assert len(model.class_names) == 21 and by_path.class_names == model.class_names
     np.testing.assert_array_equal(model.predict(Image.open(photo)).labels, by_path.labels)
     np.testing.assert_array_equal(model.predict(load_image(photo)).labels, by_path.labels)
-    assert main(["segment", str(photo), "--model", installed_fcn8s, "--out", str(tmp_path / "out"),
-                 "--device", "cpu"]) == 0  # fmt: skip
+    assert (
+        main(["segment", str(photo), "--model", installed_fcn8s, "--out", str(tmp_path / "out"), "--device", "cpu"])
+        == 0
+    )
     cli_labels = np.array(Image.open(tmp_path / "out" / "photo.png"))
     np.testing.assert_array_equal(cli_labels, by_path.labels)
 

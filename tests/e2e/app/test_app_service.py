@@ -212,8 +212,11 @@ def test_background_is_transparent_by_default(qtbot, weights_home, service, caff
     assert 0 in win.legend.hidden and 0 in win.overlay.hidden, "VOC background is not painted black"
     win.legend.show_all()  # undoes "only selected", keeps the background transparent
     assert 0 in win.overlay.hidden
-    item = next(win.legend.tree.topLevelItem(i) for i in range(win.legend.tree.topLevelItemCount())
-                if win.legend.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == 0)  # fmt: skip
+    item = next(
+        win.legend.tree.topLevelItem(i)
+        for i in range(win.legend.tree.topLevelItemCount())
+        if win.legend.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == 0
+    )
     item.setCheckState(0, Qt.CheckState.Checked)
     assert 0 not in win.overlay.hidden, "and ticking it shows it"
     win.close()
@@ -226,8 +229,9 @@ def test_published_file_imports_as_the_published_model(weights_home, caffe_layou
 
     f = caffe_layout_file("fcn8s")
     real = weights.manifest()
-    published = replace(weights.manifest_entry("fcn8s-voc"), checksum=f"md5:{file_digest(f, 'md5')}",
-                        size_mb=f.stat().st_size / 1e6)  # fmt: skip
+    published = replace(
+        weights.manifest_entry("fcn8s-voc"), checksum=f"md5:{file_digest(f, 'md5')}", size_mb=f.stat().st_size / 1e6
+    )
     monkeypatch.setattr(weights, "manifest", lambda: tuple(published if e.id == "fcn8s-voc" else e for e in real))
     assert weights.import_weights(f) == "fcn8s-voc"
     row = next(m for m in weights.installed_models() if m.id == "fcn8s-voc")
@@ -361,8 +365,13 @@ def test_the_window_shows_without_importing_torch(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FCN_STUDIO_SMOKE_TEST": "1",
-           "FCN_STUDIO_WEIGHTS": str(tmp_path / "w"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}  # fmt: skip
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "FCN_STUDIO_SMOKE_TEST": "1",
+        "FCN_STUDIO_WEIGHTS": str(tmp_path / "w"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+    }
     out = subprocess.run([sys.executable, "-m", "fcn_studio"], capture_output=True, text=True, env=env, timeout=120)
     assert "window shown" in out.stdout and "torch imported: False" in out.stdout, out.stdout + out.stderr[-2000:]
 
@@ -412,8 +421,9 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
     again.close()
 
     window.actions_.fast_mode.setChecked(False)  # off again: exact results, never the int8 ones
-    qtbot.waitUntil(lambda: window.workspace.current_result is not None and not window.workspace.current_result.fast,
-                    timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.workspace.current_result is not None and not window.workspace.current_result.fast, timeout=60_000
+    )
     assert "int8" not in window.status.backend.text()
 
 

@@ -89,8 +89,18 @@ def test_grid_has_one_tile_per_pane():
 def test_cli_compare_writes_grid_and_scores(capsys, voc_home, scene, tmp_path):
     image, gt = scene
     out = tmp_path / "cmp.png"
-    code = main(["compare", str(image), "--models", "fcn32s-voc,fcn16s-voc,fcn8s-voc", "--out", str(out),
-                 "--gt", str(tmp_path / "SegmentationClass" / "x1.png")])  # fmt: skip
+    code = main(
+        [
+            "compare",
+            str(image),
+            "--models",
+            "fcn32s-voc,fcn16s-voc,fcn8s-voc",
+            "--out",
+            str(out),
+            "--gt",
+            str(tmp_path / "SegmentationClass" / "x1.png"),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert Image.open(out).size[0] == 4 * 46 + 5 * 6  # three models + ground truth
@@ -149,8 +159,10 @@ def test_compare_view_fills_panes_syncs_and_exports(qtbot, voc_home, scene, tmp_
     grid = np.asarray(Image.open(out).convert("RGB"))
     assert grid.shape[1] == 2 * 46 + 3 * 6  # 3 panes + ground truth in a 2x2 grid
     # what is exported is what the screen shows: in Disagreement, the disagreeing pixels
-    shown = [(p.title.text().replace("  ·  ", "  "), np.where(dis, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS)
-             for p in view.panes] + [("ground truth", gt, voc_labels())]  # fmt: skip
+    shown = [
+        (p.title.text().replace("  ·  ", "  "), np.where(dis, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS)
+        for p in view.panes
+    ] + [("ground truth", gt, voc_labels())]
     rgb = np.asarray(Image.open(image).convert("RGB"))
     assert np.array_equal(grid, compose_grid(rgb, shown, columns=2))
     win.close()
@@ -186,9 +198,11 @@ def test_choosing_ground_truth_scores_known_results_without_running_the_models(
     calls = []
     original = Predictor.predict
     # counted by image size: a window of an earlier test may still be finishing its own work
-    monkeypatch.setattr(Predictor, "predict",
-                        lambda self, im, **kw: (calls.append(np.asarray(im).shape[:2] == (34, 46)),
-                                                original(self, im, **kw))[1])  # fmt: skip
+    monkeypatch.setattr(
+        Predictor,
+        "predict",
+        lambda self, im, **kw: (calls.append(np.asarray(im).shape[:2] == (34, 46)), original(self, im, **kw))[1],
+    )
     view = CompareView()
     qtbot.addWidget(view)
     rgb = np.asarray(Image.open(image).convert("RGB"))

@@ -463,8 +463,15 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     assert label_mode.panel.isVisible() and label_mode.session is not None
     check(visible_texts(win))
     scores = SimpleNamespace(mean_iou=0.5, images=3, pixels=1200, spread=0.1)
-    kept = SimpleNamespace(version=SimpleNamespace(id="garden-fcn-v2"), after=scores, before=scores, made_current=False,
-                           compared_with="garden-fcn", regressed=True, before_seen=1)  # fmt: skip
+    kept = SimpleNamespace(
+        version=SimpleNamespace(id="garden-fcn-v2"),
+        after=scores,
+        before=scores,
+        made_current=False,
+        compared_with="garden-fcn",
+        regressed=True,
+        before_seen=1,
+    )
     label_mode.panel.scores.setText(scores_text(kept))
     label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"
     label_mode.uncertain.dock.set_ranking([RankedImage(image, 0.25)])
@@ -579,8 +586,9 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     rows = [line.split(" px")[0] for line in train.report_view.toPlainText().splitlines() if line.endswith(" %")]
     assert len(rows) == 3 and len({display_width(r) for r in rows}) == 1, "the class table lines up"
     train._config = train.config()
-    train._on_event(IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25,
-                                   eta_s=75))  # fmt: skip
+    train._on_event(
+        IterationEvent(epoch=1, iteration=2, iterations=4, loss=0.5, images_per_s=3.2, progress=0.25, eta_s=75)
+    )
     check(visible_texts(train))  # class names as the interface shows them...
     assert train.config().class_names is None, "...and saved as they were"
     # the run's report lines, as the trainer words them, and its result
@@ -590,9 +598,11 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
     from fcn_studio.training.trainer import split_message
 
     cpu = device_message(torch.device("cpu"))
-    for text in (split_message(3, 1, 3, cpu), Message("backbone passes: {runs}, cached features reused: {hits}",
-                 runs=4, hits=30), Message("the base predicts {base} classes, this data has {data}: score layers "
-                 "re-initialised", base=21, data=3)):  # fmt: skip
+    for text in (
+        split_message(3, 1, 3, cpu),
+        Message("backbone passes: {runs}, cached features reused: {hits}", runs=4, hits=30),
+        Message("the base predicts {base} classes, this data has {data}: score layers re-initialised", base=21, data=3),
+    ):
         train._on_event(MessageEvent(text))
     train._on_finished(SimpleNamespace(best_metrics={"mean_iou": 0.5}, cancelled=False, registered_id="garden-fcn"), "")
     assert "主干" in train.report_view.toPlainText()
@@ -698,8 +708,11 @@ def test_core_errors_read_in_chinese_and_stay_english_for_the_cli(chinese, tmp_p
     (tmp_path / "notes.png").write_text("not an image")
     store = LabelStore(tmp_path)
     store.save_label_set(LabelSet("f", ("background", "cat"), ((0, 0, 0), (9, 9, 9))))
-    for fail in (lambda: load_image(tmp_path / "notes.png"), lambda: load_image(tmp_path / "gone.png"),
-                 lambda: store.add_class("cat")):  # fmt: skip
+    for fail in (
+        lambda: load_image(tmp_path / "notes.png"),
+        lambda: load_image(tmp_path / "gone.png"),
+        lambda: store.add_class("cat"),
+    ):
         with pytest.raises(FCNStudioError) as caught:
             fail()
         shown, cli = str(caught.value), caught.value.args[0]

@@ -173,8 +173,10 @@ def test_retrain_installs_a_version_the_open_image_switches_to_and_rolling_back(
     qtbot.waitUntil(lambda: lm.fine_tune.task is None, timeout=120_000)
     assert lm.fine_tune.last_round is not None and lm.fine_tune.last_round.version.id == f"{MODEL_ID}-v2"
     assert win.models.current_id() == f"{MODEL_ID}-v2" and current_version(MODEL_ID) == f"{MODEL_ID}-v2"
-    qtbot.waitUntil(lambda: win.workspace.current_result is not None
-                    and win.workspace.current_result.model_key == f"{MODEL_ID}-v2", timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: win.workspace.current_result is not None and win.workspace.current_result.model_key == f"{MODEL_ID}-v2",
+        timeout=60_000,
+    )
     after = win.workspace.current_result.labels
     assert win.overlay.result is win.workspace.current_result
     assert not np.array_equal(before, after)
@@ -188,8 +190,10 @@ def test_retrain_installs_a_version_the_open_image_switches_to_and_rolling_back(
     lm.panel.versions.setCurrentIndex(0)  # roll back, as the combo does when chosen
     lm.panel.versions.activated.emit(0)
     assert win.models.current_id() == MODEL_ID and current_version(MODEL_ID) == MODEL_ID
-    qtbot.waitUntil(lambda: win.workspace.current_result is not None
-                    and win.workspace.current_result.model_key == MODEL_ID, timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: win.workspace.current_result is not None and win.workspace.current_result.model_key == MODEL_ID,
+        timeout=60_000,
+    )
     assert np.array_equal(win.workspace.current_result.labels, before)
 
 
@@ -235,8 +239,11 @@ def test_next_uncertain_ranks_unlabelled_images_by_mean_uncertainty(qtbot, win, 
     lm.actions.next_uncertain.trigger()
     qtbot.waitUntil(lambda: lm.uncertain.task is None and bool(lm.uncertain.dock.ranking), timeout=60_000)
     predictor = Predictor(weights.resolve_model(MODEL_ID), "cpu", max_size=win.workspace.max_size)
-    scores = {p.name: float(1 - predictor.predict(folder / p.name).confidence.mean(dtype="float64"))
-              for p in folder.glob("p*.png") if p.name != "p0.png"}  # fmt: skip
+    scores = {
+        p.name: float(1 - predictor.predict(folder / p.name).confidence.mean(dtype="float64"))
+        for p in folder.glob("p*.png")
+        if p.name != "p0.png"
+    }
     expected = sorted(scores, key=lambda n: -scores[n])
     assert [r.image.name for r in lm.uncertain.dock.ranking] == expected
     assert [lm.uncertain.dock.tree.topLevelItem(i).text(0) for i in range(3)] == expected

@@ -46,6 +46,8 @@ def test_a_worse_version_is_not_made_active_without_the_users_click(qtbot, win, 
     assert button.isVisible() and button.text() == f"Use {new} anyway"
     qtbot.mouseClick(button, LEFT)
     assert current_version(MODEL_ID) == new and win.models.current_id() == new
-    qtbot.waitUntil(lambda: win.workspace.current_result is not None
-                    and win.workspace.current_result.model_key == new, timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: win.workspace.current_result is not None and win.workspace.current_result.model_key == new,
+        timeout=60_000,
+    )
     assert not button.isVisible()

@@ -17,8 +17,9 @@ from fcn_studio.storage import weights
 
 def run_child(code: str, env_extra: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def test_thousands_of_signals_through_the_real_worker(tmp_path):

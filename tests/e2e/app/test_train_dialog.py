@@ -73,8 +73,17 @@ def test_training_runs_in_a_child_process_and_its_errors_and_stop_come_back(tmp_
 
     weights.import_weights(caffe_layout_file("fcn32s", 3), "narrow-base")
     data = make_plain(tmp_path / "garden", n=4)
-    config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), arch="fcn32s", base="narrow-base",
-                         epochs=3, batch_size=1, crop_size=32, freeze_backbone=True, register_id="child-test")  # fmt: skip
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "m.safetensors"),
+        arch="fcn32s",
+        base="narrow-base",
+        epochs=3,
+        batch_size=1,
+        crop_size=32,
+        freeze_backbone=True,
+        register_id="child-test",
+    )
     events: list[Event] = []
     stop_after_first_epoch = lambda: any(isinstance(e, EpochEvent) for e in events)  # noqa: E731
     result = train_in_child(config, None, events.append, stop_after_first_epoch)

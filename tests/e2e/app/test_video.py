@@ -58,8 +58,17 @@ def test_bad_videos_get_a_message_naming_the_file(tmp_path):
 
 def test_cli_segments_a_video(tmp_path, capsys, weights_home, caffe_layout_file):
     clip = make_clip(tmp_path / "walk.mp4", n=4)
-    code = main(["segment", str(clip), "--model", str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "o"),
-                 "--frame-masks"])  # fmt: skip
+    code = main(
+        [
+            "segment",
+            str(clip),
+            "--model",
+            str(caffe_layout_file("fcn32s")),
+            "--out",
+            str(tmp_path / "o"),
+            "--frame-masks",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     _, info = open_capture(tmp_path / "o" / "walk.mp4")

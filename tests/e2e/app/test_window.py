@@ -154,8 +154,9 @@ def test_exports_are_palette_pngs_and_csv(qtbot, window, tmp_path, monkeypatch):
     mask = Image.open(tmp_path / "mask.png")
     assert mask.mode == "P" and np.array_equal(np.asarray(mask), result.labels)
     visible = set(range(result.label_set.num_classes)) - set(window.overlay.hidden)
-    expected = blend_visible(window.workspace.current_rgb, result.labels, result.label_set, visible,
-                             window.opacity.value() / 100.0)  # fmt: skip
+    expected = blend_visible(
+        window.workspace.current_rgb, result.labels, result.label_set, visible, window.opacity.value() / 100.0
+    )
     assert np.array_equal(np.asarray(Image.open(tmp_path / "overlay.png").convert("RGB")), expected)
     lines = (tmp_path / "stats.csv").read_text().splitlines()
     assert lines[0].startswith("class_id,class_name,pixels,percent") and len(lines) == 1 + len(np.unique(result.labels))

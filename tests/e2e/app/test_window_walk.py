@@ -65,8 +65,14 @@ def test_navigation_keys_never_wait_behind_a_segmentation(qtbot, window, tmp_pat
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: window.workspace.current_path.name == "1.png", timeout=1000)
-    qtbot.waitUntil(lambda: window.canvas.has_image() and window.workspace.current_rgb is not None
-                    and window.workspace.current_rgb.shape[1] == 41, timeout=1500)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: (
+            window.canvas.has_image()
+            and window.workspace.current_rgb is not None
+            and window.workspace.current_rgb.shape[1] == 41
+        ),
+        timeout=1500,
+    )
     assert time.monotonic() - start < 2.0, "the next image shows while the model is still busy"
     assert window.windowTitle().startswith("1.png")
     assert paths

@@ -128,8 +128,10 @@ def test_eval_model_on_a_voc_layout(capsys, weights_home, caffe_layout_file, tmp
 def test_module_entry_point_and_clean_error_for_missing_file(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "fcn_studio", "eval", "--pred", str(tmp_path / "nope"), "--gt", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("fcn-studio: error:") and "Traceback" not in proc.stderr
 

@@ -51,8 +51,12 @@ def test_a_console_that_cannot_show_a_path_gets_it_escaped_not_a_traceback(weigh
     """E.g. a legacy Windows console (cp1252) and a Chinese output name."""
     image = make_image(tmp_path / "photo.png", size=(40, 32))
     model = str(caffe_layout_file("fcn8s"))
-    done = _cli(["compare", str(image), "--models", model, "--out", "对比.png"], tmp_path,
-                PYTHONIOENCODING="cp1252", FCN_STUDIO_WEIGHTS=str(weights_home))  # fmt: skip
+    done = _cli(
+        ["compare", str(image), "--models", model, "--out", "对比.png"],
+        tmp_path,
+        PYTHONIOENCODING="cp1252",
+        FCN_STUDIO_WEIGHTS=str(weights_home),
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
     assert b"wrote \\u5bf9\\u6bd4.png" in done.stdout
@@ -65,8 +69,12 @@ def test_a_file_name_that_is_not_utf8_is_printed_with_its_own_bytes(weights_home
     raw = os.fsencode(tmp_path) + b"/caf\xe9.png"
     with open(raw, "wb") as f:
         f.write(b"not an image")
-    done = _cli(["segment", os.fsdecode(raw), "--model", str(caffe_layout_file("fcn8s")), "--out", "out"], tmp_path,
-                LANG="C.UTF-8", FCN_STUDIO_WEIGHTS=str(weights_home))  # fmt: skip
+    done = _cli(
+        ["segment", os.fsdecode(raw), "--model", str(caffe_layout_file("fcn8s")), "--out", "out"],
+        tmp_path,
+        LANG="C.UTF-8",
+        FCN_STUDIO_WEIGHTS=str(weights_home),
+    )
     assert done.returncode == 1
     assert b"skipped: " + raw in done.stderr
     assert b"Traceback" not in done.stderr

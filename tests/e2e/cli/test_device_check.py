@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_device_check_runs_end_to_end_on_the_cpu(tmp_path):
     out = tmp_path / "table.md"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "device_check.py"), "--cpu", "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "device_check.py"), "--cpu", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = out.read_text()
     assert "FAILED" not in table

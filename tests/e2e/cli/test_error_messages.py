@@ -108,28 +108,32 @@ def test_shape_mismatch_names_the_file_without_an_arch_hint_in_segment(capsys, t
     assert code == 1 and "--arch" in one_error_line(err), "import has --arch: there the hint helps"
 
 
-def test_unwritable_output_folder_is_reported_before_segmenting(capsys, tmp_path, caffe_layout_file, image_factory,
-                                                                monkeypatch):  # fmt: skip
+def test_unwritable_output_folder_is_reported_before_segmenting(
+    capsys, tmp_path, caffe_layout_file, image_factory, monkeypatch
+):
     calls = []
     monkeypatch.setattr(Predictor, "predict", lambda self, *a, **k: calls.append(1))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     images = [str(image_factory(f"i{i}.png", seed=i)) for i in range(3)]
-    code, _, err = run(capsys, "segment", *images, "--model", str(caffe_layout_file("fcn32s")),
-                       "--out", str(blocker / "out"))  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", *images, "--model", str(caffe_layout_file("fcn32s")), "--out", str(blocker / "out")
+    )
     assert code == 1 and str(blocker / "out") in one_error_line(err)
     assert calls == [], "no image was segmented for nothing"
 
 
-def test_compare_checks_its_output_folder_before_running_models(capsys, tmp_path, caffe_layout_file, image_factory,
-                                                                monkeypatch):  # fmt: skip
+def test_compare_checks_its_output_folder_before_running_models(
+    capsys, tmp_path, caffe_layout_file, image_factory, monkeypatch
+):
     calls = []
     monkeypatch.setattr(Predictor, "predict", lambda self, *a, **k: calls.append(1))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     model = str(caffe_layout_file("fcn32s"))
-    code, _, err = run(capsys, "compare", str(image_factory()), "--models", f"{model},{model}",
-                       "--out", str(blocker / "grid.png"))  # fmt: skip
+    code, _, err = run(
+        capsys, "compare", str(image_factory()), "--models", f"{model},{model}", "--out", str(blocker / "grid.png")
+    )
     assert code == 1 and str(blocker) in one_error_line(err) and calls == []
 
 
@@ -200,8 +204,9 @@ def test_hand_edited_label_metadata_that_is_valid_still_loads(tmp_path, random_m
 
 
 @pytest.mark.parametrize("bad_color", [[128, 0], [300, 0, 0], ["red", 0, 0], [-1, 0, 0], 5])
-def test_malformed_label_colours_are_refused_on_import_and_load(capsys, tmp_path, weights_home, random_model,
-                                                                image_factory, bad_color):  # fmt: skip
+def test_malformed_label_colours_are_refused_on_import_and_load(
+    capsys, tmp_path, weights_home, random_model, image_factory, bad_color
+):
     from fcn_studio.data.labels import voc_labels
 
     good = voc_labels().to_dict()
@@ -235,13 +240,27 @@ def test_label_file_with_impossible_colours(capsys, tmp_path, caffe_layout_file,
         ["segment", "x.png", "--model", "m", "--out", "o", "--opacity", "1.5"],
         ["compare", "x.png", "--models", "m", "--out", "o.png", "--columns", "0"],
         ["compare", "x.png", "--models", "m", "--out", "o.png", "--max-size", "-1"],
-        *(["train", "--data", "d", "--out", "o.safetensors", opt, value]
-          for opt, value in [("--epochs", "0"), ("--batch-size", "0"), ("--crop-size", "-3"), ("--lr", "0"),
-                             ("--lr", "nan"), ("--lr", "-1"), ("--weight-decay", "-1"), ("--scale", "2,1"),
-                             ("--scale", "0,1"), ("--scale", "x"), ("--val-split", "1"), ("--val-split", "-0.1"),
-                             ("--seed", "-1"), ("--epochs", "ten")]),
+        *(
+            ["train", "--data", "d", "--out", "o.safetensors", opt, value]
+            for opt, value in [
+                ("--epochs", "0"),
+                ("--batch-size", "0"),
+                ("--crop-size", "-3"),
+                ("--lr", "0"),
+                ("--lr", "nan"),
+                ("--lr", "-1"),
+                ("--weight-decay", "-1"),
+                ("--scale", "2,1"),
+                ("--scale", "0,1"),
+                ("--scale", "x"),
+                ("--val-split", "1"),
+                ("--val-split", "-0.1"),
+                ("--seed", "-1"),
+                ("--epochs", "ten"),
+            ]
+        ),
     ],
-)  # fmt: skip
+)
 def test_impossible_numbers_are_refused_at_the_parser(capsys, argv):
     with pytest.raises(SystemExit) as info:
         main(argv)

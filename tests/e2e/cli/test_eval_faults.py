@@ -21,16 +21,21 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def saved_cm(path: Path, hist) -> Path:
-    path.write_text(json.dumps({"format": "fcn-studio/confusion-1", "num_classes": 2, "class_names": None,
-                                "hist": hist}))  # fmt: skip
+    path.write_text(
+        json.dumps({"format": "fcn-studio/confusion-1", "num_classes": 2, "class_names": None, "hist": hist})
+    )
     return path
 
 
 @pytest.mark.parametrize(
     ("count", "says"),
-    [("1.5", "not a whole number"), ("1e400", "not a whole number"), ("12345678901234567890123456", "too large"),
-     ("-3", "negative")],
-)  # fmt: skip
+    [
+        ("1.5", "not a whole number"),
+        ("1e400", "not a whole number"),
+        ("12345678901234567890123456", "too large"),
+        ("-3", "negative"),
+    ],
+)
 def test_merge_refuses_counts_that_are_not_exact_whole_numbers(capsys, tmp_path, count, says):
     path = tmp_path / "cm.json"
     hist = "[[" + count + ", 0], [0, 1]]"  # written as JSON text: json.dumps would not keep 1e400 as it is
@@ -109,7 +114,16 @@ def test_eval_and_compare_print_percentages_with_a_percent_sign(capsys, tmp_path
     image = make_image(tmp_path / "img.png")
     Image.fromarray(np.zeros((40, 48), np.uint8), mode="L").save(tmp_path / "gt.png")
     model = str(caffe_layout_file("fcn32s"))
-    code, out, _ = run(capsys, "compare", str(image), "--models", f"{model},{model}", "--out",
-                         str(tmp_path / "c.png"), "--gt", str(tmp_path / "gt.png"))  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "compare",
+        str(image),
+        "--models",
+        f"{model},{model}",
+        "--out",
+        str(tmp_path / "c.png"),
+        "--gt",
+        str(tmp_path / "gt.png"),
+    )
     rows = [line for line in out.splitlines() if line.startswith(model[:10])]
     assert code == 0 and rows and all(line.count(" %") == 2 for line in rows), out

@@ -22,12 +22,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_segment_writes_labelme_and_coco_that_read_back(capsys, weights_home, caffe_layout_file, image_factory,
-                                                        tmp_path):  # fmt: skip
+def test_segment_writes_labelme_and_coco_that_read_back(
+    capsys, weights_home, caffe_layout_file, image_factory, tmp_path
+):
     model = str(caffe_layout_file("fcn32s"))
     images = [image_factory(f"im{i}.png", size=(45 + i, 33), seed=i) for i in range(2)]
-    code, _, err = run(capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / "lm"),
-                       "--format", "labelme")  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / "lm"), "--format", "labelme"
+    )
     assert code == 0, err
     for image in images:
         doc = json.loads((tmp_path / "lm" / f"{image.stem}.json").read_text())
@@ -36,8 +38,9 @@ def test_segment_writes_labelme_and_coco_that_read_back(capsys, weights_home, ca
             mask = np.array(im)
         back = read_labelme_mask(tmp_path / "lm" / f"{image.stem}.json", ["_background_", *VOC_CLASSES[1:]])
         assert np.count_nonzero(back == mask) / mask.size >= 0.995
-    code, _, err = run(capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / "coco"),
-                       "--format", "coco")  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / "coco"), "--format", "coco"
+    )
     assert code == 0, err
     coco = read_coco(tmp_path / "coco" / "coco.json")
     for image_id, image in zip(sorted(coco.images), images, strict=True):
@@ -48,8 +51,18 @@ def test_segment_writes_labelme_and_coco_that_read_back(capsys, weights_home, ca
 def test_train_refuses_labels_txt_mismatch_before_training(capsys, weights_home, tmp_path):
     root = voc_export(tmp_path / "voc")
     (root / "labels.txt").write_text("__ignore__\n_background_\ncat\nbird\n")
-    code, _, err = run(capsys, "train", "--data", str(root), "--out", str(tmp_path / "m.safetensors"),
-                         "--base", "scratch", "--epochs", "1")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(root),
+        "--out",
+        str(tmp_path / "m.safetensors"),
+        "--base",
+        "scratch",
+        "--epochs",
+        "1",
+    )
     assert code == 1 and "name different classes" in err and "Traceback" not in err
 
 

@@ -32,8 +32,24 @@ def test_cli_trains_on_a_sparse_labelled_folder_with_cached_features(
         store.save_mask(folder / f"p{i}.jpg", mask, labels)
     Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(folder / "unlabelled.jpg")
     out = tmp_path / "rust.safetensors"
-    code = main(["train", "--data", str(folder), "--out", str(out), "--base", str(caffe_layout_file("fcn8s", 3)),
-                 "--epochs", "3", "--freeze-backbone", "--val-split", "0.4", "--id", "rust"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+            "--base",
+            str(caffe_layout_file("fcn8s", 3)),
+            "--epochs",
+            "3",
+            "--freeze-backbone",
+            "--val-split",
+            "0.4",
+            "--id",
+            "rust",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     assert "images + masks/ layout" in err and "ignore (255)" in err and "unlabelled.jpg" in err

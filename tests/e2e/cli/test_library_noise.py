@@ -23,8 +23,23 @@ def png_header(path: Path, width: int, height: int) -> Path:
 
 def segment(tmp_path: Path, model: Path, *inputs: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "fcn_studio", "segment", *map(str, inputs), "--model", str(model),
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fcn_studio",
+            "segment",
+            *map(str, inputs),
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_broken_files_get_one_line_each_and_no_library_noise(tmp_path, caffe_layout_file):

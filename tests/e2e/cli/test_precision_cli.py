@@ -10,8 +10,20 @@ def test_segment_precision_bf16_prints_its_agreement_or_is_refused(tmp_path, cap
     from fcn_studio.inference.precision import native_bf16
 
     images = [str(image_factory(f"p{i}.png", size=(64, 48), seed=i)) for i in range(2)]
-    code = main(["segment", *images, "--model", str(caffe_layout_file("fcn8s")), "--out", str(tmp_path / "o"),
-                 "--precision", "bf16", "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "segment",
+            *images,
+            "--model",
+            str(caffe_layout_file("fcn8s")),
+            "--out",
+            str(tmp_path / "o"),
+            "--precision",
+            "bf16",
+            "--device",
+            "cpu",
+        ]
+    )
     err = capsys.readouterr().err
     if native_bf16():
         assert code == 0, err
@@ -21,14 +33,27 @@ def test_segment_precision_bf16_prints_its_agreement_or_is_refused(tmp_path, cap
         assert code == 1 and "no native bf16" in err and "--precision fp32" in err and "Traceback" not in err
 
 
-def test_segment_precision_bf16_is_refused_on_a_cpu_without_it(tmp_path, capsys, caffe_layout_file, image_factory,
-                                                               monkeypatch):  # fmt: skip
+def test_segment_precision_bf16_is_refused_on_a_cpu_without_it(
+    tmp_path, capsys, caffe_layout_file, image_factory, monkeypatch
+):
     from fcn_studio.cli.main import main
     from fcn_studio.inference import precision
 
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "fma"})  # an AVX2 laptop
-    code = main(["segment", str(image_factory()), "--model", str(caffe_layout_file("fcn8s")),
-                 "--out", str(tmp_path / "o"), "--precision", "bf16", "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "segment",
+            str(image_factory()),
+            "--model",
+            str(caffe_layout_file("fcn8s")),
+            "--out",
+            str(tmp_path / "o"),
+            "--precision",
+            "bf16",
+            "--device",
+            "cpu",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "no native bf16" in err and "--precision fp32" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").glob("*.png"))

@@ -42,8 +42,11 @@ def fake_conversion(weights_file, name: str, *, sha: str | None = None, size: in
     folder = weights_file.parent / CACHE_DIRNAME / name
     folder.mkdir(parents=True)
     (folder / "model.onnx.data").write_bytes(b"\0" * size)
-    meta = {"source": str(weights_file.resolve()), "source_sha256": sha or content_hash(weights_file),
-            "runtime": f"onnxruntime{onnxruntime_version()}"}  # fmt: skip
+    meta = {
+        "source": str(weights_file.resolve()),
+        "source_sha256": sha or content_hash(weights_file),
+        "runtime": f"onnxruntime{onnxruntime_version()}",
+    }
     (folder / "meta.json").write_text(json.dumps(meta))
     stamp = folder / conversions.LAST_USED
     stamp.touch()
@@ -141,9 +144,25 @@ def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weig
     assert run(capsys, "weights", "import", str(caffe_layout_file("fcn16s", 3)), "--id", "street")[0] == 0
     data = make_plain(tmp_path / "d", n=4)
     out = tmp_path / "tuned.safetensors"
-    code, _, err = run(capsys, "train", "--data", str(data), "--base", "street", "--arch", "fcn16s",
-                            "--epochs", "1", "--out", str(out), "--crop-size", "32", "--freeze-backbone",
-                            "--id", "tuned")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(data),
+        "--base",
+        "street",
+        "--arch",
+        "fcn16s",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--crop-size",
+        "32",
+        "--freeze-backbone",
+        "--id",
+        "tuned",
+    )
     assert code == 0, err
     installed = weights_home / "tuned.safetensors"
     assert installed.stat().st_size < 100_000 < out.stat().st_size  # a head file, not a copy of the network

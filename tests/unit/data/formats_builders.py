@@ -20,8 +20,15 @@ def labelme_json(path: Path, shapes: list[dict], size=(48, 40), image: str | Non
         buf = io.BytesIO()
         Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(buf, format="PNG")
         data = base64.b64encode(buf.getvalue()).decode()
-    doc = {"version": "5.5.0", "flags": {}, "shapes": shapes, "imagePath": image, "imageData": data,
-           "imageHeight": h, "imageWidth": w}  # fmt: skip
+    doc = {
+        "version": "5.5.0",
+        "flags": {},
+        "shapes": shapes,
+        "imagePath": image,
+        "imageData": data,
+        "imageHeight": h,
+        "imageWidth": w,
+    }
     path.write_text(json.dumps(doc))
     return path
 
@@ -35,11 +42,15 @@ def labelme_folder(root: Path, n: int = 3) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         make_image(root / f"p{i}.jpg", seed=i)
-        labelme_json(root / f"p{i}.json", [
-            shape("cat", [(2 + i, 2), (20, 2), (20, 18), (2 + i, 18)]),
-            shape("dog", [(25, 20), (40, 35)], "rectangle"),
-            shape("__ignore__", [(44, 2), (46, 4)], "rectangle"),
-        ], image=f"p{i}.jpg")  # fmt: skip
+        labelme_json(
+            root / f"p{i}.json",
+            [
+                shape("cat", [(2 + i, 2), (20, 2), (20, 18), (2 + i, 18)]),
+                shape("dog", [(25, 20), (40, 35)], "rectangle"),
+                shape("__ignore__", [(44, 2), (46, 4)], "rectangle"),
+            ],
+            image=f"p{i}.jpg",
+        )
     (root / "labels.txt").write_text("__ignore__\n_background_\ncat\ndog\n")
     return root
 

@@ -19,14 +19,17 @@ NAMES = ["_background_", "cat", "dog"]
 
 
 def test_labelme_shapes_drawn_pixel_by_pixel(tmp_path):
-    path = labelme_json(tmp_path / "a.json", [
-        shape("cat", [(2, 3), (10, 3), (10, 8), (2, 8)]),          # polygon: x 2..10, y 3..8 inclusive
-        shape("dog", [(12, 1), (6, 5)], "rectangle"),              # corners in any order: x 6..12, y 1..5
-        shape("__ignore__", [(30, 30)], "point"),                  # a disc of radius 5
-        shape("cat", [(40, 10), (40, 13)], "circle"),              # radius 3
-        shape("_background_", [(3, 4), (4, 4), (4, 5), (3, 5)]),   # later shapes over earlier ones
-        shape("dog", [(20, 20), (28, 20)], "linestrip"),           # 10 px wide
-    ])  # fmt: skip
+    path = labelme_json(
+        tmp_path / "a.json",
+        [
+            shape("cat", [(2, 3), (10, 3), (10, 8), (2, 8)]),  # polygon: x 2..10, y 3..8 inclusive
+            shape("dog", [(12, 1), (6, 5)], "rectangle"),  # corners in any order: x 6..12, y 1..5
+            shape("__ignore__", [(30, 30)], "point"),  # a disc of radius 5
+            shape("cat", [(40, 10), (40, 13)], "circle"),  # radius 3
+            shape("_background_", [(3, 4), (4, 4), (4, 5), (3, 5)]),  # later shapes over earlier ones
+            shape("dog", [(20, 20), (28, 20)], "linestrip"),  # 10 px wide
+        ],
+    )
     mask = read_labelme_mask(path, NAMES)
     expected = np.zeros((40, 48), np.uint8)
     expected[3:9, 2:11] = 1
@@ -74,8 +77,11 @@ def test_labelme_folder_trains_with_its_labels_txt(tmp_path):
 def test_labelme_without_labels_txt_and_with_embedded_image(tmp_path):
     from fcn_studio.data.images import load_image
 
-    labelme_json(tmp_path / "only.json", [shape("zebra", [(1, 1), (9, 1), (9, 9)]), shape("ant", [(20, 20)], "point")],
-                 embed=True)  # fmt: skip
+    labelme_json(
+        tmp_path / "only.json",
+        [shape("zebra", [(1, 1), (9, 1), (9, 9)]), shape("ant", [(20, 20)], "point")],
+        embed=True,
+    )
     report = scan_dataset(tmp_path)
     assert report.ok, report.text()
     assert report.class_names == ["_background_", "ant", "zebra"]
@@ -98,8 +104,11 @@ def test_class_lists_that_disagree_are_reported_before_training(tmp_path):
     (root / "labels.txt").write_text("__ignore__\n_background_\ncat\nbird\n")
     report = scan_dataset(root)
     assert not report.ok
-    assert any("labels.txt and class_names.txt name different classes" in str(p) or
-               ("class_names.txt" in str(p) and "labels.txt" in str(p)) for p in report.problems)  # fmt: skip
+    assert any(
+        "labels.txt and class_names.txt name different classes" in str(p)
+        or ("class_names.txt" in str(p) and "labels.txt" in str(p))
+        for p in report.problems
+    )
     (root / "labels.txt").unlink()
     (root / "class_names.txt").write_text("_background_\ncat\n")  # masks use 0, 1, 2
     report = scan_dataset(root)
@@ -175,10 +184,15 @@ def test_coco_polygons_and_sparse_category_ids(tmp_path):
         "categories": [{"id": 90, "name": "toothbrush"}, {"id": 3, "name": "car"}],
         "annotations": [
             {"id": 1, "image_id": 7, "category_id": 3, "segmentation": [[2, 2, 12, 2, 12, 10, 2, 10]], "iscrowd": 0},
-            {"id": 2, "image_id": 7, "category_id": 90, "iscrowd": 1,
-             "segmentation": {"size": [20, 30], "counts": [20 * 20, 20 * 5, 20 * 5]}},
+            {
+                "id": 2,
+                "image_id": 7,
+                "category_id": 90,
+                "iscrowd": 1,
+                "segmentation": {"size": [20, 30], "counts": [20 * 20, 20 * 5, 20 * 5]},
+            },
         ],
-    }  # fmt: skip
+    }
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "a.png")
     (tmp_path / "instances_val.json").write_text(json.dumps(doc))
     report = scan_dataset(tmp_path)

@@ -156,8 +156,13 @@ def test_cancelling_a_batch_leaves_only_complete_masks(predictor, tmp_path):
     out = tmp_path / "out"
     done = []
     with pytest.raises(Cancelled, match="masks written"):
-        segment_files(predictor, batch_items(expand_with_roots([src], videos=False)), out,
-                      progress=lambda d, t, n: done.append(d), cancelled=lambda: len(done) >= 3)  # fmt: skip
+        segment_files(
+            predictor,
+            batch_items(expand_with_roots([src], videos=False)),
+            out,
+            progress=lambda d, t, n: done.append(d),
+            cancelled=lambda: len(done) >= 3,
+        )
     files = sorted(out.iterdir())
     assert 3 <= len(files) < 12, "stopped early, and what the model produced was written"
     for f in files:

@@ -84,8 +84,9 @@ def test_the_fast_path_serves_every_head_from_one_conversion(family, weights_hom
         agreement = (pred.labels == eager_labels(resolve_model(version), rgb)).mean()
         assert agreement >= AGREEMENT, (version, agreement)
     # a new round adds a head file and no conversion
-    v5 = install_head_version(load_checkpoint(weights_home / "toy.safetensors"), family.state_dict,
-                              generic_labels(21), CAFFE_BGR, {}, "toy")  # fmt: skip
+    v5 = install_head_version(
+        load_checkpoint(weights_home / "toy.safetensors"), family.state_dict, generic_labels(21), CAFFE_BGR, {}, "toy"
+    )
     service.load(v5.id, "cpu").predictor.predict(rgb)
     assert sorted(p.name for p in caches.iterdir()) == converted
 

@@ -31,8 +31,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def run_process(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """A real process with a deadline: a run that blocks fails the test instead of hanging it."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "fcn_studio", *argv], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=REPO)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "fcn_studio", *argv], capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO
+    )
 
 
 def label_mode_folder(root: Path, n: int = 3) -> Path:
@@ -75,8 +76,15 @@ def test_a_fifo_among_the_inputs_never_blocks_the_run(tmp_path, caffe_layout_fil
     make_image(photos / "b.png")
     os.mkfifo(tmp_path / "direct.jpg")
     out = tmp_path / "out"
-    proc = run_process("segment", str(photos), str(tmp_path / "direct.jpg"), "--model", str(caffe_layout_file("fcn32s")),
-                       "--out", str(out))  # fmt: skip
+    proc = run_process(
+        "segment",
+        str(photos),
+        str(tmp_path / "direct.jpg"),
+        "--model",
+        str(caffe_layout_file("fcn32s")),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0 and "FIFO" in proc.stderr and "2 input(s) left out" in proc.stderr, proc.stderr
     assert (out / "b.png").is_file()
 
@@ -99,8 +107,15 @@ def test_links_to_nothing_and_loops_inside_a_folder_are_reported(tmp_path):
 
 def test_an_output_folder_that_is_a_file_is_named_as_such(capsys, weights_home, caffe_layout_file, tmp_path):
     (tmp_path / "out").write_text("not a folder")
-    code, _, err = run(capsys, "segment", str(make_image(tmp_path / "a.png")), "--model",
-                       str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "out"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "segment",
+        str(make_image(tmp_path / "a.png")),
+        "--model",
+        str(caffe_layout_file("fcn32s")),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert code == 1 and "is a file, not a folder" in err and "File exists" not in err, err
 
 
@@ -129,8 +144,16 @@ def test_a_log_on_a_full_disk_ends_the_run_with_one_line(tmp_path, caffe_layout_
     photos.mkdir()
     for i in range(8):
         make_image(photos / f"{i}.png", seed=i)
-    proc = run_process("segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out",
-                       str(tmp_path / "out"), "--log", "/dev/full")  # fmt: skip
+    proc = run_process(
+        "segment",
+        str(photos),
+        "--model",
+        str(caffe_layout_file("fcn32s")),
+        "--out",
+        str(tmp_path / "out"),
+        "--log",
+        "/dev/full",
+    )
     errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "Exception" in line]
     assert proc.returncode == 1 and len(errors) == 1 and "no space left" in errors[0], proc.stderr
 
@@ -145,7 +168,8 @@ def test_a_full_disk_while_writing_masks_is_one_line(capsys, weights_home, caffe
         raise FCNStudioError(f"could not write {path}: No space left on device")
 
     monkeypatch.setattr(batch, "save_mask", full)
-    code, _, err = run(capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out",
-                       str(tmp_path / "out"))  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "out")
+    )
     lines = [line for line in err.splitlines() if "could not write" in line or "no space" in line]
     assert code == 1 and len(lines) == 1 and "no space left on" in lines[0] and "free some space" in lines[0], err

@@ -137,9 +137,19 @@ def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
             elif isinstance(e, MessageEvent):
                 messages.append(str(e.text))
 
-        config = TrainConfig(str(tmp_path / "data"), str(tmp_path / f"{name}.safetensors"), base="scratch",
-                             epochs=3, batch_size=2, crop_size=32, lr=1e-3, val_split=0.0, precision=name,
-                             width_divisor=8, register_id=f"p-{name}")  # fmt: skip
+        config = TrainConfig(
+            str(tmp_path / "data"),
+            str(tmp_path / f"{name}.safetensors"),
+            base="scratch",
+            epochs=3,
+            batch_size=2,
+            crop_size=32,
+            lr=1e-3,
+            val_split=0.0,
+            precision=name,
+            width_divisor=8,
+            register_id=f"p-{name}",
+        )
         train(config, on_event)
         assert any(m.startswith(f"precision: {name}") for m in messages)
         curves[name] = np.array(losses)

@@ -63,8 +63,21 @@ def test_a_killed_shard_continues_with_skip_existing_without_redoing_done_files(
     make_photos(tmp_path / "in", 32, size=(320, 240))
     out = tmp_path / "out"
     log = out / "segment-log.0-of-2.jsonl"
-    cmd = [sys.executable, "-m", "fcn_studio", "segment", str(tmp_path / "in"), "--model",
-           str(caffe_layout_file("fcn32s")), "--out", str(out), "--shard", "0/2", "--max-size", "0"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "fcn_studio",
+        "segment",
+        str(tmp_path / "in"),
+        "--model",
+        str(caffe_layout_file("fcn32s")),
+        "--out",
+        str(out),
+        "--shard",
+        "0/2",
+        "--max-size",
+        "0",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -142,8 +155,19 @@ def test_sharded_pred_gt_evaluation_merges_to_the_single_run(capsys, tmp_path):
     for i in range(2):
         assert main([*base, "--shard", f"{i}/2", "--save-cm", str(tmp_path / f"cm{i}.json")]) == 0
     capsys.readouterr()
-    assert main(["eval", "--merge", str(tmp_path / "cm0.json"), str(tmp_path / "cm1.json"), "--save-cm",
-                 str(tmp_path / "merged.json")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "eval",
+                "--merge",
+                str(tmp_path / "cm0.json"),
+                str(tmp_path / "cm1.json"),
+                "--save-cm",
+                str(tmp_path / "merged.json"),
+            ]
+        )
+        == 0
+    )
     whole = ConfusionMatrix.load(tmp_path / "all.json")[0].hist
     assert np.array_equal(ConfusionMatrix.load(tmp_path / "merged.json")[0].hist, whole)
     assert main([*base[:-3], "--json", "--shard", "0/2"]) == 1, "--pred with --shard needs --num-classes"

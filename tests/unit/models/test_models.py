@@ -13,11 +13,28 @@ from fcn_studio.models.vgg import CONV_NAMES, vgg16_to_fcn_state
 VGG_KEYS = [f"{n}.{p}" for n in (*CONV_NAMES, "fc6", "fc7") for p in ("weight", "bias")]
 EXPECTED_KEYS = {
     "fcn32s": [*VGG_KEYS, "score_fr.weight", "score_fr.bias", "upscore.weight"],
-    "fcn16s": [*VGG_KEYS, "score_fr.weight", "score_fr.bias", "score_pool4.weight", "score_pool4.bias",
-               "upscore2.weight", "upscore16.weight"],
-    "fcn8s": [*VGG_KEYS, "score_fr.weight", "score_fr.bias", "score_pool4.weight", "score_pool4.bias",
-              "score_pool3.weight", "score_pool3.bias", "upscore2.weight", "upscore_pool4.weight", "upscore8.weight"],
-}  # fmt: skip
+    "fcn16s": [
+        *VGG_KEYS,
+        "score_fr.weight",
+        "score_fr.bias",
+        "score_pool4.weight",
+        "score_pool4.bias",
+        "upscore2.weight",
+        "upscore16.weight",
+    ],
+    "fcn8s": [
+        *VGG_KEYS,
+        "score_fr.weight",
+        "score_fr.bias",
+        "score_pool4.weight",
+        "score_pool4.bias",
+        "score_pool3.weight",
+        "score_pool3.bias",
+        "upscore2.weight",
+        "upscore_pool4.weight",
+        "upscore8.weight",
+    ],
+}
 
 
 def meta_model(arch: str, num_classes: int = 21):
@@ -49,9 +66,14 @@ def test_reference_example_shapes_500x500():
         )
     out = model(torch.empty(1, 3, 500, 500, device="meta"))
     assert seen == {
-        "pool3": (88, 88), "pool4": (44, 44), "pool5": (22, 22), "fc7": (16, 16),
-        "upscore2": (34, 34), "upscore_pool4": (70, 70), "upscore8": (568, 568),
-    }  # fmt: skip
+        "pool3": (88, 88),
+        "pool4": (44, 44),
+        "pool5": (22, 22),
+        "fc7": (16, 16),
+        "upscore2": (34, 34),
+        "upscore_pool4": (70, 70),
+        "upscore8": (568, 568),
+    }
     assert tuple(out.shape) == (1, 21, 500, 500)
     m32 = meta_model("fcn32s")
     m32.upscore.register_forward_hook(lambda m, i, o: seen.__setitem__("upscore", tuple(o.shape[2:])))

@@ -34,10 +34,15 @@ def test_wrapped_and_dataparallel_state_dicts_load(random_model, tmp_path):
 def test_checkpoint_round_trip_keeps_metadata(random_model, tmp_path):
     labels = LabelSet("pets", ("bg", "cat", "dog"), ((0, 0, 0), (255, 0, 0), (0, 255, 0)))
     ckpt = Checkpoint(
-        arch="fcn8s", num_classes=3, labels=labels, preprocessing=IMAGENET_RGB,
+        arch="fcn8s",
+        num_classes=3,
+        labels=labels,
+        preprocessing=IMAGENET_RGB,
         state_dict=random_model("fcn8s", 3).state_dict(),
-        provenance={"base": "vgg16-imagenet"}, metrics={"mean_iou": 0.5}, training={"epochs": 2},
-    )  # fmt: skip
+        provenance={"base": "vgg16-imagenet"},
+        metrics={"mean_iou": 0.5},
+        training={"epochs": 2},
+    )
     path = save_checkpoint(ckpt, tmp_path / "pets.safetensors")
     back = load_checkpoint(path)
     assert (back.arch, back.num_classes, back.labels, back.preprocessing) == ("fcn8s", 3, labels, IMAGENET_RGB)

@@ -19,8 +19,14 @@ from fcn_studio.storage.weights import list_weights, resolve_model
 def install_base(random_model, home, model_id="toy", arch="fcn8s", classes=21):
     model = random_model(arch, classes)
     labels = generic_labels(classes)
-    ckpt = Checkpoint(arch, classes, labels, CAFFE_BGR, {k: v.clone() for k, v in model.state_dict().items()},
-                      provenance={"title": model_id})  # fmt: skip
+    ckpt = Checkpoint(
+        arch,
+        classes,
+        labels,
+        CAFFE_BGR,
+        {k: v.clone() for k, v in model.state_dict().items()},
+        provenance={"title": model_id},
+    )
     home.mkdir(parents=True, exist_ok=True)
     save_checkpoint(ckpt, home / f"{model_id}.safetensors")
     return resolve_model(model_id)
@@ -53,7 +59,7 @@ def test_a_head_version_is_a_small_file_and_loads_as_its_full_model(random_model
     head = read_head_file(version.path)
     assert set(head.tensors) == {
         f"{n}.{p}" for n in ("score_fr", "score_pool4", "score_pool3") for p in ("weight", "bias")
-    }  # fmt: skip  (bilinear upsampling is rebuilt)
+    }  # the score layers only: bilinear upsampling is rebuilt
     assert head.base.id == "toy" and len(head.base.sha256) == 64 and head.metrics == {"mean_iou": 0.5}
 
     loaded = resolve_model("toy-v2")

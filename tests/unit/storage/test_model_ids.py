@@ -63,9 +63,24 @@ def test_a_second_training_under_a_held_id_stops_at_once(capsys, tmp_path, weigh
             time.sleep(0.05)
         assert flag.exists() and lock_path(weights_home / "race.safetensors").exists()
         t0 = time.monotonic()
-        code, _, err = run(capsys, "train", "--data", str(data), "--out", str(tmp_path / "b.safetensors"), "--base",
-                           str(caffe_layout_file("fcn32s")), "--arch", "fcn32s", "--epochs", "1", "--id", "race",
-                           "--crop-size", "32")  # fmt: skip
+        code, _, err = run(
+            capsys,
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "b.safetensors"),
+            "--base",
+            str(caffe_layout_file("fcn32s")),
+            "--arch",
+            "fcn32s",
+            "--epochs",
+            "1",
+            "--id",
+            "race",
+            "--crop-size",
+            "32",
+        )
         assert code == 1 and "the model id 'race' is being written by another fcn-studio run" in err, err
         assert time.monotonic() - t0 < 30 and not (weights_home / "race.safetensors").exists()
     finally:
@@ -80,11 +95,32 @@ def test_two_trainings_under_one_id_at_once_install_only_one(tmp_path, weights_h
     env = {**os.environ, "PYTHONPATH": str(REPO), "FCN_STUDIO_WEIGHTS": str(weights_home)}
 
     def start(name: str) -> subprocess.Popen:
-        argv = ["train", "--data", str(data), "--out", str(tmp_path / f"{name}.safetensors"), "--base",
-                str(caffe_layout_file("fcn32s")), "--arch", "fcn32s", "--epochs", "3", "--crop-size", "32",
-                "--freeze-backbone", "--id", "race"]  # fmt: skip
-        return subprocess.Popen([sys.executable, "-m", "fcn_studio", *argv], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)  # fmt: skip
+        argv = [
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / f"{name}.safetensors"),
+            "--base",
+            str(caffe_layout_file("fcn32s")),
+            "--arch",
+            "fcn32s",
+            "--epochs",
+            "3",
+            "--crop-size",
+            "32",
+            "--freeze-backbone",
+            "--id",
+            "race",
+        ]
+        return subprocess.Popen(
+            [sys.executable, "-m", "fcn_studio", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
 
     procs = [start("a"), start("b")]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]

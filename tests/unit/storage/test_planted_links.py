@@ -77,8 +77,9 @@ def test_a_link_planted_at_the_shard_log_is_never_appended_to(
     out = tmp_path / "out"
     out.mkdir()
     (out / "segment-log.0-of-1.jsonl").symlink_to(victim)
-    code, _, err = run(capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out),
-                       "--shard", "0/1")  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out), "--shard", "0/1"
+    )
     assert code == 1 and "symbolic link" in err and untouched(victim), err
     assert not (out / "a.png").exists(), "refused before any image is segmented"
 
@@ -93,7 +94,8 @@ def test_links_planted_at_output_names_are_replaced_not_written_through(
     out.mkdir()
     for name in ("a.png", "a_overlay.jpg"):
         (out / name).symlink_to(victim)
-    code, _, err = run(capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out),
-                       "--overlay")  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", str(photos), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out), "--overlay"
+    )
     assert code == 0, err
     assert untouched(victim) and not (out / "a.png").is_symlink() and not (out / "a_overlay.jpg").is_symlink()

@@ -52,8 +52,9 @@ def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layou
     assert mode(save_checkpoint(ckpt, tmp_path / "c.safetensors")) == 0o644
     assert run(capsys, "weights", "import", str(caffe_layout_file("fcn32s")), "--id", "m")[0] == 0
     assert mode(weights_home / "m.safetensors") == 0o644
-    code, _, err = run(capsys, "segment", str(image_factory()), "--model", "m", "--out", str(tmp_path / "s"),
-                       "--overlay")  # fmt: skip
+    code, _, err = run(
+        capsys, "segment", str(image_factory()), "--model", "m", "--out", str(tmp_path / "s"), "--overlay"
+    )
     assert code == 0, err
     assert {p.name: mode(p) for p in (tmp_path / "s").iterdir()} == {"img.png": 0o644, "img_overlay.jpg": 0o644}
     os.umask(0o077)  # a private umask is honoured as well
@@ -157,8 +158,7 @@ def test_disk_full_during_import_is_one_line_and_keeps_installed_models(
 def _tmpfs_available() -> bool:
     if not shutil.which("unshare") or sys.platform != "linux":
         return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
-                           capture_output=True)  # fmt: skip
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True)
     return probe.returncode == 0
 
 
@@ -173,8 +173,14 @@ def _on_small_tmpfs(tmp_path: Path, size_mb: int, script: str, *args: str) -> di
     code_file = tmp_path / "script.py"
     code_file.write_text(textwrap.dedent(script))
     cmd = f'mount -t tmpfs -o size={size_mb}m tmpfs "{disk}" && exec "{sys.executable}" "{code_file}" "{disk}"'
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", cmd, "sh"], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, cwd=Path.cwd())  # fmt: skip
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", cmd, "sh"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=Path.cwd(),
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     return json.loads(lines[-1])
@@ -266,8 +272,9 @@ def test_an_import_in_progress_is_never_listed(weights_home, caffe_layout_file, 
     assert in_progress.exists(), "a live writer's temporary is left alone"
 
 
-def test_disk_full_while_saving_the_resume_state_is_one_line(tmp_path, weights_home, monkeypatch, capsys,
-                                                             caffe_layout_file):  # fmt: skip
+def test_disk_full_while_saving_the_resume_state_is_one_line(
+    tmp_path, weights_home, monkeypatch, capsys, caffe_layout_file
+):
     """torch.save hides the errno ("file write failed"); too little free space says it."""
     import shutil as shutil_module
 
@@ -286,9 +293,24 @@ def test_disk_full_while_saving_the_resume_state_is_one_line(tmp_path, weights_h
     usage = shutil_module.disk_usage(tmp_path)
     monkeypatch.setattr(resume.torch, "save", full)
     monkeypatch.setattr("fcn_studio.storage.fileio.shutil.disk_usage", lambda p: usage._replace(free=1000))
-    code = main(["train", "--data", str(data), "--out", str(out), "--base", str(base),
-                 "--arch", "fcn32s",
-                 "--epochs", "1", "--crop-size", "32", "--freeze-backbone"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--base",
+            str(base),
+            "--arch",
+            "fcn32s",
+            "--epochs",
+            "1",
+            "--crop-size",
+            "32",
+            "--freeze-backbone",
+        ]
+    )
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if "error" in line]
     assert code == 1 and "Traceback" not in err and len(errors) == 1

@@ -38,8 +38,17 @@ def test_remove_deletes_an_imported_model(capsys, weights_home, caffe_layout_fil
 def test_one_id_rule_for_import_train_and_remove(capsys, weights_home, caffe_layout_file, tmp_path, bad):
     code, _, err = run(capsys, "weights", "import", str(caffe_layout_file("fcn32s")), f"--id={bad}")
     assert code == 1 and "cannot be used as a model id" in err
-    code, _, err = run(capsys, "train", "--data", str(tmp_path), "--out", str(tmp_path / "m.safetensors"),
-                       "--base", "scratch", f"--id={bad}")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "m.safetensors"),
+        "--base",
+        "scratch",
+        f"--id={bad}",
+    )
     assert code == 1 and "cannot be used as a model id" in err, "refused before the dataset is even read"
     code, _, err = run(capsys, "weights", "remove", "--", bad)
     assert code == 1 and "Traceback" not in err

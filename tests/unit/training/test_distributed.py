@@ -24,8 +24,17 @@ WORKER = Path(__file__).with_name("distributed_worker.py")
 
 
 def torchrun(tmp_path: Path, *train_args: str, env: dict[str, str], timeout: int = 300):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(WORKER),
-           "train", *train_args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        str(WORKER),
+        "train",
+        *train_args,
+    ]
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", "FCN_STUDIO_DIST_TIMEOUT": "60", **env}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp_path, env=full_env)
 
@@ -34,9 +43,29 @@ def torchrun(tmp_path: Path, *train_args: str, env: dict[str, str], timeout: int
 def job(tmp_path, weights_home, caffe_layout_file):
     data = make_plain(tmp_path / "data", n=7)
     out = tmp_path / "out" / "ddp.safetensors"
-    args = ["--data", str(data), "--out", str(out), "--base", str(caffe_layout_file("fcn32s", 3)), "--arch", "fcn32s",
-            "--epochs", "1", "--batch-size", "1", "--crop-size", "32", "--freeze-backbone", "--device", "cpu",
-            "--val-split", "0.45", "--id", "ddp-model"]  # fmt: skip
+    args = [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--base",
+        str(caffe_layout_file("fcn32s", 3)),
+        "--arch",
+        "fcn32s",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "1",
+        "--crop-size",
+        "32",
+        "--freeze-backbone",
+        "--device",
+        "cpu",
+        "--val-split",
+        "0.45",
+        "--id",
+        "ddp-model",
+    ]
     return data, out, args
 
 

@@ -70,26 +70,47 @@ def _training_scores(result_path, data, base_path):
 
 
 @pytest.mark.parametrize("lr", [1e-2, 1e-5])
-def test_head_training_never_ends_worse_than_the_base_on_its_training_labels(tmp_path, caffe_layout_file, weights_home,
-                                                                           lr):  # fmt: skip
+def test_head_training_never_ends_worse_than_the_base_on_its_training_labels(
+    tmp_path, caffe_layout_file, weights_home, lr
+):
     data = make_plain(tmp_path / "d", n=4)
     base_path = caffe_layout_file("fcn32s", 3)
-    config = TrainConfig(data=str(data), out=str(tmp_path / "m.safetensors"), base=str(base_path), arch="fcn32s",
-                         epochs=3, lr=lr, freeze_backbone=True, val_split=0.5, seed=0, register_id="m")  # fmt: skip
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "m.safetensors"),
+        base=str(base_path),
+        arch="fcn32s",
+        epochs=3,
+        lr=lr,
+        freeze_backbone=True,
+        val_split=0.5,
+        seed=0,
+        register_id="m",
+    )
     train(config)
     (trained_ce, trained_hit), (base_ce, base_hit) = _training_scores(config.out, data, base_path)
     assert trained_ce < base_ce and trained_hit >= base_hit
 
 
-def test_head_training_is_deterministic_and_at_least_as_good_as_the_plain_frozen_loop(tmp_path, caffe_layout_file,
-                                                                                   weights_home):  # fmt: skip
+def test_head_training_is_deterministic_and_at_least_as_good_as_the_plain_frozen_loop(
+    tmp_path, caffe_layout_file, weights_home
+):
     data = make_plain(tmp_path / "d", n=4)
     base_path = caffe_layout_file("fcn32s", 3)
     runs = []
     for name in ("a", "b"):
-        config = TrainConfig(data=str(data), out=str(tmp_path / f"{name}.safetensors"), base=str(base_path),
-                             arch="fcn32s", epochs=3, lr=1e-3, freeze_backbone=True, val_split=0.5, seed=0,
-                             register_id=name)  # fmt: skip
+        config = TrainConfig(
+            data=str(data),
+            out=str(tmp_path / f"{name}.safetensors"),
+            base=str(base_path),
+            arch="fcn32s",
+            epochs=3,
+            lr=1e-3,
+            freeze_backbone=True,
+            val_split=0.5,
+            seed=0,
+            register_id=name,
+        )
         train(config)
         runs.append(load_checkpoint(config.out).state_dict)
     assert all(torch.equal(v, runs[1][k]) for k, v in runs[0].items()), "the same seed, the same weights"
@@ -97,8 +118,18 @@ def test_head_training_is_deterministic_and_at_least_as_good_as_the_plain_frozen
     # the plain loop with the backbone frozen (Adam on random crops), same data and options
     from fcn_studio.training.plain import PlainVariant
 
-    config = TrainConfig(data=str(data), out=str(tmp_path / "p.safetensors"), base=str(base_path), arch="fcn32s",
-                         epochs=3, lr=1e-3, freeze_backbone=True, val_split=0.5, seed=0, crop_size=32)  # fmt: skip
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "p.safetensors"),
+        base=str(base_path),
+        arch="fcn32s",
+        epochs=3,
+        lr=1e-3,
+        freeze_backbone=True,
+        val_split=0.5,
+        seed=0,
+        crop_size=32,
+    )
     report, train_pairs, val_pairs = checked_split(config, None)
     model, pre, _ = initial_model(config, 3)
     plain = PlainVariant(config, model, pre, torch.device("cpu"), report, train_pairs, val_pairs, ignore_events)
@@ -136,8 +167,15 @@ def test_round_scores_are_cross_validated_and_state_images_and_pixels(tmp_path, 
     # own cross-validated score stands for it, not its optimistic score on its training pixels
     from fcn_studio.storage.weights import resolve_model
 
-    again = retrain(folder, base, "toy", compare_with=resolve_model("toy-v2"), compare_id="toy-v2", config=FAST,
-                    cache=FeatureCache(None))  # fmt: skip
+    again = retrain(
+        folder,
+        base,
+        "toy",
+        compare_with=resolve_model("toy-v2"),
+        compare_id="toy-v2",
+        config=FAST,
+        cache=FeatureCache(None),
+    )
     assert again.before_recorded and again.before.images == 6 and again.before.pixels == pixels
     assert again.after.mean_iou == pytest.approx(again.before.mean_iou) and again.made_current
 
@@ -158,11 +196,18 @@ def test_a_worse_version_is_kept_but_not_made_active(tmp_path, base):  # noqa: F
     folder = tmp_path / "data"
     folder.mkdir()
     make_folder(folder, generic_labels(3))
-    kept = retrain(folder, base, "toy", compare_with=oracle, compare_id="toy-v2", config=FAST,
-                   cache=FeatureCache(None))  # fmt: skip
+    kept = retrain(folder, base, "toy", compare_with=oracle, compare_id="toy-v2", config=FAST, cache=FeatureCache(None))
     assert kept.regressed and not kept.made_current and kept.after.mean_iou < kept.before.mean_iou
     assert kept.version.id == "toy-v3" and "toy-v3" in [v.id for v in list_versions("toy")]
     assert current_version("toy") == "toy-v2", "every view stays on the active version"
-    chosen = retrain(folder, base, "toy", compare_with=oracle, compare_id="toy-v2", config=FAST, switch="always",
-                     cache=FeatureCache(None))  # fmt: skip
+    chosen = retrain(
+        folder,
+        base,
+        "toy",
+        compare_with=oracle,
+        compare_id="toy-v2",
+        config=FAST,
+        switch="always",
+        cache=FeatureCache(None),
+    )
     assert chosen.regressed and chosen.made_current and current_version("toy") == "toy-v4"

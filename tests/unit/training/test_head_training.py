@@ -184,8 +184,11 @@ def test_uncertainty_ranking_orders_unlabelled_images_by_mean_uncertainty(tmp_pa
         assert r.uncertainty == pytest.approx(expected[r.image.name], abs=1e-4)
     assert len({round(r.uncertainty, 3) for r in ranked}) == 3  # distinct: the order means something
     seen = []
-    rank_by_uncertainty(Predictor(ckpt, "cpu"), [folder / "u1.png", tmp_path / "missing.png"],
-                        progress=lambda i, n, note: seen.append(note))  # fmt: skip
+    rank_by_uncertainty(
+        Predictor(ckpt, "cpu"),
+        [folder / "u1.png", tmp_path / "missing.png"],
+        progress=lambda i, n, note: seen.append(note),
+    )
     assert seen[0] == "u1.png" and seen[1].startswith("skipped")
 
 

@@ -26,8 +26,9 @@ def test_a_model_without_a_resume_state_can_be_kept_and_trained_on(capsys, tmp_p
     hint = f"--base {out} --out {tmp_path / 'v-2.safetensors'}"
     code, _, err = run(capsys, "train", *common, "--base", str(caffe_layout_file("fcn32s")), "--out", str(out))
     assert code == 1 and "no state to resume" in err and hint in err and "--resume" not in err, err
-    code, _, err = run(capsys, "train", *common, "--base", str(caffe_layout_file("fcn32s")), "--out", str(out),
-                       "--resume")  # fmt: skip
+    code, _, err = run(
+        capsys, "train", *common, "--base", str(caffe_layout_file("fcn32s")), "--out", str(out), "--resume"
+    )
     assert code == 1 and "nothing to resume" in err and hint in err, err
     code, _, err = run(capsys, "train", *common, *hint.split(), "--id", "v2")
     assert code == 0, err

@@ -105,9 +105,20 @@ def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
 @pytest.fixture()
 def tiny_run(tmp_path, weights_home):
     data = make_plain(tmp_path / "data", n=5)
-    return TrainConfig(data=str(data), out=str(tmp_path / "out" / "mine.safetensors"), base="scratch", arch="fcn32s",
-                       epochs=1, batch_size=2, crop_size=32, lr=1e-3, freeze_backbone=True, val_split=0.4, seed=0,
-                       width_divisor=8)  # fmt: skip
+    return TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "out" / "mine.safetensors"),
+        base="scratch",
+        arch="fcn32s",
+        epochs=1,
+        batch_size=2,
+        crop_size=32,
+        lr=1e-3,
+        freeze_backbone=True,
+        val_split=0.4,
+        seed=0,
+        width_divisor=8,
+    )
 
 
 def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights_home):
@@ -164,8 +175,15 @@ def test_cancel_leaves_a_valid_checkpoint(tiny_run):
 
 def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout_file, weights_home):
     data = make_plain(tmp_path / "d", n=3)
-    cfg = TrainConfig(data=str(data), out=str(tmp_path / "o.safetensors"), base=str(caffe_layout_file("fcn32s")),
-                      arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "o.safetensors"),
+        base=str(caffe_layout_file("fcn32s")),
+        arch="fcn32s",
+        epochs=1,
+        crop_size=32,
+        freeze_backbone=True,
+    )
     events = []
     train(cfg, events.append)
     assert any("re-initialised" in str(getattr(e, "text", "")) for e in events)
@@ -175,8 +193,26 @@ def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout
 def test_cli_train_end_to_end(tmp_path, weights_home, capsys, caffe_layout_file):
     data = make_plain(tmp_path / "d", n=4)
     out = tmp_path / "cli.safetensors"
-    code = main(["train", "--data", str(data), "--base", str(caffe_layout_file("fcn16s", 3)), "--arch", "fcn16s", "--epochs", "1",
-                 "--out", str(out), "--crop-size", "32", "--freeze-backbone", "--id", "cli-model"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--base",
+            str(caffe_layout_file("fcn16s", 3)),
+            "--arch",
+            "fcn16s",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--crop-size",
+            "32",
+            "--freeze-backbone",
+            "--id",
+            "cli-model",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "installed as cli-model" in captured.out and "mean IoU" in captured.out
@@ -211,8 +247,15 @@ def test_a_val_folder_is_decoded_by_its_own_encoding(tmp_path):
 def test_a_trained_model_keeps_the_colours_of_the_label_file(tmp_path, weights_home, caffe_layout_file):
     data = make_plain(tmp_path / "d", n=3)
     (data / "classes.txt").write_text("soil 120 80 40\nleaf 40 200 60\nrust 230 90 10\n")
-    cfg = TrainConfig(data=str(data), out=str(tmp_path / "c.safetensors"), base=str(caffe_layout_file("fcn32s")),
-                      arch="fcn32s", epochs=1, crop_size=32, freeze_backbone=True)  # fmt: skip
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "c.safetensors"),
+        base=str(caffe_layout_file("fcn32s")),
+        arch="fcn32s",
+        epochs=1,
+        crop_size=32,
+        freeze_backbone=True,
+    )
     train(cfg)
     labels = load_checkpoint(cfg.out).labels
     assert labels.classes == ("soil", "leaf", "rust")

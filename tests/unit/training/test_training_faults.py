@@ -22,14 +22,40 @@ from tests.builders import make_plain
 @pytest.fixture()
 def config(tmp_path, weights_home):
     data = make_plain(tmp_path / "data", n=4)
-    return TrainConfig(data=str(data), out=str(tmp_path / "out" / "mine.safetensors"), base="scratch", arch="fcn32s",
-                       epochs=1, batch_size=2, crop_size=32, lr=1e-3, freeze_backbone=True, val_split=0.5, seed=0,
-                       width_divisor=8)  # fmt: skip
+    return TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "out" / "mine.safetensors"),
+        base="scratch",
+        arch="fcn32s",
+        epochs=1,
+        batch_size=2,
+        crop_size=32,
+        lr=1e-3,
+        freeze_backbone=True,
+        val_split=0.5,
+        seed=0,
+        width_divisor=8,
+    )
 
 
 def cli_train(config: TrainConfig, *extra: str) -> list[str]:
-    return ["train", "--data", config.data, "--out", config.out, "--base", str(config.base), "--arch", config.arch,
-            "--epochs", str(config.epochs), "--crop-size", "32", "--freeze-backbone", *extra]  # fmt: skip
+    return [
+        "train",
+        "--data",
+        config.data,
+        "--out",
+        config.out,
+        "--base",
+        str(config.base),
+        "--arch",
+        config.arch,
+        "--epochs",
+        str(config.epochs),
+        "--crop-size",
+        "32",
+        "--freeze-backbone",
+        *extra,
+    ]
 
 
 def test_train_refuses_to_replace_an_earlier_out_without_force(config, capsys, caffe_layout_file):
@@ -134,8 +160,9 @@ def test_resume_refuses_torn_state_of_older_versions(config, capsys):
     ckpt.training = {**ckpt.training, "epochs_done": 2}
     save_checkpoint(ckpt, legacy_model)
     state = torch.load(state_file, weights_only=True)
-    torch.save({"optimizer": state["optimizer"], "epoch": 1, "best_miou": 0.0, "history": "[]", "config": "{}"},
-               state_file)  # fmt: skip
+    torch.save(
+        {"optimizer": state["optimizer"], "epoch": 1, "best_miou": 0.0, "history": "[]", "config": "{}"}, state_file
+    )
     config.epochs, config.resume = 3, True
     with pytest.raises(FCNStudioError, match="after epoch 2 but .* after epoch 1"):
         train(config)
