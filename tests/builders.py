@@ -61,3 +61,24 @@ def make_clip(path, n=10, size=(48, 40), fps=12.5):
         frame[:, (i * 4) % w : (i * 4) % w + 8] = (230, 60, 40)
         writer.write(frame)
     return writer.close()
+
+
+def tiny_train_config(tmp_path: Path, n: int = 5, val_split: float = 0.4):
+    """A one-epoch frozen run on ``n`` small scenes with a narrow scratch FCN-32s: seconds."""
+    from fcn_studio.training.trainer import TrainConfig
+
+    data = make_plain(tmp_path / "data", n=n)
+    return TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "out" / "mine.safetensors"),
+        base="scratch",
+        arch="fcn32s",
+        epochs=1,
+        batch_size=2,
+        crop_size=32,
+        lr=1e-3,
+        freeze_backbone=True,
+        val_split=val_split,
+        seed=0,
+        width_divisor=8,
+    )

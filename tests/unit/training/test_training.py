@@ -15,7 +15,7 @@ from fcn_studio.storage import weights
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training.config import DoneEvent, EpochEvent, IterationEvent
 from fcn_studio.training.trainer import TrainConfig, last_paths, train
-from tests.builders import make_plain, palette_png, scene
+from tests.builders import make_plain, palette_png, scene, tiny_train_config
 
 
 def test_voc_layout_palette_masks_and_split(tmp_path):
@@ -104,21 +104,7 @@ def test_bad_dataset_is_refused_naming_each_file(tmp_path, capsys):
 
 @pytest.fixture()
 def tiny_run(tmp_path, weights_home):
-    data = make_plain(tmp_path / "data", n=5)
-    return TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "out" / "mine.safetensors"),
-        base="scratch",
-        arch="fcn32s",
-        epochs=1,
-        batch_size=2,
-        crop_size=32,
-        lr=1e-3,
-        freeze_backbone=True,
-        val_split=0.4,
-        seed=0,
-        width_divisor=8,
-    )
+    return tiny_train_config(tmp_path, n=5, val_split=0.4)
 
 
 def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights_home):

@@ -16,26 +16,12 @@ from fcn_studio.storage import weights
 from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
 from fcn_studio.training.config import EpochEvent, Event, IterationEvent
 from fcn_studio.training.trainer import TrainConfig, last_paths, train
-from tests.builders import make_plain
+from tests.builders import tiny_train_config
 
 
 @pytest.fixture()
 def config(tmp_path, weights_home):
-    data = make_plain(tmp_path / "data", n=4)
-    return TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "out" / "mine.safetensors"),
-        base="scratch",
-        arch="fcn32s",
-        epochs=1,
-        batch_size=2,
-        crop_size=32,
-        lr=1e-3,
-        freeze_backbone=True,
-        val_split=0.5,
-        seed=0,
-        width_divisor=8,
-    )
+    return tiny_train_config(tmp_path, n=4, val_split=0.5)
 
 
 def cli_train(config: TrainConfig, *extra: str) -> list[str]:
