@@ -202,8 +202,8 @@ def _finish_fast_path(fast_path) -> None:
 
 
 def _segment_predictor(args: argparse.Namespace, images: list[Path]):
-    """The predictor ``segment`` runs; with ``--fast`` the int8 model, calibrated on a few of
-    the images being segmented, its label agreement with the exact model printed first."""
+    """The predictor ``segment`` runs; with ``--fast`` the approximate mode chosen for this
+    model and machine, its figures printed first."""
     from fcn_studio.data.images import calibration_sample
     from fcn_studio.inference.predictor import Predictor
     from fcn_studio.storage.weights import resolve_model
@@ -223,24 +223,36 @@ def _segment_predictor(args: argparse.Namespace, images: list[Path]):
         return predictor
     if not args.fast:
         return Predictor(checkpoint, args.device, max_size=args.max_size or None, backend=args.backend)
+    return _fast_predictor(args, checkpoint, images)
+
+
+def _fast_predictor(args: argparse.Namespace, checkpoint, images: list[Path]):
+    """``--fast``: the approximate mode this machine measured fastest that keeps the
+    model's own labels (inference/fast_choice.py), its figures printed before it runs."""
+    from fcn_studio import environment
+    from fcn_studio.data.images import calibration_sample
+    from fcn_studio.inference.device import choose_device
+    from fcn_studio.inference.fast_choice import choose_fast, fast_predictor
+    from fcn_studio.inference.runtime import BACKEND_ENV
+
+    if choose_device(args.device).device.type != "cpu":
+        raise FCNStudioError("fast mode runs on the CPU; use --device cpu")
+    if (args.backend or environment.read(environment.BACKEND)).lower() == "torch":
+        raise FCNStudioError(
+            "fast mode measures ONNX Runtime's int8 model too, not the torch backend: turn fast mode off, or use "
+            f"the auto backend (drop --backend torch; unset {BACKEND_ENV})"
+        )
     if not images:
-        raise FCNStudioError("--fast calibrates on the images being segmented: give at least one image")
+        raise FCNStudioError("--fast measures itself on the images being segmented: give at least one image")
     calibration = calibration_sample(images)  # an unreadable one is skipped, and reported when its turn comes
-    warn(f"fast mode: calibrating the int8 model on {len(calibration)} of the images (once per model file)...")
-    predictor = Predictor(
-        checkpoint,
-        args.device,
-        max_size=args.max_size or None,
-        backend=args.backend,
-        fast=True,
-        calibration=calibration,
+    choice = choose_fast(checkpoint, calibration, say=warn)
+    for line in choice.lines():
+        warn(str(line))
+    predictor = fast_predictor(
+        checkpoint, choice, args.device, max_size=args.max_size or None, backend=args.backend, calibration=calibration
     )
-    if not predictor.fast_path.wait():
+    if predictor.fast_path is not None and not predictor.fast_path.wait():
         raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
-    agreement = predictor.fast_path.agreement or 0.0
-    warn(
-        f"fast mode (int8, approximate): {100 * agreement:.1f} % of labels equal to the exact model's on the check images"
-    )
     return predictor
 
 

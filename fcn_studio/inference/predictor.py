@@ -101,6 +101,10 @@ class Predictor:
     On CUDA, ``half`` (fp16) and ``channels_last`` default to on, with cudnn.benchmark.
     """
 
+    # fast_choice.FastChoice, when fast mode chose this predictor's precision: its figures
+    # (speed-up, label agreement with this model's own head) describe the results
+    fast_choice = None
+
     def __init__(
         self,
         checkpoint: Checkpoint,
@@ -217,6 +221,9 @@ class Predictor:
         if fp is None:
             return f"torch, {self.device_choice.description}"
         if fp.ready():
+            choice = self.fast_choice
+            if choice is not None and choice.approximate and fp.approximate:
+                return f"{fp.label} ({choice.summary()})"
             return fp.describe()
         if fp.error:
             return f"torch ({fp.label} failed: {fp.error})"
