@@ -251,7 +251,7 @@ def _fast_predictor(args: argparse.Namespace, checkpoint, images: list[Path]):
     predictor = fast_predictor(
         checkpoint, choice, args.device, max_size=args.max_size or None, backend=args.backend, calibration=calibration
     )
-    if predictor.fast_path is not None and not predictor.fast_path.wait():
+    if choice.precision == "int8" and not predictor.fast_path.wait():
         raise FCNStudioError(f"fast mode could not be prepared: {predictor.fast_path.error}")
     return predictor
 

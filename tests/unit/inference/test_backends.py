@@ -218,7 +218,8 @@ def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path
     out = tmp_path / "out"
     assert main(["segment", str(photos), "--model", str(shared_file), "--out", str(out), "--fast"]) == 0
     err = capsys.readouterr().err
-    assert "fast mode (int8, approximate)" in err and "% of labels equal to the exact model's" in err
+    assert "int8: " in err and "x the exact path" in err and "% of labels equal to the exact model's" in err
+    assert "  chosen: " in err
     assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png", "p2.png"]
     assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/model.onnx"))
 

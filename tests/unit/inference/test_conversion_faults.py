@@ -119,7 +119,9 @@ def test_fast_mode_with_no_room_says_disk_full(weights_file, tmp_path, monkeypat
     Image.fromarray(photo_like(30, 40)).save(photos / "a.png")
     code = main(["segment", str(photos), "--model", str(weights_file), "--out", str(tmp_path / "out"), "--fast"])
     err = capsys.readouterr().err
-    assert code != 0 and "no space left" in err and "exit status" not in err, err
+    # int8 is not available, said why; fast mode goes on with what this machine has left
+    assert "int8: not available (no space left" in err and "exit status" not in err, err
+    assert code == 0 and (tmp_path / "out" / "a.png").is_file(), err
 
 
 @pytest.mark.parametrize("umask", [0o002, 0o027])
