@@ -155,17 +155,24 @@ def cache_path() -> Path:
     return cache_home() / CACHE_FILE
 
 
-def choice_key(checkpoint: Checkpoint) -> str:
+def choice_key(model: Checkpoint | str) -> str:
     """What a measurement is valid for: this machine (CPU, torch), ONNX Runtime and the
-    model's content (a head version is itself, not its base)."""
+    model's content (a head version is itself, not its base). ``model``: a checkpoint, or
+    an installed model's id or weights file (then its weights are not read)."""
     from fcn_studio.inference.conversion import state_hash
     from fcn_studio.inference.precision import machine_key
     from fcn_studio.inference.runtime import onnxruntime_version
     from fcn_studio.storage.identity import content_hash
 
-    source = checkpoint.source
-    model = content_hash(source) if source is not None and Path(source).is_file() else state_hash(checkpoint.state_dict)
-    return f"{machine_key()} | onnxruntime {onnxruntime_version()} | model {model} | v{CHOICE_VERSION}"
+    if isinstance(model, (str, os.PathLike)):
+        from fcn_studio.storage.weights import locate_weights
+
+        content = content_hash(locate_weights(str(model))[0])
+    elif model.source is not None and Path(model.source).is_file():
+        content = content_hash(model.source)
+    else:
+        content = state_hash(model.state_dict)
+    return f"{machine_key()} | onnxruntime {onnxruntime_version()} | model {content} | v{CHOICE_VERSION}"
 
 
 def _read_cache() -> dict:
@@ -212,17 +219,18 @@ Measure = Callable[["Checkpoint", Sequence[np.ndarray], Callable[[str], None]], 
 
 
 def choose_fast(
-    checkpoint: Checkpoint,
+    model: Checkpoint | str,
     images: Sequence[object],
     *,
     remeasure: bool = False,
     measure: Measure | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> FastChoice:
-    """The fast mode for ``checkpoint`` on this machine: cached, or measured now on
-    ``images`` (paths or RGB arrays: a few of the ones the user segments). ``measure``
-    (tests) replaces :func:`measure_trials`; ``say`` hears what is being done."""
-    key = choice_key(checkpoint)
+    """The fast mode for ``model`` (a checkpoint, or an installed model's id or file) on
+    this machine: cached, or measured now on ``images`` (paths or RGB arrays: a few of the
+    ones the user segments). ``measure`` (tests) replaces :func:`measure_trials`; ``say``
+    hears what is being done."""
+    key = choice_key(model)
     if not remeasure:
         cached = cached_choice(key)
         if cached is not None:
@@ -240,7 +248,11 @@ def choose_fast(
             )
         )
     )
-    exact_seconds, trials = (measure or measure_trials)(checkpoint, rgbs, say)
+    if isinstance(model, (str, os.PathLike)):
+        from fcn_studio.storage.weights import resolve_model
+
+        model = resolve_model(str(model))
+    exact_seconds, trials = (measure or measure_trials)(model, rgbs, say)
     choice = pick(exact_seconds, trials, len(rgbs))
     choice = FastChoice(choice.precision, exact_seconds, choice.trials, len(rgbs), True, key)
     _remember(choice)

@@ -223,7 +223,7 @@ class Predictor:
         if fp.ready():
             choice = self.fast_choice
             if choice is not None and choice.approximate and fp.approximate:
-                return f"{fp.label} ({choice.summary()})"
+                return f"{fp.label} ({choice.summary()}); its own weight copy: {fp.weight_bytes / 2**20:.0f} MB"
             return fp.describe()
         if fp.error:
             return f"torch ({fp.label} failed: {fp.error})"

@@ -96,8 +96,34 @@ class InferenceSettings(QObject):
 
 def load_predictor(service, choice: InferenceChoice, calibration: Sequence[object] = ()):
     """(predictor, file identity) for ``choice`` from the window's model service: one copy
-    of the weights for every view; the fast mode's int8 model is calibrated on
-    ``calibration`` (read only when it is first made). The identity is that of the file
+    of the weights for every view. Fast mode on a CPU serves the approximate precision
+    measured fastest for this model on this machine that keeps its labels
+    (inference/fast_choice.py; measured once, on ``calibration``, a few of the open
+    images); the int8 model is calibrated on them too. The identity is that of the file
     these weights came from, even if the file is replaced meanwhile."""
-    loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
-    return loaded.predictor.sharing(choice.max_size or None), loaded.key.identity
+    fast = _fast_choice(choice, calibration)
+    if fast is None:
+        loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
+    else:
+        loaded = service.load(
+            choice.model_key,
+            choice.device,
+            fast=fast.precision == "int8",
+            precision="bf16" if fast.precision == "bf16" else None,
+            calibration=calibration,
+        )
+    predictor = loaded.predictor.sharing(choice.max_size or None)
+    predictor.fast_choice = fast
+    return predictor, loaded.key.identity
+
+
+def _fast_choice(choice: InferenceChoice, calibration: Sequence[object]):
+    """The measured fast mode for ``choice`` (None: fast mode is off, or not on a CPU)."""
+    if not choice.fast:
+        return None
+    from fcn_studio.inference.device import choose_device
+    from fcn_studio.inference.fast_choice import choose_fast
+
+    if choose_device(choice.device, allow_fallback=True).device.type != "cpu":
+        return None
+    return choose_fast(choice.model_key, calibration)
