@@ -32,6 +32,14 @@ def add_parser(sub) -> None:
     )
     seg.add_argument("--frame-masks", action="store_true", help="videos: also write each frame's palette PNG mask")
     seg.add_argument(
+        "--keyframes",
+        metavar="auto|N",
+        type=num.keyframes,
+        help="videos: run the network on keyframes only (auto: chosen by motion and scene cuts; N: every N-th "
+        "frame and every cut) and carry its labels to the frames between by optical flow; many times faster, "
+        "approximate (default: every frame segmented, exact)",
+    )
+    seg.add_argument(
         "--shard",
         metavar="I/N",
         type=num.SHARD,
@@ -80,7 +88,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
     )
     failures: list[str] = []
-    written = kept = 0
+    written = kept = segmented = 0
     if images:
         bar = ProgressBar(len(images), "segment")
         report = segment_files(
@@ -98,6 +106,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         failures += report.failures
         written += len(report.written)
         kept += len(report.skipped)
+        segmented += report.processed
         if report.processed:
             warn(f"{report.processed} image(s) in {report.seconds:.1f} s: {report.images_per_s:.2f} images/s")
         if args.format != "png":
@@ -108,6 +117,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             continue
         try:
             written += _segment_one_video(predictor, video.source, out / video.name, args)
+            segmented += 1
         except FCNStudioError as exc:
             failures.append(str(exc))
     for message in failures:
@@ -118,7 +128,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f"; {len(failures)} input(s) failed" if failures else "")
         + (f"; log {log}" if log else "")
     )
-    _finish_fast_path(predictor.fast_path)
+    _finish_fast_path(predictor.fast_path, used=segmented > 0)
     return 1 if failures else 0
 
 
@@ -187,10 +197,14 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     return written
 
 
-def _finish_fast_path(fast_path) -> None:
+def _finish_fast_path(fast_path, used: bool = True) -> None:
     """Wait for the conversion (else a short run never caches it); say once what was
-    repaired, or why the faster path is not used."""
+    repaired, or why the faster path is not used. A run that segmented nothing (every input
+    failed) cancels it: nothing says the model is worth converting."""
     if fast_path is None:
+        return
+    if not used and not fast_path.ready():
+        fast_path.stop()
         return
     if not fast_path.ready() and not fast_path.error:
         warn("preparing the faster CPU path for later runs (once per model file)...")
@@ -262,8 +276,13 @@ def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Name
     from fcn_studio.inference.video import AUDIO_NOTE, segment_video
 
     bar = ProgressBar(None, video.name)
+    propagator = None
+    if args.keyframes:  # the network on keyframes, labels carried between them by flow
+        from fcn_studio.inference.keyframes import KeyframePropagator, parse_keyframes
+
+        propagator = KeyframePropagator(predictor.labels_of, parse_keyframes(args.keyframes))
     result = segment_video(
-        lambda frame: predictor.predict(frame).labels,
+        propagator.labels_of if propagator else predictor.labels_of,
         predictor.labels,
         video,
         target.with_name(target.name + ".mp4"),
@@ -273,6 +292,8 @@ def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Name
         progress=lambda done, total, note: bar.update(done, note, total=total),
     )
     bar.close()
+    if propagator is not None:
+        warn(f"{video.name}: the network ran on {propagator.keyframes} keyframe(s) of {propagator.frames} frames")
     warn(
         f"{video.name}: {result.frames} frames -> {result.path}. {AUDIO_NOTE}"
         + (f" ({result.note})" if result.note else "")

@@ -114,6 +114,10 @@ class KeyframePropagator:
             reason = why
         return self._keyframe(rgb, grey, reason)
 
+    def labels_of(self, rgb: np.ndarray) -> np.ndarray:
+        """The labels of the next frame ``rgb`` (keyframe or propagated)."""
+        return self(rgb).labels
+
     def _due(self, cut: bool) -> str | None:
         if self._key is None or self._key[1] is None:
             return "first"

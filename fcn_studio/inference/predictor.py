@@ -266,6 +266,10 @@ class Predictor:
             logits, features = self.model.forward_with_features(x)
             return logits.float(), "torch", features
 
+    def labels_of(self, rgb: np.ndarray) -> np.ndarray:
+        """The label map of ``rgb`` (what a video's frames need)."""
+        return self.predict(rgb).labels
+
     def _precision(self, backend: str) -> str:
         if backend != "torch":
             return self.fast_path.precision

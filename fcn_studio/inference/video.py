@@ -73,14 +73,17 @@ def open_capture(source: str | int) -> tuple[cv2.VideoCapture, VideoInfo]:
         raise FCNStudioError(
             "{source}: the video has no readable frames (truncated, damaged or empty)", source=str(source)
         )
-    if not isinstance(source, int):
-        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # back to the start after the test read
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = fps if fps and np.isfinite(fps) and 0 < fps < 1000 else 25.0
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not isinstance(source, int) else 0
     info = VideoInfo(
         str(source), frame.shape[1], frame.shape[0], fps, max(count, 0), _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
     )
+    if not isinstance(source, int):
+        # Opened again rather than sought back to frame 0 after the test read: OpenCV's
+        # FFmpeg reader loses the only frame of a 1-frame video on that seek.
+        cap.release()
+        cap = cv2.VideoCapture(str(source))
     return cap, info
 
 
