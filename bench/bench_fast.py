@@ -106,7 +106,7 @@ def video_rows(weights: Path, work: Path, frames: int) -> None:
     predictor.fast_path.wait()
     predictor.predict(rgbs[0])  # warm-up
     start = time.perf_counter()
-    exact = [predictor.labels_of(f) for f in rgbs]
+    exact = [predictor.predict(f).labels for f in rgbs]
     exact_s = time.perf_counter() - start
     print(f"\nvideo: 640x360 panning shot, {len(rgbs)} frames at 25 fps, {predictor.backend_note}:")
     print(f"  {'mode':<34}{'fps':>7}{'keyframes':>11}{'pixels equal':>14}")
@@ -116,7 +116,7 @@ def video_rows(weights: Path, work: Path, frames: int) -> None:
         ("keyframes every 10 (segment CLI)", {"every": 10}),
         ("keyframes auto, player (background)", {"background": True}),
     ):
-        propagate = KeyframePropagator(predictor.labels_of, **kw)
+        propagate = KeyframePropagator(lambda f: predictor.predict(f).labels, **kw)
         start = time.perf_counter()
         got = [propagate.labels_of(f) for f in rgbs]
         seconds = time.perf_counter() - start

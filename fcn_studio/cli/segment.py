@@ -276,13 +276,17 @@ def _segment_one_video(predictor, video: Path, target: Path, args: argparse.Name
     from fcn_studio.inference.video import AUDIO_NOTE, segment_video
 
     bar = ProgressBar(None, video.name)
+
+    def exact(frame):
+        return predictor.predict(frame).labels
+
     propagator = None
     if args.keyframes:  # the network on keyframes, labels carried between them by flow
         from fcn_studio.inference.keyframes import KeyframePropagator, parse_keyframes
 
-        propagator = KeyframePropagator(predictor.labels_of, parse_keyframes(args.keyframes))
+        propagator = KeyframePropagator(exact, parse_keyframes(args.keyframes))
     result = segment_video(
-        propagator.labels_of if propagator else predictor.labels_of,
+        propagator.labels_of if propagator else exact,
         predictor.labels,
         video,
         target.with_name(target.name + ".mp4"),

@@ -100,8 +100,14 @@ class FastChoice:
 
     def lines(self) -> list[Message]:
         """Every candidate's figures, then the choice (what the command line prints)."""
-        when = "measured now" if self.measured_now else "measured before on this machine"
-        out = [Message("fast mode, {when} on {n} {n:image|images} of this model:", when=when, n=self.images)]
+        if self.measured_now:
+            out = [Message("fast mode, measured now on {n} {n:image|images} of this model:", n=self.images)]
+        else:
+            out = [
+                Message(
+                    "fast mode, measured before on this machine on {n} {n:image|images} of this model:", n=self.images
+                )
+            ]
         for t in self.trials:
             if t.agreement is None:
                 out.append(Message("  {precision}: not available ({note})", precision=t.precision, note=t.note))

@@ -101,9 +101,7 @@ class Predictor:
     On CUDA, ``half`` (fp16) and ``channels_last`` default to on, with cudnn.benchmark.
     """
 
-    # fast_choice.FastChoice, when fast mode chose this predictor's precision: its figures
-    # (speed-up, label agreement with this model's own head) describe the results
-    fast_choice = None
+    fast_choice = None  # fast_choice.FastChoice that chose this precision: its figures describe results
 
     def __init__(
         self,
@@ -265,10 +263,6 @@ class Predictor:
         with torch.inference_mode():
             logits, features = self.model.forward_with_features(x)
             return logits.float(), "torch", features
-
-    def labels_of(self, rgb: np.ndarray) -> np.ndarray:
-        """The label map of ``rgb`` (what a video's frames need)."""
-        return self.predict(rgb).labels
 
     def _precision(self, backend: str) -> str:
         if backend != "torch":

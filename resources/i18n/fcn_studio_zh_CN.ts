@@ -1393,16 +1393,20 @@
         <translation>无模型</translation>
     </message>
     <message>
-        <source>fast int8, approximate</source>
-        <translation>快速 int8，近似</translation>
+        <source>fast {precision}, approximate</source>
+        <translation>快速 {precision}，近似</translation>
     </message>
     <message>
-        <source>fast int8: {pct:.1f} % agreement</source>
-        <translation>快速 int8：一致率 {pct:.1f} %</translation>
+        <source>fast {precision}: {speedup:.1f}x, {pct:.1f} % agreement</source>
+        <translation>快速 {precision}：{speedup:.1f} 倍，{pct:.1f} % 一致</translation>
     </message>
     <message>
-        <source>Fast mode: labels from an int8 model, equal to the exact model&apos;s on this share of the pixels of its check images (a few of the images or video frames open when it was made). Turn it off in the Models menu.</source>
-        <translation>快速模式：标签来自 int8 模型，在其检验图像（生成该模型时已打开的几张图像或视频帧）上有这一比例的像素与精确模型相同。可在“模型”菜单中关闭。</translation>
+        <source>fast {precision}: {pct:.1f} % agreement</source>
+        <translation>快速 {precision}：{pct:.1f} % 一致</translation>
+    </message>
+    <message>
+        <source>Fast mode: the approximate precision measured fastest on this computer that keeps this model&apos;s labels; they equal the exact model&apos;s on this share of the pixels of a few of the images or video frames open when it was measured. Turn it off in the Models menu.</source>
+        <translation>快速模式：在本机测得最快且保持此模型标签的近似精度；在测量时打开的几张图像或视频帧上，其标签与精确模型相同的像素比例如上。可在“模型”菜单中关闭。</translation>
     </message>
     <message>
         <source>What computed the result</source>
@@ -1720,8 +1724,12 @@
         <translation>逐帧（较慢）</translation>
     </message>
     <message>
-        <source>When the model is slower than the video: keep pace by skipping frames, or segment every frame more slowly than real time</source>
-        <translation>当模型慢于视频时：跳帧以跟上播放速度，或逐帧分割（慢于实时）</translation>
+        <source>Keyframes + motion (fast, approximate)</source>
+        <translation>关键帧 + 运动（快速，近似）</translation>
+    </message>
+    <message>
+        <source>When the model is slower than the video: keep pace by skipping frames, segment every frame more slowly than real time, or run the model on keyframes and carry its labels to the frames between by optical flow (approximate)</source>
+        <translation>当模型比视频慢时：跳帧以保持节奏，逐帧分割（慢于实时），或只在关键帧上运行模型并用光流把标签带到中间的帧（近似）</translation>
     </message>
     <message>
         <source>Export video…</source>
@@ -2255,6 +2263,50 @@
     <message>
         <source>MPS unavailable; running on the CPU</source>
         <translation>MPS 不可用；改在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>fast {precision}: {speedup:.1f}x, {pct:.1f} % agreement</source>
+        <translation>快速 {precision}：{speedup:.1f} 倍，{pct:.1f} % 一致</translation>
+    </message>
+    <message>
+        <source>fast mode measures itself on a few images: open an image or a folder first</source>
+        <translation>快速模式需要在几张图像上自行测量：请先打开图像或文件夹</translation>
+    </message>
+    <message>
+        <source>fast mode: exact (no approximate mode keeps {pct:.0f} % of labels here)</source>
+        <translation>快速模式：精确（本机没有近似模式能保持 {pct:.0f} % 的标签）</translation>
+    </message>
+    <message>
+        <source>fast mode: measuring the approximate modes on {n} of the images (once per machine and model)...</source>
+        <translation>快速模式：正在 {n} 张图像上测量近似模式（每台机器每个模型一次）…</translation>
+    </message>
+    <message>
+        <source>fast mode: timing {paths} side by side...</source>
+        <translation>快速模式：正在并排计时 {paths}…</translation>
+    </message>
+    <message>
+        <source>fast mode, measured now on {n} {n:image|images} of this model:</source>
+        <translation>快速模式，刚在此模型的 {n} 张图像上测量：</translation>
+    </message>
+    <message>
+        <source>fast mode, measured before on this machine on {n} {n:image|images} of this model:</source>
+        <translation>快速模式，此前已在本机于此模型的 {n} 张图像上测量：</translation>
+    </message>
+    <message>
+        <source>  chosen: {precision} (approximate)</source>
+        <translation>  选择：{precision}（近似）</translation>
+    </message>
+    <message>
+        <source>  chosen: the exact path (no approximate mode is {speedup:.2f}x faster with {pct:.0f} % of labels equal)</source>
+        <translation>  选择：精确路径（没有近似模式能在 {pct:.0f} % 标签相同的同时快 {speedup:.2f} 倍）</translation>
+    </message>
+    <message>
+        <source>  {precision}: not available ({note})</source>
+        <translation>  {precision}：不可用（{note}）</translation>
+    </message>
+    <message>
+        <source>  {precision}: {speedup:.2f}x the exact path, {pct:.1f} % of labels equal to the exact model&apos;s</source>
+        <translation>  {precision}：精确路径的 {speedup:.2f} 倍，{pct:.1f} % 的标签与精确模型相同</translation>
     </message>
     <message>
         <source>fast mode needs a few images to calibrate on: open an image or a folder first</source>
