@@ -243,12 +243,12 @@ def video_rows(table: Table, plan: Plan, files: dict[str, Path], work: Path) -> 
     """The app's video engine, offscreen: every result drawn as the canvas draws it."""
     from PySide6.QtWidgets import QApplication
 
-    from fcn_studio.gui.video.engine import EVERY_FRAME, REAL_TIME
+    from fcn_studio.gui.video.engine import EVERY_FRAME, KEYFRAMES, REAL_TIME
 
     QApplication.instance() or QApplication(["device_check", "-platform", "offscreen"])
     h, w, frames, fps = plan.video
     clip = make_clip(work / "clip.mp4", h, w, frames, fps)
-    for mode, name in ((REAL_TIME, "real time"), (EVERY_FRAME, "every frame")):
+    for mode, name in ((REAL_TIME, "real time"), (EVERY_FRAME, "every frame"), (KEYFRAMES, "keyframes + motion")):
         try:
             _peak_reset(plan.device)
             segmented, seconds = _play(clip, files["fcn8s"], plan.device, mode)

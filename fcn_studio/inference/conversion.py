@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import torch
 
 FEATURES = ("pool3", "pool4", "fc7")
-CHECKED_FILES = ("model.onnx", DATA_FILE)  # their SHA-256 go in meta.json, verified when read
 
 
 def state_hash(state_dict: dict[str, torch.Tensor]) -> str:
@@ -113,9 +112,6 @@ def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> 
         meta["agreement"] = _quantize(model, exported, out / "model.onnx", images[:n], images[n:], threads)
         exported.unlink()
     _weights_beside(out / "model.onnx")
-    from fcn_studio.storage.identity import hash_file
-
-    meta["sha256"] = {name: hash_file(out / name) for name in CHECKED_FILES}
     (out / "meta.json").write_text(json.dumps(meta))
 
 

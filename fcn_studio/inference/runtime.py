@@ -41,8 +41,8 @@ import numpy as np
 
 from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.inference.conversion import CHECKED_FILES, DATA_FILE, check_agreement, head_labels, torch_labels
-from fcn_studio.inference.sessions import cpu_key, open_session, remove_abandoned
+from fcn_studio.inference.conversion import DATA_FILE, check_agreement, head_labels, torch_labels
+from fcn_studio.inference.sessions import cpu_key, damage, open_session, remove_abandoned
 from fcn_studio.storage import conversions
 from fcn_studio.storage.conversions import CACHE_DIRNAME
 
@@ -150,8 +150,17 @@ class FastPath:
     def approximate(self) -> bool:
         return self.precision != "fp32"
 
+    @property
+    def graph_dir(self) -> Path:
+        """The one graph a conversion keeps: optimised for this CPU (ONNX Runtime's fusions
+        and blocked layouts), its weights beside it. The plain export it was made from is
+        not kept (it would double the cache); another CPU converts again."""
+        return self.cache_dir / f"optimised-{cpu_key()}"
+
     def is_cached(self) -> bool:
-        return all((self.cache_dir / name).is_file() for name in ("model.onnx", DATA_FILE, "meta.json"))
+        return (self.cache_dir / "meta.json").is_file() and all(
+            (self.graph_dir / name).is_file() for name in ("model.onnx", DATA_FILE)
+        )
 
     def ready(self) -> bool:
         return self._session is not None
@@ -254,18 +263,7 @@ class FastPath:
 
     def _damage(self) -> str | None:
         """Why the cached conversion cannot be trusted (its files' checksums), or None."""
-        from fcn_studio.storage.identity import content_hash
-
-        expected = self._read_meta().get("sha256")
-        if not isinstance(expected, dict):
-            return "it has no checksums (made by an earlier version)"
-        for name in CHECKED_FILES:
-            try:
-                if content_hash(self.cache_dir / name) != expected.get(name):
-                    return f"{name} was damaged"
-            except FCNStudioError:
-                return f"{name} cannot be read"
-        return None
+        return damage(self.graph_dir)
 
     def _discard(self, why: str) -> None:
         self.notes.append(f"the cached ONNX Runtime conversion {self.cache_dir.name} was not used ({why}); rebuilt")
@@ -273,15 +271,8 @@ class FastPath:
 
     def _open_checked(self):
         """A session over the conversion whose labels on one small input equal torch's
-        (fp32), or come near them (int8); None when they do not, even with the optimised
-        copy made again (a damaged one would explain it)."""
+        (fp32), or come near them (int8); None when they do not (the caller converts again)."""
         session = open_session(self.cache_dir, self.threads, self.notes)
-        if self._labels_agree(session):
-            return session
-        del session
-        self.notes.append(f"the optimised copy of {self.cache_dir.name} gave other labels than torch; made again")
-        shutil.rmtree(self.cache_dir / f"optimised-{cpu_key()}", ignore_errors=True)
-        session = open_session(self.cache_dir, self.threads)
         return session if self._labels_agree(session) else None
 
     def _labels_agree(self, session) -> bool:
@@ -309,7 +300,10 @@ class FastPath:
                 prepare(self.model, out, self.precision, self.threads)
             if cancelled and cancelled():
                 raise Cancelled()
-            for scratch in ("images.npz", "split.json", "stderr.txt"):
+            if not (out / self.graph_dir.name / "model.onnx").is_file():  # the child made it already
+                open_session(out, self.threads)  # weights without a file: optimised here
+            # One graph per base and precision: the plain export it was made from goes
+            for scratch in ("images.npz", "split.json", "stderr.txt", "model.onnx", DATA_FILE):
                 (out / scratch).unlink(missing_ok=True)
             self._describe_source(out)
             self._publish(out)

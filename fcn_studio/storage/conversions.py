@@ -1,8 +1,8 @@
 """The conversion caches on disk: what each one is of, how big, when last used, whether in
 use or stale; and the budget that keeps them bounded (least recently used go first).
 
-A conversion folder holds ``meta.json`` naming its source (path, SHA-256 of the weights),
-its graph and weights, and an optimised copy per CPU. A process that has a conversion
+A conversion folder holds ``meta.json`` naming its source (path, SHA-256 of the weights)
+and one graph with its weights, optimised for this CPU (another CPU converts again). A process that has a conversion
 open holds a shared lock on its ``.in-use`` file, so cleanup (here or in another process)
 never removes one in use; each opening touches ``.last-used``.
 """
@@ -39,8 +39,8 @@ class Conversion:
 
 
 def budget_bytes() -> int:
-    """$FCN_STUDIO_CONVERSION_BUDGET_MB (default 4096: about three FCN-8s conversions, each
-    ~1.1 GB with its optimised copy)."""
+    """$FCN_STUDIO_CONVERSION_BUDGET_MB (default 4096: about seven fp32 FCN-8s conversions,
+    each one graph optimised for this CPU, the size of the weights file: ~0.54 GB)."""
     from fcn_studio import environment
 
     return max(0, environment.read(environment.CONVERSION_BUDGET_MB)) * 2**20

@@ -207,7 +207,7 @@ def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file,
     Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
     assert main(["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
-    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/model.onnx"))
+    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/optimised-*/model.onnx"))
 
 
 def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path, monkeypatch, capsys):
@@ -221,7 +221,7 @@ def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path
     assert "int8: " in err and "x the exact path" in err and "% of labels equal to the exact model's" in err
     assert "  chosen: " in err
     assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png", "p2.png"]
-    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/model.onnx"))
+    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/optimised-*/model.onnx"))
 
 
 def test_cli_refuses_fast_mode_with_the_torch_backend(shared_file, tmp_path, capsys):
