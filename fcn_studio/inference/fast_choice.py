@@ -40,7 +40,8 @@ MIN_SPEEDUP = 1.15  # an approximation must buy at least this much
 MEASURE_SIZE = 512  # check images are measured with their longer side at most this
 CACHE_FILE = "fast-choice.json"
 CHOICE_VERSION = 1  # part of the cache key: a changed measurement measures again
-_lock = threading.Lock()
+_lock = threading.Lock()  # the cache file
+_measuring = threading.Lock()  # one measurement at a time in a process
 
 
 @dataclass(frozen=True)
@@ -237,32 +238,33 @@ def choose_fast(
     ones the user segments). ``measure`` (tests) replaces :func:`measure_trials`; ``say``
     hears what is being done."""
     key = choice_key(model)
-    if not remeasure:
-        cached = cached_choice(key)
-        if cached is not None:
-            return cached
-    rgbs = _readable(images)
-    if not rgbs:
-        from fcn_studio.errors import FCNStudioError
+    with _measuring:  # the image and video views asking at once: one measures, the other reads
+        if not remeasure:
+            cached = cached_choice(key)
+            if cached is not None:
+                return cached
+        rgbs = _readable(images)
+        if not rgbs:
+            from fcn_studio.errors import FCNStudioError
 
-        raise FCNStudioError("fast mode measures itself on a few images: open an image or a folder first")
-    say(
-        str(
-            Message(
-                "fast mode: measuring the approximate modes on {n} of the images (once per machine and model)...",
-                n=len(rgbs),
+            raise FCNStudioError("fast mode measures itself on a few images: open an image or a folder first")
+        say(
+            str(
+                Message(
+                    "fast mode: measuring the approximate modes on {n} of the images (once per machine and model)...",
+                    n=len(rgbs),
+                )
             )
         )
-    )
-    if isinstance(model, (str, os.PathLike)):
-        from fcn_studio.storage.weights import resolve_model
+        if isinstance(model, (str, os.PathLike)):
+            from fcn_studio.storage.weights import resolve_model
 
-        model = resolve_model(str(model))
-    exact_seconds, trials = (measure or measure_trials)(model, rgbs, say)
-    choice = pick(exact_seconds, trials, len(rgbs))
-    choice = FastChoice(choice.precision, exact_seconds, choice.trials, len(rgbs), True, key)
-    _remember(choice)
-    return choice
+            model = resolve_model(str(model))
+        exact_seconds, trials = (measure or measure_trials)(model, rgbs, say)
+        choice = pick(exact_seconds, trials, len(rgbs))
+        choice = FastChoice(choice.precision, exact_seconds, choice.trials, len(rgbs), True, key)
+        _remember(choice)
+        return choice
 
 
 def _readable(images: Sequence[object]) -> list[np.ndarray]:
