@@ -52,7 +52,8 @@ if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKEN
 BACKENDS = ("auto", "torch", "onnxruntime")  # ids; display text is derived (backend_label)
 BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 PRECISIONS = ("fp32", "int8")  # of a conversion; the model service's ModelKey adds "fp16" (CUDA)
-BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch"}  # the last: precision.Bf16Path
+# "torch-bf16": precision.Bf16Path; "features": a head drawn over backbone features already held
+BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch", "features": "held features"}
 # Bytes a conversion needs on disk per byte of float weights: its weights, and the
 # optimised copy saved beside them (int8 needs less; this is the safe side).
 _DISK_FACTOR = 2.2

@@ -164,10 +164,13 @@ class Workspace(QObject):
     def _inference_changed(self, _choice: InferenceChoice) -> None:
         self._show_current(load=False)
 
-    def keep_features(self, sink) -> None:
+    def keep_features(self, sink, source=None) -> None:
         """Hand every prediction's backbone features to ``sink(path, predictor, prediction)``
-        on the inference thread (Label mode trains on them), or stop with None."""
+        on the inference thread (Label mode trains on them), or stop with None; ``source(path,
+        predictor, (H, W))`` says which features are held ((features, size) or None), so a new
+        version of the model draws an image by its head alone."""
         self.worker.feature_sink = sink
+        self.worker.feature_source = source
 
     def calibration_images(self) -> tuple[str, ...]:
         """A few of the open images, spread over the folder, for the fast mode's calibration

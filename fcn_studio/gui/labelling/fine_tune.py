@@ -20,7 +20,7 @@ from fcn_studio.gui.labelling.context import LabelContext
 from fcn_studio.gui.labelling.panel import LabelPanel
 from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_retrain, version_entries
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.versions import ModelVersion, choose_version, current_version, family_for, list_versions
+from fcn_studio.labelling.versions import ModelVersion, choose_version, family_for, list_versions
 
 
 class FineTuneControl(QObject):
@@ -44,6 +44,7 @@ class FineTuneControl(QObject):
         panel.retrain_button.clicked.connect(self.retrain)
         panel.version_chosen.connect(self.choose_version)
         panel.offer.use_version.connect(self.choose_version)  # "Use v4 anyway" (round_offer.py)
+        panel.offer.bind(ctx.settings)
 
     @property
     def train_config(self):
@@ -73,7 +74,17 @@ class FineTuneControl(QObject):
         if folder is None or not inf.model_key or not self._flush():
             return
         status.showMessage(self.tr("Fine-tuning on the labels of {folder}…").format(folder=folder.name))
-        task = start_retrain(folder, inf.model_key, inf.device, inf.max_size, self._cache(), self.train_config)
+        task = start_retrain(
+            folder,
+            inf.model_key,
+            inf.device,
+            inf.max_size,
+            self.ctx.service,
+            self._cache(),
+            self.train_config,
+            self.panel.offer.switch,
+            self.ctx.runner,
+        )
         task.worker.progress.connect(self._progress)
         task.succeeded.connect(self._retrained)
         task.failed.connect(self.ctx.show_error)
@@ -93,11 +104,8 @@ class FineTuneControl(QObject):
         text = scores_text(result)
         self.panel.offer.show_round(result)  # a kept, worse version: offered, one click away
         self.ctx.status.showMessage(text, 15_000)
-        version = result.version
-        if version is not None and current_version(family_for(version.id)) == version.id:
-            self.ctx.use_model(version.id)  # the round made it current: every view switches to it
-        elif version is not None:  # installed, not made current (it scored worse): listed, not used
-            self.ctx.use_model(self.ctx.inference.model_key)
+        if result.made_current:  # the round's one decision: every view follows it
+            self.ctx.use_model(result.version.id)
         self._round_text = (self.ctx.inference.model_key, text)
         self.refresh()
 

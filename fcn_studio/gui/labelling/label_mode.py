@@ -26,6 +26,7 @@ from fcn_studio.gui.labelling.fine_tune import FineTuneControl
 from fcn_studio.gui.labelling.label_layer import LabelLayer
 from fcn_studio.gui.labelling.live import LiveUpdater
 from fcn_studio.gui.labelling.panel import LabelPanel
+from fcn_studio.gui.labelling.prefetch import FeaturePrefetch
 from fcn_studio.gui.labelling.session import LabelSession
 from fcn_studio.gui.labelling.state import LabelState, LayerView, remember
 from fcn_studio.gui.labelling.tools import PaintTools
@@ -54,6 +55,7 @@ class LabelMode(QObject):
         self.canvas.scene().addItem(self.layer)
         self.tools = PaintTools(self.canvas, self.state, self._editor, self._prediction)
         self.live = LiveUpdater(ctx.service, lambda: self.cache, ctx.runner, self)
+        self.prefetch = FeaturePrefetch(ctx, lambda: self.cache, self)
         self.panel = LabelPanel(ctx.host)
         self.panel.hide()
         # on the left, as image editors keep their tools: the legend keeps the right column
@@ -118,7 +120,7 @@ class LabelMode(QObject):
         self.actions.mode.setChecked(active)
         self.tools.set_enabled(active)
         self.panel.setVisible(active)
-        self.workspace.keep_features(self._keep_features if active else None)
+        self.workspace.keep_features(*((self._keep_features, self._held_features) if active else (None, None)))
         if active:
             self.canvas.setFocus()
             self._start_session()
@@ -126,6 +128,7 @@ class LabelMode(QObject):
         else:
             self._end_session()
             self.live.reset()
+            self.prefetch.cancel()
             self.ctx.overlay.set_result(self.workspace.current_result)
         self._apply_view()
         self._update_enabled()
@@ -144,6 +147,16 @@ class LabelMode(QObject):
     def _model_changed(self, _model_id: str) -> None:
         self.live.reset()
         self.fine_tune.refresh()
+        if self.active and self.session is not None:
+            self._prefetch_labelled(self.session.store)
+
+    def _prefetch_labelled(self, store: LabelStore, also: Path | None = None) -> None:
+        """The features of the open image and of every labelled one, held before a round asks."""
+        try:
+            labelled = [image for image, _mask in store.labelled_images()]
+        except (OSError, FCNStudioError):
+            labelled = []
+        self.prefetch.want(([also] if also is not None else []) + labelled)
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -174,6 +187,7 @@ class LabelMode(QObject):
         if session.load_error:
             self.ctx.show_error(session.load_error)
         self.session = session
+        self._prefetch_labelled(store, path)
         self.state.set_label_set(labels)
         self.layer.set_mask(session.mask, labels)
         self._update_enabled()
@@ -204,6 +218,15 @@ class LabelMode(QObject):
                 prediction.inference_size,
             )
 
+    def _held_features(self, path: str, predictor, shape: tuple[int, int]):
+        """On the inference thread: the image's features if held ((pool3, pool4, fc7), size),
+        so a new version draws it with its head alone."""
+        try:
+            held = self.cache.held(path, predictor.model, predictor.checkpoint.preprocessing, shape, predictor.max_size)
+        except (OSError, FCNStudioError):
+            return None
+        return None if held is None else ((held.pool3, held.pool4, held.fc7), held.size)
+
     def _saved(self, mask_path: str) -> None:
         if self.session is not None and Path(mask_path).is_file():  # an emptied mask is removed
             self.uncertain.dock.mark_labelled(str(self.session.image))
@@ -213,10 +236,11 @@ class LabelMode(QObject):
         return self.session.save(wait=True) if self.session is not None else True
 
     def shutdown(self) -> None:
-        """The window closes: the last stroke is written; a live update in progress is
-        dropped, not waited for (its answer would be thrown away anyway)."""
+        """The window closes: the last stroke is written; a live update or a feature pass in
+        progress is dropped, not waited for (its answer would be thrown away anyway)."""
         self._end_session()
         self.live.cancel()
+        self.prefetch.cancel()
 
     # -- workspace signals -----------------------------------------------------------------
 
