@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_label_loop import NAMES, make_scene  # noqa: E402
+from bench_label_loop import NAMES, make_scene
 
 
 def rss_mb() -> float:
@@ -115,6 +115,49 @@ def stroke_inside(truth: np.ndarray, cls: int, rng: np.random.Generator) -> list
     return [(x, y) for x in np.linspace(x0, x1, 8).astype(int)]
 
 
+def one_round(drive: Driver, win, photo: Path, truth: np.ndarray, r: int, rng) -> tuple:
+    """Open ``photo``, paint two strokes with the mouse, click "Fine-tune on my labels", and
+    wait for the round's result and for the open photo's overlay by the version in use."""
+    lm = win.label_mode
+    win.open_paths([str(photo)])
+    drive.until(
+        lambda: (
+            win.workspace.current_path == photo
+            and win.workspace.current_result is not None
+            and not win.workspace.current_result.preview
+        ),
+        what="the photo's prediction",
+    )
+    if not lm.active:
+        lm.actions.mode.trigger()
+    drive.until(lambda: lm.session is not None and lm.session.image == photo, what="the label session")
+    present = [c for c in range(len(NAMES)) if (truth == c).sum() > 2000]
+    for cls in present[:2] if r % 2 == 0 else present[-2:]:
+        lm.state.set_class(cls)
+        drive.drag(stroke_inside(truth, cls, rng))
+    done: dict[str, float] = {}
+    fine_tune = lm.fine_tune
+    before = win.inference.model_key
+    clicked = time.monotonic()
+    drive.click(lm.panel.retrain_button)
+    if fine_tune.task is None:
+        raise RuntimeError("the click started no round: " + win.statusBar().currentMessage())
+    fine_tune.task.succeeded.connect(lambda _r: done.setdefault("installed", time.monotonic()))
+    drive.until(lambda: fine_tune.task is None, what="the round")
+    if fine_tune.last_round is None:
+        raise RuntimeError("the round failed: " + win.statusBar().currentMessage())
+    shown = win.inference.model_key
+
+    def overlay_new() -> bool:
+        res = win.workspace.current_result
+        return res is not None and not res.preview and res.model_key == shown
+
+    overlay_at = drive.until(overlay_new, what="the new overlay")
+    decision = "switched to " + shown if shown != before else "kept " + str(shown)
+    basis = fine_tune.panel.scores.text().replace("\n", " ")
+    return done.get("installed", overlay_at) - clicked, overlay_at - clicked, rss_mb(), decision, basis
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -166,7 +209,6 @@ def main() -> None:
     win.show()
     drive = Driver(app, win)
     win.inference.set_model("bench")
-    lm = win.label_mode
     print(
         f"{args.photos} photos {w}x{h}, fcn8s width 1/{args.width_divisor}, load {os.getloadavg()[0]:.1f}; "
         f"yardstick: one exact segmentation through the API {exact:.2f} s (first call {first_api:.2f} s, "
@@ -176,49 +218,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = []
     for r in range(args.rounds):
-        photo = folder / f"p{r:02d}.png"
-        win.open_paths([str(photo)])
-        drive.until(
-            lambda p=photo: (
-                win.workspace.current_path == p
-                and win.workspace.current_result is not None
-                and not win.workspace.current_result.preview
-            ),
-            what="the photo's prediction",
-        )
-        if not lm.active:
-            lm.actions.mode.trigger()
-        drive.until(lambda p=photo: lm.session is not None and lm.session.image == p, what="the label session")
-        present = [c for c in range(len(NAMES)) if (truths[r] == c).sum() > 2000]
-        for cls in present[:2] if r % 2 == 0 else present[-2:]:
-            lm.state.set_class(cls)
-            drive.drag(stroke_inside(truths[r], cls, rng))
-        done: dict[str, float] = {}
-        fine_tune = lm.fine_tune
-        before_version = win.inference.model_key
-        clicked = time.monotonic()
-        drive.click(lm.panel.retrain_button)
-        task = fine_tune.task
-        if task is None:
-            raise RuntimeError("the click started no round: " + win.statusBar().currentMessage())
-        task.succeeded.connect(lambda _r: done.setdefault("installed", time.monotonic()))
-        drive.until(lambda: fine_tune.task is None, what="the round")
-        result = fine_tune.last_round
-        if result is None:
-            raise RuntimeError("the round failed: " + win.statusBar().currentMessage())
-        shown_model = win.inference.model_key
-
-        def overlay_new() -> bool:
-            res = win.workspace.current_result
-            return res is not None and not res.preview and res.model_key == shown_model
-
-        drive.until(overlay_new, what="the new overlay")
-        overlay_at = time.monotonic()
-        installed = done.get("installed", overlay_at) - clicked
-        rows.append((installed, overlay_at - clicked, rss_mb()))
-        switched = "switched" if shown_model != before_version else "kept " + str(shown_model)
-        basis = fine_tune.panel.scores.text().replace("\n", " ")
-        print(f"{r + 1:>5} {installed:>18.2f} {overlay_at - clicked:>16.2f} {rows[-1][2]:>8.0f}  {switched}: {basis}")
+        rows.append(one_round(drive, win, folder / f"p{r:02d}.png", truths[r], r, rng))
+        installed, overlay, rss, decision, basis = rows[-1]
+        print(f"{r + 1:>5} {installed:>18.2f} {overlay:>16.2f} {rss:>8.0f}  {decision}: {basis}")
     later = [row[1] for row in rows[1:]]
     print(
         f"median click->overlay rounds 2-{len(rows)}: {statistics.median(later):.2f} s = "

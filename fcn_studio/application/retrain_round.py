@@ -88,17 +88,23 @@ class RoundResult:
         return self.verdict.kind == "worse" or (self.verdict.kind == "always" and self.verdict.difference < 0)
 
 
-def run_round(
-    request: RoundRequest,
-    service: ModelService,
-    cache: FeatureCache,
-    *,
-    on_event: EventFn | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> RoundResult:
-    """Fit, measure, decide, install: see the module's text."""
-    config, emit, cancelled = request.config, on_event or ignore_events, cancelled or engine.never
-    start_time = time.monotonic()
+@dataclass
+class Prepared:
+    """What a round and a re-measurement share: the base, the labels, the pixel samples of
+    every labelled image and their folds."""
+
+    base: LoadedBase
+    labels: LabelSet
+    samples: list[LabelledImage]
+    start: FCNHead  # the base's head for these labels: where every fit starts
+    variant: HeadVariant  # its head is the one a round fits
+    folds: Folds | None
+
+
+def prepare(request: RoundRequest, service: ModelService, cache: FeatureCache) -> Prepared:
+    """The folder's labelled pixels over the loaded base of ``request.model_id`` (features
+    from the cache, or by the path that draws predictions), in folds."""
+    config = request.config
     base = service.base(request.model_id, request.device)
     model, pre = base.model(), base.checkpoint.preprocessing
     store = LabelStore(request.folder)
@@ -109,22 +115,10 @@ def run_round(
             "{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again",
             folder=str(request.folder),
         )
-    pixels = sum(int((s.mask != IGNORE_INDEX).sum()) for s in samples)
-    emit(
-        MessageEvent(
-            Message(
-                "{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes",
-                n=len(samples),
-                pixels=pixels,
-                classes=labels.num_classes,
-            )
-        )
-    )
     start = trainable_head(model, base.checkpoint.labels.classes, labels)
-    head = copy.deepcopy(start)
     variant = HeadVariant(
         model,
-        head,
+        copy.deepcopy(start),
         pre,
         samples,
         [],
@@ -136,6 +130,39 @@ def run_round(
         compute=base.features,
     )
     folds = make_folds(_units(variant, samples, base, cache, config), config.seed)
+    return Prepared(base, labels, samples, start, variant, folds)
+
+
+def run_round(
+    request: RoundRequest,
+    service: ModelService,
+    cache: FeatureCache,
+    *,
+    on_event: EventFn | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> RoundResult:
+    """Fit, measure, decide, install: see the module's text."""
+    config, emit, cancelled = request.config, on_event or ignore_events, cancelled or engine.never
+    start_time = time.monotonic()
+    prep = prepare(request, service, cache)
+    base, labels, samples, start, variant, folds = (
+        prep.base,
+        prep.labels,
+        prep.samples,
+        prep.start,
+        prep.variant,
+        prep.folds,
+    )
+    emit(
+        MessageEvent(
+            Message(
+                "{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes",
+                n=len(samples),
+                pixels=folds.pixels if folds else sum(int((s.mask != IGNORE_INDEX).sum()) for s in samples),
+                classes=labels.num_classes,
+            )
+        )
+    )
     active = service.load(request.model_id, request.device)
     halt = threading.Event()  # the main fit failed or was cancelled: the folds stop too
     stop = lambda: halt.is_set() or cancelled()  # noqa: E731
@@ -147,7 +174,7 @@ def run_round(
             halt.set()
             raise
         after = after_job.result()
-    before = _before(active, base, start, folds, labels, config, stop, request.folder)
+    before = measure_version(active, prep, config, stop, request.folder)
     verdict = decide(before, after, labels.num_classes, request.switch)
     n = labels.num_classes
     result = RoundResult(
@@ -159,12 +186,12 @@ def run_round(
         0.0,
         request.model_id,
         labels,
-        head,
+        variant.head,
         base,
         history,
         before.seen if before else 0,
     )
-    result.version = _install(request, base, head, labels, result)
+    result.version = _install(request, base, variant.head, labels, result)
     result.seconds = time.monotonic() - start_time
     emit(DoneEvent(None, result.version.id, _metrics(result)))
     return result
@@ -190,28 +217,22 @@ def _after(start: FCNHead, folds: Folds | None, labels: LabelSet, config, stop) 
     )
 
 
-def _before(
-    active: LoadedModel,
-    base: LoadedBase,
-    start: FCNHead,
-    folds: Folds | None,
-    labels: LabelSet,
-    config,
-    stop,
-    folder: Path,
+def measure_version(
+    version: LoadedModel, prep: Prepared, config: HeadTrainConfig, stop, folder: Path
 ) -> FoldScores | None:
-    """The version in use on the same folds: itself where it has not seen a fold, its
-    recipe refitted without the fold where it has. A version on another backbone or
-    architecture than the round's base cannot share the round's pixel samples: not compared."""
-    if folds is None or active.base != base.key or active.checkpoint.arch != base.checkpoint.arch:
+    """A version on the round's folds: itself where it has not seen a fold, its recipe
+    refitted without the fold where it has. A version on another backbone or architecture
+    than the round's base cannot share the round's pixel samples: not compared (None)."""
+    base, folds, labels = prep.base, prep.folds, prep.labels
+    if folds is None or version.base != base.key or version.checkpoint.arch != base.checkpoint.arch:
         return None
-    mapped = trainable_head(active.model, active.checkpoint.labels.classes, labels)
+    mapped = trainable_head(version.model, version.checkpoint.labels.classes, labels)
     return measure(
         mapped,
-        start,
+        prep.start,
         folds,
         labels.num_classes,
-        seen=_trained_on(active, folder),
+        seen=_trained_on(version, folder),
         l2=config.weight_decay,
         steps=config.epochs,
         cancelled=stop,

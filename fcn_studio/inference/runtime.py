@@ -63,7 +63,7 @@ _CHECK_SHAPE = (1, 3, 24, 32)  # the small input whose labels a cache must give 
 def backend_label(backend: str, precision: str = "fp32") -> str:
     """Display text for a backend id and precision: "torch", "ONNX Runtime fp32"."""
     name = BACKEND_NAMES.get(backend, backend)
-    return name if backend == "torch" else f"{name} {precision}"
+    return name if backend in ("torch", "features") else f"{name} {precision}"
 
 
 def onnxruntime_version() -> str | None:

@@ -187,7 +187,10 @@ class LabelMode(QObject):
         if session.load_error:
             self.ctx.show_error(session.load_error)
         self.session = session
-        self._prefetch_labelled(store, path)
+        # the open image's features come with its prediction while Label mode is on; one
+        # shown before it was on is run again here, in the background, while the user paints
+        shown = result is not None and not result.preview
+        self._prefetch_labelled(store, path if shown else None)
         self.state.set_label_set(labels)
         self.layer.set_mask(session.mask, labels)
         self._update_enabled()
@@ -230,6 +233,8 @@ class LabelMode(QObject):
     def _saved(self, mask_path: str) -> None:
         if self.session is not None and Path(mask_path).is_file():  # an emptied mask is removed
             self.uncertain.dock.mark_labelled(str(self.session.image))
+            self.prefetch.want([self.session.image])
+        self.fine_tune.labels_changed()
 
     def flush(self) -> bool:
         """Write pending labels now (before retraining, switching, closing)."""
@@ -253,6 +258,8 @@ class LabelMode(QObject):
         self._apply_view()
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
+        if self.active and self.session is not None and result is not None and not result.preview:
+            self.prefetch.want([self.session.image])  # held already (handed over): a lookup
         if self.active and self.session is not None and result is not None:
             store = self.session.store
             labels = self.state.label_set

@@ -156,20 +156,30 @@ def _verdict_text(kind: str, regressed: bool) -> str:
     )
 
 
-def version_entries(model_key: str) -> tuple[list[tuple[str, str]], str]:
-    """The versions of ``model_key``'s family as (id, text) for the versions combo."""
+def version_entries(model_key: str, figures: dict | None = None) -> tuple[list[tuple[str, str]], str]:
+    """The versions of ``model_key``'s family as (id, text) for the versions combo; each
+    with its figure on the folder's current labels when measured (``figures``: id ->
+    ScoreSummary, all on the same pixels), else as recorded when it was trained."""
     if not model_key:
         return [], ""
     versions: list[ModelVersion] = list_versions(family_for(model_key))
-    entries = [(v.id, _version_text(v)) for v in versions]
+    entries = [(v.id, _version_text(v, (figures or {}).get(v.id))) for v in versions]
     return entries, model_key
 
 
-def _version_text(v: ModelVersion) -> str:
+def _version_text(v: ModelVersion, figure=None) -> str:
     translate = QCoreApplication.translate
+    if figure is not None:  # measured now, on the same pixels as every other entry
+        return fill(
+            translate("Retrain", "{id}: {miou} % on {n} {n:image|images}, {px} px"),
+            id=v.id,
+            miou=f"{100 * figure.mean_iou:.1f}",
+            n=figure.images,
+            px=f"{figure.pixels:,}",
+        )
     miou = v.metrics.get("mean_iou")
     if v.version == 1:
         return translate("Retrain", "{id} (base)").format(id=v.id)
     if isinstance(miou, int | float):
-        return translate("Retrain", "{id} (mean IoU {miou:.1f} %)").format(id=v.id, miou=100 * miou)
+        return translate("Retrain", "{id} (mean IoU {miou:.1f} % when trained)").format(id=v.id, miou=100 * miou)
     return v.id

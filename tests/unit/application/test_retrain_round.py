@@ -60,7 +60,9 @@ def test_training_reuses_the_features_the_view_computed(folder, service):
     loaded = service.load("toy", "cpu")
     for image in sorted(folder.glob("s*.png")):  # each photo drawn once, its features kept (Label mode's sink)
         pred = loaded.predictor.predict(image, return_features=True)
-        cache.hand_over(image, loaded.predictor.model, loaded.checkpoint.preprocessing, pred.features, pred.inference_size)
+        cache.hand_over(
+            image, loaded.predictor.model, loaded.checkpoint.preprocessing, pred.features, pred.inference_size
+        )
     round_on(folder, service, cache)
     assert cache.backbone_runs == 0, "no backbone pass for an image the view already ran"
 
