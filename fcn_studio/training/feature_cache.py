@@ -247,6 +247,10 @@ class FeatureCache:
         size = inference_shape(shape[0], shape[1], max_size)
         return self.get(FeatureKey(identity, backbone_fingerprint(model), json.dumps(pre.to_dict()), size, False))
 
+    def store_for(self, max_size: int | None) -> PredictorFeatures:
+        """This cache as the feature store a ranking (labelling/uncertainty) asks."""
+        return PredictorFeatures(self, max_size)
+
     def image_shape(self, image: str | Path) -> tuple[int, int]:
         """(H, W) of an image file, read once and remembered while the file is unchanged."""
         identity = image_identity(image)
@@ -332,3 +336,23 @@ class FeatureCache:
         if not self.directory or not self.directory.is_dir():
             return 0
         return sum(p.stat().st_size for p in self.directory.glob("*.safetensors"))
+
+
+@dataclass(frozen=True)
+class PredictorFeatures:
+    """A feature cache seen from a predictor: the features of an image as it feeds it."""
+
+    cache: FeatureCache
+    max_size: int | None
+
+    def held(self, image: Path, predictor) -> tuple[tuple, tuple[int, int]] | None:
+        from fcn_studio.data.images import image_size
+
+        pre = predictor.checkpoint.preprocessing
+        found = self.cache.held(image, predictor.model, pre, image_size(image), self.max_size)
+        return None if found is None else ((found.pool3, found.pool4, found.fc7), found.size)
+
+    def keep(self, image: Path, predictor, prediction) -> None:
+        if prediction.features is not None:
+            pre = predictor.checkpoint.preprocessing
+            self.cache.hand_over(image, predictor.model, pre, prediction.features, prediction.inference_size)

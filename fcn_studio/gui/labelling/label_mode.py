@@ -66,7 +66,7 @@ class LabelMode(QObject):
         self.actions.bind(self.state)
         self.classes = ClassEditor(self.state, lambda: self.session, ctx.host, ctx.show_error)
         self.fine_tune = FineTuneControl(ctx, self.panel, self.actions, self._folder, self.flush, lambda: self.cache)
-        self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush)
+        self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush, lambda: self.cache)
         self._connect()
         self._update_enabled()
 

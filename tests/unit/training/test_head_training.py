@@ -139,3 +139,25 @@ def test_family_names():
     assert family_for("crack-v3") == "crack"
     assert family_for("/models/my model.safetensors") == "my-model"
     assert family_for("fcn8s-voc") == "fcn8s-voc"
+
+
+def test_a_second_ranking_scores_held_features_by_the_head_alone(tmp_path, random_model, monkeypatch):
+    """Folders ranked in seconds (issue 30): the first ranking keeps each image's features,
+    the next (a new version after a round) runs no backbone and ranks the same."""
+    model = random_model("fcn8s", 3)
+    ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(scene(i)[0]).save(folder / f"u{i}.png")
+    predictor = Predictor(ckpt, "cpu")
+    store = FeatureCache(None).store_for(predictor.max_size)
+    first = rank_unlabelled(predictor, folder, features=store)
+    forwards = []
+    real = Predictor._logits
+    monkeypatch.setattr(Predictor, "_logits", lambda self, *a, **k: forwards.append(1) or real(self, *a, **k))
+    again = rank_unlabelled(predictor, folder, features=store)
+    assert forwards == [], "held features: the head alone"
+    assert [r.image for r in again] == [r.image for r in first]
+    for a, b in zip(first, again, strict=True):
+        assert a.uncertainty == pytest.approx(b.uncertainty, abs=2e-3)  # features kept as float16
