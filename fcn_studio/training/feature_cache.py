@@ -276,6 +276,11 @@ class FeatureCache:
     def memory_used(self) -> int:
         return self._memory_used
 
+    @property
+    def held_count(self) -> int:
+        """Entries in memory (an image's features, or its flipped view's)."""
+        return len(self._memory)
+
     # ------------------------------------------------------------------ disk
 
     def _path(self, digest: str) -> Path:

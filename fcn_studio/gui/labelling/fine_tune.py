@@ -22,6 +22,7 @@ from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.versions import ModelVersion, choose_version, family_for, list_versions
+from fcn_studio.messages import fill
 
 REMEASURE_DELAY_MS = 3000  # after the last saved stroke: one re-measurement, not one per stroke
 
@@ -112,7 +113,7 @@ class FineTuneControl(QObject):
         self.last_round = result
         self.figures = {result.compared_with: result.before, result.version.id: result.after}
         self.figures = {k: v for k, v in self.figures.items() if v is not None}
-        text = scores_text(result)
+        text = scores_text(result) + " " + features_text(self._cache())
         self.panel.offer.show_round(result)  # a kept, worse version: offered, one click away
         self.ctx.status.showMessage(text, 15_000)
         if result.made_current:  # the round's one decision: every view follows it
@@ -195,6 +196,16 @@ class FineTuneControl(QObject):
             return
         self.ctx.use_model(model_id)
         self.refresh()
+
+
+def features_text(cache) -> str:
+    """What the features the rounds train on take in memory, and the cap they stay under."""
+    template = QCoreApplication.translate(
+        "FineTuneControl", "Features held for {n} {n:image|images}: {mb} MB (at most {cap} MB; the oldest leave first)."
+    )
+    return fill(
+        template, n=cache.held_count, mb=f"{cache.memory_used / 2**20:,.0f}", cap=f"{cache.memory_bytes / 2**20:,.0f}"
+    )
 
 
 def version_status(model_key: str) -> str:
