@@ -166,15 +166,15 @@ def run_round(
     active = service.load(request.model_id, request.device)
     halt = threading.Event()  # the main fit failed or was cancelled: the folds stop too
     stop = lambda: halt.is_set() or cancelled()  # noqa: E731
-    with ThreadPoolExecutor(1) as pool:  # the folds beside the fit of the version itself
+    with ThreadPoolExecutor(2) as pool:  # both candidates' folds beside the fit of the version itself
         after_job = pool.submit(_after, start, folds, labels, config, stop)
+        before_job = pool.submit(measure_version, active, prep, config, stop, request.folder)
         try:
             history = engine.fit_epochs(variant, 1, config.epochs, emit, cancelled)
         except BaseException:
             halt.set()
             raise
-        after = after_job.result()
-    before = measure_version(active, prep, config, stop, request.folder)
+        after, before = after_job.result(), before_job.result()
     verdict = decide(before, after, labels.num_classes, request.switch)
     n = labels.num_classes
     result = RoundResult(

@@ -83,6 +83,9 @@ class FineTuneControl(QObject):
             return
         if folder is None or not inf.model_key or not self._flush():
             return
+        if self.figures_task is not None:  # a round measures its two on the same pixels itself
+            self.figures_task.cancel()
+        self._remeasure.stop()
         status.showMessage(self.tr("Fine-tuning on the labels of {folder}…").format(folder=folder.name))
         task = start_retrain(
             folder,
