@@ -195,8 +195,8 @@ class Predictor:
         source, classes = fast_path_source(self.checkpoint)
         if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
+        from fcn_studio.files.identity import content_hash
         from fcn_studio.inference.conversion import state_hash
-        from fcn_studio.storage.identity import content_hash
 
         checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
         return runtime.FastPath(

@@ -26,6 +26,8 @@ import torch
 
 from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
+from fcn_studio.files.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
 from fcn_studio.messages import Message
 from fcn_studio.models import (
     ARCHITECTURES,
@@ -36,8 +38,6 @@ from fcn_studio.models import (
     width_divisor_of,
 )
 from fcn_studio.models.preprocessing import CAFFE_BGR, Preprocessing
-from fcn_studio.storage.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
-from fcn_studio.storage.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
 from fcn_studio.storage.heads import HEAD_FORMAT
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.storage.fileio import looks_like_html, read_head
+from fcn_studio.files.fileio import looks_like_html, read_head
 
 ProgressFn = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 _CHUNK = 1 << 20

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path, write_error, write_safetensors
+from fcn_studio.files.fileio import atomic_path, write_error, write_safetensors
 
 if TYPE_CHECKING:
     import torch
@@ -148,7 +148,7 @@ def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | Non
     """The file of a head's base: found by its id with ``locate`` (the weights folder's
     lookup, so a moved weights folder works), else at its recorded path; it must still
     hold the same bytes."""
-    from fcn_studio.storage.identity import content_hash
+    from fcn_studio.files.identity import content_hash
 
     candidates: list[Path] = []
     if locate is not None:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from fcn_studio import environment
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
 from fcn_studio.storage.download import ProgressFn, download
-from fcn_studio.storage.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
@@ -290,7 +290,7 @@ def model_path(weights_id: str) -> Path:
 def reserved_id(weights_id: str) -> Iterator[None]:
     """Hold ``weights_id`` from the check that it is free to the install (a training's
     whole run): a second run under the same id fails at once instead of replacing it."""
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     with exclusive(model_path(weights_id), f"the model id {normal_id(weights_id)!r}", reserve=True):
         yield
@@ -300,7 +300,7 @@ def download_weights(weights_id: str, progress: ProgressFn | None = None, cancel
     entry = manifest_entry(weights_id)
     if entry is None:
         raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     # Two downloads of one file would append to the same .part: the second stops at once.
     with exclusive(entry.path(), f"the download of {weights_id}"):
@@ -320,8 +320,8 @@ def import_weights(
 
     A file that is byte for byte a published model (its checksum is in the manifest)
     becomes that model (e.g. ``fcn8s-voc``, with its title, labels and metrics)."""
+    from fcn_studio.files.locks import exclusive
     from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
-    from fcn_studio.storage.locks import exclusive
 
     file = Path(file)
     _explain_unusable_path(file)  # a folder or a broken link, named as such
@@ -375,7 +375,7 @@ def published_entry_for(file: Path) -> ManifestEntry | None:
 def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str:
     import shutil
 
-    from fcn_studio.storage.fileio import atomic_path
+    from fcn_studio.files.fileio import atomic_path
 
     target = entry.path()
     if target.exists() and not overwrite:
@@ -412,7 +412,7 @@ def remove_weights(weights_id: str) -> list[Path]:
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     _refuse_base_of_heads(weights_id, removed[0])
     from fcn_studio.storage.conversions import conversions_of, remove
@@ -451,8 +451,8 @@ def register_checkpoint(path: str | Path, weights_id: str) -> str:
     directory; a file already there is used as it is."""
     import shutil
 
-    from fcn_studio.storage.fileio import temporary_name, write_error
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.fileio import temporary_name, write_error
+    from fcn_studio.files.locks import exclusive
 
     path = Path(path).resolve()
     target = model_path(weights_id)

@@ -27,6 +27,7 @@ from torch import nn
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.identity import FileIdentity
 from fcn_studio.inference.device import choose_device
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
 from fcn_studio.labelling.label_store import LabelStore
@@ -35,7 +36,6 @@ from fcn_studio.messages import Message
 from fcn_studio.models import FCN
 from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.storage.heads import head_base
-from fcn_studio.storage.identity import FileIdentity
 from fcn_studio.storage.titles import retrained_title
 from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events

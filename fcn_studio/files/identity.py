@@ -123,7 +123,7 @@ def _read_memo() -> dict[str, str]:
 
 def _write_memo() -> None:
     """Best effort: a read-only cache folder only means hashing again next time."""
-    from fcn_studio.storage.fileio import atomic_path
+    from fcn_studio.files.fileio import atomic_path
 
     while len(_memo) > _MEMO_MAX:
         _memo.pop(next(iter(_memo)))
