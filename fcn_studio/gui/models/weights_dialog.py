@@ -209,7 +209,7 @@ class WeightsDialog(QDialog):
         return frozenset(m.spec for m in loaded)
 
     def _clean(self) -> None:
-        from fcn_studio.storage.cleanup import clean
+        from fcn_studio.application.cleanup import clean
 
         keep = self._in_use()
         plan = clean(versions=True, keep=keep, dry_run=True)
