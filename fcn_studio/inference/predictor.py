@@ -460,7 +460,7 @@ def _band_rows(num_classes: int, width: int) -> int:
 def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:
     """The weights file a checkpoint's fast path is converted from, and its class count:
     for a version stored as a head, its base (whose conversion every version shares)."""
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base
 
     base = head_base(checkpoint)
     if base is not None:

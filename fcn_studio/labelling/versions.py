@@ -106,7 +106,7 @@ def install_head_version(
     upscore* are dropped when they are the bilinear filter). ``info``: ``provenance``,
     ``metrics`` and ``training`` dicts, as a checkpoint holds them. A base without a file
     (weights made in memory) is installed as a full file instead."""
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base
 
     loaded = head_base(base)  # retraining from a head version: the new head goes on its base
     root = loaded.checkpoint if loaded is not None else base

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     import torch
 
     from fcn_studio.models.preprocessing import Preprocessing
-    from fcn_studio.storage.checkpoint import Checkpoint
 
 HEAD_FORMAT = "fcn-studio-head/1"
 SCORE_PREFIXES = ("score_fr.", "score_pool4.", "score_pool3.")
@@ -183,18 +182,3 @@ def composed_state(base_state: dict[str, torch.Tensor], head: Head) -> dict[str,
         if name.startswith(UPSCORE_PREFIX):
             state[name] = head.tensors.get(name, bilinear_kernel(c, value.shape[-1]))
     return state | {k: v for k, v in head.tensors.items() if k.startswith(SCORE_PREFIXES)}
-
-
-@dataclass
-class LoadedBase:
-    """The base under a checkpoint read from a head file: its reference, its file, and its
-    own checkpoint (whose tensors the head's checkpoint shares)."""
-
-    ref: BaseRef
-    path: Path | None
-    checkpoint: Checkpoint
-
-
-def head_base(checkpoint: Checkpoint) -> LoadedBase | None:
-    """The base a checkpoint read from a head file sits on (None for a full file)."""
-    return checkpoint.base if isinstance(checkpoint.base, LoadedBase) else None

@@ -34,8 +34,7 @@ from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, install_head_version, same_backbone
 from fcn_studio.messages import Message
 from fcn_studio.models import FCN
-from fcn_studio.storage.checkpoint import Checkpoint
-from fcn_studio.storage.heads import head_base
+from fcn_studio.storage.checkpoint import Checkpoint, head_base
 from fcn_studio.storage.titles import retrained_title
 from fcn_studio.training import engine
 from fcn_studio.training.config import DoneEvent, EventFn, MessageEvent, ignore_events
