@@ -103,12 +103,6 @@ def hash_file(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def forget_hashes() -> None:
-    """Forget the in-memory table (tests: a new cache folder)."""
-    with _memo_lock:
-        _memo.clear()
-
-
 def _memo_path() -> Path:
     return cache_home() / _MEMO_NAME
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
 
-WEIGHTS_ENV = environment.WEIGHTS.name
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
 _SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
 

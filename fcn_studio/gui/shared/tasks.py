@@ -225,17 +225,9 @@ class TaskRunner(QObject):
         self._prune()
         return [i for i in self._owned if isinstance(i, BackgroundTask)]
 
-    @property
-    def workers(self) -> list[WorkerThread]:
-        self._prune()
-        return [i for i in self._owned if isinstance(i, WorkerThread)]
-
     def busy(self) -> bool:
         """Whether a one-off task (an export, a download, ...) is still running."""
         return bool(self.tasks)
-
-    def stop_all(self, timeout_ms: int = 30_000) -> bool:
-        return stop_runners([self], timeout_ms)
 
 
 def stop_runners(runners: list[TaskRunner], timeout_ms: int = 30_000) -> bool:
