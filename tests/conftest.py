@@ -77,6 +77,20 @@ def caffe_layout_file(random_model, tmp_path_factory):
     return get
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_settings(tmp_path_factory) -> Path:
+    """No test reads or writes the user's settings: QSettings made without a file name
+    (``Settings()``) land in a folder of the test run, in this process and in the programs
+    it starts (XDG_CONFIG_HOME is where Qt looks on Linux)."""
+    from PySide6.QtCore import QSettings
+
+    home = tmp_path_factory.mktemp("config")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(home))
+    return home
+
+
 @pytest.fixture(autouse=True)
 def feature_cache_home(tmp_path, monkeypatch) -> Path:
     """Cached backbone features go to this test's folder, never the user's cache."""
