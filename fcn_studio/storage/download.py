@@ -1,4 +1,7 @@
-"""Fetching weight files: resumable, verified, atomic, and never fooled by a web page."""
+"""Fetching weight files: resumable, verified, atomic, and never fooled by a web page.
+
+Kept rather than pooch or gdown: the standard library does it in 150 lines, where either
+would bring requests (and gdown BeautifulSoup and tqdm) to every installation."""
 
 from __future__ import annotations
 

@@ -11,6 +11,9 @@ Two shapes of work, one owner (:class:`TaskRunner`):
 The runner keeps a Python reference to each until its thread ends (a collected running
 QThread aborts the process), forgets it then, and on exit cancels everything first and
 only then waits, so the waits overlap instead of adding up.
+
+Kept rather than superqt's thread workers: those bring qtpy and pygments at run time, and
+neither owns threads until they end nor stops them all within one deadline on exit.
 """
 
 from __future__ import annotations
