@@ -47,9 +47,10 @@ _.loaded_from_disk  # gui/labelling/session.py
 CACHE_ENV  # training/feature_cache.py
 separable  # training/head_solver.py
 
-# pytest uses them by name: fixtures a test asks for by its side effect, module marks, and
+# pytest uses them by name: fixtures a test asks for by its side effect, module marks, hooks, and
 # the methods http.server calls on the test server's handler.
 pytestmark
+pytest_collection_modifyitems  # a hook (tests/conftest.py)
 voc_home
 umask_022
 no_bf16_cpu
