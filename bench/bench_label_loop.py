@@ -120,7 +120,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from fcn_studio.data.labels import LabelSet, voc_colormap
     from fcn_studio.inference.model_service import ModelService
-    from fcn_studio.inference.predictor import logits_to_full_size
+    from fcn_studio.inference.resize import logits_to_full_size
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
     from fcn_studio.labelling.versions import current_version
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint

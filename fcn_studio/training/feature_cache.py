@@ -34,7 +34,8 @@ from fcn_studio.data.images import load_image
 from fcn_studio.errors import Cancelled
 from fcn_studio.files.fileio import atomic_path, clean_stale_temporaries, write_safetensors
 from fcn_studio.files.identity import FileIdentity
-from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
+from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
+from fcn_studio.inference.resize import inference_image, inference_shape
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 
