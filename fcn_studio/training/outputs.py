@@ -34,7 +34,8 @@ def writes_outputs() -> bool:
 
 def model_id(config: TrainConfig) -> str:
     """The id the result is installed under: --id, else one made from OUT's file name."""
-    from fcn_studio.storage.weights import check_id, id_from_filename
+    from fcn_studio.storage.model_ids import id_from_filename
+    from fcn_studio.storage.weights import check_id
 
     return check_id(config.register_id) if config.register_id is not None else id_from_filename(Path(config.out).stem)
 
