@@ -120,8 +120,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from fcn_studio.application.retrain_round import RoundRequest, run_round
     from fcn_studio.data.labels import LabelSet, voc_colormap
-    from fcn_studio.inference.full_size import logits_to_full_size
     from fcn_studio.inference.model_service import ModelService
+    from fcn_studio.inference.resize import logits_to_full_size
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
     from fcn_studio.labelling.versions import current_version
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint

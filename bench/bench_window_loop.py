@@ -164,8 +164,11 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=6)
     parser.add_argument("--size", default="500x375")
     parser.add_argument("--width-divisor", type=int, default=1, help="1 = full VGG16")
+    parser.add_argument(
+        "--screenshots", type=Path, help="save the window after each round here (run under Xvfb to see it)"
+    )
     args = parser.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
     w, h = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="fcn-window-bench-"))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
@@ -220,6 +223,10 @@ def main() -> None:
     for r in range(args.rounds):
         rows.append(one_round(drive, win, folder / f"p{r:02d}.png", truths[r], r, rng))
         installed, overlay, rss, decision, basis = rows[-1]
+        if args.screenshots:
+            args.screenshots.mkdir(parents=True, exist_ok=True)
+            drive.until(lambda: True)
+            win.grab().save(str(args.screenshots / f"round{r + 1}.png"))
         print(f"{r + 1:>5} {installed:>18.2f} {overlay:>16.2f} {rss:>8.0f}  {decision}: {basis}")
     later = [row[1] for row in rows[1:]]
     print(

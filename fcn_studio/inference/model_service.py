@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from fcn_studio import environment
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.identity import FileIdentity
+from fcn_studio.files.identity import FileIdentity
 
 if TYPE_CHECKING:
     from fcn_studio.inference.device import DeviceChoice
@@ -401,7 +401,7 @@ def _copy_of(checkpoint: Checkpoint) -> Checkpoint:
 
 
 def _is_head_file(path: Path) -> bool:
-    from fcn_studio.storage.fileio import read_safetensors_metadata
+    from fcn_studio.files.fileio import read_safetensors_metadata
     from fcn_studio.storage.heads import is_head_metadata
 
     try:

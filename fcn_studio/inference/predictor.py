@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
-from fcn_studio.inference.full_size import band_rows, logits_to_full_size
 from fcn_studio.inference.precision import Bf16Path, for_inference
+from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
 
@@ -61,15 +60,6 @@ class Backbone:
     module: torch.nn.Module
     fast_path: object | None  # runtime.FastPath
     nbytes: int
-
-
-def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
-    """(h, w) the network sees for a height x width image: shrunk so the longer side is at
-    most ``max_size`` (None or 0: full size)."""
-    if not max_size or max(height, width) <= max_size:
-        return height, width
-    scale = max_size / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 class Predictor:
@@ -182,8 +172,8 @@ class Predictor:
         source, classes = fast_path_source(self.checkpoint)
         if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
+        from fcn_studio.files.identity import content_hash
         from fcn_studio.inference.conversion import state_hash
-        from fcn_studio.storage.identity import content_hash
 
         checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
         return runtime.FastPath(
@@ -318,7 +308,7 @@ class Predictor:
             rgb = as_rgb8(image)
             height, width = rgb.shape[:2]
         h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size)
-        small = rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
+        small = rgb if (h, w) == rgb.shape[:2] else resize_rgb(rgb, h, w)
         if cancelled and cancelled():
             raise Cancelled()
         logits, backend, _ = self._logits(small, cancelled)
@@ -377,18 +367,10 @@ class Predictor:
             )
 
 
-def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
-    """The image the network sees: ``rgb`` itself, or shrunk so its longer side is
-    ``max_size``."""
-    height, width = rgb.shape[:2]
-    h, w = inference_shape(height, width, max_size)
-    return rgb if (h, w) == (height, width) else _resize(rgb, h, w)
-
-
 def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:
     """The weights file a checkpoint's fast path is converted from, and its class count:
     for a version stored as a head, its base (whose conversion every version shares)."""
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base
 
     base = head_base(checkpoint)
     if base is not None:
@@ -414,9 +396,4 @@ def _calibration_rgb(image: object) -> np.ndarray:
     # a path to a big JPEG is decoded reduced
     rgb = load_image(image, max_size=256) if isinstance(image, (str, os.PathLike)) else as_rgb8(image)
     h, w = inference_shape(rgb.shape[0], rgb.shape[1], 256)
-    return rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
-
-
-def _resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
-    # Antialiased downsampling: plain bilinear would alias fine textures into noise.
-    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
+    return rgb if (h, w) == rgb.shape[:2] else resize_rgb(rgb, h, w)

@@ -10,7 +10,7 @@ runs in a child process (exporting holds the GIL, which would freeze the GUI) wh
 torch model serves the first requests.
 
 A conversion is keyed by the *content* of the weights file (its SHA-256, computed once per
-file identity and remembered: storage/identity.py) and the ONNX Runtime version, and is
+file identity and remembered: files/identity.py) and the ONNX Runtime version, and is
 verified when read: the checksums of its files, and on first opening one small input whose
 labels must equal the torch model's; a mismatch rebuilds it, with a note. Caches are
 bounded (conversions.py: least recently used first, never one in use).
@@ -80,7 +80,7 @@ def cache_root_for(source: Path | None) -> Path:
         folder = Path(source).parent
         if os.access(folder, os.W_OK):
             return folder / CACHE_DIRNAME
-    from fcn_studio.storage.identity import cache_home
+    from fcn_studio.files.identity import cache_home
 
     return cache_home() / "compiled"
 
@@ -255,7 +255,7 @@ class FastPath:
 
     def _damage(self) -> str | None:
         """Why the cached conversion cannot be trusted (its files' checksums), or None."""
-        from fcn_studio.storage.identity import content_hash
+        from fcn_studio.files.identity import content_hash
 
         expected = self._read_meta().get("sha256")
         if not isinstance(expected, dict):
@@ -321,7 +321,7 @@ class FastPath:
 
     def _check_room(self) -> None:
         """A cache folder that cannot be written, or has no room, is said once, up front."""
-        from fcn_studio.storage.fileio import check_writable_folder
+        from fcn_studio.files.fileio import check_writable_folder
 
         root = self.cache_dir.parent
         try:
@@ -338,7 +338,7 @@ class FastPath:
                 )
 
     def _write_problem(self, exc: OSError) -> str:
-        from fcn_studio.storage.fileio import is_disk_full
+        from fcn_studio.files.fileio import is_disk_full
 
         if is_disk_full(exc):
             return (
@@ -433,7 +433,7 @@ class FastPath:
 def _follow_umask(folder: Path) -> None:
     """Folders 0777 and files 0666 less the umask, as any new ones would be (mkdtemp and
     some writers make them private)."""
-    from fcn_studio.storage.fileio import current_umask
+    from fcn_studio.files.fileio import current_umask
 
     mask = current_umask()
     for root, dirs, files in os.walk(folder):

@@ -29,8 +29,8 @@ from fcn_studio.data.formats.class_lists import LABELME_IGNORE
 from fcn_studio.data.images import is_image_file
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet, generic_labels, read_label_file, voc_colormap
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path
-from fcn_studio.storage.identity import FileIdentity
+from fcn_studio.files.fileio import atomic_path
+from fcn_studio.files.identity import FileIdentity
 
 CLASSES_FILE = "classes.txt"
 UNLABELLED = IGNORE_INDEX

@@ -32,11 +32,12 @@ import torch
 from fcn_studio import environment
 from fcn_studio.data.images import load_image
 from fcn_studio.errors import Cancelled
-from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE, inference_image, inference_shape
+from fcn_studio.files.fileio import atomic_path, clean_stale_temporaries, write_safetensors
+from fcn_studio.files.identity import FileIdentity
+from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
+from fcn_studio.inference.resize import inference_image, inference_shape
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
-from fcn_studio.storage.fileio import atomic_path, clean_stale_temporaries, write_safetensors
-from fcn_studio.storage.identity import FileIdentity
 
 CACHE_ENV = environment.CACHE.name
 DEFAULT_MEMORY_BYTES = 1 << 30
@@ -92,7 +93,7 @@ class FeatureKey:
 
 
 def image_identity(path: str | Path) -> str:
-    """Changes whenever the file is replaced or rewritten (storage.identity's one answer)."""
+    """Changes whenever the file is replaced or rewritten (files.identity's one answer)."""
     return FileIdentity.of(path).key
 
 

@@ -30,7 +30,7 @@ class HeadTrainConfig:
     lr: float = 1e-3  # live updates (Adam) only: a round's solver takes steps a line search chooses
     weight_decay: float = 0.0  # ridge towards the base (at least head_solver.MIN_RIDGE)
     flip: bool = False  # flipped views as extra samples (each costs a backbone pass of its own)
-    seed: int = 0  # the folds' order beyond head_scores.MAX_LOO images
+    seed: int = 0  # the folds' order beyond judgement.MAX_LOO images
     max_size: int | None = DEFAULT_MAX_SIZE  # as the predictor: the features it hands over fit
     device: str = "auto"
 

@@ -22,8 +22,8 @@ from fcn_studio.data.dataset import DatasetReport, read_mask
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled
-from fcn_studio.inference.full_size import logits_to_full_size
 from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
+from fcn_studio.inference.resize import logits_to_full_size
 from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.preprocessing import Preprocessing

@@ -59,7 +59,8 @@ class InferenceRequest:
 def worth_a_preview(rgb: np.ndarray, max_size: int) -> bool:
     """A preview pays when the full pass sees several times its pixels (the network pads
     every input by 100 px a side, so a small image costs about as much as its preview)."""
-    from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE, inference_shape
+    from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE
+    from fcn_studio.inference.resize import inference_shape
 
     h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size or None)
     return (h + 200) * (w + 200) > 3 * (PREVIEW_MAX_SIZE + 200) ** 2

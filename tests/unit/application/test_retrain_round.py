@@ -11,9 +11,9 @@ import torch
 from fcn_studio.application.retrain_round import RoundRequest, run_round
 from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files import identity
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.labelling.versions import choose_version, current_version, list_versions
-from fcn_studio.storage import identity
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training.feature_cache import FeatureCache
 from fcn_studio.training.head import trainable_head

@@ -1,6 +1,6 @@
-"""From the network's logits at the size it saw to labels and confidence at the image's own
-size: bilinear upsampling exactly as F.interpolate (align_corners=False), done in bands of
-rows so that the float work at full size stays a few MB however big the image."""
+"""The image the network sees and its result at the image's size: shrinking an image to the
+inference size, and upsampling the logits back, bilinearly and in bands of rows, to labels
+and confidence."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from PIL import Image
 
 from fcn_studio.errors import Cancelled
 
@@ -25,6 +26,15 @@ def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray,
     i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
     i1 = np.minimum(i0 + 1, in_size - 1)
     return i0, i1, (src - i0).astype(np.float32)
+
+
+def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+    """(h, w) the network sees for a height x width image: shrunk so the longer side is at
+    most ``max_size`` (None or 0: full size)."""
+    if not max_size or max(height, width) <= max_size:
+        return height, width
+    scale = max_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def logits_to_full_size(
@@ -71,6 +81,14 @@ def logits_to_full_size(
     return labels, confidence, probs
 
 
+def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    """The image the network sees: ``rgb`` itself, or shrunk so its longer side is
+    ``max_size``."""
+    height, width = rgb.shape[:2]
+    h, w = inference_shape(height, width, max_size)
+    return rgb if (h, w) == (height, width) else resize_rgb(rgb, h, w)
+
+
 def _max_and_softmax_sum(xp, band, dtype):
     """Per pixel of a ``(C, rows, W)`` band: the highest logit, the softmax denominator
     relative to it (so the winner's probability is ``1 / total``), and the winning class.
@@ -99,3 +117,8 @@ def _max_and_softmax_sum(xp, band, dtype):
 
 def band_rows(num_classes: int, width: int) -> int:
     return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
+
+
+def resize_rgb(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    # Antialiased downsampling: plain bilinear would alias fine textures into noise.
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
