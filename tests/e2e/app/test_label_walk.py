@@ -1,0 +1,45 @@
+"""What a walk through the real window found in Label mode (issue 26): the photo opened right
+after a round is the one labelled; live results reach the screen; the overlay stays up after
+a version is installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fcn_studio.data.images import load_image
+from fcn_studio.inference.predictor import Predictor
+from fcn_studio.storage import weights
+from tests.e2e.app.label_kit import MODEL_ID, open_and_label
+
+
+def _switch_while_loading(qtbot, win, target: Path, model_id: str) -> None:
+    """Open ``target`` and, before its decoding comes back from the loader thread, change
+    the model as a round's install does; wait for the result that follows."""
+    ws = win.workspace
+    before = ws.current_result
+    win.open_paths([str(target)])  # decoded on the loader thread: its answer is queued...
+    win.models_changed(model_id)  # ...behind the model change (every view segments anew)
+    qtbot.waitUntil(lambda: ws.current_result is not None and ws.current_result is not before, timeout=60_000)
+
+
+@pytest.mark.parametrize("other", [True, False], ids=["another-model", "same-model-reloaded"])
+def test_a_model_change_while_the_next_photo_loads_leaves_label_mode_on_that_photo(
+    qtbot, win, folder, caffe_layout_file, other
+):
+    model_id = "other" if other else MODEL_ID
+    if other:
+        weights.import_weights(caffe_layout_file("fcn32s"), model_id)
+    lm = open_and_label(qtbot, win, folder / "p0.png")
+    target = folder / "p1.png"
+    _switch_while_loading(qtbot, win, target, model_id)
+    ws = win.workspace
+    assert ws.current_path == target
+    assert np.array_equal(ws.current_rgb, load_image(target)), "the new photo is on screen"
+    assert lm.session is not None and lm.session.image == target, "Label mode is on the new photo"
+    expected = Predictor(weights.resolve_model(model_id), "cpu", max_size=ws.max_size).predict(target)
+    assert ws.current_result.model_key == model_id
+    assert np.array_equal(ws.current_result.labels, expected.labels), "the result is the new photo's"
+    assert win.overlay.result is ws.current_result
