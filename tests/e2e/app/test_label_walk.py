@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from PySide6.QtCore import QEvent, QObject
+
 from fcn_studio.data.images import load_image
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.storage import weights
-from tests.e2e.app.label_kit import MODEL_ID, open_and_label
+from tests.e2e.app.label_kit import MODEL_ID, drag, open_and_label
 
 
 def _switch_while_loading(qtbot, win, target: Path, model_id: str) -> None:
@@ -43,3 +45,42 @@ def test_a_model_change_while_the_next_photo_loads_leaves_label_mode_on_that_pho
     assert ws.current_result.model_key == model_id
     assert np.array_equal(ws.current_result.labels, expected.labels), "the result is the new photo's"
     assert win.overlay.result is ws.current_result
+
+
+class _Paints(QObject):
+    """Counts the paint events of a widget (the canvas's viewport)."""
+
+    def __init__(self, widget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_live_result_is_painted_as_soon_as_it_arrives(qtbot, win, folder):
+    lm = open_and_label(qtbot, win, folder / "p0.png")
+    lm.actions.live.trigger()
+    lm.state.set_radius(3)
+    paints = _Paints(win.canvas.viewport())
+    arrived: list[tuple[int, object]] = []  # (paints before it, the live result)
+    lm.live.updated.connect(lambda result, _s: arrived.append((paints.count, result)))
+    for i in range(3):
+        lm.state.set_class(1 + i)
+        drag(qtbot, win, [(5, 5 + 10 * i), (40, 5 + 10 * i)])
+        qtbot.waitUntil(lambda n=i: len(arrived) > n, timeout=60_000)
+        before, result = arrived[i]
+        qtbot.waitUntil(lambda b=before: paints.count > b, timeout=2000)  # repainted without any other cause
+        assert win.overlay.result is result
+        shown = win.canvas.overlay_pixmap().toImage()
+        y, x = 70, 90  # far from the strokes
+        index = int(result.labels[y, x])
+        assert shown.pixelColor(x, y).rgb() & 0xFFFFFF == _rgb(result.label_set.colors[index])
+
+
+def _rgb(color) -> int:
+    r, g, b = (int(v) for v in color)
+    return (r << 16) | (g << 8) | b
