@@ -64,6 +64,10 @@ class Workspace(QObject):
         # the previous image's pixels under the new path.
         self._shown: str | None = None
         self._loading: int | None = None
+        self._asked: tuple | None = None  # the result key shown or being computed for the image on screen
+        # The image on screen is segmented again with another choice (a version installed):
+        # views may keep its previous overlay up until the new result replaces it.
+        self.recomputing = False
         # An open whose first image turns out unreadable is undone: the previous files,
         # image and result stay as they were. (job, previous files, previous index, opened)
         self._pending_open: tuple[int, list[Path], int, str] | None = None
@@ -167,6 +171,10 @@ class Workspace(QObject):
         return self.inference.fast
 
     def _inference_changed(self, _choice: InferenceChoice) -> None:
+        path = self.current_path
+        shown = path is not None and self._shown == str(path) and self._asked is not None
+        if shown and self._current_key(path) == self._asked:
+            return  # the same file, device, size and mode: what is shown (or on its way) stays
         self._show_current(load=False)
 
     def keep_features(self, sink) -> None:
@@ -211,6 +219,7 @@ class Workspace(QObject):
             self._set_image(str(path), image)
         else:  # the image on screen is this path's: its result (or none yet)
             self.current_result = self._cached_result(path)
+            self.recomputing = self.current_result is None and bool(self.model_key)
             self.result_shown.emit(self.current_result)
         self._segment(path)
 
@@ -222,6 +231,7 @@ class Workspace(QObject):
         """Segment the image on screen with the current choice, unless its result is known."""
         if self._shown != str(path):
             return  # never the pixels of another image under this path
+        self._asked = self._current_key(path)
         if not self.model_key or self._cached_result(path) is not None:
             self.worker.cancel_all()  # nothing to compute; make queued work stale
             return
@@ -241,7 +251,7 @@ class Workspace(QObject):
         )
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
-        self._shown, self._loading = path, None
+        self._shown, self._loading, self.recomputing = path, None, False
         self.current_rgb = image.rgb
         self.current_display = image.display
         self.current_result = self._cached_result(Path(path))
@@ -273,7 +283,7 @@ class Workspace(QObject):
             and str(current) == path
             and self._current_key(current) == result.cache_key(path)
         ):
-            self.current_result = result
+            self.current_result, self.recomputing = result, False
             self.result_shown.emit(result)
 
     def _on_preview(self, job: int, path: str, result: SegmentationResult) -> None:
@@ -289,6 +299,11 @@ class Workspace(QObject):
             return
         if job == self._loading:
             self._loading = None
+        if job == self._job:
+            self._asked = None  # asking again may work (a model file fixed, memory freed)
+        if self.recomputing:  # a previous result kept on screen goes: no new one is coming
+            self.recomputing = False
+            self.result_shown.emit(None)
         pending = self._pending_open
         if pending is not None and pending[0] == job:
             self._pending_open = None

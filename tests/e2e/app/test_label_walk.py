@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from PySide6.QtCore import QEvent, QObject
 
 from fcn_studio.data.images import load_image
+from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.predictor import Predictor
+from fcn_studio.labelling.versions import install_version
 from fcn_studio.storage import weights
 from tests.e2e.app.label_kit import MODEL_ID, drag, open_and_label
 
@@ -79,6 +80,43 @@ def test_a_live_result_is_painted_as_soon_as_it_arrives(qtbot, win, folder):
         y, x = 70, 90  # far from the strokes
         index = int(result.labels[y, x])
         assert shown.pixelColor(x, y).rgb() & 0xFFFFFF == _rgb(result.label_set.colors[index])
+
+
+def test_installing_a_version_keeps_the_overlay_up_and_segments_once(qtbot, win, folder, monkeypatch):
+    lm = open_and_label(qtbot, win, folder / "p0.png")
+    ws = win.workspace
+    shown, requests = [], []
+    set_result, submit = win.overlay.set_result, ws.worker.submit
+    monkeypatch.setattr(win.overlay, "set_result", lambda r: (shown.append(r), set_result(r)))
+    monkeypatch.setattr(ws.worker, "submit", lambda request: (requests.append(request), submit(request)))
+    ckpt = weights.resolve_model(MODEL_ID)
+    ckpt.metrics = {"mean_iou": 0.5}
+    v2 = install_version(ckpt, MODEL_ID).id
+    lm.ctx.use_model(v2)  # as a round that made it current does
+    win.model_actions.models_changed_keep_selection()  # the weights folder's watcher, a moment later
+    qtbot.waitUntil(lambda: ws.current_result is not None and ws.current_result.model_key == v2, timeout=60_000)
+    assert None not in shown, "the previous overlay stays up until the new version's result replaces it"
+    assert win.overlay.result is ws.current_result
+    assert [r.model for r in requests] == [v2], "segmented once: the watcher's reload of the same file restarts nothing"
+
+
+def test_an_overlay_kept_while_a_model_loads_goes_when_the_model_fails(
+    qtbot, win, folder, caffe_layout_file, monkeypatch
+):
+    open_and_label(qtbot, win, folder / "p0.png")
+    weights.import_weights(caffe_layout_file("fcn32s"), "broken")
+    load = win.service.load
+
+    def failing_load(spec, *args, **kwargs):
+        if spec == "broken":
+            raise FCNStudioError("broken: cannot be read")
+        return load(spec, *args, **kwargs)
+
+    monkeypatch.setattr(win.service, "load", failing_load)
+    win.models_changed("broken")
+    qtbot.waitUntil(lambda: win.error_box is not None and win.error_box.isVisible(), timeout=30_000)
+    assert win.workspace.current_result is None and win.overlay.result is None
+    assert win.canvas.overlay_pixmap().isNull(), "nothing of the previous model's overlay stays"
 
 
 def _rgb(color) -> int:
