@@ -274,6 +274,16 @@ class LabelStore:
         self._seen[path] = FileIdentity.of(path)
         return path
 
+    def follow(self, moved: LabelStore, image: str | Path) -> None:
+        """``moved`` is this folder under its old name (renamed or moved while open): a mask of
+        ``image`` there that is the very file ``moved`` last read or wrote is this store's to
+        update, so labels kept after the rename go back where the user moved them."""
+        old = moved._seen.get(moved.mask_path(image))
+        path = self.mask_path(image)
+        now = FileIdentity.maybe(path)
+        if old is not None and now is not None and _same_file(old, now):
+            self._seen[path] = now
+
     def forget(self, image: str | Path) -> None:
         """``image``'s mask is no longer this store's (deleted outside, and the user let it
         go): a new mask is written there as a first one."""
@@ -345,6 +355,11 @@ def labelme_class_names(folder: Path) -> list[str]:
         return []
     label_file = find_label_file(folder)
     return read_label_file(label_file)[0] if label_file else default_class_names(files)
+
+
+def _same_file(a: FileIdentity, b: FileIdentity) -> bool:
+    """The same file, whatever its path now (a rename keeps inode, size and times)."""
+    return (a.inode, a.size, a.mtime_ns) == (b.inode, b.size, b.mtime_ns)
 
 
 def blank_mask(shape: tuple[int, int]) -> np.ndarray:

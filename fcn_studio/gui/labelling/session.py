@@ -147,7 +147,9 @@ class LabelSession(QObject):
     def keep_in(self, folder: Path) -> Path:
         """The labels go to ``folder``/masks/ (with its classes), not where they were."""
         revision = self.editor.revision
-        path = self._write(self.mask, LabelStore(folder))
+        store = LabelStore(folder)
+        store.follow(self.store, self.image)  # the renamed folder itself: its mask is updated
+        path = self._write(self.mask, store)
         self.risk = None
         self._saved_revision = revision
         return path

@@ -96,3 +96,20 @@ def test_a_mask_deleted_outside_is_not_rewritten_silently_and_the_choice_is_hono
     drag(qtbot, win, [(40, 60), (60, 60)])  # a new stroke makes a new mask, without asking
     assert (saved(qtbot, lm, image)[58:63, 40:61] == 1).all()
     assert lm.at_risk.box is None
+
+
+def test_labels_kept_in_the_renamed_folder_itself_update_its_mask(qtbot, win, folder, monkeypatch):
+    image = folder / "p3.png"
+    lm = open_and_label(qtbot, win, image)
+    lm.state.set_radius(2)
+    drag(qtbot, win, [(10, 10), (30, 10)])
+    saved(qtbot, lm, image)
+    renamed = folder.with_name("photos 2")
+    folder.rename(renamed)
+    drag(qtbot, win, [(10, 30), (30, 30)])
+    question = _asked(qtbot, lm)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(renamed))
+    question.keep_button.click()  # the user points at where they moved the folder
+    mask = _mask(renamed / "masks" / "p3.png")
+    assert (mask[8:13, 10:31] == 1).all() and (mask[28:33, 10:31] == 1).all()
+    assert not lm.session.dirty and not folder.exists()

@@ -228,3 +228,19 @@ def test_a_mask_deleted_outside_is_not_written_again_unasked(folder):
     store.save_mask(folder / "img0.png", scribble(), three_classes(), overwrite=True)  # the user chose to keep it
     assert path.is_file()
     store.save_mask(folder / "img0.png", scribble(), three_classes())  # written here: its own again
+
+
+def test_a_store_follows_its_folder_renamed_but_not_another_mask(tmp_path, image_factory):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    image_factory("photos/img0.png", size=(48, 40))
+    old = LabelStore(folder)
+    old.save_mask(folder / "img0.png", scribble(), three_classes())
+    folder.rename(tmp_path / "renamed")
+    new = LabelStore(tmp_path / "renamed")
+    new.follow(old, folder / "img0.png")
+    new.save_mask(folder / "img0.png", scribble(), three_classes())  # the same file: updated
+    other = LabelStore(tmp_path / "renamed")
+    other.follow(LabelStore(tmp_path / "renamed"), folder / "img0.png")  # knows nothing of it
+    with pytest.raises(MaskExistsError):
+        other.save_mask(folder / "img0.png", scribble(), three_classes())
