@@ -20,16 +20,18 @@ Role = QMessageBox.ButtonRole
 
 class AtRiskQuestion(QObject):
     """One question at a time, window-modal (no nested event loop). ``discarded(session)``
-    after the user gave a deleted mask's labels up (Label mode reloads the image's labels)."""
+    after the user gave a deleted mask's labels up (Label mode reloads the image's labels);
+    ``reopen(path)`` when the labels went to the renamed folder itself (the app follows it)."""
 
     def __init__(
         self,
         parent: QWidget,
         show_error: Callable[[str], None],
         discarded: Callable[[LabelSession], None],
+        reopen: Callable[[Path], None],
     ) -> None:
         super().__init__(parent)
-        self._parent, self._show_error, self._discarded = parent, show_error, discarded
+        self._parent, self._show_error, self._discarded, self._reopen = parent, show_error, discarded, reopen
         self.box: QMessageBox | None = None
         self.keep_button = self.discard_button = None
 
@@ -75,5 +77,9 @@ class AtRiskQuestion(QObject):
         start = next((p for p in session.store.folder.parents if p.is_dir()), Path.home())
         title = self.tr("Save the labels of {image} in").format(image=session.image.name)
         chosen = QFileDialog.getExistingDirectory(self._parent, title, str(start))
-        if chosen:  # else they stay held: asked again after the next stroke
-            session.keep_in(Path(chosen))
+        if not chosen:
+            return  # they stay held: asked again after the next stroke
+        session.keep_in(Path(chosen))
+        moved = Path(chosen) / session.image.name
+        if moved.is_file():  # the folder where the user moved it: labelling goes on there
+            self._reopen(moved)

@@ -67,7 +67,12 @@ class LabelMode(QObject):
         self.fine_tune = FineTuneControl(ctx, self.panel, self.actions, self._folder, self.flush, lambda: self.cache)
         self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush)
         # the folder renamed or deleted, a mask deleted outside: the user is asked
-        self.at_risk = AtRiskQuestion(ctx.host, ctx.show_error, lambda s: s is self.session and self._start_session())
+        self.at_risk = AtRiskQuestion(
+            ctx.host,
+            ctx.show_error,
+            lambda s: s is self.session and self._start_session(),
+            lambda path: self.workspace.open_paths([path]),
+        )
         self._connect()
         self._update_enabled()
 

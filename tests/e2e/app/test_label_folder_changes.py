@@ -112,4 +112,10 @@ def test_labels_kept_in_the_renamed_folder_itself_update_its_mask(qtbot, win, fo
     question.keep_button.click()  # the user points at where they moved the folder
     mask = _mask(renamed / "masks" / "p3.png")
     assert (mask[8:13, 10:31] == 1).all() and (mask[28:33, 10:31] == 1).all()
-    assert not lm.session.dirty and not folder.exists()
+    moved = renamed / "p3.png"
+    qtbot.waitUntil(lambda: lm.session is not None and lm.session.image == moved, timeout=10_000)  # it follows
+    assert win.workspace.current_path == moved
+    drag(qtbot, win, [(10, 50), (30, 50)])  # labelling goes on in the renamed folder, unasked
+    mask = saved(qtbot, lm, moved)
+    assert (mask[28:33, 10:31] == 1).all() and (mask[48:53, 10:31] == 1).all()
+    assert lm.at_risk.box is None and not folder.exists()
