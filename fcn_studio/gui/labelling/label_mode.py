@@ -19,6 +19,7 @@ from fcn_studio.data.labels import LabelSet
 from fcn_studio.data.stats import class_stats
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.actions import build_label_actions, build_label_ui
+from fcn_studio.gui.labelling.at_risk import AtRiskQuestion
 from fcn_studio.gui.labelling.class_map import ClassMapDialog, map_by_name
 from fcn_studio.gui.labelling.classes import ClassEditor
 from fcn_studio.gui.labelling.context import LabelContext
@@ -67,6 +68,13 @@ class LabelMode(QObject):
         self.classes = ClassEditor(self.state, lambda: self.session, ctx.host, ctx.show_error)
         self.fine_tune = FineTuneControl(ctx, self.panel, self.actions, self._folder, self.flush, lambda: self.cache)
         self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush, lambda: self.cache)
+        # the folder renamed or deleted, a mask deleted outside: the user is asked
+        self.at_risk = AtRiskQuestion(
+            ctx.host,
+            ctx.show_error,
+            lambda s: s is self.session and self._start_session(),
+            lambda path: self.workspace.open_paths([path]),
+        )
         self._connect()
         self._update_enabled()
 
@@ -184,6 +192,7 @@ class LabelMode(QObject):
         session = LabelSession(store, path, rgb.shape[:2], labels, self, self.ctx.runner)
         session.error.connect(self.ctx.show_error)
         session.saved.connect(self._saved)
+        session.at_risk.connect(lambda _m, s=session: self.at_risk.ask(s))
         if session.load_error:
             self.ctx.show_error(session.load_error)
         self.session = session
