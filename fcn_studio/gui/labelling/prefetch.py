@@ -48,7 +48,10 @@ class FeaturePrefetch(QObject):
         model_key, device, max_size = inf.model_key, inf.device, inf.max_size
 
         def run(_progress, cancelled) -> int:
+            from fcn_studio.training.head_solver import warm_up
+
             use_background_threads()
+            warm_up()  # while the user paints, not after the click
             base = service.base(model_key, device)
             model, pre, count = base.model(), base.checkpoint.preprocessing, 0
             for image in images:
