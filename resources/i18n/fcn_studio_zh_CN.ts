@@ -683,6 +683,10 @@
         <translation>微调 {pct:.0f} %：{note}</translation>
     </message>
     <message>
+        <source>Features held for {n} {n:image|images}: {mb} MB (at most {cap} MB; the oldest leave first).</source>
+        <translation>已保存 {n} 张图像的特征：{mb} MB（上限 {cap} MB；最早的先移出）。</translation>
+    </message>
+    <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
     </message>
@@ -1312,48 +1316,68 @@
         <translation>，离散度 ± {spread:.1f}</translation>
     </message>
     <message>
-        <source>Installed {version}; not scored: label a second image for a cross-validated score.</source>
-        <translation>已安装 {version}；尚未评分：再标注一张图像即可得到交叉验证分数。</translation>
+        <source>Installed {version}; not scored: label a few more strokes (or a second image) for a figure.</source>
+        <translation>已安装 {version}；未评分：再画几笔（或标注第二张图像）即可得到分数。</translation>
     </message>
     <message>
-        <source>{active} scores {before:.1f} % on these labels ({basis}).</source>
-        <translation>{active} 在这些标注上的得分为 {before:.1f} %（{basis}）。</translation>
+        <source>Now using it: you chose to always use a new version.</source>
+        <translation>现已使用它：您选择了总是使用新版本。</translation>
     </message>
     <message>
-        <source>cross-validated: {basis}</source>
-        <translation>交叉验证：{basis}</translation>
+        <source>Still using {active}.</source>
+        <translation>仍在使用 {active}。</translation>
     </message>
     <message>
-        <source>Installed {version}. Mean IoU {after:.1f} % ({scored}).</source>
-        <translation>已安装 {version}。平均 IoU {after:.1f} %（{scored}）。</translation>
+        <source>{active} was trained on {seen} of these images: on each of them its figure is its training refitted without that image, as held out as the new version&apos;s.</source>
+        <translation>{active} 曾在其中 {seen} 张图像上训练：在这些图像上，它的分数来自去掉该图像后重新拟合的训练，与新版本一样是留出评估。</translation>
     </message>
     <message>
-        <source>Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored}).</source>
-        <translation>现在使用 {version}：平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{scored}）。</translation>
+        <source>mean IoU {before:.1f} % ({active}) → {after:.1f} % ({version}), on the same {basis}</source>
+        <translation>平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{version}），基于相同的 {basis}</translation>
     </message>
     <message>
-        <source>It scores {diff:.1f} points lower than {active}; you chose to always use a new version.</source>
-        <translation>它比 {active} 低 {diff:.1f} 个百分点；您已选择始终使用新版本。</translation>
+        <source>Now using {version}: </source>
+        <translation>现已使用 {version}：</translation>
     </message>
     <message>
-        <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
-        <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+        <source>; better by {diff:.1f} points, more than the noise (± {margin:.1f}).</source>
+        <translation>；提高 {diff:.1f} 个百分点，超过噪声（± {margin:.1f}）。</translation>
     </message>
     <message>
-        <source>{active} was trained on all of these images: its figure is its own cross-validated score from when it was trained ({basis}).</source>
-        <translation>{active} 已在所有这些图像上训练过：它的分数是训练时自身的交叉验证分数（{basis}）。</translation>
+        <source>; {diff:.1f} points lower, used because you chose to always use a new version.</source>
+        <translation>；低 {diff:.1f} 个百分点，因您选择了总是使用新版本而启用。</translation>
     </message>
     <message>
-        <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
-        <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
+        <source>; used because you chose to always use a new version.</source>
+        <translation>；因您选择了总是使用新版本而启用。</translation>
+    </message>
+    <message>
+        <source>{version} ties with {active}: </source>
+        <translation>{version} 与 {active} 持平：</translation>
+    </message>
+    <message>
+        <source>; the difference ({diff:.1f} points) is within the noise (± {margin:.1f}). Still using {active}; {version} is kept.</source>
+        <translation>；差异（{diff:.1f} 个百分点）在噪声范围内（± {margin:.1f}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{version} scores worse than {active}: </source>
+        <translation>{version} 的分数低于 {active}：</translation>
+    </message>
+    <message>
+        <source>, {diff:.1f} points lower. Still using {active}; {version} is kept.</source>
+        <translation>，低 {diff:.1f} 个百分点。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{id}: {miou} % on {n} {n:image|images}, {px} px</source>
+        <translation>{id}：{miou} %，基于 {n} 张图像、{px} 像素</translation>
+    </message>
+    <message>
+        <source>{id} (mean IoU {miou:.1f} % when trained)</source>
+        <translation>{id}（训练时平均 IoU {miou:.1f} %）</translation>
     </message>
     <message>
         <source>{id} (base)</source>
         <translation>{id}（基础版本）</translation>
-    </message>
-    <message>
-        <source>{id} (mean IoU {miou:.1f} %)</source>
-        <translation>{id}（平均 IoU {miou:.1f} %）</translation>
     </message>
 </context>
 <context>
@@ -2299,6 +2323,10 @@
         <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
     </message>
     <message>
+        <source>{model}: no base model is loaded for it</source>
+        <translation>{model}：没有为它加载基础模型</translation>
+    </message>
+    <message>
         <source>fast mode: none of the {n} calibration images could be read</source>
         <translation>快速模式：{n} 张校准图像都无法读取</translation>
     </message>
@@ -2435,6 +2463,10 @@
         <translation>（进程 {pid}）</translation>
     </message>
     <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
+        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
+    </message>
+    <message>
         <source>{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name</source>
         <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
     </message>
@@ -2483,10 +2515,6 @@
     <message>
         <source>cancelled during epoch {epoch}; checkpoints kept</source>
         <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
-    </message>
-    <message>
-        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then retrain</source>
-        <translation>{folder}：还没有已标注的像素；请为每个类别画几笔，然后再训练</translation>
     </message>
     <message>
         <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
