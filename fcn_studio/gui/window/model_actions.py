@@ -80,6 +80,7 @@ class ModelActions(QObject):
 
     def fine_tune(self) -> None:
         dialog = self.fine_tune_dialog()
+        dialog.offer_base(self.picker.current_id())  # start from the model in use, any version
         folder = self.current_folder()
         if folder is not None:
             dialog.offer_folder(folder)  # the folder being labelled or viewed
