@@ -1959,8 +1959,8 @@
         <translation>清理…</translation>
     </message>
     <message>
-        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
-        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use, the newest, one an open view shows or one that versions stored as heads sit on)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本、最新版本、打开的视图正在显示的版本，以及以头文件存储的版本所依赖的版本）</translation>
     </message>
     <message>
         <source>Close</source>
