@@ -30,23 +30,25 @@ def head_base_of_run(config: TrainConfig) -> BaseRef | None:
         path = weights.locate_weights(config.base, backbones=True)[0].resolve()
     except FCNStudioError:
         return None
-    rows = {r.path.resolve(): r for r in weights.installed_models()}
-    row = rows.get(path)
-    if row is not None and row.base is not None:  # a head version: the new head goes on its base
-        row = rows.get(_base_file_of_head(path))
-    if row is None or row.arch != config.arch:
+    path = _base_file_of_head(path) or path  # a head (a version, an earlier OUT): the new head goes on its base
+    row = {r.path.resolve(): r for r in weights.installed_models()}.get(path)
+    if row is None or row.base is not None or row.arch != config.arch:
         return None
     source = row.path.resolve()
     return BaseRef(row.id, content_hash(source), str(source))
 
 
 def _base_file_of_head(path: Path) -> Path | None:
+    """The file of the base a head file sits on (None: not a head file, or its base is gone)."""
     from fcn_studio.storage import weights
     from fcn_studio.storage.fileio import read_safetensors_metadata
-    from fcn_studio.storage.heads import base_path, parse_head
+    from fcn_studio.storage.heads import base_path, is_head_metadata, parse_head
 
     try:
-        head = parse_head({}, read_safetensors_metadata(path), path)
+        meta = read_safetensors_metadata(path)
+        if not is_head_metadata(meta):
+            return None
+        head = parse_head({}, meta, path)
         return base_path(head.base, path, lambda base_id: weights.locate_weights(base_id)[0]).resolve()
     except (FCNStudioError, OSError, ValueError):
         return None

@@ -83,6 +83,9 @@ def test_train_freeze_backbone_on_a_head_version_writes_a_head_over_the_base(cap
     for key, value in installed.state_dict.items():
         assert torch.equal(trained.state_dict[key], value), key
     assert torch.equal(trained.state_dict["conv1_1.weight"], toy.state_dict["conv1_1.weight"])
+    again = tmp_path / "again.safetensors"  # an earlier run's OUT, a head file, is a base too
+    code, _, err = run(capsys, *common(data, again), "--base", str(out), "--freeze-backbone")
+    assert code == 0 and read_head_file(again).base.id == "toy", err
 
 
 def test_a_head_only_run_resumes_from_its_small_state(capsys, toy, data, tmp_path):
