@@ -7,8 +7,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from fcn_studio.data.labels import generic_labels
+from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
+from fcn_studio.inference.model_service import ModelService
 from fcn_studio.labelling.versions import install_head_version
 from fcn_studio.models.preprocessing import CAFFE_BGR
 from tests.unit.storage.test_heads import install_base, new_head
@@ -20,6 +22,8 @@ def test_clean_up_spares_the_versions_open_views_show_and_says_what_each_frees(
     base = install_base(random_model, weights_home, "toy", arch="fcn8s", classes=3)
     for seed in (1, 2, 3, 4):  # toy-v2 .. toy-v5, toy-v5 in use
         install_head_version(base, new_head(base, 3, seed), generic_labels(3), CAFFE_BGR, {}, "toy")
+    service = ModelService()  # loads of this test's own, not of earlier tests in this process
+    monkeypatch.setattr(main_window_module, "shared_service", lambda: service)
     win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
     win.models_changed("toy-v5")
