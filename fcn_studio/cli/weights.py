@@ -57,7 +57,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "clean":
-        from fcn_studio.storage.cleanup import clean
+        from fcn_studio.application.cleanup import clean
 
         removed = clean(versions=args.versions, dry_run=args.dry_run)
         for r in removed:

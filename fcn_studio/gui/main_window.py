@@ -352,9 +352,6 @@ class MainWindow(QMainWindow):
     def import_weights(self) -> None:
         self.model_actions.import_weights()
 
-    def download_model(self, weights_id: str) -> None:
-        self.model_actions.download(weights_id)
-
     def models_changed(self, weights_id: str = "") -> None:
         self.model_actions.models_changed(weights_id)
 

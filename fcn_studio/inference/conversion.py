@@ -113,7 +113,7 @@ def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> 
         meta["agreement"] = _quantize(model, exported, out / "model.onnx", images[:n], images[n:], threads)
         exported.unlink()
     _weights_beside(out / "model.onnx")
-    from fcn_studio.storage.identity import hash_file
+    from fcn_studio.files.identity import hash_file
 
     meta["sha256"] = {name: hash_file(out / name) for name in CHECKED_FILES}
     (out / "meta.json").write_text(json.dumps(meta))

@@ -21,8 +21,8 @@ from fcn_studio.training.config import TrainConfig
 
 def head_base_of_run(config: TrainConfig) -> BaseRef | None:
     """The installed model a head-only run's result sits on (None: write the whole network)."""
+    from fcn_studio.files.identity import content_hash
     from fcn_studio.storage import weights
-    from fcn_studio.storage.identity import content_hash
 
     if not config.freeze_backbone or config.standalone or config.base == "scratch":
         return None
@@ -40,8 +40,8 @@ def head_base_of_run(config: TrainConfig) -> BaseRef | None:
 
 def _base_file_of_head(path: Path) -> Path | None:
     """The file of the base a head file sits on (None: not a head file, or its base is gone)."""
+    from fcn_studio.files.fileio import read_safetensors_metadata
     from fcn_studio.storage import weights
-    from fcn_studio.storage.fileio import read_safetensors_metadata
     from fcn_studio.storage.heads import base_path, is_head_metadata, parse_head
 
     try:

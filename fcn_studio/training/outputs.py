@@ -34,7 +34,8 @@ def writes_outputs() -> bool:
 
 def model_id(config: TrainConfig) -> str:
     """The id the result is installed under: --id, else one made from OUT's file name."""
-    from fcn_studio.storage.weights import check_id, id_from_filename
+    from fcn_studio.storage.model_ids import id_from_filename
+    from fcn_studio.storage.weights import check_id
 
     return check_id(config.register_id) if config.register_id is not None else id_from_filename(Path(config.out).stem)
 
@@ -43,7 +44,7 @@ def check_output(config: TrainConfig) -> None:
     """Refuse, before any work, what would fail or silently replace a user's file at the end:
     an existing OUT or installed model id (unless ``force`` or ``resume``), an unusable id,
     an output folder that cannot be written."""
-    from fcn_studio.storage.fileio import check_writable_folder, clean_stale_temporaries
+    from fcn_studio.files.fileio import check_writable_folder, clean_stale_temporaries
     from fcn_studio.storage.weights import weights_dir
 
     if not writes_outputs():
@@ -74,7 +75,7 @@ def check_output(config: TrainConfig) -> None:
 
 def read_metrics(out: Path) -> dict:
     """The scores recorded in a written model (``{}`` when there is none)."""
-    from fcn_studio.storage.fileio import read_safetensors_metadata
+    from fcn_studio.files.fileio import read_safetensors_metadata
 
     try:
         return json.loads(read_safetensors_metadata(out).get("metrics", "{}"))

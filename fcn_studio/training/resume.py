@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path, write_error
+from fcn_studio.files.fileio import atomic_path, write_error
 from fcn_studio.storage.heads import SCORE_PREFIXES
 from fcn_studio.training.config import legacy_model_path, state_path
 

@@ -237,6 +237,37 @@
     </message>
 </context>
 <context>
+    <name>AtRiskQuestion</name>
+    <message>
+        <source>Labels not saved</source>
+        <translation>标注未保存</translation>
+    </message>
+    <message>
+        <source>The labels of {image} are kept in memory. Save them in a folder you choose, or discard them?</source>
+        <translation>{image} 的标注仍保留在内存中。要将其保存到您选择的文件夹，还是丢弃？</translation>
+    </message>
+    <message>
+        <source>Save in a Folder…</source>
+        <translation>保存到文件夹…</translation>
+    </message>
+    <message>
+        <source>Write the labels of {image} again, or leave the mask deleted and discard them?</source>
+        <translation>重新写入 {image} 的标注，还是保持掩码已删除并丢弃这些标注？</translation>
+    </message>
+    <message>
+        <source>Write Them Again</source>
+        <translation>重新写入</translation>
+    </message>
+    <message>
+        <source>Discard Them</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>Save the labels of {image} in</source>
+        <translation>将 {image} 的标注保存到</translation>
+    </message>
+</context>
+<context>
     <name>BackgroundTask</name>
     <message>
         <source>Cancel</source>
@@ -996,6 +1027,13 @@
     <message>
         <source>Cancel fine-tuning</source>
         <translation>取消微调</translation>
+    </message>
+</context>
+<context>
+    <name>LabelSession</name>
+    <message>
+        <source>The labels of {image} were kept in {path}</source>
+        <translation>{image} 的标注已保存在 {path}</translation>
     </message>
 </context>
 <context>
@@ -2321,6 +2359,10 @@
         <translation>{path}：没有类别名称；请每行写一个 `名称 r g b`</translation>
     </message>
     <message>
+        <source>{folder} was renamed, moved or deleted; its labels were not written</source>
+        <translation>{folder} 已被重命名、移动或删除；其标注未写入</translation>
+    </message>
+    <message>
         <source>a label set needs 1 to {most} classes, not {n}</source>
         <translation>类别集需要 1 到 {most} 个类别，而不是 {n} 个</translation>
     </message>
@@ -2339,6 +2381,10 @@
     <message>
         <source>{path}: the mask is {mw}x{mh} but the image is {w}x{h}; move the mask away to label this image again</source>
         <translation>{path}：掩码是 {mw}x{mh}，但图像是 {w}x{h}；请移走此掩码后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>{path} was deleted outside FCN Studio; it was not written again</source>
+        <translation>{path} 已在 FCN Studio 之外被删除；未重新写入</translation>
     </message>
     <message>
         <source>class {name!r}: colour {color} is not three values 0-255</source>

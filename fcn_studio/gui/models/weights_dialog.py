@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import display_title
+from fcn_studio.gui.settings import LAST_DIR
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.storage import weights
 
@@ -214,7 +215,7 @@ class WeightsDialog(QDialog):
         return frozenset(m.spec for m in loaded)
 
     def _clean(self) -> None:
-        from fcn_studio.storage.cleanup import clean
+        from fcn_studio.application.cleanup import clean
 
         keep = self._in_use()
         plan = clean(versions=True, keep=keep, dry_run=True)
@@ -249,7 +250,7 @@ class WeightsDialog(QDialog):
             self.task = start_download(self, r.id, self._finished)
 
     def _import(self) -> None:
-        start = self.parent().settings.get("last_dir", "") if hasattr(self.parent(), "settings") else ""
+        start = self.parent().settings.read(LAST_DIR) if hasattr(self.parent(), "settings") else ""
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Import weights files"), start, weight_filter())
         if paths:  # every file chosen is imported, one after another
             self.task = start_import(self, paths, self._finished)

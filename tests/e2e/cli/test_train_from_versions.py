@@ -13,12 +13,12 @@ from PIL import Image
 import fcn_studio
 from fcn_studio.cli.main import main
 from fcn_studio.data.labels import generic_labels
+from fcn_studio.files.fileio import read_safetensors_metadata
+from fcn_studio.files.identity import content_hash
 from fcn_studio.labelling.versions import install_head_version
 from fcn_studio.models.preprocessing import CAFFE_BGR
 from fcn_studio.storage.checkpoint import load_checkpoint
-from fcn_studio.storage.fileio import read_safetensors_metadata
 from fcn_studio.storage.heads import HEAD_FORMAT, read_head_file
-from fcn_studio.storage.identity import content_hash
 from fcn_studio.storage.weights import resolve_model
 from fcn_studio.training import resume
 from fcn_studio.training.base_model import initial_model

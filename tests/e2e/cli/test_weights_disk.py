@@ -36,8 +36,8 @@ def family(random_model, weights_home):
 
 def fake_conversion(weights_file, name: str, *, sha: str | None = None, size: int = 4096, age_s: float = 0):
     """A finished conversion folder as runtime.FastPath leaves one (meta.json and files)."""
+    from fcn_studio.files.identity import content_hash
     from fcn_studio.inference.runtime import onnxruntime_version
-    from fcn_studio.storage.identity import content_hash
 
     folder = weights_file.parent / CACHE_DIRNAME / name
     folder.mkdir(parents=True)

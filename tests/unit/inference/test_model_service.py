@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from fcn_studio.files.identity import FileIdentity
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.storage import weights
-from fcn_studio.storage.identity import FileIdentity
 
 
 @pytest.fixture()

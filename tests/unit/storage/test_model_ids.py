@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from fcn_studio.cli.main import main
-from fcn_studio.storage.locks import lock_path
+from fcn_studio.files.locks import lock_path
 from tests.builders import make_plain
 
 REPO = Path(__file__).resolve().parents[3]

@@ -21,9 +21,9 @@ import torch
 from fcn_studio.cli.main import main
 from fcn_studio.data.images import save_mask, save_rgb
 from fcn_studio.data.labels import voc_labels
+from fcn_studio.files.fileio import atomic_path
 from fcn_studio.storage import weights
 from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
-from fcn_studio.storage.fileio import atomic_path
 from tests.builders import make_plain
 
 
@@ -62,7 +62,7 @@ def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layou
 
 
 def test_temporaries_are_recognisable_and_cleaned_only_when_stale(tmp_path):
-    from fcn_studio.storage.fileio import clean_stale_temporaries, is_temporary, temporary_name
+    from fcn_studio.files.fileio import clean_stale_temporaries, is_temporary, temporary_name
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -263,7 +263,7 @@ def test_registering_a_model_again_leaves_no_temporary(tmp_path, weights_home, c
 
 def test_an_import_in_progress_is_never_listed(weights_home, caffe_layout_file, capsys):
     """A live writer's temporary is a complete-looking checkpoint; it is still not a model."""
-    from fcn_studio.storage.fileio import temporary_name
+    from fcn_studio.files.fileio import temporary_name
 
     weights_home.mkdir()
     in_progress = temporary_name(weights_home / "coming.safetensors")  # this process: alive
@@ -293,7 +293,7 @@ def test_disk_full_while_saving_the_resume_state_is_one_line(
 
     usage = shutil_module.disk_usage(tmp_path)
     monkeypatch.setattr(resume.torch, "save", full)
-    monkeypatch.setattr("fcn_studio.storage.fileio.shutil.disk_usage", lambda p: usage._replace(free=1000))
+    monkeypatch.setattr("fcn_studio.files.fileio.shutil.disk_usage", lambda p: usage._replace(free=1000))
     code = main(
         [
             "train",

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from fcn_studio.cli.main import main
+from fcn_studio.files.fileio import clean_stale_temporaries
 from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
-from fcn_studio.storage.fileio import clean_stale_temporaries
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -199,7 +199,7 @@ def test_ctrl_c_keeps_and_registers_the_model(config, weights_home, capsys):
 
 def test_download_of_a_file_another_run_is_writing_stops_at_once(weights_home, monkeypatch):
     """Two downloads of one id would append to one .part file; the second must not start."""
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     started: list[str] = []
     monkeypatch.setattr(weights, "download", lambda *a, **k: started.append("download"))
