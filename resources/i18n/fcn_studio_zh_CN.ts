@@ -1625,8 +1625,8 @@
         <translation>关闭</translation>
     </message>
     <message>
-        <source>{id}  (not installed: Models → Download)</source>
-        <translation>{id}  （未安装：模型 → 下载）</translation>
+        <source>{id}  ({arch}, {labels}, head over {base})</source>
+        <translation>{id}  （{arch}，{labels}，基于 {base} 的输出头）</translation>
     </message>
     <message>
         <source>random weights (scratch; for testing the pipeline)</source>
@@ -2021,8 +2021,8 @@
         <translation>清理…</translation>
     </message>
     <message>
-        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
-        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use, the newest, one an open view shows or one that versions stored as heads sit on)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本、最新版本、打开的视图正在显示的版本，以及以头文件存储的版本所依赖的版本）</translation>
     </message>
     <message>
         <source>Close</source>
@@ -2527,6 +2527,10 @@
     <message>
         <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
         <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone frozen, or train again without resuming</source>
+        <translation>{path}：保存的状态来自冻结主干的训练；请同样冻结主干续训，或不续训重新训练</translation>
     </message>
     <message>
         <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
