@@ -92,6 +92,7 @@ def test_head_training_never_ends_worse_than_the_base_on_its_training_labels(
     assert trained_ce < base_ce and trained_hit >= base_hit
 
 
+@pytest.mark.slow
 def test_head_training_is_deterministic_and_at_least_as_good_as_the_plain_frozen_loop(
     tmp_path, caffe_layout_file, weights_home
 ):
@@ -152,6 +153,7 @@ def _pixel_accuracy(head, model, pre, pairs, report) -> float:
     return hits / sum(s.pixels for s in got)
 
 
+@pytest.mark.slow
 def test_round_scores_are_cross_validated_and_state_images_and_pixels(tmp_path, base):  # noqa: F811
     folder = tmp_path / "data"
     folder.mkdir()
@@ -180,6 +182,7 @@ def test_round_scores_are_cross_validated_and_state_images_and_pixels(tmp_path, 
     assert again.after.mean_iou == pytest.approx(again.before.mean_iou) and again.made_current
 
 
+@pytest.mark.slow
 def test_a_worse_version_is_kept_but_not_made_active(tmp_path, base):  # noqa: F811
     """The version in use scores better on the labelled pixels (an oracle fitted on their
     dense truth): the new version is installed, the active one stays, unless always asked."""

@@ -86,6 +86,7 @@ def base(random_model, weights_home):
 FAST = HeadTrainConfig(epochs=30, lr=3e-2, device="cpu")
 
 
+@pytest.mark.slow
 def test_retrain_improves_held_out_iou_installs_versions_and_rolls_back(tmp_path, base):
     folder = tmp_path / "data"
     folder.mkdir()
