@@ -20,7 +20,6 @@ from fcn_studio.training.head import trainable_head
 from fcn_studio.training.head_trainer import HeadTrainConfig
 from tests.unit.training.test_head_training import FAST, base, make_folder, one_thread, scene  # noqa: F401
 
-
 pytestmark = pytest.mark.slow  # each test fits heads (seconds)
 
 
