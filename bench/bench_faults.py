@@ -48,10 +48,10 @@ from PIL import Image
 
 from bench.fault_cases import Traps, cache_cases, leftovers, save_image, size_of
 from fcn_studio.cli.main import main as cli_main
+from fcn_studio.files.fileio import is_temporary
+from fcn_studio.files.locks import lock_path
 from fcn_studio.models import build_fcn
 from fcn_studio.storage.checkpoint import load_checkpoint
-from fcn_studio.storage.fileio import is_temporary
-from fcn_studio.storage.locks import lock_path
 from fcn_studio.training.resume import state_path
 
 

@@ -272,11 +272,11 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
     from PySide6.QtGui import QImage, QPainter
 
-    from fcn_studio.gui.shared.inference_settings import InferenceChoice
     from fcn_studio.gui.shared.overlay import class_color_table, indexed_image, rgb_image
     from fcn_studio.gui.shared.tasks import WorkerThread
     from fcn_studio.gui.video.engine import VideoEngine
     from fcn_studio.inference.model_service import ModelService
+    from fcn_studio.state.inference_choice import InferenceChoice
 
     class Screen(QObject):
         """Stands in for the player's view (on the GUI thread): draws each overlay."""

@@ -25,8 +25,8 @@ import torch
 from PIL import Image
 
 from fcn_studio.cli.main import main as cli_main
-from fcn_studio.storage.fileio import is_temporary
-from fcn_studio.storage.locks import is_lock_file, lock_path
+from fcn_studio.files.fileio import is_temporary
+from fcn_studio.files.locks import is_lock_file, lock_path
 
 AGREEMENT = 0.999  # as tests/unit/inference/test_backends.py
 VICTIM_TEXT = b"a file of the user's that FCN Studio must never write\n"

@@ -23,6 +23,15 @@ from tests.builders import make_image
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 NARROW = 8  # conv1 has 8 channels, fc6/fc7 512
+APP_TESTS = Path(__file__).parent / "e2e" / "app"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The gui tier: every test of the app (tests/e2e/app/) and any other that asks for
+    qtbot. The slow tier is marked on the tests themselves (pytest.mark.slow)."""
+    for item in items:
+        if APP_TESTS in item.path.parents or "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)
 
 
 def randomize(model: FCN, seed: int) -> FCN:
@@ -75,6 +84,20 @@ def caffe_layout_file(random_model, tmp_path_factory):
         return cache[key]
 
     return get
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_settings(tmp_path_factory) -> Path:
+    """No test reads or writes the user's settings: QSettings made without a file name
+    (``Settings()``) land in a folder of the test run, in this process and in the programs
+    it starts (XDG_CONFIG_HOME is where Qt looks on Linux)."""
+    from PySide6.QtCore import QSettings
+
+    home = tmp_path_factory.mktemp("config")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(home))
+    return home
 
 
 @pytest.fixture(autouse=True)

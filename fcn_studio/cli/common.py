@@ -34,7 +34,7 @@ def warn(message: str) -> None:
 
 
 def writable_out(folder: str) -> Path:
-    from fcn_studio.storage.fileio import check_writable_folder, clean_stale_temporaries
+    from fcn_studio.files.fileio import check_writable_folder, clean_stale_temporaries
 
     out = check_writable_folder(folder)
     clean_stale_temporaries(out)  # left by a run that was killed while writing

@@ -1,4 +1,7 @@
-"""A dependency-free terminal progress bar for the command line."""
+"""A dependency-free terminal progress bar for the command line.
+
+Kept rather than tqdm or rich: one 50-line bar, and neither is needed anywhere else at run
+time (see ARCHITECTURE.md, "Libraries")."""
 
 from __future__ import annotations
 

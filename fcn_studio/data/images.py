@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path
+from fcn_studio.files.fileio import atomic_path
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".jfif"}

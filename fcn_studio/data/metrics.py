@@ -11,7 +11,7 @@ import numpy as np
 
 from fcn_studio.data.labels import IGNORE_INDEX
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path
+from fcn_studio.files.fileio import atomic_path
 
 CONFUSION_FORMAT = "fcn-studio/confusion-1"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from fcn_studio.data.labels import LabelSet
-from fcn_studio.storage.fileio import atomic_path
+from fcn_studio.files.fileio import atomic_path
 
 
 @dataclass(frozen=True)

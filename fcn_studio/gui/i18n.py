@@ -25,19 +25,21 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from fcn_studio import messages
+from fcn_studio.gui.settings import LANGUAGE
 from fcn_studio.resources_path import resource
 
 SOURCE_LANGUAGE = "en"
 # Each language's name is written in that language, so anyone can find their own.
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "中文"}
 TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
-SETTING = "language"
 APP_CATALOG = "fcn_studio"
 GUI_PACKAGE = Path(__file__).resolve().parent
 CORE_PACKAGE = GUI_PACKAGE.parent
 CORE_CONTEXT = "core"
 # Calls whose first argument, written as a string literal, is a core message template.
-MESSAGE_CALLS = frozenset({"Message", "FCNStudioError", "Cancelled", "MaskExistsError"})
+MESSAGE_CALLS = frozenset(
+    {"Message", "FCNStudioError", "Cancelled", "MaskExistsError", "FolderGoneError", "MaskDeletedError"}
+)
 
 _installed: list[QTranslator] = []
 _current = SOURCE_LANGUAGE
@@ -60,7 +62,7 @@ def system_language(locale: QLocale | None = None) -> str:
 
 def chosen_language(settings) -> str:
     """The language set in View > Language, else the system's."""
-    value = str(settings.get(SETTING, "") or "")
+    value = settings.read(LANGUAGE)
     return value if value in LANGUAGES else system_language()
 
 
@@ -135,7 +137,7 @@ def attach_language_menu(win: QMainWindow, actions: dict[str, QAction], settings
 
 def choose_language(win: QMainWindow, settings, language: str) -> None:
     previous = chosen_language(settings)
-    settings.set(SETTING, language)
+    settings.write(LANGUAGE, language)
     settings.q.sync()  # on disk before a restarted app reads it
     if language == previous and language == current_language():
         return

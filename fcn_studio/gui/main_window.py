@@ -17,7 +17,6 @@ from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
-from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
@@ -33,6 +32,7 @@ from fcn_studio.gui.window.messages import Messages
 from fcn_studio.gui.window.model_actions import ModelActions
 from fcn_studio.gui.window.toolbar import build_toolbar
 from fcn_studio.inference.model_service import shared_service
+from fcn_studio.state.inference_choice import InferenceSettings
 
 _EXIT_WAIT_MS = 30_000  # the longest a closing window waits for background work
 LEGEND_WIDTH, LABEL_PANEL_WIDTH = 260, 340  # px, side by side in Label mode
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.persist_window = True  # False for smoke tests, which must not touch user settings
         self.service = shared_service()  # one copy of each model for every view
         # what every view segments with (model, device, size, fast mode); they listen to it
-        self.inference = InferenceSettings(remembered_choice(self.settings), self)
+        self.inference = InferenceSettings(remembered_choice(self.settings))
         self.tasks = TaskRunner(self)  # owns the window's background tasks and worker threads
         self._build_state_and_views()
         self.actions_ = build_actions(self)
@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
             self.files.last_dir,
             self.compare.refresh_models,
             self._current_folder,
+            lambda: [p.model_key for p in self.compare.panes],
         )
 
     def _connect(self) -> None:
@@ -350,9 +351,6 @@ class MainWindow(QMainWindow):
 
     def import_weights(self) -> None:
         self.model_actions.import_weights()
-
-    def download_model(self, weights_id: str) -> None:
-        self.model_actions.download(weights_id)
 
     def models_changed(self, weights_id: str = "") -> None:
         self.model_actions.models_changed(weights_id)

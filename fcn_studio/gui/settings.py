@@ -57,8 +57,6 @@ LABEL_VIEW = Key("label/view", str, "both", "what the canvas shows in Label mode
 LABEL_LIVE = Key("label/live", bool, False, "Live update: a quick update of the prediction after each stroke")
 # fmt: on
 
-KEYS: tuple[Key, ...] = tuple(v for v in list(globals().values()) if isinstance(v, Key))
-
 
 def _convert(value: Any, kind: type) -> Any:
     if kind is bool:

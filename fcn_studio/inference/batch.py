@@ -25,9 +25,9 @@ from pathlib import Path, PurePosixPath
 
 from fcn_studio.data.images import blend_overlay, load_image, save_mask, save_rgb
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.files.fileio import is_disk_full, remove_stale_temporaries, write_error
 from fcn_studio.inference.inputs import unreadable_reason
 from fcn_studio.inference.predictor import Predictor
-from fcn_studio.storage.fileio import is_disk_full, remove_stale_temporaries, write_error
 
 OVERLAY_SUFFIX = "_overlay"
 QUEUE_DEPTH = 4  # decoded images waiting for the model, and results waiting for the writer

@@ -157,7 +157,7 @@ def pick(
 
 
 def cache_path() -> Path:
-    from fcn_studio.storage.identity import cache_home
+    from fcn_studio.files.identity import cache_home
 
     return cache_home() / CACHE_FILE
 
@@ -166,10 +166,10 @@ def choice_key(model: Checkpoint | str) -> str:
     """What a measurement is valid for: this machine (CPU, torch), ONNX Runtime and the
     model's content (a head version is itself, not its base). ``model``: a checkpoint, or
     an installed model's id or weights file (then its weights are not read)."""
+    from fcn_studio.files.identity import content_hash
     from fcn_studio.inference.conversion import state_hash
     from fcn_studio.inference.precision import machine_key
     from fcn_studio.inference.runtime import onnxruntime_version
-    from fcn_studio.storage.identity import content_hash
 
     if isinstance(model, (str, os.PathLike)):
         from fcn_studio.storage.weights import locate_weights

@@ -43,19 +43,13 @@ def is_label_folder(path: Path) -> bool:
     return path.name.casefold() in LABEL_FOLDERS
 
 
-def expand_inputs(
-    inputs: Iterable[str | Path], *, videos: bool = True, warn: Callable[[str], None] | None = None
-) -> list[Path]:
-    """Files as given; folders expanded to the images (and videos) inside them,
-    recursively, sorted, hidden files and label folders skipped."""
-    return [path for path, _root in expand_with_roots(inputs, videos=videos, warn=warn)]
-
-
 def expand_with_roots(
     inputs: Iterable[str | Path], *, videos: bool = True, warn: Callable[[str], None] | None = None
 ) -> list[tuple[Path, Path | None]]:
-    """As :func:`expand_inputs`, each file with the folder it was found in (``None`` for a
-    file named directly), so outputs can mirror the folder's sub-folders."""
+    """Files as given; folders expanded to the images (and videos) inside them,
+    recursively, sorted, hidden files and label folders skipped. Each file comes with the
+    folder it was found in (``None`` for a file named directly), so outputs can mirror the
+    folder's sub-folders."""
     files: list[tuple[Path, Path | None]] = []
     walk = _Walk(videos)
     for item in inputs:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-KEYFRAME_MODES = ("auto",)  # or a whole number N: every N-th frame
 FLOW_SIZE = 320  # the longer side of the grey copies the flow is computed on
 MAX_GAP = 30  # auto: at most this many frames from a keyframe
 CUT_DISTANCE = 0.35  # Bhattacharyya distance of consecutive grey histograms that is a cut

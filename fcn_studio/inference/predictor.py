@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
+from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
 
@@ -26,10 +26,6 @@ DEFAULT_MAX_SIZE = 2048
 # The quick first pass shown while the full result is computed (longer side, pixels). The
 # network pads its input by 100 pixels a side, so smaller previews hardly cost less.
 PREVIEW_MAX_SIZE = 128
-# Output rows upsampled at a time: at most 256, and fewer for wide images so that the
-# band's float temporaries (C x rows x W, a few of them) stay near 4 MB each.
-_BAND_ROWS = 256
-_BAND_BYTES = 4 * 2**20
 
 
 @dataclass
@@ -64,25 +60,6 @@ class Backbone:
     module: torch.nn.Module
     fast_path: object | None  # runtime.FastPath
     nbytes: int
-
-
-def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source indices and weights of bilinear resizing, exactly as F.interpolate
-    (align_corners=False) computes them, so banded upsampling equals the one-shot call."""
-    scale = in_size / out_size
-    src = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    return i0, i1, (src - i0).astype(np.float32)
-
-
-def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
-    """(h, w) the network sees for a height x width image: shrunk so the longer side is at
-    most ``max_size`` (None or 0: full size)."""
-    if not max_size or max(height, width) <= max_size:
-        return height, width
-    scale = max_size / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 class Predictor:
@@ -197,8 +174,8 @@ class Predictor:
         source, classes = fast_path_source(self.checkpoint)
         if backend == "auto" and not fast and (source is None or runtime.onnxruntime_version() is None):
             return None  # nothing to cache it under, or not installed: torch serves
+        from fcn_studio.files.identity import content_hash
         from fcn_studio.inference.conversion import state_hash
-        from fcn_studio.storage.identity import content_hash
 
         checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
         return runtime.FastPath(
@@ -304,6 +281,21 @@ class Predictor:
             precision=self._precision(backend),
         )
 
+    def predict_from_features(
+        self, features: Sequence[torch.Tensor], size: tuple[int, int], height: int, width: int
+    ) -> Prediction:
+        """The labels of an image whose backbone features (pool3, pool4, fc7 of its network
+        input of ``size``) are already held: only this model's head runs (a new version is
+        drawn in milliseconds, not a forward pass of the whole network)."""
+        start = time.perf_counter()
+        with torch.inference_mode():
+            maps = [f.to(self.device, torch.float16 if self.half else torch.float32) for f in features]
+            logits = self.model.head(*maps, tuple(size)).float()
+        labels, confidence, _ = logits_to_full_size(logits[0], height, width)
+        return Prediction(
+            labels, confidence, tuple(size), time.perf_counter() - start, backend="features", precision=self.precision
+        )
+
     def preview(
         self, image: object, *, max_size: int = PREVIEW_MAX_SIZE, cancelled: Callable[[], bool] | None = None
     ) -> Prediction:
@@ -321,7 +313,7 @@ class Predictor:
             rgb = as_rgb8(image)
             height, width = rgb.shape[:2]
         h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size)
-        small = rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
+        small = rgb if (h, w) == rgb.shape[:2] else resize_rgb(rgb, h, w)
         if cancelled and cancelled():
             raise Cancelled()
         logits, backend, _ = self._logits(small, cancelled)
@@ -354,7 +346,7 @@ class Predictor:
             "network": network,
             "labels": height * width * (1 if c <= 256 else 4),
             "confidence": height * width * 2,
-            "upsampling": 4 * min(_band_rows(c, width), height) * c * width * 4,
+            "upsampling": 4 * min(band_rows(c, width), height) * c * width * 4,
         }
         if (h, w) != (height, width):  # Pillow resizes from its own 4-byte-a-pixel copy
             needed["resizing"] = height * width * 4 + h * w * 3
@@ -380,92 +372,10 @@ class Predictor:
             )
 
 
-def logits_to_full_size(
-    logits: torch.Tensor,
-    height: int,
-    width: int,
-    with_probs: bool = False,
-    cancelled: Callable[[], bool] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Labels and confidence at ``(height, width)`` from ``(C, h, w)`` logits, upsampled
-    bilinearly (as F.interpolate, align_corners=False) in bands of rows, so the float
-    work at full size never exceeds a few MB however big the image."""
-    c, h, w = logits.shape
-    dtype = np.uint8 if c <= 256 else np.int32
-    labels = np.empty((height, width), dtype=dtype)
-    confidence = np.empty((height, width), dtype=np.float16)
-    probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
-    resize = (h, w) != (height, width)
-    on_cpu = logits.device.type == "cpu"
-    xp = np if on_cpu else torch  # numpy on the CPU: no thread hand-offs for small ops
-    lo = np.ascontiguousarray(logits.float().numpy()) if on_cpu else logits.float()
-    if resize:
-        taps = [*_bilinear_taps(height, h), *_bilinear_taps(width, w)]
-        r0, r1, rw, c0, c1, cw = taps if on_cpu else (torch.from_numpy(a).to(logits.device) for a in taps)
-    step = _band_rows(c, width)
-    with torch.inference_mode():
-        for top in range(0, height, step):
-            if cancelled and cancelled():
-                raise Cancelled()
-            rows = slice(top, min(top + step, height))
-            if resize:
-                wy = rw[rows].reshape(1, -1, 1)
-                band = lo[:, r0[rows]] * (1 - wy) + lo[:, r1[rows]] * wy
-                band = band[:, :, c0] * (1 - cw) + band[:, :, c1] * cw
-            else:
-                band = lo[:, rows]
-            best, total, ids = _max_and_softmax_sum(xp, band, dtype)
-            labels[rows] = ids if on_cpu else ids.cpu().numpy()
-            conf = 1.0 / total
-            confidence[rows] = conf if on_cpu else conf.cpu().numpy()
-            if probs is not None:
-                p = xp.exp(band - best[None]) / total[None]
-                probs[:, rows] = p if on_cpu else p.cpu().numpy()
-    return labels, confidence, probs
-
-
-def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
-    """The image the network sees: ``rgb`` itself, or shrunk so its longer side is
-    ``max_size``."""
-    height, width = rgb.shape[:2]
-    h, w = inference_shape(height, width, max_size)
-    return rgb if (h, w) == (height, width) else _resize(rgb, h, w)
-
-
-def _max_and_softmax_sum(xp, band, dtype):
-    """Per pixel of a ``(C, rows, W)`` band: the highest logit, the softmax denominator
-    relative to it (so the winner's probability is ``1 / total``), and the winning class.
-
-    A loop over the classes with element-wise operations: contiguous and fast, where a
-    reduction over the first axis is strided (argmax over axis 0 was 30x slower here).
-    Ties go to the lower class id, as ``argmax`` breaks them.
-    """
-    best = band[0].clone() if xp is torch else band[0].copy()
-    ids = xp.zeros(best.shape, dtype=dtype if xp is np else torch.uint8 if dtype == np.uint8 else torch.int32)
-    for k in range(1, band.shape[0]):
-        better = band[k] > best
-        if xp is np:
-            np.copyto(ids, k, where=better)
-        else:
-            ids.masked_fill_(better, k)
-        xp.maximum(best, band[k], out=best)
-    total = xp.zeros_like(best)
-    term = xp.empty_like(best)
-    for k in range(band.shape[0]):
-        xp.subtract(band[k], best, out=term)
-        xp.exp(term, out=term)
-        total += term
-    return best, total, ids
-
-
-def _band_rows(num_classes: int, width: int) -> int:
-    return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
-
-
 def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:
     """The weights file a checkpoint's fast path is converted from, and its class count:
     for a version stored as a head, its base (whose conversion every version shares)."""
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base
 
     base = head_base(checkpoint)
     if base is not None:
@@ -491,9 +401,4 @@ def _calibration_rgb(image: object) -> np.ndarray:
     # a path to a big JPEG is decoded reduced
     rgb = load_image(image, max_size=256) if isinstance(image, (str, os.PathLike)) else as_rgb8(image)
     h, w = inference_shape(rgb.shape[0], rgb.shape[1], 256)
-    return rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w)
-
-
-def _resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
-    # Antialiased downsampling: plain bilinear would alias fine textures into noise.
-    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0))
+    return rgb if (h, w) == rgb.shape[:2] else resize_rgb(rgb, h, w)

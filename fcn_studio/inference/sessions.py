@@ -53,7 +53,7 @@ def open_session(folder: Path, threads: int, notes: list[str] | None = None):
 
 
 def _write_sums(folder: Path) -> None:
-    from fcn_studio.storage.identity import hash_file
+    from fcn_studio.files.identity import hash_file
 
     sums = {p.name: hash_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
     (folder / SUMS).write_text(json.dumps(sums))
@@ -61,9 +61,9 @@ def _write_sums(folder: Path) -> None:
 
 def damage(folder: Path) -> str | None:
     """Why the files in ``folder`` differ from the checksums saved with them, or None
-    (hashed once per file identity: storage/identity.py)."""
+    (hashed once per file identity: files/identity.py)."""
     from fcn_studio.errors import FCNStudioError
-    from fcn_studio.storage.identity import content_hash
+    from fcn_studio.files.identity import content_hash
 
     try:
         sums = json.loads((folder / SUMS).read_text())

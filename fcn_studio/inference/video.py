@@ -22,7 +22,7 @@ import numpy as np
 from fcn_studio.data.images import blend_overlay, colorize, save_mask
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.storage.fileio import temporary_name
+from fcn_studio.files.fileio import temporary_name
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ogv"})
 AUDIO_NOTE = "Audio is not kept: exported videos are silent."

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path, read_safetensors_metadata
+from fcn_studio.files.fileio import atomic_path, read_safetensors_metadata
 from fcn_studio.storage.titles import version_title
 from fcn_studio.storage.weights import installed_models, manifest_entry, weights_dir
 
@@ -106,7 +106,7 @@ def install_head_version(
     upscore* are dropped when they are the bilinear filter). ``info``: ``provenance``,
     ``metrics`` and ``training`` dicts, as a checkpoint holds them. A base without a file
     (weights made in memory) is installed as a full file instead."""
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base
 
     loaded = head_base(base)  # retraining from a head version: the new head goes on its base
     root = loaded.checkpoint if loaded is not None else base
@@ -129,8 +129,8 @@ def write_head_over(
 ) -> Path:
     """Write ``head_state`` as a head file at ``path`` over ``base`` (a checkpoint read from
     a full file: its id, or path, and content hash are recorded)."""
+    from fcn_studio.files.identity import content_hash
     from fcn_studio.storage.heads import BaseRef, Head, head_tensors, write_head
-    from fcn_studio.storage.identity import content_hash
 
     source = Path(base.source).resolve()
     ref = BaseRef(_base_id(base) or str(source), content_hash(source), str(source))
@@ -151,9 +151,10 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     """Make a trained checkpoint ``out`` usable as ``model_id``: a head file when its
     backbone is exactly that of the base it was trained from (``train --freeze-backbone``),
     else a link to the full file. None when there is no ``out``."""
+    from fcn_studio.files.locks import exclusive
     from fcn_studio.storage.checkpoint import load_checkpoint
-    from fcn_studio.storage.locks import exclusive
-    from fcn_studio.storage.weights import IMPORT_WAIT_S, locate_weights, model_path, register_checkpoint
+    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.weights import IMPORT_WAIT_S, model_path, register_checkpoint, resolve_model
 
     if not Path(out).is_file():
         return None
@@ -161,9 +162,11 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     base = None
     if base_spec != "scratch":
         try:
-            base = load_checkpoint(locate_weights(base_spec)[0])
+            base = resolve_model(base_spec)
         except FCNStudioError:  # a VGG16 classifier, say: no FCN to put a head on
             base = None
+    if base is not None and head_base(base) is not None:  # trained from a head version: the head goes on its base
+        base = head_base(base).checkpoint
     # A head only over an installed base (a path elsewhere may move or go), with the same backbone
     if base is None or base.base is not None or _base_id(base) is None or not same_backbone(trained, base):
         return register_checkpoint(out, model_id)

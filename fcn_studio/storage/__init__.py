@@ -1,1 +1,1 @@
-"""Storage: the weights registry, checkpoint formats, downloads, locks and atomic file writes."""
+"""Storage: the weights registry, checkpoint and head formats, conversions and downloads."""

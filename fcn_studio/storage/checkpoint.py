@@ -26,6 +26,8 @@ import torch
 
 from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
+from fcn_studio.files.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
 from fcn_studio.messages import Message
 from fcn_studio.models import (
     ARCHITECTURES,
@@ -36,9 +38,8 @@ from fcn_studio.models import (
     width_divisor_of,
 )
 from fcn_studio.models.preprocessing import CAFFE_BGR, Preprocessing
-from fcn_studio.storage.fileio import CHECKPOINT_FORMAT as FORMAT_TAG
-from fcn_studio.storage.fileio import atomic_path, looks_like_html, read_head, write_error, write_safetensors
-from fcn_studio.storage.heads import HEAD_FORMAT
+from fcn_studio.storage import heads
+from fcn_studio.storage.heads import HEAD_FORMAT, BaseRef
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Checkpoint:
     source: Path | None = field(default=None, compare=False, repr=False)
     # For a version stored as a head file (storage/heads.py): the base it sits on, whose
     # loaded backbone and conversion its versions share. None for a full file.
-    base: object | None = field(default=None, compare=False, repr=False)
+    base: LoadedBase | None = field(default=None, compare=False, repr=False)
 
     def build_model(self) -> FCN:
         """An FCN with these weights loaded (strictly), in eval mode, on the CPU."""
@@ -268,8 +269,6 @@ def refuse_non_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
 
 def _head_on_base(path: Path, tensors: dict, meta: dict[str, str], locate_base) -> Checkpoint:
     """The checkpoint a head file stands for: its base with the head's score layers."""
-    from fcn_studio.storage import heads
-
     head = heads.parse_head(tensors, meta, path)
     base = load_checkpoint(heads.base_path(head.base, path, locate_base), arch=head.arch)
     if base.arch != head.arch:
@@ -285,7 +284,7 @@ def _head_on_base(path: Path, tensors: dict, meta: dict[str, str], locate_base) 
         training=head.training,
         source=path,
     )
-    checkpoint.base = heads.LoadedBase(head.base, base.source, base)
+    checkpoint.base = LoadedBase(head.base, base.source, base)
     return checkpoint
 
 
@@ -371,3 +370,18 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, option: str = "--o
         needed = sum(t.numel() * t.element_size() for t in tensors.values())
         raise FCNStudioError(write_error(path, exc, needed, option)) from None
     return path
+
+
+@dataclass
+class LoadedBase:
+    """The base under a checkpoint read from a head file: its reference, its file, and its
+    own checkpoint (whose tensors the head's checkpoint shares)."""
+
+    ref: BaseRef
+    path: Path | None
+    checkpoint: Checkpoint
+
+
+def head_base(checkpoint: Checkpoint) -> LoadedBase | None:
+    """The base a checkpoint read from a head file sits on (None for a full file)."""
+    return checkpoint.base

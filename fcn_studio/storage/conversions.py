@@ -163,7 +163,7 @@ def enforce_budget(root: Path, budget: int | None = None) -> list[Path]:
 def is_stale(c: Conversion, runtime: str | None) -> bool:
     """Of no further use: its weights file is gone or holds other bytes now, or it was made
     by another ONNX Runtime version than the one installed."""
-    from fcn_studio.storage.identity import content_hash
+    from fcn_studio.files.identity import content_hash
 
     if runtime and c.runtime and c.runtime != runtime:
         return True
@@ -177,7 +177,7 @@ def is_stale(c: Conversion, runtime: str | None) -> bool:
 
 def cache_roots(weights_folder: Path) -> list[Path]:
     """Where conversions are kept: beside the weights folder's files, and the user cache."""
-    from fcn_studio.storage.identity import cache_home
+    from fcn_studio.files.identity import cache_home
 
     return [weights_folder / CACHE_DIRNAME, cache_home() / "compiled"]
 

@@ -1,4 +1,7 @@
-"""Fetching weight files: resumable, verified, atomic, and never fooled by a web page."""
+"""Fetching weight files: resumable, verified, atomic, and never fooled by a web page.
+
+Kept rather than pooch or gdown: the standard library does it in 150 lines, where either
+would bring requests (and gdown BeautifulSoup and tqdm) to every installation."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.storage.fileio import looks_like_html, read_head
+from fcn_studio.files.fileio import looks_like_html, read_head
 
 ProgressFn = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 _CHUNK = 1 << 20

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.fileio import atomic_path, write_error, write_safetensors
+from fcn_studio.files.fileio import atomic_path, write_error, write_safetensors
 
 if TYPE_CHECKING:
     import torch
 
     from fcn_studio.models.preprocessing import Preprocessing
-    from fcn_studio.storage.checkpoint import Checkpoint
 
 HEAD_FORMAT = "fcn-studio-head/1"
 SCORE_PREFIXES = ("score_fr.", "score_pool4.", "score_pool3.")
@@ -91,8 +90,9 @@ def head_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def write_head(head: Head, path: str | Path) -> Path:
-    """Write ``head`` atomically (temporary name, then rename)."""
+def write_head(head: Head, path: str | Path, option: str = "folder ($FCN_STUDIO_WEIGHTS)") -> Path:
+    """Write ``head`` atomically (temporary name, then rename); ``option`` is what a full
+    disk's message offers to choose instead."""
     from safetensors import SafetensorError
 
     path = Path(path)
@@ -100,7 +100,7 @@ def write_head(head: Head, path: str | Path) -> Path:
         with atomic_path(path) as tmp:
             write_safetensors(head.tensors, tmp, head.metadata())
     except (OSError, SafetensorError) as exc:
-        raise FCNStudioError(write_error(path, exc, 1 << 20, "folder ($FCN_STUDIO_WEIGHTS)")) from None
+        raise FCNStudioError(write_error(path, exc, 1 << 20, option)) from None
     return path
 
 
@@ -148,7 +148,7 @@ def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | Non
     """The file of a head's base: found by its id with ``locate`` (the weights folder's
     lookup, so a moved weights folder works), else at its recorded path; it must still
     hold the same bytes."""
-    from fcn_studio.storage.identity import content_hash
+    from fcn_studio.files.identity import content_hash
 
     candidates: list[Path] = []
     if locate is not None:
@@ -183,18 +183,3 @@ def composed_state(base_state: dict[str, torch.Tensor], head: Head) -> dict[str,
         if name.startswith(UPSCORE_PREFIX):
             state[name] = head.tensors.get(name, bilinear_kernel(c, value.shape[-1]))
     return state | {k: v for k, v in head.tensors.items() if k.startswith(SCORE_PREFIXES)}
-
-
-@dataclass
-class LoadedBase:
-    """The base under a checkpoint read from a head file: its reference, its file, and its
-    own checkpoint (whose tensors the head's checkpoint shares)."""
-
-    ref: BaseRef
-    path: Path | None
-    checkpoint: Checkpoint
-
-
-def head_base(checkpoint: Checkpoint) -> LoadedBase | None:
-    """The base a checkpoint read from a head file sits on (None for a full file)."""
-    return checkpoint.base if isinstance(checkpoint.base, LoadedBase) else None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,14 +14,14 @@ from typing import TYPE_CHECKING
 from fcn_studio import environment
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
 from fcn_studio.storage.download import ProgressFn, download
-from fcn_studio.storage.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
+from fcn_studio.storage.model_ids import id_from_filename, id_problem, is_valid_id, normal_id
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
 
-WEIGHTS_ENV = environment.WEIGHTS.name
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
 _SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
 
@@ -226,33 +224,6 @@ def _explain_unusable_path(path: Path) -> None:
 
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
-_ID_MAX = 100
-# Names Windows cannot give a file, whatever the extension.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def id_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
-    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
-    so an id is always a plain file name inside the weights directory."""
-    if not text:
-        return "an id cannot be empty"
-    if len(text) > _ID_MAX:
-        return f"an id has at most {_ID_MAX} characters"
-    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
-        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
-    if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
-        return "that name is reserved"
-    return None
-
-
-def is_valid_id(text: str) -> bool:
-    return id_problem(text) is None
-
-
-def normal_id(text: str) -> str:
-    """One spelling per id: "é" typed (NFC) and "é" from a macOS file name (NFD) are one id."""
-    return unicodedata.normalize("NFC", text)
 
 
 def check_id(weights_id: str, option: str = "--id") -> str:
@@ -266,21 +237,6 @@ def check_id(weights_id: str, option: str = "--id") -> str:
     return weights_id
 
 
-def _id_char(c: str) -> bool:
-    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
-    # accents in decomposed file names)
-    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
-
-
-def id_from_filename(stem: str) -> str:
-    """A default id from a file name: letters of any script are kept, other runs become '-'."""
-    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
-    text = "".join(c if _id_char(c) else " " for c in stem)
-    text = re.sub(r" +", "-", text).strip("-._")
-    text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
-    return text if is_valid_id(text) else "model"
-
-
 def model_path(weights_id: str) -> Path:
     """Where the imported or trained model ``weights_id`` lives (the id checked first)."""
     return weights_dir() / f"{check_id(weights_id)}.safetensors"
@@ -290,7 +246,7 @@ def model_path(weights_id: str) -> Path:
 def reserved_id(weights_id: str) -> Iterator[None]:
     """Hold ``weights_id`` from the check that it is free to the install (a training's
     whole run): a second run under the same id fails at once instead of replacing it."""
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     with exclusive(model_path(weights_id), f"the model id {normal_id(weights_id)!r}", reserve=True):
         yield
@@ -300,7 +256,7 @@ def download_weights(weights_id: str, progress: ProgressFn | None = None, cancel
     entry = manifest_entry(weights_id)
     if entry is None:
         raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     # Two downloads of one file would append to the same .part: the second stops at once.
     with exclusive(entry.path(), f"the download of {weights_id}"):
@@ -320,8 +276,8 @@ def import_weights(
 
     A file that is byte for byte a published model (its checksum is in the manifest)
     becomes that model (e.g. ``fcn8s-voc``, with its title, labels and metrics)."""
+    from fcn_studio.files.locks import exclusive
     from fcn_studio.storage.checkpoint import load_checkpoint, save_checkpoint
-    from fcn_studio.storage.locks import exclusive
 
     file = Path(file)
     _explain_unusable_path(file)  # a folder or a broken link, named as such
@@ -375,7 +331,7 @@ def published_entry_for(file: Path) -> ManifestEntry | None:
 def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str:
     import shutil
 
-    from fcn_studio.storage.fileio import atomic_path
+    from fcn_studio.files.fileio import atomic_path
 
     target = entry.path()
     if target.exists() and not overwrite:
@@ -412,7 +368,7 @@ def remove_weights(weights_id: str) -> list[Path]:
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
         raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     _refuse_base_of_heads(weights_id, removed[0])
     from fcn_studio.storage.conversions import conversions_of, remove
@@ -451,8 +407,8 @@ def register_checkpoint(path: str | Path, weights_id: str) -> str:
     directory; a file already there is used as it is."""
     import shutil
 
-    from fcn_studio.storage.fileio import temporary_name, write_error
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.fileio import temporary_name, write_error
+    from fcn_studio.files.locks import exclusive
 
     path = Path(path).resolve()
     target = model_path(weights_id)

@@ -47,7 +47,7 @@ def train(
 ) -> TrainResult:
     """Train as ``config`` says, holding ``OUT``'s lock throughout (a second run on the same
     ``OUT`` fails at once with a clear message instead of both overwriting each other)."""
-    from fcn_studio.storage.locks import exclusive
+    from fcn_studio.files.locks import exclusive
 
     if not writes_outputs():
         return _train(config, on_event, cancelled, report)

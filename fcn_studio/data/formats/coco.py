@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.identity import FileIdentity
+from fcn_studio.files.identity import FileIdentity
 
 BACKGROUND_NAMES = ("background", "_background_")
 IGNORE = 255
@@ -192,7 +192,7 @@ class CocoWriter:
         }
 
     def write(self, path: Path) -> Path:
-        from fcn_studio.storage.fileio import atomic_path, write_error
+        from fcn_studio.files.fileio import atomic_path, write_error
 
         try:
             with atomic_path(path) as tmp:

@@ -20,8 +20,8 @@ from fcn_studio.data.formats.coco import CocoWriter
 from fcn_studio.data.formats.labelme import labelme_document, labelme_label_names, mask_to_shapes
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.files.fileio import atomic_path, write_error
 from fcn_studio.messages import Message
-from fcn_studio.storage.fileio import atomic_path, write_error
 
 FORMATS = ("voc", "coco", "labelme")
 

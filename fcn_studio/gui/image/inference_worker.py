@@ -15,9 +15,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 # Above this many pixels, the image is converted for display here, off the GUI thread:
 # turning an 80-megapixel RGB888 image into a pixmap takes ~200 ms, an RGB32 one ~0 ms.
@@ -59,7 +59,8 @@ class InferenceRequest:
 def worth_a_preview(rgb: np.ndarray, max_size: int) -> bool:
     """A preview pays when the full pass sees several times its pixels (the network pads
     every input by 100 px a side, so a small image costs about as much as its preview)."""
-    from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE, inference_shape
+    from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE
+    from fcn_studio.inference.resize import inference_shape
 
     h, w = inference_shape(rgb.shape[0], rgb.shape[1], max_size or None)
     return (h + 200) * (w + 200) > 3 * (PREVIEW_MAX_SIZE + 200) ** 2
@@ -86,6 +87,9 @@ class InferenceWorker(QObject):
         # Label mode keeps the backbone features of each prediction (path, predictor,
         # prediction), so training on the open image does not run the backbone again.
         self.feature_sink = None
+        # and, while on, answers whether an image's features are held ((features, size) or
+        # None): then a model's head is drawn over them, the backbone does not run again
+        self.feature_source = None
 
     # -- called from the GUI thread ------------------------------------------------
 
@@ -129,6 +133,14 @@ class InferenceWorker(QObject):
             self.busy.emit(
                 self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=request.model)
             )
+            held = self.feature_source(path, predictor, rgb.shape[:2]) if self.feature_source else None
+            if held is not None:  # features of this image are held: the head alone draws it
+                pred = predictor.predict_from_features(*held, *rgb.shape[:2])
+                result = SegmentationResult.from_prediction(
+                    pred, predictor, request.model, identity, request.device, request.max_size, request.fast
+                )
+                self.result_ready.emit(job, path, result)
+                return
             sink = self.feature_sink
             if request.preview and sink is None and worth_a_preview(rgb, request.max_size):
                 quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))

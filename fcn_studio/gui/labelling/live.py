@@ -90,7 +90,7 @@ class LiveUpdater(QObject):
 
         def run(_progress, cancelled):
             nonlocal head
-            from fcn_studio.inference.predictor import logits_to_full_size
+            from fcn_studio.inference.resize import logits_to_full_size
             from fcn_studio.training.head_trainer import LiveHead
 
             use_background_threads()

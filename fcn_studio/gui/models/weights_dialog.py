@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import display_title
+from fcn_studio.gui.settings import LAST_DIR
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.storage import weights
 
@@ -114,8 +116,9 @@ class WeightsDialog(QDialog):
 
     models_changed = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, in_use: Callable[[], frozenset[str]] | None = None) -> None:
         super().__init__(parent)
+        self.in_use = in_use  # the models the app's open views show or hold (Clean up spares them)
         self.setWindowTitle(self.tr("Models"))
         self.resize(980, 380)
         self.table = QTableWidget(0, 6)
@@ -147,7 +150,8 @@ class WeightsDialog(QDialog):
         self.clean_button = QPushButton(self.tr("Clean up…"))
         self.clean_button.setToolTip(
             self.tr(
-                "Remove stale conversion caches and old versions (never the base, the version in use or the newest)"
+                "Remove stale conversion caches and old versions (never the base, the version in use, the newest, "
+                "one an open view shows or one that versions stored as heads sit on)"
             )
         )
         close = QPushButton(self.tr("Close"))
@@ -203,13 +207,15 @@ class WeightsDialog(QDialog):
         )
 
     def _in_use(self) -> frozenset[str]:
-        """The ids of the models the app has loaded: cleanup leaves them alone."""
+        """The ids of the models the app's views show or hold: cleanup leaves them alone."""
+        if self.in_use is not None:
+            return self.in_use()
         service = getattr(self.parent(), "service", None)
         loaded = service.loaded() if service is not None and hasattr(service, "loaded") else []
         return frozenset(m.spec for m in loaded)
 
     def _clean(self) -> None:
-        from fcn_studio.storage.cleanup import clean
+        from fcn_studio.application.cleanup import clean
 
         keep = self._in_use()
         plan = clean(versions=True, keep=keep, dry_run=True)
@@ -244,7 +250,7 @@ class WeightsDialog(QDialog):
             self.task = start_download(self, r.id, self._finished)
 
     def _import(self) -> None:
-        start = self.parent().settings.get("last_dir", "") if hasattr(self.parent(), "settings") else ""
+        start = self.parent().settings.read(LAST_DIR) if hasattr(self.parent(), "settings") else ""
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Import weights files"), start, weight_filter())
         if paths:  # every file chosen is imported, one after another
             self.task = start_import(self, paths, self._finished)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from fcn_studio.files.identity import FileIdentity
 from fcn_studio.storage import weights
-from fcn_studio.storage.identity import FileIdentity
 
 
 class WeightsFolderWatch(QObject):

@@ -19,7 +19,6 @@ class ImageCanvas(QGraphicsView):
 
     hovered = Signal(int, int)
     zoom_changed = Signal(float)
-    files_dropped = Signal(list)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)

@@ -1,4 +1,7 @@
-"""A small line plot (QPainter): live training loss and validation mean IoU."""
+"""A small line plot (QPainter): live training loss and validation mean IoU.
+
+Kept rather than pyqtgraph: two curves of a few hundred points do not need a plotting
+library that the app would import and ship for them."""
 
 from __future__ import annotations
 

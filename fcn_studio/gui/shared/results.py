@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from fcn_studio.data.labels import LabelSet
-from fcn_studio.storage.identity import FileIdentity
+from fcn_studio.files.identity import FileIdentity
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ Two shapes of work, one owner (:class:`TaskRunner`):
 The runner keeps a Python reference to each until its thread ends (a collected running
 QThread aborts the process), forgets it then, and on exit cancels everything first and
 only then waits, so the waits overlap instead of adding up.
+
+Kept rather than superqt's thread workers: those bring qtpy and pygments at run time, and
+neither owns threads until they end nor stops them all within one deadline on exit.
 """
 
 from __future__ import annotations
@@ -225,17 +228,9 @@ class TaskRunner(QObject):
         self._prune()
         return [i for i in self._owned if isinstance(i, BackgroundTask)]
 
-    @property
-    def workers(self) -> list[WorkerThread]:
-        self._prune()
-        return [i for i in self._owned if isinstance(i, WorkerThread)]
-
     def busy(self) -> bool:
         """Whether a one-off task (an export, a download, ...) is still running."""
         return bool(self.tasks)
-
-    def stop_all(self, timeout_ms: int = 30_000) -> bool:
-        return stop_runners([self], timeout_ms)
 
 
 def stop_runners(runners: list[TaskRunner], timeout_ms: int = 30_000) -> bool:

@@ -23,10 +23,10 @@ from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.gui.video.keyframes import PlayerKeyframes
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 REAL_TIME, EVERY_FRAME, KEYFRAMES = "realtime", "every", "keyframes"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing

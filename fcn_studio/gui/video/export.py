@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.video import AUDIO_NOTE
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 translate = QCoreApplication.translate
 # The core's note, listed so lupdate extracts it (a test checks it is still AUDIO_NOTE).

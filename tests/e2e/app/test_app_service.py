@@ -14,10 +14,10 @@ from fcn_studio.data.labels import voc_labels
 from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.inference_settings import InferenceChoice
 from fcn_studio.gui.video.engine import REAL_TIME
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.inference.predictor import Predictor
+from fcn_studio.state.inference_choice import InferenceChoice
 from fcn_studio.storage import weights
 from tests.builders import make_clip
 

@@ -22,6 +22,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_imported_caffe_weights_give_the_source_models_labels(
     capsys, weights_home, caffe_layout_file, random_model, image_factory, tmp_path
 ):
@@ -44,6 +45,7 @@ def test_imported_caffe_weights_give_the_source_models_labels(
         assert (tmp_path / "out" / f"{img_path.stem}_overlay.jpg").is_file()
 
 
+@pytest.mark.slow
 def test_segment_path_to_weights_file_folder_input_and_bad_file(
     capsys, weights_home, caffe_layout_file, image_factory, tmp_path
 ):
@@ -107,6 +109,7 @@ def test_eval_pred_gt_json_matches_reference_formulas(capsys, tmp_path):
     assert "mean IoU" in out and "per-class IoU" in out
 
 
+@pytest.mark.slow
 def test_eval_model_on_a_voc_layout(capsys, weights_home, caffe_layout_file, tmp_path):
     root = tmp_path / "VOC"
     for d in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):

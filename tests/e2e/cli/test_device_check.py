@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

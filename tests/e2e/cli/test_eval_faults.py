@@ -103,6 +103,7 @@ def test_missing_predictions_are_reported_and_exit_non_zero(capsys, tmp_path):
     assert "pixel accuracy" in out
 
 
+@pytest.mark.slow
 def test_eval_and_compare_print_percentages_with_a_percent_sign(capsys, tmp_path, weights_home, caffe_layout_file):
     mask = np.zeros((8, 8))
     mask[:4] = 1

@@ -38,6 +38,7 @@ def corrupt_in_place(path, at: float = 0.5) -> None:
         fh.write(bytes((b ^ 0x5A) for b in chunk))
 
 
+@pytest.mark.slow
 def test_same_size_corruption_of_a_cached_conversion_is_found_and_rebuilt(weights_file, random_model):
     first = ready(weights_file)
     folder = first.fast_path.cache_dir
@@ -56,6 +57,7 @@ def test_same_size_corruption_of_a_cached_conversion_is_found_and_rebuilt(weight
     assert quiet.fast_path.loaded_from_cache and not quiet.fast_path.notes
 
 
+@pytest.mark.slow
 def test_weights_swapped_for_others_of_the_same_size_and_time_get_their_own_conversion(weights_file, random_model):
     first = ready(weights_file)
     first.fast_path.close()
@@ -70,6 +72,7 @@ def test_weights_swapped_for_others_of_the_same_size_and_time_get_their_own_conv
     assert (swapped.predict(rgb).labels == expected).mean() >= AGREEMENT
 
 
+@pytest.mark.slow
 def test_a_conversion_for_another_cpu_is_made_again_for_this_one(weights_file, random_model):
     """A conversion keeps one graph, optimised for the CPU that made it (a shared cache
     folder, a new machine): this CPU converts again, quietly, and keeps its own."""
@@ -85,6 +88,7 @@ def test_a_conversion_for_another_cpu_is_made_again_for_this_one(weights_file, r
     assert ready(weights_file).fast_path.loaded_from_cache  # kept for the next run
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_folder_is_said_not_prepared_at_every_run(weights_file, tmp_path, monkeypatch, capsys):
     from fcn_studio.cli.main import main
 
@@ -122,6 +126,7 @@ def test_fast_mode_with_no_room_says_disk_full(weights_file, tmp_path, monkeypat
     assert code == 0 and (tmp_path / "out" / "a.png").is_file(), err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o002, 0o027])
 def test_cache_folders_and_files_follow_the_umask(weights_file, umask):
     old = os.umask(umask)

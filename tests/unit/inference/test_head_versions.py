@@ -21,6 +21,8 @@ from fcn_studio.storage.weights import resolve_model
 from tests.unit.inference.test_backends import AGREEMENT, photo_like
 from tests.unit.storage.test_heads import eager_labels, install_base, new_head
 
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 
 @pytest.fixture()
 def family(random_model, weights_home):

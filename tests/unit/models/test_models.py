@@ -100,6 +100,7 @@ def test_bilinear_kernel_values():
     assert model.upscore_pool4.kernel_size == (4, 4) and model.upscore2.stride == (2, 2)
 
 
+@pytest.mark.slow  # the published width: the init is checked on the real layers
 def test_fresh_model_has_published_init():
     model = build_fcn("fcn16s", 3)
     assert torch.all(model.score_fr.weight == 0) and torch.all(model.score_pool4.bias == 0)
@@ -138,7 +139,10 @@ def _reference_forward(state: dict[str, torch.Tensor], x: torch.Tensor, arch: st
     return h[:, :, 31 : 31 + H, 31 : 31 + W]
 
 
-@pytest.mark.parametrize(("arch", "full"), [("fcn32s", False), ("fcn16s", False), ("fcn8s", False), ("fcn8s", True)])
+@pytest.mark.parametrize(
+    ("arch", "full"),
+    [("fcn32s", False), ("fcn16s", False), ("fcn8s", False), pytest.param("fcn8s", True, marks=pytest.mark.slow)],
+)
 def test_forward_matches_independent_reference(arch, full, random_model):
     model = random_model(arch, full=full)
     x = torch.randn(1, 3, 37, 53, generator=torch.Generator().manual_seed(1)) * 50
@@ -150,6 +154,7 @@ def test_forward_matches_independent_reference(arch, full, random_model):
     assert ours.argmax(1).unique().numel() > 1, "random weights should give several classes"
 
 
+@pytest.mark.slow  # ImageNet's classifier at full size (4096 x 25088) onto a full-width FCN-32s
 def test_vgg16_imagenet_weights_map_onto_backbone():
     gen = torch.Generator().manual_seed(0)
     conv_idx = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]

@@ -10,7 +10,7 @@ import pytest
 
 from fcn_studio.cli.main import main
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage.locks import exclusive, lock_path
+from fcn_studio.files.locks import exclusive, lock_path
 from tests.builders import make_image
 
 VICTIM_TEXT = "the user's own file\n"

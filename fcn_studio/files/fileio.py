@@ -147,7 +147,7 @@ def clean_stale_temporaries(folder: str | os.PathLike[str], max_age_s: float = S
     except OSError:
         return removed
     now = time.time()
-    from fcn_studio.storage.locks import is_lock_file, remove_if_stale
+    from fcn_studio.files.locks import is_lock_file, remove_if_stale
 
     for entry in entries:
         if is_lock_file(Path(entry.name)) and entry.is_file(follow_symlinks=False):

@@ -9,6 +9,9 @@ Lock files often live in shared folders (a cluster's file system, say), where an
 could plant a symbolic link at a lock's name: the file is opened without following links
 (``O_NOFOLLOW``) and only ever written when it is a plain file of our own with one name, so
 a planted link or hard link can never make FCN Studio truncate or write another file.
+
+Kept rather than filelock (installed with torch, and not following links since 4.x): these
+locks name their holder in the waiting message, and the temporaries cleaner knows them.
 """
 
 from __future__ import annotations

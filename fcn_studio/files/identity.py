@@ -103,12 +103,6 @@ def hash_file(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def forget_hashes() -> None:
-    """Forget the in-memory table (tests: a new cache folder)."""
-    with _memo_lock:
-        _memo.clear()
-
-
 def _memo_path() -> Path:
     return cache_home() / _MEMO_NAME
 
@@ -123,7 +117,7 @@ def _read_memo() -> dict[str, str]:
 
 def _write_memo() -> None:
     """Best effort: a read-only cache folder only means hashing again next time."""
-    from fcn_studio.storage.fileio import atomic_path
+    from fcn_studio.files.fileio import atomic_path
 
     while len(_memo) > _MEMO_MAX:
         _memo.pop(next(iter(_memo)))

@@ -1,5 +1,6 @@
 """What every view segments with: model, device, inference size and fast mode, as one
-observable object.
+observable object (Qt-free: psygnal's signals, called on the thread that changes it, which
+is the GUI's).
 
 The image workspace, the compare view, the video player, the exports and Label mode read
 it and listen to ``changed``; the toolbar's pickers and the Fast Mode action only write
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
 DEFAULT_MAX_SIZE = 2048
 
@@ -27,7 +28,7 @@ class InferenceChoice:
     fast: bool = False  # the int8 fast mode (CPU only; approximate labels)
 
 
-class InferenceSettings(QObject):
+class InferenceSettings:
     """The inference choice shared by every view; emits once per effective change."""
 
     changed = Signal(object)  # the new InferenceChoice, after any field changed
@@ -36,8 +37,7 @@ class InferenceSettings(QObject):
     max_size_changed = Signal(int)
     fast_changed = Signal(bool)
 
-    def __init__(self, choice: InferenceChoice | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, choice: InferenceChoice | None = None) -> None:
         self._choice = choice or InferenceChoice()
 
     @property

@@ -1,0 +1,34 @@
+"""What the app remembers goes through the settings schema, and no test reads or writes the
+user's own settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from fcn_studio.gui import settings as keys
+from fcn_studio.gui.labelling.retrain import always_switch, set_always_switch
+from fcn_studio.gui.settings import Settings
+
+
+def test_settings_made_without_a_file_are_the_tests_own(tmp_path_factory):
+    """Code that builds Settings() itself (the retrain round's always-switch choice, say)
+    reaches a folder of the test run, never ~/.config."""
+    base = tmp_path_factory.getbasetemp()
+    assert base in Path(Settings().q.fileName()).parents
+    assert base in Path(QSettings("FCN Studio", "fcn-studio").fileName()).parents
+
+
+def test_always_switch_is_remembered_in_the_tests_settings(tmp_path_factory):
+    set_always_switch(True)
+    assert always_switch()
+    assert Settings().q.value("labelling/always_use_new_version") in (True, "true")
+    set_always_switch(False)
+    assert not always_switch()
+
+
+def test_every_key_has_a_distinct_name():
+    declared = [v for v in vars(keys).values() if isinstance(v, keys.Key)]
+    names = [k.name for k in declared]
+    assert len(names) == len(set(names)), names
