@@ -77,8 +77,10 @@ def test_segment_folder_uses_the_window_service_and_its_choice(qtbot, window, lo
 
 def test_video_export_uses_the_window_service_and_the_fast_mode(qtbot, window, loads, tmp_path, monkeypatch):
     from fcn_studio.inference import runtime
+    from tests.e2e.app.test_app_service import int8_measured_fastest
 
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    int8_measured_fastest(monkeypatch)  # fast mode measured int8 the fastest that keeps the labels
     clip = make_clip(tmp_path / "c.avi", n=6)
     window.open_paths([str(clip)])
     qtbot.waitUntil(lambda: window.video.result is not None, timeout=30_000)
