@@ -119,12 +119,12 @@ def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
 
 # --------------------------------------------------------------------------- mask encodings
 
-LABEL_FILES = ("classes.txt", "labels.txt", "class_names.txt", "labelmap.txt")
-
 
 def label_files(root: Path) -> list[Path]:
     """Every class list of a dataset folder, the one that names the classes first."""
-    return [base / name for base in (root, root / "VOC2012") for name in LABEL_FILES if (base / name).is_file()]
+    from fcn_studio.data.class_source import label_files_in
+
+    return label_files_in(root)
 
 
 def find_label_file(root: Path) -> Path | None:
@@ -280,17 +280,19 @@ def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) 
     """How the masks of one folder encode classes, by the one rule training, eval and the
     compare view share: colours from a label file beside them (or up to two levels up), binary
     0/255 (or 0/1) = background/foreground, else palette index or gray value = class id."""
+    from fcn_studio.data.class_source import class_list_files, from_files
+
     folder = Path(folder)
     if folder.suffix.lower() == ".json" and folder.is_file():  # COCO: masks are <file.json>/<image id>
         from fcn_studio.data.formats.coco import read_coco
 
         return MaskEncoding("coco", names=list(read_coco(folder).names))
-    label_file = next((f for f in map(find_label_file, (folder, folder.parent, folder.parent.parent)) if f), None)
+    listed = from_files(class_list_files(folder))  # the one order of data/class_source.py
     if any(p.suffix.lower() == ".json" for p in sample_masks or []) or (
         sample_masks is None and folder.is_dir() and any(folder.glob("*.json"))
     ):
-        return labelme_encoding(folder, label_file)
-    colors = read_label_file(label_file)[1] if label_file else None
+        return labelme_encoding(folder, listed.file if listed else None)
+    colors = listed.colors if listed else None
     masks = sample_masks if sample_masks is not None else [p for p in _files(folder) if is_image_file(p)]
     return detect_encoding(masks, colors)
 
@@ -380,10 +382,9 @@ def scan_dataset(
     """Pair, decode and check every file; every problem is reported with its file name."""
     root = Path(root)
     pairing = find_pairs(root, split)
-    from fcn_studio.data.formats.class_lists import ClassListCheck
-    from fcn_studio.data.formats.layouts import COCO_LAYOUT
+    from fcn_studio.data.class_source import classes_of_pairing
 
-    lists = ClassListCheck.of([] if pairing.layout == COCO_LAYOUT else label_files(root))  # COCO names its categories
+    lists = classes_of_pairing(root, pairing)  # the one order of precedence (data/class_source.py)
     encoding = _dataset_encoding(root, pairing, lists)
     counts = np.zeros(256, dtype=np.int64)
     problems: list[Message | str] = list(lists.problems)
@@ -411,7 +412,7 @@ def scan_dataset(
     names = list(class_names or lists.names or encoding.names or [])
     notes = [*pairing.notes, *lists.notes]
     if lists.names and not class_names:
-        notes.append(Message("class names from {file}", file=lists.source.name))
+        notes.append(Message("class names from {file}", file=lists.origin))
     if blank:
         shown = ", ".join(p.name for p in blank[:5]) + (" ..." if len(blank) > 5 else "")
         notes.append(
@@ -457,7 +458,7 @@ def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
         # class ids with 255 = unlabelled, even when a sparse mask holds only class 0 and 255
         return MaskEncoding("index")
     if pairing.layout == LABELME_LAYOUT:
-        return labelme_encoding(root, lists.source)
+        return MaskEncoding("labelme", names=list(lists.names or []))
     if pairing.layout == COCO_LAYOUT:
         return folder_encoding(pairing.pairs[0][1].parent) if pairing.pairs else MaskEncoding("coco", names=[])
     return detect_encoding([m for _, m in pairing.pairs], lists.colors)
@@ -472,7 +473,9 @@ def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[Mes
             continue
         if 254 in bad and encoding.kind == "rgb":
             where = (
-                Message("the colours in {file}", file=lists.source.name) if lists.colors else Message("the VOC colours")
+                Message("the colours in {file}", file=lists.file.name)
+                if lists.colors and lists.file
+                else Message("the VOC colours")
             )
             problems.append(
                 Message(
