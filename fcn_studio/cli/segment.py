@@ -79,6 +79,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f" in shard {shard}" if shard else "")
         + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
     )
+    if images:
+        _class_list(out, predictor.labels, args.format)
     failures: list[str] = []
     written = kept = 0
     if images:
@@ -185,6 +187,31 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
+
+
+def _class_list(out: Path, labels, fmt: str) -> None:
+    """The classes of the masks, printed and written beside them (``classes.txt``, ``name r g b``;
+    labelme's ``labels.txt`` with ``--format labelme``) so that eval and train read them by
+    name; a different list already there is kept and said."""
+    from fcn_studio.data.class_source import ClassSource, from_files
+    from fcn_studio.data.formats.export import write_lines
+    from fcn_studio.data.formats.labelme import labelme_label_names
+
+    names = list(labels.classes)
+    warn(ClassSource(names, "the model").describe())
+    target = out / ("labels.txt" if fmt == "labelme" else "classes.txt")
+    if target.is_file() or target.is_symlink():
+        try:
+            existing = from_files([target])
+        except FCNStudioError:
+            existing = None
+        if existing is None or existing.names != names:
+            warn(f"{target} lists other classes than the model's; kept as it is (the masks are the model's class ids)")
+        return
+    if fmt == "labelme":
+        write_lines(target, labelme_label_names(names))
+    else:
+        write_lines(target, [f"{n} {r} {g} {b}" for n, (r, g, b) in zip(names, labels.colors, strict=True)])
 
 
 def _finish_fast_path(fast_path) -> None:

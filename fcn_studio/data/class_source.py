@@ -11,7 +11,9 @@ The order (first that applies wins):
    annotations folder), else two levels above; where one level holds several lists they
    must agree;
 4. labelme JSON: ``_background_`` then every label its files use, sorted;
-5. nothing names them: the classes are ids (``class 0..N-1``).
+5. VOC's own ``SegmentationClass/`` (palette PNGs in the VOC palette, no class list): the
+   21 VOC classes, as the VOC devkit defines them;
+6. nothing names them: the classes are ids (``class 0..N-1``).
 
 :func:`match_by_name` then puts two named class lists (a model's and a dataset's) side by
 side: classes are matched by name whenever both sides name them.
@@ -114,7 +116,34 @@ def resolve_classes(
         from fcn_studio.data.formats.labelme import default_class_names
 
         return ClassSource(default_class_names(labelme_documents), "the labels the labelme files use")
+    if _is_voc_devkit(Path(annotations)):
+        from fcn_studio.data.labels import VOC_CLASSES
+
+        return ClassSource(list(VOC_CLASSES), "the VOC palette of SegmentationClass/ (no class list: VOC's classes)")
     return ClassSource(None, "no classes.txt or labels.txt; name them in classes.txt, one per line")
+
+
+def _is_voc_devkit(folder: Path) -> bool:
+    """VOC's SegmentationClass/: palette PNGs in the VOC palette (rule 5)."""
+    import numpy as np
+    from PIL import Image
+
+    from fcn_studio.data.labels import VOC_CLASSES, voc_colormap
+
+    if folder.name != "SegmentationClass" or not folder.is_dir():
+        return False
+    first = next((p for p in sorted(folder.glob("*.png")) if not p.name.startswith(".")), None)
+    if first is None:
+        return False
+    try:
+        with Image.open(first) as im:
+            palette = im.getpalette() if im.mode == "P" else None
+    except (OSError, ValueError):
+        return False
+    n = len(VOC_CLASSES)
+    if not palette or len(palette) < 3 * n:
+        return False
+    return np.array_equal(np.asarray(palette[: 3 * n], np.uint8).reshape(n, 3), voc_colormap(n))
 
 
 def _coco_source(folder: Path, coco_file: Path | None) -> ClassSource:
@@ -224,3 +253,62 @@ def unnamed_refusal(named_what: str, named_n: int, unnamed_what: str, unnamed_n:
         f"is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names "
         "them)"
     )
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Side:
+    """One side of a scoring: its class names (None: unnamed), the largest label it uses
+    (asked only where needed), what it is called in messages and where to name it."""
+
+    names: list[str] | None
+    largest_label: object  # () -> int: the largest class id used (255 aside), -1 if none
+    what: str
+    where: str = "classes.txt beside the masks"
+
+    @property
+    def named(self) -> bool:
+        return bool(self.names) and not all(_DEFAULT_NAME.match(n) for n in self.names)
+
+
+@dataclass
+class Scoring:
+    """How predictions are scored against ground truth: the classes of the confusion
+    matrix, the ground truth remapped onto them (None: ids as they are), and what was done."""
+
+    names: list[str]
+    remap: NameMatch | None
+    note: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.names)
+
+    def gt(self, mask):
+        return self.remap.remap_gt(mask) if self.remap is not None else mask
+
+
+def scoring(pred: Side, gt: Side) -> Scoring:
+    """Classes matched by name whenever both sides name them; with names on one side only,
+    ids are scored as they are when the unnamed side's ids fit the named side's classes (an
+    unnamed ground truth: exactly as many), else refused (which class is which cannot be
+    known)."""
+    if pred.named and gt.named:
+        match = match_by_name(list(pred.names or []), list(gt.names or []), pred_what=pred.what, gt_what=gt.what)
+        identical = [name_key(n) for n in pred.names or []] == [name_key(n) for n in gt.names or []]
+        return Scoring(match.names, None if identical else match, match.summary())
+    named, unnamed = (pred, gt) if pred.named else (gt, pred)
+    if named.named:
+        count = len(named.names or [])
+        used = int(unnamed.largest_label()) + 1  # type: ignore[operator]
+        # predictions need not use every class; ground truth with another count is other classes
+        if used > count or (unnamed is gt and used != count):
+            raise unnamed_refusal(named.what, count, unnamed.what, used, unnamed.where)
+        return Scoring(
+            list(named.names or []),
+            None,
+            f"{unnamed.what} does not name its classes: its {used} class ids are scored as {named.what}'s",
+        )
+    return Scoring([], None, "neither side names its classes: scored by class id")
