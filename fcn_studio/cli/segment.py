@@ -154,7 +154,12 @@ def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
         images = shard.take(images, key=lambda item: item.name)
         videos = shard.take(videos, key=lambda item: item.name)
     # checked before the model loads: a refused or unwritable folder costs nothing
-    return prepare_output(images, out), videos
+    images = prepare_output(images, out)
+    if videos:
+        from fcn_studio.inference.batch import make_output_folders
+
+        make_output_folders(videos, out)
+    return images, videos
 
 
 def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) -> int:

@@ -179,7 +179,9 @@ def cache_roots(weights_folder: Path) -> list[Path]:
     """Where conversions are kept: beside the weights folder's files, and the user cache."""
     from fcn_studio.storage.identity import cache_home
 
-    return [weights_folder / CACHE_DIRNAME, cache_home() / "compiled"]
+    beside = weights_folder / CACHE_DIRNAME
+    # a link planted at the name is not our cache: never listed, so never cleaned through
+    return [*([] if beside.is_symlink() else [beside]), cache_home() / "compiled"]
 
 
 def all_conversions(weights_folder: Path) -> list[Conversion]:

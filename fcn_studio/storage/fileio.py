@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -71,6 +72,39 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def make_folders(root: str | os.PathLike[str], folder: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Create ``folder`` (``root`` or inside it) one level at a time, never through a link:
+    a symbolic link planted at a subfolder FCN Studio makes (``OUT/sub`` -> elsewhere) would
+    send every file written there to its target. ``root`` itself is the user's choice and
+    may be a link. Raises FCNStudioError for a link, or a file where a folder goes."""
+    from fcn_studio.errors import FCNStudioError
+
+    root, folder = Path(root), Path(folder)
+    relative = folder.relative_to(root)
+    current = root
+    for part in relative.parts:
+        current = current / part
+        try:
+            os.mkdir(current, 0o777)
+            continue
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise FCNStudioError(f"cannot create {current} ({exc.strerror or exc}); choose another {option}") from None
+        st = os.lstat(current)
+        if stat.S_ISLNK(st.st_mode):
+            raise FCNStudioError(
+                f"{current} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted "
+                f"it to write elsewhere); nothing was written through it: remove it, or choose another {option}"
+            )
+        if not stat.S_ISDIR(st.st_mode):
+            raise FCNStudioError(
+                f"{current} is a file where FCN Studio writes the folder {relative.as_posix()}/; move it away, or "
+                f"choose another {option}"
+            )
+    return folder
 
 
 @contextlib.contextmanager

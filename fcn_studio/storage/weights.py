@@ -202,7 +202,22 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
+    return load_checkpoint(path, **known, locate_base=locate_installed)
+
+
+def locate_installed(model_id: str) -> Path:
+    """An installed model's file by its id alone (the manifest's or the weights folder's),
+    never read as a path: what a head file names its base by (storage/heads.py)."""
+    model_id = normal_id(model_id)
+    if not is_valid_id(model_id):
+        raise FCNStudioError(f"{model_id[:80]!r} is not a model id")
+    entry = manifest_entry(model_id)
+    if entry is not None and entry.path().is_file():
+        return entry.path()
+    path = weights_dir() / f"{model_id}.safetensors"
+    if path.is_file():
+        return path
+    raise FCNStudioError(f"model {model_id} is not installed")
 
 
 def _explain_unusable_path(path: Path) -> None:
