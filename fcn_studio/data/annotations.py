@@ -101,6 +101,20 @@ def _mask_folder(folder: Path) -> Annotations:
     return Annotations(folder, MASK_FOLDER, masks, folder_encoding(folder, files), resolve_classes(folder))
 
 
+def dataset_classes(root: str | Path, explicit: list[str] | None = None) -> ClassSource:
+    """The classes of the dataset at ``root`` (any layout ``find_pairs`` reads), for Label
+    mode and anything that holds a dataset folder rather than its pairs."""
+    from fcn_studio.data.class_source import classes_of_pairing, resolve_classes
+    from fcn_studio.data.dataset import find_pairs
+
+    root = Path(root)
+    try:
+        pairing = find_pairs(root)
+    except FCNStudioError:
+        return resolve_classes(root, explicit=explicit)
+    return classes_of_pairing(root, pairing, explicit)
+
+
 def largest_label(masks: list[np.ndarray]) -> int:
     """The largest class id the masks use (255 = ignore aside), -1 if none."""
     best = -1

@@ -156,19 +156,6 @@ def _coco_source(folder: Path, coco_file: Path | None) -> ClassSource:
     return ClassSource(list(read_coco(path).names), f"the COCO categories of {path.name}", path)
 
 
-def dataset_classes(root: str | Path, explicit: list[str] | None = None) -> ClassSource:
-    """The classes of the dataset at ``root`` (any layout ``find_pairs`` reads), for Label
-    mode and anything that holds a dataset folder rather than its pairs."""
-    from fcn_studio.data.dataset import find_pairs
-
-    root = Path(root)
-    try:
-        pairing = find_pairs(root)
-    except FCNStudioError:
-        return resolve_classes(root, explicit=explicit)
-    return classes_of_pairing(root, pairing, explicit)
-
-
 def classes_of_pairing(root: Path, pairing, explicit: list[str] | None = None) -> ClassSource:
     """The classes of a dataset already paired (``find_pairs``'s result)."""
     from fcn_studio.data.formats.layouts import COCO_LAYOUT, LABELME_LAYOUT, labelme_files

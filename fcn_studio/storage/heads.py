@@ -177,13 +177,9 @@ def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | Non
 
 def _plain_id(text: str) -> bool:
     """A name that can only be a file name in the weights folder, never a path."""
-    return (
-        0 < len(text) <= 100
-        and text[0].isalnum()
-        and not any(c in text for c in "/\\:\0")
-        and ".." not in text
-        and not Path(text).is_absolute()
-    )
+    from fcn_studio.storage.ids import is_valid_id
+
+    return is_valid_id(text) and not Path(text).is_absolute()
 
 
 def composed_state(base_state: dict[str, torch.Tensor], head: Head) -> dict[str, torch.Tensor]:

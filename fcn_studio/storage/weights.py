@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +16,7 @@ from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.download import ProgressFn, download
 from fcn_studio.storage.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
+from fcn_studio.storage.ids import id_from_filename, id_problem, is_valid_id, normal_id
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
@@ -241,33 +240,6 @@ def _explain_unusable_path(path: Path) -> None:
 
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
-_ID_MAX = 100
-# Names Windows cannot give a file, whatever the extension.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def id_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
-    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
-    so an id is always a plain file name inside the weights directory."""
-    if not text:
-        return "an id cannot be empty"
-    if len(text) > _ID_MAX:
-        return f"an id has at most {_ID_MAX} characters"
-    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
-        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
-    if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
-        return "that name is reserved"
-    return None
-
-
-def is_valid_id(text: str) -> bool:
-    return id_problem(text) is None
-
-
-def normal_id(text: str) -> str:
-    """One spelling per id: "é" typed (NFC) and "é" from a macOS file name (NFD) are one id."""
-    return unicodedata.normalize("NFC", text)
 
 
 def check_id(weights_id: str, option: str = "--id") -> str:
@@ -279,21 +251,6 @@ def check_id(weights_id: str, option: str = "--id") -> str:
     if problem:
         raise FCNStudioError(f"{weights_id!r} cannot be used as a model id: {problem}; choose another {option}")
     return weights_id
-
-
-def _id_char(c: str) -> bool:
-    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
-    # accents in decomposed file names)
-    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
-
-
-def id_from_filename(stem: str) -> str:
-    """A default id from a file name: letters of any script are kept, other runs become '-'."""
-    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
-    text = "".join(c if _id_char(c) else " " for c in stem)
-    text = re.sub(r" +", "-", text).strip("-._")
-    text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
-    return text if is_valid_id(text) else "model"
 
 
 def model_path(weights_id: str) -> Path:
@@ -361,6 +318,8 @@ def import_weights(
     # waits, then finds the first one's model (and refuses without --force).
     with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
         _refuse_installed(target, weights_id, overwrite)
+        if target.exists():  # --force: never over a base that versions stored as heads need (K11)
+            _refuse_base_of_heads(weights_id, target, replace=True)
         save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
     return weights_id
 
@@ -395,6 +354,8 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
     target = entry.path()
     if target.exists() and not overwrite:
         raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+    if target.exists() and not os.path.samefile(file, target):
+        _refuse_base_of_heads(entry.id, target, replace=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         shutil.copyfile(file, tmp)
@@ -402,6 +363,20 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
 
 
 IMPORT_WAIT_S = 120.0
+
+
+def refuse_installed_file(path: str | Path, what: str) -> None:
+    """An installed model's own file is never a destination (``weights export ... --force``
+    onto a base would break the versions stored as heads over it)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    for row in list_weights():
+        if row.installed and row.path.exists() and os.path.samefile(row.path, path):
+            raise FCNStudioError(
+                f"{path} is the file of the installed model {row.id}; {what} never writes over an installed model: "
+                "choose another file"
+            )
 
 
 def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
@@ -439,12 +414,19 @@ def remove_weights(weights_id: str) -> list[Path]:
     return removed + [c.folder for c in caches if remove(c.folder)]
 
 
-def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
-    """Versions stored as heads cannot work without their base."""
+def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) -> None:
+    """Versions stored as heads cannot work without their base (nor with other weights
+    under its id: ``replace``)."""
     resolved = path.resolve()
     dependants = [
         r.id for r in list_weights() if r.base is not None and r.id != weights_id and _base_file(r) == resolved
     ]
+    if dependants and replace:
+        raise FCNStudioError(
+            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it: replacing it would leave "
+            "them without their base, so it is kept even with --force; import under another --id, or remove those "
+            "versions first (export them as standalone files with `fcn-studio weights export`)"
+        )
     if dependants:
         raise FCNStudioError(
             f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
@@ -455,7 +437,7 @@ def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
 def _base_file(row: ModelInfo) -> Path | None:
     try:
         base = json.loads(read_safetensors_metadata(row.path)["base"])
-        found = locate_weights(base["id"])[0]
+        found = locate_installed(str(base["id"]))
     except (OSError, ValueError, KeyError, FCNStudioError):
         return None
     return found.resolve()

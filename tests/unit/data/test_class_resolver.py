@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fcn_studio.data.annotations import dataset_classes
 from fcn_studio.data.class_source import (
     class_list_files,
-    dataset_classes,
     match_by_name,
     name_key,
     resolve_classes,
