@@ -81,6 +81,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )
     if images:
         _class_list(out, predictor.labels, args.format)
+    from fcn_studio.inference.inputs import large_image_notes
+
+    for note in large_image_notes(item.source for item in images):  # said up front (B2)
+        warn(note)
     failures: list[str] = []
     written = kept = 0
     if images:

@@ -73,7 +73,7 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
                 continue
             class_of[int(cat["id"])] = len(names)
             names.append(str(cat.get("name", f"category {cat['id']}")))
-        images = {int(im["id"]): im for im in data["images"]}
+        images = _images_by_id(path, data["images"])
         annotations: dict[int, list[dict]] = {i: [] for i in images}
         for ann in data.get("annotations", []):
             annotations.setdefault(int(ann["image_id"]), []).append(ann)
@@ -82,6 +82,21 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
     if len(names) > IGNORE:
         raise FCNStudioError(f"{path}: {len(names)} categories, but a mask holds at most 255 classes")
     return CocoFile(path, tuple(names), class_of, images, annotations)
+
+
+def _images_by_id(path: Path, records: list) -> dict[int, dict]:
+    """Image records by id; an id given twice would paint one image's annotations on the
+    other (H18): refused, naming both."""
+    images: dict[int, dict] = {}
+    for record in records:
+        image_id = int(record["id"])
+        if image_id in images:
+            raise FCNStudioError(
+                f"{path}: image id {image_id} is given to {images[image_id].get('file_name')} and "
+                f"{record.get('file_name')}; each image needs its own id (their annotations cannot be told apart)"
+            )
+        images[image_id] = record
+    return images
 
 
 def image_file(coco: CocoFile, image_id: int, root: Path) -> Path | None:
@@ -104,7 +119,10 @@ def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
     record = coco.images.get(image_id)
     if record is None:
         raise FCNStudioError(f"{coco.path}: no image with id {image_id}")
+    from fcn_studio.data.pixels import check_pixels
+
     h, w = int(record["height"]), int(record["width"])
+    check_pixels(f"{coco.path} (image {image_id})", w, h)  # before an array of that size is made
     out = np.zeros((h, w), dtype=np.uint8)
     for ann in coco.annotations.get(image_id, []):
         cls = coco.class_of.get(int(ann.get("category_id", -1)))
@@ -114,25 +132,49 @@ def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
             )
         try:
             out[decode_segmentation(cocomask, ann["segmentation"], h, w)] = cls
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             raise FCNStudioError(f"{coco.path}: annotation {ann.get('id')}: unreadable segmentation ({exc})") from None
     return out
 
 
+_COORDINATE_LIMIT = 1e7  # pixels: beyond any image; pycocotools' C code is not given such values
+
+
 def decode_segmentation(cocomask, segmentation, h: int, w: int) -> np.ndarray:
+    """One annotation's pixels; what pycocotools would crash on (a NaN coordinate segfaults
+    it, H21; RLE counts past 2**32 overflow, H13) is refused first with a ValueError."""
     if isinstance(segmentation, list):  # polygons
-        polygons = [p for p in segmentation if len(p) >= 6]
+        polygons = [_checked_polygon(p) for p in segmentation if len(p) >= 6]
         if not polygons:
             return np.zeros((h, w), dtype=bool)
         rle = cocomask.merge(cocomask.frPyObjects(polygons, h, w))
     elif isinstance(segmentation.get("counts"), list):  # uncompressed RLE
+        _check_rle(segmentation, h, w)
         rle = cocomask.frPyObjects(segmentation, h, w)
     else:
         counts = segmentation["counts"]
+        if [int(v) for v in segmentation["size"]] != [h, w]:
+            raise ValueError(f"RLE size {segmentation['size']} is not the image's {h}x{w}")
         rle = {"size": segmentation["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
     with warnings.catch_warnings():  # pycocotools 2.0.x under numpy 2: a DeprecationWarning per call
         warnings.simplefilter("ignore", DeprecationWarning)
         return cocomask.decode(rle).astype(bool)
+
+
+def _checked_polygon(polygon) -> list[float]:
+    values = [float(v) for v in polygon]
+    bad = next((v for v in values if not (abs(v) < _COORDINATE_LIMIT)), None)  # NaN fails the test too
+    if bad is not None:
+        raise ValueError(f"polygon coordinate {bad} is not a finite number within the image")
+    return values
+
+
+def _check_rle(segmentation: dict, h: int, w: int) -> None:
+    counts = segmentation["counts"]
+    if [int(v) for v in segmentation.get("size", [h, w])] != [h, w]:
+        raise ValueError(f"RLE size {segmentation.get('size')} is not the image's {h}x{w}")
+    if not all(isinstance(c, int) and 0 <= c <= h * w for c in counts) or sum(counts) != h * w:
+        raise ValueError(f"RLE counts must be whole numbers adding up to the image's {h * w} pixels")
 
 
 # --------------------------------------------------------------------------- writing
