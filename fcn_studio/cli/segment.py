@@ -171,13 +171,13 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     import numpy as np
     from PIL import Image
 
-    from fcn_studio.data.formats.coco import CocoWriter, relative_name
+    from fcn_studio.data.formats.coco import CocoWriter
     from fcn_studio.data.formats.export import labelme_file, lost_note
 
     coco = CocoWriter(list(labels.classes), args.coco_masks) if args.format == "coco" else None
     target = out / (f"coco.{shard.label}.json" if shard else "coco.json")
     lost = total = written = 0
-    for item in images:
+    for k, item in enumerate(images):
         mask_path = item.mask_path(out)
         if not mask_path.is_file():
             continue  # failed: reported with the others
@@ -185,7 +185,8 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
             mask = np.array(im)
         total += mask.size
         if coco is not None:
-            coco.add(relative_name(item.source, target), mask)
+            # the path under the folder given (never '..'); ids by place among every shard's images
+            coco.add(item.relative_source.as_posix(), mask, (shard.index + k * shard.count if shard else k) + 1)
         else:
             lost += labelme_file(item.source, mask, labels, out / f"{item.name}.json")
             written += 1

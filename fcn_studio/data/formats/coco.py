@@ -192,11 +192,13 @@ class CocoWriter:
         self.pixels_lost = 0
         self.unlabelled = 0
 
-    def add(self, file_name: str, mask: np.ndarray) -> None:
+    def add(self, file_name: str, mask: np.ndarray, image_id: int | None = None) -> None:
+        """``image_id``: given by sharded runs (the image's place among all shards' images),
+        so that their files never share an id; annotation ids follow from it."""
         from pycocotools import mask as cocomask
 
         h, w = mask.shape
-        image_id = len(self.images) + 1
+        image_id = len(self.images) + 1 if image_id is None else int(image_id)
         self.images.append({"id": image_id, "file_name": file_name, "height": h, "width": w})
         self.unlabelled += int(np.count_nonzero(mask == IGNORE))
         for value in np.unique(mask).tolist():
@@ -205,17 +207,19 @@ class CocoWriter:
             region = np.asfortranarray((mask == value).astype(np.uint8))
             rle = cocomask.encode(region)
             segmentation = {"size": [h, w], "counts": rle["counts"].decode("ascii")}
+            area = float(cocomask.area(rle))
             if self.style == "polygon":
                 segmentation = _polygons(region)
                 drawn = decode_segmentation(cocomask, segmentation, h, w)
                 self.pixels_lost += int(np.count_nonzero(drawn != region.astype(bool)))
+                area = sum(polygon_area(p) for p in segmentation)  # the polygons', as COCO's tools compute it
             self.annotations.append(
                 {
-                    "id": len(self.annotations) + 1,
+                    "id": image_id * 256 + int(value),  # one annotation per class and image: unique
                     "image_id": image_id,
                     "category_id": int(value),
                     "segmentation": segmentation,
-                    "area": int(cocomask.area(rle)),
+                    "area": area if self.style == "polygon" else int(area),
                     "bbox": [float(v) for v in cocomask.toBbox(rle)],
                     "iscrowd": 0,
                 }
@@ -242,6 +246,13 @@ class CocoWriter:
         except OSError as exc:
             raise FCNStudioError(write_error(path, exc)) from None
         return path
+
+
+def polygon_area(flat: list[float]) -> float:
+    """The area a COCO polygon (x0, y0, x1, y1 ...) encloses (the shoelace formula)."""
+    xy = np.asarray(flat, dtype=np.float64).reshape(-1, 2)
+    x, y = xy[:, 0], xy[:, 1]
+    return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
 
 
 def _polygons(region: np.ndarray) -> list[list[float]]:
