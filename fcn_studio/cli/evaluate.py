@@ -37,6 +37,7 @@ def add_parser(sub) -> None:
         metavar="CM_FILE",
         help="the metrics of several saved confusion matrices together (e.g. one per shard)",
     )
+    common.allow_outside_option(ev)
     ev.set_defaults(func=cmd_eval)
 
 
@@ -167,6 +168,7 @@ def _where(annotations) -> str:
 
 
 _PHOTO_COLOURS = 1024  # a mask has a colour per class; a photo has thousands
+_GREY_LEVELS = 128  # a grey mask has a level per class; a grey photo nearly all 256
 
 
 def _refuse_photos(paths: list[Path], option: str) -> None:
@@ -180,10 +182,17 @@ def _refuse_photos(paths: list[Path], option: str) -> None:
             with Image.open(path) as img:
                 lossy = img.format == "JPEG"
                 colours = img.convert("RGB").getcolors(_PHOTO_COLOURS)
+                grey = img.mode in ("L", "I", "I;16") and len(img.getcolors(1 << 16) or range(1 << 16)) > _GREY_LEVELS
         except (OSError, ValueError):
             continue  # reported when it is read
-        if colours is None or (lossy and len(colours) > 64):
-            what = "a JPEG photo" if lossy else f"an image of over {_PHOTO_COLOURS} colours"
+        if colours is None or (lossy and len(colours) > 64) or grey:
+            what = (
+                "a JPEG photo"
+                if lossy
+                else f"a greyscale photo (over {_GREY_LEVELS} grey levels)"
+                if grey
+                else f"an image of over {_PHOTO_COLOURS} colours"
+            )
             raise FCNStudioError(
                 f"{path}: {what}, not a mask; {option} takes a folder of label masks (PNG, a class id or colour "
                 "per pixel)"
@@ -244,7 +253,7 @@ def _eval_model(args: argparse.Namespace, shard=None):
         Side(model_names, lambda: len(model_names) - 1, "the model"),
         Side(
             classes.names,
-            lambda: largest_label([read_mask(m, encoding) for _, m in pairs]),
+            lambda: largest_label(read_mask(m, encoding) for _, m in pairing.pairs),  # every shard alike
             "the ground truth",
             str(Path(args.data) / "classes.txt"),
         ),

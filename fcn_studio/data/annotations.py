@@ -115,7 +115,7 @@ def dataset_classes(root: str | Path, explicit: list[str] | None = None) -> Clas
     return classes_of_pairing(root, pairing, explicit)
 
 
-def largest_label(masks: list[np.ndarray]) -> int:
+def largest_label(masks) -> int:
     """The largest class id the masks use (255 = ignore aside), -1 if none."""
     best = -1
     for mask in masks:

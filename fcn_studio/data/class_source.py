@@ -11,9 +11,7 @@ The order (first that applies wins):
    annotations folder), else two levels above; where one level holds several lists they
    must agree;
 4. labelme JSON: ``_background_`` then every label its files use, sorted;
-5. VOC's own ``SegmentationClass/`` (palette PNGs in the VOC palette, no class list): the
-   21 VOC classes, as the VOC devkit defines them;
-6. nothing names them: the classes are ids (``class 0..N-1``).
+5. nothing names them: the classes are ids (``class 0..N-1``).
 
 :func:`match_by_name` then puts two named class lists (a model's and a dataset's) side by
 side: classes are matched by name whenever both sides name them.
@@ -116,34 +114,7 @@ def resolve_classes(
         from fcn_studio.data.formats.labelme import default_class_names
 
         return ClassSource(default_class_names(labelme_documents), "the labels the labelme files use")
-    if _is_voc_devkit(Path(annotations)):
-        from fcn_studio.data.labels import VOC_CLASSES
-
-        return ClassSource(list(VOC_CLASSES), "the VOC palette of SegmentationClass/ (no class list: VOC's classes)")
     return ClassSource(None, "no classes.txt or labels.txt; name them in classes.txt, one per line")
-
-
-def _is_voc_devkit(folder: Path) -> bool:
-    """VOC's SegmentationClass/: palette PNGs in the VOC palette (rule 5)."""
-    import numpy as np
-    from PIL import Image
-
-    from fcn_studio.data.labels import VOC_CLASSES, voc_colormap
-
-    if folder.name != "SegmentationClass" or not folder.is_dir():
-        return False
-    first = next((p for p in sorted(folder.glob("*.png")) if not p.name.startswith(".")), None)
-    if first is None:
-        return False
-    try:
-        with Image.open(first) as im:
-            palette = im.getpalette() if im.mode == "P" else None
-    except (OSError, ValueError):
-        return False
-    n = len(VOC_CLASSES)
-    if not palette or len(palette) < 3 * n:
-        return False
-    return np.array_equal(np.asarray(palette[: 3 * n], np.uint8).reshape(n, 3), voc_colormap(n))
 
 
 def _coco_source(folder: Path, coco_file: Path | None) -> ClassSource:

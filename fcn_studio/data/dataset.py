@@ -14,7 +14,7 @@ from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
 from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.messages import ClassName, ClassNames, Message
+from fcn_studio.messages import ClassName, Message
 
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
 LABELLED_FOLDER_LAYOUT = "images + masks/"
@@ -349,29 +349,6 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     return rgb, mask
 
 
-def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Message:
-    """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
-    label, so a stray large label makes many empty classes."""
-    more = " ..." if len(empty) > 12 else ""
-    if named:
-        return Message(
-            "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
-            "cannot learn {n:it|them}",
-            n=len(empty),
-            total=len(names),
-            more=more,
-            listed=ClassNames(names[i] for i in empty[:12]),
-        )
-    return Message(
-        "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
-        "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
-        n=len(empty),
-        total=len(names),
-        listed=", ".join(map(str, empty[:12])),
-        more=more,
-    )
-
-
 def scan_dataset(
     root: str | Path,
     class_names: list[str] | None = None,
@@ -383,6 +360,7 @@ def scan_dataset(
     root = Path(root)
     pairing = find_pairs(root, split)
     from fcn_studio.data.class_source import classes_of_pairing
+    from fcn_studio.data.dataset_checks import empty_classes_note, grey_levels, out_of_range
 
     lists = classes_of_pairing(root, pairing)  # the one order of precedence (data/class_source.py)
     encoding = _dataset_encoding(root, pairing, lists)
@@ -432,10 +410,12 @@ def scan_dataset(
         else:
             used = np.flatnonzero(counts[:254])
             names = [f"class {i}" for i in range(int(used.max()) + 1 if used.size else 1)]
-    problems += _out_of_range(good, present, names, encoding, lists, root)
+    problems += out_of_range(good, present, names, encoding, lists, root)
+    if not (class_names or lists.names or encoding.names) and encoding.kind == "index":
+        problems += grey_levels(counts)
     empty = [i for i in range(len(names)) if counts[i] == 0]
     if good and empty and len(empty) < len(names):
-        notes.append(_empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
+        notes.append(empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
     return DatasetReport(
         root,
         pairing.layout,
@@ -462,37 +442,3 @@ def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
     if pairing.layout == COCO_LAYOUT:
         return folder_encoding(pairing.pairs[0][1].parent) if pairing.pairs else MaskEncoding("coco", names=[])
     return detect_encoding([m for _, m in pairing.pairs], lists.colors)
-
-
-def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[Message]:
-    """Masks with ids beyond the class list: more ids than names is never a silent shift."""
-    problems, n = [], len(names)
-    for (_image, mask), values in zip(good, present, strict=True):
-        bad = [int(v) for v in values if n <= v < 255]
-        if not bad:
-            continue
-        if 254 in bad and encoding.kind == "rgb":
-            where = (
-                Message("the colours in {file}", file=lists.file.name)
-                if lists.colors and lists.file
-                else Message("the VOC colours")
-            )
-            problems.append(
-                Message(
-                    "{mask}: colours not among {where}; list every class as a `name r g b` line in {file}",
-                    mask=mask.name,
-                    where=where,
-                    file=str(root / "classes.txt"),
-                )
-            )
-        else:
-            problems.append(
-                Message(
-                    "{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
-                    mask=mask.name,
-                    bad=bad,
-                    n=n,
-                    last=n - 1,
-                )
-            )
-    return problems

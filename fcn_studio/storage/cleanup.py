@@ -11,7 +11,6 @@ conversion a running program has open, a version chosen as current, or one in ``
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +46,11 @@ def clean(*, versions: bool = False, keep: frozenset[str] = frozenset(), dry_run
     return [r for r in out if r is not None]
 
 
-def _gone(folder: Path, size: int, why: str, dry_run: bool) -> Removal:
-    if not dry_run:
-        shutil.rmtree(folder, ignore_errors=True)
+def _gone(folder: Path, size: int, why: str, dry_run: bool) -> Removal | None:
+    from fcn_studio.storage.fileio import claim_and_remove
+
+    if not dry_run and not claim_and_remove(folder):
+        return None  # another clean took it first: said once, by that one
     return Removal(folder, size, why)
 
 

@@ -120,6 +120,25 @@ def scratch_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def claim_and_remove(path: str | os.PathLike[str]) -> bool:
+    """Remove a folder (or file) that several processes may remove at once: it is first
+    renamed to a temporary name of this process (one rename wins), then deleted; True only
+    for the process that removed it, so two cleans never both report one removal."""
+    path = Path(path)
+    claimed = temporary_name(path, ".dir")
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False
+    if claimed.is_dir() and not claimed.is_symlink():
+        shutil.rmtree(claimed, ignore_errors=True)
+    else:
+        claimed.unlink(missing_ok=True)
+    return True
+
+
 def write_safetensors(tensors: dict, path: Path, metadata: dict[str, str] | None = None) -> None:
     """safetensors' ``save_file`` onto ``path`` (a temporary from :func:`atomic_path`), its own
     temporary kept inside a :func:`scratch_folder` rather than loose in the user's folder."""

@@ -409,9 +409,14 @@ def remove_weights(weights_id: str) -> list[Path]:
 
     caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        gone = []
         for p in removed:
-            p.unlink(missing_ok=True)
-    return removed + [c.folder for c in caches if remove(c.folder)]
+            with contextlib.suppress(FileNotFoundError):  # another remove took it: said by that one
+                p.unlink()
+                gone.append(p)
+    if not gone:
+        raise FCNStudioError(f"{weights_id} was removed meanwhile (by another program); nothing left to remove")
+    return gone + [c.folder for c in caches if remove(c.folder)]
 
 
 def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ class CocoFile:
     class_of: dict[int, int]  # category id -> dense class id
     images: dict[int, dict]  # image id -> its COCO record
     annotations: dict[int, list[dict]]  # image id -> its annotations, in file order
+    orphan_image_ids: tuple[int, ...] = ()  # image ids annotations name that no image record has
 
 
 def is_coco_json(path: Path) -> bool:
@@ -75,13 +75,17 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
             names.append(str(cat.get("name", f"category {cat['id']}")))
         images = _images_by_id(path, data["images"])
         annotations: dict[int, list[dict]] = {i: [] for i in images}
+        orphans: list[int] = []  # annotations of an image id no record has: said, not dropped silently
         for ann in data.get("annotations", []):
-            annotations.setdefault(int(ann["image_id"]), []).append(ann)
+            if int(ann["image_id"]) in annotations:
+                annotations[int(ann["image_id"])].append(ann)
+            else:
+                orphans.append(int(ann["image_id"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise FCNStudioError(f"{path}: a COCO record lacks a field or has a bad value ({exc})") from None
     if len(names) > IGNORE:
         raise FCNStudioError(f"{path}: {len(names)} categories, but a mask holds at most 255 classes")
-    return CocoFile(path, tuple(names), class_of, images, annotations)
+    return CocoFile(path, tuple(names), class_of, images, annotations, tuple(sorted(set(orphans))))
 
 
 def _images_by_id(path: Path, records: list) -> dict[int, dict]:
@@ -264,7 +268,3 @@ def _polygons(region: np.ndarray) -> list[list[float]]:
     big = cv2.resize(region, (region.shape[1] * 2, region.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
     contours, _ = cv2.findContours(big, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     return [((c.reshape(-1, 2) + 0.5) / 2).astype(float).ravel().tolist() for c in contours if len(c) >= 3]
-
-
-def relative_name(image: Path, json_path: Path) -> str:
-    return os.path.relpath(image, json_path.parent).replace(os.sep, "/")

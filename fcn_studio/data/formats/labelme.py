@@ -143,6 +143,11 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         xy = [(float(p[0]), float(p[1])) for p in shape.get("points", [])]
     except (TypeError, ValueError, IndexError):
         raise FCNStudioError(f"{doc.path.name}: shape {number} has points that are not [x, y] pairs") from None
+    if not all(abs(v) < 1e7 for point in xy for v in point):  # NaN fails this too
+        raise FCNStudioError(
+            f"{doc.path.name}: shape {number} has a coordinate that is not a finite number within the image; "
+            "fix or redraw the shape in labelme"
+        )
     if kind == "mask":
         return _mask_shape(doc, shape, xy, number)
     needed = {"circle": 2, "rectangle": 2, "line": 2, "point": 1, "oriented_rectangle": 4}.get(kind)

@@ -12,7 +12,7 @@ from PIL import Image
 from fcn_studio.cli.main import main
 from fcn_studio.data.formats.coco import CocoWriter
 from fcn_studio.data.formats.labelme import read_labelme_mask
-from fcn_studio.data.labels import VOC_CLASSES, voc_colormap
+from fcn_studio.data.labels import VOC_CLASSES
 from tests.builders import make_image
 from tests.unit.data.formats_builders import labelme_folder
 
@@ -137,17 +137,6 @@ def test_compare_refuses_a_21_class_model_against_3_unnamed_classes(capsys, weig
     code, out, err = run(capsys, *argv)
     assert code == 0 and "classes matched by name: 3" in err, err
     assert "mean IoU" in out or "mean" in out
-
-
-def test_voc_devkit_masks_are_voc_classes_without_a_class_list(tmp_path):
-    from fcn_studio.data.class_source import resolve_classes
-    from tests.builders import palette_png
-
-    folder = tmp_path / "VOC2012" / "SegmentationClass"
-    folder.mkdir(parents=True)
-    palette_png(np.zeros((4, 4), np.uint8), folder / "x.png")
-    assert resolve_classes(folder).names == list(VOC_CLASSES)
-    assert voc_colormap(2)[1].tolist() == [128, 0, 0]
 
 
 def test_eval_model_on_a_cvat_export_equals_eval_by_name(capsys, weights_home, caffe_layout_file, tmp_path):
