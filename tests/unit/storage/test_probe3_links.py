@@ -147,3 +147,19 @@ def test_D8_a_head_file_no_longer_records_where_its_base_was(random_model, weigh
     from fcn_studio.storage.heads import BaseRef
 
     assert BaseRef("toy", "0" * 64, "/some/where").to_dict() == {"id": "toy", "sha256": "0" * 64}
+
+
+def test_K5_sibling_a_link_at_a_videos_frame_masks_folder_is_never_written_through(
+    capsys, weights_home, caffe_layout_file, tmp_path
+):
+    from tests.builders import make_clip
+
+    clip = make_clip(tmp_path / "in" / "walk.mp4", n=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    victims = victim_folder(tmp_path)
+    (out / "walk_masks").symlink_to(victims, target_is_directory=True)
+    model = str(caffe_layout_file("fcn32s"))
+    code, _, err = run(capsys, "segment", str(clip), "--model", model, "--out", str(out), "--frame-masks")
+    assert code == 1 and "symbolic link" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in victims.iterdir()) == ["a.png"]
