@@ -13,8 +13,8 @@ from fcn_studio.errors import FCNStudioError
 
 def add_parser(sub) -> None:
     seg = sub.add_parser("segment", help="write palette PNG masks for images, segmented videos for videos")
-    seg.add_argument("inputs", nargs="+", metavar="INPUT")
-    common.model_options(seg)
+    seg.add_argument("inputs", nargs="*", metavar="INPUT")
+    common.model_options(seg, required=False)
     seg.add_argument("--out", required=True, metavar="DIR")
     seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
     seg.add_argument("--opacity", type=num.OPACITY, default=0.5, help="overlay opacity, 0-1 (default 0.5)")
@@ -61,6 +61,12 @@ def add_parser(sub) -> None:
         default="rle",
         help="--format coco: RLE (exact, the default) or polygons",
     )
+    seg.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="COCO_FILE",
+        help="join the COCO files of a sharded --format coco run into OUT/coco.json (no model runs)",
+    )
     seg.set_defaults(func=cmd_segment)
 
 
@@ -70,6 +76,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     shard = args.shard
     out = Path(args.out)
+    if args.merge:
+        return _merge(args, out)
+    if not args.inputs or not args.model:
+        raise FCNStudioError("segment needs INPUT... and --model M (or --merge COCO_FILE... to join COCO files)")
     images, videos = _plan(args.inputs, out, shard)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
@@ -126,6 +136,16 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )
     _finish_fast_path(predictor.fast_path)
     return 1 if failures else 0
+
+
+def _merge(args: argparse.Namespace, out: Path) -> int:
+    from fcn_studio.data.formats.coco_merge import merge_coco_files
+
+    if args.inputs or args.model:
+        raise FCNStudioError("--merge joins COCO files only: leave out the inputs and --model")
+    target, images, annotations = merge_coco_files(args.merge, out / "coco.json")
+    warn(f"merged {len(args.merge)} COCO file(s): {images} image(s), {annotations} annotation(s) -> {target}")
+    return 0
 
 
 def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:

@@ -78,3 +78,23 @@ def test_voc_export_writes_cvats_labelmap_with_the_colours_used(tmp_path):
     lines = (tmp_path / "voc" / "labelmap.txt").read_text().splitlines()
     assert lines[0].startswith("# label:color_rgb")
     assert lines[1:] == ["background:0,0,0::", "crack:200,10,10::", "rust:10,200,10::"]
+
+
+def test_segment_merge_joins_the_coco_files_of_a_sharded_run(capsys, weights_home, caffe_layout_file, tmp_path):
+    from tests.builders import make_image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        make_image(photos / f"im{i}.png", seed=i)
+    model = str(caffe_layout_file("fcn32s"))
+    for i in range(2):
+        argv = ["segment", str(photos), "--model", model, "--out", str(tmp_path / "co"), "--format", "coco"]
+        assert run(capsys, *argv, "--shard", f"{i}/2")[0] == 0
+    shards = [str(tmp_path / "co" / f"coco.{i}-of-2.json") for i in range(2)]
+    code, _, err = run(capsys, "segment", "--merge", *shards, "--out", str(tmp_path / "all"))
+    assert code == 0 and "3 image(s)" in err, err
+    merged = json.loads((tmp_path / "all" / "coco.json").read_text())
+    assert sorted(im["file_name"] for im in merged["images"]) == ["im0.png", "im1.png", "im2.png"]
+    code, _, err = run(capsys, "segment", "--merge", shards[0], shards[0], "--out", str(tmp_path / "again"))
+    assert code == 1 and "named twice" in err, err
