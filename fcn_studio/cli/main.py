@@ -6,6 +6,9 @@ Each command lives in its own module (``segment``, ``evaluate``, ``weights``, ``
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -49,7 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = build_parser().parse_args(["gui"])
     try:
-        return int(args.func(args) or 0)
+        with _options_as_environment(args), _terminated_as_interrupt():
+            return int(args.func(args) or 0)
+    except Terminated:
+        warn("terminated (SIGTERM); what was complete is kept, temporaries and locks were removed")
+        return 143
     except Cancelled as exc:
         warn(str(exc))
         return 130
@@ -71,3 +78,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         warn(f"error: {describe_unexpected(exc)} (--max-size, --device cpu)")
         return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's stop, ``kill``): unwinds like Ctrl+C, so every lock and
+    temporary is removed on the way out and the run says so in one line."""
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupt():
+    def stop(_signum, _frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: the default behaviour stays
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _options_as_environment(args: argparse.Namespace):
+    """``--allow-outside`` is read where datasets are read, as FCN_STUDIO_ALLOW_OUTSIDE; set
+    for this command only."""
+    if not getattr(args, "allow_outside", False):
+        yield
+        return
+    from fcn_studio import environment
+
+    name, before = environment.ALLOW_OUTSIDE.name, os.environ.get(environment.ALLOW_OUTSIDE.name)
+    os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fcn_studio.cli import args as num
+from fcn_studio.cli import common
 from fcn_studio.cli.common import say, warn
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.precision import PRECISIONS
@@ -63,6 +64,7 @@ def add_parser(sub) -> None:
     tr.add_argument("--resume", action="store_true", help="continue from OUT.last.state.pt")
     tr.add_argument("--force", action="store_true", help="replace an existing OUT and an installed model with this id")
     tr.add_argument("--id", help="install the result under this id (default: OUT's file name)")
+    common.allow_outside_option(tr)
     tr.set_defaults(func=cmd_train)
 
 

@@ -11,6 +11,7 @@ mask, and ``overwrite=False`` (``--skip-existing``) resumes a killed or preempte
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import queue
@@ -168,7 +169,19 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
         raise FCNStudioError(
             f"{out_dir}: cannot write to this folder ({exc.strerror or exc}); choose another output folder"
         ) from None
+    make_output_folders(items, out_dir)
     return items
+
+
+def make_output_folders(items: Sequence[BatchItem], out_dir: Path) -> None:
+    """The mirrored subfolders (``OUT/sub/``), made before any image is segmented and never
+    through a link planted at their names (files/fileio.make_folders)."""
+    from fcn_studio.files.fileio import make_folders
+
+    if items:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in sorted({it.mask_path(out_dir).parent for it in items}):
+        make_folders(out_dir, folder)
 
 
 def refuse_input_folder_as_output(roots: Iterable[Path | None], out_dir: Path) -> None:
@@ -261,6 +274,10 @@ def _open_log(path: Path, follow_links: bool):
     try:
         fd = os.open(path, flags, 0o666)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise FCNStudioError(
+                f"{path} is a FIFO and nothing reads it: start its reader first, or name a log file with --log"
+            ) from None
         if not follow_links and path.is_symlink():
             raise FCNStudioError(
                 f"{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to "
@@ -272,6 +289,13 @@ def _open_log(path: Path, follow_links: bool):
 
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
     st = os.fstat(fd)
+    if not follow_links and (not stat.S_ISREG(st.st_mode) or st.st_nlink != 1):
+        os.close(fd)
+        what = "a hard link to another file" if stat.S_ISREG(st.st_mode) else "not a plain file"
+        raise FCNStudioError(
+            f"{path} is {what}, not a log FCN Studio made (someone may have planted it to write to another file); "
+            "nothing was written to it: remove it, or name a log with --log"
+        )
     half_line = False  # a killed run may have left half a line: end it
     if stat.S_ISREG(st.st_mode) and st.st_size:
         with contextlib.suppress(OSError), open(path, "rb") as fh:

@@ -78,11 +78,25 @@ def cache_root_for(source: Path | None) -> Path:
     """Next to the weights file when that folder is writable, else the user cache folder."""
     if source is not None:
         folder = Path(source).parent
-        if os.access(folder, os.W_OK):
-            return folder / CACHE_DIRNAME
+        beside = folder / CACHE_DIRNAME
+        # a link (or file) planted at the name would send the conversion elsewhere: not ours
+        if os.access(folder, os.W_OK) and (not os.path.lexists(beside) or _own_folder(beside)):
+            return beside
     from fcn_studio.files.identity import cache_home
 
     return cache_home() / "compiled"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder (not a link) of this user, as FCN Studio makes its cache folders."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return stat.S_ISDIR(st.st_mode) and mine
 
 
 class FastPath:

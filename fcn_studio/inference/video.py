@@ -234,8 +234,11 @@ def segment_video(
     cap.release()
     writer = VideoWriter(out_path, info.width, info.height, info.fps)
     masks = Path(masks_dir) if masks_dir else None
-    if masks:
-        masks.mkdir(parents=True, exist_ok=True)
+    if masks:  # made here, never through a link planted at its name
+        from fcn_studio.files.fileio import make_folders
+
+        masks.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(masks.parent, masks)
     # Encoding trails on its own thread; cv2 releases the GIL while it encodes.
     q: queue.Queue = queue.Queue(maxsize=8)
     failure: list[BaseException] = []

@@ -199,6 +199,14 @@ def _read_torch(path: Path) -> dict[str, torch.Tensor]:
     return _unwrap_state_dict(obj, path)
 
 
+def torch_load_problem(exc: BaseException) -> str:
+    """What torch.load refused, in one short line, without torch's advice to load the file
+    with ``weights_only=False`` (which would run whatever code an untrusted file holds)."""
+    if "weights only load failed" in str(exc).lower():
+        return f"it holds Python objects other than tensors, which could run code: {_clip(_unsafe_detail(exc), 120)}"
+    return _clip(_first_line(exc))
+
+
 def _unsafe_detail(exc: BaseException) -> str:
     """The line of torch's long weights-only message that names what was refused."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]

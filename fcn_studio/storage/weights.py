@@ -200,7 +200,22 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
+    return load_checkpoint(path, **known, locate_base=locate_installed)
+
+
+def locate_installed(model_id: str) -> Path:
+    """An installed model's file by its id alone (the manifest's or the weights folder's),
+    never read as a path: what a head file names its base by (storage/heads.py)."""
+    model_id = normal_id(model_id)
+    if not is_valid_id(model_id):
+        raise FCNStudioError(f"{model_id[:80]!r} is not a model id")
+    entry = manifest_entry(model_id)
+    if entry is not None and entry.path().is_file():
+        return entry.path()
+    path = weights_dir() / f"{model_id}.safetensors"
+    if path.is_file():
+        return path
+    raise FCNStudioError(f"model {model_id} is not installed")
 
 
 def _explain_unusable_path(path: Path) -> None:
@@ -302,6 +317,8 @@ def import_weights(
     # waits, then finds the first one's model (and refuses without --force).
     with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
         _refuse_installed(target, weights_id, overwrite)
+        if target.exists():  # --force: never over a base that versions stored as heads need (K11)
+            _refuse_base_of_heads(weights_id, target, replace=True)
         save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
     return weights_id
 
@@ -336,6 +353,8 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
     target = entry.path()
     if target.exists() and not overwrite:
         raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+    if target.exists() and not os.path.samefile(file, target):
+        _refuse_base_of_heads(entry.id, target, replace=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         shutil.copyfile(file, tmp)
@@ -343,6 +362,20 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
 
 
 IMPORT_WAIT_S = 120.0
+
+
+def refuse_installed_file(path: str | Path, what: str) -> None:
+    """An installed model's own file is never a destination (``weights export ... --force``
+    onto a base would break the versions stored as heads over it)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    for row in list_weights():
+        if row.installed and row.path.exists() and os.path.samefile(row.path, path):
+            raise FCNStudioError(
+                f"{path} is the file of the installed model {row.id}; {what} never writes over an installed model: "
+                "choose another file"
+            )
 
 
 def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
@@ -375,17 +408,29 @@ def remove_weights(weights_id: str) -> list[Path]:
 
     caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        gone = []
         for p in removed:
-            p.unlink(missing_ok=True)
-    return removed + [c.folder for c in caches if remove(c.folder)]
+            with contextlib.suppress(FileNotFoundError):  # another remove took it: said by that one
+                p.unlink()
+                gone.append(p)
+    if not gone:
+        raise FCNStudioError(f"{weights_id} was removed meanwhile (by another program); nothing left to remove")
+    return gone + [c.folder for c in caches if remove(c.folder)]
 
 
-def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
-    """Versions stored as heads cannot work without their base."""
+def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) -> None:
+    """Versions stored as heads cannot work without their base (nor with other weights
+    under its id: ``replace``)."""
     resolved = path.resolve()
     dependants = [
         r.id for r in list_weights() if r.base is not None and r.id != weights_id and _base_file(r) == resolved
     ]
+    if dependants and replace:
+        raise FCNStudioError(
+            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it: replacing it would leave "
+            "them without their base, so it is kept even with --force; import under another --id, or remove those "
+            "versions first (export them as standalone files with `fcn-studio weights export`)"
+        )
     if dependants:
         raise FCNStudioError(
             f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
@@ -396,7 +441,7 @@ def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
 def _base_file(row: ModelInfo) -> Path | None:
     try:
         base = json.loads(read_safetensors_metadata(row.path)["base"])
-        found = locate_weights(base["id"])[0]
+        found = locate_installed(str(base["id"]))
     except (OSError, ValueError, KeyError, FCNStudioError):
         return None
     return found.resolve()

@@ -84,7 +84,11 @@ def load_state(out: str | Path) -> ResumeState:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any damage: the message says what to do
-        raise FCNStudioError(f"{path}: unreadable training state ({exc}); train again without --resume") from None
+        from fcn_studio.storage.checkpoint import torch_load_problem
+
+        raise FCNStudioError(
+            f"{path}: unreadable training state ({torch_load_problem(exc)}); train again without --resume"
+        ) from None
     if not isinstance(state, dict) or "optimizer" not in state or "epoch" not in state:
         raise FCNStudioError(f"{path}: not a training state; train again without --resume")
     if state.get("format") == FORMAT:

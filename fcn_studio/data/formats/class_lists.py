@@ -61,6 +61,12 @@ def read_class_list(path: str | Path) -> ClassList:
         lines[name] = number
         names.append(name)
         if color is not None:
+            if color in colors:  # a colour-coded mask could not tell the two apart
+                other = names[colors.index(color)]
+                raise FCNStudioError(
+                    f"{path}, line {number}: {name!r} has the colour {','.join(map(str, color))} of {other!r}; "
+                    "give every class its own colour"
+                )
             colors.append(color)
     if len(names) > MAX_CLASSES:
         raise FCNStudioError(

@@ -133,6 +133,12 @@ def _export_voc(items, labels, out, report, progress, val_fraction, seed, _style
         stems.append(image.stem)
         progress(i + 1, len(items))
     write_lines(out / "class_names.txt", labels.classes)
+    # CVAT's "Segmentation mask 1.1" import reads the classes and their colours from here
+    write_lines(
+        out / "labelmap.txt",
+        ["# label:color_rgb:parts:actions"]
+        + [f"{n}:{r},{g},{b}::" for n, (r, g, b) in zip(labels.classes, labels.colors, strict=True)],
+    )
     shuffled = sorted(stems)
     random.Random(seed).shuffle(shuffled)
     n_val = 0 if len(shuffled) < 2 else max(1, round(len(shuffled) * val_fraction))

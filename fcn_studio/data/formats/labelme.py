@@ -76,19 +76,30 @@ def read_labelme(path: str | Path) -> LabelmeFile:
     image_data = data.get("imageData") or None
     if not (isinstance(height, int) and isinstance(width, int)) or height <= 0 or width <= 0:
         if image_data:
-            width, height = decode_image_data(image_data, path).size
+            width, height = decode_image_data(image_data, path, header_only=True).size
         else:
             raise FCNStudioError(f"{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme")
+    from fcn_studio.data.pixels import check_pixels
+
+    check_pixels(path, width, height)  # its mask is made at this size
     return LabelmeFile(path, data["shapes"], height, width, data.get("imagePath"), image_data)
 
 
-def decode_image_data(image_data: str, path: Path) -> Image.Image:
-    """labelme's embedded image (base64 of the image file's bytes)."""
+EMBEDDED_LIMIT_MP = 100  # an image carried inside a JSON file; bigger ones belong beside it
+
+
+def decode_image_data(image_data: str, path: Path, header_only: bool = False) -> Image.Image:
+    """labelme's embedded image (base64 of the image file's bytes), its size checked from
+    its header before any pixel is decoded."""
+    from fcn_studio.data.pixels import check_pixels
+
     try:
         image = Image.open(io.BytesIO(base64.b64decode(image_data)))
-        image.load()
+        check_pixels(path, *image.size, limit_mp=EMBEDDED_LIMIT_MP)
+        if not header_only:
+            image.load()
         return image
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise FCNStudioError(f"{path}: the embedded imageData is not an image ({exc})") from None
 
 
@@ -132,6 +143,11 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         xy = [(float(p[0]), float(p[1])) for p in shape.get("points", [])]
     except (TypeError, ValueError, IndexError):
         raise FCNStudioError(f"{doc.path.name}: shape {number} has points that are not [x, y] pairs") from None
+    if not all(abs(v) < 1e7 for point in xy for v in point):  # NaN fails this too
+        raise FCNStudioError(
+            f"{doc.path.name}: shape {number} has a coordinate that is not a finite number within the image; "
+            "fix or redraw the shape in labelme"
+        )
     if kind == "mask":
         return _mask_shape(doc, shape, xy, number)
     needed = {"circle": 2, "rectangle": 2, "line": 2, "point": 1, "oriented_rectangle": 4}.get(kind)

@@ -57,7 +57,7 @@ def test_segment_path_to_weights_file_folder_input_and_bad_file(
     )
     assert code == 1, "a failed file makes the exit status non-zero"
     assert "broken.png" in err and "Traceback" not in err
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png", "classes.txt"]
 
 
 def test_missing_weights_tell_the_download_command(capsys, weights_home, image_factory, tmp_path):

@@ -64,7 +64,7 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(
     assert run(capsys, *argv)[0] == 0
     code, _, err = run(capsys, *argv)  # again: last run's masks are outputs, not photos
     assert code == 0 and "wrote 2 output(s)" in err
-    assert sorted(tree(photos / "masks")) == ["a.png", "b.png"]
+    assert sorted(tree(photos / "masks")) == ["a.png", "b.png", "classes.txt"]
 
 
 @pytest.mark.slow
