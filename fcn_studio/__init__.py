@@ -43,4 +43,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:  # dir(fcn_studio) lists the API, though it loads on first use
-    return sorted({*globals(), *__all__})
+    return sorted({*__all__, "__version__", "__doc__", "__file__", "__name__", "__path__"})

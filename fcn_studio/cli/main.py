@@ -34,7 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GUI_EXTRA = "pip install 'fcn-studio[gui]'"
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    """The app; without PySide6 (a headless install, no ``gui`` extra) the command that adds it."""
+    try:
+        import PySide6  # noqa: F401
+    except ImportError:
+        warn(
+            "the app needs PySide6, which this installation leaves out (the Python API and the commands "
+            f"segment, eval, compare, train and weights work without it); add it with: {GUI_EXTRA} "
+            "(in a source checkout: pip install -c constraints.txt -e '.[gui]')"
+        )
+        return 1
     from fcn_studio.gui.app import run_app
 
     return run_app(list(args.paths))
