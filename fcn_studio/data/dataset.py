@@ -96,7 +96,9 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
         try:
             text = listing.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise FCNStudioError(f"{listing}: cannot read the split list ({exc})") from None
+            raise FCNStudioError(
+                "{listing}: cannot read the split list ({error})", listing=listing, error=exc
+            ) from None
         return {line.strip().lower() for line in text.split() if line.strip()}, []
     defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
     if defined or split not in KNOWN_SPLITS:
@@ -105,7 +107,13 @@ def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]
             if defined
             else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image"
         )
-        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
+        raise FCNStudioError(
+            "{voc}: no split {split!r} (no {listing}); {offer}",
+            voc=voc,
+            split=split,
+            listing=listing.relative_to(voc),
+            offer=offer,
+        )
     return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
 
 

@@ -53,7 +53,12 @@ def coco_files(root: Path, split: str | None) -> list[Path]:
         chosen = [p for p in found if split.lower() in p.stem.lower()]
         if not chosen:
             names = ", ".join(p.name for p in found)
-            raise FCNStudioError(f"{root}: no COCO file for split {split!r} (its COCO files: {names})")
+            raise FCNStudioError(
+                "{root}: no COCO file for split {split!r} (its COCO files: {names})",
+                root=root,
+                split=split,
+                names=names,
+            )
         return chosen
     return found
 
@@ -96,7 +101,9 @@ def find_coco(root: Path, split: str | None = None) -> Pairing | None:
         coco = read_coco(path)
         if coco.names != names:
             raise FCNStudioError(
-                f"{path}: its categories differ from {files[0].name}'s; use one category list for every COCO file"
+                "{path}: its categories differ from {name}'s; use one category list for every COCO file",
+                path=path,
+                name=files[0].name,
             )
         for image_id in sorted(coco.images):
             image = image_file(coco, image_id, root)
