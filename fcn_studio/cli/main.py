@@ -39,9 +39,13 @@ GUI_EXTRA = "pip install 'fcn-studio[gui]'"
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """The app; without PySide6 (a headless install, no ``gui`` extra) the command that adds it."""
-    try:
-        import PySide6  # noqa: F401
+    import importlib.util
+
+    try:  # looked up, not imported: only the gui package imports Qt
+        missing = importlib.util.find_spec("PySide6") is None
     except ImportError:
+        missing = True
+    if missing:
         warn(
             "the app needs PySide6, which this installation leaves out (the Python API and the commands "
             f"segment, eval, compare, train and weights work without it); add it with: {GUI_EXTRA} "
