@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +16,10 @@ from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.storage.download import ProgressFn, download
 from fcn_studio.storage.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
+from fcn_studio.storage.model_ids import id_from_filename as id_from_filename
+from fcn_studio.storage.model_ids import id_problem as id_problem
+from fcn_studio.storage.model_ids import is_valid_id as is_valid_id
+from fcn_studio.storage.model_ids import normal_id as normal_id
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
@@ -175,11 +177,12 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     entry = manifest_entry(spec)
     if entry is not None:
         if entry.kind != "segmentation" and not backbones:
-            raise FCNStudioError(f"{spec} is a backbone for training, not a segmentation model")
+            raise FCNStudioError("{spec} is a backbone for training, not a segmentation model", spec=spec)
         if not entry.path().is_file():
             raise FCNStudioError(
-                f"model {spec} is not installed; run `fcn-studio weights download {spec}` "
-                f"(about {entry.size_mb:.0f} MB) or `fcn-studio weights import FILE`"
+                "model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`",
+                spec=spec,
+                size_mb=entry.size_mb,
             )
         known = {
             "preprocessing": PRESETS[entry.preprocessing],
@@ -193,7 +196,9 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     _explain_unusable_path(path)
     known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
-        f"unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`"
+        "unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`",
+        spec=spec,
+        known_ids=known_ids,
     )
 
 
@@ -209,50 +214,31 @@ def _explain_unusable_path(path: Path) -> None:
     """A path that exists but is no file, or a link that leads nowhere, is named as such
     rather than reported as an unknown model id."""
     if path.is_dir():
-        raise FCNStudioError(f"{path} is a folder, not a weights file; give the .pth or .safetensors file in it")
+        raise FCNStudioError(
+            "{path} is a folder, not a weights file; give the .pth or .safetensors file in it", path=path
+        )
     if path.is_symlink():
         try:
             path.resolve(strict=True)
         except RuntimeError:  # Python < 3.13 raises RuntimeError for loops
-            raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+            raise FCNStudioError(
+                "{path}: the symbolic link loops on itself; point it at a weights file", path=path
+            ) from None
         except OSError as exc:
             import errno
 
             if exc.errno == errno.ELOOP:
-                raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
-            raise FCNStudioError(f"{path}: the symbolic link points to a missing file; fix or remove it") from None
+                raise FCNStudioError(
+                    "{path}: the symbolic link loops on itself; point it at a weights file", path=path
+                ) from None
+            raise FCNStudioError(
+                "{path}: the symbolic link points to a missing file; fix or remove it", path=path
+            ) from None
     if not path.exists() and (path.suffix.lower() in WEIGHT_SUFFIXES or len(path.parts) > 1):
-        raise FCNStudioError(f"{path}: no such weights file")
+        raise FCNStudioError("{path}: no such weights file", path=path)
 
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
-_ID_MAX = 100
-# Names Windows cannot give a file, whatever the extension.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def id_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
-    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
-    so an id is always a plain file name inside the weights directory."""
-    if not text:
-        return "an id cannot be empty"
-    if len(text) > _ID_MAX:
-        return f"an id has at most {_ID_MAX} characters"
-    if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
-        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
-    if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
-        return "that name is reserved"
-    return None
-
-
-def is_valid_id(text: str) -> bool:
-    return id_problem(text) is None
-
-
-def normal_id(text: str) -> str:
-    """One spelling per id: "é" typed (NFC) and "é" from a macOS file name (NFD) are one id."""
-    return unicodedata.normalize("NFC", text)
 
 
 def check_id(weights_id: str, option: str = "--id") -> str:
@@ -262,23 +248,13 @@ def check_id(weights_id: str, option: str = "--id") -> str:
     if problem is None and manifest_entry(weights_id):
         problem = "it is the id of a listed model"
     if problem:
-        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id: {problem}; choose another {option}")
+        raise FCNStudioError(
+            "{weights_id!r} cannot be used as a model id: {problem}; choose another {option}",
+            weights_id=weights_id,
+            problem=problem,
+            option=option,
+        )
     return weights_id
-
-
-def _id_char(c: str) -> bool:
-    # combining marks belong to letters in many scripts (Devanagari vowel signs, and
-    # accents in decomposed file names)
-    return c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M")
-
-
-def id_from_filename(stem: str) -> str:
-    """A default id from a file name: letters of any script are kept, other runs become '-'."""
-    stem = unicodedata.normalize("NFC", stem)  # macOS hands out decomposed names
-    text = "".join(c if _id_char(c) else " " for c in stem)
-    text = re.sub(r" +", "-", text).strip("-._")
-    text = re.sub(r"\.{2,}", ".", text)[:_ID_MAX].rstrip("-.")
-    return text if is_valid_id(text) else "model"
 
 
 def model_path(weights_id: str) -> Path:
@@ -299,7 +275,7 @@ def reserved_id(weights_id: str) -> Iterator[None]:
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
     entry = manifest_entry(weights_id)
     if entry is None:
-        raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
+        raise FCNStudioError("unknown weights id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id)
     from fcn_studio.storage.locks import exclusive
 
     # Two downloads of one file would append to the same .part: the second stops at once.
@@ -335,7 +311,7 @@ def import_weights(
     try:
         ckpt.build_model()  # strict shape check before anything is written
     except FCNStudioError as exc:
-        raise FCNStudioError(f"{exc}; if the architecture was misdetected, give --arch") from None
+        raise FCNStudioError("{error}; if the architecture was misdetected, give --arch", error=exc) from None
     ckpt.provenance = {
         **ckpt.provenance,
         "imported_from": str(file.resolve()),
@@ -379,7 +355,7 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
 
     target = entry.path()
     if target.exists() and not overwrite:
-        raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+        raise FCNStudioError("{name} is the published {id}, which is already installed", name=file.name, id=entry.id)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         shutil.copyfile(file, tmp)
@@ -392,7 +368,8 @@ IMPORT_WAIT_S = 120.0
 def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
     if target.exists() and not overwrite:
         raise FCNStudioError(
-            f"a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force"
+            "a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force",
+            weights_id=weights_id,
         )
 
 
@@ -404,14 +381,20 @@ def remove_weights(weights_id: str) -> list[Path]:
     entry = manifest_entry(weights_id)
     problem = None if entry else id_problem(weights_id)
     if problem:
-        raise FCNStudioError(f"{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`")
+        raise FCNStudioError(
+            "{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`",
+            weights_id=weights_id,
+            problem=problem,
+        )
     candidates = [entry.path()] if entry else [weights_dir() / f"{weights_id}.safetensors"]
     candidates += [p.with_name(p.name + ".part") for p in candidates]
     home = weights_dir().resolve()
     # The file itself may be a link the user made; what must be inside is the entry removed.
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
-        raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
+        raise FCNStudioError(
+            "no installed weights with id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id
+        )
     from fcn_studio.storage.locks import exclusive
 
     _refuse_base_of_heads(weights_id, removed[0])
@@ -432,8 +415,9 @@ def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
     ]
     if dependants:
         raise FCNStudioError(
-            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
-            "(or export them as standalone files with `fcn-studio weights export`)"
+            "{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)",
+            weights_id=weights_id,
+            dependants=", ".join(dependants),
         )
 
 
