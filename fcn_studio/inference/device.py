@@ -69,7 +69,11 @@ def choose_device(requested: object = "auto", *, allow_fallback: bool = False) -
     if requested == "cpu":
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")))
     if requested != "auto":
-        raise FCNStudioError(f"unknown device {requested!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+        raise FCNStudioError(
+            "unknown device {requested!r}; choose one of {device_choices}",
+            requested=requested,
+            device_choices=", ".join(DEVICE_CHOICES),
+        )
     if torch.cuda.is_available():
         dev = torch.device("cuda")
     elif _mps_available():

@@ -19,6 +19,7 @@ from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, imag
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
+from fcn_studio.inference.upsampling import band_rows, logits_to_full_size
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
 
@@ -26,10 +27,6 @@ DEFAULT_MAX_SIZE = 2048
 # The quick first pass shown while the full result is computed (longer side, pixels). The
 # network pads its input by 100 pixels a side, so smaller previews hardly cost less.
 PREVIEW_MAX_SIZE = 128
-# Output rows upsampled at a time: at most 256, and fewer for wide images so that the
-# band's float temporaries (C x rows x W, a few of them) stay near 4 MB each.
-_BAND_ROWS = 256
-_BAND_BYTES = 4 * 2**20
 
 
 @dataclass
@@ -64,16 +61,6 @@ class Backbone:
     module: torch.nn.Module
     fast_path: object | None  # runtime.FastPath
     nbytes: int
-
-
-def _bilinear_taps(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source indices and weights of bilinear resizing, exactly as F.interpolate
-    (align_corners=False) computes them, so banded upsampling equals the one-shot call."""
-    scale = in_size / out_size
-    src = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    return i0, i1, (src - i0).astype(np.float32)
 
 
 def inference_shape(height: int, width: int, max_size: int | None) -> tuple[int, int]:
@@ -164,7 +151,11 @@ class Predictor:
         own = {k: v for k, v in ckpt.state_dict.items() if k.split(".")[0] in dict(head.named_children())}
         missing = [k for k in head.state_dict() if k.startswith("score") and k not in own]
         if missing:
-            raise FCNStudioError(f"{ckpt.source}: no {', '.join(missing)} in the weights; the file is damaged")
+            raise FCNStudioError(
+                "{source}: no {missing} in the weights; the file is damaged",
+                source=ckpt.source,
+                missing=", ".join(missing),
+            )
         head.load_state_dict({k: v.float() for k, v in own.items()}, strict=False)
         return self._on_device(head)
 
@@ -182,13 +173,17 @@ class Predictor:
             return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
-            raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
+            raise FCNStudioError(
+                "unknown backend {backend!r}; choose one of {backends}",
+                backend=backend,
+                backends=", ".join(runtime.BACKENDS),
+            )
         if fast and self.device.type != "cpu":
             raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
         if fast and backend == "torch":
             raise FCNStudioError(
-                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the "
-                f"auto backend (drop --backend torch; unset {runtime.BACKEND_ENV})"
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})",
+                backend_env=runtime.BACKEND_ENV,
             )
         if backend == "torch" or self.device.type != "cpu":
             return None
@@ -349,7 +344,7 @@ class Predictor:
             "network": network,
             "labels": height * width * (1 if c <= 256 else 4),
             "confidence": height * width * 2,
-            "upsampling": 4 * min(_band_rows(c, width), height) * c * width * 4,
+            "upsampling": 4 * min(band_rows(c, width), height) * c * width * 4,
         }
         if (h, w) != (height, width):  # Pillow resizes from its own 4-byte-a-pixel copy
             needed["resizing"] = height * width * 4 + h * w * 3
@@ -370,53 +365,14 @@ class Predictor:
                 else ""
             )
             raise FCNStudioError(
-                f"segmenting this {width}x{height} image needs about {format_bytes(total)} ({parts}) but only "
-                f"{format_bytes(free)} of memory is free; {hint}close other programs or split the image into tiles"
+                "segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles",
+                width=width,
+                height=height,
+                total=format_bytes(total),
+                parts=parts,
+                free=format_bytes(free),
+                hint=hint,
             )
-
-
-def logits_to_full_size(
-    logits: torch.Tensor,
-    height: int,
-    width: int,
-    with_probs: bool = False,
-    cancelled: Callable[[], bool] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Labels and confidence at ``(height, width)`` from ``(C, h, w)`` logits, upsampled
-    bilinearly (as F.interpolate, align_corners=False) in bands of rows, so the float
-    work at full size never exceeds a few MB however big the image."""
-    c, h, w = logits.shape
-    dtype = np.uint8 if c <= 256 else np.int32
-    labels = np.empty((height, width), dtype=dtype)
-    confidence = np.empty((height, width), dtype=np.float16)
-    probs = np.empty((c, height, width), dtype=np.float32) if with_probs else None
-    resize = (h, w) != (height, width)
-    on_cpu = logits.device.type == "cpu"
-    xp = np if on_cpu else torch  # numpy on the CPU: no thread hand-offs for small ops
-    lo = np.ascontiguousarray(logits.float().numpy()) if on_cpu else logits.float()
-    if resize:
-        taps = [*_bilinear_taps(height, h), *_bilinear_taps(width, w)]
-        r0, r1, rw, c0, c1, cw = taps if on_cpu else (torch.from_numpy(a).to(logits.device) for a in taps)
-    step = _band_rows(c, width)
-    with torch.inference_mode():
-        for top in range(0, height, step):
-            if cancelled and cancelled():
-                raise Cancelled()
-            rows = slice(top, min(top + step, height))
-            if resize:
-                wy = rw[rows].reshape(1, -1, 1)
-                band = lo[:, r0[rows]] * (1 - wy) + lo[:, r1[rows]] * wy
-                band = band[:, :, c0] * (1 - cw) + band[:, :, c1] * cw
-            else:
-                band = lo[:, rows]
-            best, total, ids = _max_and_softmax_sum(xp, band, dtype)
-            labels[rows] = ids if on_cpu else ids.cpu().numpy()
-            conf = 1.0 / total
-            confidence[rows] = conf if on_cpu else conf.cpu().numpy()
-            if probs is not None:
-                p = xp.exp(band - best[None]) / total[None]
-                probs[:, rows] = p if on_cpu else p.cpu().numpy()
-    return labels, confidence, probs
 
 
 def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
@@ -425,36 +381,6 @@ def inference_image(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
     height, width = rgb.shape[:2]
     h, w = inference_shape(height, width, max_size)
     return rgb if (h, w) == (height, width) else _resize(rgb, h, w)
-
-
-def _max_and_softmax_sum(xp, band, dtype):
-    """Per pixel of a ``(C, rows, W)`` band: the highest logit, the softmax denominator
-    relative to it (so the winner's probability is ``1 / total``), and the winning class.
-
-    A loop over the classes with element-wise operations: contiguous and fast, where a
-    reduction over the first axis is strided (argmax over axis 0 was 30x slower here).
-    Ties go to the lower class id, as ``argmax`` breaks them.
-    """
-    best = band[0].clone() if xp is torch else band[0].copy()
-    ids = xp.zeros(best.shape, dtype=dtype if xp is np else torch.uint8 if dtype == np.uint8 else torch.int32)
-    for k in range(1, band.shape[0]):
-        better = band[k] > best
-        if xp is np:
-            np.copyto(ids, k, where=better)
-        else:
-            ids.masked_fill_(better, k)
-        xp.maximum(best, band[k], out=best)
-    total = xp.zeros_like(best)
-    term = xp.empty_like(best)
-    for k in range(band.shape[0]):
-        xp.subtract(band[k], best, out=term)
-        xp.exp(term, out=term)
-        total += term
-    return best, total, ids
-
-
-def _band_rows(num_classes: int, width: int) -> int:
-    return max(1, min(_BAND_ROWS, _BAND_BYTES // (4 * num_classes * max(1, width))))
 
 
 def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:

@@ -12,7 +12,8 @@ from fcn_studio.data.images import as_rgb8, load_image
 from fcn_studio.data.labels import voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.device import choose_device
-from fcn_studio.inference.predictor import Predictor, _bilinear_taps
+from fcn_studio.inference.predictor import Predictor
+from fcn_studio.inference.upsampling import _bilinear_taps
 from fcn_studio.models.preprocessing import CAFFE_BGR
 from fcn_studio.storage.checkpoint import Checkpoint
 
