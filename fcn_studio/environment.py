@@ -71,7 +71,11 @@ def read(var: EnvVar[T]) -> T:
         return var.type(raw)
     except ValueError:
         raise FCNStudioError(
-            f"{var.name}={raw!r} is not a valid {var.type.__name__}; set it to e.g. {var.default!r} or unset it"
+            "{name}={raw!r} is not a valid {type}; set it to e.g. {default!r} or unset it",
+            name=var.name,
+            raw=raw,
+            type=var.type.__name__,
+            default=var.default,
         ) from None
 
 
