@@ -42,6 +42,9 @@ CONVERSION_BUDGET_MB = EnvVar("FCN_STUDIO_CONVERSION_BUDGET_MB", int, 4096,
                               "used go first, never one in use")
 DIST_TIMEOUT = EnvVar("FCN_STUDIO_DIST_TIMEOUT", float, 600.0,
                       "seconds a torchrun training process waits for its peers before it gives up")
+LOG_DIR = EnvVar("FCN_STUDIO_LOG_DIR", Path, None,
+                  "folder of the app's log file and crash reports (default: the user log folder, "
+                  "e.g. ~/.local/state/fcn-studio/log)")
 SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
                     "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
 # fmt: on
@@ -53,6 +56,7 @@ VARIABLES: tuple[EnvVar, ...] = (
     MODEL_CACHE_MB,
     CONVERSION_BUDGET_MB,
     DIST_TIMEOUT,
+    LOG_DIR,
     SMOKE_TEST,
 )
 

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(with any image paths given).",
     )
     parser.add_argument("--version", action="version", version=f"fcn-studio {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print what happens (the fcn_studio loggers, DEBUG) on stderr"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (segment, evaluate, weights, train, compare):
         command.add_parser(sub)
@@ -64,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["gui", *argv]  # `fcn-studio photo.jpg` opens the app on that photo
     args = build_parser().parse_args(argv)
     if args.command is None:
-        args = build_parser().parse_args(["gui"])
+        args = build_parser().parse_args(["--verbose", "gui"] if args.verbose else ["gui"])
+    if args.verbose:
+        from fcn_studio import logs
+
+        logs.configure(verbose=True)
     try:
         return int(args.func(args) or 0)
     except Cancelled as exc:

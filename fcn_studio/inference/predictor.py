@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,8 @@ from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.upsampling import band_rows, logits_to_full_size
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
+
+log = logging.getLogger(__package__)  # one logger per package
 
 DEFAULT_MAX_SIZE = 2048
 # The quick first pass shown while the full result is computed (longer side, pixels). The
@@ -131,6 +134,9 @@ class Predictor:
         self.backbone = Backbone(self.model.backbone, fast_path, nbytes)
         if fast_path is not None:
             fast_path.start()
+        log.info(
+            "%s ready on %s, %s, max size %s", checkpoint.arch, self.device_choice.description, self.precision, max_size
+        )
 
     @property
     def fast_path(self):

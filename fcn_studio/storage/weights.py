@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from fcn_studio.storage.model_ids import normal_id as normal_id
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
+
+log = logging.getLogger(__package__)  # one logger per package
 
 WEIGHTS_ENV = environment.WEIGHTS.name
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
@@ -207,6 +210,7 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
+    log.info("loading model %s from %s", spec, path)
     return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
 
 
@@ -280,6 +284,7 @@ def download_weights(weights_id: str, progress: ProgressFn | None = None, cancel
 
     # Two downloads of one file would append to the same .part: the second stops at once.
     with exclusive(entry.path(), f"the download of {weights_id}"):
+        log.info("downloading %s from %s", weights_id, entry.url)
         return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
 
 

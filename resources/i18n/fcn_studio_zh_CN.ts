@@ -152,6 +152,14 @@
         <translation>关于 FCN Studio(&amp;A)</translation>
     </message>
     <message>
+        <source>Show &amp;Log</source>
+        <translation>显示日志(&amp;L)</translation>
+    </message>
+    <message>
+        <source>The app&apos;s log file, and where crash reports go</source>
+        <translation>应用的日志文件，以及崩溃报告保存的位置</translation>
+    </message>
+    <message>
         <source>&amp;Keyboard Shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
@@ -507,6 +515,37 @@
     <message>
         <source>CPU ({n} threads)</source>
         <translation>CPU（{n} 线程）</translation>
+    </message>
+</context>
+<context>
+    <name>Crash</name>
+    <message>
+        <source>Something went wrong</source>
+        <translation>出现了问题</translation>
+    </message>
+    <message>
+        <source>FCN Studio hit an error it did not expect: {summary}</source>
+        <translation>FCN Studio 遇到了意外错误：{summary}</translation>
+    </message>
+    <message>
+        <source>The app keeps running; if something looks wrong, save your work and restart it.</source>
+        <translation>应用仍在运行；如有异常，请保存工作并重新启动。</translation>
+    </message>
+    <message>
+        <source>A crash report was written to:
+{path}</source>
+        <translation>崩溃报告已写入：
+{path}</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>The log file is {path}
+(crash reports are written beside it).</source>
+        <translation>日志文件为 {path}
+（崩溃报告写在它旁边）。</translation>
     </message>
 </context>
 <context>
