@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(with any image paths given).",
     )
     parser.add_argument("--version", action="version", version=f"fcn-studio {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print what happens (the fcn_studio loggers, DEBUG) on stderr"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (segment, evaluate, weights, train, compare):
         command.add_parser(sub)
@@ -37,7 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GUI_EXTRA = "pip install 'fcn-studio[gui]'"
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    """The app; without PySide6 (a headless install, no ``gui`` extra) the command that adds it."""
+    import importlib.util
+
+    try:  # looked up, not imported: only the gui package imports Qt
+        missing = importlib.util.find_spec("PySide6") is None
+    except ImportError:
+        missing = True
+    if missing:
+        warn(
+            "the app needs PySide6, which this installation leaves out (the Python API and the commands "
+            f"segment, eval, compare, train and weights work without it); add it with: {GUI_EXTRA} "
+            "(in a source checkout: pip install -c constraints.txt -e '.[gui]')"
+        )
+        return 1
     from fcn_studio.gui.app import run_app
 
     return run_app(list(args.paths))
@@ -50,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["gui", *argv]  # `fcn-studio photo.jpg` opens the app on that photo
     args = build_parser().parse_args(argv)
     if args.command is None:
-        args = build_parser().parse_args(["gui"])
+        args = build_parser().parse_args(["--verbose", "gui"] if args.verbose else ["gui"])
+    if args.verbose:
+        from fcn_studio import logs
+
+        logs.configure(verbose=True)
     try:
         with _options_as_environment(args), _terminated_as_interrupt():
             return int(args.func(args) or 0)

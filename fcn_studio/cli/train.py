@@ -85,14 +85,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return code
 
 
-def _train(args: argparse.Namespace) -> int:
-    from fcn_studio.cli.progress import ProgressBar
-    from fcn_studio.data.dataset import scan_dataset
-    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
-    from fcn_studio.training.trainer import TrainConfig, check_output, train
+def train_config(args: argparse.Namespace):
+    """The run the options ask for (the Python API's train() maps its arguments the same way)."""
+    from fcn_studio.training.config import TrainConfig
 
     lo, _, hi = args.scale.partition(",")
-    config = TrainConfig(
+    return TrainConfig(
         data=args.data,
         out=args.out,
         base=args.base,
@@ -119,6 +117,15 @@ def _train(args: argparse.Namespace) -> int:
         force=args.force,
         standalone=args.standalone,
     )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from fcn_studio.cli.progress import ProgressBar
+    from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
+    from fcn_studio.training.trainer import check_output, train
+
+    config = train_config(args)
     check_output(config)  # an --out or --id it would refuse is said before the dataset scan
     scan_bar = ProgressBar(None, "checking dataset")
     report = scan_dataset(config.data, config.class_names, progress=lambda d, t, n: scan_bar.update(d, n, total=t))

@@ -13,6 +13,7 @@ from fcn_studio.data.labels import read_label_file
 from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
 from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
+from fcn_studio.data.voc import VOC_MASK_DIRS, voc_notes, voc_split
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.messages import ClassName, Message
 
@@ -42,7 +43,7 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
     if voc_masks is not None:
         only, notes = voc_split(voc, split)
         pairing = pair_by_stem(voc / "JPEGImages", voc_masks, "voc", only)
-        pairing.notes = [*notes, *_voc_notes(voc, voc_masks, pairing)]
+        pairing.notes = [*notes, *voc_notes(voc, voc_masks, pairing)]
         return pairing
     if (root / "train").is_dir() and (root / "train_masks").is_dir():
         return pair_by_stem(root / "train", root / "train_masks", "carvana")
@@ -80,41 +81,6 @@ def image_folder(folder: str | Path) -> Path:
         return folder
     images = _child(folder, _IMAGE_DIRS)
     return images if images is not None and _child(folder, _MASK_DIRS) is not None else folder
-
-
-VOC_MASK_DIRS = ("SegmentationClass", "SegmentationClassPNG")  # the second: older labelme2voc
-KNOWN_SPLITS = ("train", "val", "trainval", "test")
-
-
-def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]:
-    """The image stems of ``split`` (None: all) and a note on what was used."""
-    if not split:
-        return None, []
-    sets = voc / "ImageSets" / "Segmentation"
-    listing = sets / f"{split}.txt"
-    if listing.is_file():
-        try:
-            text = listing.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FCNStudioError(f"{listing}: cannot read the split list ({exc})") from None
-        return {line.strip().lower() for line in text.split() if line.strip()}, []
-    defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
-    if defined or split not in KNOWN_SPLITS:
-        offer = (
-            f"its splits: {', '.join(defined)}"
-            if defined
-            else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image"
-        )
-        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
-    return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
-
-
-def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
-    """Which mask folder was read: the older SegmentationClassPNG/ is named, and so is the
-    folder that matched nothing."""
-    if not pairing.pairs:
-        return [f"no image in JPEGImages/ has a mask of the same name in {masks.relative_to(voc)}/"]
-    return [f"masks from {masks.relative_to(voc)}/"] if masks.name != "SegmentationClass" else []
 
 
 # --------------------------------------------------------------------------- mask encodings

@@ -171,8 +171,12 @@ def _check_decode_memory(path: Path, size: tuple[int, int], bytes_per_pixel: int
     free = available_memory()
     if free is not None and need > free:
         raise FCNStudioError(
-            f"{path}: opening this {size[0]}x{size[1]} image needs about {format_bytes(need)} of memory but only "
-            f"{format_bytes(free)} is free; close other programs, or downscale or tile the image first"
+            "{path}: opening this {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first",
+            path=path,
+            width=size[0],
+            height=size[1],
+            need=format_bytes(need),
+            free=format_bytes(free),
         )
 
 
@@ -229,7 +233,7 @@ def _array_to_rgb8(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
-        raise FCNStudioError(f"expected an image array of shape (H, W[, 1|3|4]), got {arr.shape}")
+        raise FCNStudioError("expected an image array of shape (H, W[, 1|3|4]), got {shape}", shape=arr.shape)
     if arr.dtype != np.uint8:
         if np.issubdtype(arr.dtype, np.floating):
             top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0

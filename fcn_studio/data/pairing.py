@@ -39,7 +39,7 @@ def pair_by_stem(image_dir: Path, mask_dir: Path, layout: str, only: set[str] | 
     """Match files by stem, case-insensitively, allowing a mask suffix such as ``_mask``."""
     for folder in (image_dir, mask_dir):
         if not folder.is_dir():
-            raise FCNStudioError(f"{folder}: no such folder")
+            raise FCNStudioError("{folder}: no such folder", folder=folder)
     images = image_files(image_dir)
     mask_files = image_files(mask_dir)
     exact = {m.stem.lower(): m for m in mask_files}  # an image called x_gt.png has mask x_gt.png

@@ -292,9 +292,16 @@ def check_writable_folder(folder: str | os.PathLike[str], option: str = "--out")
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except FileExistsError:
-        raise FCNStudioError(f"{folder} is a file, not a folder; choose another {option}") from None
+        raise FCNStudioError(
+            "{folder} is a file, not a folder; choose another {option}", folder=folder, option=option
+        ) from None
     except OSError as exc:
-        raise FCNStudioError(f"cannot write to {folder} ({exc.strerror or exc}); choose another {option}") from None
+        raise FCNStudioError(
+            "cannot write to {folder} ({error}); choose another {option}",
+            folder=folder,
+            error=exc.strerror or exc,
+            option=option,
+        ) from None
     return folder
 
 

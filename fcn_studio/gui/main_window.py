@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from fcn_studio import __version__
-from fcn_studio.gui import i18n
+from fcn_studio.gui import crash, i18n
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
             (a.fine_tune, m.fine_tune),
             (a.play_pause, self.video.toggle),
             (a.about, self._about),
+            (a.show_log, lambda: crash.show_log(self)),
             (a.shortcuts, self.show_shortcuts),
         ):
             action.triggered.connect(slot)

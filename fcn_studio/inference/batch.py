@@ -167,7 +167,9 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
         os.unlink(probe)
     except OSError as exc:
         raise FCNStudioError(
-            f"{out_dir}: cannot write to this folder ({exc.strerror or exc}); choose another output folder"
+            "{out_dir}: cannot write to this folder ({error}); choose another output folder",
+            out_dir=out_dir,
+            error=exc.strerror or exc,
         ) from None
     make_output_folders(items, out_dir)
     return items
@@ -191,8 +193,9 @@ def refuse_input_folder_as_output(roots: Iterable[Path | None], out_dir: Path) -
         if root.resolve() == out:
             suggestion = root.parent / f"{root.name}-masks"
             raise FCNStudioError(
-                f"{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; "
-                f"choose another output folder, e.g. {suggestion}"
+                "{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; choose another output folder, e.g. {suggestion}",
+                out_dir=out_dir,
+                suggestion=suggestion,
             )
 
 
@@ -215,8 +218,10 @@ def refuse_replacing_inputs(plan: Sequence[tuple[Path, Sequence[Path]]], out_dir
             clash = inputs.get((st.st_dev, st.st_ino))
             if clash is not None:
                 raise FCNStudioError(
-                    f"{out_dir}: the output for {source} would replace the input {clash}; "
-                    "choose an output folder outside the input folder"
+                    "{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder",
+                    out_dir=out_dir,
+                    source=source,
+                    clash=clash,
                 )
 
 
@@ -280,10 +285,12 @@ def _open_log(path: Path, follow_links: bool):
             ) from None
         if not follow_links and path.is_symlink():
             raise FCNStudioError(
-                f"{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to "
-                "another file); nothing was written through it: remove it, or name a log with --log"
+                "{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log",
+                path=path,
             ) from None
-        raise FCNStudioError(f"cannot write the log {path} ({exc.strerror or exc}); choose another --log") from None
+        raise FCNStudioError(
+            "cannot write the log {path} ({error}); choose another --log", path=path, error=exc.strerror or exc
+        ) from None
     if hasattr(os, "O_NONBLOCK"):  # only the open must not block on a FIFO; writes may wait
         import fcntl
 
@@ -409,8 +416,10 @@ class _Pipeline:
             raise self.errors[0]
         if stopped_early:
             raise Cancelled(
-                f"Cancelled after {self.report.processed} of {len(todo)} files; "
-                f"{len(self.report.written)} masks written."
+                "Cancelled after {processed} of {n} files; {n2} masks written.",
+                processed=self.report.processed,
+                n=len(todo),
+                n2=len(self.report.written),
             )
 
     def _read(self, todo: list[BatchItem]) -> None:
@@ -420,7 +429,7 @@ class _Pipeline:
                     return
                 try:
                     if (problem := unreadable_reason(item.source)) is not None:  # never block on a FIFO
-                        raise FCNStudioError(f"{item.source}: {problem}")
+                        raise FCNStudioError("{source}: {problem}", source=item.source, problem=problem)
                     job = (item, load_image(item.source), None)
                 except FCNStudioError as exc:
                     job = (item, None, str(exc))

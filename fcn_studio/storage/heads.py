@@ -119,9 +119,11 @@ def read_head_file(path: str | Path) -> Head:
             meta = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is not a dict
     except (SafetensorError, OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable head file ({exc}); train the version again") from None
+        raise FCNStudioError(
+            "{path}: unreadable head file ({error}); train the version again", path=path, error=exc
+        ) from None
     if not is_head_metadata(meta):
-        raise FCNStudioError(f"{path}: not an FCN Studio head file")
+        raise FCNStudioError("{path}: not an FCN Studio head file", path=path)
     return parse_head(tensors, meta, Path(path))
 
 
@@ -143,7 +145,9 @@ def parse_head(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Pat
             training=json.loads(meta.get("training", "{}")),
         )
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise FCNStudioError(f"{path}: damaged head file metadata ({exc}); train the version again") from None
+        raise FCNStudioError(
+            "{path}: damaged head file metadata ({error}); train the version again", path=path, error=exc
+        ) from None
 
 
 def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | None = None) -> Path:
@@ -167,11 +171,15 @@ def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | Non
         if content_hash(candidate) == ref.sha256:
             return candidate
         raise FCNStudioError(
-            f"{head_path.name}: its base model {ref.id} ({candidate}) has changed since this version was trained; "
-            f"put the original {ref.id} back, or remove this version"
+            "{name}: its base model {id} ({changed}) has changed since this version was trained; put the original {id} back, or remove this version",
+            name=head_path.name,
+            id=ref.id,
+            changed=candidate,
         )
     raise FCNStudioError(
-        f"{head_path.name}: its base model {ref.id} is not installed; install {ref.id} again, or remove this version"
+        "{name}: its base model {id} is not installed; install {id} again, or remove this version",
+        name=head_path.name,
+        id=ref.id,
     )
 
 

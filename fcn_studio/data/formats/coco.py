@@ -59,9 +59,9 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable COCO JSON ({exc})") from None
+        raise FCNStudioError("{path}: unreadable COCO JSON ({error})", path=path, error=exc) from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "categories")):
-        raise FCNStudioError(f"{path}: not a COCO file (it needs lists of images and categories)")
+        raise FCNStudioError("{path}: not a COCO file (it needs lists of images and categories)", path=path)
     try:
         categories = sorted(data["categories"], key=lambda c: int(c["id"]))
         background = [c for c in categories if str(c.get("name", "")).lower() in BACKGROUND_NAMES]
@@ -82,7 +82,9 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
             else:
                 orphans.append(int(ann["image_id"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: a COCO record lacks a field or has a bad value ({exc})") from None
+        raise FCNStudioError(
+            "{path}: a COCO record lacks a field or has a bad value ({error})", path=path, error=exc
+        ) from None
     if len(names) > IGNORE:
         raise FCNStudioError(f"{path}: {len(names)} categories, but a mask holds at most 255 classes")
     return CocoFile(path, tuple(names), class_of, images, annotations, tuple(sorted(set(orphans))))
@@ -132,7 +134,10 @@ def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
         cls = coco.class_of.get(int(ann.get("category_id", -1)))
         if cls is None:
             raise FCNStudioError(
-                f"{coco.path}: annotation {ann.get('id')} has category {ann.get('category_id')}, not among the categories"
+                "{path}: annotation {id} has category {category_id}, not among the categories",
+                path=coco.path,
+                id=ann.get("id"),
+                category_id=ann.get("category_id"),
             )
         try:
             out[decode_segmentation(cocomask, ann["segmentation"], h, w)] = cls
@@ -189,7 +194,7 @@ class CocoWriter:
 
     def __init__(self, names: list[str], style: str = "rle") -> None:
         if style not in ("rle", "polygon"):
-            raise FCNStudioError(f"unknown COCO style {style!r}: choose rle or polygon")
+            raise FCNStudioError("unknown COCO style {style!r}: choose rle or polygon", style=style)
         self.names, self.style = list(names), style
         self.images: list[dict] = []
         self.annotations: list[dict] = []

@@ -69,9 +69,9 @@ def read_labelme(path: str | Path) -> LabelmeFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable labelme JSON ({exc})") from None
+        raise FCNStudioError("{path}: unreadable labelme JSON ({error})", path=path, error=exc) from None
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
-        raise FCNStudioError(f"{path}: not a labelme file (no list of shapes)")
+        raise FCNStudioError("{path}: not a labelme file (no list of shapes)", path=path)
     height, width = data.get("imageHeight"), data.get("imageWidth")
     image_data = data.get("imageData") or None
     if not (isinstance(height, int) and isinstance(width, int)) or height <= 0 or width <= 0:
@@ -129,8 +129,11 @@ def rasterise(doc: LabelmeFile, ids: dict[str, int]) -> np.ndarray:
         if label not in ids:
             known = ", ".join(n for n in ids if n != LABELME_IGNORE)
             raise FCNStudioError(
-                f"{doc.path.name}: shape {number} has the label {label!r}, not in the class list ({known}); "
-                "add it to labels.txt"
+                "{name}: shape {number} has the label {label!r}, not in the class list ({known}); add it to labels.txt",
+                name=doc.path.name,
+                number=number,
+                label=label,
+                known=known,
             )
         mask[shape_mask(doc, shape, number)] = ids[label]
     return mask
@@ -152,7 +155,9 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         return _mask_shape(doc, shape, xy, number)
     needed = {"circle": 2, "rectangle": 2, "line": 2, "point": 1, "oriented_rectangle": 4}.get(kind)
     if (needed and len(xy) != needed) or (kind == "polygon" and len(xy) < 3) or (kind == "linestrip" and not xy):
-        raise FCNStudioError(f"{doc.path.name}: shape {number} ({kind}) has {len(xy)} points")
+        raise FCNStudioError(
+            "{name}: shape {number} ({kind}) has {n} points", name=doc.path.name, number=number, kind=kind, n=len(xy)
+        )
     canvas = Image.new("L", (doc.width, doc.height), 0)
     draw = ImageDraw.Draw(canvas)
     if kind == "circle":
@@ -171,8 +176,10 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         draw.polygon(xy=xy, outline=1, fill=1)
     else:
         raise FCNStudioError(
-            f"{doc.path.name}: shape {number} is a {kind!r}, which FCN Studio cannot draw "
-            "(polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)"
+            "{name}: shape {number} is a {kind!r}, which FCN Studio cannot draw (polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)",
+            name=doc.path.name,
+            number=number,
+            kind=kind,
         )
     return np.asarray(canvas, dtype=bool)
 
@@ -186,7 +193,9 @@ def _mask_shape(doc: LabelmeFile, shape: dict, xy: list[tuple[float, float]], nu
             pixels = np.asarray(im.convert("L")) > 0
         out[y1 : y2 + 1, x1 : x2 + 1] = pixels
     except (KeyError, TypeError, ValueError, OSError) as exc:
-        raise FCNStudioError(f"{doc.path.name}: shape {number} (mask) cannot be read ({exc})") from None
+        raise FCNStudioError(
+            "{name}: shape {number} (mask) cannot be read ({error})", name=doc.path.name, number=number, error=exc
+        ) from None
     return out
 
 
@@ -202,7 +211,11 @@ def load_labelme_image(path: str | Path) -> Image.Image:
         return Image.open(image_file)
     if doc.image_data:
         return decode_image_data(doc.image_data, doc.path)
-    raise FCNStudioError(f"{doc.path}: its image {doc.image_path!r} is not beside it and no imageData is embedded")
+    raise FCNStudioError(
+        "{path}: its image {image_path!r} is not beside it and no imageData is embedded",
+        path=doc.path,
+        image_path=doc.image_path,
+    )
 
 
 # --------------------------------------------------------------------------- writing

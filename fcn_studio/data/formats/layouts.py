@@ -87,7 +87,12 @@ def coco_files(root: Path, split: str | None) -> list[Path]:
         chosen = [p for p in found if split.lower() in p.stem.lower()]
         if not chosen:
             names = ", ".join(p.name for p in found)
-            raise FCNStudioError(f"{root}: no COCO file for split {split!r} (its COCO files: {names})")
+            raise FCNStudioError(
+                "{root}: no COCO file for split {split!r} (its COCO files: {names})",
+                root=root,
+                split=split,
+                names=names,
+            )
         return chosen
     return found
 
@@ -130,7 +135,9 @@ def find_coco(root: Path, split: str | None = None) -> Pairing | None:
         coco = read_coco(path)
         if coco.names != names:
             raise FCNStudioError(
-                f"{path}: its categories differ from {files[0].name}'s; use one category list for every COCO file"
+                "{path}: its categories differ from {name}'s; use one category list for every COCO file",
+                path=path,
+                name=files[0].name,
             )
         if coco.orphan_image_ids:
             shown = ", ".join(map(str, coco.orphan_image_ids[:5]))
