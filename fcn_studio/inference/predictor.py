@@ -21,6 +21,7 @@ from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.models import FCN, FCNHead
+from fcn_studio.models.bilinear import with_bilinear_upsampling
 from fcn_studio.storage.checkpoint import Checkpoint
 
 log = logging.getLogger(__package__)  # one logger per package
@@ -112,6 +113,7 @@ class Predictor:
         self.half = chosen == "fp16" if half is None else (half and cuda and chosen != "bf16")
         self.precision = "fp16" if self.half else "bf16" if chosen == "bf16" else "fp32"
         self.channels_last = cuda if channels_last is None else channels_last
+        self._held_head = None  # the head that draws over held features (predict_from_features)
         if cuda:
             torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
         if backbone is not None:
@@ -302,9 +304,11 @@ class Predictor:
         input of ``size``) are already held: only this model's head runs (a new version is
         drawn in milliseconds, not a forward pass of the whole network)."""
         start = time.perf_counter()
+        if self._held_head is None:  # its fixed bilinear upsampling as interpolation: C times less work
+            self._held_head = with_bilinear_upsampling(copy.deepcopy(self.model.head))
         with torch.inference_mode():
             maps = [f.to(self.device, torch.float16 if self.half else torch.float32) for f in features]
-            logits = self.model.head(*maps, tuple(size)).float()
+            logits = self._held_head(*maps, tuple(size)).float()
         labels, confidence, _ = logits_to_full_size(logits[0], height, width)
         return Prediction(
             labels, confidence, tuple(size), time.perf_counter() - start, backend="features", precision=self.precision
