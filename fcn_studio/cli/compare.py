@@ -101,12 +101,18 @@ def _gt_classes(path: Path):
 def _scoring(key: str, checkpoint, gt, gt_classes, gt_path: Path):
     """Classes matched by name where both name them, else refused when counts differ."""
     from fcn_studio.data.annotations import largest_label
-    from fcn_studio.data.class_source import Side, scoring
+    from fcn_studio.data.class_source import Side, mask_palette, scoring
 
     names = list(checkpoint.labels.classes)
     plan = scoring(
-        Side(names, lambda: len(names) - 1, f"the model {key}"),
-        Side(gt_classes.names, lambda: largest_label([gt]), "the ground truth", str(gt_path.parent / "classes.txt")),
+        Side(names, lambda: len(names) - 1, f"the model {key}", colors=list(checkpoint.labels.colors)),
+        Side(
+            gt_classes.names,
+            lambda: largest_label([gt]),
+            "the ground truth",
+            str(gt_path.parent / "classes.txt"),
+            colors=mask_palette(gt_path),
+        ),
     )
     if plan.note:
         warn(f"{key}: {plan.note}")

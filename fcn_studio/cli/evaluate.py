@@ -149,13 +149,26 @@ def _eval_masks(args: argparse.Namespace, shard=None):
 def _mask_scoring(args: argparse.Namespace, gt, pred, masks):
     """Which classes the two sides' ids are (data/class_source.py's rule), said in one line."""
     from fcn_studio.data.annotations import largest_label
-    from fcn_studio.data.class_source import Scoring, Side, scoring
+    from fcn_studio.data.class_source import Scoring, Side, mask_palette, scoring
 
     if args.num_classes and not (gt.classes.named and pred.classes.named):
         return Scoring([], None, "")  # ids as they are, as many as --num-classes says
+    first = next(iter(gt.masks.values()))
     plan = scoring(
-        Side(pred.classes.names, lambda: largest_label([p for _, p, _ in masks]), "the predictions", _where(pred)),
-        Side(gt.classes.names, lambda: largest_label([g for g, _, _ in masks]), "the ground truth", _where(gt)),
+        Side(
+            pred.classes.names,
+            lambda: largest_label([p for _, p, _ in masks]),
+            "the predictions",
+            _where(pred),
+            colors=pred.classes.colors,
+        ),
+        Side(
+            gt.classes.names,
+            lambda: largest_label([g for g, _, _ in masks]),
+            "the ground truth",
+            _where(gt),
+            colors=mask_palette(first) if first.is_file() else None,
+        ),
     )
     if plan.note:
         warn(plan.note)
@@ -231,7 +244,7 @@ def _default_class_names(n: int) -> list[str]:
 def _eval_model(args: argparse.Namespace, shard=None):
     from fcn_studio.cli.progress import ProgressBar
     from fcn_studio.data.annotations import largest_label
-    from fcn_studio.data.class_source import Side, classes_of_pairing, scoring
+    from fcn_studio.data.class_source import Side, classes_of_pairing, mask_palette, scoring
     from fcn_studio.data.dataset import find_pairs, folder_encoding, load_pair, read_mask
     from fcn_studio.data.metrics import ConfusionMatrix
     from fcn_studio.inference.predictor import Predictor
@@ -250,12 +263,13 @@ def _eval_model(args: argparse.Namespace, shard=None):
     checkpoint = resolve_model(args.model)
     model_names = list(checkpoint.labels.classes)
     plan = scoring(
-        Side(model_names, lambda: len(model_names) - 1, "the model"),
+        Side(model_names, lambda: len(model_names) - 1, "the model", colors=list(checkpoint.labels.colors)),
         Side(
             classes.names,
             lambda: largest_label(read_mask(m, encoding) for _, m in pairing.pairs),  # every shard alike
             "the ground truth",
             str(Path(args.data) / "classes.txt"),
+            colors=mask_palette(pairing.pairs[0][1]),
         ),
     )
     warn(plan.note)

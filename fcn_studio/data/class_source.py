@@ -225,6 +225,7 @@ class Side:
     largest_label: object  # () -> int: the largest class id used (255 aside), -1 if none
     what: str
     where: str = "classes.txt beside the masks"
+    colors: list[tuple[int, int, int]] | None = None  # a model's class colours; a palette mask's palette
 
     @property
     def named(self) -> bool:
@@ -261,12 +262,33 @@ def scoring(pred: Side, gt: Side) -> Scoring:
     if named.named:
         count = len(named.names or [])
         used = int(unnamed.largest_label()) + 1  # type: ignore[operator]
-        # predictions need not use every class; ground truth with another count is other classes
-        if used > count or (unnamed is gt and used != count):
+        # predictions need not use every class; ground truth with another count is other classes,
+        # unless its palette gives each id the named side's colour (VOC's SegmentationClass/)
+        same_colours = _same_colours(named.colors, unnamed.colors, used)
+        if used > count or (unnamed is gt and used != count and not same_colours):
             raise unnamed_refusal(named.what, count, unnamed.what, used, unnamed.where)
+        why = " (its palette has their colours)" if same_colours and used != count else ""
         return Scoring(
             list(named.names or []),
             None,
-            f"{unnamed.what} does not name its classes: its {used} class ids are scored as {named.what}'s",
+            f"{unnamed.what} does not name its classes: its class ids are scored as {named.what}'s{why}",
         )
     return Scoring([], None, "neither side names its classes: scored by class id")
+
+
+def _same_colours(named: list | None, palette: list | None, used: int) -> bool:
+    if not named or not palette or used < 1 or len(palette) < used or len(named) < used:
+        return False
+    return all(tuple(named[i]) == tuple(palette[i]) for i in range(used))
+
+
+def mask_palette(path) -> list[tuple[int, int, int]] | None:
+    """The palette of a palette-PNG mask (its colour for each class id), None otherwise."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            flat = im.getpalette() if im.mode == "P" else None
+    except (OSError, ValueError):
+        return None
+    return [tuple(flat[i : i + 3]) for i in range(0, len(flat) - 2, 3)] if flat else None

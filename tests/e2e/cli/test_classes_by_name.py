@@ -165,3 +165,18 @@ def test_segment_names_its_masks_so_eval_matches_them_by_name(capsys, weights_ho
     assert (out / "classes.txt").read_text().splitlines()[1] == "aeroplane 128 0 0"
     code, _, err = run(capsys, "eval", "--pred", str(out), "--gt", str(cvat))
     assert code == 0 and "classes matched by name: 4" in err, err
+
+
+def test_unnamed_voc_palette_masks_are_the_models_classes_by_colour(capsys, weights_home, caffe_layout_file, tmp_path):
+    """VOC's SegmentationClass/ has no class list: its palette gives each id the VOC model's colour."""
+    from tests.builders import palette_png
+
+    image = make_image(tmp_path / "a.png")
+    gt = tmp_path / "SegmentationClass" / "a.png"
+    gt.parent.mkdir()
+    mask = np.zeros((40, 48), np.uint8)
+    mask[10:20, 10:30] = 2
+    palette_png(mask, gt)
+    argv = ["compare", str(image), "--models", str(caffe_layout_file("fcn32s")), "--out", str(tmp_path / "c.png")]
+    code, _, err = run(capsys, *argv, "--gt", str(gt))
+    assert code == 0 and "its palette has their colours" in err, err
