@@ -243,12 +243,12 @@ def video_rows(table: Table, plan: Plan, files: dict[str, Path], work: Path) -> 
     """The app's video engine, offscreen: every result drawn as the canvas draws it."""
     from PySide6.QtWidgets import QApplication
 
-    from fcn_studio.gui.video.engine import EVERY_FRAME, REAL_TIME
+    from fcn_studio.gui.video.engine import EVERY_FRAME, KEYFRAMES, REAL_TIME
 
     QApplication.instance() or QApplication(["device_check", "-platform", "offscreen"])
     h, w, frames, fps = plan.video
     clip = make_clip(work / "clip.mp4", h, w, frames, fps)
-    for mode, name in ((REAL_TIME, "real time"), (EVERY_FRAME, "every frame")):
+    for mode, name in ((REAL_TIME, "real time"), (EVERY_FRAME, "every frame"), (KEYFRAMES, "keyframes + motion")):
         try:
             _peak_reset(plan.device)
             segmented, seconds = _play(clip, files["fcn8s"], plan.device, mode)
@@ -272,11 +272,11 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
     from PySide6.QtGui import QImage, QPainter
 
-    from fcn_studio.gui.shared.inference_settings import InferenceChoice
     from fcn_studio.gui.shared.overlay import class_color_table, indexed_image, rgb_image
     from fcn_studio.gui.shared.tasks import WorkerThread
     from fcn_studio.gui.video.engine import VideoEngine
     from fcn_studio.inference.model_service import ModelService
+    from fcn_studio.state.inference_choice import InferenceChoice
 
     class Screen(QObject):
         """Stands in for the player's view (on the GUI thread): draws each overlay."""

@@ -88,3 +88,16 @@ MAX_SIZE = integer(32, 65536, zero=True)  # longest side the network sees; 0 = f
 NUM_CLASSES = integer(1, 255)  # class ids are bytes and 255 means "ignore"
 OPACITY = number(0.0, 1.0)
 SHARD = shard
+
+
+def keyframes(text: str) -> str:
+    """``auto`` or a whole number >= 1 (videos: the network on every N-th frame)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: 'auto' or at least 1")
+    return str(value)

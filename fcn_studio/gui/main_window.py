@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from fcn_studio import __version__
-from fcn_studio.gui import i18n
+from fcn_studio.gui import crash, i18n
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
@@ -17,7 +17,6 @@ from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
-from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
@@ -33,6 +32,7 @@ from fcn_studio.gui.window.messages import Messages
 from fcn_studio.gui.window.model_actions import ModelActions
 from fcn_studio.gui.window.toolbar import build_toolbar
 from fcn_studio.inference.model_service import shared_service
+from fcn_studio.state.inference_choice import InferenceSettings
 
 _EXIT_WAIT_MS = 30_000  # the longest a closing window waits for background work
 LEGEND_WIDTH, LABEL_PANEL_WIDTH = 260, 340  # px, side by side in Label mode
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.persist_window = True  # False for smoke tests, which must not touch user settings
         self.service = shared_service()  # one copy of each model for every view
         # what every view segments with (model, device, size, fast mode); they listen to it
-        self.inference = InferenceSettings(remembered_choice(self.settings), self)
+        self.inference = InferenceSettings(remembered_choice(self.settings))
         self.tasks = TaskRunner(self)  # owns the window's background tasks and worker threads
         self._build_state_and_views()
         self.actions_ = build_actions(self)
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
             (a.fine_tune, m.fine_tune),
             (a.play_pause, self.video.toggle),
             (a.about, self._about),
+            (a.show_log, lambda: crash.show_log(self)),
             (a.shortcuts, self.show_shortcuts),
         ):
             action.triggered.connect(slot)

@@ -11,6 +11,7 @@ mask, and ``overwrite=False`` (``--skip-existing``) resumes a killed or preempte
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import queue
@@ -166,9 +167,23 @@ def prepare_output(files: Sequence[BatchItem | Path], out_dir: Path) -> list[Bat
         os.unlink(probe)
     except OSError as exc:
         raise FCNStudioError(
-            f"{out_dir}: cannot write to this folder ({exc.strerror or exc}); choose another output folder"
+            "{out_dir}: cannot write to this folder ({error}); choose another output folder",
+            out_dir=out_dir,
+            error=exc.strerror or exc,
         ) from None
+    make_output_folders(items, out_dir)
     return items
+
+
+def make_output_folders(items: Sequence[BatchItem], out_dir: Path) -> None:
+    """The mirrored subfolders (``OUT/sub/``), made before any image is segmented and never
+    through a link planted at their names (files/fileio.make_folders)."""
+    from fcn_studio.files.fileio import make_folders
+
+    if items:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in sorted({it.mask_path(out_dir).parent for it in items}):
+        make_folders(out_dir, folder)
 
 
 def refuse_input_folder_as_output(roots: Iterable[Path | None], out_dir: Path) -> None:
@@ -178,8 +193,9 @@ def refuse_input_folder_as_output(roots: Iterable[Path | None], out_dir: Path) -
         if root.resolve() == out:
             suggestion = root.parent / f"{root.name}-masks"
             raise FCNStudioError(
-                f"{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; "
-                f"choose another output folder, e.g. {suggestion}"
+                "{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; choose another output folder, e.g. {suggestion}",
+                out_dir=out_dir,
+                suggestion=suggestion,
             )
 
 
@@ -202,8 +218,10 @@ def refuse_replacing_inputs(plan: Sequence[tuple[Path, Sequence[Path]]], out_dir
             clash = inputs.get((st.st_dev, st.st_ino))
             if clash is not None:
                 raise FCNStudioError(
-                    f"{out_dir}: the output for {source} would replace the input {clash}; "
-                    "choose an output folder outside the input folder"
+                    "{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder",
+                    out_dir=out_dir,
+                    source=source,
+                    clash=clash,
                 )
 
 
@@ -261,17 +279,30 @@ def _open_log(path: Path, follow_links: bool):
     try:
         fd = os.open(path, flags, 0o666)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise FCNStudioError(
+                f"{path} is a FIFO and nothing reads it: start its reader first, or name a log file with --log"
+            ) from None
         if not follow_links and path.is_symlink():
             raise FCNStudioError(
-                f"{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to "
-                "another file); nothing was written through it: remove it, or name a log with --log"
+                "{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log",
+                path=path,
             ) from None
-        raise FCNStudioError(f"cannot write the log {path} ({exc.strerror or exc}); choose another --log") from None
+        raise FCNStudioError(
+            "cannot write the log {path} ({error}); choose another --log", path=path, error=exc.strerror or exc
+        ) from None
     if hasattr(os, "O_NONBLOCK"):  # only the open must not block on a FIFO; writes may wait
         import fcntl
 
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
     st = os.fstat(fd)
+    if not follow_links and (not stat.S_ISREG(st.st_mode) or st.st_nlink != 1):
+        os.close(fd)
+        what = "a hard link to another file" if stat.S_ISREG(st.st_mode) else "not a plain file"
+        raise FCNStudioError(
+            f"{path} is {what}, not a log FCN Studio made (someone may have planted it to write to another file); "
+            "nothing was written to it: remove it, or name a log with --log"
+        )
     half_line = False  # a killed run may have left half a line: end it
     if stat.S_ISREG(st.st_mode) and st.st_size:
         with contextlib.suppress(OSError), open(path, "rb") as fh:
@@ -385,8 +416,10 @@ class _Pipeline:
             raise self.errors[0]
         if stopped_early:
             raise Cancelled(
-                f"Cancelled after {self.report.processed} of {len(todo)} files; "
-                f"{len(self.report.written)} masks written."
+                "Cancelled after {processed} of {n} files; {n2} masks written.",
+                processed=self.report.processed,
+                n=len(todo),
+                n2=len(self.report.written),
             )
 
     def _read(self, todo: list[BatchItem]) -> None:
@@ -396,7 +429,7 @@ class _Pipeline:
                     return
                 try:
                     if (problem := unreadable_reason(item.source)) is not None:  # never block on a FIFO
-                        raise FCNStudioError(f"{item.source}: {problem}")
+                        raise FCNStudioError("{source}: {problem}", source=item.source, problem=problem)
                     job = (item, load_image(item.source), None)
                 except FCNStudioError as exc:
                     job = (item, None, str(exc))

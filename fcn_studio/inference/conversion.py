@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import torch
 
 FEATURES = ("pool3", "pool4", "fc7")
-CHECKED_FILES = ("model.onnx", DATA_FILE)  # their SHA-256 go in meta.json, verified when read
 
 
 def state_hash(state_dict: dict[str, torch.Tensor]) -> str:
@@ -113,9 +112,6 @@ def prepare(model: torch.nn.Module, out: Path, precision: str, threads: int) -> 
         meta["agreement"] = _quantize(model, exported, out / "model.onnx", images[:n], images[n:], threads)
         exported.unlink()
     _weights_beside(out / "model.onnx")
-    from fcn_studio.files.identity import hash_file
-
-    meta["sha256"] = {name: hash_file(out / name) for name in CHECKED_FILES}
     (out / "meta.json").write_text(json.dumps(meta))
 
 
@@ -187,7 +183,12 @@ def convert_file(path: str, arch: str, num_classes: str, out: str, precision: st
     torch.set_num_threads(threads)
     checkpoint = load_checkpoint(path, arch=arch)
     if checkpoint.num_classes != int(num_classes):
-        raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
+        raise FCNStudioError(
+            "{path}: {num_classes} classes, expected {num_classes2}",
+            path=path,
+            num_classes=checkpoint.num_classes,
+            num_classes2=num_classes,
+        )
     model = checkpoint.build_model()
     del checkpoint  # its tensors are the model's now
     prepare(model, Path(out), precision, threads)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,8 @@ from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.storage.checkpoint import Checkpoint
+
+log = logging.getLogger(__package__)  # one logger per package
 
 DEFAULT_MAX_SIZE = 2048
 # The quick first pass shown while the full result is computed (longer side, pixels). The
@@ -78,6 +81,8 @@ class Predictor:
     On CUDA, ``half`` (fp16) and ``channels_last`` default to on, with cudnn.benchmark.
     """
 
+    fast_choice = None  # fast_choice.FastChoice that chose this precision: its figures describe results
+
     def __init__(
         self,
         checkpoint: Checkpoint,
@@ -121,6 +126,9 @@ class Predictor:
         self.backbone = Backbone(self.model.backbone, fast_path, nbytes)
         if fast_path is not None:
             fast_path.start()
+        log.info(
+            "%s ready on %s, %s, max size %s", checkpoint.arch, self.device_choice.description, self.precision, max_size
+        )
 
     @property
     def fast_path(self):
@@ -141,7 +149,11 @@ class Predictor:
         own = {k: v for k, v in ckpt.state_dict.items() if k.split(".")[0] in dict(head.named_children())}
         missing = [k for k in head.state_dict() if k.startswith("score") and k not in own]
         if missing:
-            raise FCNStudioError(f"{ckpt.source}: no {', '.join(missing)} in the weights; the file is damaged")
+            raise FCNStudioError(
+                "{source}: no {missing} in the weights; the file is damaged",
+                source=ckpt.source,
+                missing=", ".join(missing),
+            )
         head.load_state_dict({k: v.float() for k, v in own.items()}, strict=False)
         return self._on_device(head)
 
@@ -159,13 +171,17 @@ class Predictor:
             return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
-            raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
+            raise FCNStudioError(
+                "unknown backend {backend!r}; choose one of {backends}",
+                backend=backend,
+                backends=", ".join(runtime.BACKENDS),
+            )
         if fast and self.device.type != "cpu":
             raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
         if fast and backend == "torch":
             raise FCNStudioError(
-                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the "
-                f"auto backend (drop --backend torch; unset {runtime.BACKEND_ENV})"
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})",
+                backend_env=runtime.BACKEND_ENV,
             )
         if backend == "torch" or self.device.type != "cpu":
             return None
@@ -194,6 +210,9 @@ class Predictor:
         if fp is None:
             return f"torch, {self.device_choice.description}"
         if fp.ready():
+            choice = self.fast_choice
+            if choice is not None and choice.approximate and fp.approximate:
+                return f"{fp.label} ({choice.summary()}); its own weight copy: {fp.weight_bytes / 2**20:.0f} MB"
             return fp.describe()
         if fp.error:
             return f"torch ({fp.label} failed: {fp.error})"
@@ -362,8 +381,13 @@ class Predictor:
                 else ""
             )
             raise FCNStudioError(
-                f"segmenting this {width}x{height} image needs about {format_bytes(total)} ({parts}) but only "
-                f"{format_bytes(free)} of memory is free; {hint}close other programs or split the image into tiles"
+                "segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles",
+                width=width,
+                height=height,
+                total=format_bytes(total),
+                parts=parts,
+                free=format_bytes(free),
+                hint=hint,
             )
 
 

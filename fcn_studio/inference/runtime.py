@@ -41,8 +41,8 @@ import numpy as np
 
 from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.inference.conversion import CHECKED_FILES, DATA_FILE, check_agreement, head_labels, torch_labels
-from fcn_studio.inference.sessions import cpu_key, open_session, remove_abandoned
+from fcn_studio.inference.conversion import DATA_FILE, check_agreement, head_labels, torch_labels
+from fcn_studio.inference.sessions import cpu_key, damage, open_session, remove_abandoned
 from fcn_studio.storage import conversions
 from fcn_studio.storage.conversions import CACHE_DIRNAME
 
@@ -78,11 +78,25 @@ def cache_root_for(source: Path | None) -> Path:
     """Next to the weights file when that folder is writable, else the user cache folder."""
     if source is not None:
         folder = Path(source).parent
-        if os.access(folder, os.W_OK):
-            return folder / CACHE_DIRNAME
+        beside = folder / CACHE_DIRNAME
+        # a link (or file) planted at the name would send the conversion elsewhere: not ours
+        if os.access(folder, os.W_OK) and (not os.path.lexists(beside) or _own_folder(beside)):
+            return beside
     from fcn_studio.files.identity import cache_home
 
     return cache_home() / "compiled"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder (not a link) of this user, as FCN Studio makes its cache folders."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return stat.S_ISDIR(st.st_mode) and mine
 
 
 class FastPath:
@@ -151,8 +165,17 @@ class FastPath:
     def approximate(self) -> bool:
         return self.precision != "fp32"
 
+    @property
+    def graph_dir(self) -> Path:
+        """The one graph a conversion keeps: optimised for this CPU (ONNX Runtime's fusions
+        and blocked layouts), its weights beside it. The plain export it was made from is
+        not kept (it would double the cache); another CPU converts again."""
+        return self.cache_dir / f"optimised-{cpu_key()}"
+
     def is_cached(self) -> bool:
-        return all((self.cache_dir / name).is_file() for name in ("model.onnx", DATA_FILE, "meta.json"))
+        return (self.cache_dir / "meta.json").is_file() and all(
+            (self.graph_dir / name).is_file() for name in ("model.onnx", DATA_FILE)
+        )
 
     def ready(self) -> bool:
         return self._session is not None
@@ -231,8 +254,8 @@ class FastPath:
                 session = self._open_checked()
             if session is None:
                 raise FCNStudioError(
-                    f"the ONNX Runtime conversion of {self.cache_dir.name} gives other labels "
-                    "than the torch model; torch serves (use --backend torch to silence this)"
+                    "the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)",
+                    name=self.cache_dir.name,
                 )
             self.agreement = self._read_meta().get("agreement")
             self._held = conversions.hold(self.cache_dir)
@@ -255,18 +278,7 @@ class FastPath:
 
     def _damage(self) -> str | None:
         """Why the cached conversion cannot be trusted (its files' checksums), or None."""
-        from fcn_studio.files.identity import content_hash
-
-        expected = self._read_meta().get("sha256")
-        if not isinstance(expected, dict):
-            return "it has no checksums (made by an earlier version)"
-        for name in CHECKED_FILES:
-            try:
-                if content_hash(self.cache_dir / name) != expected.get(name):
-                    return f"{name} was damaged"
-            except FCNStudioError:
-                return f"{name} cannot be read"
-        return None
+        return damage(self.graph_dir)
 
     def _discard(self, why: str) -> None:
         self.notes.append(f"the cached ONNX Runtime conversion {self.cache_dir.name} was not used ({why}); rebuilt")
@@ -274,15 +286,8 @@ class FastPath:
 
     def _open_checked(self):
         """A session over the conversion whose labels on one small input equal torch's
-        (fp32), or come near them (int8); None when they do not, even with the optimised
-        copy made again (a damaged one would explain it)."""
+        (fp32), or come near them (int8); None when they do not (the caller converts again)."""
         session = open_session(self.cache_dir, self.threads, self.notes)
-        if self._labels_agree(session):
-            return session
-        del session
-        self.notes.append(f"the optimised copy of {self.cache_dir.name} gave other labels than torch; made again")
-        shutil.rmtree(self.cache_dir / f"optimised-{cpu_key()}", ignore_errors=True)
-        session = open_session(self.cache_dir, self.threads)
         return session if self._labels_agree(session) else None
 
     def _labels_agree(self, session) -> bool:
@@ -310,7 +315,10 @@ class FastPath:
                 prepare(self.model, out, self.precision, self.threads)
             if cancelled and cancelled():
                 raise Cancelled()
-            for scratch in ("images.npz", "split.json", "stderr.txt"):
+            if not (out / self.graph_dir.name / "model.onnx").is_file():  # the child made it already
+                open_session(out, self.threads)  # weights without a file: optimised here
+            # One graph per base and precision: the plain export it was made from goes
+            for scratch in ("images.npz", "split.json", "stderr.txt", "model.onnx", DATA_FILE):
                 (out / scratch).unlink(missing_ok=True)
             self._describe_source(out)
             self._publish(out)
@@ -327,14 +335,15 @@ class FastPath:
         try:
             check_writable_folder(root, "cache folder ($FCN_STUDIO_CACHE)")
         except FCNStudioError as exc:
-            raise FCNStudioError(f"the faster CPU path cannot be prepared: {exc}") from None
+            raise FCNStudioError("the faster CPU path cannot be prepared: {error}", error=exc) from None
         with contextlib.suppress(OSError):
             free = shutil.disk_usage(root).free
             needed = int(self.weight_bytes * (1 if self.precision == "int8" else _DISK_FACTOR))
             if free < needed:
                 raise FCNStudioError(
-                    f"no space left on {root} for the faster CPU path: free {-(-(needed - free) // 1_000_000)} MB, "
-                    f"set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch"
+                    "no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch",
+                    root=root,
+                    mb=-(-(needed - free) // 1_000_000),
                 )
 
     def _write_problem(self, exc: OSError) -> str:
@@ -394,7 +403,9 @@ class FastPath:
                 last = lines[-1] if lines else f"exit status {child.returncode}"
                 if "No space left" in last or "Errno 28" in last:
                     raise OSError(28, "No space left on device")
-                raise FCNStudioError(f"converting {Path(path).name} for ONNX Runtime failed: {last}")
+                raise FCNStudioError(
+                    "converting {name} for ONNX Runtime failed: {error}", name=Path(path).name, error=last
+                )
 
     def _read_meta(self) -> dict:
         try:

@@ -28,7 +28,7 @@ def open_session(folder: Path, threads: int, notes: list[str] | None = None):
     optimised = folder / f"optimised-{cpu_key()}"
     remove_abandoned(folder, f".{optimised.name}.*")  # a process that died while saving one
     if (optimised / "model.onnx").is_file():
-        problem = _damage(optimised)
+        problem = damage(optimised)
         if problem is None:
             try:
                 return _session(optimised / "model.onnx", threads, optimise=False)
@@ -59,7 +59,7 @@ def _write_sums(folder: Path) -> None:
     (folder / SUMS).write_text(json.dumps(sums))
 
 
-def _damage(folder: Path) -> str | None:
+def damage(folder: Path) -> str | None:
     """Why the files in ``folder`` differ from the checksums saved with them, or None
     (hashed once per file identity: files/identity.py)."""
     from fcn_studio.errors import FCNStudioError

@@ -1,8 +1,8 @@
 """The conversion caches on disk: what each one is of, how big, when last used, whether in
 use or stale; and the budget that keeps them bounded (least recently used go first).
 
-A conversion folder holds ``meta.json`` naming its source (path, SHA-256 of the weights),
-its graph and weights, and an optimised copy per CPU. A process that has a conversion
+A conversion folder holds ``meta.json`` naming its source (path, SHA-256 of the weights)
+and one graph with its weights, optimised for this CPU (another CPU converts again). A process that has a conversion
 open holds a shared lock on its ``.in-use`` file, so cleanup (here or in another process)
 never removes one in use; each opening touches ``.last-used``.
 """
@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +38,8 @@ class Conversion:
 
 
 def budget_bytes() -> int:
-    """$FCN_STUDIO_CONVERSION_BUDGET_MB (default 4096: about three FCN-8s conversions, each
-    ~1.1 GB with its optimised copy)."""
+    """$FCN_STUDIO_CONVERSION_BUDGET_MB (default 4096: about seven fp32 FCN-8s conversions,
+    each one graph optimised for this CPU, the size of the weights file: ~0.54 GB)."""
     from fcn_studio import environment
 
     return max(0, environment.read(environment.CONVERSION_BUDGET_MB)) * 2**20
@@ -140,8 +139,9 @@ def remove(folder: Path) -> bool:
     """Delete a conversion unless some process has it open; True when removed."""
     if in_use(folder):
         return False
-    shutil.rmtree(folder, ignore_errors=True)
-    return not folder.exists()
+    from fcn_studio.files.fileio import claim_and_remove
+
+    return claim_and_remove(folder)  # of two cleans at once, only the one that removed it says so
 
 
 def enforce_budget(root: Path, budget: int | None = None) -> list[Path]:
@@ -179,7 +179,9 @@ def cache_roots(weights_folder: Path) -> list[Path]:
     """Where conversions are kept: beside the weights folder's files, and the user cache."""
     from fcn_studio.files.identity import cache_home
 
-    return [weights_folder / CACHE_DIRNAME, cache_home() / "compiled"]
+    beside = weights_folder / CACHE_DIRNAME
+    # a link planted at the name is not our cache: never listed, so never cleaned through
+    return [*([] if beside.is_symlink() else [beside]), cache_home() / "compiled"]
 
 
 def all_conversions(weights_folder: Path) -> list[Conversion]:

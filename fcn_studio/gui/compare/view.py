@@ -30,7 +30,6 @@ from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWor
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.gui.shared.class_names import display_class_name
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.overlay import OverlayMode, indexed_image, rgb_image
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
@@ -44,6 +43,7 @@ from fcn_studio.inference.compare import (
     pairwise_agreement,
     score_against,
 )
+from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 from fcn_studio.storage import weights
 
 HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
@@ -80,7 +80,7 @@ class CompareView(QWidget):
         self.worker.failed.connect(self._on_failed)
         self.worker.busy.connect(self._on_busy)
         # device and size follow the window's choice (each pane picks its own model)
-        self.inference = inference or InferenceSettings(parent=self)
+        self.inference = inference or InferenceSettings()
         self.inference.changed.connect(self._inference_changed)
         self._ran_with: tuple[str, int] | None = None
         self.path: Path | None = None

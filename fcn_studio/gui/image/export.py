@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from fcn_studio.data.images import save_mask, save_rgb
 from fcn_studio.data.stats import class_stats, write_stats_csv
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.overlay import blend_visible
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.messages import fill
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 translate = QCoreApplication.translate
 

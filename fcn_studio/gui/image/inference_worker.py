@@ -15,9 +15,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 # Above this many pixels, the image is converted for display here, off the GUI thread:
 # turning an 80-megapixel RGB888 image into a pixmap takes ~200 ms, an RGB32 one ~0 ms.

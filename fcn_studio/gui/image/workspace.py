@@ -11,10 +11,10 @@ from fcn_studio.data.dataset import image_folder
 from fcn_studio.data.images import calibration_sample, is_image_file
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker, LoadedImage
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 
 
 def images_in(folder: Path) -> list[Path]:
@@ -52,7 +52,7 @@ class Workspace(QObject):
         super().__init__(parent)
         self.service = service or shared_service()
         # model, device, size and fast mode: the window's, shared with every view
-        self.inference = inference or InferenceSettings(parent=self)
+        self.inference = inference or InferenceSettings()
         self.inference.changed.connect(self._inference_changed)
         self.files: list[Path] = []
         self.index = -1

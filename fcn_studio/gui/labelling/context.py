@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QMainWindow, QStatusBar
 from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.canvas import ImageCanvas
-from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.tasks import TaskRunner
 from fcn_studio.inference.model_service import ModelService
+from fcn_studio.state.inference_choice import InferenceSettings
 
 
 @dataclass(frozen=True)

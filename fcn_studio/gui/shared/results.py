@@ -33,6 +33,7 @@ class SegmentationResult:
     agreement: float | None = None  # an approximate result: the fast mode's measured label agreement
     backend_detail: str = ""  # e.g. "ONNX Runtime f32; its own weight copy: 513 MB" (its memory reported)
     approximate: bool = False  # computed by the int8 model (not torch serving while it is built)
+    speedup: float | None = None  # an approximate result: fast mode's measured speed-up over the exact path
 
     @property
     def nbytes(self) -> int:
@@ -63,6 +64,10 @@ class SegmentationResult:
         approximate = on_fast_path and fast_path.approximate
         agreement = fast_path.agreement if approximate else None
         detail = fast_path.describe() if on_fast_path else ""
+        choice = getattr(predictor, "fast_choice", None)  # the model's own figures, measured
+        speedup = None
+        if approximate and choice is not None and choice.approximate:
+            agreement, speedup, detail = choice.agreement, choice.speedup, predictor.backend_note
         return cls(
             pred.labels,
             conf,
@@ -80,6 +85,7 @@ class SegmentationResult:
             agreement,
             detail,
             approximate,
+            speedup,
         )
 
     @property

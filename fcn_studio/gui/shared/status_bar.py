@@ -40,19 +40,32 @@ class StatusBar(QStatusBar):
         self.device.setText(device_description(text))
 
     def set_backend(
-        self, backend: str, approximate: bool = False, agreement: float | None = None, detail: str = ""
+        self,
+        backend: str,
+        approximate: bool = False,
+        agreement: float | None = None,
+        detail: str = "",
+        speedup: float | None = None,
     ) -> None:
-        """``backend`` as a result names it ("ONNX Runtime f32", "torch"); an approximate (int8)
-        result says so, with the label agreement measured on the user's images."""
+        """``backend`` as a result names it ("ONNX Runtime f32", "torch bf16"); an approximate
+        result says so: the fast mode's precision, and its speed-up and label agreement
+        measured on the user's images with this model."""
         if approximate:
-            text = self.tr("fast int8, approximate")
-            if agreement is not None:
-                text = self.tr("fast int8: {pct:.1f} % agreement").format(pct=100 * agreement)
+            precision = backend.split()[-1] if backend else ""
+            text = self.tr("fast {precision}, approximate").format(precision=precision)
+            if agreement is not None and speedup:
+                text = self.tr("fast {precision}: {speedup:.1f}x, {pct:.1f} % agreement").format(
+                    precision=precision, speedup=speedup, pct=100 * agreement
+                )
+            elif agreement is not None:
+                text = self.tr("fast {precision}: {pct:.1f} % agreement").format(
+                    precision=precision, pct=100 * agreement
+                )
             self.backend.setText(text)
             tip = self.tr(
-                "Fast mode: labels from an int8 model, equal to the exact model's on this share of the "
-                "pixels of its check images (a few of the images or video frames open when it was made). "
-                "Turn it off in the Models menu."
+                "Fast mode: the approximate precision measured fastest on this computer that keeps this "
+                "model's labels; they equal the exact model's on this share of the pixels of a few of the "
+                "images or video frames open when it was measured. Turn it off in the Models menu."
             )
         else:
             self.backend.setText(backend)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from fcn_studio.gui.video.engine import EVERY_FRAME, REAL_TIME
+from fcn_studio.gui.video.engine import EVERY_FRAME, KEYFRAMES, REAL_TIME
 from fcn_studio.gui.video.export import audio_note
 
 
@@ -38,10 +38,12 @@ class VideoControls(QWidget):
         self.mode = QComboBox()
         self.mode.addItem(self.tr("Real time (skip frames)"), REAL_TIME)
         self.mode.addItem(self.tr("Every frame (slower)"), EVERY_FRAME)
+        self.mode.addItem(self.tr("Keyframes + motion (fast, approximate)"), KEYFRAMES)
         self.mode.setToolTip(
             self.tr(
                 "When the model is slower than the video: keep pace by skipping frames, "
-                "or segment every frame more slowly than real time"
+                "segment every frame more slowly than real time, or run the model on keyframes "
+                "and carry its labels to the frames between by optical flow (approximate)"
             )
         )
         self.fps = QLabel("")

@@ -5,7 +5,9 @@ through a queue; the engine decodes, segments and emits ``frame_ready(index, rgb
 result)``: a frame and the segmentation computed from that very frame travel together, so
 an overlay can never be drawn on another frame. In "real time" mode frames are skipped to
 keep pace with the clock; in "every frame" mode each frame is segmented (slower than real
-time on a CPU) while the next ones are decoded ahead.
+time on a CPU) while the next ones are decoded ahead. In "keyframes" mode the model runs on
+keyframes on a thread of its own and the frames between carry its labels by optical flow
+(gui/video/keyframes.py): an interactive rate on a CPU, approximate.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
+from fcn_studio.gui.video.keyframes import PlayerKeyframes
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
-REAL_TIME, EVERY_FRAME = "realtime", "every"
+REAL_TIME, EVERY_FRAME, KEYFRAMES = "realtime", "every", "keyframes"
 _RESULT_CACHE = 24  # recent frames' results, for stepping back without recomputing
 
 
@@ -61,6 +64,7 @@ class VideoEngine(QObject):
         self._clock = (0.0, 0)  # wall time and frame index when playback (re)started
         self._shown = 0
         self._skipped = 0  # frames real-time playback could not segment in time
+        self._keyframes = PlayerKeyframes(lambda rgb: self._segment(rgb, interruptible=False))
 
     # -- commands (any thread) ----------------------------------------------------------
 
@@ -115,6 +119,7 @@ class VideoEngine(QObject):
             # (re-trained, re-imported); the current frame is segmented again once the
             # queue is empty, so a burst of model commands cannot leave it without overlay.
             self._model = args[0]
+            self._keyframes.reset()
             if self._index >= 0 and not self._playing:
                 self._needs_result = True
         elif name == "play":
@@ -131,6 +136,7 @@ class VideoEngine(QObject):
             self._show(self._index + int(args[0]))
         elif name == "mode":
             self._mode = args[0]
+            self._keyframes.reset()
             self._restart_clock()
 
     def _set_playing(self, playing: bool) -> None:
@@ -164,6 +170,7 @@ class VideoEngine(QObject):
         self._show(0)
 
     def _close(self) -> None:
+        self._keyframes.reset()
         self._drop_prefetch()
         if self._cap is not None:
             self._cap.release()
@@ -203,6 +210,7 @@ class VideoEngine(QObject):
                 )
             )
         self._index, self._rgb = index, rgb
+        self._keyframes.reset()  # a seek or a step: playback goes on from a new keyframe
         cached = self._cached(index)
         self.frame_ready.emit(index, rgb, cached)
         self._needs_result = cached is None and bool(self._model.model_key)
@@ -225,14 +233,15 @@ class VideoEngine(QObject):
     def _play_one(self) -> None:
         fps = self.info.fps or 25.0
         start_time, start_index = self._clock
-        if self._mode == REAL_TIME or not self._model.model_key:
+        paced = self._mode in (REAL_TIME, KEYFRAMES)
+        if paced or not self._model.model_key:
             target = start_index + int((time.monotonic() - start_time) * fps)
             if target <= self._index:  # ahead of the clock: wait for the next frame's time
                 time.sleep(
                     min(0.02, (self._index + 1 - start_index) / fps - (time.monotonic() - start_time)) if fps else 0.01
                 )
                 return
-            if self._mode == REAL_TIME and self._model.model_key:
+            if paced and self._model.model_key:
                 last = self.info.frame_count - 1 if self.info.frame_count else None
                 if last is not None and target > last:
                     if self._index >= last:  # the last frame was shown: the end
@@ -255,9 +264,12 @@ class VideoEngine(QObject):
         self._index, self._rgb = index, rgb
         # in real time, a quick pass is on screen first and the frame's full result replaces it
         quick = (lambda r: self.frame_ready.emit(index, rgb, r)) if self._mode == REAL_TIME else None
-        result = self._cached(index) or self._segment(rgb, interruptible=False, on_preview=quick)
-        if result is not None:
-            self._remember(index, result)
+        if self._mode == KEYFRAMES and self._model.model_key:
+            result = self._keyframes.result(rgb)  # never remembered: approximate
+        else:
+            result = self._cached(index) or self._segment(rgb, interruptible=False, on_preview=quick)
+            if result is not None:
+                self._remember(index, result)
         self.frame_ready.emit(index, rgb, result)
         self._shown += 1
         elapsed = time.monotonic() - self._clock[0]

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, load_predictor
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.video import AUDIO_NOTE
+from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
 translate = QCoreApplication.translate
 # The core's note, listed so lupdate extracts it (a test checks it is still AUDIO_NOTE).
@@ -57,8 +57,11 @@ class VideoExportDialog(QDialog):
         form.addRow(self.tr("Output file"), row)
         form.addRow(self.tr("Content"), self.mode)
         form.addRow(self.masks)
-        note = QLabel(audio_note() + " " + self.tr("Same frame count, frame rate and size as the input; "
-                      "MP4 (mp4v), or MJPEG .avi for odd sizes."))  # fmt: skip
+        note = QLabel(
+            audio_note()
+            + " "
+            + self.tr("Same frame count, frame rate and size as the input; MP4 (mp4v), or MJPEG .avi for odd sizes.")
+        )
         note.setWordWrap(True)
         form.addRow(note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -111,20 +114,7 @@ def export_video(
     mode = dialog.mode.currentData()
     masks = out.with_name(f"{out.stem}_masks") if dialog.masks.isChecked() else None
 
-    def job(progress, cancelled):
-        from fcn_studio.gui.video.engine import LazyFrames, calibration_frames
-        from fcn_studio.inference.video import open_capture, segment_video
-
-        progress(0, 0, translate("VideoExport", "Loading the model…"))
-
-        def frames():
-            cap, info = open_capture(source)
-            cap.release()
-            return calibration_frames(source, info.frame_count)
-
-        predictor, _identity = load_predictor(service, choice, LazyFrames(frames) if choice.fast else ())
-        return segment_video(lambda f: predictor.predict(f).labels, predictor.labels, source, out, mode=mode,
-                             opacity=opacity, masks_dir=masks, progress=progress, cancelled=cancelled)  # fmt: skip
+    job = _segmenting_job(service, choice, source, out, mode=mode, opacity=opacity, masks=masks)
 
     def done(result) -> None:
         text = (
@@ -146,3 +136,35 @@ def export_video(
     task.failed.connect(on_error)
     task.cancelled.connect(on_error)
     return task.start(runner)
+
+
+def _segmenting_job(service, choice: InferenceChoice, source: str, out: Path, **options):
+    """The export's work on the task thread: the model from the service (its fast mode
+    calibrated on frames spread over the video, read only if needed), then every frame
+    segmented and written (``options``: ``mode``, ``opacity``, ``masks``)."""
+
+    def job(progress, cancelled):
+        from fcn_studio.gui.video.engine import LazyFrames, calibration_frames
+        from fcn_studio.inference.video import open_capture, segment_video
+
+        progress(0, 0, translate("VideoExport", "Loading the model…"))
+
+        def frames():
+            cap, info = open_capture(source)
+            cap.release()
+            return calibration_frames(source, info.frame_count)
+
+        predictor, _identity = load_predictor(service, choice, LazyFrames(frames) if choice.fast else ())
+        return segment_video(
+            lambda f: predictor.predict(f).labels,
+            predictor.labels,
+            source,
+            out,
+            mode=options["mode"],
+            opacity=options["opacity"],
+            masks_dir=options["masks"],
+            progress=progress,
+            cancelled=cancelled,
+        )
+
+    return job

@@ -8,13 +8,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from fcn_studio.gui.shared.canvas import ImageCanvas
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.shared.overlay import rgb_image
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.engine import VideoEngine
+from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 
 
 class VideoSession(QObject):
@@ -40,7 +40,7 @@ class VideoSession(QObject):
         self.canvas, self.overlay, self.controls = canvas, overlay, controls
         self.engine = VideoEngine(service)
         self._thread = WorkerThread(self.engine, "video", loop="run", runner=runner)
-        self.inference = inference or InferenceSettings(parent=self)
+        self.inference = inference or InferenceSettings()
         # the engine's thread runs its own loop, not Qt's: a queued slot there never runs
         self.inference.changed.connect(self._inference_changed)
         self.engine.set_model(self.inference.choice)

@@ -13,10 +13,10 @@ from fcn_studio.gui import settings as keys
 from fcn_studio.gui.image import export
 from fcn_studio.gui.image.workspace import Workspace
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.tasks import TaskRunner
 from fcn_studio.gui.video.session import VideoSession
+from fcn_studio.state.inference_choice import InferenceSettings
 
 
 class Exporter(QObject):

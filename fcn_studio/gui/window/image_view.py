@@ -100,7 +100,9 @@ class ImageView(QObject):
     def _show_result(self, result: SegmentationResult) -> None:
         self.legend.use_label_set(result.label_set)
         self.legend.set_stats(class_stats(result.labels, result.label_set))
-        self.status.set_backend(result.backend, result.approximate, result.agreement, result.backend_detail)
+        self.status.set_backend(
+            result.backend, result.approximate, result.agreement, result.backend_detail, result.speedup
+        )
 
     def image_failed(self, path: str, message: str) -> None:
         """Moving onto an unreadable file: say so, and show nothing of the previous image."""
@@ -136,7 +138,9 @@ class ImageView(QObject):
                 self._legend_updated = now
                 self._show_result(result)
             else:
-                self.status.set_backend(result.backend, result.approximate, result.agreement, result.backend_detail)
+                self.status.set_backend(
+                    result.backend, result.approximate, result.agreement, result.backend_detail, result.speedup
+                )
         self.hovered(*self._hover_at)
         self._changed()
 

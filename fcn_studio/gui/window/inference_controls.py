@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.models.model_picker import DevicePicker, ModelPicker, SizePicker
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
+from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 
 
 def remembered_choice(settings: Settings) -> InferenceChoice:
@@ -52,5 +52,5 @@ def bind_inference_controls(
     inference.model_changed.connect(lambda key: key == models.current_id() or models.refresh(select=key))
     inference.device_changed.connect(devices.set_device)
     inference.max_size_changed.connect(sizes.set_size)
-    inference.fast_changed.connect(fast_mode.setChecked)
+    inference.fast_changed.connect(lambda on: fast_mode.setChecked(on))  # a Qt builtin shows psygnal no signature
     inference.changed.connect(lambda choice: remember(settings, choice))

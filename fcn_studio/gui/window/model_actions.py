@@ -13,8 +13,8 @@ from fcn_studio.gui.models.weights_dialog import WeightsDialog, start_download, 
 from fcn_studio.gui.models.weights_watch import WeightsFolderWatch
 from fcn_studio.gui.models.welcome import NoModelBanner
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.inference_settings import InferenceSettings
 from fcn_studio.gui.shared.status_bar import StatusBar
+from fcn_studio.state.inference_choice import InferenceSettings
 
 
 class ModelActions(QObject):

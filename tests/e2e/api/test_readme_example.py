@@ -36,6 +36,7 @@ def installed_fcn8s(weights_home, caffe_layout_file):
     return "fcn8s-voc"
 
 
+@pytest.mark.slow
 def test_the_readme_python_example_runs(installed_fcn8s, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     make_image(tmp_path / "photo.jpg", size=(64, 48))
@@ -46,6 +47,7 @@ def test_the_readme_python_example_runs(installed_fcn8s, tmp_path, monkeypatch, 
     assert weights.model_path("garden").is_file()
 
 
+@pytest.mark.slow
 def test_predict_takes_a_path_a_pil_image_or_an_array_and_matches_the_cli(installed_fcn8s, tmp_path):
     from PIL import Image
 

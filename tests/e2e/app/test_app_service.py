@@ -14,10 +14,10 @@ from fcn_studio.data.labels import voc_labels
 from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
-from fcn_studio.gui.shared.inference_settings import InferenceChoice
 from fcn_studio.gui.video.engine import REAL_TIME
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.inference.predictor import Predictor
+from fcn_studio.state.inference_choice import InferenceChoice
 from fcn_studio.storage import weights
 from tests.builders import make_clip
 
@@ -376,9 +376,20 @@ def test_the_window_shows_without_importing_torch(tmp_path):
     assert "window shown" in out.stdout and "torch imported: False" in out.stdout, out.stdout + out.stderr[-2000:]
 
 
+def int8_measured_fastest(monkeypatch) -> None:
+    """Fast mode's measurement (inference/fast_choice.py), faked: int8 2.9x at 99.3 %."""
+    from fcn_studio.inference import fast_choice
+
+    def measure(checkpoint, rgbs, say):
+        return 1.0, [fast_choice.Trial("int8", 1 / 2.9, 0.993), fast_choice.Trial("bf16", 1 / 1.5, 0.999)]
+
+    monkeypatch.setattr(fast_choice, "measure_trials", measure)
+
+
 def test_fast_mode_where_it_does_not_apply_still_shows_results(qtbot, window, service, monkeypatch, tmp_path):
     """On a GPU the service ignores the fast mode (fp16 there): a user who ticked it must
     still see every image's exact result, not wait forever for an int8 one."""
+    int8_measured_fastest(monkeypatch)
     load = service.load
     monkeypatch.setattr(service, "load", lambda spec, device="auto", **kw: load(spec, device, half=kw.get("half")))
     window.actions_.fast_mode.setChecked(True)
@@ -391,6 +402,7 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
     from fcn_studio.inference import runtime
 
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    int8_measured_fastest(monkeypatch)
     paths = [photo(tmp_path / "p" / f"{i}.png", seed=i) for i in range(4)]
     photo(tmp_path / "p" / "3_mask.png", seed=9)  # a mask the app saved beside them
     window.open_paths([str(tmp_path / "p")])
@@ -413,8 +425,8 @@ def test_fast_mode_is_off_by_default_and_shows_its_agreement_once_chosen(qtbot, 
         timeout=60_000,
     )
     fast = window.workspace.current_result
-    assert 0.5 < fast.agreement <= 1.0 and fast.fast and fast.approximate
-    assert "agreement" in window.status.backend.text()
+    assert fast.agreement == 0.993 and fast.speedup == pytest.approx(2.9) and fast.fast and fast.approximate
+    assert window.status.backend.text() == "fast int8: 2.9x, 99.3 % agreement"
     assert "its own weight copy" in window.status.backend.toolTip()  # the extra memory is reported
     again = make_window(qtbot, tmp_path)  # the same settings file: the choice is remembered
     assert again.actions_.fast_mode.isChecked() and again.workspace.fast
@@ -434,6 +446,7 @@ def test_fast_mode_plays_video_with_the_int8_model_and_shows_its_agreement(
     from fcn_studio.inference import runtime
 
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    int8_measured_fastest(monkeypatch)
     reads = []
     read = VideoEngine._calibration_frames
     monkeypatch.setattr(VideoEngine, "_calibration_frames", lambda engine: reads.append(1) or read(engine))

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import MAX_SIZE
-from fcn_studio.gui.shared.inference_settings import InferenceChoice, InferenceSettings
 from fcn_studio.gui.video import export as video_export
+from fcn_studio.state.inference_choice import InferenceChoice
 from tests.builders import make_clip, make_image
 
 
@@ -39,15 +39,6 @@ def window(service, new_window):
     win = new_window()
     yield win
     win.close()
-
-
-def test_settings_announce_each_change_once():
-    inference = InferenceSettings()
-    heard = []
-    inference.changed.connect(heard.append)
-    inference.update(device="cpu", max_size=512)
-    inference.set_device("cpu")  # unchanged: nobody is told
-    assert heard == [InferenceChoice("", "cpu", 512, False)]
 
 
 def test_every_view_follows_the_toolbar_and_the_choice_is_remembered(qtbot, window, tmp_path):

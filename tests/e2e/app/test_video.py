@@ -146,3 +146,31 @@ def test_missing_camera_is_explained(qtbot, player):
     player.actions_.open_camera.trigger()
     qtbot.waitUntil(lambda: player.error_box is not None and player.error_box.isVisible(), timeout=10_000)
     assert "camera" in player.error_box.text()
+
+
+def test_player_keyframes_mode_carries_labels_between_keyframes(qtbot, player, tmp_path):
+    """Keyframes + motion: every frame shown gets an overlay of its size, the model runs on
+    a few of them, and the achieved rate is shown."""
+    from fcn_studio.inference.video import VideoWriter
+    from tests.unit.inference.test_keyframes import textured
+
+    scene = textured(48, 64 + 2 * 30, seed=2)
+    writer = VideoWriter(tmp_path / "pan.avi", 64, 48, 12.5)
+    for i in range(30):
+        writer.write(scene[:, 2 * i : 2 * i + 64])
+    clip = writer.close()
+    shown = []
+    player.video.frame_shown.connect(lambda i, rgb, r: shown.append((i, r)))
+    player.open_paths([str(clip)])
+    qtbot.waitUntil(lambda: player.video.result is not None, timeout=60_000)
+    player.video_controls.mode.setCurrentIndex(2)  # keyframes + motion
+    shown.clear()
+    player.actions_.play_pause.trigger()
+    qtbot.waitUntil(lambda: player.video.index == 29, timeout=120_000)
+    qtbot.waitUntil(lambda: not player.video.engine._playing, timeout=60_000)
+    engine = player.video.engine._keyframes
+    with_overlay = [r for _, r in shown if r is not None]
+    assert shown[-1][0] == 29 and with_overlay, "played to the end with overlays"
+    assert all(r.labels.shape == (48, 64) and r.confidence.shape == (48, 64) for r in with_overlay)
+    assert 1 <= engine.keyframes < engine.frames, (engine.keyframes, engine.frames)
+    assert player.video_controls.fps.text().endswith("fps shown")

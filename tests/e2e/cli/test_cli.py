@@ -22,6 +22,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_imported_caffe_weights_give_the_source_models_labels(
     capsys, weights_home, caffe_layout_file, random_model, image_factory, tmp_path
 ):
@@ -44,6 +45,7 @@ def test_imported_caffe_weights_give_the_source_models_labels(
         assert (tmp_path / "out" / f"{img_path.stem}_overlay.jpg").is_file()
 
 
+@pytest.mark.slow
 def test_segment_path_to_weights_file_folder_input_and_bad_file(
     capsys, weights_home, caffe_layout_file, image_factory, tmp_path
 ):
@@ -55,7 +57,7 @@ def test_segment_path_to_weights_file_folder_input_and_bad_file(
     )
     assert code == 1, "a failed file makes the exit status non-zero"
     assert "broken.png" in err and "Traceback" not in err
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png", "classes.txt"]
 
 
 def test_missing_weights_tell_the_download_command(capsys, weights_home, image_factory, tmp_path):
@@ -107,6 +109,7 @@ def test_eval_pred_gt_json_matches_reference_formulas(capsys, tmp_path):
     assert "mean IoU" in out and "per-class IoU" in out
 
 
+@pytest.mark.slow
 def test_eval_model_on_a_voc_layout(capsys, weights_home, caffe_layout_file, tmp_path):
     root = tmp_path / "VOC"
     for d in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
@@ -172,3 +175,22 @@ def test_cuda_out_of_memory_is_one_line_not_a_traceback(capsys, caffe_layout_fil
     code = main(["segment", str(image), "--model", str(caffe_layout_file("fcn8s")), "--out", str(image.parent / "o")])
     err = capsys.readouterr().err
     assert code == 1 and "GPU ran out of memory" in err and "--max-size" in err and "Traceback" not in err
+
+
+def test_verbose_prints_the_core_loggers_on_stderr(weights_home, caffe_layout_file, tmp_path, capsys):
+    import logging
+
+    from fcn_studio import logs
+    from fcn_studio.storage import weights
+    from tests.builders import make_image
+
+    weights.import_weights(caffe_layout_file("fcn8s"), "m")
+    photo = make_image(tmp_path / "p.png")
+    try:
+        assert main(["--verbose", "segment", str(photo), "--model", "m", "--out", str(tmp_path / "o")]) == 0
+        err = capsys.readouterr().err
+        assert "INFO fcn_studio.storage: loading model m from" in err
+        assert "fcn_studio.inference:" in err
+    finally:
+        logs.configure()
+        logging.getLogger("fcn_studio").setLevel(logging.NOTSET)

@@ -13,6 +13,8 @@ from PIL import Image
 from fcn_studio.cli.main import main
 from tests.builders import make_image
 
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

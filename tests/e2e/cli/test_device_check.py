@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -31,7 +35,8 @@ def test_device_check_runs_end_to_end_on_the_cpu(tmp_path):
         for size in ("80x60", "128x72"):
             fp32 = [r for r in inference if f"| {arch} | {size} | fp32 |" in r]
             assert len(fp32) == 1 and "| 100.00 % |" in fp32[0], "fp32 on the CPU is the reference itself"
-    assert sum("video (app engine + overlay)" in r for r in rows) == 2
+    assert sum("video (app engine + overlay)" in r for r in rows) == 3
+    assert any("keyframes + motion:" in r for r in rows)
     assert any("real time:" in r for r in rows) and any("every frame: 0 of" in r for r in rows)
     assert sum(r.startswith("| training: full fine-tune |") for r in rows) == 2
     assert any(r.startswith("| training: head-only round |") for r in rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from fcn_studio.cli.main import main
@@ -22,6 +23,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_segment_writes_labelme_and_coco_that_read_back(
     capsys, weights_home, caffe_layout_file, image_factory, tmp_path
 ):
@@ -66,6 +68,7 @@ def test_train_refuses_labels_txt_mismatch_before_training(capsys, weights_home,
     assert code == 1 and "name different classes" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_eval_split_says_which_images_and_refuses_unknown(capsys, weights_home, caffe_layout_file, tmp_path):
     root = voc_export(tmp_path / "voc")
     model = str(caffe_layout_file("fcn32s"))

@@ -4,6 +4,7 @@ masks in F/masks, classes in F/classes.txt): trains as it is, on cached features
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from fcn_studio.cli.main import main
@@ -11,6 +12,8 @@ from fcn_studio.data.labels import LabelSet
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training import resume
+
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
 
 
 def test_cli_trains_on_a_sparse_labelled_folder_with_cached_features(

@@ -10,6 +10,10 @@ import sys
 import zlib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 REPO = Path(__file__).resolve().parents[3]
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 
+
+@pytest.mark.slow
 def test_segment_precision_bf16_prints_its_agreement_or_is_refused(tmp_path, capsys, caffe_layout_file, image_factory):
     """``--precision bf16``: on a CPU with native bf16 the approximate mode says how close it
     is before it writes; on one without, a one-line refusal that names the way out."""

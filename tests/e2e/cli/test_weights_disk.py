@@ -54,6 +54,7 @@ def fake_conversion(weights_file, name: str, *, sha: str | None = None, size: in
     return folder
 
 
+@pytest.mark.slow
 def test_an_exported_version_loads_in_a_fresh_weights_folder_with_the_same_labels(
     capsys, family, weights_home, tmp_path, monkeypatch
 ):
@@ -138,6 +139,7 @@ def test_conversion_caches_keep_to_their_budget_least_recently_used_first(family
     assert in_use.exists()
 
 
+@pytest.mark.slow
 def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weights_home, caffe_layout_file, tmp_path):
     from tests.builders import make_plain
 

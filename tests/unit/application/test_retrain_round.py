@@ -20,6 +20,8 @@ from fcn_studio.training.head import trainable_head
 from fcn_studio.training.head_trainer import HeadTrainConfig
 from tests.unit.training.test_head_training import FAST, base, make_folder, one_thread, scene  # noqa: F401
 
+pytestmark = pytest.mark.slow  # each test fits heads (seconds)
+
 
 def round_on(folder, service, cache, model_id="toy", switch="if better", config=FAST):
     return run_round(RoundRequest(folder, model_id, "cpu", switch, config), service, cache)

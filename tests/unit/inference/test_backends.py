@@ -76,6 +76,7 @@ def ready_predictor(path, **kwargs) -> Predictor:
     return predictor
 
 
+@pytest.mark.slow
 def test_default_path_gives_eager_labels_for_any_size(shared_file, random_model):
     predictor = ready_predictor(shared_file, max_size=None)
     model = random_model("fcn8s")
@@ -88,6 +89,7 @@ def test_default_path_gives_eager_labels_for_any_size(shared_file, random_model)
         assert agreement >= AGREEMENT, (height, width, agreement)
 
 
+@pytest.mark.slow
 def test_big_photo_with_max_size_gives_the_torch_paths_labels(shared_file):
     rgb = photo_like(900, 1300, seed=5)
     fast = ready_predictor(shared_file, max_size=96).predict(rgb)
@@ -98,6 +100,7 @@ def test_big_photo_with_max_size_gives_the_torch_paths_labels(shared_file):
     assert np.abs(fast.confidence.astype(np.float32) - exact.confidence).max() < 0.01
 
 
+@pytest.mark.slow
 def test_torch_serves_while_the_conversion_is_built(weights_file, monkeypatch):
     release = threading.Event()
     convert = runtime.FastPath._convert_and_save
@@ -117,6 +120,7 @@ def test_torch_serves_while_the_conversion_is_built(weights_file, monkeypatch):
     assert "weight copy" in predictor.backend_note  # its extra memory is reported
 
 
+@pytest.mark.slow
 def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights_file, random_model):
     first = ready_predictor(weights_file).fast_path
     assert not first.loaded_from_cache
@@ -149,6 +153,7 @@ def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights
     assert (rebuilt.predict(rgb).labels == eager_labels(model, rgb)).mean() >= AGREEMENT
 
 
+@pytest.mark.slow
 def test_the_conversion_process_optimises_the_graph_not_the_app(weights_file, monkeypatch):
     """Optimising a VGG16 graph takes seconds of the caller's CPU: the child converting the
     weights does it too, so the app's process only maps the saved result."""
@@ -174,6 +179,7 @@ def test_torch_backend_and_weights_without_a_file_stay_on_torch(shared_file, ran
         Predictor(in_memory, "cpu", backend="tensorrt")
 
 
+@pytest.mark.slow
 def test_fast_mode_is_off_unless_chosen(shared_file):
     predictor = ready_predictor(shared_file)
     assert predictor.fast_path.precision == "fp32" and not predictor.fast_path.approximate
@@ -182,6 +188,7 @@ def test_fast_mode_is_off_unless_chosen(shared_file):
         Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True)
 
 
+@pytest.mark.slow
 def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(shared_file):
     images = [photo_like(96, 128, seed=s) for s in range(4)]
     predictor = ready_predictor(shared_file, fast=True, calibration=images)
@@ -191,6 +198,7 @@ def test_fast_mode_is_labelled_approximate_with_its_measured_agreement(shared_fi
     assert "agreement" in predictor.backend_note
 
 
+@pytest.mark.slow
 def test_preview_is_quick_low_resolution_at_full_size(shared_file, tmp_path):
     Image.fromarray(photo_like(1200, 1600, seed=3)).save(tmp_path / "big.jpg", quality=90)
     predictor = Predictor(load_checkpoint(shared_file), "cpu", backend="torch")
@@ -200,6 +208,7 @@ def test_preview_is_quick_low_resolution_at_full_size(shared_file, tmp_path):
     assert max(pred.inference_size) == PREVIEW_MAX_SIZE
 
 
+@pytest.mark.slow
 def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file, tmp_path, monkeypatch, capsys):
     from fcn_studio.cli.main import main
 
@@ -207,9 +216,10 @@ def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file,
     Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
     assert main(["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
-    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/model.onnx"))
+    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/optimised-*/model.onnx"))
 
 
+@pytest.mark.slow
 def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path, monkeypatch, capsys):
     from fcn_studio.cli.main import main
 
@@ -218,9 +228,10 @@ def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path
     out = tmp_path / "out"
     assert main(["segment", str(photos), "--model", str(shared_file), "--out", str(out), "--fast"]) == 0
     err = capsys.readouterr().err
-    assert "fast mode (int8, approximate)" in err and "% of labels equal to the exact model's" in err
+    assert "int8: " in err and "x the exact path" in err and "% of labels equal to the exact model's" in err
+    assert "  chosen: " in err
     assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png", "p2.png"]
-    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/model.onnx"))
+    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/optimised-*/model.onnx"))
 
 
 def test_cli_refuses_fast_mode_with_the_torch_backend(shared_file, tmp_path, capsys):
@@ -243,6 +254,7 @@ def test_backend_option_keeps_to_torch(weights_file, tmp_path, monkeypatch):
     assert not (weights_file.parent / runtime.CACHE_DIRNAME).exists()  # nothing converted
 
 
+@pytest.mark.slow
 def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
     first = ready_predictor(weights_file, max_size=None)
     optimised = first.fast_path.cache_dir / f"optimised-{runtime.cpu_key()}"
@@ -277,6 +289,7 @@ def test_fast_mode_calibrates_on_the_readable_images_and_says_when_none_are(shar
         Predictor(load_checkpoint(shared_file), "cpu", backend="auto", fast=True, calibration=[photos / "broken.png"])
 
 
+@pytest.mark.slow
 def test_an_abandoned_optimised_graph_is_cleaned_up(weights_file):
     folder = ready_predictor(weights_file).fast_path.cache_dir
     abandoned = folder / f".optimised-{runtime.cpu_key()}.99999-1"  # a process killed while saving it

@@ -52,6 +52,7 @@ def test_an_input_that_an_output_would_replace_is_refused(tmp_path):
         refuse_replacing_inputs([(photo, [tmp_path / "a.png"])], tmp_path)
 
 
+@pytest.mark.slow
 def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(
     capsys, weights_home, caffe_layout_file, tmp_path
 ):
@@ -63,9 +64,10 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(
     assert run(capsys, *argv)[0] == 0
     code, _, err = run(capsys, *argv)  # again: last run's masks are outputs, not photos
     assert code == 0 and "wrote 2 output(s)" in err
-    assert sorted(tree(photos / "masks")) == ["a.png", "b.png"]
+    assert sorted(tree(photos / "masks")) == ["a.png", "b.png", "classes.txt"]
 
 
+@pytest.mark.slow
 def test_inputs_sharing_a_name_get_distinct_reported_names_and_sub_folders_are_mirrored(
     capsys, weights_home, caffe_layout_file, tmp_path
 ):
@@ -133,6 +135,7 @@ def predictor(caffe_layout_file):
     return Predictor(load_checkpoint(caffe_layout_file("fcn16s")), "cpu")
 
 
+@pytest.mark.slow
 def test_pipelined_batch_writes_what_the_predictor_gives_each_image(predictor, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -148,6 +151,7 @@ def test_pipelined_batch_writes_what_the_predictor_gives_each_image(predictor, t
         assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / f"p{i}.png")), expected)
 
 
+@pytest.mark.slow
 def test_cancelling_a_batch_leaves_only_complete_masks(predictor, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
@@ -171,6 +175,7 @@ def test_cancelling_a_batch_leaves_only_complete_masks(predictor, tmp_path):
             img.load()  # a partial PNG would fail here
 
 
+@pytest.mark.slow
 def test_videos_never_replace_an_input_video_nor_each_other(capsys, weights_home, caffe_layout_file, tmp_path):
     from tests.builders import make_clip
 

@@ -4,7 +4,6 @@ cannot do (no room, an unwritable folder) is said once and plainly; it follows t
 from __future__ import annotations
 
 import os
-import shutil
 from collections import namedtuple
 
 import pytest
@@ -39,13 +38,15 @@ def corrupt_in_place(path, at: float = 0.5) -> None:
         fh.write(bytes((b ^ 0x5A) for b in chunk))
 
 
+@pytest.mark.slow
 def test_same_size_corruption_of_a_cached_conversion_is_found_and_rebuilt(weights_file, random_model):
     first = ready(weights_file)
     folder = first.fast_path.cache_dir
     first.fast_path.close()
     rgb = photo_like(48, 64, seed=2)
     expected = eager_labels(random_model("fcn8s"), rgb)
-    for damaged in (folder / runtime.DATA_FILE, folder / f"optimised-{runtime.cpu_key()}" / runtime.DATA_FILE):
+    graph = folder / f"optimised-{runtime.cpu_key()}"
+    for damaged in (graph / runtime.DATA_FILE, graph / "model.onnx"):
         corrupt_in_place(damaged)
         again = ready(weights_file)
         pred = again.predict(rgb)
@@ -56,6 +57,7 @@ def test_same_size_corruption_of_a_cached_conversion_is_found_and_rebuilt(weight
     assert quiet.fast_path.loaded_from_cache and not quiet.fast_path.notes
 
 
+@pytest.mark.slow
 def test_weights_swapped_for_others_of_the_same_size_and_time_get_their_own_conversion(weights_file, random_model):
     first = ready(weights_file)
     first.fast_path.close()
@@ -70,23 +72,23 @@ def test_weights_swapped_for_others_of_the_same_size_and_time_get_their_own_conv
     assert (swapped.predict(rgb).labels == expected).mean() >= AGREEMENT
 
 
-def test_damaged_weights_without_an_optimised_copy_are_rebuilt_once(weights_file, random_model):
+@pytest.mark.slow
+def test_a_conversion_for_another_cpu_is_made_again_for_this_one(weights_file, random_model):
+    """A conversion keeps one graph, optimised for the CPU that made it (a shared cache
+    folder, a new machine): this CPU converts again, quietly, and keeps its own."""
     first = ready(weights_file)
     folder = first.fast_path.cache_dir
     first.fast_path.close()
-    shutil.rmtree(folder / f"optimised-{runtime.cpu_key()}")
-    data = folder / runtime.DATA_FILE
-    half = data.read_bytes()[: data.stat().st_size // 2]
-    data.unlink()
-    data.write_bytes(half)
+    (folder / f"optimised-{runtime.cpu_key()}").rename(folder / "optimised-another-cpu")
     again = ready(weights_file)
-    assert any("model.onnx.data" in note for note in again.fast_path.notes)
+    assert not again.fast_path.loaded_from_cache and not again.fast_path.notes
     rgb = photo_like(40, 56, seed=5)
     assert (again.predict(rgb).labels == eager_labels(random_model("fcn8s"), rgb)).mean() >= AGREEMENT
     again.fast_path.close()
-    assert not ready(weights_file).fast_path.notes  # not at every run
+    assert ready(weights_file).fast_path.loaded_from_cache  # kept for the next run
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_folder_is_said_not_prepared_at_every_run(weights_file, tmp_path, monkeypatch, capsys):
     from fcn_studio.cli.main import main
 
@@ -119,9 +121,12 @@ def test_fast_mode_with_no_room_says_disk_full(weights_file, tmp_path, monkeypat
     Image.fromarray(photo_like(30, 40)).save(photos / "a.png")
     code = main(["segment", str(photos), "--model", str(weights_file), "--out", str(tmp_path / "out"), "--fast"])
     err = capsys.readouterr().err
-    assert code != 0 and "no space left" in err and "exit status" not in err, err
+    # int8 is not available, said why; fast mode goes on with what this machine has left
+    assert "int8: not available (no space left" in err and "exit status" not in err, err
+    assert code == 0 and (tmp_path / "out" / "a.png").is_file(), err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o002, 0o027])
 def test_cache_folders_and_files_follow_the_umask(weights_file, umask):
     old = os.umask(umask)

@@ -21,6 +21,8 @@ from fcn_studio.storage.weights import resolve_model
 from tests.unit.inference.test_backends import AGREEMENT, photo_like
 from tests.unit.storage.test_heads import eager_labels, install_base, new_head
 
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 
 @pytest.fixture()
 def family(random_model, weights_home):
@@ -109,3 +111,25 @@ def test_a_head_file_on_its_own_converts_its_base_once(family, weights_home):
     for got, want in zip(features, expected, strict=True):
         assert got.shape == want.shape and torch.allclose(got, want, atol=1e-3, rtol=1e-3)
     assert np.isfinite(pred.confidence.astype(np.float32)).all()
+
+
+@pytest.mark.skipif(runtime.onnxruntime_version() is None, reason="ONNX Runtime is not installed")
+def test_the_conversion_cache_holds_one_graph_per_base_and_precision(family, weights_home):
+    """Every version shares its base's conversions: one per precision, each one graph (the
+    one optimised for this CPU, not also the plain export it was made from), at most the
+    size of the base's weights file."""
+    from fcn_studio.storage.conversions import folder_size
+
+    rgbs = [photo_like(40, 48, seed=s) for s in range(2)]
+    for version in ("toy-v2", "toy-v3"):
+        for fast in (False, True):
+            predictor = Predictor(resolve_model(version), "cpu", backend="auto", fast=fast, calibration=rgbs)
+            assert predictor.fast_path.wait(timeout=120), predictor.fast_path.error
+            predictor.fast_path.close()
+    folders = sorted((weights_home / runtime.CACHE_DIRNAME).iterdir())
+    assert [f.name.split("-")[-2] for f in folders] == ["fp32", "int8"], folders
+    base_bytes = (weights_home / "toy.safetensors").stat().st_size
+    for folder in folders:
+        graphs = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("model.onnx"))
+        assert graphs == [f"optimised-{runtime.cpu_key()}/model.onnx"], graphs
+        assert folder_size(folder) <= 1.02 * base_bytes + 256_000, (folder.name, folder_size(folder), base_bytes)

@@ -59,6 +59,7 @@ def test_label_folders_are_never_inputs(tmp_path):
     assert len(named) == 3
 
 
+@pytest.mark.slow
 def test_segment_folder_with_label_mode_masks_segments_only_the_photos(
     capsys, weights_home, caffe_layout_file, tmp_path
 ):
@@ -66,9 +67,15 @@ def test_segment_folder_with_label_mode_masks_segments_only_the_photos(
     out = tmp_path / "out"
     code, _, err = run(capsys, "segment", str(folder), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out))
     assert code == 0 and "3 image(s)" in err, err
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["p0.png", "p1.png", "p2.png"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "classes.txt",
+        "p0.png",
+        "p1.png",
+        "p2.png",
+    ]
 
 
+@pytest.mark.slow
 def test_a_fifo_among_the_inputs_never_blocks_the_run(tmp_path, caffe_layout_file):
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -139,6 +146,7 @@ def test_bad_shard_values_exit_2_like_other_numeric_options(capsys, value):
         assert "--shard" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_log_on_a_full_disk_ends_the_run_with_one_line(tmp_path, caffe_layout_file):
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -158,6 +166,7 @@ def test_a_log_on_a_full_disk_ends_the_run_with_one_line(tmp_path, caffe_layout_
     assert proc.returncode == 1 and len(errors) == 1 and "no space left" in errors[0], proc.stderr
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_writing_masks_is_one_line(capsys, weights_home, caffe_layout_file, tmp_path, monkeypatch):
     photos = tmp_path / "photos"
     photos.mkdir()

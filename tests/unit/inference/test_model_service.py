@@ -20,6 +20,7 @@ def installed(weights_home, caffe_layout_file):
     return weights_home / "m.safetensors"
 
 
+@pytest.mark.slow
 def test_one_load_serves_every_consumer_with_its_own_size(installed, image_factory):
     service = ModelService()
     a = service.predictor("m", "cpu", max_size=64)
@@ -30,6 +31,7 @@ def test_one_load_serves_every_consumer_with_its_own_size(installed, image_facto
     assert a.predict(big).inference_size == (48, 64) and b.predict(big).inference_size == (90, 120)
 
 
+@pytest.mark.slow
 def test_threads_asking_at_once_load_once(installed):
     service = ModelService()
     got = []
@@ -41,6 +43,7 @@ def test_threads_asking_at_once_load_once(installed):
     assert service.loads == 1 and len({id(x.model) for x in got}) == 1
 
 
+@pytest.mark.slow
 def test_replacing_the_file_under_the_same_id_serves_the_new_weights(installed, caffe_layout_file, image_factory):
     service = ModelService()
     old = service.predictor("m", "cpu")
@@ -54,6 +57,7 @@ def test_replacing_the_file_under_the_same_id_serves_the_new_weights(installed, 
     assert not np.array_equal(new.predict(rgb).labels, before)
 
 
+@pytest.mark.slow
 def test_memory_budget_evicts_least_recently_used(weights_home, caffe_layout_file):
     for i in range(3):  # three files of one size
         weights.import_weights(caffe_layout_file("fcn8s"), f"m{i}")
@@ -75,6 +79,7 @@ def test_identity_changes_when_a_file_is_rewritten(tmp_path):
     assert FileIdentity.of(f) != first and FileIdentity.of(f) == FileIdentity.of(f)
 
 
+@pytest.mark.slow
 def test_prune_forgets_removed_files(installed):
     service = ModelService()
     service.load("m", "cpu")

@@ -93,6 +93,7 @@ def test_cuda_keeps_fp16_amp_unless_told():
         precision.for_inference("fp8", cuda)
 
 
+@pytest.mark.slow
 @needs_bf16
 def test_native_bf16_is_detected_and_measured_faster(fresh_cache):
     m = precision.measurement()
@@ -100,6 +101,7 @@ def test_native_bf16_is_detected_and_measured_faster(fresh_cache):
     assert m.speedup("inference") > 1.0, "AMX/AVX512-BF16 convolutions are faster than fp32"
 
 
+@pytest.mark.slow
 @needs_bf16
 def test_bf16_inference_mode_is_approximate_with_its_agreement(random_model):
     from fcn_studio.inference.predictor import Predictor
@@ -119,6 +121,7 @@ def test_bf16_inference_mode_is_approximate_with_its_agreement(random_model):
     assert all(f.dtype == torch.float32 for f in bf16.features(rgb))
 
 
+@pytest.mark.slow
 @needs_bf16
 def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
     """A short run from the same start: the bf16 autocast losses follow fp32's within noise."""
@@ -160,6 +163,7 @@ def test_bf16_fine_tuning_loss_curve_matches_fp32(tmp_path, weights_home):
     assert np.abs(bf16 - fp32).max() < 0.05 * fp32.max()
 
 
+@pytest.mark.slow
 @needs_bf16
 def test_bf16_training_of_a_few_classes_does_not_corrupt_memory(tmp_path):
     """torch 2.14's bf16 backward of Conv2d(4096, 3, 1), FCN's score_fr for 3 classes,

@@ -32,6 +32,7 @@ def test_caffe_preprocessing_is_bgr_minus_mean():
     np.testing.assert_allclose(x, [30 - 104.00698793, 20 - 116.66876762, 10 - 122.67891434], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_labels_equal_a_plain_forward(predictor, random_model, tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(tmp_path / "a.png")
     rgb = load_image(tmp_path / "a.png")
@@ -46,6 +47,7 @@ def test_labels_equal_a_plain_forward(predictor, random_model, tmp_path):
     assert pred.inference_size == (40, 56)
 
 
+@pytest.mark.slow
 def test_large_image_is_segmented_small_and_upsampled_exactly(predictor):
     rng = np.random.default_rng(3)
     rgb = np.kron(rng.integers(0, 255, (10, 15, 3), dtype=np.uint8), np.ones((20, 20, 1), dtype=np.uint8))
@@ -77,6 +79,7 @@ def test_exif_orientation_is_applied(tmp_path):
     assert shown[5, 10].mean() > 200 and shown[35, 10].mean() < 50  # white is on top
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["L", "LA", "RGBA", "CMYK", "P", "1", "I;16", "I"])
 def test_awkward_modes_become_rgb8(tmp_path, mode, predictor):
     base = np.random.default_rng(1).integers(0, 255, (24, 30, 3), dtype=np.uint8)
@@ -183,6 +186,7 @@ def peak_rss_increase_per_pixel(script: str, *args: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_big_png_is_decoded_without_extra_copies(tmp_path):
     # 48 MP here (the 19000 x 19000 PNG of issue 10 is 361 MP). Pillow held it as 4 bytes a
     # pixel, getexif() and exif_transpose() decoded and copied it again, then numpy copied it
@@ -202,6 +206,7 @@ print((peak - base) * 1024 / (6000 * 8000))
     assert peak_rss_increase_per_pixel(script, str(tmp_path / "big.png")) < 7.0  # was 14 (three copies)
 
 
+@pytest.mark.slow
 def test_segmenting_a_wide_image_needs_little_beyond_its_labels_and_confidence():
     # full-size upsampling in bounded bands, confidence as float16 (2 bytes a pixel)
     script = """
@@ -239,6 +244,7 @@ def test_what_cannot_fit_in_memory_is_refused_with_the_figures(tmp_path, predict
         predictor.predict(np.zeros((2000, 3000, 3), np.uint8))
 
 
+@pytest.mark.slow
 def test_big_jpegs_are_decoded_reduced_when_only_a_reduced_copy_is_needed(tmp_path):
     gradient = np.linspace(0, 255, 4000, dtype=np.float32)[None, :, None] * np.ones((3000, 1, 3), np.float32)
     Image.fromarray(gradient.astype(np.uint8)).save(tmp_path / "photo.jpg", quality=90)

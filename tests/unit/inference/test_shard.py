@@ -34,6 +34,7 @@ def make_photos(folder: Path, n: int, size=(48, 40)) -> list[Path]:
     return [make_image(folder / ("sub" if i % 3 == 0 else "") / f"p{i:03d}.png", size, seed=i) for i in range(n)]
 
 
+@pytest.mark.slow
 def test_shards_together_cover_every_input_once(capsys, weights_home, caffe_layout_file, tmp_path):
     photos = make_photos(tmp_path / "in", 11)
     out = tmp_path / "out"
@@ -57,6 +58,7 @@ def test_shard_choice_does_not_depend_on_listing_order():
             Shard.parse(bad)
 
 
+@pytest.mark.slow
 def test_a_killed_shard_continues_with_skip_existing_without_redoing_done_files(
     weights_home, caffe_layout_file, tmp_path
 ):
@@ -116,6 +118,7 @@ def _dataset(root: Path, n: int = 5) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_merged_confusion_matrices_of_shards_equal_the_single_run(capsys, weights_home, caffe_layout_file, tmp_path):
     data = _dataset(tmp_path / "data")
     base = ["eval", "--model", str(caffe_layout_file("fcn8s")), "--data", str(data), "--json"]

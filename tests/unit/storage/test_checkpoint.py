@@ -20,6 +20,7 @@ def test_converted_caffe_layout_detects_arch_and_classes(caffe_layout_file):
     assert ckpt.labels == voc_labels()
 
 
+@pytest.mark.slow
 def test_wrapped_and_dataparallel_state_dicts_load(random_model, tmp_path):
     state = random_model("fcn32s", 3).state_dict()
     torch.save({"model_state_dict": state, "epoch": 3, "arch": "FCN32s"}, tmp_path / "w.pth")
@@ -95,6 +96,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path):
     assert not _Exploit.marker.exists(), "the pickle's code ran"
 
 
+@pytest.mark.slow
 def test_wrong_architecture_or_shapes_are_explained(random_model, tmp_path):
     state = dict(random_model("fcn8s", 21).state_dict())
     torch.save(state, tmp_path / "fcn8s.pth")

@@ -47,6 +47,7 @@ def eager_labels(ckpt: Checkpoint, rgb: np.ndarray) -> np.ndarray:
         return model(ckpt.preprocessing.to_tensor(rgb)).argmax(1)[0].numpy()
 
 
+@pytest.mark.slow
 def test_a_head_version_is_a_small_file_and_loads_as_its_full_model(random_model, weights_home):
     base = install_base(random_model, weights_home)
     labels = generic_labels(3)
@@ -76,6 +77,7 @@ def test_a_head_version_is_a_small_file_and_loads_as_its_full_model(random_model
     assert [v.id for v in list_versions("toy")] == ["toy", "toy-v2"]
 
 
+@pytest.mark.slow
 def test_retraining_from_a_head_version_puts_the_new_head_on_the_base(random_model, weights_home):
     base = install_base(random_model, weights_home)
     install_head_version(base, new_head(base, 3, 1), generic_labels(3), CAFFE_BGR, {}, "toy")

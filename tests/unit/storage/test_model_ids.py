@@ -10,6 +10,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from fcn_studio.cli.main import main
 from fcn_studio.files.locks import lock_path
 from tests.builders import make_plain
@@ -88,6 +90,7 @@ def test_a_second_training_under_a_held_id_stops_at_once(capsys, tmp_path, weigh
         holder.wait()
 
 
+@pytest.mark.slow
 def test_two_trainings_under_one_id_at_once_install_only_one(tmp_path, weights_home, caffe_layout_file):
     """#22 item 4 as the probe ran it: both used to say "installed as race", the second
     replacing the first without --force."""

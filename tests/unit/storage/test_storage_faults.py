@@ -44,6 +44,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layout_file, image_factory, capsys):
     mask = np.zeros((4, 5), np.uint8)
     assert mode(save_mask(mask, voc_labels(), tmp_path / "m.png")) == 0o644
@@ -56,7 +57,11 @@ def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layou
         capsys, "segment", str(image_factory()), "--model", "m", "--out", str(tmp_path / "s"), "--overlay"
     )
     assert code == 0, err
-    assert {p.name: mode(p) for p in (tmp_path / "s").iterdir()} == {"img.png": 0o644, "img_overlay.jpg": 0o644}
+    assert {p.name: mode(p) for p in (tmp_path / "s").iterdir()} == {
+        "img.png": 0o644,
+        "img_overlay.jpg": 0o644,
+        "classes.txt": 0o644,
+    }
     os.umask(0o077)  # a private umask is honoured as well
     assert mode(save_mask(mask, voc_labels(), tmp_path / "private.png")) == 0o600
 
@@ -102,6 +107,7 @@ main(["weights", "import", sys.argv[1], "--id", "big"])
 """
 
 
+@pytest.mark.slow
 def test_kill_during_import_leaves_nothing_listed_and_the_next_run_cleans_up(
     tmp_path, weights_home, caffe_layout_file, capsys
 ):
@@ -139,6 +145,7 @@ def _fake_full_disk(monkeypatch):
     monkeypatch.setattr(safetensors.torch, "save_file", full)
 
 
+@pytest.mark.slow
 def test_disk_full_during_import_is_one_line_and_keeps_installed_models(
     monkeypatch, weights_home, caffe_layout_file, capsys
 ):
@@ -203,6 +210,7 @@ print(json.dumps({"codes": [code1, code2], "err": err2.getvalue(), "files": sort
 """
 
 
+@pytest.mark.slow
 @needs_tmpfs
 def test_import_on_a_really_full_disk(tmp_path, caffe_layout_file, monkeypatch):
     small, large = caffe_layout_file("fcn8s", 3), caffe_layout_file("fcn32s", 21)
@@ -234,6 +242,7 @@ print(json.dumps({"code": code, "errors": lines, "files": sorted(os.listdir(disk
 """
 
 
+@pytest.mark.slow
 @needs_tmpfs
 def test_training_on_a_really_full_disk(tmp_path, random_model, monkeypatch, weights_home):
     base = tmp_path / "base.pth"
@@ -273,6 +282,7 @@ def test_an_import_in_progress_is_never_listed(weights_home, caffe_layout_file, 
     assert in_progress.exists(), "a live writer's temporary is left alone"
 
 
+@pytest.mark.slow
 def test_disk_full_while_saving_the_resume_state_is_one_line(
     tmp_path, weights_home, monkeypatch, capsys, caffe_layout_file
 ):

@@ -25,6 +25,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_non_finite_weights_are_refused_at_import_and_load(capsys, tmp_path, weights_home, random_model, bad):
     state = {k: v.clone() for k, v in random_model("fcn32s").state_dict().items()}
@@ -76,6 +77,7 @@ main(["weights", "import", sys.argv[1], "--id", "big"])
 """
 
 
+@pytest.mark.slow
 def test_a_kill_during_a_safetensors_write_leaves_nothing_after_the_next_run(
     tmp_path, weights_home, caffe_layout_file, capsys
 ):
@@ -112,6 +114,7 @@ def test_loose_safetensors_temporaries_of_ours_are_removed_and_no_one_elses(tmp_
     assert young.exists() and other.exists() and link.is_symlink()
 
 
+@pytest.mark.slow
 def test_the_feature_cache_cleans_what_killed_writes_left_and_survives_a_full_disk(
     tmp_path, random_model, image_factory, monkeypatch
 ):

@@ -55,6 +55,7 @@ def test_one_id_rule_for_import_train_and_remove(capsys, weights_home, caffe_lay
     assert not list(tmp_path.glob("*.safetensors"))
 
 
+@pytest.mark.slow
 def test_unicode_file_names_keep_their_letters(capsys, weights_home, caffe_layout_file, tmp_path, image_factory):
     source = tmp_path / "模型 权重.pth"
     source.write_bytes(caffe_layout_file("fcn32s").read_bytes())

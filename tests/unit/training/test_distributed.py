@@ -20,6 +20,8 @@ from fcn_studio.training.head_variant import evaluate_head
 from fcn_studio.training.trainer import TrainConfig, split_pairs
 from tests.builders import make_plain
 
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
+
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 

@@ -24,6 +24,7 @@ def model(random_model):
     return random_model("fcn8s", 3)
 
 
+@pytest.mark.slow
 def test_forward_with_features_gives_the_logits_and_the_backbone_output(model, image_factory):
     x = IMAGENET_RGB.to_tensor(load_image(image_factory()))
     with torch.no_grad():
@@ -33,6 +34,7 @@ def test_forward_with_features_gives_the_logits_and_the_backbone_output(model, i
             assert torch.equal(a, b)
 
 
+@pytest.mark.slow
 def test_features_are_computed_once_and_reused_from_disk(model, image_factory, tmp_path):
     image = image_factory()
     cache = FeatureCache(tmp_path / "cache")
@@ -64,6 +66,7 @@ def test_flipped_features_are_not_the_flipped_features(model, image_factory):
     assert direct.shape == mirrored.shape and not torch.allclose(direct, mirrored, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_changed_image_or_base_is_computed_again(model, image_factory, tmp_path):
     image = image_factory(seed=1)
     cache = FeatureCache(tmp_path / "cache")

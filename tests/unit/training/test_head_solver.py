@@ -90,6 +90,7 @@ def test_head_training_never_ends_worse_than_the_base_on_its_training_labels(
     assert trained_ce < base_ce and trained_hit >= base_hit
 
 
+@pytest.mark.slow
 def test_head_training_is_deterministic_and_at_least_as_good_as_the_plain_frozen_loop(
     tmp_path, caffe_layout_file, weights_home
 ):

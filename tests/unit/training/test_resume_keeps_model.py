@@ -3,10 +3,14 @@ that keeps the model (#22 unclear item), and that way works."""
 
 from __future__ import annotations
 
+import pytest
+
 from fcn_studio.cli.main import main
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training.config import state_path
 from tests.builders import make_plain
+
+pytestmark = pytest.mark.slow  # seconds each: other processes, training runs or full-size work
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

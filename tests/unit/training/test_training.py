@@ -107,6 +107,7 @@ def tiny_run(tmp_path, weights_home):
     return tiny_train_config(tmp_path, n=5, val_split=0.4)
 
 
+@pytest.mark.slow
 def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights_home):
     events = []
     result = train(tiny_run, events.append)
@@ -130,6 +131,7 @@ def test_short_run_writes_loadable_checkpoint_and_registers_it(tiny_run, weights
     assert "fcn-studio train" in tiny_run.command_line() and "--freeze-backbone" in tiny_run.command_line()
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_saved_state(tiny_run):
     train(tiny_run)
     last_state = last_paths(Path(tiny_run.out))[1]
@@ -146,6 +148,7 @@ def test_resume_continues_from_the_saved_state(tiny_run):
     assert score_layers and set(state["model"]) == score_layers
 
 
+@pytest.mark.slow
 def test_cancel_leaves_a_valid_checkpoint(tiny_run):
     calls = {"n": 0}
 
@@ -161,6 +164,7 @@ def test_cancel_leaves_a_valid_checkpoint(tiny_run):
     assert last_paths(Path(tiny_run.out))[1].is_file()
 
 
+@pytest.mark.slow
 def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout_file, weights_home):
     data = make_plain(tmp_path / "d", n=3)
     cfg = TrainConfig(
@@ -178,6 +182,7 @@ def test_base_with_other_class_count_reinitialises_scores(tmp_path, caffe_layout
     assert load_checkpoint(cfg.out).num_classes == 3
 
 
+@pytest.mark.slow
 def test_cli_train_end_to_end(tmp_path, weights_home, capsys, caffe_layout_file):
     data = make_plain(tmp_path / "d", n=4)
     out = tmp_path / "cli.safetensors"
@@ -232,6 +237,7 @@ def test_a_val_folder_is_decoded_by_its_own_encoding(tmp_path):
     assert np.array_equal(load_pair(*val_pairs[0], encoding)[1], mask)
 
 
+@pytest.mark.slow
 def test_a_trained_model_keeps_the_colours_of_the_label_file(tmp_path, weights_home, caffe_layout_file):
     data = make_plain(tmp_path / "d", n=3)
     (data / "classes.txt").write_text("soil 120 80 40\nleaf 40 200 60\nrust 230 90 10\n")

@@ -44,6 +44,7 @@ def cli_train(config: TrainConfig, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_train_refuses_to_replace_an_earlier_out_without_force(config, capsys, caffe_layout_file):
     config.base = str(caffe_layout_file("fcn32s", 3))
     assert main(cli_train(config)) == 0
@@ -57,6 +58,7 @@ def test_train_refuses_to_replace_an_earlier_out_without_force(config, capsys, c
     assert Path(config.out).read_bytes() != first
 
 
+@pytest.mark.slow
 def test_train_refuses_to_replace_an_installed_id_without_force(config, capsys, caffe_layout_file, weights_home):
     assert main(["weights", "import", str(caffe_layout_file("fcn8s")), "--id", "mine"]) == 0
     installed = (weights_home / "mine.safetensors").read_bytes()
@@ -129,6 +131,7 @@ def test_two_imports_under_one_id_never_both_succeed(weights_home, caffe_layout_
     assert load_checkpoint(weights_home / "same.safetensors").arch == winner, "the reported success is what is there"
 
 
+@pytest.mark.slow
 def test_resume_state_is_one_file_holding_weights_and_optimizer(config):
     config.freeze_backbone = False  # the whole network trains: its optimizer state travels with it
     train(config)
@@ -138,6 +141,7 @@ def test_resume_state_is_one_file_holding_weights_and_optimizer(config):
     assert not last_paths(config.out)[0].exists(), "no second file that a kill could leave out of step"
 
 
+@pytest.mark.slow
 def test_resume_refuses_torn_state_of_older_versions(config, capsys):
     """An older version's two files, killed between the saves: weights of epoch 2 with
     the optimizer of epoch 1. Resuming must say so, not repeat epoch 2 silently."""
@@ -160,6 +164,7 @@ def test_resume_refuses_torn_state_of_older_versions(config, capsys):
     assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [2, 3]
 
 
+@pytest.mark.slow
 def test_kill_during_the_state_save_keeps_the_previous_state(config, monkeypatch):
     train(config)
     state_file = last_paths(config.out)[1]
@@ -182,6 +187,7 @@ def test_kill_during_the_state_save_keeps_the_previous_state(config, monkeypatch
     assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [2]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_and_registers_the_model(config, weights_home, capsys):
     def interrupt_at_second_iteration(event: Event) -> None:
         if isinstance(event, IterationEvent) and event.epoch == 2:

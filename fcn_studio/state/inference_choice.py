@@ -1,5 +1,6 @@
 """What every view segments with: model, device, inference size and fast mode, as one
-observable object.
+observable object (Qt-free: psygnal's signals, called on the thread that changes it, which
+is the GUI's).
 
 The image workspace, the compare view, the video player, the exports and Label mode read
 it and listen to ``changed``; the toolbar's pickers and the Fast Mode action only write
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
 DEFAULT_MAX_SIZE = 2048
 
@@ -27,7 +28,7 @@ class InferenceChoice:
     fast: bool = False  # the int8 fast mode (CPU only; approximate labels)
 
 
-class InferenceSettings(QObject):
+class InferenceSettings:
     """The inference choice shared by every view; emits once per effective change."""
 
     changed = Signal(object)  # the new InferenceChoice, after any field changed
@@ -36,8 +37,7 @@ class InferenceSettings(QObject):
     max_size_changed = Signal(int)
     fast_changed = Signal(bool)
 
-    def __init__(self, choice: InferenceChoice | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, choice: InferenceChoice | None = None) -> None:
         self._choice = choice or InferenceChoice()
 
     @property
@@ -96,8 +96,34 @@ class InferenceSettings(QObject):
 
 def load_predictor(service, choice: InferenceChoice, calibration: Sequence[object] = ()):
     """(predictor, file identity) for ``choice`` from the window's model service: one copy
-    of the weights for every view; the fast mode's int8 model is calibrated on
-    ``calibration`` (read only when it is first made). The identity is that of the file
+    of the weights for every view. Fast mode on a CPU serves the approximate precision
+    measured fastest for this model on this machine that keeps its labels
+    (inference/fast_choice.py; measured once, on ``calibration``, a few of the open
+    images); the int8 model is calibrated on them too. The identity is that of the file
     these weights came from, even if the file is replaced meanwhile."""
-    loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
-    return loaded.predictor.sharing(choice.max_size or None), loaded.key.identity
+    fast = _fast_choice(choice, calibration)
+    if fast is None:
+        loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
+    else:
+        loaded = service.load(
+            choice.model_key,
+            choice.device,
+            fast=fast.precision == "int8",
+            precision="bf16" if fast.precision == "bf16" else None,
+            calibration=calibration,
+        )
+    predictor = loaded.predictor.sharing(choice.max_size or None)
+    predictor.fast_choice = fast
+    return predictor, loaded.key.identity
+
+
+def _fast_choice(choice: InferenceChoice, calibration: Sequence[object]):
+    """The measured fast mode for ``choice`` (None: fast mode is off, or not on a CPU)."""
+    if not choice.fast:
+        return None
+    from fcn_studio.inference.device import choose_device
+    from fcn_studio.inference.fast_choice import choose_fast
+
+    if choose_device(choice.device, allow_fallback=True).device.type != "cpu":
+        return None
+    return choose_fast(choice.model_key, calibration)

@@ -1,0 +1,159 @@
+"""Beyond the exact path, side by side in one run: the approximate precisions and fast mode's
+own choice, and video on keyframes against exact per-frame segmentation.
+
+Run: PYTHONPATH=. .venv/bin/python bench/bench_fast.py [--width-divisor 1] [--images 3] [--frames 40]
+
+Precision: FCN-8s (published width unless ``--width-divisor``) at 500x375 on photo-like
+images, through fast mode's own measurement (inference/fast_choice.measure_trials, what
+``--fast`` and the app run): the exact CPU path (ONNX Runtime fp32), bf16 (where the CPU has
+it natively), int8, and the automatic choice (``pick``), seconds per image, speed-up and
+labels equal to the exact path's; once with random weights, once with a head trained on
+labelled scenes over that base (installed as a version: it shares the base's conversions),
+which is what a user's model looks like (random weights' scores are near ties, so any
+approximation flips many of them).
+
+Video: a 640x360 panning shot (4 px a frame). Exact per-frame labels, then keyframes
+(inference/keyframes.py) as ``segment --keyframes auto`` and ``--keyframes 10`` run them
+(the network waits on keyframes), and the player's mode (keyframes on a thread, frames
+warped meanwhile, as fast as they come): frames per second over the whole clip and the
+share of pixels equal to the exact per-frame labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from device_check import make_clip, photo_like, random_checkpoint_file
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def precision_rows(title: str, checkpoint, images) -> None:
+    from fcn_studio.inference.fast_choice import measure_trials, pick
+
+    start = time.perf_counter()
+    exact_s, trials = measure_trials(checkpoint, images)
+    choice = pick(exact_s, trials, len(images))
+    n = len(images)
+    print(f"\n{title} ({n} images, measured in {time.perf_counter() - start:.0f} s, {load()}):")
+    print(f"  {'path':<22}{'s/image':>9}{'speed-up':>10}{'labels equal':>14}")
+    print(f"  {'exact (ORT fp32)':<22}{exact_s / n:>9.3f}{1.0:>9.2f}x{100.0:>13.2f}%")
+    for t in trials:
+        if t.agreement is None:
+            print(f"  {t.precision:<22}  not available: {t.note}")
+        else:
+            print(f"  {t.precision:<22}{t.seconds / n:>9.3f}{t.speedup(exact_s):>9.2f}x{100 * t.agreement:>13.2f}%")
+    print(f"  {'auto (fast mode)':<22}-> {choice.precision}: {choice.speedup:.2f}x, {100 * choice.agreement:.2f} %")
+
+
+def trained_version(base, work: Path, size: tuple[int, int]):
+    """A head trained (Adam on the score layers, cross-entropy against dense truth) on
+    four labelled scenes over ``base``, installed as a version of it."""
+    import torch
+    from bench_label_loop import NAMES, make_scene
+
+    from fcn_studio.data.labels import generic_labels
+    from fcn_studio.labelling.versions import install_head_version
+    from fcn_studio.models import build_fcn, width_divisor_of
+    from fcn_studio.storage.weights import resolve_model
+
+    h, w = size
+    scenes = [make_scene(seed, h, w) for seed in range(4)]
+    model = base.build_model()
+    pre = base.preprocessing
+    with torch.no_grad():
+        feats = [model.backbone(pre.to_tensor(rgb)) for rgb, _ in scenes]
+    head = build_fcn(base.arch, len(NAMES), width_divisor=width_divisor_of(base.state_dict)).head
+    params = [p for n, p in head.named_parameters() if n.startswith("score")]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    for step in range(150):
+        i = step % len(scenes)
+        logits = head(*feats[i], (h, w))
+        loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(scenes[i][1]).long()[None])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        truth = np.mean(
+            [(head(*f, (h, w)).argmax(1)[0].numpy() == t).mean() for f, (_, t) in zip(feats, scenes, strict=True)]
+        )
+    print(f"\ntrained head: {len(NAMES)} classes, pixel accuracy {100 * truth:.1f} % on its training scenes")
+    labels = generic_labels(len(NAMES))
+    state = {k: v.detach() for k, v in head.state_dict().items()}
+    version = install_head_version(base, state, labels, pre, {}, "bench")
+    test_scenes = [make_scene(seed, h, w)[0] for seed in range(10, 13)]
+    return resolve_model(version.id), test_scenes
+
+
+def video_rows(weights: Path, work: Path, frames: int) -> None:
+    from fcn_studio.inference.keyframes import KeyframePropagator
+    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.inference.video import read_frames
+    from fcn_studio.storage.checkpoint import load_checkpoint
+
+    clip = make_clip(work / "pan.mp4", 360, 640, frames, 25.0)
+    rgbs = [f for _, f in read_frames(clip)]
+    predictor = Predictor(load_checkpoint(weights), "cpu", backend="auto")
+    predictor.fast_path.wait()
+    predictor.predict(rgbs[0])  # warm-up
+    start = time.perf_counter()
+    exact = [predictor.predict(f).labels for f in rgbs]
+    exact_s = time.perf_counter() - start
+    print(f"\nvideo: 640x360 panning shot, {len(rgbs)} frames at 25 fps, {predictor.backend_note}:")
+    print(f"  {'mode':<34}{'fps':>7}{'keyframes':>11}{'pixels equal':>14}")
+    print(f"  {'exact, every frame':<34}{len(rgbs) / exact_s:>7.2f}{len(rgbs):>11}{100.0:>13.2f}%   ({load()})")
+    for title, kw in (
+        ("keyframes auto (segment CLI)", {}),
+        ("keyframes every 10 (segment CLI)", {"every": 10}),
+        ("keyframes auto, player (background)", {"background": True}),
+    ):
+        propagate = KeyframePropagator(lambda f: predictor.predict(f).labels, **kw)
+        start = time.perf_counter()
+        got = [propagate.labels_of(f) for f in rgbs]
+        seconds = time.perf_counter() - start
+        propagate.close()
+        same = np.mean([(a == b).mean() for a, b in zip(exact, got, strict=True)])
+        print(f"  {title:<34}{len(rgbs) / seconds:>7.2f}{propagate.keyframes:>11}{100 * same:>13.2f}%   ({load()})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--width-divisor", type=int, default=1, help="1: the published width; 8: narrow")
+    parser.add_argument("--images", type=int, default=3, help="images fast mode measures on")
+    parser.add_argument("--frames", type=int, default=40, help="frames of the panning clip")
+    parser.add_argument("--skip", default="", help="comma-separated: random,trained,video")
+    args = parser.parse_args()
+    import torch
+
+    from fcn_studio.storage.checkpoint import load_checkpoint
+
+    work = Path(tempfile.mkdtemp(prefix="fcn-bench-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # weights and conversions: gigabytes
+    os.environ["FCN_STUDIO_WEIGHTS"] = str(work / "weights")
+    os.environ["FCN_STUDIO_CACHE"] = str(work / "cache")
+    skip = set(filter(None, args.skip.split(",")))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; {load()}")
+    weights = random_checkpoint_file("fcn8s", args.width_divisor, work / "weights" / "base.safetensors")
+    base = load_checkpoint(weights)
+    if "random" not in skip:
+        images = [photo_like(375, 500, seed=s) for s in range(args.images)]
+        precision_rows("FCN-8s 500x375, random weights", base, images)
+    if "trained" not in skip:
+        version, scenes = trained_version(base, work, (375, 500))
+        precision_rows("FCN-8s 500x375, head trained over the base", version, scenes[: args.images])
+    if "video" not in skip:
+        video_rows(weights, work, args.frames)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    main()

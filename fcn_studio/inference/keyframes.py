@@ -1,0 +1,273 @@
+"""Video at an interactive rate: the network on keyframes, its labels carried to the frames
+between them by optical flow.
+
+Frames of a video change little from one to the next, so segmenting every frame repeats
+most of the work (Shelhamer et al., "Clockwork Convnets for Video Semantic Segmentation",
+2016). Here the network runs on a *keyframe*; each later frame gets the keyframe's labels
+warped by the dense optical flow from that frame back to the keyframe (Zhu et al., "Deep
+Feature Flow for Video Recognition", CVPR 2017, warp features the same way), computed with
+OpenCV's DIS flow on small grey copies of the frames: milliseconds, where the network
+takes a second or more on a CPU.
+
+Keyframes are chosen adaptively (``every=None``, "auto"): a new one when the scene cuts
+(the grey-level histograms of consecutive frames differ), when the warped keyframe no
+longer looks like the frame (the mean photometric error after warping grows: motion the
+flow cannot follow, occlusions), when too much of the frame comes from outside the
+keyframe (a pan uncovers new content), or after :data:`MAX_GAP` frames. ``every=N`` makes
+every N-th frame a keyframe (and every scene cut too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FLOW_SIZE = 320  # the longer side of the grey copies the flow is computed on
+MAX_GAP = 30  # auto: at most this many frames from a keyframe
+CUT_DISTANCE = 0.35  # Bhattacharyya distance of consecutive grey histograms that is a cut
+MAX_ERROR = 10.0  # auto: mean absolute grey error (0-255) of the warped keyframe
+MAX_UNCOVERED = 0.06  # auto: share of the frame whose flow points outside the keyframe
+SNAP = 2.0  # pixels (full size): flow this close to the dominant motion is taken as it
+
+
+@dataclass(frozen=True)
+class FrameLabels:
+    """A frame's labels, and how they were made: by the network (a keyframe, with the
+    reason) or warped from the keyframe ``distance`` frames back. ``extras``: the other
+    maps the segmenter returned (e.g. confidence), carried the same way."""
+
+    labels: np.ndarray
+    keyframe: bool
+    reason: str = ""  # "first", "cut", "every", "motion", "uncovered", "gap"
+    distance: int = 0  # frames since the keyframe the labels come from
+    extras: tuple[np.ndarray, ...] = ()
+
+
+def parse_keyframes(text: str | int | None) -> int | None:
+    """``"auto"`` (or None) -> None; ``"N"`` -> N >= 1. ValueError otherwise."""
+    if text is None or str(text).strip().lower() == "auto":
+        return None
+    n = int(str(text))
+    if n < 1:
+        raise ValueError("keyframes: 'auto' or a whole number >= 1")
+    return n
+
+
+def _grey(rgb: np.ndarray, size: int) -> np.ndarray:
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    scale = min(1.0, size / max(h, w))
+    if scale < 1.0:
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return grey
+
+
+def _histogram(grey: np.ndarray) -> np.ndarray:
+    hist = cv2.calcHist([grey], [0], None, [32], [0, 256])
+    return cv2.normalize(hist, hist).astype(np.float32)
+
+
+Maps = tuple[np.ndarray, ...]  # labels first, then any other per-pixel map (uint8)
+
+
+class KeyframePropagator:
+    """Labels for each frame of a video, in order: ``segment(rgb)`` on keyframes (a label
+    map, or a tuple of maps, labels first), warped maps between them. Call it with every
+    frame shown; frames may be skipped (the flow goes straight back to the keyframe,
+    however far).
+
+    ``background=True`` (the player): a keyframe is segmented on a thread of its own while
+    the frames that follow are still warped from the previous keyframe, so the pace is the
+    flow's, not the network's; only the first frame and a scene cut wait for it.
+    """
+
+    def __init__(
+        self,
+        segment: Callable[[np.ndarray], np.ndarray | Maps],
+        every: int | None = None,
+        *,
+        flow_size: int = FLOW_SIZE,
+        max_gap: int = MAX_GAP,
+        background: bool = False,
+    ) -> None:
+        self.segment = segment
+        self.every = every
+        self.flow_size = flow_size
+        self.max_gap = max_gap
+        self.background = background
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._key: tuple[np.ndarray, Maps] | None = None  # (grey, maps) of the keyframe
+        self._key_frame = 0  # the frame number (1-based, this propagator's) of the keyframe
+        self._last_hist: np.ndarray | None = None
+        self._job: _Job | None = None  # background: the keyframe being segmented
+        self.keyframes = 0
+        self.frames = 0
+
+    def reset(self) -> None:
+        """Forget the keyframe (after a seek): the next frame is one."""
+        self._finish_job(adopt=False)
+        self._key, self._last_hist = None, None
+
+    def close(self) -> None:
+        self._finish_job(adopt=False)
+
+    def __call__(self, rgb: np.ndarray) -> FrameLabels:
+        self.frames += 1
+        grey = _grey(rgb, self.flow_size)
+        hist = _histogram(grey)
+        cut = self._last_hist is not None and (
+            cv2.compareHist(self._last_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE
+        )
+        self._last_hist = hist
+        if self._job is not None and self._job.done.is_set():
+            self._finish_job(adopt=True)
+        reason = self._due(cut)
+        if reason is None:
+            warped, why = self._warp(grey, rgb.shape[:2])
+            if warped is not None:
+                return self._propagated(warped)
+            reason = why
+        if not self.background:
+            return self._keyframe(rgb, grey, reason)
+        if self._key is None or reason == "cut" or self._key[0].shape != grey.shape:
+            self._finish_job(adopt=False)  # an older keyframe in the making is of no use now
+            self._job = _Job(self.segment, rgb, grey, self.frames, reason)
+            self._finish_job(adopt=True)  # nothing to warp from: wait for this one
+            return self._as_labels(self._key[1], True, reason)
+        if self._job is None:
+            self._job = _Job(self.segment, rgb, grey, self.frames, reason)
+        warped, _ = self._warp(grey, rgb.shape[:2], judge=False)
+        return self._propagated(warped)
+
+    def labels_of(self, rgb: np.ndarray) -> np.ndarray:
+        """The labels of the next frame ``rgb`` (keyframe or propagated)."""
+        return self(rgb).labels
+
+    def _propagated(self, maps: Maps) -> FrameLabels:
+        return self._as_labels(maps, False, "", self.frames - self._key_frame)
+
+    @staticmethod
+    def _as_labels(maps: Maps, keyframe: bool, reason: str, distance: int = 0) -> FrameLabels:
+        return FrameLabels(maps[0], keyframe, reason, distance, tuple(maps[1:]))
+
+    def _due(self, cut: bool) -> str | None:
+        if self._key is None:
+            return "first"
+        if cut:
+            return "cut"
+        since = self.frames - self._key_frame
+        if self.every is not None:
+            return "every" if since >= self.every else None
+        return "gap" if since >= self.max_gap else None
+
+    def _keyframe(self, rgb: np.ndarray, grey: np.ndarray, reason: str) -> FrameLabels:
+        maps = _as_maps(self.segment(rgb))
+        self._adopt(grey, maps, self.frames)
+        return self._as_labels(maps, True, reason)
+
+    def _adopt(self, grey: np.ndarray, maps: Maps, frame: int) -> None:
+        self._key, self._key_frame = (grey, maps), frame
+        self.keyframes += 1
+
+    def _finish_job(self, adopt: bool) -> None:
+        job, self._job = self._job, None
+        if job is None:
+            return
+        job.thread.join()
+        if adopt:
+            if job.error is not None:
+                raise job.error
+            self._adopt(job.grey, job.maps, job.frame)
+
+    def _warp(self, grey: np.ndarray, shape: tuple[int, int], judge: bool = True) -> tuple[Maps | None, str]:
+        """The keyframe's maps warped onto this frame; None (with the reason) where auto
+        mode (``judge``) finds the flow no longer explains the frame."""
+        key_grey, key_maps = self._key
+        if key_grey.shape != grey.shape:
+            return None, "cut"  # the size changed (a camera reopened): nothing to warp from
+        flow = self._flow.calc(grey, key_grey, None)  # this frame -> keyframe, at flow size
+        h, w = grey.shape
+        scale = np.array([shape[1] / w, shape[0] / h], np.float32)  # flow size -> full size
+        dominant = np.rint(np.median(flow.reshape(-1, 2), axis=0) * scale) / scale
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        mx, my = gx + flow[..., 0], gy + flow[..., 1]
+        warped_grey = cv2.remap(key_grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        error = cv2.blur(cv2.absdiff(warped_grey, grey), (5, 5))
+        if judge and self.every is None:
+            outside = float(np.mean((mx < -0.5) | (mx > w - 0.5) | (my < -0.5) | (my > h - 0.5)))
+            if outside > MAX_UNCOVERED:
+                return None, "uncovered"
+            if float(np.mean(error)) > MAX_ERROR:
+                return None, "motion"
+        # The dominant motion where it explains a pixel at least as well as its own flow
+        shifted = cv2.remap(
+            key_grey, gx + dominant[0], gy + dominant[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        near = np.abs(flow - dominant).max(axis=2) < SNAP / scale.max()
+        global_ = near | (cv2.blur(cv2.absdiff(shifted, grey), (5, 5)).astype(np.int16) <= error.astype(np.int16) + 2)
+        full_flow = _full_size_flow(flow, shape, dominant * scale, global_)
+        return tuple(warp_labels(m, full_flow, shape) for m in key_maps), ""
+
+
+class _Job:
+    """A keyframe segmented on a thread of its own (background mode)."""
+
+    def __init__(self, segment, rgb: np.ndarray, grey: np.ndarray, frame: int, reason: str) -> None:
+        self.grey, self.frame, self.reason = grey, frame, reason
+        self.maps: Maps = ()
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+        def run() -> None:
+            try:
+                self.maps = _as_maps(segment(rgb))
+            except BaseException as exc:  # handed to the caller when it adopts the keyframe
+                self.error = exc
+            finally:
+                self.done.set()
+
+        self.thread = threading.Thread(target=run, name="keyframe", daemon=True)
+        self.thread.start()
+
+
+def _as_maps(result) -> Maps:
+    return tuple(np.asarray(m) for m in result) if isinstance(result, (tuple, list)) else (np.asarray(result),)
+
+
+def _full_size_flow(
+    flow: np.ndarray, shape: tuple[int, int], dominant: np.ndarray | None = None, global_: np.ndarray | None = None
+) -> np.ndarray:
+    """``flow`` (at flow size) at the frame's size, in its pixels. ``dominant`` (full-size
+    pixels, whole numbers: a pan, a tilt) replaces it where ``global_`` (at flow size) is
+    true: pixels that move with the camera are shifted by exactly its motion (the flow's
+    own error near edges and in flat regions is a pixel or two), so a pure translation by
+    whole pixels is carried exactly, while independent motion keeps its own flow."""
+    h, w = shape
+    fh, fw = flow.shape[:2]
+    if (fh, fw) != (h, w):
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+        flow[..., 0] *= w / fw
+        flow[..., 1] *= h / fh
+    if dominant is not None and global_ is not None:
+        mask = global_.astype(np.uint8)
+        if mask.shape != (h, w):
+            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+        flow[mask.astype(bool)] = dominant
+    return flow
+
+
+def warp_labels(labels: np.ndarray, flow: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``labels`` (of the keyframe, ``shape``) sampled where ``flow`` (this frame ->
+    keyframe, at any smaller size) points: nearest label, edges replicated."""
+    h, w = shape
+    if flow.shape[:2] != (h, w):
+        flow = _full_size_flow(flow, shape)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    # nearest: rounded here, so a whole-pixel shift lands exactly on its source pixel
+    mx = np.rint(gx + flow[..., 0]).astype(np.float32)
+    my = np.rint(gy + flow[..., 1]).astype(np.float32)
+    return cv2.remap(labels, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
