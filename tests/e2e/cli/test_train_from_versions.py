@@ -120,7 +120,7 @@ def test_a_full_fine_tune_starts_from_the_versions_standalone_weights(capsys, to
 def test_the_api_trains_from_a_head_version(toy, data, tmp_path):
     out = tmp_path / "api.safetensors"
     result = fcn_studio.train(data, out, base="toy-v2", arch="fcn32s", epochs=1, freeze_backbone=True)
-    assert result.registered_id == "api" and read_head_file(out).base.id == "toy"
+    assert result.id == "api" and read_head_file(out).base.id == "toy"
     image = sorted((data / "images").iterdir())[0]
     rgb = np.asarray(Image.open(image).convert("RGB"))
     assert fcn_studio.load_model("api", "cpu").predict(rgb).labels.shape == rgb.shape[:2]
