@@ -79,7 +79,7 @@ def test_train_freeze_backbone_on_a_head_version_writes_a_head_over_the_base(cap
     assert set(resume.load_state(out).model) == SCORE_KEYS
     assert read_head_file(weights_home / "tuned.safetensors").base.id == "toy"  # installed as a head too
     assert "installed as tuned" in said
-    trained, installed = load_checkpoint(out), resolve_model("tuned")  # the file loads on its base
+    trained, installed = resolve_model(str(out)), resolve_model("tuned")  # the file loads on its base
     for key, value in installed.state_dict.items():
         assert torch.equal(trained.state_dict[key], value), key
     assert torch.equal(trained.state_dict["conv1_1.weight"], toy.state_dict["conv1_1.weight"])
