@@ -56,6 +56,7 @@ def train(
     scale: tuple[float, float] | str = (0.75, 1.25),
     no_flip: bool = False,
     freeze_backbone: bool = False,
+    standalone: bool = False,
     val_split: float = 0.2,
     val: str | os.PathLike[str] | None = None,
     class_names: Sequence[str] | str | None = None,
@@ -88,7 +89,7 @@ def train(
         on_event: called with each progress event (fcn_studio.training.config:
             IterationEvent, EpochEvent, MessageEvent, DoneEvent).
         arch, epochs, batch_size, crop_size, lr, optimizer, weight_decay, no_flip,
-            freeze_backbone, val_split, seed, no_amp, precision, device, resume, force:
+            freeze_backbone, standalone, val_split, seed, no_amp, precision, device, resume, force:
             as ``--arch``, ``--epochs`` ... on the command line.
 
     Returns:
@@ -120,7 +121,7 @@ def _config(options: dict) -> TrainConfig:
     if isinstance(names, str):
         names = [c.strip() for c in names.split(",")]
     plain = ("base", "arch", "epochs", "batch_size", "crop_size", "lr", "optimizer", "weight_decay")
-    plain += ("freeze_backbone", "val_split", "seed", "precision", "device", "resume", "force")
+    plain += ("freeze_backbone", "standalone", "val_split", "seed", "precision", "device", "resume", "force")
     return TrainConfig(
         data=os.fspath(Path(options["data"])),
         out=os.fspath(Path(options["out"])),

@@ -173,7 +173,7 @@ def test_train_maps_its_options_as_the_command_line_does(tmp_path):
     from fcn_studio.cli.train import train_config
 
     argv = "train --data d --out o.safetensors --base b --arch fcn16s --epochs 3 --batch-size 4 --crop-size 64"
-    argv += " --lr 0.01 --optimizer sgd --weight-decay 0.001 --scale 0.5,1.5 --no-flip --freeze-backbone"
+    argv += " --lr 0.01 --optimizer sgd --weight-decay 0.001 --scale 0.5,1.5 --no-flip --freeze-backbone --standalone"
     argv += " --val-split 0.3 --val v --class-names a,b --seed 7 --no-amp --precision fp32 --device cpu"
     argv += " --resume --force --id g"
     cli = train_config(build_parser().parse_args(argv.split()))
@@ -181,7 +181,7 @@ def test_train_maps_its_options_as_the_command_line_does(tmp_path):
     values = {name: p.default for name, p in options.items() if p.default is not inspect.Parameter.empty}
     values.update(data="d", out="o.safetensors", base="b", arch="fcn16s", epochs=3, batch_size=4, crop_size=64)
     values.update(lr=0.01, optimizer="sgd", weight_decay=0.001, scale=(0.5, 1.5), no_flip=True)
-    values.update(freeze_backbone=True, val_split=0.3, val="v", class_names="a,b", seed=7, no_amp=True)
+    values.update(freeze_backbone=True, standalone=True, val_split=0.3, val="v", class_names="a,b", seed=7, no_amp=True)
     values.update(precision="fp32", device=torch.device("cpu"), resume=True, force=True, id="g")
     values["device"] = str(values["device"])
     assert _config(values) == cli
