@@ -125,7 +125,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
     """The images and videos of this run (of this shard), their output names reported where
     renamed, checked against the output folder before any model loads."""
-    from fcn_studio.inference.batch import (
+    from fcn_studio.inference.batch_plan import (
         batch_items,
         prepare_output,
         refuse_input_folder_as_output,
