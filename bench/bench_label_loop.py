@@ -118,16 +118,16 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from fcn_studio.application.retrain_round import RoundRequest, run_round
     from fcn_studio.data.labels import LabelSet, voc_colormap
     from fcn_studio.inference.model_service import ModelService
     from fcn_studio.inference.resize import logits_to_full_size
     from fcn_studio.labelling.label_store import LabelStore, blank_mask
     from fcn_studio.labelling.versions import current_version
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
-    from fcn_studio.storage.weights import resolve_model
     from fcn_studio.training.feature_cache import FeatureCache
     from fcn_studio.training.head import LabelledImage, trainable_head
-    from fcn_studio.training.head_trainer import HeadTrainConfig, LiveHead, retrain
+    from fcn_studio.training.head_trainer import HeadTrainConfig, LiveHead
     from fcn_studio.training.head_variant import evaluate_head
     from fcn_studio.training.trainer import TrainConfig, initial_model
 
@@ -185,22 +185,14 @@ def main() -> None:
         samples = [LabelledImage(img, store.load_mask(img)) for img, _ in store.labelled_images()]
         labelled_px = sum(int((s.mask != 255).sum()) for s in samples)
         active = current_version("bench") or "bench"
-        t = time.perf_counter()  # the click: the GUI resolves the version in use and the family's base
-        result = retrain(
-            folder,
-            resolve_model("bench"),
-            "bench",
-            compare_with=resolve_model(active),
-            compare_id=active,
-            config=HeadTrainConfig(device="cpu"),
-            cache=cache,
-        )
+        t = time.perf_counter()  # the click: the round on the base the service holds
+        result = run_round(RoundRequest(folder, active, "cpu", config=HeadTrainConfig(device="cpu")), service, cache)
         t_round = time.perf_counter() - t
         t = time.perf_counter()
         shown = current_version("bench")
         service.predictor(shown, "cpu").predict(open_image)  # the open image redrawn, as the window's service does
         t_overlay = time.perf_counter() - t
-        new_head = trainable_head(result.checkpoint.build_model(), labels.classes, labels)
+        new_head = result.head
         truth = evaluate_head(new_head, model, pre, heldout, cache, len(NAMES)).mean_iou
         cv = result.after
         cv_text = f"{100 * cv.mean_iou:.1f} ({cv.images}, ±{100 * cv.spread:.1f})" if cv else "n/a (1 image)"

@@ -5,8 +5,11 @@ What goes: conversions that are stale (their weights file is gone or holds other
 they were made by another ONNX Runtime version), unfinished conversion folders, the least
 recently used conversions beyond the budget, and, when asked, old versions of a model
 (every version but the base, the one in use and the newest). Never what is in use: a
-conversion a running program has open, a version chosen as current, or one in ``keep``
-(the models the app has loaded).
+conversion a running program has open, a version chosen as current, one that versions stored
+as heads sit on, or one in ``keep`` (the models the app's open views show or hold).
+
+Each removal says what it frees: a file that another link (a training's ``--out``, say)
+still holds frees nothing.
 """
 
 from __future__ import annotations
@@ -58,22 +61,35 @@ def old_versions(keep: frozenset[str] = frozenset()) -> list[str]:
     from fcn_studio.labelling.versions import current_version, list_versions
     from fcn_studio.storage.weights import installed_models
 
-    families = {m.id.rsplit("-v", 1)[0] for m in installed_models() if "-v" in m.id}
+    models = installed_models()
+    families = {m.id.rsplit("-v", 1)[0] for m in models if "-v" in m.id}
+    bases = {m.base for m in models if m.base}  # versions stored as heads need theirs
     out = []
     for family in sorted(families):
         found = list_versions(family)
         if len(found) < 3:
             continue
-        spare = {found[0].id, found[-1].id, current_version(family), *keep}
+        spare = {found[0].id, found[-1].id, current_version(family), *keep, *bases}
         out += [v.id for v in found if v.id not in spare]
     return out
+
+
+def freed_bytes(path: Path, cache_bytes: int = 0) -> int:
+    """What removing a model file frees: its bytes unless another link keeps them (a link
+    itself frees nothing), and its conversions."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return cache_bytes
+    own = st.st_size if path.is_file() and not path.is_symlink() and st.st_nlink == 1 else 0
+    return own + cache_bytes
 
 
 def _old_versions(keep: frozenset[str], dry_run: bool) -> list[Removal]:
     from fcn_studio.errors import FCNStudioError
     from fcn_studio.storage.weights import list_weights, remove_weights
 
-    sizes = {r.id: (r.path, r.disk_bytes) for r in list_weights() if r.installed}
+    sizes = {r.id: (r.path, freed_bytes(r.path, r.cache_bytes)) for r in list_weights() if r.installed}
     out = []
     for model_id in old_versions(keep):
         path, size = sizes.get(model_id, (Path(model_id), 0))

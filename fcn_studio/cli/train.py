@@ -35,7 +35,16 @@ def add_parser(sub) -> None:
         "--scale", type=num.scale_range, default="0.75,1.25", help="random scale range for augmentation (1,1 = off)"
     )
     tr.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
-    tr.add_argument("--freeze-backbone", action="store_true", help="train only the score layers (fast on a CPU)")
+    tr.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        help="train only the score layers (fast on a CPU); over an installed base OUT is a head file of kilobytes",
+    )
+    tr.add_argument(
+        "--standalone",
+        action="store_true",
+        help="with --freeze-backbone: write the whole network to OUT (to share), not a head over its base",
+    )
     tr.add_argument(
         "--val-split", type=num.number(0.0, 1.0, high_open=True), default=0.2, help="fraction held out for validation"
     )
@@ -106,6 +115,7 @@ def _train(args: argparse.Namespace) -> int:
         resume=args.resume,
         register_id=args.id,
         force=args.force,
+        standalone=args.standalone,
     )
     check_output(config)  # an --out or --id it would refuse is said before the dataset scan
     scan_bar = ProgressBar(None, "checking dataset")

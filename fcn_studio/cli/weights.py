@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     cl.add_argument(
         "--versions",
         action="store_true",
-        help="also remove old versions: all but a model's base, the one in use and the newest",
+        help="also remove old versions: all but a model's base, the one in use, the newest and one that "
+        "versions stored as heads sit on",
     )
     cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     w.set_defaults(func=cmd_weights)
@@ -60,7 +61,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
         removed = clean(versions=args.versions, dry_run=args.dry_run)
         for r in removed:
-            say(f"{'would remove' if args.dry_run else 'removed'} {r.path} ({r.why}, {format_size(r.size_bytes)})")
+            freed = f"frees {format_size(r.size_bytes)}" if r.size_bytes else "frees nothing"
+            say(f"{'would remove' if args.dry_run else 'removed'} {r.path} ({r.why}, {freed})")
         total = format_size(sum(r.size_bytes for r in removed))
         say(f"{'would free' if args.dry_run else 'freed'} {total}" if removed else "nothing to clean")
         return 0

@@ -37,7 +37,9 @@ GUI_PACKAGE = Path(__file__).resolve().parent
 CORE_PACKAGE = GUI_PACKAGE.parent
 CORE_CONTEXT = "core"
 # Calls whose first argument, written as a string literal, is a core message template.
-MESSAGE_CALLS = frozenset({"Message", "FCNStudioError", "Cancelled", "MaskExistsError"})
+MESSAGE_CALLS = frozenset(
+    {"Message", "FCNStudioError", "Cancelled", "MaskExistsError", "FolderGoneError", "MaskDeletedError"}
+)
 
 _installed: list[QTranslator] = []
 _current = SOURCE_LANGUAGE

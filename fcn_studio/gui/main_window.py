@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
             self.files.last_dir,
             self.compare.refresh_models,
             self._current_folder,
+            lambda: [p.model_key for p in self.compare.panes],
         )
 
     def _connect(self) -> None:

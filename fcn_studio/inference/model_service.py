@@ -58,6 +58,45 @@ class BaseKey:
 
 
 @dataclass
+class LoadedBase:
+    """A base model as loaded once: its metadata with its own head's tensors only (the
+    backbone's live in ``backbone``), verified when it was read and never read again while
+    its file's identity is unchanged. Every version over it, the views, Label mode's rounds
+    and rankings use this one copy."""
+
+    key: BaseKey
+    checkpoint: Checkpoint  # state_dict: the base's score/upscore tensors (kilobytes)
+    backbone: Backbone
+    _model: object | None = None
+
+    @property
+    def source(self) -> Path:
+        return Path(self.key.identity.path)
+
+    def model(self):
+        """The base as an FCN over the shared backbone module (its own head: small), built once."""
+        if self._model is None:
+            from fcn_studio.inference.predictor import Predictor
+
+            self._model = Predictor(self.checkpoint, self.backbone_device(), backbone=self.backbone).model
+        return self._model
+
+    def backbone_device(self) -> str:
+        return str(next(self.backbone.module.parameters()).device)
+
+    def features(self, x):
+        """(pool3, pool4, fc7) of a network input ``x`` (1, 3, h, w): by the path that draws
+        predictions (the converted fast path once ready, else torch)."""
+        import torch
+
+        fast = self.backbone.fast_path
+        if fast is not None and fast.ready():
+            return fast.features(x)
+        with torch.inference_mode():
+            return self.backbone.module(x.to(self.backbone_device()))
+
+
+@dataclass
 class LoadedModel:
     key: ModelKey
     spec: str  # the id or path it was asked for by (for messages)
@@ -88,10 +127,12 @@ class ModelService:
         self.ram_bytes, self.gpu_bytes = ram_bytes, gpu_bytes
         self._models: OrderedDict[ModelKey, LoadedModel] = OrderedDict()
         self._backbones: dict[BaseKey, Backbone] = {}
+        self._bases: dict[BaseKey, LoadedBase] = {}  # what each backbone was loaded from
         self._lock = threading.Lock()
         self._loading: dict[ModelKey, threading.Event] = {}
         self.loads = 0  # how many times a file was read (tests and benchmarks)
         self.base_loads = 0  # how many times a backbone was built
+        self.reads = 0  # how many times a full weights file was read (a head file's few kB not counted)
 
     # -- asking --------------------------------------------------------------------------
 
@@ -206,7 +247,6 @@ class ModelService:
         self, spec: str, path: Path, known: dict, key: ModelKey, choice: DeviceChoice, calibration: Sequence[object]
     ) -> LoadedModel:
         from fcn_studio.inference.predictor import Predictor
-        from fcn_studio.storage.checkpoint import load_checkpoint
         from fcn_studio.storage.heads import base_path, read_head_file
         from fcn_studio.storage.weights import locate_weights
 
@@ -229,15 +269,17 @@ class ModelService:
             checkpoint = _version_checkpoint(head, path)
             predictor = Predictor(checkpoint, choice, backbone=backbone, **options)
         else:
-            checkpoint = load_checkpoint(path, **known)
             base_key = BaseKey(key.identity, key.device, key.precision)
             with self._lock:
-                backbone = self._backbones.get(base_key)
-            predictor = Predictor(checkpoint, choice, backbone=backbone, **options)
-            if backbone is None:
+                entry = self._bases.get(base_key)
+            if entry is not None:  # its backbone is loaded (a version of it is on screen): no read
+                checkpoint = _copy_of(entry.checkpoint)
+                predictor = Predictor(checkpoint, choice, backbone=entry.backbone, **options)
+            else:
+                checkpoint = self._read_full(path, known)
+                predictor = Predictor(checkpoint, choice, **options)
                 self.base_loads += 1
-                with self._lock:
-                    self._backbones.setdefault(base_key, predictor.backbone)
+                self._keep_base(base_key, checkpoint, predictor.backbone)
         checkpoint.state_dict = {}  # the modules hold the tensors now; keep one copy
         head_bytes = sum(p.numel() * p.element_size() for p in predictor.model.head.parameters())
         self.loads += 1
@@ -246,7 +288,6 @@ class ModelService:
     def _backbone(self, base_key: BaseKey, base_file: Path, choice: DeviceChoice, options: dict) -> Backbone:
         """The shared backbone of ``base_file``, loaded now if no version of it is."""
         from fcn_studio.inference.predictor import Predictor
-        from fcn_studio.storage.checkpoint import load_checkpoint
         from fcn_studio.storage.weights import locate_weights
 
         with self._lock:
@@ -257,12 +298,41 @@ class ModelService:
             known = locate_weights(str(base_file))[1]
         except FCNStudioError:
             known = {}
-        base = load_checkpoint(base_file, **known)
+        base = self._read_full(base_file, known)
         backbone = Predictor(base, choice, **options).backbone
-        base.state_dict = {}
         self.base_loads += 1
+        return self._keep_base(base_key, base, backbone).backbone
+
+    def _read_full(self, path: Path, known: dict) -> Checkpoint:
+        """Read and verify a full weights file: once per identity while its backbone is kept."""
+        from fcn_studio.storage.checkpoint import load_checkpoint
+
+        self.reads += 1
+        return load_checkpoint(path, **known)
+
+    def _keep_base(self, base_key: BaseKey, checkpoint: Checkpoint, backbone: Backbone) -> LoadedBase:
+        """Remember a freshly read base: its backbone for the versions over it, its metadata
+        and own head (kilobytes) so that asking for it again reads nothing."""
+        own = _copy_of(checkpoint)
+        own.state_dict = {k: v for k, v in checkpoint.state_dict.items() if k.startswith(_HEAD_PREFIXES)}
         with self._lock:
-            return self._backbones.setdefault(base_key, backbone)
+            kept = self._backbones.setdefault(base_key, backbone)
+            entry = self._bases.get(base_key)
+            if entry is None or entry.backbone is not kept:
+                entry = self._bases[base_key] = LoadedBase(base_key, own, kept)
+            return entry
+
+    def base(self, spec: str, device: str = "auto", precision: str = "fp32") -> LoadedBase:
+        """The loaded base under ``spec`` (a version over a base, or a full model: itself),
+        served from memory while its file is unchanged; loaded now otherwise."""
+        loaded = self.load(spec, device, precision=None if precision == "fp32" else precision)
+        if loaded.base is None:
+            raise FCNStudioError("{model}: no base model is loaded for it", model=spec)
+        with self._lock:
+            entry = self._bases.get(loaded.base)
+        if entry is None:  # dropped by an eviction between the two calls: load it again
+            return self.base(spec, device, precision)
+        return entry
 
     def _drop_older_versions(self, key: ModelKey) -> None:
         """A file replaced under the same path: its old weights are never served again."""
@@ -288,6 +358,7 @@ class ModelService:
         for key in [k for k in self._backbones if k not in used]:
             # not closed here: a view may still hold a predictor on it; it closes when freed
             del self._backbones[key]
+            self._bases.pop(key, None)
 
     def backbones(self) -> int:
         """How many backbones are loaded (tests: versions share theirs)."""
@@ -315,6 +386,18 @@ def _version_checkpoint(head, path: Path) -> Checkpoint:
         training=head.training,
         source=path,
     )
+
+
+_HEAD_PREFIXES = ("score", "upscore")
+
+
+def _copy_of(checkpoint: Checkpoint) -> Checkpoint:
+    """A checkpoint record of its own (a predictor empties its state_dict) over the same tensors."""
+    import copy
+
+    other = copy.copy(checkpoint)
+    other.state_dict = dict(checkpoint.state_dict)
+    return other
 
 
 def _is_head_file(path: Path) -> bool:

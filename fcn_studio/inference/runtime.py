@@ -10,7 +10,7 @@ runs in a child process (exporting holds the GIL, which would freeze the GUI) wh
 torch model serves the first requests.
 
 A conversion is keyed by the *content* of the weights file (its SHA-256, computed once per
-file identity and remembered: storage/identity.py) and the ONNX Runtime version, and is
+file identity and remembered: files/identity.py) and the ONNX Runtime version, and is
 verified when read: the checksums of its files, and on first opening one small input whose
 labels must equal the torch model's; a mismatch rebuilds it, with a note. Caches are
 bounded (conversions.py: least recently used first, never one in use).
@@ -52,7 +52,8 @@ if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKEN
 BACKENDS = ("auto", "torch", "onnxruntime")  # ids; display text is derived (backend_label)
 BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 PRECISIONS = ("fp32", "int8")  # of a conversion; the model service's ModelKey adds "fp16" (CUDA)
-BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch"}  # the last: precision.Bf16Path
+# "torch-bf16": precision.Bf16Path; "features": a head drawn over backbone features already held
+BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch", "features": "held features"}
 # Bytes a conversion needs on disk per byte of float weights: its weights, and the
 # optimised copy saved beside them (int8 needs less; this is the safe side).
 _DISK_FACTOR = 2.2
@@ -62,7 +63,7 @@ _CHECK_SHAPE = (1, 3, 24, 32)  # the small input whose labels a cache must give 
 def backend_label(backend: str, precision: str = "fp32") -> str:
     """Display text for a backend id and precision: "torch", "ONNX Runtime fp32"."""
     name = BACKEND_NAMES.get(backend, backend)
-    return name if backend == "torch" else f"{name} {precision}"
+    return name if backend in ("torch", "features") else f"{name} {precision}"
 
 
 def onnxruntime_version() -> str | None:

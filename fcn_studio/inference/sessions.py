@@ -61,7 +61,7 @@ def _write_sums(folder: Path) -> None:
 
 def _damage(folder: Path) -> str | None:
     """Why the files in ``folder`` differ from the checksums saved with them, or None
-    (hashed once per file identity: storage/identity.py)."""
+    (hashed once per file identity: files/identity.py)."""
     from fcn_studio.errors import FCNStudioError
     from fcn_studio.files.identity import content_hash
 

@@ -41,6 +41,18 @@ class MaskExistsError(FCNStudioError):
     """A mask on disk that this store did not load (or that changed since): not overwritten."""
 
 
+class LabelsAtRisk(FCNStudioError):
+    """Labels that cannot be written where they belong without asking the user first."""
+
+
+class FolderGoneError(LabelsAtRisk):
+    """The labelled folder was renamed, moved or deleted: it is never created again unasked."""
+
+
+class MaskDeletedError(LabelsAtRisk):
+    """A mask this store loaded or wrote was deleted outside: not written again unasked."""
+
+
 class LabelStore:
     """The labels of the images in one folder.
 
@@ -85,8 +97,16 @@ class LabelStore:
         colors = colors or list(generic_labels(len(names)).colors)
         return LabelSet(self.folder.name, tuple(names), tuple(colors))
 
+    def check_folder(self) -> None:
+        """Raise :class:`FolderGoneError` when the folder is no longer where it was opened."""
+        if not self.folder.is_dir():
+            raise FolderGoneError(
+                "{folder} was renamed, moved or deleted; its labels were not written", folder=str(self.folder)
+            )
+
     def save_label_set(self, labels: LabelSet) -> None:
         """Write the class list in its file's form (classes.txt: ``name r g b`` per line), atomically."""
+        self.check_folder()
         if not 1 <= labels.num_classes <= MAX_CLASSES:
             raise FCNStudioError(
                 "a label set needs 1 to {most} classes, not {n}", most=MAX_CLASSES, n=labels.num_classes
@@ -220,9 +240,12 @@ class LabelStore:
         a mask without a labelled pixel removes the file instead (it is no label).
 
         Raises :class:`MaskExistsError` if a mask this store did not load or write is there
-        (or it changed on disk since), unless ``overwrite``."""
+        (or it changed on disk since), :class:`MaskDeletedError` if one it loaded or wrote
+        was deleted since, unless ``overwrite``; :class:`FolderGoneError` if the folder is
+        gone (never created again here)."""
         if mask.ndim != 2 or mask.dtype != np.uint8:
             raise ValueError(f"a mask is an (H, W) uint8 array, not {mask.shape} {mask.dtype}")
+        self.check_folder()
         path = self.mask_path(image)
         if path.exists() and not overwrite and self._seen.get(path) != FileIdentity.maybe(path):
             raise MaskExistsError(
@@ -232,6 +255,9 @@ class LabelStore:
             path.unlink(missing_ok=True)
             self._seen.pop(path, None)
             return path
+        if not path.exists() and not overwrite and path in self._seen:
+            raise MaskDeletedError("{path} was deleted outside FCN Studio; it was not written again", path=str(path))
+        self.masks_dir.mkdir(exist_ok=True)  # in the folder, which exists: never its parents
         im = Image.fromarray(mask, mode="P")
         im.putpalette(self._palettes.get(path) or labels.palette().tobytes())  # a dataset keeps its palette
         if path in self._colour_coded:
@@ -247,6 +273,21 @@ class LabelStore:
             ) from None
         self._seen[path] = FileIdentity.of(path)
         return path
+
+    def follow(self, moved: LabelStore, image: str | Path) -> None:
+        """``moved`` is this folder under its old name (renamed or moved while open): a mask of
+        ``image`` there that is the very file ``moved`` last read or wrote is this store's to
+        update, so labels kept after the rename go back where the user moved them."""
+        old = moved._seen.get(moved.mask_path(image))
+        path = self.mask_path(image)
+        now = FileIdentity.maybe(path)
+        if old is not None and now is not None and _same_file(old, now):
+            self._seen[path] = now
+
+    def forget(self, image: str | Path) -> None:
+        """``image``'s mask is no longer this store's (deleted outside, and the user let it
+        go): a new mask is written there as a first one."""
+        self._seen.pop(self.mask_path(image), None)
 
     def _labelme_mask(self, image: str | Path, shape: tuple[int, int] | None) -> np.ndarray | None:
         """The shapes of ``<stem>.json`` as the starting labels (saved as a mask when edited;
@@ -314,6 +355,11 @@ def labelme_class_names(folder: Path) -> list[str]:
         return []
     label_file = find_label_file(folder)
     return read_label_file(label_file)[0] if label_file else default_class_names(files)
+
+
+def _same_file(a: FileIdentity, b: FileIdentity) -> bool:
+    """The same file, whatever its path now (a rename keeps inode, size and times)."""
+    return (a.inode, a.size, a.mtime_ns) == (b.inode, b.size, b.mtime_ns)
 
 
 def blank_mask(shape: tuple[int, int]) -> np.ndarray:

@@ -3,6 +3,11 @@
 An image's uncertainty is the mean over its pixels of 1 - confidence (the winning class's
 softmax probability, :attr:`Prediction.confidence`), as Label Studio's "sort by low
 confidence" does.
+
+With a feature store (Label mode's feature cache), an image whose backbone features are held
+is scored by the model's head alone, and the features of one that is not are kept as it is
+scored: the first ranking of a folder costs a forward pass per image, every later one (a new
+version after each round) costs its head, milliseconds an image.
 """
 
 from __future__ import annotations
@@ -10,12 +15,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from fcn_studio.errors import Cancelled, FCNStudioError
 
 if TYPE_CHECKING:  # the GUI imports this module at start; torch only when ranking runs
-    from fcn_studio.inference.predictor import Predictor
+    from fcn_studio.inference.predictor import Prediction, Predictor
+
+
+class FeatureStore(Protocol):
+    """Where an image's backbone features are kept for a predictor (the feature cache)."""
+
+    def held(self, image: Path, predictor: Predictor) -> tuple[tuple, tuple[int, int]] | None: ...
+
+    def keep(self, image: Path, predictor: Predictor, prediction: Prediction) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -29,16 +42,18 @@ def rank_by_uncertainty(
     images: Iterable[str | Path],
     progress: Callable[[int, int, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    features: FeatureStore | None = None,
 ) -> list[RankedImage]:
     """Every image scored by the model, most uncertain first (ties by name). An image
-    that cannot be read is skipped, not fatal: it is reported through ``progress``."""
+    that cannot be read is skipped, not fatal: it is reported through ``progress``.
+    ``features``: held features are scored by the head alone; computed ones are kept."""
     paths = [Path(p) for p in images]
     ranked = []
     for i, path in enumerate(paths, 1):
         if cancelled and cancelled():
             raise Cancelled()
         try:
-            prediction = predictor.predict(path, cancelled=cancelled)
+            prediction = _predict(predictor, path, features, cancelled)
         except Cancelled:
             raise
         except FCNStudioError as exc:
@@ -49,6 +64,19 @@ def rank_by_uncertainty(
         if progress:
             progress(i, len(paths), path.name)
     return sorted(ranked, key=lambda r: (-r.uncertainty, r.image.name))
+
+
+def _predict(predictor: Predictor, path: Path, features: FeatureStore | None, cancelled) -> Prediction:
+    if features is None:
+        return predictor.predict(path, cancelled=cancelled)
+    held = features.held(path, predictor)
+    if held is not None:
+        from fcn_studio.data.images import image_size
+
+        return predictor.predict_from_features(*held, *image_size(path))
+    prediction = predictor.predict(path, return_features=True, cancelled=cancelled)
+    features.keep(path, predictor, prediction)
+    return prediction
 
 
 def rank_unlabelled(predictor: Predictor, folder: str | Path, **kwargs) -> list[RankedImage]:

@@ -153,7 +153,8 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     else a link to the full file. None when there is no ``out``."""
     from fcn_studio.files.locks import exclusive
     from fcn_studio.storage.checkpoint import load_checkpoint
-    from fcn_studio.storage.weights import IMPORT_WAIT_S, locate_weights, model_path, register_checkpoint
+    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.weights import IMPORT_WAIT_S, model_path, register_checkpoint, resolve_model
 
     if not Path(out).is_file():
         return None
@@ -161,9 +162,11 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     base = None
     if base_spec != "scratch":
         try:
-            base = load_checkpoint(locate_weights(base_spec)[0])
+            base = resolve_model(base_spec)
         except FCNStudioError:  # a VGG16 classifier, say: no FCN to put a head on
             base = None
+    if base is not None and head_base(base) is not None:  # trained from a head version: the head goes on its base
+        base = head_base(base).checkpoint
     # A head only over an installed base (a path elsewhere may move or go), with the same backbone
     if base is None or base.base is not None or _base_id(base) is None or not same_backbone(trained, base):
         return register_checkpoint(out, model_id)

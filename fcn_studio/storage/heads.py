@@ -90,8 +90,9 @@ def head_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def write_head(head: Head, path: str | Path) -> Path:
-    """Write ``head`` atomically (temporary name, then rename)."""
+def write_head(head: Head, path: str | Path, option: str = "folder ($FCN_STUDIO_WEIGHTS)") -> Path:
+    """Write ``head`` atomically (temporary name, then rename); ``option`` is what a full
+    disk's message offers to choose instead."""
     from safetensors import SafetensorError
 
     path = Path(path)
@@ -99,7 +100,7 @@ def write_head(head: Head, path: str | Path) -> Path:
         with atomic_path(path) as tmp:
             write_safetensors(head.tensors, tmp, head.metadata())
     except (OSError, SafetensorError) as exc:
-        raise FCNStudioError(write_error(path, exc, 1 << 20, "folder ($FCN_STUDIO_WEIGHTS)")) from None
+        raise FCNStudioError(write_error(path, exc, 1 << 20, option)) from None
     return path
 
 

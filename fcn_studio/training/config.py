@@ -100,6 +100,8 @@ class TrainConfig:
     resume: bool = False
     register_id: str | None = None  # id under which the result is installed (default: OUT's stem)
     force: bool = False  # replace an existing OUT and an installed model with the same id
+    # a head-only run over an installed base writes a head file of kilobytes at OUT; True: the whole network
+    standalone: bool = False
     width_divisor: int = 1  # with --base scratch only: >1 builds a narrow VGG16 (tests, experiments)
 
     def command_line(self) -> str:
@@ -134,7 +136,12 @@ class TrainConfig:
                 args += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
         if (self.scale_min, self.scale_max) != (d.scale_min, d.scale_max):
             args += ["--scale", f"{self.scale_min},{self.scale_max}"]
-        flags = {"freeze_backbone": "--freeze-backbone", "resume": "--resume", "force": "--force"}
+        flags = {
+            "freeze_backbone": "--freeze-backbone",
+            "standalone": "--standalone",
+            "resume": "--resume",
+            "force": "--force",
+        }
         args += [flag for name, flag in flags.items() if getattr(self, name)]
         if not self.flip:
             args.append("--no-flip")

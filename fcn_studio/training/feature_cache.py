@@ -44,6 +44,8 @@ DEFAULT_MEMORY_BYTES = 1 << 30
 DEFAULT_DISK_BYTES = 4 << 30
 _NAMES = ("pool3", "pool4", "fc7")
 
+Backbone = Callable[[torch.Tensor], tuple[torch.Tensor, ...]]  # network input -> (pool3, pool4, fc7)
+
 
 def cache_dir() -> Path:
     """Where features go on disk: $FCN_STUDIO_CACHE/features, else the user cache folder."""
@@ -91,11 +93,12 @@ class FeatureKey:
 
 
 def image_identity(path: str | Path) -> str:
-    """Changes whenever the file is replaced or rewritten (storage.identity's one answer)."""
+    """Changes whenever the file is replaced or rewritten (files.identity's one answer)."""
     return FileIdentity.of(path).key
 
 
-_FINGERPRINTS: weakref.WeakKeyDictionary[FCN, tuple[tuple, str]] = weakref.WeakKeyDictionary()
+# per backbone module, not per FCN: every version over one base wraps the same module
+_FINGERPRINTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
 
 
 def backbone_fingerprint(model: FCN) -> str:
@@ -106,7 +109,7 @@ def backbone_fingerprint(model: FCN) -> str:
     (torch's version counter), so asking again is free."""
     params = list(model.backbone.named_parameters())
     stamp = tuple((p.data_ptr(), p._version) for _, p in params)
-    known = _FINGERPRINTS.get(model)
+    known = _FINGERPRINTS.get(model.backbone)
     if known and known[0] == stamp:
         return known[1]
     h = hashlib.sha1()
@@ -114,7 +117,7 @@ def backbone_fingerprint(model: FCN) -> str:
         for name, p in params:
             h.update(f"{name}{tuple(p.shape)}{p.dtype}".encode())
             h.update(p.detach().cpu().contiguous().view(torch.uint8).numpy().data)
-    _FINGERPRINTS[model] = (stamp, h.hexdigest())
+    _FINGERPRINTS[model.backbone] = (stamp, h.hexdigest())
     return h.hexdigest()
 
 
@@ -202,9 +205,12 @@ class FeatureCache:
         flipped: bool = False,
         rgb: np.ndarray | None = None,
         cancelled: Callable[[], bool] | None = None,
+        compute: Backbone | None = None,
     ) -> Features:
         """The features of ``image`` (as the predictor with ``max_size`` would feed it),
-        from the cache, or computed now and cached. ``rgb`` saves reading the file again."""
+        from the cache, or computed now and cached. ``rgb`` saves reading the file again.
+        ``compute``: what runs the backbone on a network input (the app passes its loaded
+        base's, which takes the converted fast path once it is ready); default ``model.backbone``."""
         identity = image_identity(image)
         shape = self._shapes.get(identity)
         if shape is None or rgb is not None:  # the image is read once to learn its size
@@ -218,16 +224,33 @@ class FeatureCache:
         if cancelled and cancelled():
             raise Cancelled()
         x = network_input(load_image(image) if rgb is None else rgb, pre, max_size, flipped)
-        device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
-        with torch.inference_mode():
-            computed = model.backbone(x.to(device))
-        model.train(was_training)
+        if compute is not None:
+            computed = compute(x)
+        else:
+            device = next(model.parameters()).device
+            was_training = model.training
+            model.eval()
+            with torch.inference_mode():
+                computed = model.backbone(x.to(device))
+            model.train(was_training)
         self.backbone_runs += 1
         kept = Features.of(computed, size)
         self.put(key, kept)
         return kept
+
+    def held(
+        self, image: str | Path, model: FCN, pre: Preprocessing, shape: tuple[int, int], max_size: int | None
+    ) -> Features | None:
+        """The features of ``image`` (of ``shape`` (H, W)) if they are held, never computed:
+        a view draws a new head over them instead of running the whole network."""
+        identity = image_identity(image)
+        self._shapes.setdefault(identity, tuple(shape[:2]))
+        size = inference_shape(shape[0], shape[1], max_size)
+        return self.get(FeatureKey(identity, backbone_fingerprint(model), json.dumps(pre.to_dict()), size, False))
+
+    def store_for(self, max_size: int | None) -> PredictorFeatures:
+        """This cache as the feature store a ranking (labelling/uncertainty) asks."""
+        return PredictorFeatures(self, max_size)
 
     def image_shape(self, image: str | Path) -> tuple[int, int]:
         """(H, W) of an image file, read once and remembered while the file is unchanged."""
@@ -253,6 +276,11 @@ class FeatureCache:
     @property
     def memory_used(self) -> int:
         return self._memory_used
+
+    @property
+    def held_count(self) -> int:
+        """Entries in memory (an image's features, or its flipped view's)."""
+        return len(self._memory)
 
     # ------------------------------------------------------------------ disk
 
@@ -314,3 +342,23 @@ class FeatureCache:
         if not self.directory or not self.directory.is_dir():
             return 0
         return sum(p.stat().st_size for p in self.directory.glob("*.safetensors"))
+
+
+@dataclass(frozen=True)
+class PredictorFeatures:
+    """A feature cache seen from a predictor: the features of an image as it feeds it."""
+
+    cache: FeatureCache
+    max_size: int | None
+
+    def held(self, image: Path, predictor) -> tuple[tuple, tuple[int, int]] | None:
+        from fcn_studio.data.images import image_size
+
+        pre = predictor.checkpoint.preprocessing
+        found = self.cache.held(image, predictor.model, pre, image_size(image), self.max_size)
+        return None if found is None else ((found.pool3, found.pool4, found.fc7), found.size)
+
+    def keep(self, image: Path, predictor, prediction) -> None:
+        if prediction.features is not None:
+            pre = predictor.checkpoint.preprocessing
+            self.cache.hand_over(image, predictor.model, pre, prediction.features, prediction.inference_size)

@@ -16,8 +16,6 @@ from torch import nn
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
-from fcn_studio.models.preprocessing import Preprocessing
-from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.training.feature_cache import Features
 
 SCORE_LAYERS = ("score_fr", "score_pool4", "score_pool3")
@@ -105,13 +103,6 @@ def head_state(head: FCNHead) -> dict[str, torch.Tensor]:
         else:
             out |= {f"{name}.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}
     return out
-
-
-def checkpoint_with_head(model: FCN, head: FCNHead, labels: LabelSet, pre: Preprocessing, **info) -> Checkpoint:
-    """``model``'s backbone under ``head``, as a checkpoint."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.startswith(("score", "upscore"))}
-    state |= head_state(head)
-    return Checkpoint(model.arch, labels.num_classes, labels, pre, state, **info)
 
 
 def head_logits(head: FCNHead, features: Features, device: torch.device | str = "cpu") -> torch.Tensor:

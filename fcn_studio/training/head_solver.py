@@ -381,6 +381,13 @@ class HeadSolver:
         return self.loss
 
 
+def warm_up() -> None:
+    """Pay the first optimizer's one-time cost now: torch.optim imports torch._dynamo (and
+    sympy) when the first optimizer is made, 1-6 s on a 2-core CPU, which would otherwise fall
+    on the user's first "Fine-tune" click (seen in a profile of the window's round 1)."""
+    torch.optim.LBFGS([torch.zeros(1, requires_grad=True)])
+
+
 def pixel_confusion(scaled_or_head: ScaledHead, samples: Sequence[PixelSample], num_classes: int) -> ConfusionMatrix:
     """The confusion matrix of the head's labels at the samples' labelled pixels."""
     cm = ConfusionMatrix(num_classes)

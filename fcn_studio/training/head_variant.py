@@ -29,7 +29,7 @@ from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.training import distributed
 from fcn_studio.training.config import EventFn, MessageEvent, TrainConfig
-from fcn_studio.training.feature_cache import FeatureCache, cache_dir
+from fcn_studio.training.feature_cache import Backbone, FeatureCache, cache_dir
 from fcn_studio.training.head import LabelledImage, head_logits, head_state, trainable_head
 from fcn_studio.training.head_solver import HeadSolver, pixel_samples
 
@@ -83,8 +83,11 @@ class HeadVariant:
         flip: bool,
         l2: float,
         max_size: int | None = DEFAULT_MAX_SIZE,
+        compute: Backbone | None = None,
     ) -> None:
-        self.model, self.head, self.pre, self.cache = model, head, pre, cache
+        """``compute``: what runs the backbone for an image whose features are not cached
+        (FeatureCache.features); default the model's own torch backbone."""
+        self.model, self.head, self.pre, self.cache, self.compute = model, head, pre, cache, compute
         self.val_set, self.num_classes, self.max_size = list(val_set), num_classes, max_size
         ctx = distributed.context()
         views = [(s, flipped) for s in train_set for flipped in ((False, True) if flip else (False,))]
@@ -100,7 +103,9 @@ class HeadVariant:
         self.optimizer = self.solver.optimizer
 
     def _features(self, sample: LabelledImage, flipped: bool):
-        return self.cache.features(sample.image, self.model, self.pre, max_size=self.max_size, flipped=flipped)
+        return self.cache.features(
+            sample.image, self.model, self.pre, max_size=self.max_size, flipped=flipped, compute=self.compute
+        )
 
     def steps(self, epoch: int, cancelled: Callable[[], bool]) -> Iterator[tuple[float | None, int]]:
         if cancelled():

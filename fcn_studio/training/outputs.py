@@ -87,9 +87,13 @@ class RunOutputs:
     """The files of one run: the best model, the resumable state, the installed id."""
 
     def __init__(self, config: TrainConfig, labels: LabelSet, pre: Preprocessing, is_main: bool = True) -> None:
+        from fcn_studio.training.head_output import head_base_of_run
+
         self.config, self.labels, self.pre, self.is_main = config, labels, pre, is_main
         self.out = Path(config.out)
         self.state = resume.state_path(self.out)
+        # a head-only run over an installed base writes its score layers over that base (head_output.py)
+        self.head_base = head_base_of_run(config) if is_main else None
 
     def checkpoint(self, model: FCN, metrics: dict, history: list[dict], epoch: int) -> Checkpoint:
         config = self.config
@@ -110,8 +114,15 @@ class RunOutputs:
         )
 
     def save_best(self, model: FCN, metrics: dict, history: list[dict], epoch: int) -> None:
-        if self.is_main:  # one writer under torchrun
-            save_checkpoint(self.checkpoint(model, metrics, history, epoch), self.out)
+        if not self.is_main:  # one writer under torchrun
+            return
+        checkpoint = self.checkpoint(model, metrics, history, epoch)
+        if self.head_base is not None:
+            from fcn_studio.training.head_output import write_trained_head
+
+            write_trained_head(checkpoint, self.head_base, self.out)
+        else:
+            save_checkpoint(checkpoint, self.out)
 
     def save_last(self, model: FCN, opt: torch.optim.Optimizer, history: list[dict], epoch: int, best: float) -> None:
         if self.is_main:
@@ -125,6 +136,7 @@ class RunOutputs:
                 arch=self.config.arch,
                 num_classes=model.num_classes,
                 config=asdict(self.config),
+                head_only=self.config.freeze_backbone,
             )
 
     def resume_into(self, model: FCN, opt: torch.optim.Optimizer) -> tuple[int, float, list]:
@@ -136,9 +148,14 @@ class RunOutputs:
                 f"{self.state}: a {state.arch} with {state.num_classes} classes cannot resume "
                 f"this {config.arch} run with {model.num_classes} classes"
             )
+        if state.head_only and not config.freeze_backbone:
+            raise FCNStudioError(
+                "{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone "
+                "frozen, or train again without resuming",
+                path=self.state,
+            )
         try:
-            model.load_state_dict(state.model)
-            opt.load_state_dict(state.optimizer)
+            resume.load_into(state, model, opt)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise FCNStudioError(
                 f"{self.state}: the saved state does not fit this run ({exc}); train again without --resume"
@@ -157,6 +174,8 @@ class RunOutputs:
 
         if not self.is_main or not self.out.is_file():
             return None
+        if self.head_base is not None:  # OUT is a head file over an installed base: installed as it is
+            return register_checkpoint(self.out, model_id(self.config))
         if self.config.freeze_backbone:
             return register_trained(self.out, self.config.base, model_id(self.config))
         return register_checkpoint(self.out, model_id(self.config))

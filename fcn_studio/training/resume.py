@@ -17,6 +17,7 @@ import torch
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.files.fileio import atomic_path, write_error
+from fcn_studio.storage.heads import SCORE_PREFIXES
 from fcn_studio.training.config import legacy_model_path, state_path
 
 FORMAT = "fcn-studio-resume/1"
@@ -24,13 +25,17 @@ FORMAT = "fcn-studio-resume/1"
 
 @dataclass
 class ResumeState:
-    model: dict[str, torch.Tensor]
-    optimizer: dict
+    model: dict[str, torch.Tensor]  # a head-only run's: its score layers alone
+    optimizer: dict | None  # None for a head-only run (its solver starts afresh from the saved head)
     epoch: int
     best_miou: float
     history: list[dict]
     arch: str
     num_classes: int
+
+    @property
+    def head_only(self) -> bool:
+        return self.optimizer is None
 
 
 def save_state(
@@ -44,11 +49,16 @@ def save_state(
     arch: str,
     num_classes: int,
     config: dict,
+    head_only: bool = False,
 ) -> None:
+    """With ``head_only`` (the backbone frozen) the state is a head's size: the score layers
+    alone, and no optimizer state (the L-BFGS memory would be tens of heads: the convex solver
+    resumes from the saved head towards the same optimum)."""
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     state = {
         "format": FORMAT,
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": opt.state_dict(),
+        "model": {k: v for k, v in weights.items() if k.startswith(SCORE_PREFIXES)} if head_only else weights,
+        "optimizer": None if head_only else opt.state_dict(),
         "epoch": int(epoch),
         "best_miou": float(best_miou),
         "history": json.dumps(history),
@@ -88,6 +98,18 @@ def load_state(out: str | Path) -> ResumeState:
             int(state["num_classes"]),
         )
     return _legacy_state(out, state)
+
+
+def load_into(state: ResumeState, model: torch.nn.Module, opt: torch.optim.Optimizer) -> None:
+    """Put a saved state into ``model`` and ``opt`` (a head-only state: the score layers,
+    over the backbone the run rebuilt from its base)."""
+    if not state.head_only:
+        model.load_state_dict(state.model)
+        opt.load_state_dict(state.optimizer)
+        return
+    unexpected = model.load_state_dict(state.model, strict=False).unexpected_keys
+    if unexpected or not state.model:
+        raise ValueError(f"not this model's score layers: {', '.join(unexpected) or 'none saved'}")
 
 
 def keep_model_hint(out: str | Path) -> str:

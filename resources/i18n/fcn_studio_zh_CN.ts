@@ -237,6 +237,37 @@
     </message>
 </context>
 <context>
+    <name>AtRiskQuestion</name>
+    <message>
+        <source>Labels not saved</source>
+        <translation>标注未保存</translation>
+    </message>
+    <message>
+        <source>The labels of {image} are kept in memory. Save them in a folder you choose, or discard them?</source>
+        <translation>{image} 的标注仍保留在内存中。要将其保存到您选择的文件夹，还是丢弃？</translation>
+    </message>
+    <message>
+        <source>Save in a Folder…</source>
+        <translation>保存到文件夹…</translation>
+    </message>
+    <message>
+        <source>Write the labels of {image} again, or leave the mask deleted and discard them?</source>
+        <translation>重新写入 {image} 的标注，还是保持掩码已删除并丢弃这些标注？</translation>
+    </message>
+    <message>
+        <source>Write Them Again</source>
+        <translation>重新写入</translation>
+    </message>
+    <message>
+        <source>Discard Them</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>Save the labels of {image} in</source>
+        <translation>将 {image} 的标注保存到</translation>
+    </message>
+</context>
+<context>
     <name>BackgroundTask</name>
     <message>
         <source>Cancel</source>
@@ -652,6 +683,10 @@
         <translation>微调 {pct:.0f} %：{note}</translation>
     </message>
     <message>
+        <source>Features held for {n} {n:image|images}: {mb} MB (at most {cap} MB; the oldest leave first).</source>
+        <translation>已保存 {n} 张图像的特征：{mb} MB（上限 {cap} MB；最早的先移出）。</translation>
+    </message>
+    <message>
         <source>No fine-tuning yet.</source>
         <translation>尚未微调。</translation>
     </message>
@@ -999,6 +1034,13 @@
     </message>
 </context>
 <context>
+    <name>LabelSession</name>
+    <message>
+        <source>The labels of {image} were kept in {path}</source>
+        <translation>{image} 的标注已保存在 {path}</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <source>&amp;Language</source>
@@ -1274,48 +1316,68 @@
         <translation>，离散度 ± {spread:.1f}</translation>
     </message>
     <message>
-        <source>Installed {version}; not scored: label a second image for a cross-validated score.</source>
-        <translation>已安装 {version}；尚未评分：再标注一张图像即可得到交叉验证分数。</translation>
+        <source>Installed {version}; not scored: label a few more strokes (or a second image) for a figure.</source>
+        <translation>已安装 {version}；未评分：再画几笔（或标注第二张图像）即可得到分数。</translation>
     </message>
     <message>
-        <source>{active} scores {before:.1f} % on these labels ({basis}).</source>
-        <translation>{active} 在这些标注上的得分为 {before:.1f} %（{basis}）。</translation>
+        <source>Now using it: you chose to always use a new version.</source>
+        <translation>现已使用它：您选择了总是使用新版本。</translation>
     </message>
     <message>
-        <source>cross-validated: {basis}</source>
-        <translation>交叉验证：{basis}</translation>
+        <source>Still using {active}.</source>
+        <translation>仍在使用 {active}。</translation>
     </message>
     <message>
-        <source>Installed {version}. Mean IoU {after:.1f} % ({scored}).</source>
-        <translation>已安装 {version}。平均 IoU {after:.1f} %（{scored}）。</translation>
+        <source>{active} was trained on {seen} of these images: on each of them its figure is its training refitted without that image, as held out as the new version&apos;s.</source>
+        <translation>{active} 曾在其中 {seen} 张图像上训练：在这些图像上，它的分数来自去掉该图像后重新拟合的训练，与新版本一样是留出评估。</translation>
     </message>
     <message>
-        <source>Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored}).</source>
-        <translation>现在使用 {version}：平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{scored}）。</translation>
+        <source>mean IoU {before:.1f} % ({active}) → {after:.1f} % ({version}), on the same {basis}</source>
+        <translation>平均 IoU {before:.1f} %（{active}）→ {after:.1f} %（{version}），基于相同的 {basis}</translation>
     </message>
     <message>
-        <source>It scores {diff:.1f} points lower than {active}; you chose to always use a new version.</source>
-        <translation>它比 {active} 低 {diff:.1f} 个百分点；您已选择始终使用新版本。</translation>
+        <source>Now using {version}: </source>
+        <translation>现已使用 {version}：</translation>
     </message>
     <message>
-        <source>{version} scores worse than {active}: mean IoU {after:.1f} % against {before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; {version} is kept.</source>
-        <translation>{version} 的得分低于 {active}：平均 IoU {after:.1f} %，对比 {before:.1f} %，低 {diff:.1f} 个百分点（{scored}）。仍在使用 {active}；{version} 已保留。</translation>
+        <source>; better by {diff:.1f} points, more than the noise (± {margin:.1f}).</source>
+        <translation>；提高 {diff:.1f} 个百分点，超过噪声（± {margin:.1f}）。</translation>
     </message>
     <message>
-        <source>{active} was trained on all of these images: its figure is its own cross-validated score from when it was trained ({basis}).</source>
-        <translation>{active} 已在所有这些图像上训练过：它的分数是训练时自身的交叉验证分数（{basis}）。</translation>
+        <source>; {diff:.1f} points lower, used because you chose to always use a new version.</source>
+        <translation>；低 {diff:.1f} 个百分点，因您选择了总是使用新版本而启用。</translation>
     </message>
     <message>
-        <source>{active} was trained on {seen} of these images, so its figure is optimistic.</source>
-        <translation>{active} 曾在其中 {seen} 张图像上训练，因此它的分数偏乐观。</translation>
+        <source>; used because you chose to always use a new version.</source>
+        <translation>；因您选择了总是使用新版本而启用。</translation>
+    </message>
+    <message>
+        <source>{version} ties with {active}: </source>
+        <translation>{version} 与 {active} 持平：</translation>
+    </message>
+    <message>
+        <source>; the difference ({diff:.1f} points) is within the noise (± {margin:.1f}). Still using {active}; {version} is kept.</source>
+        <translation>；差异（{diff:.1f} 个百分点）在噪声范围内（± {margin:.1f}）。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{version} scores worse than {active}: </source>
+        <translation>{version} 的分数低于 {active}：</translation>
+    </message>
+    <message>
+        <source>, {diff:.1f} points lower. Still using {active}; {version} is kept.</source>
+        <translation>，低 {diff:.1f} 个百分点。仍在使用 {active}；{version} 已保留。</translation>
+    </message>
+    <message>
+        <source>{id}: {miou} % on {n} {n:image|images}, {px} px</source>
+        <translation>{id}：{miou} %，基于 {n} 张图像、{px} 像素</translation>
+    </message>
+    <message>
+        <source>{id} (mean IoU {miou:.1f} % when trained)</source>
+        <translation>{id}（训练时平均 IoU {miou:.1f} %）</translation>
     </message>
     <message>
         <source>{id} (base)</source>
         <translation>{id}（基础版本）</translation>
-    </message>
-    <message>
-        <source>{id} (mean IoU {miou:.1f} %)</source>
-        <translation>{id}（平均 IoU {miou:.1f} %）</translation>
     </message>
 </context>
 <context>
@@ -1563,8 +1625,8 @@
         <translation>关闭</translation>
     </message>
     <message>
-        <source>{id}  (not installed: Models → Download)</source>
-        <translation>{id}  （未安装：模型 → 下载）</translation>
+        <source>{id}  ({arch}, {labels}, head over {base})</source>
+        <translation>{id}  （{arch}，{labels}，基于 {base} 的输出头）</translation>
     </message>
     <message>
         <source>random weights (scratch; for testing the pipeline)</source>
@@ -1959,8 +2021,8 @@
         <translation>清理…</translation>
     </message>
     <message>
-        <source>Remove stale conversion caches and old versions (never the base, the version in use or the newest)</source>
-        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本和最新版本）</translation>
+        <source>Remove stale conversion caches and old versions (never the base, the version in use, the newest, one an open view shows or one that versions stored as heads sit on)</source>
+        <translation>删除过期的转换缓存和旧版本（不会删除基础模型、正在使用的版本、最新版本、打开的视图正在显示的版本，以及以头文件存储的版本所依赖的版本）</translation>
     </message>
     <message>
         <source>Close</source>
@@ -2261,6 +2323,10 @@
         <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
     </message>
     <message>
+        <source>{model}: no base model is loaded for it</source>
+        <translation>{model}：没有为它加载基础模型</translation>
+    </message>
+    <message>
         <source>fast mode: none of the {n} calibration images could be read</source>
         <translation>快速模式：{n} 张校准图像都无法读取</translation>
     </message>
@@ -2321,6 +2387,10 @@
         <translation>{path}：没有类别名称；请每行写一个 `名称 r g b`</translation>
     </message>
     <message>
+        <source>{folder} was renamed, moved or deleted; its labels were not written</source>
+        <translation>{folder} 已被重命名、移动或删除；其标注未写入</translation>
+    </message>
+    <message>
         <source>a label set needs 1 to {most} classes, not {n}</source>
         <translation>类别集需要 1 到 {most} 个类别，而不是 {n} 个</translation>
     </message>
@@ -2339,6 +2409,10 @@
     <message>
         <source>{path}: the mask is {mw}x{mh} but the image is {w}x{h}; move the mask away to label this image again</source>
         <translation>{path}：掩码是 {mw}x{mh}，但图像是 {w}x{h}；请移走此掩码后重新标注这张图像</translation>
+    </message>
+    <message>
+        <source>{path} was deleted outside FCN Studio; it was not written again</source>
+        <translation>{path} 已在 FCN Studio 之外被删除；未重新写入</translation>
     </message>
     <message>
         <source>class {name!r}: colour {color} is not three values 0-255</source>
@@ -2387,6 +2461,10 @@
     <message>
         <source> (process {pid})</source>
         <translation>（进程 {pid}）</translation>
+    </message>
+    <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
+        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
     </message>
     <message>
         <source>{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name</source>
@@ -2439,10 +2517,6 @@
         <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
     </message>
     <message>
-        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then retrain</source>
-        <translation>{folder}：还没有已标注的像素；请为每个类别画几笔，然后再训练</translation>
-    </message>
-    <message>
         <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
         <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
     </message>
@@ -2453,6 +2527,10 @@
     <message>
         <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
         <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone frozen, or train again without resuming</source>
+        <translation>{path}：保存的状态来自冻结主干的训练；请同样冻结主干续训，或不续训重新训练</translation>
     </message>
     <message>
         <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>

@@ -279,9 +279,10 @@ class CompareView(QWidget):
         self._title(pane)
 
     def _title(self, pane: ComparePane) -> None:
-        """Model, time and, with a ground truth, its scores (recomputed, never re-run)."""
+        """Model (by its id: versions of one model share an architecture), architecture, time
+        and, with a ground truth, its scores (recomputed, never re-run)."""
         r = pane.result
-        title = f"{arch_name(r.arch)}  ·  {r.seconds:.2f} s"
+        title = f"{r.model_key}  ·  {arch_name(r.arch)}  ·  {r.seconds:.2f} s"
         if self.gt is not None and self.gt.shape == r.labels.shape:
             s = score_against(r.labels, self.gt, r.label_set.num_classes, pane.model_key)
             title += self.tr("  ·  acc {acc:.1f} %  mIoU {miou:.1f} %").format(

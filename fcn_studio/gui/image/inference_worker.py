@@ -87,6 +87,9 @@ class InferenceWorker(QObject):
         # Label mode keeps the backbone features of each prediction (path, predictor,
         # prediction), so training on the open image does not run the backbone again.
         self.feature_sink = None
+        # and, while on, answers whether an image's features are held ((features, size) or
+        # None): then a model's head is drawn over them, the backbone does not run again
+        self.feature_source = None
 
     # -- called from the GUI thread ------------------------------------------------
 
@@ -130,6 +133,14 @@ class InferenceWorker(QObject):
             self.busy.emit(
                 self.tr("Segmenting {name} with {model}…").format(name=os.path.basename(path), model=request.model)
             )
+            held = self.feature_source(path, predictor, rgb.shape[:2]) if self.feature_source else None
+            if held is not None:  # features of this image are held: the head alone draws it
+                pred = predictor.predict_from_features(*held, *rgb.shape[:2])
+                result = SegmentationResult.from_prediction(
+                    pred, predictor, request.model, identity, request.device, request.max_size, request.fast
+                )
+                self.result_ready.emit(job, path, result)
+                return
             sink = self.feature_sink
             if request.preview and sink is None and worth_a_preview(rgb, request.max_size):
                 quick = predictor.preview(rgb, cancelled=lambda: self._stale(job))

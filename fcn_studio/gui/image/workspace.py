@@ -59,6 +59,15 @@ class Workspace(QObject):
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
+        # The path whose image is on screen, and the job of the load in flight (if any): a
+        # model change while the next image decodes must neither drop that load nor segment
+        # the previous image's pixels under the new path.
+        self._shown: str | None = None
+        self._loading: int | None = None
+        self._asked: tuple | None = None  # the result key shown or being computed for the image on screen
+        # The image on screen is segmented again with another choice (a version installed):
+        # views may keep its previous overlay up until the new result replaces it.
+        self.recomputing = False
         # An open whose first image turns out unreadable is undone: the previous files,
         # image and result stay as they were. (job, previous files, previous index, opened)
         self._pending_open: tuple[int, list[Path], int, str] | None = None
@@ -162,12 +171,19 @@ class Workspace(QObject):
         return self.inference.fast
 
     def _inference_changed(self, _choice: InferenceChoice) -> None:
+        path = self.current_path
+        shown = path is not None and self._shown == str(path) and self._asked is not None
+        if shown and self._current_key(path) == self._asked:
+            return  # the same file, device, size and mode: what is shown (or on its way) stays
         self._show_current(load=False)
 
-    def keep_features(self, sink) -> None:
+    def keep_features(self, sink, source=None) -> None:
         """Hand every prediction's backbone features to ``sink(path, predictor, prediction)``
-        on the inference thread (Label mode trains on them), or stop with None."""
+        on the inference thread (Label mode trains on them), or stop with None; ``source(path,
+        predictor, (H, W))`` says which features are held ((features, size) or None), so a new
+        version of the model draws an image by its head alone."""
         self.worker.feature_sink = sink
+        self.worker.feature_source = source
 
     def calibration_images(self) -> tuple[str, ...]:
         """A few of the open images, spread over the folder, for the fast mode's calibration
@@ -191,15 +207,22 @@ class Workspace(QObject):
         if path is None:
             return
         self._job += 1
+        if not load and self._shown != str(path):
+            # its image is still decoding (a model switched as the user moved on): the load
+            # in flight stays this path's, and segments with the new choice when it arrives
+            self.worker.cancel_all()
+            return
         if load:
             image = self._images.get(str(path))
             if image is None:
                 self.worker.cancel_all()  # the previous image's pass stops; this one's starts once decoded
+                self._loading = self._job
                 self.loader.submit(InferenceRequest(self._job, str(path), "", self.device, self.max_size, True))
                 return
             self._set_image(str(path), image)
         else:  # the image on screen is this path's: its result (or none yet)
             self.current_result = self._cached_result(path)
+            self.recomputing = self.current_result is None and bool(self.model_key)
             self.result_shown.emit(self.current_result)
         self._segment(path)
 
@@ -209,6 +232,9 @@ class Workspace(QObject):
 
     def _segment(self, path: Path) -> None:
         """Segment the image on screen with the current choice, unless its result is known."""
+        if self._shown != str(path):
+            return  # never the pixels of another image under this path
+        self._asked = self._current_key(path)
         if not self.model_key or self._cached_result(path) is not None:
             self.worker.cancel_all()  # nothing to compute; make queued work stale
             return
@@ -228,15 +254,21 @@ class Workspace(QObject):
         )
 
     def _set_image(self, path: str, image: LoadedImage) -> None:
+        self._shown, self._loading, self.recomputing = path, None, False
         self.current_rgb = image.rgb
         self.current_display = image.display
         self.current_result = self._cached_result(Path(path))
         self.image_shown.emit(path, image.rgb)
         self.result_shown.emit(self.current_result)  # the previous image's legend goes
 
+    def _answers_current(self, job: int, path: str) -> bool:
+        """Whether an answer is for what is asked now: the current job, or the load still
+        in flight for the current path (a model change since then does not make it stale)."""
+        return job == self._job or (job == self._loading and path == str(self.current_path))
+
     def _on_image(self, job: int, path: str, image: LoadedImage) -> None:
         self._images.put(path, image)
-        if job != self._job:
+        if not self._answers_current(job, path):
             return
         if self._pending_open is not None and job >= self._pending_open[0]:
             self._open_succeeded()
@@ -254,7 +286,7 @@ class Workspace(QObject):
             and str(current) == path
             and self._current_key(current) == result.cache_key(path)
         ):
-            self.current_result = result
+            self.current_result, self.recomputing = result, False
             self.result_shown.emit(result)
 
     def _on_preview(self, job: int, path: str, result: SegmentationResult) -> None:
@@ -266,8 +298,15 @@ class Workspace(QObject):
             self.result_shown.emit(result)
 
     def _on_failed(self, job: int, path: str, message: str) -> None:
-        if job != self._job:
+        if not self._answers_current(job, path):
             return
+        if job == self._loading:
+            self._loading = None
+        if job == self._job:
+            self._asked = None  # asking again may work (a model file fixed, memory freed)
+        if self.recomputing:  # a previous result kept on screen goes: no new one is coming
+            self.recomputing = False
+            self.result_shown.emit(None)
         pending = self._pending_open
         if pending is not None and pending[0] == job:
             self._pending_open = None
@@ -279,6 +318,7 @@ class Workspace(QObject):
         if self.current_path is not None and str(self.current_path) == path and self._images.get(path) is None:
             # the image itself could not be read: nothing of the previous one stays on screen
             self.current_rgb, self.current_display, self.current_result = None, None, None
+            self._shown = None
             self.image_failed.emit(path, message)
             return
         self.error.emit(message)

@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.actions import LabelActions
 from fcn_studio.gui.labelling.context import LabelContext
 from fcn_studio.gui.labelling.panel import LabelPanel
 from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_retrain, version_entries
+from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
-from fcn_studio.labelling.versions import ModelVersion, choose_version, current_version, family_for, list_versions
+from fcn_studio.labelling.versions import ModelVersion, choose_version, family_for, list_versions
+from fcn_studio.messages import fill
+
+REMEASURE_DELAY_MS = 3000  # after the last saved stroke: one re-measurement, not one per stroke
 
 
 class FineTuneControl(QObject):
@@ -40,10 +44,17 @@ class FineTuneControl(QObject):
         self.task: BackgroundTask | None = None
         self.last_round = None
         self._round_text: tuple[str, str] | None = None  # (model in use after the round, its scores)
+        # every version's figure on the folder's current labels (id -> ScoreSummary, all on
+        # the same pixels), re-measured in the background after a round and when labels change
+        self.figures: dict = {}
+        self.figures_task: BackgroundTask | None = None
+        self._remeasure = QTimer(self, singleShot=True, interval=REMEASURE_DELAY_MS)
+        self._remeasure.timeout.connect(self.measure_figures)
         actions.retrain.triggered.connect(self.retrain)
         panel.retrain_button.clicked.connect(self.retrain)
         panel.version_chosen.connect(self.choose_version)
         panel.offer.use_version.connect(self.choose_version)  # "Use v4 anyway" (round_offer.py)
+        panel.offer.bind(ctx.settings)
 
     @property
     def train_config(self):
@@ -72,8 +83,21 @@ class FineTuneControl(QObject):
             return
         if folder is None or not inf.model_key or not self._flush():
             return
+        if self.figures_task is not None:  # a round measures its two on the same pixels itself
+            self.figures_task.cancel()
+        self._remeasure.stop()
         status.showMessage(self.tr("Fine-tuning on the labels of {folder}…").format(folder=folder.name))
-        task = start_retrain(folder, inf.model_key, inf.device, inf.max_size, self._cache(), self.train_config)
+        task = start_retrain(
+            folder,
+            inf.model_key,
+            inf.device,
+            inf.max_size,
+            self.ctx.service,
+            self._cache(),
+            self.train_config,
+            self.panel.offer.switch,
+            self.ctx.runner,
+        )
         task.worker.progress.connect(self._progress)
         task.succeeded.connect(self._retrained)
         task.failed.connect(self.ctx.show_error)
@@ -90,14 +114,13 @@ class FineTuneControl(QObject):
 
     def _retrained(self, result) -> None:
         self.last_round = result
-        text = scores_text(result)
+        self.figures = {result.compared_with: result.before, result.version.id: result.after}
+        self.figures = {k: v for k, v in self.figures.items() if v is not None}
+        text = scores_text(result) + " " + features_text(self._cache())
         self.panel.offer.show_round(result)  # a kept, worse version: offered, one click away
         self.ctx.status.showMessage(text, 15_000)
-        version = result.version
-        if version is not None and current_version(family_for(version.id)) == version.id:
-            self.ctx.use_model(version.id)  # the round made it current: every view switches to it
-        elif version is not None:  # installed, not made current (it scored worse): listed, not used
-            self.ctx.use_model(self.ctx.inference.model_key)
+        if result.made_current:  # the round's one decision: every view follows it
+            self.ctx.use_model(result.version.id)
         self._round_text = (self.ctx.inference.model_key, text)
         self.refresh()
 
@@ -105,13 +128,59 @@ class FineTuneControl(QObject):
         self.task = None
         self.panel.set_training(False)
         self.update_enabled()
+        self.measure_figures()  # the other versions, on the same pixels as the round's two
+
+    # -- every version on the same pixels ----------------------------------------------------
+
+    def labels_changed(self) -> None:
+        """Labels were saved: the listed figures rest on old pixels; measure again soon."""
+        self.figures = {}
+        self._remeasure.start()
+
+    def measure_figures(self) -> None:
+        folder, inf = self._folder(), self.ctx.inference
+        if folder is None or not inf.model_key or self.task is not None:
+            return
+        if self.figures_task is not None:
+            self.figures_task.cancel()
+        request = self._request(folder)
+        service, cache = self.ctx.service, self._cache()
+
+        def run(_progress, cancelled):
+            from fcn_studio.application.version_figures import measure_versions
+
+            use_background_threads()
+            return measure_versions(request, service, cache, cancelled)
+
+        task = BackgroundTask(run, None)
+        task.succeeded.connect(self._measured)
+        task.failed.connect(lambda _message: None)  # no labels yet, or no base: the list keeps its texts
+        task.finished.connect(lambda t=task: self._figures_done(t))
+        self.figures_task = task.start(self.ctx.runner)
+
+    def _request(self, folder: Path):
+        from dataclasses import replace
+
+        from fcn_studio.application.retrain_round import RoundRequest
+
+        inf = self.ctx.inference
+        config = replace(self.train_config, device=inf.device, max_size=inf.max_size)
+        return RoundRequest(folder, inf.model_key, inf.device, self.panel.offer.switch, config)
+
+    def _measured(self, figures: dict) -> None:
+        self.figures = figures
+        self.refresh()
+
+    def _figures_done(self, task) -> None:
+        if self.figures_task is task:
+            self.figures_task = None
 
     # -- versions --------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """The versions box and the line under it, for the model in use now."""
         model_key = self.ctx.inference.model_key
-        entries, current = version_entries(model_key)
+        entries, current = version_entries(model_key, self.figures)
         self.panel.set_versions(entries, current)
         if self._round_text is not None and self._round_text[0] == model_key:
             self.panel.scores.setText(self._round_text[1])
@@ -130,6 +199,16 @@ class FineTuneControl(QObject):
             return
         self.ctx.use_model(model_id)
         self.refresh()
+
+
+def features_text(cache) -> str:
+    """What the features the rounds train on take in memory, and the cap they stay under."""
+    template = QCoreApplication.translate(
+        "FineTuneControl", "Features held for {n} {n:image|images}: {mb} MB (at most {cap} MB; the oldest leave first)."
+    )
+    return fill(
+        template, n=cache.held_count, mb=f"{cache.memory_used / 2**20:,.0f}", cap=f"{cache.memory_bytes / 2**20:,.0f}"
+    )
 
 
 def version_status(model_key: str) -> str:

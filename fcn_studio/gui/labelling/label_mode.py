@@ -19,6 +19,7 @@ from fcn_studio.data.labels import LabelSet
 from fcn_studio.data.stats import class_stats
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.actions import build_label_actions, build_label_ui
+from fcn_studio.gui.labelling.at_risk import AtRiskQuestion
 from fcn_studio.gui.labelling.class_map import ClassMapDialog, map_by_name
 from fcn_studio.gui.labelling.classes import ClassEditor
 from fcn_studio.gui.labelling.context import LabelContext
@@ -26,6 +27,7 @@ from fcn_studio.gui.labelling.fine_tune import FineTuneControl
 from fcn_studio.gui.labelling.label_layer import LabelLayer
 from fcn_studio.gui.labelling.live import LiveUpdater
 from fcn_studio.gui.labelling.panel import LabelPanel
+from fcn_studio.gui.labelling.prefetch import FeaturePrefetch
 from fcn_studio.gui.labelling.session import LabelSession
 from fcn_studio.gui.labelling.state import LabelState, LayerView, remember
 from fcn_studio.gui.labelling.tools import PaintTools
@@ -54,6 +56,7 @@ class LabelMode(QObject):
         self.canvas.scene().addItem(self.layer)
         self.tools = PaintTools(self.canvas, self.state, self._editor, self._prediction)
         self.live = LiveUpdater(ctx.service, lambda: self.cache, ctx.runner, self)
+        self.prefetch = FeaturePrefetch(ctx, lambda: self.cache, self)
         self.panel = LabelPanel(ctx.host)
         self.panel.hide()
         # on the left, as image editors keep their tools: the legend keeps the right column
@@ -64,7 +67,14 @@ class LabelMode(QObject):
         self.actions.bind(self.state)
         self.classes = ClassEditor(self.state, lambda: self.session, ctx.host, ctx.show_error)
         self.fine_tune = FineTuneControl(ctx, self.panel, self.actions, self._folder, self.flush, lambda: self.cache)
-        self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush)
+        self.uncertain = NextUncertain(ctx, self._folder, self.store, self.flush, lambda: self.cache)
+        # the folder renamed or deleted, a mask deleted outside: the user is asked
+        self.at_risk = AtRiskQuestion(
+            ctx.host,
+            ctx.show_error,
+            lambda s: s is self.session and self._start_session(),
+            lambda path: self.workspace.open_paths([path]),
+        )
         self._connect()
         self._update_enabled()
 
@@ -118,7 +128,7 @@ class LabelMode(QObject):
         self.actions.mode.setChecked(active)
         self.tools.set_enabled(active)
         self.panel.setVisible(active)
-        self.workspace.keep_features(self._keep_features if active else None)
+        self.workspace.keep_features(*((self._keep_features, self._held_features) if active else (None, None)))
         if active:
             self.canvas.setFocus()
             self._start_session()
@@ -126,6 +136,7 @@ class LabelMode(QObject):
         else:
             self._end_session()
             self.live.reset()
+            self.prefetch.cancel()
             self.ctx.overlay.set_result(self.workspace.current_result)
         self._apply_view()
         self._update_enabled()
@@ -144,6 +155,16 @@ class LabelMode(QObject):
     def _model_changed(self, _model_id: str) -> None:
         self.live.reset()
         self.fine_tune.refresh()
+        if self.active and self.session is not None:
+            self._prefetch_labelled(self.session.store)
+
+    def _prefetch_labelled(self, store: LabelStore, also: Path | None = None) -> None:
+        """The features of the open image and of every labelled one, held before a round asks."""
+        try:
+            labelled = [image for image, _mask in store.labelled_images()]
+        except (OSError, FCNStudioError):
+            labelled = []
+        self.prefetch.want(([also] if also is not None else []) + labelled)
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -171,9 +192,14 @@ class LabelMode(QObject):
         session = LabelSession(store, path, rgb.shape[:2], labels, self, self.ctx.runner)
         session.error.connect(self.ctx.show_error)
         session.saved.connect(self._saved)
+        session.at_risk.connect(lambda _m, s=session: self.at_risk.ask(s))
         if session.load_error:
             self.ctx.show_error(session.load_error)
         self.session = session
+        # the open image's features come with its prediction while Label mode is on; one
+        # shown before it was on is run again here, in the background, while the user paints
+        shown = result is not None and not result.preview
+        self._prefetch_labelled(store, path if shown else None)
         self.state.set_label_set(labels)
         self.layer.set_mask(session.mask, labels)
         self._update_enabled()
@@ -204,19 +230,31 @@ class LabelMode(QObject):
                 prediction.inference_size,
             )
 
+    def _held_features(self, path: str, predictor, shape: tuple[int, int]):
+        """On the inference thread: the image's features if held ((pool3, pool4, fc7), size),
+        so a new version draws it with its head alone."""
+        try:
+            held = self.cache.held(path, predictor.model, predictor.checkpoint.preprocessing, shape, predictor.max_size)
+        except (OSError, FCNStudioError):
+            return None
+        return None if held is None else ((held.pool3, held.pool4, held.fc7), held.size)
+
     def _saved(self, mask_path: str) -> None:
         if self.session is not None and Path(mask_path).is_file():  # an emptied mask is removed
             self.uncertain.dock.mark_labelled(str(self.session.image))
+            self.prefetch.want([self.session.image])
+        self.fine_tune.labels_changed()
 
     def flush(self) -> bool:
         """Write pending labels now (before retraining, switching, closing)."""
         return self.session.save(wait=True) if self.session is not None else True
 
     def shutdown(self) -> None:
-        """The window closes: the last stroke is written; a live update in progress is
-        dropped, not waited for (its answer would be thrown away anyway)."""
+        """The window closes: the last stroke is written; a live update or a feature pass in
+        progress is dropped, not waited for (its answer would be thrown away anyway)."""
         self._end_session()
         self.live.cancel()
+        self.prefetch.cancel()
 
     # -- workspace signals -----------------------------------------------------------------
 
@@ -229,6 +267,8 @@ class LabelMode(QObject):
         self._apply_view()
 
     def _result_shown(self, result: SegmentationResult | None) -> None:
+        if self.active and self.session is not None and result is not None and not result.preview:
+            self.prefetch.want([self.session.image])  # held already (handed over): a lookup
         if self.active and self.session is not None and result is not None:
             store = self.session.store
             labels = self.state.label_set

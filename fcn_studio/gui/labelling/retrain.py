@@ -1,54 +1,59 @@
-""" "Fine-tune on my labels": one head-only round on a worker thread, and what the panel
-says about it.
+""" "Fine-tune on my labels": one round (application/retrain_round.run_round) on a worker
+thread, and what the panel says about it.
 
-Each round starts from the family's base (version 1), not from the version in use, and
-compares the version in use ("before") with the new one ("after", cross-validated by image)
-on the same labelled pixels, as head_trainer.retrain does; the app stays usable while it
-runs. A new version that scores worse is installed but not made active unless the user
-asked to always switch (ALWAYS_SWITCH_KEY, remembered).
+The round runs on the base the views already hold (the window's model service) and the
+features they computed (the feature cache); it measures the new version and the version in
+use on the same folds of all labelled pixels and decides once whether the new one becomes
+active (application/judgement.decide): a tie or a worse figure keeps the version in use,
+unless the user chose to always switch (ALWAYS_SWITCH_KEY, in the window's settings).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
-from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.shared.results import use_background_threads
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
 from fcn_studio.messages import fill
 
 if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
+    from fcn_studio.application.retrain_round import RoundResult
+    from fcn_studio.gui.settings import Settings
+    from fcn_studio.inference.model_service import ModelService
     from fcn_studio.training.feature_cache import FeatureCache
-    from fcn_studio.training.head_trainer import HeadTrainConfig, RoundResult
+    from fcn_studio.training.head_trainer import HeadTrainConfig
 
 PROGRESS_STEPS = 1000
 ALWAYS_SWITCH_KEY = "labelling/always_use_new_version"
 
 
 def start_retrain(
-    folder: Path, model_key: str, device: str, max_size: int, cache: FeatureCache, config: HeadTrainConfig
+    folder: Path,
+    model_key: str,
+    device: str,
+    max_size: int,
+    service: ModelService,
+    cache: FeatureCache,
+    config: HeadTrainConfig,
+    switch: str,
+    runner: TaskRunner | None = None,
 ) -> BackgroundTask:
     """A started task whose ``succeeded`` carries the :class:`RoundResult`; its worker's
     ``progress`` reports (done, PROGRESS_STEPS, note)."""
 
     def run(progress, cancelled) -> RoundResult:
-        from fcn_studio.storage.weights import resolve_model
+        from dataclasses import replace
+
+        from fcn_studio.application.retrain_round import RoundRequest, run_round
         from fcn_studio.training.config import IterationEvent
-        from fcn_studio.training.head_trainer import retrain
 
         use_background_threads()
-        current = resolve_model(model_key)
-        family = family_for(model_key)
-        try:
-            base = resolve_model(family) if family != model_key else current
-        except FCNStudioError:  # the family's first version was removed: start from this one
-            base = current
+        run_config = replace(config, device=device, max_size=max_size)
 
         def on_event(event) -> None:
             if isinstance(event, IterationEvent):
@@ -57,36 +62,19 @@ def start_retrain(
                 )
                 progress(int(event.progress * PROGRESS_STEPS), PROGRESS_STEPS, note)
 
-        run_config = replace(config, device=device, max_size=max_size)
-        return retrain(
-            folder,
-            base,
-            family,
-            compare_with=current,
-            compare_id=model_key,
-            config=run_config,
-            cache=cache,
-            switch=switch,
-            on_event=on_event,
-            cancelled=cancelled,
-        )
+        request = RoundRequest(folder, model_key, device, switch, run_config)
+        return run_round(request, service, cache, on_event=on_event, cancelled=cancelled)
 
-    switch = "always" if always_switch() else "if better"  # read here, on the GUI thread
-
-    return BackgroundTask(run, None).start()
+    return BackgroundTask(run, None).start(runner)
 
 
-def always_switch() -> bool:
+def always_switch(settings: Settings) -> bool:
     """The remembered choice: every new version becomes active at once, better or not."""
-    from fcn_studio.gui.settings import Settings
-
-    return Settings().get_bool(ALWAYS_SWITCH_KEY, False)
+    return settings.get_bool(ALWAYS_SWITCH_KEY, False)
 
 
-def set_always_switch(on: bool) -> None:
-    from fcn_studio.gui.settings import Settings
-
-    Settings().set(ALWAYS_SWITCH_KEY, on)
+def set_always_switch(settings: Settings, on: bool) -> None:
+    settings.set(ALWAYS_SWITCH_KEY, on)
 
 
 def basis_text(score) -> str:
@@ -95,85 +83,103 @@ def basis_text(score) -> str:
     text = fill(
         translate("Retrain", "{n} {n:image|images}, {px} labelled pixels"), n=score.images, px=f"{score.pixels:,}"
     )
-    if score.spread == score.spread:  # not nan: two or more folds
+    if not math.isnan(score.spread):  # two or more folds
         text += translate("Retrain", ", spread ± {spread:.1f}").format(spread=100 * score.spread)
     return text
 
 
 def scores_text(result: RoundResult) -> str:
-    """What the round did and how it scored, with what each figure rests on: "Installed
-    crack-v3 and switched to it. Mean IoU 41.0 % → 63.2 % (cross-validated: 6 images,
-    41,310 labelled pixels, spread ± 4.2)", or that a worse version was kept and not used."""
+    """What the round did, how both versions scored on the same pixels and why the one in
+    use is the one in use: "Now using crack-v3: mean IoU 41.0 % (crack-v2) → 63.2 % (6
+    images, 41,310 labelled pixels, spread ± 4.2); better by 22.2 points, more than the
+    noise (± 3.1)", or that a tie or a worse version was kept and not used."""
     translate = QCoreApplication.translate
+    verdict, before, after = result.verdict, result.before, result.after
     version = result.version.id if result.version else ""
-    before, after, active = result.before, result.after, result.compared_with or ""
-    if after is None:
+    active = result.compared_with
+    if after is None or before is None:
         text = translate(
-            "Retrain", "Installed {version}; not scored: label a second image for a cross-validated score."
+            "Retrain", "Installed {version}; not scored: label a few more strokes (or a second image) for a figure."
         ).format(version=version)
-        if before is not None:
-            text += " " + translate("Retrain", "{active} scores {before:.1f} % on these labels ({basis}).").format(
-                active=active, before=100 * before.mean_iou, basis=basis_text(before)
-            )
-        return text
-    scored = translate("Retrain", "cross-validated: {basis}").format(basis=basis_text(after))
-    if before is None:
-        return translate("Retrain", "Installed {version}. Mean IoU {after:.1f} % ({scored}).").format(
-            version=version, after=100 * after.mean_iou, scored=scored
-        )
+        if result.made_current:
+            return text + " " + translate("Retrain", "Now using it: you chose to always use a new version.")
+        return text + " " + translate("Retrain", "Still using {active}.").format(active=active)
     figures = dict(
         version=version,
         active=active,
         before=100 * before.mean_iou,
         after=100 * after.mean_iou,
-        diff=100 * abs(after.mean_iou - before.mean_iou),
-        scored=scored,
+        diff=100 * abs(verdict.difference),
+        margin=100 * verdict.margin,
+        basis=basis_text(after),
     )
-    if result.made_current:
-        text = translate(
-            "Retrain", "Now using {version}: mean IoU {before:.1f} % ({active}) → {after:.1f} % ({scored})."
-        ).format(**figures)
-        if result.regressed:
-            text += " " + translate(
-                "Retrain", "It scores {diff:.1f} points lower than {active}; you chose to always use a new version."
-            ).format(**figures)
-    else:
-        text = translate(
-            "Retrain",
-            "{version} scores worse than {active}: mean IoU {after:.1f} % against "
-            "{before:.1f} %, {diff:.1f} points lower ({scored}). Still using {active}; "
-            "{version} is kept.",
-        ).format(**figures)
-    if getattr(result, "before_recorded", False):
-        text += " " + translate(
-            "Retrain",
-            "{active} was trained on all of these images: its figure is its own "
-            "cross-validated score from when it was trained ({basis}).",
-        ).format(active=active, basis=basis_text(before))
+    text = _verdict_text(verdict.kind, result.regressed).format(**figures)
     if result.before_seen:
         text += " " + translate(
-            "Retrain", "{active} was trained on {seen} of these images, so its figure is optimistic."
+            "Retrain",
+            "{active} was trained on {seen} of these images: on each of them its figure is its training refitted "
+            "without that image, as held out as the new version's.",
         ).format(active=active, seen=result.before_seen)
     return text
 
 
-def version_entries(model_key: str) -> tuple[list[tuple[str, str]], str]:
-    """The versions of ``model_key``'s family as (id, text) for the versions combo."""
+def _verdict_text(kind: str, regressed: bool) -> str:
+    translate = QCoreApplication.translate
+    same = translate("Retrain", "mean IoU {before:.1f} % ({active}) → {after:.1f} % ({version}), on the same {basis}")
+    if kind == "better":
+        return (
+            translate("Retrain", "Now using {version}: ")
+            + same
+            + translate("Retrain", "; better by {diff:.1f} points, more than the noise (± {margin:.1f}).")
+        )
+    if kind == "always":
+        tail = (
+            translate("Retrain", "; {diff:.1f} points lower, used because you chose to always use a new version.")
+            if regressed
+            else translate("Retrain", "; used because you chose to always use a new version.")
+        )
+        return translate("Retrain", "Now using {version}: ") + same + tail
+    if kind == "tie":
+        return (
+            translate("Retrain", "{version} ties with {active}: ")
+            + same
+            + translate(
+                "Retrain",
+                "; the difference ({diff:.1f} points) is within the noise (± {margin:.1f}). Still using {active}; "
+                "{version} is kept.",
+            )
+        )
+    return (
+        translate("Retrain", "{version} scores worse than {active}: ")
+        + same
+        + translate("Retrain", ", {diff:.1f} points lower. Still using {active}; {version} is kept.")
+    )
+
+
+def version_entries(model_key: str, figures: dict | None = None) -> tuple[list[tuple[str, str]], str]:
+    """The versions of ``model_key``'s family as (id, text) for the versions combo; each
+    with its figure on the folder's current labels when measured (``figures``: id ->
+    ScoreSummary, all on the same pixels), else as recorded when it was trained."""
     if not model_key:
         return [], ""
     versions: list[ModelVersion] = list_versions(family_for(model_key))
-    entries = [(v.id, _version_text(v)) for v in versions]
+    entries = [(v.id, _version_text(v, (figures or {}).get(v.id))) for v in versions]
     return entries, model_key
 
 
-def _version_text(v: ModelVersion) -> str:
+def _version_text(v: ModelVersion, figure=None) -> str:
     translate = QCoreApplication.translate
+    if figure is not None:  # measured now, on the same pixels as every other entry
+        return fill(
+            translate("Retrain", "{id}: {miou} % on {n} {n:image|images}, {px} px"),
+            id=v.id,
+            miou=f"{100 * figure.mean_iou:.1f}",
+            n=figure.images,
+            px=f"{figure.pixels:,}",
+        )
     miou = v.metrics.get("mean_iou")
     if v.version == 1:
         return translate("Retrain", "{id} (base)").format(id=v.id)
     if isinstance(miou, int | float):
-        return translate("Retrain", "{id} (mean IoU {miou:.1f} %)").format(id=v.id, miou=100 * miou)
+        return translate("Retrain", "{id} (mean IoU {miou:.1f} % when trained)").format(id=v.id, miou=100 * miou)
     return v.id
-
-
-RetrainDone = Callable[[object, str], None]  # (RoundResult or None, error message)

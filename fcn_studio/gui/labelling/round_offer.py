@@ -25,14 +25,28 @@ class RoundOffer(QWidget):
         self.use_button.hide()
         layout.addWidget(self.use_button)
         self.always = QCheckBox(self.tr("Always use a new version at once, even when it scores worse"))
-        self.always.setChecked(always_switch())
         layout.addWidget(self.always)
         self._offered = ""
+        self._settings = None
         self.use_button.clicked.connect(self._use)
-        self.always.toggled.connect(set_always_switch)
+        self.always.toggled.connect(self._remember)
+
+    def bind(self, settings) -> None:
+        """The window's settings hold the choice (never a settings object made here)."""
+        self._settings = settings
+        self.always.setChecked(always_switch(settings))
+
+    def _remember(self, on: bool) -> None:
+        if self._settings is not None:
+            set_always_switch(self._settings, on)
+
+    @property
+    def switch(self) -> str:
+        """What a round is asked to do with its new version: "always", or "if better"."""
+        return "always" if self.always.isChecked() else "if better"
 
     def show_round(self, result) -> None:
-        """Offer the round's version when it was kept but not made active."""
+        """Offer the round's version when it was kept but not made active (a tie or worse)."""
         kept = result.version is not None and not result.made_current
         self._offered = result.version.id if kept else ""
         self.use_button.setText(self.tr("Use {version} anyway").format(version=self._offered))

@@ -19,14 +19,22 @@ from fcn_studio.labelling.uncertainty import RankedImage, rank_unlabelled  # no 
 
 
 def start_ranking(
-    service: ModelService, folder: Path, model_key: str, device: str, max_size: int, runner: TaskRunner | None = None
+    service: ModelService,
+    folder: Path,
+    model_key: str,
+    device: str,
+    max_size: int,
+    runner: TaskRunner | None = None,
+    cache: Callable[[], object] | None = None,
 ) -> BackgroundTask:
-    """A started task whose ``succeeded`` carries the list of :class:`RankedImage`."""
+    """A started task whose ``succeeded`` carries the list of :class:`RankedImage`; with
+    ``cache`` (the feature cache), images whose features are held cost the head alone."""
 
     def run(progress, cancelled) -> list[RankedImage]:
         use_background_threads()
         predictor = service.predictor(model_key, device, max_size=max_size)
-        return rank_unlabelled(predictor, folder, progress=progress, cancelled=cancelled)
+        store = cache().store_for(max_size) if cache is not None else None
+        return rank_unlabelled(predictor, folder, progress=progress, cancelled=cancelled, features=store)
 
     return BackgroundTask(run, None).start(runner)
 
@@ -94,9 +102,10 @@ class NextUncertain(QObject):
         folder: Callable[[], Path | None],
         store: Callable[[Path], LabelStore],
         flush: Callable[[], bool],
+        cache: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(ctx.host)
-        self.ctx, self._folder, self._store, self._flush = ctx, folder, store, flush
+        self.ctx, self._folder, self._store, self._flush, self._cache = ctx, folder, store, flush, cache
         self.dock = UncertaintyDock(ctx.host)
         self.dock.hide()
         ctx.host.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -124,7 +133,9 @@ class NextUncertain(QObject):
         status = self.ctx.status
         status.showMessage(self.tr("Ranking the unlabelled images of {folder}…").format(folder=folder.name))
         self._ranked_for = self._ranking_key(folder)
-        task = start_ranking(self.ctx.service, folder, inf.model_key, inf.device, inf.max_size, self.ctx.runner)
+        task = start_ranking(
+            self.ctx.service, folder, inf.model_key, inf.device, inf.max_size, self.ctx.runner, self._cache
+        )
         task.worker.progress.connect(
             lambda done, total, note: status.showMessage(
                 self.tr("Ranking {done}/{total}: {note}").format(done=done, total=total, note=note)

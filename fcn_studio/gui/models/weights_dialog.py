@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
@@ -115,8 +116,9 @@ class WeightsDialog(QDialog):
 
     models_changed = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, in_use: Callable[[], frozenset[str]] | None = None) -> None:
         super().__init__(parent)
+        self.in_use = in_use  # the models the app's open views show or hold (Clean up spares them)
         self.setWindowTitle(self.tr("Models"))
         self.resize(980, 380)
         self.table = QTableWidget(0, 6)
@@ -148,7 +150,8 @@ class WeightsDialog(QDialog):
         self.clean_button = QPushButton(self.tr("Clean up…"))
         self.clean_button.setToolTip(
             self.tr(
-                "Remove stale conversion caches and old versions (never the base, the version in use or the newest)"
+                "Remove stale conversion caches and old versions (never the base, the version in use, the newest, "
+                "one an open view shows or one that versions stored as heads sit on)"
             )
         )
         close = QPushButton(self.tr("Close"))
@@ -204,7 +207,9 @@ class WeightsDialog(QDialog):
         )
 
     def _in_use(self) -> frozenset[str]:
-        """The ids of the models the app has loaded: cleanup leaves them alone."""
+        """The ids of the models the app's views show or hold: cleanup leaves them alone."""
+        if self.in_use is not None:
+            return self.in_use()
         service = getattr(self.parent(), "service", None)
         loaded = service.loaded() if service is not None and hasattr(service, "loaded") else []
         return frozenset(m.spec for m in loaded)

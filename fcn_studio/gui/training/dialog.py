@@ -122,17 +122,31 @@ class TrainDialog(QDialog):
         return top, data_box
 
     def _fill_bases(self) -> None:
+        """The installed models (any version: one stored as a head over its base says so),
+        then random weights; the first installed model is chosen."""
         self.base.clear()
         for m in weights.list_weights():
-            if m.installed:
-                self.base.addItem(f"{m.id}  ({arch_name(m.arch)}, {m.labels})", m.id)
-        for m in weights.list_weights():
-            if not m.installed and m.kind == "backbone":
-                self.base.addItem(self.tr("{id}  (not installed: Models → Download)").format(id=m.id), m.id)
+            if not m.installed:
+                continue
+            if m.base:
+                text = self.tr("{id}  ({arch}, {labels}, head over {base})").format(
+                    id=m.id, arch=arch_name(m.arch), labels=m.labels, base=m.base
+                )
+            else:
+                text = f"{m.id}  ({arch_name(m.arch)}, {m.labels})"
+            self.base.addItem(text, m.id)
         self.base.addItem(self.tr("random weights (scratch; for testing the pipeline)"), "scratch")
-        preferred = self.base.findData("vgg16-imagenet")
-        installed_first = 0 if self.base.count() and weights.installed_models() else max(preferred, 0)
-        self.base.setCurrentIndex(installed_first)
+        self.base.setCurrentIndex(0)
+
+    def offer_base(self, model_id: str) -> None:
+        """The models installed now, with ``model_id`` (the model in use in the window)
+        chosen when it is one of them; a running training keeps its choice."""
+        if self.worker is not None:
+            return
+        self._fill_bases()
+        index = self.base.findData(model_id) if model_id else -1
+        if index >= 0:
+            self.base.setCurrentIndex(index)
 
     def _apply_defaults(self) -> None:
         d = machine_defaults()

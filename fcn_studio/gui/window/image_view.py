@@ -80,6 +80,12 @@ class ImageView(QObject):
     def result_shown(self, result: SegmentationResult | None) -> None:
         if self.video.active:
             return
+        if result is None and self.workspace.recomputing:
+            # another model segments this image (a version just installed): its previous
+            # overlay stays up until the new result replaces it, never a bare photo meanwhile
+            self.hovered(*self._hover_at)
+            self._changed()
+            return
         self.overlay.set_result(result)
         if result is None:
             self.legend.set_stats([])

@@ -35,12 +35,14 @@ class ModelActions(QObject):
         last_dir: Callable[[], str],
         refresh_views: Callable[[], None],
         current_folder: Callable[[], str | None] = lambda: None,
+        compare_models: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__(window)
         self.window, self.settings, self.service, self.inference = window, settings, service, inference
         self.picker, self.banner, self.status = picker, banner, status
         self.show_error, self.last_dir, self.refresh_views = show_error, last_dir, refresh_views
         self.current_folder = current_folder  # the folder being labelled or viewed
+        self.compare_models = compare_models  # the models the compare panes show
         self.train_dialog = None  # non-modal: the app stays usable while a model trains
         self._watch = WeightsFolderWatch(self)  # imported or trained from the command line
         self._watch.changed.connect(self.models_changed_keep_selection)
@@ -62,9 +64,19 @@ class ModelActions(QObject):
         self.status.set_model(f"{key} ({arch_name(info.arch)})" if info else key)
 
     def manage(self) -> None:
-        dialog = WeightsDialog(self.window)
+        self.weights_dialog().exec()
+
+    def weights_dialog(self) -> WeightsDialog:
+        """The Models dialog, wired to every view."""
+        dialog = WeightsDialog(self.window, in_use=self.models_in_use)
         dialog.models_changed.connect(self.models_changed)
-        dialog.exec()
+        return dialog
+
+    def models_in_use(self) -> frozenset[str]:
+        """What the open views show or hold (the view, video and Label mode's model, the
+        compare panes', every loaded one): Clean up leaves them alone."""
+        ids = {m.spec for m in self.service.loaded()} | {self.inference.model_key, *self.compare_models()}
+        return frozenset(i for i in ids if i)
 
     def fine_tune_dialog(self):
         """The one fine-tune window (non-modal: segmenting, comparing and playing go on
@@ -80,6 +92,7 @@ class ModelActions(QObject):
 
     def fine_tune(self) -> None:
         dialog = self.fine_tune_dialog()
+        dialog.offer_base(self.picker.current_id())  # start from the model in use, any version
         folder = self.current_folder()
         if folder is not None:
             dialog.offer_folder(folder)  # the folder being labelled or viewed

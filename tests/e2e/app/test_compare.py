@@ -255,3 +255,29 @@ def test_two_panes_on_one_model_still_report_their_agreement(qtbot, voc_home, sc
     qtbot.waitUntil(lambda: all(p.result is not None for p in view.panes), timeout=60_000)
     assert "100.0 %" in view.agreement.text()
     view.shutdown()
+
+
+def test_panes_on_versions_of_one_model_are_titled_with_the_version(qtbot, weights_home, random_model, tmp_path):
+    """#26: three versions of one FCN-8s were all titled "FCN-8s"; each pane names its model."""
+    from fcn_studio.data.labels import generic_labels
+    from fcn_studio.gui.compare.view import CompareView
+    from fcn_studio.labelling.versions import install_head_version
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from tests.unit.storage.test_heads import install_base, new_head
+
+    base = install_base(random_model, weights_home, "toy", arch="fcn8s", classes=3)
+    for seed in (1, 2):
+        install_head_version(base, new_head(base, 3, seed), generic_labels(3), CAFFE_BGR, {}, "toy")
+    view = CompareView()
+    qtbot.addWidget(view)
+    for pane, model_id in zip(view.panes, ("toy", "toy-v2", "toy-v3"), strict=True):
+        pane.picker.setCurrentIndex(pane.picker.findData(model_id))
+    rgb = np.random.default_rng(0).integers(0, 255, (34, 46, 3), dtype=np.uint8)
+    view.set_image(str(tmp_path / "x.png"), rgb)
+    qtbot.waitUntil(lambda: all(p.result is not None for p in view.panes), timeout=60_000)
+    titles = [p.title.text() for p in view.panes]
+    assert len(set(titles)) == 3 and all("FCN-8s" in t for t in titles), titles
+    for title, model_id in zip(titles, ("toy", "toy-v2", "toy-v3"), strict=True):
+        assert title.split("  ·  ")[0] == model_id, title
+    assert [t for t, _, _ in view.export_panes()][1].startswith("toy-v2"), "exported captions name it too"
+    view.shutdown()

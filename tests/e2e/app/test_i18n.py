@@ -471,6 +471,7 @@ def test_every_window_reads_in_chinese(qtbot, chinese, tmp_path, model_home, mon
         compared_with="garden-fcn",
         regressed=True,
         before_seen=1,
+        verdict=SimpleNamespace(kind="worse", difference=-0.1, margin=0.02),
     )
     label_mode.panel.scores.setText(scores_text(kept))
     label_mode.panel.offer.show_round(kept)  # "Use garden-fcn-v2 anyway"

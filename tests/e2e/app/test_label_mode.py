@@ -221,6 +221,7 @@ def test_live_mode_refreshes_the_overlay_after_a_stroke(qtbot, win, folder):
 
 def test_live_mode_reuses_the_features_of_the_displayed_prediction(qtbot, win, folder):
     lm = open_and_label(qtbot, win, folder / "p0.png")
+    lm.prefetch.wait()  # p0 was drawn before Label mode was on: its features are computed in the background
     lm.cache.backbone_runs = 0
     open_and_label(qtbot, win, folder / "p1.png")  # segmented while in Label mode
     lm.actions.live.trigger()

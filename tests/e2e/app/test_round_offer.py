@@ -3,32 +3,33 @@ made active behind the user's back; one click uses it anyway (issue 18)."""
 
 from __future__ import annotations
 
+from fcn_studio.application import retrain_round
+from fcn_studio.application.judgement import FoldScores
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.labelling.versions import current_version
-from fcn_studio.training import head_trainer
 from fcn_studio.training.head_trainer import HeadTrainConfig
 from tests.e2e.app.label_kit import LEFT, MODEL_ID
 from tests.e2e.app.test_label_mode import labelled_folder
 
 
-def _confusions(per_image, num_classes: int, right: bool) -> list[ConfusionMatrix]:
+def _scores(folds, num_classes: int, right: bool) -> FoldScores:
+    """Every fold's labelled pixels all right, or all wrong."""
     out = []
-    for group in per_image:
+    for held in folds.parts:
         cm = ConfusionMatrix(num_classes)
-        for s in group:
-            truth = s.target.numpy()
-            cm.update(truth, truth if right else truth * 0)
+        for i in held:
+            for s in folds.units[i].samples:
+                truth = s.target.numpy()
+                cm.update(truth, truth if right else (truth + 1) % num_classes)
         out.append(cm)
-    return out
+    return FoldScores(tuple(out), folds)
 
 
 def test_a_worse_version_is_not_made_active_without_the_users_click(qtbot, win, folder, monkeypatch):
     labelled_folder(qtbot, win, folder)
     # the version in use gets every labelled pixel right, the new one (cross-validated) none
-    monkeypatch.setattr(head_trainer, "score_fixed", lambda head, per_image, n: _confusions(per_image, n, True))
-    monkeypatch.setattr(
-        head_trainer, "cross_validate", lambda start, per_image, names, n, **_: (_confusions(per_image, n, False), 3)
-    )
+    monkeypatch.setattr(retrain_round, "measure", lambda head, start, folds, n, **_: _scores(folds, n, True))
+    monkeypatch.setattr(retrain_round, "cross_validated", lambda start, folds, n, **_: _scores(folds, n, False))
     lm = win.label_mode
     lm.fine_tune.train_config = HeadTrainConfig(epochs=2)
     lm.actions.retrain.trigger()

@@ -143,3 +143,44 @@ def test_options_without_effect_on_a_frozen_backbone_are_off(qtbot, tmp_path, we
         off = (dialog.batch, dialog.crop, dialog.scale, dialog.lr, dialog.optimizer)
         assert [w.isEnabled() for w in off] == [not frozen] * len(off)
         assert dialog.flip.isEnabled() and dialog.epochs.isEnabled()
+
+
+def test_the_window_starts_from_the_version_in_use_and_trains_a_head_version_as_a_base(
+    qtbot, tmp_path, weights_home, random_model
+):
+    """#26: the fine-tune window preselects the active model (here a version stored as a head),
+    lists installed models only, marks the heads, and trains from a head version."""
+    from fcn_studio.data.labels import generic_labels
+    from fcn_studio.labelling.versions import install_head_version
+    from fcn_studio.models.preprocessing import CAFFE_BGR
+    from fcn_studio.storage.heads import read_head_file
+    from tests.unit.storage.test_heads import install_base, new_head
+
+    base = install_base(random_model, weights_home, "toy", arch="fcn32s", classes=3)
+    install_head_version(base, new_head(base, 3, seed=7), generic_labels(3), CAFFE_BGR, {}, "toy")
+    data = make_plain(tmp_path / "garden", n=4)
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(win)
+    win.settings.set("train/base", "toy")  # remembered from an earlier run: the model in use wins
+    win.models_changed("toy-v2")
+    assert win.models.current_id() == "toy-v2"
+    win.fine_tune()
+    dialog = win.train_dialog
+    qtbot.addWidget(dialog)
+    assert dialog.base.currentData() == "toy-v2"
+    listed = {dialog.base.itemData(i): dialog.base.itemText(i) for i in range(dialog.base.count())}
+    assert set(listed) == {"toy", "toy-v2", "scratch"}, listed  # nothing that is not installed
+    assert "head over toy" in listed["toy-v2"] and "head" not in listed["toy"]
+    assert dialog.arch.currentData() == "fcn32s"
+    dialog.folder.setText(str(data))
+    dialog.scan()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    dialog.epochs.setValue(1)
+    dialog.freeze.setChecked(True)
+    dialog.name.setText("from-v2")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=120_000)
+    assert dialog.result is not None and dialog.result.registered_id == "from-v2", dialog.status.text()
+    assert read_head_file(weights_home / "from-v2.safetensors").base.id == "toy"
+    dialog.close()
+    win.close()

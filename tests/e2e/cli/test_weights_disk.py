@@ -167,7 +167,8 @@ def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weig
     )
     assert code == 0, err
     installed = weights_home / "tuned.safetensors"
-    assert installed.stat().st_size < 100_000 < out.stat().st_size  # a head file, not a copy of the network
+    # a head file, not a copy of the network: installed, and at --out too (what was trained, #26)
+    assert installed.stat().st_size < 100_000 and out.stat().st_size < 100_000
     images = sorted((data / "images").iterdir())[:2]
     for model, where in (("tuned", "o1"), (str(out), "o2")):
         code, _, err = run(capsys, "segment", *map(str, images), "--model", model, "--out", str(tmp_path / where))
@@ -176,3 +177,31 @@ def test_train_freeze_backbone_on_an_installed_base_installs_a_head(capsys, weig
         a, b = (np.asarray(Image.open(tmp_path / o / f"{image.stem}.png")) for o in ("o1", "o2"))
         assert np.array_equal(a, b)
     assert "head over street" in run(capsys, "weights", "list")[1]
+
+
+def test_clean_spares_a_version_a_head_sits_on_and_says_what_each_removal_frees(
+    capsys, family, weights_home, tmp_path, random_model
+):
+    """#26: clean --versions never plans to remove a version another version needs (its base),
+    and the space it shows is what the removal frees (a file linked elsewhere too frees nothing)."""
+    from fcn_studio.labelling.versions import install_version
+    from fcn_studio.storage.checkpoint import Checkpoint
+    from fcn_studio.storage.weights import resolve_model
+
+    full = random_model("fcn8s", 3)
+    install_version(Checkpoint("fcn8s", 3, generic_labels(3), CAFFE_BGR, dict(full.state_dict())), "toy")  # toy-v6
+    v6 = resolve_model("toy-v6")
+    assert v6.base is None
+    install_head_version(v6, new_head(v6, 3, 11), generic_labels(3), CAFFE_BGR, {}, "toy")  # toy-v7, over toy-v6
+    os.link(weights_home / "toy-v3.safetensors", tmp_path / "shared-copy.safetensors")  # kept elsewhere too
+    code, planned, _ = run(capsys, "weights", "clean", "--versions", "--dry-run")
+    assert code == 0 and "toy-v6" not in planned, planned  # toy-v7 sits on it
+    lines = {ln.split()[2].split("/")[-1]: ln for ln in planned.splitlines() if "old version" in ln}
+    assert set(lines) == {f"toy-v{n}.safetensors" for n in (2, 3, 4, 5)}, planned
+    assert "frees nothing" in lines["toy-v3.safetensors"]  # its bytes stay under the other name
+    head_size = (weights_home / "toy-v2.safetensors").stat().st_size
+    assert f"frees {round(head_size / 1e3)} kB" in lines["toy-v2.safetensors"], lines
+    code, out, _ = run(capsys, "weights", "clean", "--versions")
+    assert code == 0 and "toy-v6" not in out and out.count("(old version, frees") == 4, out
+    assert sorted(p.stem for p in weights_home.glob("*.safetensors")) == ["toy", "toy-v6", "toy-v7"]
+    assert resolve_model("toy-v7").num_classes == 3

@@ -15,7 +15,13 @@ from PIL import Image
 from fcn_studio.data.dataset import scan_dataset
 from fcn_studio.data.labels import LabelSet, read_label_file
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.labelling.label_store import LabelStore, MaskExistsError, blank_mask
+from fcn_studio.labelling.label_store import (
+    FolderGoneError,
+    LabelStore,
+    MaskDeletedError,
+    MaskExistsError,
+    blank_mask,
+)
 
 
 @pytest.fixture()
@@ -192,3 +198,49 @@ def test_a_mask_without_a_labelled_pixel_is_no_label(folder):
     assert not store.has_mask(image) and store.labelled_images() == []
     store.save_mask(image, blank_mask((40, 48)), three_classes())  # nothing there: nothing written
     assert not store.has_mask(image)
+
+
+def test_a_renamed_folder_is_never_created_again(tmp_path, image_factory):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        image_factory(f"photos/img{i}.png", size=(48, 40), seed=i)
+    store = LabelStore(folder)
+    store.save_mask(folder / "img0.png", scribble(), three_classes())
+    folder.rename(tmp_path / "photos-renamed")
+    with pytest.raises(FolderGoneError):
+        store.save_mask(folder / "img0.png", scribble(), three_classes())
+    with pytest.raises(FolderGoneError):
+        store.save_label_set(three_classes())
+    with pytest.raises(FolderGoneError):
+        store.save_mask(folder / "img1.png", scribble(), three_classes(), overwrite=True)
+    assert not folder.exists(), "no ghost folder with masks/ in it"
+
+
+def test_a_mask_deleted_outside_is_not_written_again_unasked(folder):
+    store = LabelStore(folder)
+    path = store.save_mask(folder / "img0.png", scribble(), three_classes())
+    path.unlink()  # deleted in a file manager
+    with pytest.raises(MaskDeletedError):
+        store.save_mask(folder / "img0.png", scribble(), three_classes())
+    assert not path.exists()
+    store.save_mask(folder / "img0.png", blank_mask((40, 48)), three_classes())  # emptied: nothing is lost
+    store.save_mask(folder / "img0.png", scribble(), three_classes(), overwrite=True)  # the user chose to keep it
+    assert path.is_file()
+    store.save_mask(folder / "img0.png", scribble(), three_classes())  # written here: its own again
+
+
+def test_a_store_follows_its_folder_renamed_but_not_another_mask(tmp_path, image_factory):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    image_factory("photos/img0.png", size=(48, 40))
+    old = LabelStore(folder)
+    old.save_mask(folder / "img0.png", scribble(), three_classes())
+    folder.rename(tmp_path / "renamed")
+    new = LabelStore(tmp_path / "renamed")
+    new.follow(old, folder / "img0.png")
+    new.save_mask(folder / "img0.png", scribble(), three_classes())  # the same file: updated
+    other = LabelStore(tmp_path / "renamed")
+    other.follow(LabelStore(tmp_path / "renamed"), folder / "img0.png")  # knows nothing of it
+    with pytest.raises(MaskExistsError):
+        other.save_mask(folder / "img0.png", scribble(), three_classes())

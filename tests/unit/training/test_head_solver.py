@@ -10,7 +10,6 @@ import torch.nn.functional as F
 
 from fcn_studio.data.dataset import read_mask, scan_dataset
 from fcn_studio.data.labels import generic_labels
-from fcn_studio.labelling.versions import current_version, list_versions
 from fcn_studio.models import build_fcn
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.training import engine
@@ -18,7 +17,6 @@ from fcn_studio.training.config import TrainConfig, ignore_events
 from fcn_studio.training.feature_cache import FeatureCache, Features
 from fcn_studio.training.head import LabelledImage, trainable_head
 from fcn_studio.training.head_solver import ScaledHead, pixel_samples
-from fcn_studio.training.head_trainer import retrain
 from fcn_studio.training.trainer import checked_split, initial_model, train
 from tests.builders import make_plain
 from tests.unit.training.test_head_training import FAST, base, make_folder, one_thread  # noqa: F401 (fixtures)
@@ -151,66 +149,3 @@ def _pixel_accuracy(head, model, pre, pairs, report) -> float:
     with torch.no_grad():
         hits = sum(int((scaled.logits(s).argmax(1) == s.target).sum()) for s in got)
     return hits / sum(s.pixels for s in got)
-
-
-@pytest.mark.slow
-def test_round_scores_are_cross_validated_and_state_images_and_pixels(tmp_path, base):  # noqa: F811
-    folder = tmp_path / "data"
-    folder.mkdir()
-    store = make_folder(folder, generic_labels(3))
-    result = retrain(folder, base, "toy", config=FAST, cache=FeatureCache(None))
-    pixels = sum(int((store.load_mask(image) != 255).sum()) for image, _ in store.labelled_images())
-    for score in (result.after, result.before):  # "before" (the base in round 1) on the same pixels
-        assert score.images == 6 and score.pixels == pixels and np.isfinite(score.spread)
-    assert result.after.folds == 3 and result.before.folds == 0  # 3 folds of two images each
-    recorded = load_checkpoint(result.version.path).metrics
-    assert recorded["images"] == 6 and recorded["pixels"] == pixels and recorded["before"]["pixels"] == pixels
-    # again on the same labels, against the version just made (trained on all of them): its
-    # own cross-validated score stands for it, not its optimistic score on its training pixels
-    from fcn_studio.storage.weights import resolve_model
-
-    again = retrain(
-        folder,
-        base,
-        "toy",
-        compare_with=resolve_model("toy-v2"),
-        compare_id="toy-v2",
-        config=FAST,
-        cache=FeatureCache(None),
-    )
-    assert again.before_recorded and again.before.images == 6 and again.before.pixels == pixels
-    assert again.after.mean_iou == pytest.approx(again.before.mean_iou) and again.made_current
-
-
-@pytest.mark.slow
-def test_a_worse_version_is_kept_but_not_made_active(tmp_path, base):  # noqa: F811
-    """The version in use scores better on the labelled pixels (an oracle fitted on their
-    dense truth): the new version is installed, the active one stays, unless always asked."""
-    from tests.unit.training.test_head_training import scene
-
-    dense = tmp_path / "dense"
-    dense.mkdir()
-    store = make_folder(dense, generic_labels(3))
-    for i in range(6):
-        store.save_mask(dense / f"s{i}.png", scene(i)[1], generic_labels(3))
-    oracle = retrain(dense, base, "toy", config=FAST, cache=FeatureCache(None)).checkpoint
-    oracle.training = {}  # as a model trained elsewhere: it has not seen these images
-    assert current_version("toy") == "toy-v2"
-    folder = tmp_path / "data"
-    folder.mkdir()
-    make_folder(folder, generic_labels(3))
-    kept = retrain(folder, base, "toy", compare_with=oracle, compare_id="toy-v2", config=FAST, cache=FeatureCache(None))
-    assert kept.regressed and not kept.made_current and kept.after.mean_iou < kept.before.mean_iou
-    assert kept.version.id == "toy-v3" and "toy-v3" in [v.id for v in list_versions("toy")]
-    assert current_version("toy") == "toy-v2", "every view stays on the active version"
-    chosen = retrain(
-        folder,
-        base,
-        "toy",
-        compare_with=oracle,
-        compare_id="toy-v2",
-        config=FAST,
-        switch="always",
-        cache=FeatureCache(None),
-    )
-    assert chosen.regressed and chosen.made_current and current_version("toy") == "toy-v4"

@@ -1,5 +1,5 @@
-"""Head-only retraining on cached features: held-out scores improve, versions are installed
-and can be rolled back, every round starts from the base; live updates; uncertainty."""
+"""Head-only training's shared pieces (the toy scenes and base the round tests use), live
+updates and the uncertainty ranking; the rounds themselves: tests/unit/application."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.uncertainty import rank_by_uncertainty, rank_unlabelled
-from fcn_studio.labelling.versions import choose_version, current_version, family_for, list_versions
+from fcn_studio.labelling.versions import family_for
 from fcn_studio.models.preprocessing import IMAGENET_RGB
 from fcn_studio.storage.checkpoint import Checkpoint
-from fcn_studio.storage.weights import resolve_model
 from fcn_studio.training.feature_cache import FeatureCache
-from fcn_studio.training.head_trainer import HeadTrainConfig, LiveHead, retrain
+from fcn_studio.training.head_trainer import HeadTrainConfig, LiveHead
 
 COLORS = ((90, 110, 140), (200, 40, 40), (40, 170, 60))  # class 0 bluish grey, 1 red, 2 green
 
@@ -86,63 +85,6 @@ def base(random_model, weights_home):
 FAST = HeadTrainConfig(epochs=30, lr=3e-2, device="cpu")
 
 
-@pytest.mark.slow
-def test_retrain_improves_held_out_iou_installs_versions_and_rolls_back(tmp_path, base):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    make_folder(folder, generic_labels(3))
-    cache = FeatureCache(tmp_path / "cache")
-    first = retrain(folder, base, "toy", config=FAST, cache=cache)
-    assert first.version.id == "toy-v2" and len(first.images) == 6  # every labelled image trains the version
-    assert first.after.mean_iou > first.before.mean_iou + 0.1 and first.better and first.made_current
-    runs = cache.backbone_runs
-    second = retrain(folder, base, "toy", config=FAST, cache=cache)
-    assert second.version.id == "toy-v3"
-    assert cache.backbone_runs == runs, "the second round trains on cached features only"
-    # both rounds started from the base, not from the previous round: same labels, same model
-    for key, value in first.checkpoint.state_dict.items():
-        assert torch.equal(value, second.checkpoint.state_dict[key]), key
-    assert [v.id for v in list_versions("toy")] == ["toy", "toy-v2", "toy-v3"]
-    assert current_version("toy") == "toy-v3"
-    choose_version("toy", "toy-v2")  # roll back
-    assert current_version("toy") == "toy-v2"
-    third = retrain(folder, base, "toy", config=FAST, cache=cache)
-    assert third.version.id == "toy-v4" and current_version("toy") == "toy-v4"  # nothing overwritten
-    installed = resolve_model("toy-v2")
-    assert installed.metrics["mean_iou"] == pytest.approx(first.after.mean_iou)
-    assert installed.metrics["before"]["mean_iou"] == pytest.approx(first.before.mean_iou)
-    truth = scene(0)[1]
-    now = Predictor(installed, "cpu").predict(folder / "s0.png").labels
-    then = Predictor(base, "cpu").predict(folder / "s0.png").labels
-    assert miou(truth, now) > miou(truth, then) + 0.1
-
-
-def test_new_classes_start_at_zero_and_keep_known_rows(tmp_path, base):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    names = LabelSet("mine", ("class 0", "rust", "class 2"), ((0, 0, 0), (200, 0, 0), (0, 200, 0)))
-    make_folder(folder, names)
-    result = retrain(folder, base, "toy", config=HeadTrainConfig(epochs=0, device="cpu"), install=False)
-    assert result.version is None and result.before is None  # the base does not know "rust"
-    state, old = result.checkpoint.state_dict, base.state_dict
-    assert torch.equal(state["score_fr.weight"][0], old["score_fr.weight"][0])
-    assert torch.equal(state["score_fr.weight"][2], old["score_fr.weight"][2])
-    assert not state["score_fr.weight"][1].any() and result.checkpoint.labels.classes[1] == "rust"
-
-
-def test_masks_with_unknown_classes_are_named(tmp_path, base):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    store = make_folder(folder, generic_labels(3), n=2)
-    bad = np.full((40, 48), 7, np.uint8)
-    store.load_mask(folder / "s1.png")
-    store.save_mask(folder / "s1.png", bad, generic_labels(3))
-    from fcn_studio.errors import FCNStudioError
-
-    with pytest.raises(FCNStudioError, match=r"s1\.png.*\[7\]"):
-        retrain(folder, base, "toy", config=FAST)
-
-
 def test_live_update_fits_the_strokes_without_the_backbone(tmp_path, random_model):
     model = random_model("fcn8s", 3)
     rgb, truth = scene(3)
@@ -197,3 +139,25 @@ def test_family_names():
     assert family_for("crack-v3") == "crack"
     assert family_for("/models/my model.safetensors") == "my-model"
     assert family_for("fcn8s-voc") == "fcn8s-voc"
+
+
+def test_a_second_ranking_scores_held_features_by_the_head_alone(tmp_path, random_model, monkeypatch):
+    """Folders ranked in seconds (issue 30): the first ranking keeps each image's features,
+    the next (a new version after a round) runs no backbone and ranks the same."""
+    model = random_model("fcn8s", 3)
+    ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(scene(i)[0]).save(folder / f"u{i}.png")
+    predictor = Predictor(ckpt, "cpu")
+    store = FeatureCache(None).store_for(predictor.max_size)
+    first = rank_unlabelled(predictor, folder, features=store)
+    forwards = []
+    real = Predictor._logits
+    monkeypatch.setattr(Predictor, "_logits", lambda self, *a, **k: forwards.append(1) or real(self, *a, **k))
+    again = rank_unlabelled(predictor, folder, features=store)
+    assert forwards == [], "held features: the head alone"
+    assert [r.image for r in again] == [r.image for r in first]
+    for a, b in zip(first, again, strict=True):
+        assert a.uncertainty == pytest.approx(b.uncertainty, abs=2e-3)  # features kept as float16

@@ -142,8 +142,10 @@ def test_resume_continues_from_the_saved_state(tiny_run):
     epochs = [e.epoch for e in events if isinstance(e, EpochEvent)]
     assert epochs == [2], "resumed at epoch 2, not from scratch"
     state = torch.load(last_state, weights_only=True)
-    assert state["epoch"] == 2 and state["optimizer"]["state"], "optimizer state carried over"
-    assert set(state["model"]) == set(load_checkpoint(tiny_run.out).state_dict), "weights travel with the optimizer"
+    # a head-only run's state is a head's size (#26): its score layers, without the solver's memory
+    assert state["epoch"] == 2 and state["optimizer"] is None
+    score_layers = {k for k in load_checkpoint(tiny_run.out).state_dict if k.startswith("score")}
+    assert score_layers and set(state["model"]) == score_layers
 
 
 @pytest.mark.slow

@@ -133,6 +133,7 @@ def test_two_imports_under_one_id_never_both_succeed(weights_home, caffe_layout_
 
 @pytest.mark.slow
 def test_resume_state_is_one_file_holding_weights_and_optimizer(config):
+    config.freeze_backbone = False  # the whole network trains: its optimizer state travels with it
     train(config)
     state_file = last_paths(config.out)[1]
     state = torch.load(state_file, weights_only=True)
