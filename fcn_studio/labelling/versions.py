@@ -152,8 +152,7 @@ def register_trained(out: Path, base_spec: str, model_id: str) -> str | None:
     backbone is exactly that of the base it was trained from (``train --freeze-backbone``),
     else a link to the full file. None when there is no ``out``."""
     from fcn_studio.files.locks import exclusive
-    from fcn_studio.storage.checkpoint import load_checkpoint
-    from fcn_studio.storage.heads import head_base
+    from fcn_studio.storage.checkpoint import head_base, load_checkpoint
     from fcn_studio.storage.weights import IMPORT_WAIT_S, model_path, register_checkpoint, resolve_model
 
     if not Path(out).is_file():
