@@ -192,7 +192,8 @@ class Model:
             (120, [])
         """
         from fcn_studio.errors import FCNStudioError
-        from fcn_studio.inference.batch import batch_items, prepare_output, refuse_input_folder_as_output, segment_files
+        from fcn_studio.inference.batch import segment_files
+        from fcn_studio.inference.batch_plan import batch_items, prepare_output, refuse_input_folder_as_output
         from fcn_studio.inference.inputs import expand_with_roots
 
         out = Path(out)

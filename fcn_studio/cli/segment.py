@@ -161,7 +161,7 @@ def _merge(args: argparse.Namespace, out: Path) -> int:
 def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
     """The images and videos of this run (of this shard), their output names reported where
     renamed, checked against the output folder before any model loads."""
-    from fcn_studio.inference.batch import (
+    from fcn_studio.inference.batch_plan import (
         batch_items,
         prepare_output,
         refuse_input_folder_as_output,
@@ -190,7 +190,7 @@ def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
     # checked before the model loads: a refused or unwritable folder costs nothing
     images = prepare_output(images, out)
     if videos:
-        from fcn_studio.inference.batch import make_output_folders
+        from fcn_studio.inference.batch_plan import make_output_folders
 
         make_output_folders(videos, out)
     return images, videos

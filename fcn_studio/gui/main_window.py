@@ -42,11 +42,11 @@ class MainWindow(QMainWindow):
     DEFAULT_SIZE = (1360, 900)  # Label mode's legend and Labels panel side by side, both whole
     MINIMUM_SIZE = (800, 560)
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.setWindowTitle("FCN Studio")
         self.setAcceptDrops(True)
-        self.settings = settings or Settings()
+        self.settings = settings  # given by app.py (the user's) or by a test (its own file)
         self.persist_window = True  # False for smoke tests, which must not touch user settings
         self.service = shared_service()  # one copy of each model for every view
         # what every view segments with (model, device, size, fast mode); they listen to it

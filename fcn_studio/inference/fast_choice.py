@@ -272,14 +272,14 @@ def _readable(images: Sequence[object]) -> list[np.ndarray]:
     corrupt file among them is reported when its own turn to be segmented comes)."""
     from fcn_studio.data.images import as_rgb8, load_image
     from fcn_studio.errors import FCNStudioError
-    from fcn_studio.inference.predictor import _resize, inference_shape
+    from fcn_studio.inference.resize import inference_shape, resize_rgb
 
     out = []
     for image in images:
         with contextlib.suppress(FCNStudioError):
             rgb = load_image(image, max_size=MEASURE_SIZE) if isinstance(image, (str, os.PathLike)) else as_rgb8(image)
             h, w = inference_shape(rgb.shape[0], rgb.shape[1], MEASURE_SIZE)
-            out.append(rgb if (h, w) == rgb.shape[:2] else _resize(rgb, h, w))
+            out.append(rgb if (h, w) == rgb.shape[:2] else resize_rgb(rgb, h, w))
     return out
 
 

@@ -26,6 +26,8 @@ from fcn_studio.training.config import TrainConfig, state_path
 from tests.builders import make_plain
 from tests.unit.storage.test_heads import install_base, new_head
 
+pytestmark = pytest.mark.slow  # every test here trains (the CLI or the API)
+
 SCORE_KEYS = {"score_fr.weight", "score_fr.bias"}  # an FCN-32s head: one score layer
 
 

@@ -89,6 +89,7 @@ def test_a_changed_image_or_base_is_computed_again(model, image_factory, tmp_pat
     assert cache.backbone_runs == 5
 
 
+@pytest.mark.slow
 def test_the_predictor_hands_its_features_over(model, image_factory, tmp_path):
     image = image_factory()
     ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
