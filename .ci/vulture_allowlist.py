@@ -42,7 +42,6 @@ _.freezing  # bench/bench_inference.py
 # to go with that rewrite, not in a parallel branch.
 _.toolbar  # gui/labelling/label_mode.py
 CLASS_KEYS  # gui/labelling/panel.py
-RetrainDone  # gui/labelling/retrain.py
 _.loaded_from_disk  # gui/labelling/session.py
 CACHE_ENV  # training/feature_cache.py
 separable  # training/head_solver.py

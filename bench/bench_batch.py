@@ -21,7 +21,8 @@ from PIL import Image
 
 from fcn_studio.data.images import load_image, save_mask
 from fcn_studio.data.labels import voc_labels
-from fcn_studio.inference.batch import batch_items, segment_files
+from fcn_studio.inference.batch import segment_files
+from fcn_studio.inference.batch_plan import batch_items
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.models import build_fcn
 from fcn_studio.models.preprocessing import CAFFE_BGR

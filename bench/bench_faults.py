@@ -18,7 +18,8 @@ torch's start-up each time); the next runs happen in this process. Counted:
   ``.tmpXXXXXX`` files safetensors makes inside them) or lock files still on disk after the
   next run, and their bytes.
 
-Then the trap cases of bench/fault_cases.py: symbolic links planted at every name FCN Studio
+Then the bad inputs of #29's probe (bench/fault_cases.bad_input_cases: each must end in the
+expected refusal or result, never a traceback, a crash or a write outside), and the trap cases of bench/fault_cases.py: symbolic links planted at every name FCN Studio
 writes (locks, logs, outputs, resume states, installed models, temporaries, caches) with a
 victim file checked unchanged, and the conversion cache damaged in place (same size) or its
 weights swapped (same size and mtime), labels checked against the torch path.
@@ -46,7 +47,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.fault_cases import Traps, cache_cases, leftovers, save_image, size_of
+from bench.fault_cases import Traps, bad_input_cases, cache_cases, leftovers, save_image, size_of
 from fcn_studio.cli.main import main as cli_main
 from fcn_studio.files.fileio import is_temporary
 from fcn_studio.files.locks import lock_path
@@ -299,6 +300,7 @@ def main() -> None:
     )
     parser.add_argument("--no-traps", action="store_true", help="skip the planted-link cases")
     parser.add_argument("--no-cache-cases", action="store_true", help="skip the conversion-cache cases")
+    parser.add_argument("--no-bad-inputs", action="store_true", help="skip the bad inputs of #29's probe")
     args = parser.parse_args()
     torch.set_num_threads(1)  # a forked child must not inherit a running thread pool
     work = Path(tempfile.mkdtemp(prefix="fcn-faults-"))
@@ -313,6 +315,11 @@ def main() -> None:
             flag = "  VICTIM TOUCHED" if case.victim_touched else ""
             flag += "  WRONG LABELS" if case.wrong_labels else ""
             print(f"  case {case.name:<48} {case.outcome}{flag}")
+        bad = [] if args.no_bad_inputs else bad_input_cases(work / "bad-inputs")
+        for b in bad:
+            print(f"  input {b.name:<44} {'ok ' if b.handled else 'BAD'} {b.outcome}")
+        if bad:
+            print(f"bad inputs: {sum(b.handled for b in bad)} of {len(bad)} handled well")
         touched = sum(c.victim_touched for c in cases)
         wrong = sum(c.wrong_labels for c in cases)
         print(
@@ -321,7 +328,14 @@ def main() -> None:
             f"bytes left behind: {soak.bytes_left}; files lost: {len(soak.lost)}; inconsistent resumes: "
             f"{len(soak.inconsistent)}; final `weights list` exit {final}; {time.monotonic() - t0:.0f} s in all"
         )
-        if soak.lost or soak.inconsistent or soak.temporaries_left or touched or wrong:
+        if (
+            soak.lost
+            or soak.inconsistent
+            or soak.temporaries_left
+            or touched
+            or wrong
+            or not all(b.handled for b in bad)
+        ):
             raise SystemExit(1)
     finally:
         shutil.rmtree(work, ignore_errors=True)

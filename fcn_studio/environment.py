@@ -42,6 +42,12 @@ CONVERSION_BUDGET_MB = EnvVar("FCN_STUDIO_CONVERSION_BUDGET_MB", int, 4096,
                               "used go first, never one in use")
 DIST_TIMEOUT = EnvVar("FCN_STUDIO_DIST_TIMEOUT", float, 600.0,
                       "seconds a torchrun training process waits for its peers before it gives up")
+ALLOW_OUTSIDE = EnvVar("FCN_STUDIO_ALLOW_OUTSIDE", bool, False,
+                       "read images that labelme or COCO files name outside the dataset folder (what "
+                       "`--allow-outside` sets); otherwise such a file is refused")
+LOG_DIR = EnvVar("FCN_STUDIO_LOG_DIR", Path, None,
+                  "folder of the app's log file and crash reports (default: the user log folder, "
+                  "e.g. ~/.local/state/fcn-studio/log)")
 SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
                     "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
 # fmt: on
@@ -53,6 +59,8 @@ VARIABLES: tuple[EnvVar, ...] = (
     MODEL_CACHE_MB,
     CONVERSION_BUDGET_MB,
     DIST_TIMEOUT,
+    ALLOW_OUTSIDE,
+    LOG_DIR,
     SMOKE_TEST,
 )
 
@@ -71,7 +79,11 @@ def read(var: EnvVar[T]) -> T:
         return var.type(raw)
     except ValueError:
         raise FCNStudioError(
-            f"{var.name}={raw!r} is not a valid {var.type.__name__}; set it to e.g. {var.default!r} or unset it"
+            "{name}={raw!r} is not a valid {type}; set it to e.g. {default!r} or unset it",
+            name=var.name,
+            raw=raw,
+            type=var.type.__name__,
+            default=var.default,
         ) from None
 
 

@@ -14,7 +14,6 @@ still holds frees nothing.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +49,11 @@ def clean(*, versions: bool = False, keep: frozenset[str] = frozenset(), dry_run
     return [r for r in out if r is not None]
 
 
-def _gone(folder: Path, size: int, why: str, dry_run: bool) -> Removal:
-    if not dry_run:
-        shutil.rmtree(folder, ignore_errors=True)
+def _gone(folder: Path, size: int, why: str, dry_run: bool) -> Removal | None:
+    from fcn_studio.files.fileio import claim_and_remove
+
+    if not dry_run and not claim_and_remove(folder):
+        return None  # another clean took it first: said once, by that one
     return Removal(folder, size, why)
 
 

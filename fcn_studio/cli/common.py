@@ -74,3 +74,11 @@ def backend_option(p: argparse.ArgumentParser) -> None:
         help="CPU runtime: auto (ONNX Runtime once its conversion is cached, torch until then; "
         "the default), torch, or onnxruntime (default: $FCN_STUDIO_BACKEND or auto)",
     )
+
+
+def allow_outside_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="read images that labelme or COCO files name outside the dataset folder (refused otherwise)",
+    )

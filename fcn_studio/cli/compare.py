@@ -44,11 +44,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise FCNStudioError(
             f"{args.gt}: mask is {gt.shape[1]}x{gt.shape[0]} but the image is {rgb.shape[1]}x{rgb.shape[0]}"
         )
+    gt_classes = _gt_classes(Path(args.gt)) if gt is not None else None
     rows, panes, labels = [], [], {}
+    first_plan = None
     for key in keys:
         # One model in memory at a time: three VGG16 FCNs would hold ~1.6 GB of weights.
+        checkpoint = resolve_model(key)
+        plan = _scoring(key, checkpoint, gt, gt_classes, Path(args.gt)) if gt is not None else None
+        first_plan = first_plan or plan
         predictor = Predictor(
-            resolve_model(key),
+            checkpoint,
             args.device,
             max_size=args.max_size or None,
             backend=args.backend,
@@ -61,14 +66,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         arch, label_set = predictor.checkpoint.arch, predictor.labels
         del predictor
         labels[key] = pred.labels
-        score = score_against(pred.labels, gt, label_set.num_classes, key) if gt is not None else None
+        score = None
+        if plan is not None:
+            score = score_against(pred.labels, plan.gt(gt), plan.num_classes or label_set.num_classes, key)
         rows.append((key, arch, pred.seconds, score))
         title = f"{key}  {pred.seconds:.1f} s"
         if score:
             title += f"  acc {100 * score.pixel_accuracy:.1f} %  mIoU {100 * score.mean_iou:.1f} %"
         panes.append((title, pred.labels, label_set))
-    if gt is not None:
-        panes.append(("ground truth", gt, panes[0][2]))
+    if gt is not None:  # in the first model's class ids, as its pane
+        panes.append(("ground truth", first_plan.gt(gt) if first_plan else gt, panes[0][2]))
     save_rgb(compose_grid(rgb, panes, columns=args.columns), args.out)
     header = f"{'model':<24} {'arch':<8} {'time':>7}" + ("   pixel acc    mean IoU" if gt is not None else "")
     say(header)
@@ -81,3 +88,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
         say(f"agreement {a} vs {b}: {100 * value:.2f} %")
     say(f"wrote {args.out}")
     return 0
+
+
+def _gt_classes(path: Path):
+    """The classes that name the ground-truth mask's ids (data/class_source.py's order)."""
+    from fcn_studio.data.class_source import resolve_classes
+
+    documents = [path] if path.suffix.lower() == ".json" else None
+    return resolve_classes(path.parent, labelme_documents=documents)
+
+
+def _scoring(key: str, checkpoint, gt, gt_classes, gt_path: Path):
+    """Classes matched by name where both name them, else refused when counts differ."""
+    from fcn_studio.data.annotations import largest_label
+    from fcn_studio.data.class_source import Side, mask_palette, scoring
+
+    names = list(checkpoint.labels.classes)
+    plan = scoring(
+        Side(names, lambda: len(names) - 1, f"the model {key}", colors=list(checkpoint.labels.colors)),
+        Side(
+            gt_classes.names,
+            lambda: largest_label([gt]),
+            "the ground truth",
+            str(gt_path.parent / "classes.txt"),
+            colors=mask_palette(gt_path),
+        ),
+    )
+    if plan.note:
+        warn(f"{key}: {plan.note}")
+    return plan

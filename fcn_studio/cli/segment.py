@@ -13,8 +13,8 @@ from fcn_studio.errors import FCNStudioError
 
 def add_parser(sub) -> None:
     seg = sub.add_parser("segment", help="write palette PNG masks for images, segmented videos for videos")
-    seg.add_argument("inputs", nargs="+", metavar="INPUT")
-    common.model_options(seg)
+    seg.add_argument("inputs", nargs="*", metavar="INPUT")
+    common.model_options(seg, required=False)
     seg.add_argument("--out", required=True, metavar="DIR")
     seg.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.jpg")
     seg.add_argument("--opacity", type=num.OPACITY, default=0.5, help="overlay opacity, 0-1 (default 0.5)")
@@ -69,6 +69,12 @@ def add_parser(sub) -> None:
         default="rle",
         help="--format coco: RLE (exact, the default) or polygons",
     )
+    seg.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="COCO_FILE",
+        help="join the COCO files of a sharded --format coco run into OUT/coco.json (no model runs)",
+    )
     seg.set_defaults(func=cmd_segment)
 
 
@@ -78,6 +84,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     shard = args.shard
     out = Path(args.out)
+    if args.merge:
+        return _merge(args, out)
+    if not args.inputs or not args.model:
+        raise FCNStudioError("segment needs INPUT... and --model M (or --merge COCO_FILE... to join COCO files)")
     images, videos = _plan(args.inputs, out, shard)
     log = Path(args.log) if args.log else (out / f"segment-log.{shard.label}.jsonl" if shard else None)
     journal = BatchLog(log if images else None, follow_links=bool(args.log))  # a planted link is refused here
@@ -87,6 +97,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
         + (f" in shard {shard}" if shard else "")
         + f"; model {predictor.checkpoint.arch} on {predictor.device_choice.description}"
     )
+    if images:
+        _class_list(out, predictor.labels, args.format)
+    from fcn_studio.inference.inputs import large_image_notes
+
+    for note in large_image_notes(item.source for item in images):  # said up front (B2)
+        warn(note)
     failures: list[str] = []
     written = kept = segmented = 0
     if images:
@@ -132,10 +148,20 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _merge(args: argparse.Namespace, out: Path) -> int:
+    from fcn_studio.data.formats.coco_merge import merge_coco_files
+
+    if args.inputs or args.model:
+        raise FCNStudioError("--merge joins COCO files only: leave out the inputs and --model")
+    target, images, annotations = merge_coco_files(args.merge, out / "coco.json")
+    warn(f"merged {len(args.merge)} COCO file(s): {images} image(s), {annotations} annotation(s) -> {target}")
+    return 0
+
+
 def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
     """The images and videos of this run (of this shard), their output names reported where
     renamed, checked against the output folder before any model loads."""
-    from fcn_studio.inference.batch import (
+    from fcn_studio.inference.batch_plan import (
         batch_items,
         prepare_output,
         refuse_input_folder_as_output,
@@ -162,7 +188,12 @@ def _plan(inputs: list[str], out: Path, shard) -> tuple[list, list]:
         images = shard.take(images, key=lambda item: item.name)
         videos = shard.take(videos, key=lambda item: item.name)
     # checked before the model loads: a refused or unwritable folder costs nothing
-    return prepare_output(images, out), videos
+    images = prepare_output(images, out)
+    if videos:
+        from fcn_studio.inference.batch_plan import make_output_folders
+
+        make_output_folders(videos, out)
+    return images, videos
 
 
 def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) -> int:
@@ -170,13 +201,13 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     import numpy as np
     from PIL import Image
 
-    from fcn_studio.data.formats.coco import CocoWriter, relative_name
+    from fcn_studio.data.formats.coco import CocoWriter
     from fcn_studio.data.formats.export import labelme_file, lost_note
 
     coco = CocoWriter(list(labels.classes), args.coco_masks) if args.format == "coco" else None
     target = out / (f"coco.{shard.label}.json" if shard else "coco.json")
     lost = total = written = 0
-    for item in images:
+    for k, item in enumerate(images):
         mask_path = item.mask_path(out)
         if not mask_path.is_file():
             continue  # failed: reported with the others
@@ -184,7 +215,8 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
             mask = np.array(im)
         total += mask.size
         if coco is not None:
-            coco.add(relative_name(item.source, target), mask)
+            # the path under the folder given (never '..'); ids by place among every shard's images
+            coco.add(item.relative_source.as_posix(), mask, (shard.index + k * shard.count if shard else k) + 1)
         else:
             lost += labelme_file(item.source, mask, labels, out / f"{item.name}.json")
             written += 1
@@ -195,6 +227,31 @@ def _write_format(args: argparse.Namespace, images, out: Path, labels, shard) ->
     for note in lost_note(args.format, lost, total, why):
         warn(note)
     return written
+
+
+def _class_list(out: Path, labels, fmt: str) -> None:
+    """The classes of the masks, printed and written beside them (``classes.txt``, ``name r g b``;
+    labelme's ``labels.txt`` with ``--format labelme``) so that eval and train read them by
+    name; a different list already there is kept and said."""
+    from fcn_studio.data.class_source import ClassSource, from_files
+    from fcn_studio.data.formats.export import write_lines
+    from fcn_studio.data.formats.labelme import labelme_label_names
+
+    names = list(labels.classes)
+    warn(ClassSource(names, "the model").describe())
+    target = out / ("labels.txt" if fmt == "labelme" else "classes.txt")
+    if target.is_file() or target.is_symlink():
+        try:
+            existing = from_files([target])
+        except FCNStudioError:
+            existing = None
+        if existing is None or existing.names != names:
+            warn(f"{target} lists other classes than the model's; kept as it is (the masks are the model's class ids)")
+        return
+    if fmt == "labelme":
+        write_lines(target, labelme_label_names(names))
+    else:
+        write_lines(target, [f"{n} {r} {g} {b}" for n, (r, g, b) in zip(names, labels.colors, strict=True)])
 
 
 def _finish_fast_path(fast_path, used: bool = True) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fcn_studio.cli import args as num
+from fcn_studio.cli import common
 from fcn_studio.cli.common import say, warn
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference.precision import PRECISIONS
@@ -63,6 +64,7 @@ def add_parser(sub) -> None:
     tr.add_argument("--resume", action="store_true", help="continue from OUT.last.state.pt")
     tr.add_argument("--force", action="store_true", help="replace an existing OUT and an installed model with this id")
     tr.add_argument("--id", help="install the result under this id (default: OUT's file name)")
+    common.allow_outside_option(tr)
     tr.set_defaults(func=cmd_train)
 
 
@@ -83,14 +85,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return code
 
 
-def _train(args: argparse.Namespace) -> int:
-    from fcn_studio.cli.progress import ProgressBar
-    from fcn_studio.data.dataset import scan_dataset
-    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
-    from fcn_studio.training.trainer import TrainConfig, check_output, train
+def train_config(args: argparse.Namespace):
+    """The run the options ask for (the Python API's train() maps its arguments the same way)."""
+    from fcn_studio.training.config import TrainConfig
 
     lo, _, hi = args.scale.partition(",")
-    config = TrainConfig(
+    return TrainConfig(
         data=args.data,
         out=args.out,
         base=args.base,
@@ -117,6 +117,15 @@ def _train(args: argparse.Namespace) -> int:
         force=args.force,
         standalone=args.standalone,
     )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from fcn_studio.cli.progress import ProgressBar
+    from fcn_studio.data.dataset import scan_dataset
+    from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent
+    from fcn_studio.training.trainer import check_output, train
+
+    config = train_config(args)
     check_output(config)  # an --out or --id it would refuse is said before the dataset scan
     scan_bar = ProgressBar(None, "checking dataset")
     report = scan_dataset(config.data, config.class_names, progress=lambda d, t, n: scan_bar.update(d, n, total=t))

@@ -50,6 +50,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
     if args.action == "export":
         from fcn_studio.labelling.versions import export_standalone
 
+        weights.refuse_installed_file(args.file, "weights export")  # --force never replaces a model (K10)
         path = export_standalone(args.id, args.file, overwrite=args.force)
         say(
             f"wrote {args.id} to {path} ({format_size(path.stat().st_size)}); "

@@ -13,8 +13,9 @@ from fcn_studio.data.labels import read_label_file
 from fcn_studio.data.pairing import LABEL_MASK_DIR, Pairing, pair_by_stem
 from fcn_studio.data.pairing import image_files as _files
 from fcn_studio.data.stats import label_counts
+from fcn_studio.data.voc import VOC_MASK_DIRS, voc_notes, voc_split
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.messages import ClassName, ClassNames, Message
+from fcn_studio.messages import ClassName, Message
 
 _IMAGE_DIRS = ("JPEGImages", "images", "image", "imgs", "img", "train", "val", "test")
 LABELLED_FOLDER_LAYOUT = "images + masks/"
@@ -42,7 +43,7 @@ def find_pairs(root: str | Path, split: str | None = None) -> Pairing:
     if voc_masks is not None:
         only, notes = voc_split(voc, split)
         pairing = pair_by_stem(voc / "JPEGImages", voc_masks, "voc", only)
-        pairing.notes = [*notes, *_voc_notes(voc, voc_masks, pairing)]
+        pairing.notes = [*notes, *voc_notes(voc, voc_masks, pairing)]
         return pairing
     if (root / "train").is_dir() and (root / "train_masks").is_dir():
         return pair_by_stem(root / "train", root / "train_masks", "carvana")
@@ -82,49 +83,14 @@ def image_folder(folder: str | Path) -> Path:
     return images if images is not None and _child(folder, _MASK_DIRS) is not None else folder
 
 
-VOC_MASK_DIRS = ("SegmentationClass", "SegmentationClassPNG")  # the second: older labelme2voc
-KNOWN_SPLITS = ("train", "val", "trainval", "test")
-
-
-def voc_split(voc: Path, split: str | None) -> tuple[set[str] | None, list[str]]:
-    """The image stems of ``split`` (None: all) and a note on what was used."""
-    if not split:
-        return None, []
-    sets = voc / "ImageSets" / "Segmentation"
-    listing = sets / f"{split}.txt"
-    if listing.is_file():
-        try:
-            text = listing.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FCNStudioError(f"{listing}: cannot read the split list ({exc})") from None
-        return {line.strip().lower() for line in text.split() if line.strip()}, []
-    defined = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
-    if defined or split not in KNOWN_SPLITS:
-        offer = (
-            f"its splits: {', '.join(defined)}"
-            if defined
-            else "it defines no splits (no ImageSets/Segmentation/): leave out --split to use every image"
-        )
-        raise FCNStudioError(f"{voc}: no split {split!r} (no {listing.relative_to(voc)}); {offer}")
-    return None, [f"no {listing.relative_to(voc)}: split {split!r} is every image of JPEGImages/ with a mask"]
-
-
-def _voc_notes(voc: Path, masks: Path, pairing: Pairing) -> list[str]:
-    """Which mask folder was read: the older SegmentationClassPNG/ is named, and so is the
-    folder that matched nothing."""
-    if not pairing.pairs:
-        return [f"no image in JPEGImages/ has a mask of the same name in {masks.relative_to(voc)}/"]
-    return [f"masks from {masks.relative_to(voc)}/"] if masks.name != "SegmentationClass" else []
-
-
 # --------------------------------------------------------------------------- mask encodings
-
-LABEL_FILES = ("classes.txt", "labels.txt", "class_names.txt", "labelmap.txt")
 
 
 def label_files(root: Path) -> list[Path]:
     """Every class list of a dataset folder, the one that names the classes first."""
-    return [base / name for base in (root, root / "VOC2012") for name in LABEL_FILES if (base / name).is_file()]
+    from fcn_studio.data.class_source import label_files_in
+
+    return label_files_in(root)
 
 
 def find_label_file(root: Path) -> Path | None:
@@ -280,17 +246,19 @@ def folder_encoding(folder: str | Path, sample_masks: list[Path] | None = None) 
     """How the masks of one folder encode classes, by the one rule training, eval and the
     compare view share: colours from a label file beside them (or up to two levels up), binary
     0/255 (or 0/1) = background/foreground, else palette index or gray value = class id."""
+    from fcn_studio.data.class_source import class_list_files, from_files
+
     folder = Path(folder)
     if folder.suffix.lower() == ".json" and folder.is_file():  # COCO: masks are <file.json>/<image id>
         from fcn_studio.data.formats.coco import read_coco
 
         return MaskEncoding("coco", names=list(read_coco(folder).names))
-    label_file = next((f for f in map(find_label_file, (folder, folder.parent, folder.parent.parent)) if f), None)
+    listed = from_files(class_list_files(folder))  # the one order of data/class_source.py
     if any(p.suffix.lower() == ".json" for p in sample_masks or []) or (
         sample_masks is None and folder.is_dir() and any(folder.glob("*.json"))
     ):
-        return labelme_encoding(folder, label_file)
-    colors = read_label_file(label_file)[1] if label_file else None
+        return labelme_encoding(folder, listed.file if listed else None)
+    colors = listed.colors if listed else None
     masks = sample_masks if sample_masks is not None else [p for p in _files(folder) if is_image_file(p)]
     return detect_encoding(masks, colors)
 
@@ -347,29 +315,6 @@ def load_pair(image_path: Path, mask_path: Path, encoding: MaskEncoding) -> tupl
     return rgb, mask
 
 
-def _empty_classes_note(empty: list[int], names: list[str], named: bool) -> Message:
-    """Classes no mask uses: never learnt. Unnamed classes are counted up to the largest
-    label, so a stray large label makes many empty classes."""
-    more = " ..." if len(empty) > 12 else ""
-    if named:
-        return Message(
-            "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model "
-            "cannot learn {n:it|them}",
-            n=len(empty),
-            total=len(names),
-            more=more,
-            listed=ClassNames(names[i] for i in empty[:12]),
-        )
-    return Message(
-        "{n} of the {total} classes {n:has|have} no pixels in any mask ({listed}{more}): the model cannot "
-        "learn {n:it|them}; if the masks number their classes differently, name them in classes.txt",
-        n=len(empty),
-        total=len(names),
-        listed=", ".join(map(str, empty[:12])),
-        more=more,
-    )
-
-
 def scan_dataset(
     root: str | Path,
     class_names: list[str] | None = None,
@@ -380,10 +325,10 @@ def scan_dataset(
     """Pair, decode and check every file; every problem is reported with its file name."""
     root = Path(root)
     pairing = find_pairs(root, split)
-    from fcn_studio.data.formats.class_lists import ClassListCheck
-    from fcn_studio.data.formats.layouts import COCO_LAYOUT
+    from fcn_studio.data.class_source import classes_of_pairing
+    from fcn_studio.data.dataset_checks import empty_classes_note, grey_levels, out_of_range
 
-    lists = ClassListCheck.of([] if pairing.layout == COCO_LAYOUT else label_files(root))  # COCO names its categories
+    lists = classes_of_pairing(root, pairing)  # the one order of precedence (data/class_source.py)
     encoding = _dataset_encoding(root, pairing, lists)
     counts = np.zeros(256, dtype=np.int64)
     problems: list[Message | str] = list(lists.problems)
@@ -411,7 +356,7 @@ def scan_dataset(
     names = list(class_names or lists.names or encoding.names or [])
     notes = [*pairing.notes, *lists.notes]
     if lists.names and not class_names:
-        notes.append(Message("class names from {file}", file=lists.source.name))
+        notes.append(Message("class names from {file}", file=lists.origin))
     if blank:
         shown = ", ".join(p.name for p in blank[:5]) + (" ..." if len(blank) > 5 else "")
         notes.append(
@@ -431,10 +376,12 @@ def scan_dataset(
         else:
             used = np.flatnonzero(counts[:254])
             names = [f"class {i}" for i in range(int(used.max()) + 1 if used.size else 1)]
-    problems += _out_of_range(good, present, names, encoding, lists, root)
+    problems += out_of_range(good, present, names, encoding, lists, root)
+    if not (class_names or lists.names or encoding.names) and encoding.kind == "index":
+        problems += grey_levels(counts)
     empty = [i for i in range(len(names)) if counts[i] == 0]
     if good and empty and len(empty) < len(names):
-        notes.append(_empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
+        notes.append(empty_classes_note(empty, names, bool(class_names or lists.names or encoding.names)))
     return DatasetReport(
         root,
         pairing.layout,
@@ -457,39 +404,7 @@ def _dataset_encoding(root: Path, pairing: Pairing, lists) -> MaskEncoding:
         # class ids with 255 = unlabelled, even when a sparse mask holds only class 0 and 255
         return MaskEncoding("index")
     if pairing.layout == LABELME_LAYOUT:
-        return labelme_encoding(root, lists.source)
+        return MaskEncoding("labelme", names=list(lists.names or []))
     if pairing.layout == COCO_LAYOUT:
         return folder_encoding(pairing.pairs[0][1].parent) if pairing.pairs else MaskEncoding("coco", names=[])
     return detect_encoding([m for _, m in pairing.pairs], lists.colors)
-
-
-def _out_of_range(good, present, names, encoding, lists, root: Path) -> list[Message]:
-    """Masks with ids beyond the class list: more ids than names is never a silent shift."""
-    problems, n = [], len(names)
-    for (_image, mask), values in zip(good, present, strict=True):
-        bad = [int(v) for v in values if n <= v < 255]
-        if not bad:
-            continue
-        if 254 in bad and encoding.kind == "rgb":
-            where = (
-                Message("the colours in {file}", file=lists.source.name) if lists.colors else Message("the VOC colours")
-            )
-            problems.append(
-                Message(
-                    "{mask}: colours not among {where}; list every class as a `name r g b` line in {file}",
-                    mask=mask.name,
-                    where=where,
-                    file=str(root / "classes.txt"),
-                )
-            )
-        else:
-            problems.append(
-                Message(
-                    "{mask}: labels {bad}, outside the {n} classes (0-{last}, 255 = ignore)",
-                    mask=mask.name,
-                    bad=bad,
-                    n=n,
-                    last=n - 1,
-                )
-            )
-    return problems

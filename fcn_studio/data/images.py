@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.data.pixels import MAX_PIXELS, available_memory, check_pixels, format_bytes  # noqa: F401 (re-exported)
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.files.fileio import atomic_path
 
@@ -20,7 +21,7 @@ IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".jfif"}
 )
 # Photos of 100+ megapixels are legitimate here; PIL's default guard stops at ~89 MP.
-Image.MAX_IMAGE_PIXELS = 400_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow's warnings (DecompressionBombWarning from MAX_IMAGE_PIXELS up to twice that,
 # "Corrupt EXIF data" ...) are raw library text in the middle of a run: what matters is said
 # here in one line (whether an image fits in memory: _check_decode_memory; a damaged file:
@@ -69,38 +70,6 @@ def to_rgb8(image: Image.Image) -> np.ndarray:
     if image.mode != "RGB":
         image = image.convert("RGB")
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
-
-
-def available_memory() -> int | None:
-    """Bytes this process can still allocate (MemAvailable, within a cgroup limit), or None."""
-    free = None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    free = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        try:
-            import psutil
-
-            free = int(psutil.virtual_memory().available)
-        except ImportError:
-            return None
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
-        if limit != "max":
-            free = min(free if free is not None else 1 << 62, int(limit) - used)
-    except (OSError, ValueError):
-        pass
-    return free
-
-
-def format_bytes(n: float) -> str:
-    if n >= 2**30:
-        return f"{n / 2**30:.1f} GB"
-    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
 
 
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
@@ -202,8 +171,12 @@ def _check_decode_memory(path: Path, size: tuple[int, int], bytes_per_pixel: int
     free = available_memory()
     if free is not None and need > free:
         raise FCNStudioError(
-            f"{path}: opening this {size[0]}x{size[1]} image needs about {format_bytes(need)} of memory but only "
-            f"{format_bytes(free)} is free; close other programs, or downscale or tile the image first"
+            "{path}: opening this {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first",
+            path=path,
+            width=size[0],
+            height=size[1],
+            need=format_bytes(need),
+            free=format_bytes(free),
         )
 
 
@@ -260,7 +233,7 @@ def _array_to_rgb8(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
-        raise FCNStudioError(f"expected an image array of shape (H, W[, 1|3|4]), got {arr.shape}")
+        raise FCNStudioError("expected an image array of shape (H, W[, 1|3|4]), got {shape}", shape=arr.shape)
     if arr.dtype != np.uint8:
         if np.issubdtype(arr.dtype, np.floating):
             top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0

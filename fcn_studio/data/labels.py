@@ -148,10 +148,14 @@ def load_label_file(path: str | Path) -> LabelSet:
     try:
         names, colors = read_label_file(path)
     except OSError as exc:
-        raise FCNStudioError(f"{path}: cannot read the label file ({exc.strerror or exc})") from None
+        raise FCNStudioError(
+            "{path}: cannot read the label file ({error})", path=path, error=exc.strerror or exc
+        ) from None
     if not names:
-        raise FCNStudioError(f"{path}: the label file has no class names (one per line)")
+        raise FCNStudioError("{path}: the label file has no class names (one per line)", path=path)
     try:
         return LabelSet(Path(path).stem, tuple(names), tuple(colors) if colors else generic_labels(len(names)).colors)
     except ValueError as exc:
-        raise FCNStudioError(f"{path}: {exc}; write one class per line as `name` or `name r g b`") from None
+        raise FCNStudioError(
+            "{path}: {error}; write one class per line as `name` or `name r g b`", path=path, error=exc
+        ) from None

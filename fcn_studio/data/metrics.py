@@ -31,7 +31,12 @@ class ConfusionMatrix:
 
     def update(self, gt: np.ndarray, pred: np.ndarray, name: str = "prediction") -> None:
         if gt.shape != pred.shape:
-            raise FCNStudioError(f"{name}: prediction is {pred.shape[::-1]} (WxH) but ground truth is {gt.shape[::-1]}")
+            raise FCNStudioError(
+                "{name}: prediction is {size} (WxH) but ground truth is {size2}",
+                name=name,
+                size=pred.shape[::-1],
+                size2=gt.shape[::-1],
+            )
         n = self.num_classes
         gt = gt.astype(np.int64, copy=False).ravel()
         pred = pred.astype(np.int64, copy=False).ravel()
@@ -43,7 +48,10 @@ class ConfusionMatrix:
         bad = valid & ((pred < 0) | (pred >= n))
         if bad.any():
             raise FCNStudioError(
-                f"{name}: predicted label {int(pred[bad].max())} is outside 0..{n - 1}; pass the right --num-classes"
+                "{name}: predicted label {max} is outside 0..{n}; pass the right --num-classes",
+                name=name,
+                max=int(pred[bad].max()),
+                n=n - 1,
             )
         self.hist += np.bincount(n * gt[valid] + pred[valid], minlength=n * n).reshape(n, n)
 
@@ -53,7 +61,9 @@ class ConfusionMatrix:
     def add(self, other: ConfusionMatrix) -> None:
         if other.num_classes != self.num_classes:
             raise FCNStudioError(
-                f"cannot add a {other.num_classes}-class confusion matrix to a {self.num_classes}-class one"
+                "cannot add a {num_classes}-class confusion matrix to a {num_classes2}-class one",
+                num_classes=other.num_classes,
+                num_classes2=self.num_classes,
             )
         self.hist += other.hist
 
@@ -70,7 +80,7 @@ class ConfusionMatrix:
             with atomic_path(path, suffix=".json") as tmp:
                 tmp.write_text(json.dumps(data))
         except OSError as exc:
-            raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+            raise FCNStudioError("could not write {path}: {error}", path=path, error=exc.strerror or exc) from None
         return path
 
     @classmethod
@@ -86,7 +96,9 @@ class ConfusionMatrix:
             hist = np.array(_exact_counts(data["hist"], n), dtype=np.int64).reshape(n, n)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise FCNStudioError(f"{path}: not a confusion matrix saved by eval --save-cm ({reason})") from None
+            raise FCNStudioError(
+                "{path}: not a confusion matrix saved by eval --save-cm ({reason})", path=path, reason=reason
+            ) from None
         cm = cls(n)
         cm.hist = hist
         return cm, data.get("class_names")
@@ -120,9 +132,15 @@ def merge_confusion_files(paths: list[str | Path]) -> tuple[ConfusionMatrix, lis
     for path in paths[1:]:
         cm, other_names = ConfusionMatrix.load(path)
         if cm.num_classes != total.num_classes or (names and other_names and names != other_names):
-            raise FCNStudioError(f"{path}: its classes differ from those of {paths[0]}; merge evaluations of one model")
+            raise FCNStudioError(
+                "{path}: its classes differ from those of {first}; merge evaluations of one model",
+                path=path,
+                first=paths[0],
+            )
         if sum(map(int, total.hist.flat)) + sum(map(int, cm.hist.flat)) > _MAX_COUNT:
-            raise FCNStudioError(f"{path}: the counts together exceed 2**63 - 1 pixels; the files are damaged")
+            raise FCNStudioError(
+                "{path}: the counts together exceed 2**63 - 1 pixels; the files are damaged", path=path
+            )
         total.add(cm)
     return total, names
 
@@ -137,8 +155,9 @@ def _refuse_repeated_files(paths: list[Path]) -> None:
         first = seen.setdefault((st.st_dev, st.st_ino), path)
         if first is not path:
             raise FCNStudioError(
-                f"{path} is the same file as {first}: merging it twice would count its images twice; "
-                "give each shard's file once"
+                "{path} is the same file as {first}: merging it twice would count its images twice; give each shard's file once",
+                path=path,
+                first=first,
             )
 
 

@@ -26,7 +26,8 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith("."))
 
 
-def _mask_key(path: Path) -> str:
+def mask_key(path: Path) -> str:
+    """The image name a mask file stands for: its stem in lower case, a mask suffix removed."""
     stem = path.stem.lower()
     for suffix in MASK_SUFFIXES:
         if stem.endswith(suffix):
@@ -38,13 +39,13 @@ def pair_by_stem(image_dir: Path, mask_dir: Path, layout: str, only: set[str] | 
     """Match files by stem, case-insensitively, allowing a mask suffix such as ``_mask``."""
     for folder in (image_dir, mask_dir):
         if not folder.is_dir():
-            raise FCNStudioError(f"{folder}: no such folder")
+            raise FCNStudioError("{folder}: no such folder", folder=folder)
     images = image_files(image_dir)
     mask_files = image_files(mask_dir)
     exact = {m.stem.lower(): m for m in mask_files}  # an image called x_gt.png has mask x_gt.png
     masks = {}
     for m in mask_files:
-        masks.setdefault(_mask_key(m), m)
+        masks.setdefault(mask_key(m), m)
     if only is not None:
         images = [p for p in images if p.stem.lower() in only]
     pairs, unpaired = [], []

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -73,6 +74,39 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         raise
 
 
+def make_folders(root: str | os.PathLike[str], folder: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Create ``folder`` (``root`` or inside it) one level at a time, never through a link:
+    a symbolic link planted at a subfolder FCN Studio makes (``OUT/sub`` -> elsewhere) would
+    send every file written there to its target. ``root`` itself is the user's choice and
+    may be a link. Raises FCNStudioError for a link, or a file where a folder goes."""
+    from fcn_studio.errors import FCNStudioError
+
+    root, folder = Path(root), Path(folder)
+    relative = folder.relative_to(root)
+    current = root
+    for part in relative.parts:
+        current = current / part
+        try:
+            os.mkdir(current, 0o777)
+            continue
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise FCNStudioError(f"cannot create {current} ({exc.strerror or exc}); choose another {option}") from None
+        st = os.lstat(current)
+        if stat.S_ISLNK(st.st_mode):
+            raise FCNStudioError(
+                f"{current} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted "
+                f"it to write elsewhere); nothing was written through it: remove it, or choose another {option}"
+            )
+        if not stat.S_ISDIR(st.st_mode):
+            raise FCNStudioError(
+                f"{current} is a file where FCN Studio writes the folder {relative.as_posix()}/; move it away, or "
+                f"choose another {option}"
+            )
+    return folder
+
+
 @contextlib.contextmanager
 def scratch_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
     """A private hidden folder next to ``target`` for a writer that makes temporaries of its
@@ -84,6 +118,25 @@ def scratch_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def claim_and_remove(path: str | os.PathLike[str]) -> bool:
+    """Remove a folder (or file) that several processes may remove at once: it is first
+    renamed to a temporary name of this process (one rename wins), then deleted; True only
+    for the process that removed it, so two cleans never both report one removal."""
+    path = Path(path)
+    claimed = temporary_name(path, ".dir")
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False
+    if claimed.is_dir() and not claimed.is_symlink():
+        shutil.rmtree(claimed, ignore_errors=True)
+    else:
+        claimed.unlink(missing_ok=True)
+    return True
 
 
 def write_safetensors(tensors: dict, path: Path, metadata: dict[str, str] | None = None) -> None:
@@ -239,9 +292,16 @@ def check_writable_folder(folder: str | os.PathLike[str], option: str = "--out")
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except FileExistsError:
-        raise FCNStudioError(f"{folder} is a file, not a folder; choose another {option}") from None
+        raise FCNStudioError(
+            "{folder} is a file, not a folder; choose another {option}", folder=folder, option=option
+        ) from None
     except OSError as exc:
-        raise FCNStudioError(f"cannot write to {folder} ({exc.strerror or exc}); choose another {option}") from None
+        raise FCNStudioError(
+            "cannot write to {folder} ({error}); choose another {option}",
+            folder=folder,
+            error=exc.strerror or exc,
+            option=option,
+        ) from None
     return folder
 
 

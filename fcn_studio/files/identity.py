@@ -46,7 +46,9 @@ class FileIdentity:
         try:
             st = resolved.stat()
         except OSError as exc:
-            raise FCNStudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+            raise FCNStudioError(
+                "{path}: cannot read the file ({error})", path=path, error=exc.strerror or exc
+            ) from None
         return cls(str(resolved), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
     @classmethod
@@ -99,7 +101,7 @@ def hash_file(path: Path, chunk: int = 1 << 22) -> str:
             while block := fh.read(chunk):
                 h.update(block)
     except OSError as exc:
-        raise FCNStudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise FCNStudioError("{path}: cannot read the file ({error})", path=path, error=exc.strerror or exc) from None
     return h.hexdigest()
 
 

@@ -79,7 +79,9 @@ def _open_lock_file(path: Path) -> int:
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK) or path.is_symlink():
             raise _not_ours(path, "a symbolic link") from None
-        raise FCNStudioError(f"cannot create the lock file {path} ({exc.strerror or exc})") from None
+        raise FCNStudioError(
+            "cannot create the lock file {path} ({error})", path=path, error=exc.strerror or exc
+        ) from None
     st = os.fstat(fd)
     problem = None
     if not stat.S_ISREG(st.st_mode):
@@ -96,8 +98,9 @@ def _open_lock_file(path: Path) -> int:
 
 def _not_ours(path: Path, what: str) -> FCNStudioError:
     return FCNStudioError(
-        f"{path} is {what}, not a lock file FCN Studio made (someone may have planted it to overwrite "
-        "another file); nothing was written through it: remove it and run again"
+        "{path} is {what}, not a lock file FCN Studio made (someone may have planted it to overwrite another file); nothing was written through it: remove it and run again",
+        path=path,
+        what=what,
     )
 
 

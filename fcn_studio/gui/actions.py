@@ -42,6 +42,7 @@ class Actions:
     export_video: QAction
     open_camera: QAction
     about: QAction
+    show_log: QAction
     shortcuts: QAction
     recent_menu: QMenu
     language_menu: QMenu
@@ -123,6 +124,8 @@ def _model_and_help_actions(win: QMainWindow) -> dict[str, QAction]:
                              translate("Actions", "Train a model on a folder of images and masks")),
         "fast_mode": _fast_mode_action(win),
         "about": _action(win, translate("Actions", "&About FCN Studio")),
+        "show_log": _action(win, translate("Actions", "Show &Log"), (),
+                            translate("Actions", "The app's log file, and where crash reports go")),
         "shortcuts": _action(win, translate("Actions", "&Keyboard Shortcuts"), ("F1", "Ctrl+/"),
                              translate("Actions", "Every key the app understands")),
     }
@@ -202,4 +205,4 @@ def build_menus(win: QMainWindow, a: Actions) -> None:
     models.addSeparator()
     models.addAction(a.fine_tune)
     help_menu = bar.addMenu(translate("Actions", "&Help"))
-    help_menu.addActions([a.shortcuts, a.about])
+    help_menu.addActions([a.shortcuts, a.show_log, a.about])

@@ -15,12 +15,15 @@ def run_app(paths: list[str]) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from fcn_studio.gui import i18n
+    from fcn_studio import logs
+    from fcn_studio.gui import crash, i18n
     from fcn_studio.gui.main_window import MainWindow, show_when_idle
     from fcn_studio.gui.settings import Settings
     from fcn_studio.resources_path import resource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    logs.configure(to_file=True)
+    crash.install(app)
     app.setApplicationName("FCN Studio")
     app.setOrganizationName("FCN Studio")
     app.setDesktopFileName("fcn-studio")

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from fcn_studio import __version__
-from fcn_studio.gui import i18n
+from fcn_studio.gui import crash, i18n
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
@@ -42,11 +42,11 @@ class MainWindow(QMainWindow):
     DEFAULT_SIZE = (1360, 900)  # Label mode's legend and Labels panel side by side, both whole
     MINIMUM_SIZE = (800, 560)
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.setWindowTitle("FCN Studio")
         self.setAcceptDrops(True)
-        self.settings = settings or Settings()
+        self.settings = settings  # given by app.py (the user's) or by a test (its own file)
         self.persist_window = True  # False for smoke tests, which must not touch user settings
         self.service = shared_service()  # one copy of each model for every view
         # what every view segments with (model, device, size, fast mode); they listen to it
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
             (a.fine_tune, m.fine_tune),
             (a.play_pause, self.video.toggle),
             (a.about, self._about),
+            (a.show_log, lambda: crash.show_log(self)),
             (a.shortcuts, self.show_shortcuts),
         ):
             action.triggered.connect(slot)

@@ -30,7 +30,7 @@ class Key(Generic[T]):
 
 
 # fmt: off
-# -- the toolbar's inference choice (gui/shared/inference_settings.py) --------------------
+# -- the toolbar's inference choice (state/inference_choice.py) --------------------
 MODEL = Key("model", str, "", "the model segmenting images, video and exports (an installed id)")
 DEVICE = Key("device", str, "auto", "auto, cuda or cpu")
 MAX_SIZE = Key("max_size", int, 2048, "longest side the network sees; 0 = full resolution")

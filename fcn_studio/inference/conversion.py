@@ -183,7 +183,12 @@ def convert_file(path: str, arch: str, num_classes: str, out: str, precision: st
     torch.set_num_threads(threads)
     checkpoint = load_checkpoint(path, arch=arch)
     if checkpoint.num_classes != int(num_classes):
-        raise FCNStudioError(f"{path}: {checkpoint.num_classes} classes, expected {num_classes}")
+        raise FCNStudioError(
+            "{path}: {num_classes} classes, expected {num_classes2}",
+            path=path,
+            num_classes=checkpoint.num_classes,
+            num_classes2=num_classes,
+        )
     model = checkpoint.build_model()
     del checkpoint  # its tensors are the model's now
     prepare(model, Path(out), precision, threads)

@@ -37,13 +37,13 @@ def device_message(device: torch.device) -> Message:
     return Message("CPU ({n} {n:thread|threads})", n=torch.get_num_threads())
 
 
-def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> DeviceChoice:
+def choose_device(requested: object = "auto", *, allow_fallback: bool = False) -> DeviceChoice:
     """``auto`` picks CUDA, then Apple MPS, then CPU.
 
     Asking for CUDA or MPS where it is missing is an error on the command line; the GUI
     passes ``allow_fallback=True`` and shows the returned note instead.
     """
-    requested = (requested or "auto").lower()
+    requested = str(requested or "auto").lower()  # a torch.device too
     if requested.startswith("cuda"):
         if torch.cuda.is_available():
             dev = torch.device(requested)
@@ -69,7 +69,11 @@ def choose_device(requested: str = "auto", *, allow_fallback: bool = False) -> D
     if requested == "cpu":
         return DeviceChoice(torch.device("cpu"), describe(torch.device("cpu")))
     if requested != "auto":
-        raise FCNStudioError(f"unknown device {requested!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+        raise FCNStudioError(
+            "unknown device {requested!r}; choose one of {device_choices}",
+            requested=requested,
+            device_choices=", ".join(DEVICE_CHOICES),
+        )
     if torch.cuda.is_available():
         dev = torch.device("cuda")
     elif _mps_available():

@@ -136,3 +136,30 @@ class _Walk:
             more = f" and {len(self.left_out) - _SHOWN} more" if len(self.left_out) > _SHOWN else ""
             lines.append(f"{len(self.left_out)} input(s) left out: {shown}{more}")
         return lines
+
+
+LARGE_IMAGE_MP = 50  # from here on a photo takes minutes and GBs: said before the run starts
+_BYTES_PER_PIXEL = 9.5  # measured: a 20000x20000 PNG peaked at 3.7 GB through segment (#29)
+
+
+def large_image_notes(paths: Iterable[Path], limit_mp: int = LARGE_IMAGE_MP) -> list[str]:
+    """One line for the images of ``limit_mp`` megapixels or more (their headers alone are
+    read): what they will cost, and how to make it cheaper. Empty when there is none."""
+    from fcn_studio.data.images import format_bytes, image_size
+
+    large = []
+    for path in paths:
+        try:
+            h, w = image_size(path)
+        except Exception:  # unreadable: reported when its turn comes
+            continue
+        if w * h >= limit_mp * 1_000_000:
+            large.append((path, w, h))
+    if not large:
+        return []
+    shown = ", ".join(f"{p.name} {w}x{h}" for p, w, h in large[:_SHOWN]) + (" ..." if len(large) > _SHOWN else "")
+    peak = max(w * h for _, w, h in large) * _BYTES_PER_PIXEL
+    return [
+        f"{len(large)} image(s) of {limit_mp} megapixels or more ({shown}): each takes minutes and up to about "
+        f"{format_bytes(peak)} of memory (its mask is full size); downscale or tile them first to go faster"
+    ]

@@ -248,7 +248,7 @@ class ModelService:
     ) -> LoadedModel:
         from fcn_studio.inference.predictor import Predictor
         from fcn_studio.storage.heads import base_path, read_head_file
-        from fcn_studio.storage.weights import locate_weights
+        from fcn_studio.storage.weights import locate_installed
 
         fast = key.precision == "int8"
         if fast and not calibration:
@@ -263,7 +263,7 @@ class ModelService:
         }
         if _is_head_file(path):  # a version over a base: only its head is read
             head = read_head_file(path)
-            base_file = base_path(head.base, path, lambda base_id: locate_weights(base_id)[0])
+            base_file = base_path(head.base, path, locate_installed)
             base_key = BaseKey(FileIdentity.of(base_file), key.device, key.precision)
             backbone = self._backbone(base_key, base_file, choice, options)
             checkpoint = _version_checkpoint(head, path)

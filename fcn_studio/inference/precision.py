@@ -223,14 +223,18 @@ class Choice:
 def _check_requested(requested: str | None) -> str:
     requested = (requested or "auto").lower()
     if requested not in PRECISIONS:
-        raise FCNStudioError(f"unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}")
+        raise FCNStudioError(
+            "unknown precision {requested!r}; choose one of {precisions}",
+            requested=requested,
+            precisions=", ".join(PRECISIONS),
+        )
     return requested
 
 
 def _refuse_emulated(what: str) -> None:
     raise FCNStudioError(
-        f"{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; "
-        "use --precision fp32 or auto"
+        "{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; use --precision fp32 or auto",
+        what=what,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,10 @@ from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.models import FCN, FCNHead
+from fcn_studio.models.bilinear import with_bilinear_upsampling
 from fcn_studio.storage.checkpoint import Checkpoint
+
+log = logging.getLogger(__package__)  # one logger per package
 
 DEFAULT_MAX_SIZE = 2048
 # The quick first pass shown while the full result is computed (longer side, pixels). The
@@ -109,6 +113,7 @@ class Predictor:
         self.half = chosen == "fp16" if half is None else (half and cuda and chosen != "bf16")
         self.precision = "fp16" if self.half else "bf16" if chosen == "bf16" else "fp32"
         self.channels_last = cuda if channels_last is None else channels_last
+        self._held_head = None  # the head that draws over held features (predict_from_features)
         if cuda:
             torch.backends.cudnn.benchmark = True  # FCN input sizes repeat (video, batch)
         if backbone is not None:
@@ -123,6 +128,9 @@ class Predictor:
         self.backbone = Backbone(self.model.backbone, fast_path, nbytes)
         if fast_path is not None:
             fast_path.start()
+        log.info(
+            "%s ready on %s, %s, max size %s", checkpoint.arch, self.device_choice.description, self.precision, max_size
+        )
 
     @property
     def fast_path(self):
@@ -143,7 +151,11 @@ class Predictor:
         own = {k: v for k, v in ckpt.state_dict.items() if k.split(".")[0] in dict(head.named_children())}
         missing = [k for k in head.state_dict() if k.startswith("score") and k not in own]
         if missing:
-            raise FCNStudioError(f"{ckpt.source}: no {', '.join(missing)} in the weights; the file is damaged")
+            raise FCNStudioError(
+                "{source}: no {missing} in the weights; the file is damaged",
+                source=ckpt.source,
+                missing=", ".join(missing),
+            )
         head.load_state_dict({k: v.float() for k, v in own.items()}, strict=False)
         return self._on_device(head)
 
@@ -161,13 +173,17 @@ class Predictor:
             return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
         if backend not in runtime.BACKENDS:
-            raise FCNStudioError(f"unknown backend {backend!r}; choose one of {', '.join(runtime.BACKENDS)}")
+            raise FCNStudioError(
+                "unknown backend {backend!r}; choose one of {backends}",
+                backend=backend,
+                backends=", ".join(runtime.BACKENDS),
+            )
         if fast and self.device.type != "cpu":
             raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
         if fast and backend == "torch":
             raise FCNStudioError(
-                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the "
-                f"auto backend (drop --backend torch; unset {runtime.BACKEND_ENV})"
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})",
+                backend_env=runtime.BACKEND_ENV,
             )
         if backend == "torch" or self.device.type != "cpu":
             return None
@@ -288,9 +304,11 @@ class Predictor:
         input of ``size``) are already held: only this model's head runs (a new version is
         drawn in milliseconds, not a forward pass of the whole network)."""
         start = time.perf_counter()
+        if self._held_head is None:  # its fixed bilinear upsampling as interpolation: C times less work
+            self._held_head = with_bilinear_upsampling(copy.deepcopy(self.model.head))
         with torch.inference_mode():
             maps = [f.to(self.device, torch.float16 if self.half else torch.float32) for f in features]
-            logits = self.model.head(*maps, tuple(size)).float()
+            logits = self._held_head(*maps, tuple(size)).float()
         labels, confidence, _ = logits_to_full_size(logits[0], height, width)
         return Prediction(
             labels, confidence, tuple(size), time.perf_counter() - start, backend="features", precision=self.precision
@@ -367,8 +385,13 @@ class Predictor:
                 else ""
             )
             raise FCNStudioError(
-                f"segmenting this {width}x{height} image needs about {format_bytes(total)} ({parts}) but only "
-                f"{format_bytes(free)} of memory is free; {hint}close other programs or split the image into tiles"
+                "segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles",
+                width=width,
+                height=height,
+                total=format_bytes(total),
+                parts=parts,
+                free=format_bytes(free),
+                hint=hint,
             )
 
 

@@ -78,11 +78,25 @@ def cache_root_for(source: Path | None) -> Path:
     """Next to the weights file when that folder is writable, else the user cache folder."""
     if source is not None:
         folder = Path(source).parent
-        if os.access(folder, os.W_OK):
-            return folder / CACHE_DIRNAME
+        beside = folder / CACHE_DIRNAME
+        # a link (or file) planted at the name would send the conversion elsewhere: not ours
+        if os.access(folder, os.W_OK) and (not os.path.lexists(beside) or _own_folder(beside)):
+            return beside
     from fcn_studio.files.identity import cache_home
 
     return cache_home() / "compiled"
+
+
+def _own_folder(path: Path) -> bool:
+    """A real folder (not a link) of this user, as FCN Studio makes its cache folders."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return stat.S_ISDIR(st.st_mode) and mine
 
 
 class FastPath:
@@ -240,8 +254,8 @@ class FastPath:
                 session = self._open_checked()
             if session is None:
                 raise FCNStudioError(
-                    f"the ONNX Runtime conversion of {self.cache_dir.name} gives other labels "
-                    "than the torch model; torch serves (use --backend torch to silence this)"
+                    "the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)",
+                    name=self.cache_dir.name,
                 )
             self.agreement = self._read_meta().get("agreement")
             self._held = conversions.hold(self.cache_dir)
@@ -321,14 +335,15 @@ class FastPath:
         try:
             check_writable_folder(root, "cache folder ($FCN_STUDIO_CACHE)")
         except FCNStudioError as exc:
-            raise FCNStudioError(f"the faster CPU path cannot be prepared: {exc}") from None
+            raise FCNStudioError("the faster CPU path cannot be prepared: {error}", error=exc) from None
         with contextlib.suppress(OSError):
             free = shutil.disk_usage(root).free
             needed = int(self.weight_bytes * (1 if self.precision == "int8" else _DISK_FACTOR))
             if free < needed:
                 raise FCNStudioError(
-                    f"no space left on {root} for the faster CPU path: free {-(-(needed - free) // 1_000_000)} MB, "
-                    f"set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch"
+                    "no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch",
+                    root=root,
+                    mb=-(-(needed - free) // 1_000_000),
                 )
 
     def _write_problem(self, exc: OSError) -> str:
@@ -388,7 +403,9 @@ class FastPath:
                 last = lines[-1] if lines else f"exit status {child.returncode}"
                 if "No space left" in last or "Errno 28" in last:
                     raise OSError(28, "No space left on device")
-                raise FCNStudioError(f"converting {Path(path).name} for ONNX Runtime failed: {last}")
+                raise FCNStudioError(
+                    "converting {name} for ONNX Runtime failed: {error}", name=Path(path).name, error=last
+                )
 
     def _read_meta(self) -> dict:
         try:

@@ -169,11 +169,11 @@ class VideoWriter:
         elif ext in (".mp4", ".mov", ".m4v", ".mkv"):
             args = (cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"mp4v"))
         else:
-            raise FCNStudioError(f"{path}: cannot write {ext} video; use .mp4, .avi or .webm")
+            raise FCNStudioError("{path}: cannot write {ext} video; use .mp4, .avi or .webm", path=path, ext=ext)
         self._avi_builtin = ext == ".avi"
         self._writer = cv2.VideoWriter(str(self._tmp), args[0], args[1], fps, (width, height))
         if not self._writer.isOpened():
-            raise FCNStudioError(f"{path}: OpenCV cannot write {ext} video here; try .avi")
+            raise FCNStudioError("{path}: OpenCV cannot write {ext} video here; try .avi", path=path, ext=ext)
         self.frames = 0
 
     def write(self, rgb: np.ndarray) -> None:
@@ -234,8 +234,11 @@ def segment_video(
     cap.release()
     writer = VideoWriter(out_path, info.width, info.height, info.fps)
     masks = Path(masks_dir) if masks_dir else None
-    if masks:
-        masks.mkdir(parents=True, exist_ok=True)
+    if masks:  # made here, never through a link planted at its name
+        from fcn_studio.files.fileio import make_folders
+
+        masks.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(masks.parent, masks)
     # Encoding trails on its own thread; cv2 releases the GIL while it encodes.
     q: queue.Queue = queue.Queue(maxsize=8)
     failure: list[BaseException] = []
@@ -254,7 +257,7 @@ def segment_video(
     try:
         for index, rgb in read_frames(source):
             if cancelled and cancelled():
-                raise Cancelled(f"Video export cancelled at frame {index}; no file was written.")
+                raise Cancelled("Video export cancelled at frame {index}; no file was written.", index=index)
             labels = predict(rgb)
             q.put(render_frame(rgb, labels, label_set, mode, opacity))
             if masks:

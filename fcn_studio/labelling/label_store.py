@@ -249,7 +249,8 @@ class LabelStore:
         path = self.mask_path(image)
         if path.exists() and not overwrite and self._seen.get(path) != FileIdentity.maybe(path):
             raise MaskExistsError(
-                f"{path}: a mask is already there that was not opened here; open it to edit it, or choose to replace it"
+                "{path}: a mask is already there that was not opened here; open it to edit it, or choose to replace it",
+                path=path,
             )
         if not (mask != UNLABELLED).any():  # no labelled pixel is no label: nothing to train on
             path.unlink(missing_ok=True)
@@ -300,7 +301,10 @@ class LabelStore:
         mask = read_labelme_mask(document, list(self.label_set().classes))
         if shape is not None and mask.shape != tuple(shape):
             raise FCNStudioError(
-                f"{document}: its shapes are for a {mask.shape[1]}x{mask.shape[0]} image, not this one"
+                "{document}: its shapes are for a {size}x{size2} image, not this one",
+                document=document,
+                size=mask.shape[1],
+                size2=mask.shape[0],
             )
         return mask
 
@@ -325,7 +329,11 @@ class LabelStore:
             mask = lut[mask]
         if shape is not None and mask.shape != tuple(shape):
             raise FCNStudioError(
-                f"{coco.path}: image {image_id} is annotated as {mask.shape[1]}x{mask.shape[0]}, not as this image"
+                "{path}: image {image_id} is annotated as {size}x{size2}, not as this image",
+                path=coco.path,
+                image_id=image_id,
+                size=mask.shape[1],
+                size2=mask.shape[0],
             )
         return mask
 

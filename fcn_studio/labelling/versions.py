@@ -217,7 +217,7 @@ def _base_id(checkpoint: Checkpoint) -> str | None:
 
 def _next_version(family: str) -> tuple[str, int]:
     if not _ID.fullmatch(family):
-        raise FCNStudioError(f"{family!r} cannot name a model: use letters, digits, '-', '_' and '.'")
+        raise FCNStudioError("{family!r} cannot name a model: use letters, digits, '-', '_' and '.'", family=family)
     taken = [v.version for v in list_versions(family)]
     number = max([1, *taken]) + 1
     while (weights_dir() / f"{family}-v{number}.safetensors").exists() or manifest_entry(f"{family}-v{number}"):
@@ -250,13 +250,17 @@ def current_version(family: str) -> str | None:
 def choose_version(family: str, model_id: str) -> None:
     """Make ``model_id`` the current version (rolling back, or forward again)."""
     if model_id not in {v.id for v in list_versions(family)}:
-        raise FCNStudioError(f"{model_id!r} is not an installed version of {family!r}; see the version list")
+        raise FCNStudioError(
+            "{model_id!r} is not an installed version of {family!r}; see the version list",
+            model_id=model_id,
+            family=family,
+        )
     path = _pointer(family)
     try:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps({"current": model_id}), encoding="utf-8")
     except OSError as exc:
-        raise FCNStudioError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise FCNStudioError("could not write {path}: {error}", path=path, error=exc.strerror or exc) from None
 
 
 def _pointer(family: str) -> Path:
@@ -272,9 +276,11 @@ def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -
 
     file = Path(file)
     if file.suffix.lower() != ".safetensors":
-        raise FCNStudioError(f"{file.name}: export writes a .safetensors file; give a name ending in .safetensors")
+        raise FCNStudioError(
+            "{name}: export writes a .safetensors file; give a name ending in .safetensors", name=file.name
+        )
     if file.exists() and not overwrite:
-        raise FCNStudioError(f"{file} exists; choose another file name, or replace it with --force")
+        raise FCNStudioError("{file} exists; choose another file name, or replace it with --force", file=file)
     ckpt = resolve_model(spec)
     provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
     standalone = Checkpoint(

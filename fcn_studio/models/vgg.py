@@ -84,8 +84,9 @@ def vgg16_to_fcn_state(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Ten
     conv_keys = sorted({int(k.split(".")[1]) for k in state if k.startswith("features.") and k.endswith(".weight")})
     if len(conv_keys) != len(CONV_NAMES):
         raise FCNStudioError(
-            f"these VGG weights have {len(conv_keys)} convolutions, VGG16 has {len(CONV_NAMES)}: "
-            "use VGG16 (not VGG11/13/19) ImageNet weights"
+            "these VGG weights have {n} convolutions, VGG16 has {n2}: use VGG16 (not VGG11/13/19) ImageNet weights",
+            n=len(conv_keys),
+            n2=len(CONV_NAMES),
         )
     out: dict[str, torch.Tensor] = {}
     for name, idx in zip(CONV_NAMES, conv_keys, strict=True):

@@ -73,8 +73,11 @@ class Checkpoint:
         except RuntimeError as exc:
             where = f"{self.source}: " if self.source else ""
             raise FCNStudioError(
-                f"{where}the weights do not fit {self.arch} with {self.num_classes} classes "
-                f"({_clip(_first_line(exc).rstrip('.'), 240)}); the file is damaged or was saved for another model"
+                "{where}the weights do not fit {arch} with {num_classes} classes ({clip}); the file is damaged or was saved for another model",
+                where=where,
+                arch=self.arch,
+                num_classes=self.num_classes,
+                clip=_clip(_first_line(exc).rstrip("."), 240),
             ) from None
         return model.eval()
 
@@ -114,8 +117,8 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     head = read_head(path, 1024)
     if looks_like_html(head):
         raise FCNStudioError(
-            f"{path}: this is a web page, not weights (a download that hit a login or "
-            "confirmation page); download it again with `fcn-studio weights download`"
+            "{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again with `fcn-studio weights download`",
+            path=path,
         )
     if _is_safetensors(head):
         return _read_safetensors(path)
@@ -166,7 +169,9 @@ def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, st
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is not a dict
     except (SafetensorError, OSError, ValueError) as exc:
         raise FCNStudioError(
-            f"{path}: unreadable safetensors file ({exc}); it may be truncated: download or export it again"
+            "{path}: unreadable safetensors file ({error}); it may be truncated: download or export it again",
+            path=path,
+            error=exc,
         ) from None
     return tensors, meta
 
@@ -183,20 +188,30 @@ def _read_torch(path: Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as exc:
         if "weights only load failed" not in str(exc).lower():  # not a pickle at all: damaged
             raise FCNStudioError(
-                f"{path}: not a readable PyTorch weights file ({_clip(_first_line(exc))}); "
-                "it may be truncated or in another format: download it again"
+                "{path}: not a readable PyTorch weights file ({clip}); it may be truncated or in another format: download it again",
+                path=path,
+                clip=_clip(_first_line(exc)),
             ) from None
         raise FCNStudioError(
-            f"{path}: refused to load: the file holds Python objects other than tensors, "
-            f"which could run code ({_clip(_unsafe_detail(exc), 120)}); only load weights from sources you trust, "
-            "and convert them to safetensors"
+            "{path}: refused to load: the file holds Python objects other than tensors, which could run code ({clip}); only load weights from sources you trust, and convert them to safetensors",
+            path=path,
+            clip=_clip(_unsafe_detail(exc), 120),
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise FCNStudioError(
-            f"{path}: not a readable PyTorch weights file ({_clip(_first_line(exc))}); it may be truncated "
-            "or in another format: download it again"
+            "{path}: not a readable PyTorch weights file ({clip}); it may be truncated or in another format: download it again",
+            path=path,
+            clip=_clip(_first_line(exc)),
         ) from None
     return _unwrap_state_dict(obj, path)
+
+
+def torch_load_problem(exc: BaseException) -> str:
+    """What torch.load refused, in one short line, without torch's advice to load the file
+    with ``weights_only=False`` (which would run whatever code an untrusted file holds)."""
+    if "weights only load failed" in str(exc).lower():
+        return f"it holds Python objects other than tensors, which could run code: {_clip(_unsafe_detail(exc), 120)}"
+    return _clip(_first_line(exc))
 
 
 def _unsafe_detail(exc: BaseException) -> str:
@@ -262,8 +277,9 @@ def refuse_non_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
     if bad:
         shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise FCNStudioError(
-            f"{path}: weights that are not numbers (NaN or infinity) in {shown}; the file is damaged or comes "
-            "from a training that diverged: use another file"
+            "{path}: weights that are not numbers (NaN or infinity) in {shown}; the file is damaged or comes from a training that diverged: use another file",
+            path=path,
+            shown=shown,
         )
 
 
@@ -272,7 +288,13 @@ def _head_on_base(path: Path, tensors: dict, meta: dict[str, str], locate_base) 
     head = heads.parse_head(tensors, meta, path)
     base = load_checkpoint(heads.base_path(head.base, path, locate_base), arch=head.arch)
     if base.arch != head.arch:
-        raise FCNStudioError(f"{path}: a {head.arch} head cannot go on the {base.arch} base {head.base.id}")
+        raise FCNStudioError(
+            "{path}: a {arch} head cannot go on the {arch2} base {id}",
+            path=path,
+            arch=head.arch,
+            arch2=base.arch,
+            id=head.base.id,
+        )
     checkpoint = Checkpoint(
         head.arch,
         head.labels.num_classes,
@@ -303,24 +325,34 @@ def checkpoint_from_tensors(
         return _from_metadata(tensors, meta, path)
     if is_vgg16_classifier_state(tensors):
         raise FCNStudioError(
-            f"{path}: these are VGG16 classification weights, not a segmentation model; "
-            "use them as the base for `fcn-studio train --base`"
+            "{path}: these are VGG16 classification weights, not a segmentation model; use them as the base for `fcn-studio train --base`",
+            path=path,
         )
     detected = detect_architecture(set(tensors))
     if detected is None or "score_fr.weight" not in tensors:
         raise FCNStudioError(
-            f"{path}: not FCN weights: expected layers such as conv1_1, score_fr and "
-            f"upscore*, found {', '.join(sorted(tensors)[:4])}..."
+            "{path}: not FCN weights: expected layers such as conv1_1, score_fr and upscore*, found {found}...",
+            path=path,
+            found=", ".join(sorted(tensors)[:4]),
         )
     if arch is not None and arch.replace("_atonce", "") != detected:
-        raise FCNStudioError(f"{path}: the file holds {detected} weights, not {arch}")
+        raise FCNStudioError(
+            "{path}: the file holds {detected} weights, not {arch}", path=path, detected=detected, arch=arch
+        )
     num_classes = int(tensors["score_fr.weight"].shape[0])
     if not 1 <= num_classes <= 255:
-        raise FCNStudioError(f"{path}: the model predicts {num_classes} classes; a segmentation model has 1 to 255")
+        raise FCNStudioError(
+            "{path}: the model predicts {num_classes} classes; a segmentation model has 1 to 255",
+            path=path,
+            num_classes=num_classes,
+        )
     if labels is not None and labels.num_classes != num_classes:
         raise FCNStudioError(
-            f"{path}: the model predicts {num_classes} classes but the label set "
-            f"{labels.name!r} has {labels.num_classes}"
+            "{path}: the model predicts {num_classes} classes but the label set {name!r} has {num_classes2}",
+            path=path,
+            num_classes=num_classes,
+            name=labels.name,
+            num_classes2=labels.num_classes,
         )
     return Checkpoint(
         arch=arch or detected,
@@ -353,7 +385,9 @@ def _from_metadata(tensors: dict[str, torch.Tensor], meta: dict[str, str], path:
             source=path,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise FCNStudioError(f"{path}: damaged FCN Studio metadata ({exc}); export the model again") from None
+        raise FCNStudioError(
+            "{path}: damaged FCN Studio metadata ({error}); export the model again", path=path, error=exc
+        ) from None
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path, option: str = "--out") -> Path:

@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,8 +139,9 @@ def remove(folder: Path) -> bool:
     """Delete a conversion unless some process has it open; True when removed."""
     if in_use(folder):
         return False
-    shutil.rmtree(folder, ignore_errors=True)
-    return not folder.exists()
+    from fcn_studio.files.fileio import claim_and_remove
+
+    return claim_and_remove(folder)  # of two cleans at once, only the one that removed it says so
 
 
 def enforce_budget(root: Path, budget: int | None = None) -> list[Path]:
@@ -179,7 +179,9 @@ def cache_roots(weights_folder: Path) -> list[Path]:
     """Where conversions are kept: beside the weights folder's files, and the user cache."""
     from fcn_studio.files.identity import cache_home
 
-    return [weights_folder / CACHE_DIRNAME, cache_home() / "compiled"]
+    beside = weights_folder / CACHE_DIRNAME
+    # a link planted at the name is not our cache: never listed, so never cleaned through
+    return [*([] if beside.is_symlink() else [beside]), cache_home() / "compiled"]
 
 
 def all_conversions(weights_folder: Path) -> list[Conversion]:

@@ -36,12 +36,15 @@ def verify_checksum(path: Path, checksum: str) -> None:
     convention, e.g. vgg16-397923af.pth). Raises FCNStudioError on mismatch."""
     algorithm, _, expected = checksum.partition(":")
     if algorithm not in ("md5", "sha256", "sha1") or not expected:
-        raise FCNStudioError(f"bad checksum spec {checksum!r} in the weights manifest")
+        raise FCNStudioError("bad checksum spec {checksum!r} in the weights manifest", checksum=checksum)
     actual = file_digest(path, algorithm)
     if not actual.startswith(expected.lower()):
         raise FCNStudioError(
-            f"{path.name}: checksum mismatch ({algorithm} {actual[: len(expected)]}, expected "
-            f"{expected}); the download was corrupted or the file changed upstream. It was deleted; try again"
+            "{name}: checksum mismatch ({algorithm} {actual}, expected {expected}); the download was corrupted or the file changed upstream. It was deleted; try again",
+            name=path.name,
+            algorithm=algorithm,
+            actual=actual[: len(expected)],
+            expected=expected,
         )
 
 
@@ -84,10 +87,10 @@ def download(
             break
         url = next_url
     else:
-        raise FCNStudioError(f"{url}: the server keeps answering with web pages instead of the file")
+        raise FCNStudioError("{url}: the server keeps answering with web pages instead of the file", url=url)
     if looks_like_html(read_head(part)):
         part.unlink(missing_ok=True)
-        raise FCNStudioError(f"{url}: the server sent a web page instead of the weights file")
+        raise FCNStudioError("{url}: the server sent a web page instead of the weights file", url=url)
     if checksum:
         try:
             verify_checksum(part, checksum)
@@ -117,10 +120,14 @@ def _fetch(
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # nothing left to fetch: the part is complete
             return None
-        raise FCNStudioError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
+        raise FCNStudioError(
+            "{url}: the server answered HTTP {code} {reason}", url=url, code=exc.code, reason=exc.reason
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise FCNStudioError(f"{url}: cannot connect ({reason}); check the network and try again") from None
+        raise FCNStudioError(
+            "{url}: cannot connect ({reason}); check the network and try again", url=url, reason=reason
+        ) from None
     with response:
         if "text/html" in (response.headers.get("Content-Type") or "").lower():
             page = response.read(2_000_000).decode("utf-8", "replace")
@@ -128,9 +135,8 @@ def _fetch(
             if confirm:
                 return confirm
             raise FCNStudioError(
-                f"{url}: the server sent a web page instead of the weights file (a quota, "
-                "login or removed-file page); try again later or download it in a browser "
-                "and use `fcn-studio weights import`"
+                "{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later or download it in a browser and use `fcn-studio weights import`",
+                url=url,
             )
         resumed = offset and response.status == 206
         if not resumed:
@@ -146,11 +152,20 @@ def _fetch(
                     if progress:
                         progress(done, total)
                     if cancelled and cancelled():
-                        raise Cancelled(f"Download cancelled; {done} bytes kept in {part.name} to resume later.")
+                        raise Cancelled(
+                            "Download cancelled; {done} bytes kept in {name} to resume later.",
+                            done=done,
+                            name=part.name,
+                        )
         except OSError as exc:
-            raise FCNStudioError(f"could not write {part}: {exc.strerror or exc}; free some disk space") from None
+            raise FCNStudioError(
+                "could not write {part}: {error}; free some disk space", part=part, error=exc.strerror or exc
+            ) from None
         if total is not None and done < total:
             raise FCNStudioError(
-                f"{url}: the connection dropped at {done} of {total} bytes; run the download again to resume"
+                "{url}: the connection dropped at {done} of {total} bytes; run the download again to resume",
+                url=url,
+                done=done,
+                total=total,
             )
     return None

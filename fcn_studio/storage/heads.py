@@ -7,8 +7,8 @@ as those layers plus what describes it (label set and colours, preprocessing, th
 belongs to by content hash, training summary, scores, date): a safetensors file of
 kilobytes, format tag :data:`HEAD_FORMAT`, in the weights folder under the version's id.
 
-Reading one (``load_checkpoint`` of any head file) finds the base by id or recorded path,
-checks that it still holds the same bytes (its content hash), and puts the head on it; the
+Reading one (``load_checkpoint`` of any head file) finds the base by its id among the
+installed models (never at a path the file names), checks that it still holds the same bytes (its content hash), and puts the head on it; the
 result is an ordinary checkpoint, so everything that loads a model keeps working. The
 model service shares one loaded base between its versions. This module stands below the
 checkpoint reader and the weights folder: it imports neither.
@@ -43,10 +43,12 @@ class BaseRef:
 
     id: str
     sha256: str
-    path: str = ""  # where it was when the head was made (used when the id no longer resolves)
+    path: str = ""  # where it was when the head was made: never written nor read (see to_dict)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "sha256": self.sha256, "path": self.path}
+        # by id and hash only: a path in a file is never opened (a shared head file could
+        # name any file on the reader's machine), so none is written
+        return {"id": self.id, "sha256": self.sha256}
 
 
 @dataclass
@@ -117,9 +119,11 @@ def read_head_file(path: str | Path) -> Head:
             meta = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open is not a dict
     except (SafetensorError, OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable head file ({exc}); train the version again") from None
+        raise FCNStudioError(
+            "{path}: unreadable head file ({error}); train the version again", path=path, error=exc
+        ) from None
     if not is_head_metadata(meta):
-        raise FCNStudioError(f"{path}: not an FCN Studio head file")
+        raise FCNStudioError("{path}: not an FCN Studio head file", path=path)
     return parse_head(tensors, meta, Path(path))
 
 
@@ -141,35 +145,49 @@ def parse_head(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Pat
             training=json.loads(meta.get("training", "{}")),
         )
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise FCNStudioError(f"{path}: damaged head file metadata ({exc}); train the version again") from None
+        raise FCNStudioError(
+            "{path}: damaged head file metadata ({error}); train the version again", path=path, error=exc
+        ) from None
 
 
 def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | None = None) -> Path:
-    """The file of a head's base: found by its id with ``locate`` (the weights folder's
-    lookup, so a moved weights folder works), else at its recorded path; it must still
-    hold the same bytes."""
+    """The file of a head's base: an installed model found by its id with ``locate`` (the
+    weights folder's lookup of ids, never of paths); it must still hold the same bytes. A
+    head file names its base by id and hash only: a path in it (an id that is a path, or
+    an older file's recorded path) is never opened."""
     from fcn_studio.files.identity import content_hash
 
-    candidates: list[Path] = []
+    if not _plain_id(ref.id):
+        raise FCNStudioError(
+            f"{head_path.name}: its base is named {ref.id[:80]!r}, not by an installed model's id; nothing was "
+            "opened at that path: install the base (fcn-studio weights import FILE --id NAME) and train the version "
+            "again"
+        )
+    candidate = None
     if locate is not None:
         with contextlib.suppress(FCNStudioError):
-            candidates.append(locate(ref.id))
-    if ref.path:
-        candidates.append(Path(ref.path))
-    changed = None
-    for candidate in candidates:
-        if candidate.is_file():
-            if content_hash(candidate) == ref.sha256:
-                return candidate
-            changed = candidate
-    if changed is not None:
+            candidate = locate(ref.id)
+    if candidate is not None and candidate.is_file():
+        if content_hash(candidate) == ref.sha256:
+            return candidate
         raise FCNStudioError(
-            f"{head_path.name}: its base model {ref.id} ({changed}) has changed since this version was trained; "
-            f"put the original {ref.id} back, or remove this version"
+            "{name}: its base model {id} ({changed}) has changed since this version was trained; put the original {id} back, or remove this version",
+            name=head_path.name,
+            id=ref.id,
+            changed=candidate,
         )
     raise FCNStudioError(
-        f"{head_path.name}: its base model {ref.id} is not installed; install {ref.id} again, or remove this version"
+        "{name}: its base model {id} is not installed; install {id} again, or remove this version",
+        name=head_path.name,
+        id=ref.id,
     )
+
+
+def _plain_id(text: str) -> bool:
+    """A name that can only be a file name in the weights folder, never a path."""
+    from fcn_studio.storage.model_ids import is_valid_id
+
+    return is_valid_id(text) and not Path(text).is_absolute()
 
 
 def composed_state(base_state: dict[str, torch.Tensor], head: Head) -> dict[str, torch.Tensor]:

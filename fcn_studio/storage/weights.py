@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from fcn_studio.storage.model_ids import id_from_filename, id_problem, is_valid_
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.models.preprocessing import Preprocessing
     from fcn_studio.storage.checkpoint import Checkpoint
+
+log = logging.getLogger(__package__)  # one logger per package
 
 _PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
 _SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
@@ -173,11 +176,12 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     entry = manifest_entry(spec)
     if entry is not None:
         if entry.kind != "segmentation" and not backbones:
-            raise FCNStudioError(f"{spec} is a backbone for training, not a segmentation model")
+            raise FCNStudioError("{spec} is a backbone for training, not a segmentation model", spec=spec)
         if not entry.path().is_file():
             raise FCNStudioError(
-                f"model {spec} is not installed; run `fcn-studio weights download {spec}` "
-                f"(about {entry.size_mb:.0f} MB) or `fcn-studio weights import FILE`"
+                "model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`",
+                spec=spec,
+                size_mb=entry.size_mb,
             )
         known = {
             "preprocessing": PRESETS[entry.preprocessing],
@@ -191,7 +195,9 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     _explain_unusable_path(path)
     known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
     raise FCNStudioError(
-        f"unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`"
+        "unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`",
+        spec=spec,
+        known_ids=known_ids,
     )
 
 
@@ -200,27 +206,51 @@ def resolve_model(spec: str) -> Checkpoint:
     from fcn_studio.storage.checkpoint import load_checkpoint
 
     path, known = locate_weights(spec)
-    return load_checkpoint(path, **known, locate_base=lambda base_id: locate_weights(base_id)[0])
+    log.info("loading model %s from %s", spec, path)
+    return load_checkpoint(path, **known, locate_base=locate_installed)
+
+
+def locate_installed(model_id: str) -> Path:
+    """An installed model's file by its id alone (the manifest's or the weights folder's),
+    never read as a path: what a head file names its base by (storage/heads.py)."""
+    model_id = normal_id(model_id)
+    if not is_valid_id(model_id):
+        raise FCNStudioError("{id} is not a model id", id=repr(model_id[:80]))
+    entry = manifest_entry(model_id)
+    if entry is not None and entry.path().is_file():
+        return entry.path()
+    path = weights_dir() / f"{model_id}.safetensors"
+    if path.is_file():
+        return path
+    raise FCNStudioError("model {id} is not installed", id=model_id)
 
 
 def _explain_unusable_path(path: Path) -> None:
     """A path that exists but is no file, or a link that leads nowhere, is named as such
     rather than reported as an unknown model id."""
     if path.is_dir():
-        raise FCNStudioError(f"{path} is a folder, not a weights file; give the .pth or .safetensors file in it")
+        raise FCNStudioError(
+            "{path} is a folder, not a weights file; give the .pth or .safetensors file in it", path=path
+        )
     if path.is_symlink():
         try:
             path.resolve(strict=True)
         except RuntimeError:  # Python < 3.13 raises RuntimeError for loops
-            raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
+            raise FCNStudioError(
+                "{path}: the symbolic link loops on itself; point it at a weights file", path=path
+            ) from None
         except OSError as exc:
             import errno
 
             if exc.errno == errno.ELOOP:
-                raise FCNStudioError(f"{path}: the symbolic link loops on itself; point it at a weights file") from None
-            raise FCNStudioError(f"{path}: the symbolic link points to a missing file; fix or remove it") from None
+                raise FCNStudioError(
+                    "{path}: the symbolic link loops on itself; point it at a weights file", path=path
+                ) from None
+            raise FCNStudioError(
+                "{path}: the symbolic link points to a missing file; fix or remove it", path=path
+            ) from None
     if not path.exists() and (path.suffix.lower() in WEIGHT_SUFFIXES or len(path.parts) > 1):
-        raise FCNStudioError(f"{path}: no such weights file")
+        raise FCNStudioError("{path}: no such weights file", path=path)
 
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
@@ -233,7 +263,12 @@ def check_id(weights_id: str, option: str = "--id") -> str:
     if problem is None and manifest_entry(weights_id):
         problem = "it is the id of a listed model"
     if problem:
-        raise FCNStudioError(f"{weights_id!r} cannot be used as a model id: {problem}; choose another {option}")
+        raise FCNStudioError(
+            "{weights_id!r} cannot be used as a model id: {problem}; choose another {option}",
+            weights_id=weights_id,
+            problem=problem,
+            option=option,
+        )
     return weights_id
 
 
@@ -255,11 +290,12 @@ def reserved_id(weights_id: str) -> Iterator[None]:
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
     entry = manifest_entry(weights_id)
     if entry is None:
-        raise FCNStudioError(f"unknown weights id {weights_id!r}; see `fcn-studio weights list`")
+        raise FCNStudioError("unknown weights id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id)
     from fcn_studio.files.locks import exclusive
 
     # Two downloads of one file would append to the same .part: the second stops at once.
     with exclusive(entry.path(), f"the download of {weights_id}"):
+        log.info("downloading %s from %s", weights_id, entry.url)
         return download(entry.url, entry.path(), checksum=entry.checksum, progress=progress, cancelled=cancelled)
 
 
@@ -291,7 +327,7 @@ def import_weights(
     try:
         ckpt.build_model()  # strict shape check before anything is written
     except FCNStudioError as exc:
-        raise FCNStudioError(f"{exc}; if the architecture was misdetected, give --arch") from None
+        raise FCNStudioError("{error}; if the architecture was misdetected, give --arch", error=exc) from None
     ckpt.provenance = {
         **ckpt.provenance,
         "imported_from": str(file.resolve()),
@@ -302,6 +338,8 @@ def import_weights(
     # waits, then finds the first one's model (and refuses without --force).
     with exclusive(target, f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):
         _refuse_installed(target, weights_id, overwrite)
+        if target.exists():  # --force: never over a base that versions stored as heads need (K11)
+            _refuse_base_of_heads(weights_id, target, replace=True)
         save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
     return weights_id
 
@@ -335,7 +373,9 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
 
     target = entry.path()
     if target.exists() and not overwrite:
-        raise FCNStudioError(f"{file.name} is the published {entry.id}, which is already installed")
+        raise FCNStudioError("{name} is the published {id}, which is already installed", name=file.name, id=entry.id)
+    if target.exists() and not os.path.samefile(file, target):
+        _refuse_base_of_heads(entry.id, target, replace=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         shutil.copyfile(file, tmp)
@@ -345,10 +385,25 @@ def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str
 IMPORT_WAIT_S = 120.0
 
 
+def refuse_installed_file(path: str | Path, what: str) -> None:
+    """An installed model's own file is never a destination (``weights export ... --force``
+    onto a base would break the versions stored as heads over it)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    for row in list_weights():
+        if row.installed and row.path.exists() and os.path.samefile(row.path, path):
+            raise FCNStudioError(
+                f"{path} is the file of the installed model {row.id}; {what} never writes over an installed model: "
+                "choose another file"
+            )
+
+
 def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
     if target.exists() and not overwrite:
         raise FCNStudioError(
-            f"a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force"
+            "a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force",
+            weights_id=weights_id,
         )
 
 
@@ -360,14 +415,20 @@ def remove_weights(weights_id: str) -> list[Path]:
     entry = manifest_entry(weights_id)
     problem = None if entry else id_problem(weights_id)
     if problem:
-        raise FCNStudioError(f"{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`")
+        raise FCNStudioError(
+            "{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`",
+            weights_id=weights_id,
+            problem=problem,
+        )
     candidates = [entry.path()] if entry else [weights_dir() / f"{weights_id}.safetensors"]
     candidates += [p.with_name(p.name + ".part") for p in candidates]
     home = weights_dir().resolve()
     # The file itself may be a link the user made; what must be inside is the entry removed.
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
-        raise FCNStudioError(f"no installed weights with id {weights_id!r}; see `fcn-studio weights list`")
+        raise FCNStudioError(
+            "no installed weights with id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id
+        )
     from fcn_studio.files.locks import exclusive
 
     _refuse_base_of_heads(weights_id, removed[0])
@@ -375,28 +436,41 @@ def remove_weights(weights_id: str) -> list[Path]:
 
     caches = conversions_of(removed[0], weights_dir()) if removed[0].is_file() else []
     with exclusive(candidates[0], f"the model id {weights_id!r}", wait_s=IMPORT_WAIT_S):  # not mid-write
+        gone = []
         for p in removed:
-            p.unlink(missing_ok=True)
-    return removed + [c.folder for c in caches if remove(c.folder)]
+            with contextlib.suppress(FileNotFoundError):  # another remove took it: said by that one
+                p.unlink()
+                gone.append(p)
+    if not gone:
+        raise FCNStudioError(f"{weights_id} was removed meanwhile (by another program); nothing left to remove")
+    return gone + [c.folder for c in caches if remove(c.folder)]
 
 
-def _refuse_base_of_heads(weights_id: str, path: Path) -> None:
-    """Versions stored as heads cannot work without their base."""
+def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) -> None:
+    """Versions stored as heads cannot work without their base (nor with other weights
+    under its id: ``replace``)."""
     resolved = path.resolve()
     dependants = [
         r.id for r in list_weights() if r.base is not None and r.id != weights_id and _base_file(r) == resolved
     ]
+    if dependants and replace:
+        raise FCNStudioError(
+            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it: replacing it would leave "
+            "them without their base, so it is kept even with --force; import under another --id, or remove those "
+            "versions first (export them as standalone files with `fcn-studio weights export`)"
+        )
     if dependants:
         raise FCNStudioError(
-            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it; remove those first "
-            "(or export them as standalone files with `fcn-studio weights export`)"
+            "{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)",
+            weights_id=weights_id,
+            dependants=", ".join(dependants),
         )
 
 
 def _base_file(row: ModelInfo) -> Path | None:
     try:
         base = json.loads(read_safetensors_metadata(row.path)["base"])
-        found = locate_weights(base["id"])[0]
+        found = locate_installed(str(base["id"]))
     except (OSError, ValueError, KeyError, FCNStudioError):
         return None
     return found.resolve()

@@ -68,7 +68,7 @@ def split_pairs(report: DatasetReport, config: TrainConfig) -> tuple[list, list]
     if config.val_dir:
         val = scan_dataset(config.val_dir, report.class_names)
         if not val.ok:
-            raise FCNStudioError(f"validation folder {config.val_dir}:\n{val.text()}")
+            raise FCNStudioError("validation folder {val_dir}:\n{text}", val_dir=config.val_dir, text=val.lines())
         return report.pairs, val.pairs
     if report.layout == "voc":
         train_ids = scan_ids(report.root, "train")
@@ -88,7 +88,7 @@ def checked_split(config: TrainConfig, report: DatasetReport | None) -> tuple[Da
     """The dataset checked (a blocking problem stops here, named by file) and split into
     training and validation pairs; the plain and the cached-feature loops share it."""
     if config.arch not in ("fcn32s", "fcn16s", "fcn8s", "fcn8s_atonce"):
-        raise FCNStudioError(f"unknown architecture {config.arch!r}: choose fcn32s, fcn16s or fcn8s")
+        raise FCNStudioError("unknown architecture {arch!r}: choose fcn32s, fcn16s or fcn8s", arch=config.arch)
     report = report or scan_dataset(config.data, config.class_names)
     if not report.ok:
         raise FCNStudioError("the dataset cannot be used for training:\n{report}", report=report.lines())

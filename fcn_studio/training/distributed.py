@@ -78,8 +78,9 @@ def init_from_env(device: str = "auto") -> Context:
         dist.init_process_group(backend, timeout=timeout)
     except (RuntimeError, ValueError) as exc:
         raise FCNStudioError(
-            f"rank {rank}: could not join the torchrun job ({exc}); check that every machine runs the same "
-            "command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)"
+            "rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)",
+            rank=rank,
+            error=exc,
         ) from None
     _context = Context(rank, world, local, backend)
     return _context

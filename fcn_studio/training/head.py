@@ -11,11 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.models import FCN, FCNHead, bilinear_kernel
+from fcn_studio.models.bilinear import BilinearUpsample
 from fcn_studio.training.feature_cache import Features
 
 SCORE_LAYERS = ("score_fr", "score_pool4", "score_pool3")
@@ -25,43 +25,6 @@ SCORE_LAYERS = ("score_fr", "score_pool4", "score_pool3")
 class LabelledImage:
     image: Path
     mask: np.ndarray  # (H, W) uint8, 255 = unlabelled
-
-
-class _BilinearUpsample(nn.Module):
-    """A fixed bilinear deconvolution (stride s, kernel 2s, diagonal bilinear filter) run
-    as bilinear interpolation of the zero-padded input, shifted by s/2: the same output as
-    the dense (C, C, 2s, 2s) transposed convolution (to float rounding) for a fraction of
-    the work, which would otherwise be most of a head step on a CPU."""
-
-    def __init__(self, dense: nn.ConvTranspose2d) -> None:
-        super().__init__()
-        self.kernel_size = dense.weight.shape[-1]
-        self.stride = dense.stride[0]
-
-    @staticmethod
-    def fits(dense: nn.ConvTranspose2d) -> bool:
-        w = dense.weight.detach()
-        c, k, s = w.shape[0], w.shape[-1], dense.stride[0]
-        if w.shape[1] != c or dense.stride != (s, s) or k != 2 * s or s % 2 or dense.padding != (0, 0):
-            return False
-        off = w.clone()
-        off[range(c), range(c)] = 0
-        f = _bilinear_profile(k).to(w.dtype)
-        return not off.any() and torch.allclose(w[range(c), range(c)], torch.outer(f, f).expand(c, k, k), atol=1e-6)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # out[o] = sum_i x[i] f[o - s i] is linear interpolation at (o + 0.5) / s - 1, i.e.
-        # interpolate() of x padded by one zero, read from output index o + s/2.
-        s, h, w = self.stride, x.shape[2], x.shape[3]
-        y = F.interpolate(F.pad(x, (1, 1, 1, 1)), scale_factor=s, mode="bilinear", align_corners=False)
-        return y[:, :, s // 2 : s // 2 + (h + 1) * s, s // 2 : s // 2 + (w + 1) * s]
-
-
-def _bilinear_profile(k: int) -> torch.Tensor:
-    """The 1-D profile whose outer product is models.bilinear_kernel's k x k filter."""
-    factor = (k + 1) // 2
-    center = factor - 1 if k % 2 == 1 else factor - 0.5
-    return 1 - (torch.arange(k, dtype=torch.float64) - center).abs().float() / factor
 
 
 def trainable_head(model: FCN, model_classes: Sequence[str], labels: LabelSet) -> FCNHead:
@@ -87,8 +50,8 @@ def trainable_head(model: FCN, model_classes: Sequence[str], labels: LabelSet) -
             if isinstance(module, nn.ConvTranspose2d):
                 if same:  # keep the model's own deconvolutions, learned or not
                     module.weight.copy_(getattr(model.head, name).weight)
-                if _BilinearUpsample.fits(module):
-                    setattr(head, name, _BilinearUpsample(module))
+                if BilinearUpsample.fits(module):
+                    setattr(head, name, BilinearUpsample(module))
     for name, p in head.named_parameters():
         p.requires_grad_(name.split(".")[0] in SCORE_LAYERS)
     return head.to(next(model.parameters()).device)
@@ -98,7 +61,7 @@ def head_state(head: FCNHead) -> dict[str, torch.Tensor]:
     """The head's tensors under the FCN's (and the published weights') names."""
     out = {}
     for name, module in head.named_children():
-        if isinstance(module, _BilinearUpsample):  # exactly the bilinear filler's weights
+        if isinstance(module, BilinearUpsample):  # exactly the bilinear filler's weights
             out[f"{name}.weight"] = bilinear_kernel(head.score_fr.out_channels, module.kernel_size)
         else:
             out |= {f"{name}.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}

@@ -38,9 +38,10 @@ from fcn_studio.data.labels import IGNORE_INDEX
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.errors import Cancelled
 from fcn_studio.models import FCNHead
+from fcn_studio.models.bilinear import BilinearUpsample
 from fcn_studio.training import distributed
 from fcn_studio.training.feature_cache import Features
-from fcn_studio.training.head import SCORE_LAYERS, _BilinearUpsample, target_at
+from fcn_studio.training.head import SCORE_LAYERS, target_at
 
 MIN_RIDGE = 1e-2  # in scaled coordinates: keeps scribbles' separable fits finite and near the base
 # (bench scenes, 6 scribbled images, 20 steps: unseen-image mIoU 0.83 at 1e-4, 0.86 at 1e-2)
@@ -118,7 +119,7 @@ def axis_operators(head: FCNHead, sizes: Sequence[int], n: int) -> dict[str, tor
 
 def separable(head: FCNHead) -> bool:
     """True when every upsampling is the fixed bilinear one (trainable_head replaced it)."""
-    return all(isinstance(m, _BilinearUpsample) for name, m in head.named_children() if name.startswith("upscore"))
+    return all(isinstance(m, BilinearUpsample) for name, m in head.named_children() if name.startswith("upscore"))
 
 
 # --------------------------------------------------------------------------- the data

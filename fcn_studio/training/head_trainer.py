@@ -44,8 +44,11 @@ def load_labelled(store: LabelStore, labels: LabelSet, cache: FeatureCache) -> l
         bad = np.setdiff1d(np.unique(mask), [*range(labels.num_classes), IGNORE_INDEX])
         if bad.size:
             raise FCNStudioError(
-                f"{mask_path}: labels {bad.tolist()} are not classes of {store.classes_path.name} "
-                f"(0-{labels.num_classes - 1}, 255 = unlabelled); add the classes or erase those labels"
+                "{mask_path}: labels {bad} are not classes of {name} (0-{num_classes}, 255 = unlabelled); add the classes or erase those labels",
+                mask_path=mask_path,
+                bad=bad.tolist(),
+                name=store.classes_path.name,
+                num_classes=labels.num_classes - 1,
             )
         if (mask != IGNORE_INDEX).any():
             out.append(LabelledImage(image, mask))

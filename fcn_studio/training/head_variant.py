@@ -160,8 +160,11 @@ def dataset_variant(
     if ctx.enabled:
         emit(
             MessageEvent(
-                f"{ctx.world_size} processes ({ctx.backend}): each holds its share of the images; "
-                "losses and gradients are summed over the processes at every solver evaluation"
+                Message(
+                    "{world_size} processes ({backend}): each holds its share of the images; losses and gradients are summed over the processes at every solver evaluation",
+                    world_size=ctx.world_size,
+                    backend=ctx.backend,
+                )
             )
         )
     train_set = [LabelledImage(i, read_mask(m, report.encoding)) for i, m in train_pairs]

@@ -52,7 +52,9 @@ def check_output(config: TrainConfig) -> None:
     out = Path(config.out)
     weights_id = model_id(config)
     if out.is_dir():
-        raise FCNStudioError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
+        raise FCNStudioError(
+            "--out {out} is a folder; give a file name such as {example}", out=out, example=out / "model.safetensors"
+        )
     check_writable_folder(out.parent)
     clean_stale_temporaries(out.parent)
     if config.force or config.resume:
@@ -60,16 +62,19 @@ def check_output(config: TrainConfig) -> None:
     if out.exists():
         if not resume.state_path(out).exists():  # stopped before its first resume state: --resume has nothing
             raise FCNStudioError(
-                f"{out} exists (an earlier training's model, with no state to resume); {resume.keep_model_hint(out)}"
+                "{out} exists (an earlier training's model, with no state to resume); {keep_model_hint}",
+                out=out,
+                keep_model_hint=resume.keep_model_hint(out),
             )
         raise FCNStudioError(
-            f"{out} exists (an earlier training's model); replace it with --force, continue it with --resume, "
-            "or choose another --out"
+            "{out} exists (an earlier training's model); replace it with --force, continue it with --resume, or choose another --out",
+            out=out,
         )
     installed = weights_dir() / f"{weights_id}.safetensors"
     if installed.exists():
         raise FCNStudioError(
-            f"a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id"
+            "a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id",
+            weights_id=weights_id,
         )
 
 
@@ -145,8 +150,12 @@ class RunOutputs:
         state = resume.load_state(config.out)
         if state.arch != config.arch or state.num_classes != model.num_classes:
             raise FCNStudioError(
-                f"{self.state}: a {state.arch} with {state.num_classes} classes cannot resume "
-                f"this {config.arch} run with {model.num_classes} classes"
+                "{state}: a {arch} with {num_classes} classes cannot resume this {run_arch} run with {run_classes} classes",
+                state=self.state,
+                arch=state.arch,
+                num_classes=state.num_classes,
+                run_arch=config.arch,
+                run_classes=model.num_classes,
             )
         if state.head_only and not config.freeze_backbone:
             raise FCNStudioError(
@@ -158,7 +167,9 @@ class RunOutputs:
             resume.load_into(state, model, opt)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise FCNStudioError(
-                f"{self.state}: the saved state does not fit this run ({exc}); train again without --resume"
+                "{state}: the saved state does not fit this run ({error}); train again without --resume",
+                state=self.state,
+                error=exc,
             ) from None
         # The best model may have been saved after the state (a stop between the two): its
         # score counts, so a worse epoch never replaces it.

@@ -13,6 +13,7 @@ from fcn_studio.data.dataset import DatasetReport
 from fcn_studio.data.metrics import ConfusionMatrix, Scores
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference import precision
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN
 from fcn_studio.models.preprocessing import Preprocessing
 from fcn_studio.training import distributed
@@ -50,7 +51,7 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.opt
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    raise FCNStudioError(f"unknown optimizer {config.optimizer!r}: choose adam or sgd")
+    raise FCNStudioError("unknown optimizer {optimizer!r}: choose adam or sgd", optimizer=config.optimizer)
 
 
 class PlainVariant:
@@ -74,7 +75,7 @@ class PlainVariant:
         # fp16 AMP on CUDA, bf16 autocast on a CPU where it measured faster (inference/precision.py)
         self.mixed = precision.for_training(config.precision, device, amp=config.amp)
         precision.guard_for_autocast(model, self.mixed, device)
-        emit(MessageEvent(f"precision: {self.mixed.reason}"))
+        emit(MessageEvent(Message("precision: {reason}", reason=self.mixed.reason)))
         params = trainable_parameters(model, config.freeze_backbone)
         self.net = distributed.wrap_model(model, device)  # the model itself in a single process
         self.optimizer = make_optimizer(params, config)
@@ -125,9 +126,14 @@ class PlainVariant:
         )
         self.emit(
             MessageEvent(
-                f"{ctx.world_size} processes ({ctx.backend}): batch {config.batch_size} per process, "
-                f"global batch {config.batch_size * ctx.world_size}; {len(sampler)} training images "
-                "per process"
+                Message(
+                    "{world_size} processes ({backend}): batch {batch_size} per process, global batch {global_batch}; {n} training images per process",
+                    world_size=ctx.world_size,
+                    backend=ctx.backend,
+                    batch_size=config.batch_size,
+                    global_batch=config.batch_size * ctx.world_size,
+                    n=len(sampler),
+                )
             )
         )
         loader = torch.utils.data.DataLoader(
@@ -151,7 +157,11 @@ class PlainVariant:
             with precision.autocast(self.mixed, device):
                 loss = self.loss_fn(self.net(images).float(), targets)
             if not torch.isfinite(loss):
-                raise FCNStudioError(f"the loss became {loss.item()} at epoch {epoch}: lower the learning rate (--lr)")
+                raise FCNStudioError(
+                    "the loss became {loss} at epoch {epoch}: lower the learning rate (--lr)",
+                    loss=loss.item(),
+                    epoch=epoch,
+                )
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)

@@ -39,8 +39,8 @@ def train_in_child(config, report, on_event: EventFn, cancelled: Callable[[], bo
             except queue.Empty:
                 if not child.is_alive():
                     raise FCNStudioError(
-                        f"the training process ended unexpectedly (exit code {child.exitcode}); "
-                        "Resume continues from the last completed epoch"
+                        "the training process ended unexpectedly (exit code {exitcode}); Resume continues from the last completed epoch",
+                        exitcode=child.exitcode,
                     ) from None
                 continue
             if kind == "event":

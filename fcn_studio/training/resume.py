@@ -17,6 +17,7 @@ import torch
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.files.fileio import atomic_path, write_error
+from fcn_studio.messages import Message
 from fcn_studio.storage.heads import SCORE_PREFIXES
 from fcn_studio.training.config import legacy_model_path, state_path
 
@@ -79,14 +80,27 @@ def load_state(out: str | Path) -> ResumeState:
     path = state_path(out)
     if not path.is_file():
         if Path(out).is_file():  # stopped after its best model, before its first state
-            raise FCNStudioError(f"nothing to resume: {path.name} is not next to {out}; {keep_model_hint(out)}")
-        raise FCNStudioError(f"nothing to resume: {path.name} is not next to {out}; train without --resume")
+            raise FCNStudioError(
+                "nothing to resume: {name} is not next to {out}; {keep_model_hint}",
+                name=path.name,
+                out=out,
+                keep_model_hint=keep_model_hint(out),
+            )
+        raise FCNStudioError(
+            "nothing to resume: {name} is not next to {out}; train without --resume", name=path.name, out=out
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any damage: the message says what to do
-        raise FCNStudioError(f"{path}: unreadable training state ({exc}); train again without --resume") from None
+        from fcn_studio.storage.checkpoint import torch_load_problem
+
+        raise FCNStudioError(
+            "{path}: unreadable training state ({error}); train again without --resume",
+            path=path,
+            error=torch_load_problem(exc),
+        ) from None
     if not isinstance(state, dict) or "optimizer" not in state or "epoch" not in state:
-        raise FCNStudioError(f"{path}: not a training state; train again without --resume")
+        raise FCNStudioError("{path}: not a training state; train again without --resume", path=path)
     if state.get("format") == FORMAT:
         return ResumeState(
             state["model"],
@@ -112,11 +126,15 @@ def load_into(state: ResumeState, model: torch.nn.Module, opt: torch.optim.Optim
         raise ValueError(f"not this model's score layers: {', '.join(unexpected) or 'none saved'}")
 
 
-def keep_model_hint(out: str | Path) -> str:
+def keep_model_hint(out: str | Path) -> Message:
     """What to do with a model whose run left no resume state, keeping the model."""
     out = Path(out)
     other = out.with_name(f"{out.stem}-2{out.suffix}")
-    return f"to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it"
+    return Message(
+        "to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it",
+        out=out,
+        other=other,
+    )
 
 
 def _legacy_state(out: str | Path, state: dict) -> ResumeState:
@@ -124,14 +142,17 @@ def _legacy_state(out: str | Path, state: dict) -> ResumeState:
 
     model_path = legacy_model_path(out)
     if not model_path.is_file():
-        raise FCNStudioError(f"nothing to resume: {model_path.name} is missing next to {out}")
+        raise FCNStudioError("nothing to resume: {name} is missing next to {out}", name=model_path.name, out=out)
     ckpt = load_checkpoint(model_path)
     model_epoch = int(ckpt.training.get("epochs_done", -1))
     if model_epoch != int(state["epoch"]):
         raise FCNStudioError(
-            f"cannot resume: {model_path.name} holds the weights after epoch {model_epoch} but "
-            f"{state_path(out).name} the optimizer after epoch {state['epoch']} (the run was stopped between "
-            f"the two saves); train again without --resume, or continue from {Path(out).name} with --base"
+            "cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without --resume, or continue from {out_name} with --base",
+            name=model_path.name,
+            model_epoch=model_epoch,
+            state_file=state_path(out).name,
+            epoch=state["epoch"],
+            out_name=Path(out).name,
         )
     return ResumeState(
         ckpt.state_dict,

@@ -12,6 +12,7 @@ the run's outputs (outputs.py). Progress is reported as typed events (config.py)
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,8 @@ from fcn_studio.training.data import (  # noqa: F401 (the trainer's API)
 from fcn_studio.training.outputs import RunOutputs, check_output, model_id, writes_outputs
 from fcn_studio.training.plain import PlainVariant, evaluate  # noqa: F401 (the trainer's API)
 
+log = logging.getLogger(__package__)  # one logger per package
+
 
 def train(
     config: TrainConfig,
@@ -49,6 +52,14 @@ def train(
     ``OUT`` fails at once with a clear message instead of both overwriting each other)."""
     from fcn_studio.files.locks import exclusive
 
+    log.info(
+        "training on %s -> %s (base %s, %s, %d epochs)",
+        config.data,
+        config.out,
+        config.base,
+        config.arch,
+        config.epochs,
+    )
     if not writes_outputs():
         return _train(config, on_event, cancelled, report)
     check_output(config)  # before the lock: a refusal needs no waiting

@@ -152,6 +152,14 @@
         <translation>关于 FCN Studio(&amp;A)</translation>
     </message>
     <message>
+        <source>Show &amp;Log</source>
+        <translation>显示日志(&amp;L)</translation>
+    </message>
+    <message>
+        <source>The app&apos;s log file, and where crash reports go</source>
+        <translation>应用的日志文件，以及崩溃报告保存的位置</translation>
+    </message>
+    <message>
         <source>&amp;Keyboard Shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
@@ -538,6 +546,37 @@
     <message>
         <source>CPU ({n} threads)</source>
         <translation>CPU（{n} 线程）</translation>
+    </message>
+</context>
+<context>
+    <name>Crash</name>
+    <message>
+        <source>Something went wrong</source>
+        <translation>出现了问题</translation>
+    </message>
+    <message>
+        <source>FCN Studio hit an error it did not expect: {summary}</source>
+        <translation>FCN Studio 遇到了意外错误：{summary}</translation>
+    </message>
+    <message>
+        <source>The app keeps running; if something looks wrong, save your work and restart it.</source>
+        <translation>应用仍在运行；如有异常，请保存工作并重新启动。</translation>
+    </message>
+    <message>
+        <source>A crash report was written to:
+{path}</source>
+        <translation>崩溃报告已写入：
+{path}</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>The log file is {path}
+(crash reports are written beside it).</source>
+        <translation>日志文件为 {path}
+（崩溃报告写在它旁边）。</translation>
     </message>
 </context>
 <context>
@@ -2099,6 +2138,36 @@
 <context>
     <name>core</name>
     <message>
+        <source>expected an image tensor of shape (C, H, W) with C = 1, 3 or 4, got {shape}</source>
+        <translation>图像张量的形状应为 (C, H, W)，C = 1、3 或 4，实际为 {shape}</translation>
+    </message>
+    <message>
+        <source>an image tensor must be uint8 (0-255) or float (0-1), not {dtype}</source>
+        <translation>图像张量必须是 uint8（0-255）或浮点（0-1），而不是 {dtype}</translation>
+    </message>
+    <message>
+        <source>a float image tensor must hold values in [0, 1] (this one spans {low:.3g} to {high:.3g}); divide by 255, or pass it as uint8</source>
+        <translation>浮点图像张量的值必须在 [0, 1] 内（此张量为 {low:.3g} 到 {high:.3g}）；请除以 255，或以 uint8 传入</translation>
+    </message>
+    <message>
+        <source>{path}: no images in this folder</source>
+        <translation>{path}：此文件夹中没有图像</translation>
+    </message>
+    <message>
+        <source>the int8 precision runs on the CPU (with ONNX Runtime); choose the CPU as the device</source>
+        <translation>int8 精度在 CPU 上运行（使用 ONNX Runtime）；请选择 CPU 作为设备</translation>
+    </message>
+    <message>
+        <source>the {precision} model could not be prepared: {error}</source>
+        <translation>无法准备 {precision} 模型：{error}</translation>
+    </message>
+    <message>
+        <source>{path}: the dataset has problems; fix them, then train again:
+{report}</source>
+        <translation>{path}：数据集有问题；请修正后再训练：
+{report}</translation>
+    </message>
+    <message>
         <source>{root}: no dataset layout found; expected JPEGImages/ + SegmentationClass/ (VOC), train/ + train_masks/ (Carvana), images/ + masks/, images with their labels in masks/, labelme JSON files beside their images, or a COCO annotations JSON</source>
         <translation>{root}：找不到数据集布局；应为 JPEGImages/ + SegmentationClass/（VOC）、train/ + train_masks/（Carvana）、images/ + masks/、图像及其在 masks/ 中的标注、图像旁的 labelme JSON 文件，或一个 COCO 标注 JSON</translation>
     </message>
@@ -2223,12 +2292,60 @@
         <translation>未发现问题。</translation>
     </message>
     <message>
+        <source>{path}: {n} classes, but a mask holds at most {max_classes} (ids 0-254; 255 = ignore); merge classes or remove lines</source>
+        <translation>{path}：{n} 个类别，但掩码最多容纳 {max_classes} 个（编号 0-254；255 = 忽略）；请合并类别或删除几行</translation>
+    </message>
+    <message>
+        <source>{path}, line {number}: {line!r} is neither a class name nor `name r g b` (colour values go from 0 to 255); fix the colour or write the name alone</source>
+        <translation>{path} 第 {number} 行：{line!r} 既不是类别名，也不是 `name r g b`（颜色值为 0 到 255）；请修正颜色或只写类别名</translation>
+    </message>
+    <message>
+        <source>{path}, line {number}: a colour without a class name</source>
+        <translation>{path} 第 {number} 行：有颜色但没有类别名</translation>
+    </message>
+    <message>
+        <source>{path}, lines {first} and {number}: the class {name!r} is listed twice; give every class its own name</source>
+        <translation>{path} 第 {first} 行和第 {number} 行：类别 {name!r} 重复；请给每个类别一个不同的名称</translation>
+    </message>
+    <message>
+        <source>{path}: not UTF-8 text (byte {start}); save the class list as UTF-8 (one class per line)</source>
+        <translation>{path}：不是 UTF-8 文本（第 {start} 字节）；请将类别列表保存为 UTF-8（每行一个类别）</translation>
+    </message>
+    <message>
+        <source>{path}: cannot read the class list ({error})</source>
+        <translation>{path}：无法读取类别列表（{error}）</translation>
+    </message>
+    <message>
+        <source>{path}: not a COCO file (it needs lists of images and categories)</source>
+        <translation>{path}：不是 COCO 文件（需要图像和类别列表）</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable COCO JSON ({error})</source>
+        <translation>{path}：无法读取的 COCO JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>{path}: a COCO record lacks a field or has a bad value ({error})</source>
+        <translation>{path}：某条 COCO 记录缺少字段或取值有误（{error}）</translation>
+    </message>
+    <message>
+        <source>{path}: annotation {id} has category {category_id}, not among the categories</source>
+        <translation>{path}：标注 {id} 的类别 {category_id} 不在类别列表中</translation>
+    </message>
+    <message>
+        <source>unknown COCO style {style!r}: choose rle or polygon</source>
+        <translation>未知的 COCO 样式 {style!r}：请选择 rle 或 polygon</translation>
+    </message>
+    <message>
         <source>{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})</source>
         <translation>{format}：{total:,} 个像素中有 {lost:,} 个（{percent:.2f} %）无法保存（{why}）</translation>
     </message>
     <message>
         <source>{out}: not an empty folder; choose a new folder for the export</source>
         <translation>{out}：不是空文件夹；请为导出选择一个新文件夹</translation>
+    </message>
+    <message>
+        <source>unknown export format {fmt!r}: choose {formats}</source>
+        <translation>未知的导出格式 {fmt!r}：请选择 {formats}</translation>
     </message>
     <message>
         <source>nothing labelled to export yet; label some images first</source>
@@ -2251,8 +2368,56 @@
         <translation>labelme 多边形没有孔洞，且沿像素中心描边；孔洞写为后续形状，其余部分会丢失</translation>
     </message>
     <message>
+        <source>{out}: cannot create the folder ({error})</source>
+        <translation>{out}：无法创建文件夹（{error}）</translation>
+    </message>
+    <message>
         <source>COCO: {n:,} unlabelled pixels left unannotated (COCO has no &apos;unlabelled&apos;: they read back as background)</source>
         <translation>COCO：{n:,} 个未标注像素未写入标注（COCO 没有“未标注”：读回时会成为背景）</translation>
+    </message>
+    <message>
+        <source>{path}: its image {image_path!r} is not beside it and no imageData is embedded</source>
+        <translation>{path}：其图像 {image_path!r} 不在旁边，也没有内嵌 imageData</translation>
+    </message>
+    <message>
+        <source>{path}: not a labelme file (no list of shapes)</source>
+        <translation>{path}：不是 labelme 文件（没有形状列表）</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} ({kind}) has {n} points</source>
+        <translation>{name}：形状 {number}（{kind}）有 {n} 个点</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable labelme JSON ({error})</source>
+        <translation>{path}：无法读取的 labelme JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} has the label {label!r}, not in the class list ({known}); add it to labels.txt</source>
+        <translation>{name}：形状 {number} 的标签 {label!r} 不在类别列表中（{known}）；请将其加入 labels.txt</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} (mask) cannot be read ({error})</source>
+        <translation>{name}：无法读取形状 {number}（掩码）（{error}）</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} is a {kind!r}, which FCN Studio cannot draw (polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)</source>
+        <translation>{name}：形状 {number} 是 {kind!r}，FCN Studio 无法绘制（可读取多边形、矩形、旋转矩形、圆、线、折线、点和掩码）</translation>
+    </message>
+    <message>
+        <source>{root}: no COCO file for split {split!r} (its COCO files: {names})</source>
+        <translation>{root}：没有划分 {split!r} 的 COCO 文件（现有 COCO 文件：{names}）</translation>
+    </message>
+    <message>
+        <source>{path}: its categories differ from {name}&apos;s; use one category list for every COCO file</source>
+        <translation>{path}：其类别与 {name} 的不同；请让所有 COCO 文件使用同一个类别列表</translation>
+    </message>
+    <message>
+        <source>{path}: opening this {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first</source>
+        <translation>{path}：打开这张 {width}x{height} 的图像约需 {need} 内存，但只有 {free} 可用；请关闭其他程序，或先缩小或切块</translation>
+    </message>
+    <message>
+        <source>expected an image array of shape (H, W[, 1|3|4]), got {shape}</source>
+        <translation>图像数组的形状应为 (H, W[, 1|3|4])，实际为 {shape}</translation>
     </message>
     <message>
         <source>{path}: no such file</source>
@@ -2283,6 +2448,62 @@
         <translation>无法写入 {path}：{error}</translation>
     </message>
     <message>
+        <source>{path}: the label file has no class names (one per line)</source>
+        <translation>{path}：标签文件中没有类别名（每行一个）</translation>
+    </message>
+    <message>
+        <source>{path}: cannot read the label file ({error})</source>
+        <translation>{path}：无法读取标签文件（{error}）</translation>
+    </message>
+    <message>
+        <source>{path}: {error}; write one class per line as `name` or `name r g b`</source>
+        <translation>{path}：{error}；每行写一个类别，格式为 `name` 或 `name r g b`</translation>
+    </message>
+    <message>
+        <source>{name}: prediction is {size} (WxH) but ground truth is {size2}</source>
+        <translation>{name}：预测为 {size}（宽x高），但真值为 {size2}</translation>
+    </message>
+    <message>
+        <source>{name}: predicted label {max} is outside 0..{n}; pass the right --num-classes</source>
+        <translation>{name}：预测标签 {max} 超出 0..{n}；请给出正确的类别数</translation>
+    </message>
+    <message>
+        <source>cannot add a {num_classes}-class confusion matrix to a {num_classes2}-class one</source>
+        <translation>无法将 {num_classes} 类的混淆矩阵与 {num_classes2} 类的相加</translation>
+    </message>
+    <message>
+        <source>{path}: its classes differ from those of {first}; merge evaluations of one model</source>
+        <translation>{path}：其类别与 {first} 的不同；请只合并同一模型的评估</translation>
+    </message>
+    <message>
+        <source>{path}: the counts together exceed 2**63 - 1 pixels; the files are damaged</source>
+        <translation>{path}：计数之和超过 2**63 - 1 个像素；文件已损坏</translation>
+    </message>
+    <message>
+        <source>{path} is the same file as {first}: merging it twice would count its images twice; give each shard&apos;s file once</source>
+        <translation>{path} 与 {first} 是同一个文件：合并两次会把其中的图像计算两次；每个分片的文件只给一次</translation>
+    </message>
+    <message>
+        <source>{path}: not a confusion matrix saved by eval --save-cm ({reason})</source>
+        <translation>{path}：不是由评估保存的混淆矩阵（{reason}）</translation>
+    </message>
+    <message>
+        <source>{folder}: no such folder</source>
+        <translation>{folder}：文件夹不存在</translation>
+    </message>
+    <message>
+        <source>{voc}: no split {split!r} (no {listing}); {offer}</source>
+        <translation>{voc}：没有划分 {split!r}（没有 {listing}）；{offer}</translation>
+    </message>
+    <message>
+        <source>{listing}: cannot read the split list ({error})</source>
+        <translation>{listing}：无法读取划分列表（{error}）</translation>
+    </message>
+    <message>
+        <source>{name}={raw!r} is not a valid {type}; set it to e.g. {default!r} or unset it</source>
+        <translation>{name}={raw!r} 不是有效的 {type}；请设为例如 {default!r}，或取消设置</translation>
+    </message>
+    <message>
         <source>unexpected error: {kind}: {error}</source>
         <translation>意外错误：{kind}：{error}</translation>
     </message>
@@ -2297,6 +2518,38 @@
     <message>
         <source>{folder} is a file, not a folder; choose another output folder</source>
         <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
+    </message>
+    <message>
+        <source>{out_dir}: cannot write to this folder ({error}); choose another output folder</source>
+        <translation>{out_dir}：无法写入此文件夹（{error}）；请选择其他输出文件夹</translation>
+    </message>
+    <message>
+        <source>{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; choose another output folder, e.g. {suggestion}</source>
+        <translation>{out_dir} 正是要分割的文件夹：下次运行会把其中的掩码当作照片；请选择其他输出文件夹，例如 {suggestion}</translation>
+    </message>
+    <message>
+        <source>cannot write the log {path} ({error}); choose another --log</source>
+        <translation>无法写入日志 {path}（{error}）；请选择其他日志文件</translation>
+    </message>
+    <message>
+        <source>Cancelled after {processed} of {n} files; {n2} masks written.</source>
+        <translation>已在处理 {processed}/{n} 个文件后取消；已写入 {n2} 个掩码。</translation>
+    </message>
+    <message>
+        <source>{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder</source>
+        <translation>{out_dir}：{source} 的输出会替换输入 {clash}；请选择输入文件夹之外的输出文件夹</translation>
+    </message>
+    <message>
+        <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log</source>
+        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有通过它写入任何内容：请删除它，或另选日志文件</translation>
+    </message>
+    <message>
+        <source>{source}: {problem}</source>
+        <translation>{source}：{problem}</translation>
+    </message>
+    <message>
+        <source>{path}: {num_classes} classes, expected {num_classes2}</source>
+        <translation>{path}：{num_classes} 个类别，应为 {num_classes2} 个</translation>
     </message>
     <message>
         <source>CPU ({n} {n:thread|threads})</source>
@@ -2315,6 +2568,10 @@
         <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；改在 CPU 上运行</translation>
     </message>
     <message>
+        <source>unknown device {requested!r}; choose one of {device_choices}</source>
+        <translation>未知设备 {requested!r}；请选择 {device_choices} 之一</translation>
+    </message>
+    <message>
         <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); use --device cpu or auto</source>
         <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请使用 --device cpu 或 auto</translation>
     </message>
@@ -2331,16 +2588,12 @@
         <translation>快速 {precision}：{speedup:.1f} 倍，{pct:.1f} % 一致</translation>
     </message>
     <message>
-        <source>fast mode measures itself on a few images: open an image or a folder first</source>
-        <translation>快速模式需要在几张图像上自行测量：请先打开图像或文件夹</translation>
-    </message>
-    <message>
         <source>fast mode: exact (no approximate mode keeps {pct:.0f} % of labels here)</source>
         <translation>快速模式：精确（本机没有近似模式能保持 {pct:.0f} % 的标签）</translation>
     </message>
     <message>
-        <source>fast mode: measuring the approximate modes on {n} of the images (once per machine and model)...</source>
-        <translation>快速模式：正在 {n} 张图像上测量近似模式（每台机器每个模型一次）…</translation>
+        <source>fast mode measures itself on a few images: open an image or a folder first</source>
+        <translation>快速模式需要在几张图像上自行测量：请先打开图像或文件夹</translation>
     </message>
     <message>
         <source>fast mode: timing {paths} side by side...</source>
@@ -2363,6 +2616,10 @@
         <translation>  选择：精确路径（没有近似模式能在 {pct:.0f} % 标签相同的同时快 {speedup:.2f} 倍）</translation>
     </message>
     <message>
+        <source>fast mode: measuring the approximate modes on {n} of the images (once per machine and model)...</source>
+        <translation>快速模式：正在 {n} 张图像上测量近似模式（每台机器每个模型一次）…</translation>
+    </message>
+    <message>
         <source>  {precision}: not available ({note})</source>
         <translation>  {precision}：不可用（{note}）</translation>
     </message>
@@ -2379,12 +2636,36 @@
         <translation>{model}：没有为它加载基础模型</translation>
     </message>
     <message>
+        <source>{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; use --precision fp32 or auto</source>
+        <translation>{what}：此 CPU 没有原生 bf16（AVX512-BF16 或 AMX），bf16 在此比 fp32 慢约 100 倍；请使用 fp32 或自动精度</translation>
+    </message>
+    <message>
+        <source>unknown precision {requested!r}; choose one of {precisions}</source>
+        <translation>未知精度 {requested!r}；请选择 {precisions} 之一</translation>
+    </message>
+    <message>
         <source>fast mode: none of the {n} calibration images could be read</source>
         <translation>快速模式：{n} 张校准图像都无法读取</translation>
     </message>
     <message>
+        <source>{source}: no {missing} in the weights; the file is damaged</source>
+        <translation>{source}：权重中没有 {missing}；文件已损坏</translation>
+    </message>
+    <message>
+        <source>unknown backend {backend!r}; choose one of {backends}</source>
+        <translation>未知后端 {backend!r}；请选择 {backends} 之一</translation>
+    </message>
+    <message>
         <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
         <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})</source>
+        <translation>快速（int8）模式使用 ONNX Runtime 运行，而不是 torch 后端：请关闭快速模式，或使用自动后端（取消设置 {backend_env}）</translation>
+    </message>
+    <message>
+        <source>segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles</source>
+        <translation>分割这张 {width}x{height} 的图像约需 {total}（{parts}），但只有 {free} 内存可用；{hint}请关闭其他程序或将图像切块</translation>
     </message>
     <message>
         <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
@@ -2397,6 +2678,26 @@
     <message>
         <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
+    </message>
+    <message>
+        <source>the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)</source>
+        <translation>{name} 的 ONNX Runtime 转换给出的标签与 torch 模型不同；改由 torch 计算</translation>
+    </message>
+    <message>
+        <source>the faster CPU path cannot be prepared: {error}</source>
+        <translation>无法准备更快的 CPU 路径：{error}</translation>
+    </message>
+    <message>
+        <source>no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch</source>
+        <translation>{root} 上没有空间用于更快的 CPU 路径：请释放 {mb} MB，将 $FCN_STUDIO_CACHE 设为有空间的文件夹，或使用 torch 后端</translation>
+    </message>
+    <message>
+        <source>converting {name} for ONNX Runtime failed: {error}</source>
+        <translation>为 ONNX Runtime 转换 {name} 失败：{error}</translation>
+    </message>
+    <message>
+        <source>--shard {text!r}: give I/N with 0 &lt;= I &lt; N, e.g. --shard 0/4</source>
+        <translation>分片 {text!r}：请写成 I/N，且 0 &lt;= I &lt; N，例如 0/4</translation>
     </message>
     <message>
         <source>{source}: the video has no readable frames (truncated, damaged or empty)</source>
@@ -2419,12 +2720,24 @@
         <translation>{path}：无法打开此视频（文件已损坏，或 OpenCV 无法解码其编码格式）</translation>
     </message>
     <message>
+        <source>{path}: OpenCV cannot write {ext} video here; try .avi</source>
+        <translation>{path}：OpenCV 在此无法写入 {ext} 视频；请尝试 .avi</translation>
+    </message>
+    <message>
         <source>{path}: nothing was written (disk full or no frames)</source>
         <translation>{path}：没有写入任何内容（磁盘已满或没有帧）</translation>
     </message>
     <message>
         <source>{source}: no frames could be decoded</source>
         <translation>{source}：没有能解码的帧</translation>
+    </message>
+    <message>
+        <source>Video export cancelled at frame {index}; no file was written.</source>
+        <translation>视频导出在第 {index} 帧取消；没有写入文件。</translation>
+    </message>
+    <message>
+        <source>{path}: cannot write {ext} video; use .mp4, .avi or .webm</source>
+        <translation>{path}：无法写入 {ext} 视频；请使用 .mp4、.avi 或 .webm</translation>
     </message>
     <message>
         <source>class name {name!r} cannot be stored: use a non-empty name without &apos;:&apos;, &apos;,&apos; or line breaks</source>
@@ -2463,8 +2776,20 @@
         <translation>{path}：掩码是 {mw}x{mh}，但图像是 {w}x{h}；请移走此掩码后重新标注这张图像</translation>
     </message>
     <message>
+        <source>{path}: a mask is already there that was not opened here; open it to edit it, or choose to replace it</source>
+        <translation>{path}：已有一个不是在此打开的掩码；请打开它进行编辑，或选择替换它</translation>
+    </message>
+    <message>
         <source>{path} was deleted outside FCN Studio; it was not written again</source>
         <translation>{path} 已在 FCN Studio 之外被删除；未重新写入</translation>
+    </message>
+    <message>
+        <source>{document}: its shapes are for a {size}x{size2} image, not this one</source>
+        <translation>{document}：其形状对应 {size}x{size2} 的图像，不是这张</translation>
+    </message>
+    <message>
+        <source>{path}: image {image_id} is annotated as {size}x{size2}, not as this image</source>
+        <translation>{path}：图像 {image_id} 的标注尺寸为 {size}x{size2}，与此图像不符</translation>
     </message>
     <message>
         <source>class {name!r}: colour {color} is not three values 0-255</source>
@@ -2479,12 +2804,36 @@
         <translation>无法保存 {path}：{error}；请释放一些磁盘空间</translation>
     </message>
     <message>
+        <source>{family!r} cannot name a model: use letters, digits, &apos;-&apos;, &apos;_&apos; and &apos;.&apos;</source>
+        <translation>{family!r} 不能作为模型名：请使用字母、数字、“-”、“_”和“.”</translation>
+    </message>
+    <message>
+        <source>{model_id!r} is not an installed version of {family!r}; see the version list</source>
+        <translation>{model_id!r} 不是 {family!r} 已安装的版本；请查看版本列表</translation>
+    </message>
+    <message>
+        <source>{name}: export writes a .safetensors file; give a name ending in .safetensors</source>
+        <translation>{name}：导出写入 .safetensors 文件；请给出以 .safetensors 结尾的名称</translation>
+    </message>
+    <message>
+        <source>{file} exists; choose another file name, or replace it with --force</source>
+        <translation>{file} 已存在；请另选文件名，或替换它</translation>
+    </message>
+    <message>
+        <source>these VGG weights have {n} convolutions, VGG16 has {n2}: use VGG16 (not VGG11/13/19) ImageNet weights</source>
+        <translation>这些 VGG 权重有 {n} 个卷积层，VGG16 有 {n2} 个：请使用 VGG16（不是 VGG11/13/19）的 ImageNet 权重</translation>
+    </message>
+    <message>
         <source>{path}: no such weights file</source>
         <translation>{path}：权重文件不存在</translation>
     </message>
     <message>
         <source>{path}: the file is empty; download or export it again</source>
         <translation>{path}：文件为空；请重新下载或导出</translation>
+    </message>
+    <message>
+        <source>{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again with `fcn-studio weights download`</source>
+        <translation>{path}：这是网页，不是权重（下载时遇到了登录或确认页面）；请重新下载</translation>
     </message>
     <message>
         <source>{path}: {what}, not a weights file; give a .pth or .safetensors file</source>
@@ -2499,6 +2848,34 @@
         <translation>{path}：此文件中没有张量的 state dict；它不是权重文件</translation>
     </message>
     <message>
+        <source>{path}: weights that are not numbers (NaN or infinity) in {shown}; the file is damaged or comes from a training that diverged: use another file</source>
+        <translation>{path}：{shown} 中有非数值的权重（NaN 或无穷大）；文件已损坏，或来自发散的训练：请使用其他文件</translation>
+    </message>
+    <message>
+        <source>{path}: a {arch} head cannot go on the {arch2} base {id}</source>
+        <translation>{path}：{arch} 的头部不能放在 {arch2} 的基础模型 {id} 上</translation>
+    </message>
+    <message>
+        <source>{path}: these are VGG16 classification weights, not a segmentation model; use them as the base for `fcn-studio train --base`</source>
+        <translation>{path}：这是 VGG16 分类权重，不是分割模型；请将其用作训练的基础模型</translation>
+    </message>
+    <message>
+        <source>{path}: not FCN weights: expected layers such as conv1_1, score_fr and upscore*, found {found}...</source>
+        <translation>{path}：不是 FCN 权重：应有 conv1_1、score_fr 和 upscore* 等层，实际为 {found}...</translation>
+    </message>
+    <message>
+        <source>{path}: the file holds {detected} weights, not {arch}</source>
+        <translation>{path}：文件中是 {detected} 的权重，不是 {arch}</translation>
+    </message>
+    <message>
+        <source>{path}: the model predicts {num_classes} classes; a segmentation model has 1 to 255</source>
+        <translation>{path}：模型预测 {num_classes} 个类别；分割模型应有 1 到 255 个</translation>
+    </message>
+    <message>
+        <source>{path}: the model predicts {num_classes} classes but the label set {name!r} has {num_classes2}</source>
+        <translation>{path}：模型预测 {num_classes} 个类别，但标签集 {name!r} 有 {num_classes2} 个</translation>
+    </message>
+    <message>
         <source>this is JSON text</source>
         <translation>这是 JSON 文本</translation>
     </message>
@@ -2507,16 +2884,116 @@
         <translation>此文件格式未知</translation>
     </message>
     <message>
+        <source>{path}: unreadable safetensors file ({error}); it may be truncated: download or export it again</source>
+        <translation>{path}：无法读取的 safetensors 文件（{error}）；文件可能不完整：请重新下载或导出</translation>
+    </message>
+    <message>
+        <source>{path}: refused to load: the file holds Python objects other than tensors, which could run code ({clip}); only load weights from sources you trust, and convert them to safetensors</source>
+        <translation>{path}：拒绝加载：文件中含有张量以外的 Python 对象，可能执行代码（{clip}）；只加载可信来源的权重，并将其转换为 safetensors</translation>
+    </message>
+    <message>
+        <source>{path}: not a readable PyTorch weights file ({clip}); it may be truncated or in another format: download it again</source>
+        <translation>{path}：不是可读取的 PyTorch 权重文件（{clip}）；文件可能不完整或是其他格式：请重新下载</translation>
+    </message>
+    <message>
+        <source>{path}: damaged FCN Studio metadata ({error}); export the model again</source>
+        <translation>{path}：FCN Studio 元数据已损坏（{error}）；请重新导出模型</translation>
+    </message>
+    <message>
+        <source>{where}the weights do not fit {arch} with {num_classes} classes ({clip}); the file is damaged or was saved for another model</source>
+        <translation>{where}权重与 {num_classes} 个类别的 {arch} 不符（{clip}）；文件已损坏，或是为其他模型保存的</translation>
+    </message>
+    <message>
         <source>this is damaged JSON text</source>
         <translation>这是损坏的 JSON 文本</translation>
+    </message>
+    <message>
+        <source>bad checksum spec {checksum!r} in the weights manifest</source>
+        <translation>权重清单中的校验和格式有误：{checksum!r}</translation>
+    </message>
+    <message>
+        <source>{name}: checksum mismatch ({algorithm} {actual}, expected {expected}); the download was corrupted or the file changed upstream. It was deleted; try again</source>
+        <translation>{name}：校验和不符（{algorithm} {actual}，应为 {expected}）；下载已损坏，或上游文件已更改。文件已删除；请重试</translation>
+    </message>
+    <message>
+        <source>{url}: the server keeps answering with web pages instead of the file</source>
+        <translation>{url}：服务器一直返回网页，而不是文件</translation>
+    </message>
+    <message>
+        <source>{url}: the server sent a web page instead of the weights file</source>
+        <translation>{url}：服务器发送的是网页，而不是权重文件</translation>
+    </message>
+    <message>
+        <source>{url}: the server answered HTTP {code} {reason}</source>
+        <translation>{url}：服务器返回 HTTP {code} {reason}</translation>
+    </message>
+    <message>
+        <source>{url}: cannot connect ({reason}); check the network and try again</source>
+        <translation>{url}：无法连接（{reason}）；请检查网络后重试</translation>
+    </message>
+    <message>
+        <source>{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later or download it in a browser and use `fcn-studio weights import`</source>
+        <translation>{url}：服务器发送的是网页，而不是权重文件（配额、登录或文件已删除页面）；请稍后重试，或用浏览器下载后导入</translation>
+    </message>
+    <message>
+        <source>{url}: the connection dropped at {done} of {total} bytes; run the download again to resume</source>
+        <translation>{url}：连接在 {done}/{total} 字节处中断；再次下载即可续传</translation>
+    </message>
+    <message>
+        <source>could not write {part}: {error}; free some disk space</source>
+        <translation>无法写入 {part}：{error}；请释放一些磁盘空间</translation>
+    </message>
+    <message>
+        <source>Download cancelled; {done} bytes kept in {name} to resume later.</source>
+        <translation>下载已取消；{done} 字节保存在 {name} 中，以后可续传。</translation>
+    </message>
+    <message>
+        <source>{folder} is a file, not a folder; choose another {option}</source>
+        <translation>{folder} 是文件，不是文件夹；请另选 {option}</translation>
+    </message>
+    <message>
+        <source>cannot write to {folder} ({error}); choose another {option}</source>
+        <translation>无法写入 {folder}（{error}）；请另选 {option}</translation>
+    </message>
+    <message>
+        <source>{name}: its base model {id} is not installed; install {id} again, or remove this version</source>
+        <translation>{name}：其基础模型 {id} 未安装；请重新安装 {id}，或删除此版本</translation>
+    </message>
+    <message>
+        <source>{path}: not an FCN Studio head file</source>
+        <translation>{path}：不是 FCN Studio 头部文件</translation>
+    </message>
+    <message>
+        <source>{name}: its base model {id} ({changed}) has changed since this version was trained; put the original {id} back, or remove this version</source>
+        <translation>{name}：其基础模型 {id}（{changed}）在此版本训练后已更改；请放回原来的 {id}，或删除此版本</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable head file ({error}); train the version again</source>
+        <translation>{path}：无法读取的头部文件（{error}）；请重新训练此版本</translation>
+    </message>
+    <message>
+        <source>{path}: damaged head file metadata ({error}); train the version again</source>
+        <translation>{path}：头部文件元数据已损坏（{error}）；请重新训练此版本</translation>
+    </message>
+    <message>
+        <source>{path}: cannot read the file ({error})</source>
+        <translation>{path}：无法读取文件（{error}）</translation>
+    </message>
+    <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
+        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
+    </message>
+    <message>
+        <source>{path} is {what}, not a lock file FCN Studio made (someone may have planted it to overwrite another file); nothing was written through it: remove it and run again</source>
+        <translation>{path} 是{what}，不是 FCN Studio 创建的锁文件（可能有人放置它以覆盖其他文件）；没有通过它写入任何内容：请删除它后重试</translation>
     </message>
     <message>
         <source> (process {pid})</source>
         <translation>（进程 {pid}）</translation>
     </message>
     <message>
-        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
-        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
+        <source>cannot create the lock file {path} ({error})</source>
+        <translation>无法创建锁文件 {path}（{error}）</translation>
     </message>
     <message>
         <source>{what} is being written by another fcn-studio run{owner}; wait for it to finish, or choose another name</source>
@@ -2533,6 +3010,70 @@
     <message>
         <source>{family} version {number}</source>
         <translation>{family} 第 {number} 版</translation>
+    </message>
+    <message>
+        <source>unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`</source>
+        <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>model {id} is not installed</source>
+        <translation>模型 {id} 未安装</translation>
+    </message>
+    <message>
+        <source>{id} is not a model id</source>
+        <translation>{id} 不是模型 ID</translation>
+    </message>
+    <message>
+        <source>{path} is a folder, not a weights file; give the .pth or .safetensors file in it</source>
+        <translation>{path} 是文件夹，不是权重文件；请给出其中的 .pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>{weights_id!r} cannot be used as a model id: {problem}; choose another {option}</source>
+        <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选 {option}</translation>
+    </message>
+    <message>
+        <source>unknown weights id {weights_id!r}; see `fcn-studio weights list`</source>
+        <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
+    </message>
+    <message>
+        <source>{name} is the published {id}, which is already installed</source>
+        <translation>{name} 是已发布的 {id}，已经安装</translation>
+    </message>
+    <message>
+        <source>a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force</source>
+        <translation>编号为 {weights_id!r} 的模型已安装；请另选编号，或替换它</translation>
+    </message>
+    <message>
+        <source>{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`</source>
+        <translation>{weights_id!r} 不是模型编号（{problem}）；请查看模型列表</translation>
+    </message>
+    <message>
+        <source>no installed weights with id {weights_id!r}; see `fcn-studio weights list`</source>
+        <translation>没有编号为 {weights_id!r} 的已安装权重；请查看模型列表</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
+    </message>
+    <message>
+        <source>{spec} is a backbone for training, not a segmentation model</source>
+        <translation>{spec} 是用于训练的主干网络，不是分割模型</translation>
+    </message>
+    <message>
+        <source>model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`</source>
+        <translation>模型 {spec} 未安装；请下载（约 {size_mb:.0f} MB）或导入权重文件</translation>
+    </message>
+    <message>
+        <source>{error}; if the architecture was misdetected, give --arch</source>
+        <translation>{error}；如果架构识别有误，请指定架构</translation>
+    </message>
+    <message>
+        <source>{path}: the symbolic link loops on itself; point it at a weights file</source>
+        <translation>{path}：符号链接指向自身形成循环；请让它指向权重文件</translation>
+    </message>
+    <message>
+        <source>{path}: the symbolic link points to a missing file; fix or remove it</source>
+        <translation>{path}：符号链接指向不存在的文件；请修正或删除它</translation>
     </message>
     <message>
         <source>starting from random weights (--base scratch): expect poor results without a long run</source>
@@ -2555,10 +3096,24 @@
         <translation>未从基础模型继承：{layers}</translation>
     </message>
     <message>
+        <source>unknown architecture {arch!r}: choose fcn32s, fcn16s or fcn8s</source>
+        <translation>未知架构 {arch!r}：请选择 fcn32s、fcn16s 或 fcn8s</translation>
+    </message>
+    <message>
         <source>the dataset cannot be used for training:
 {report}</source>
         <translation>此数据集不能用于训练：
 {report}</translation>
+    </message>
+    <message>
+        <source>validation folder {val_dir}:
+{text}</source>
+        <translation>验证文件夹 {val_dir}：
+{text}</translation>
+    </message>
+    <message>
+        <source>rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)</source>
+        <translation>进程 {rank}：无法加入 torchrun 任务（{error}）；请检查每台机器是否以相同的 --rdzv-endpoint（或 MASTER_ADDR/MASTER_PORT）运行同一命令</translation>
     </message>
     <message>
         <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
@@ -2567,6 +3122,10 @@
     <message>
         <source>cancelled during epoch {epoch}; checkpoints kept</source>
         <translation>在第 {epoch} 轮中取消；检查点已保留</translation>
+    </message>
+    <message>
+        <source>{mask_path}: labels {bad} are not classes of {name} (0-{num_classes}, 255 = unlabelled); add the classes or erase those labels</source>
+        <translation>{mask_path}：标签 {bad} 不是 {name} 中的类别（0-{num_classes}，255 = 未标注）；请添加这些类别或擦除这些标签</translation>
     </message>
     <message>
         <source>{n} labelled {n:image|images}, {pixels} labelled pixels, {classes} classes</source>
@@ -2581,8 +3140,84 @@
         <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
     </message>
     <message>
+        <source>{world_size} processes ({backend}): each holds its share of the images; losses and gradients are summed over the processes at every solver evaluation</source>
+        <translation>{world_size} 个进程（{backend}）：每个进程持有一部分图像；每次求解器计算时，损失和梯度在各进程间求和</translation>
+    </message>
+    <message>
+        <source>--out {out} is a folder; give a file name such as {example}</source>
+        <translation>输出 {out} 是文件夹；请给出文件名，例如 {example}</translation>
+    </message>
+    <message>
+        <source>{out} exists (an earlier training&apos;s model); replace it with --force, continue it with --resume, or choose another --out</source>
+        <translation>{out} 已存在（之前训练的模型）；请替换它、继续训练它，或另选输出文件</translation>
+    </message>
+    <message>
+        <source>a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id</source>
+        <translation>编号为 {weights_id!r} 的模型已安装；请替换它，或另选编号</translation>
+    </message>
+    <message>
+        <source>{out} exists (an earlier training&apos;s model, with no state to resume); {keep_model_hint}</source>
+        <translation>{out} 已存在（之前训练的模型，没有可继续的状态）；{keep_model_hint}</translation>
+    </message>
+    <message>
+        <source>{state}: a {arch} with {num_classes} classes cannot resume this {run_arch} run with {run_classes} classes</source>
+        <translation>{state}：{num_classes} 个类别的 {arch} 不能继续这次 {run_classes} 个类别的 {run_arch} 训练</translation>
+    </message>
+    <message>
         <source>{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone frozen, or train again without resuming</source>
         <translation>{path}：保存的状态来自冻结主干的训练；请同样冻结主干续训，或不续训重新训练</translation>
+    </message>
+    <message>
+        <source>{state}: the saved state does not fit this run ({error}); train again without --resume</source>
+        <translation>{state}：保存的状态与本次训练不符（{error}）；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>unknown optimizer {optimizer!r}: choose adam or sgd</source>
+        <translation>未知优化器 {optimizer!r}：请选择 adam 或 sgd</translation>
+    </message>
+    <message>
+        <source>precision: {reason}</source>
+        <translation>精度：{reason}</translation>
+    </message>
+    <message>
+        <source>{world_size} processes ({backend}): batch {batch_size} per process, global batch {global_batch}; {n} training images per process</source>
+        <translation>{world_size} 个进程（{backend}）：每个进程批量 {batch_size}，全局批量 {global_batch}；每个进程 {n} 张训练图像</translation>
+    </message>
+    <message>
+        <source>the loss became {loss} at epoch {epoch}: lower the learning rate (--lr)</source>
+        <translation>第 {epoch} 轮损失变为 {loss}：请降低学习率</translation>
+    </message>
+    <message>
+        <source>the training process ended unexpectedly (exit code {exitcode}); Resume continues from the last completed epoch</source>
+        <translation>训练进程意外结束（退出码 {exitcode}）；“继续”会从最后完成的一轮接着训练</translation>
+    </message>
+    <message>
+        <source>to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it</source>
+        <translation>要保留它并在其上继续训练，请以 {out} 为基础模型、以 {other} 为输出；替换会从头开始并覆盖它</translation>
+    </message>
+    <message>
+        <source>nothing to resume: {name} is not next to {out}; train without --resume</source>
+        <translation>没有可继续的训练：{out} 旁边没有 {name}；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>{path}: not a training state; train again without --resume</source>
+        <translation>{path}：不是训练状态；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>nothing to resume: {name} is missing next to {out}</source>
+        <translation>没有可继续的训练：{out} 旁边缺少 {name}</translation>
+    </message>
+    <message>
+        <source>cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without --resume, or continue from {out_name} with --base</source>
+        <translation>无法继续：{name} 保存的是第 {model_epoch} 轮后的权重，而 {state_file} 保存的是第 {epoch} 轮后的优化器（训练在两次保存之间被中止）；请不继续、重新训练，或以 {out_name} 为基础模型继续</translation>
+    </message>
+    <message>
+        <source>nothing to resume: {name} is not next to {out}; {keep_model_hint}</source>
+        <translation>没有可继续的训练：{out} 旁边没有 {name}；{keep_model_hint}</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable training state ({error}); train again without --resume</source>
+        <translation>{path}：无法读取的训练状态（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>

@@ -55,17 +55,28 @@ def read_class_list(path: str | Path) -> ClassList:
             continue
         if name in lines:
             raise FCNStudioError(
-                f"{path}, lines {lines[name]} and {number}: the class {name!r} is listed twice; "
-                "give every class its own name"
+                "{path}, lines {first} and {number}: the class {name!r} is listed twice; give every class its own name",
+                path=path,
+                first=lines[name],
+                number=number,
+                name=name,
             )
         lines[name] = number
         names.append(name)
         if color is not None:
+            if color in colors:  # a colour-coded mask could not tell the two apart
+                other = names[colors.index(color)]
+                raise FCNStudioError(
+                    f"{path}, line {number}: {name!r} has the colour {','.join(map(str, color))} of {other!r}; "
+                    "give every class its own colour"
+                )
             colors.append(color)
     if len(names) > MAX_CLASSES:
         raise FCNStudioError(
-            f"{path}: {len(names)} classes, but a mask holds at most {MAX_CLASSES} (ids 0-254; 255 = ignore); "
-            "merge classes or remove lines"
+            "{path}: {n} classes, but a mask holds at most {max_classes} (ids 0-254; 255 = ignore); merge classes or remove lines",
+            path=path,
+            n=len(names),
+            max_classes=MAX_CLASSES,
         )
     return ClassList(path, names, colors if colors and len(colors) == len(names) else None, notes)
 
@@ -75,10 +86,14 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise FCNStudioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the class list as UTF-8 (one class per line)"
+            "{path}: not UTF-8 text (byte {start}); save the class list as UTF-8 (one class per line)",
+            path=path,
+            start=exc.start,
         ) from None
     except OSError as exc:
-        raise FCNStudioError(f"{path}: cannot read the class list ({exc.strerror or exc})") from None
+        raise FCNStudioError(
+            "{path}: cannot read the class list ({error})", path=path, error=exc.strerror or exc
+        ) from None
 
 
 def _parse_line(path: Path, number: int, line: str) -> tuple[str, tuple[int, int, int] | None]:
@@ -96,11 +111,13 @@ def _parse_line(path: Path, number: int, line: str) -> tuple[str, tuple[int, int
         return name, None
     if len(values) != 3 or not all(v.isdigit() and int(v) <= 255 for v in values):
         raise FCNStudioError(
-            f"{path}, line {number}: {line!r} is neither a class name nor `name r g b` (colour values go "
-            "from 0 to 255); fix the colour or write the name alone"
+            "{path}, line {number}: {line!r} is neither a class name nor `name r g b` (colour values go from 0 to 255); fix the colour or write the name alone",
+            path=path,
+            number=number,
+            line=line,
         )
     if not name:
-        raise FCNStudioError(f"{path}, line {number}: a colour without a class name")
+        raise FCNStudioError("{path}, line {number}: a colour without a class name", path=path, number=number)
     return name, (int(values[0]), int(values[1]), int(values[2]))
 
 

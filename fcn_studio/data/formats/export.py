@@ -84,7 +84,7 @@ def _fresh_folder(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FCNStudioError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+        raise FCNStudioError("{out}: cannot create the folder ({error})", out=out, error=exc.strerror or exc) from None
 
 
 def _copy(image: Path, target: Path) -> None:
@@ -110,7 +110,7 @@ def export_labels(
     """Write ``items`` (images with their masks) to ``out`` in ``fmt``; images are copied as
     they are (no re-encoding), masks converted."""
     if fmt not in FORMATS:
-        raise FCNStudioError(f"unknown export format {fmt!r}: choose {', '.join(FORMATS)}")
+        raise FCNStudioError("unknown export format {fmt!r}: choose {formats}", fmt=fmt, formats=", ".join(FORMATS))
     if not items:
         raise FCNStudioError("nothing labelled to export yet; label some images first")
     out = Path(out)
@@ -133,6 +133,12 @@ def _export_voc(items, labels, out, report, progress, val_fraction, seed, _style
         stems.append(image.stem)
         progress(i + 1, len(items))
     write_lines(out / "class_names.txt", labels.classes)
+    # CVAT's "Segmentation mask 1.1" import reads the classes and their colours from here
+    write_lines(
+        out / "labelmap.txt",
+        ["# label:color_rgb:parts:actions"]
+        + [f"{n}:{r},{g},{b}::" for n, (r, g, b) in zip(labels.classes, labels.colors, strict=True)],
+    )
     shuffled = sorted(stems)
     random.Random(seed).shuffle(shuffled)
     n_val = 0 if len(shuffled) < 2 else max(1, round(len(shuffled) * val_fraction))

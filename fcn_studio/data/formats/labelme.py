@@ -69,26 +69,37 @@ def read_labelme(path: str | Path) -> LabelmeFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable labelme JSON ({exc})") from None
+        raise FCNStudioError("{path}: unreadable labelme JSON ({error})", path=path, error=exc) from None
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
-        raise FCNStudioError(f"{path}: not a labelme file (no list of shapes)")
+        raise FCNStudioError("{path}: not a labelme file (no list of shapes)", path=path)
     height, width = data.get("imageHeight"), data.get("imageWidth")
     image_data = data.get("imageData") or None
     if not (isinstance(height, int) and isinstance(width, int)) or height <= 0 or width <= 0:
         if image_data:
-            width, height = decode_image_data(image_data, path).size
+            width, height = decode_image_data(image_data, path, header_only=True).size
         else:
             raise FCNStudioError(f"{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme")
+    from fcn_studio.data.pixels import check_pixels
+
+    check_pixels(path, width, height)  # its mask is made at this size
     return LabelmeFile(path, data["shapes"], height, width, data.get("imagePath"), image_data)
 
 
-def decode_image_data(image_data: str, path: Path) -> Image.Image:
-    """labelme's embedded image (base64 of the image file's bytes)."""
+EMBEDDED_LIMIT_MP = 100  # an image carried inside a JSON file; bigger ones belong beside it
+
+
+def decode_image_data(image_data: str, path: Path, header_only: bool = False) -> Image.Image:
+    """labelme's embedded image (base64 of the image file's bytes), its size checked from
+    its header before any pixel is decoded."""
+    from fcn_studio.data.pixels import check_pixels
+
     try:
         image = Image.open(io.BytesIO(base64.b64decode(image_data)))
-        image.load()
+        check_pixels(path, *image.size, limit_mp=EMBEDDED_LIMIT_MP)
+        if not header_only:
+            image.load()
         return image
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise FCNStudioError(f"{path}: the embedded imageData is not an image ({exc})") from None
 
 
@@ -118,8 +129,11 @@ def rasterise(doc: LabelmeFile, ids: dict[str, int]) -> np.ndarray:
         if label not in ids:
             known = ", ".join(n for n in ids if n != LABELME_IGNORE)
             raise FCNStudioError(
-                f"{doc.path.name}: shape {number} has the label {label!r}, not in the class list ({known}); "
-                "add it to labels.txt"
+                "{name}: shape {number} has the label {label!r}, not in the class list ({known}); add it to labels.txt",
+                name=doc.path.name,
+                number=number,
+                label=label,
+                known=known,
             )
         mask[shape_mask(doc, shape, number)] = ids[label]
     return mask
@@ -132,11 +146,18 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         xy = [(float(p[0]), float(p[1])) for p in shape.get("points", [])]
     except (TypeError, ValueError, IndexError):
         raise FCNStudioError(f"{doc.path.name}: shape {number} has points that are not [x, y] pairs") from None
+    if not all(abs(v) < 1e7 for point in xy for v in point):  # NaN fails this too
+        raise FCNStudioError(
+            f"{doc.path.name}: shape {number} has a coordinate that is not a finite number within the image; "
+            "fix or redraw the shape in labelme"
+        )
     if kind == "mask":
         return _mask_shape(doc, shape, xy, number)
     needed = {"circle": 2, "rectangle": 2, "line": 2, "point": 1, "oriented_rectangle": 4}.get(kind)
     if (needed and len(xy) != needed) or (kind == "polygon" and len(xy) < 3) or (kind == "linestrip" and not xy):
-        raise FCNStudioError(f"{doc.path.name}: shape {number} ({kind}) has {len(xy)} points")
+        raise FCNStudioError(
+            "{name}: shape {number} ({kind}) has {n} points", name=doc.path.name, number=number, kind=kind, n=len(xy)
+        )
     canvas = Image.new("L", (doc.width, doc.height), 0)
     draw = ImageDraw.Draw(canvas)
     if kind == "circle":
@@ -155,8 +176,10 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
         draw.polygon(xy=xy, outline=1, fill=1)
     else:
         raise FCNStudioError(
-            f"{doc.path.name}: shape {number} is a {kind!r}, which FCN Studio cannot draw "
-            "(polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)"
+            "{name}: shape {number} is a {kind!r}, which FCN Studio cannot draw (polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)",
+            name=doc.path.name,
+            number=number,
+            kind=kind,
         )
     return np.asarray(canvas, dtype=bool)
 
@@ -170,7 +193,9 @@ def _mask_shape(doc: LabelmeFile, shape: dict, xy: list[tuple[float, float]], nu
             pixels = np.asarray(im.convert("L")) > 0
         out[y1 : y2 + 1, x1 : x2 + 1] = pixels
     except (KeyError, TypeError, ValueError, OSError) as exc:
-        raise FCNStudioError(f"{doc.path.name}: shape {number} (mask) cannot be read ({exc})") from None
+        raise FCNStudioError(
+            "{name}: shape {number} (mask) cannot be read ({error})", name=doc.path.name, number=number, error=exc
+        ) from None
     return out
 
 
@@ -186,7 +211,11 @@ def load_labelme_image(path: str | Path) -> Image.Image:
         return Image.open(image_file)
     if doc.image_data:
         return decode_image_data(doc.image_data, doc.path)
-    raise FCNStudioError(f"{doc.path}: its image {doc.image_path!r} is not beside it and no imageData is embedded")
+    raise FCNStudioError(
+        "{path}: its image {image_path!r} is not beside it and no imageData is embedded",
+        path=doc.path,
+        image_path=doc.image_path,
+    )
 
 
 # --------------------------------------------------------------------------- writing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fcn_studio.data.formats.coco import CocoFile, image_file, is_coco_json, read_coco
@@ -30,6 +31,8 @@ def find_labelme(root: Path) -> Pairing | None:
     for path in documents:
         doc = read_labelme(path)
         image = doc.image_file() or (path if doc.image_data else None)
+        if image is not None and image != path:
+            refuse_outside(image, root, path)
         if image is None:
             unpaired.append(path)
             continue
@@ -40,10 +43,41 @@ def find_labelme(root: Path) -> Pairing | None:
         if image is not None and image.name.lower() not in annotated:
             pairs.append((image, mask))
             annotated.add(image.name.lower())
+    for broken in _broken_labelme(root, documents):  # "an image without a mask" would hide it
+        image = next((p for p in _files(root) if p.stem.lower() == broken.stem.lower()), None)
+        if image is not None and image.name.lower() not in annotated:
+            pairs.append((image, broken))  # reading it names the problem
+            annotated.add(image.name.lower())
     images = [p for p in _files(root) if p.name.lower() not in annotated]
     notes = [f"{len(unpaired)} labelme file(s) whose image is missing: {', '.join(p.name for p in unpaired[:5])}"]
     pairs.sort(key=lambda pair: pair[0].name)
     return Pairing(pairs, images, [], LABELME_LAYOUT, notes if unpaired else [])
+
+
+def refuse_outside(image: Path, root: Path, annotation: Path) -> None:
+    """An image an annotation file names outside the dataset folder (``../../x.jpg``, an
+    absolute path) is not read unless asked (``--allow-outside``): a shared annotation file
+    must not make FCN Studio read, train on or copy the user's other files."""
+    from fcn_studio import environment
+
+    inside = os.path.normpath(os.path.abspath(root))
+    where = os.path.normpath(os.path.abspath(image))
+    if where == inside or where.startswith(inside.rstrip(os.sep) + os.sep):
+        return
+    if environment.read(environment.ALLOW_OUTSIDE):
+        return
+    raise FCNStudioError(
+        f"{annotation.name} names the image {image}, outside the dataset folder {root}; it was not read: copy the "
+        "image into the dataset folder, or pass --allow-outside to read it"
+    )
+
+
+def _broken_labelme(root: Path, documents: list[Path]) -> list[Path]:
+    """JSON files beside the images that are neither labelme's nor COCO's (malformed)."""
+    known = set(documents)
+    return sorted(
+        p for p in root.glob("*.json") if p not in known and not p.name.startswith(".") and not is_coco_json(p)
+    )
 
 
 def coco_files(root: Path, split: str | None) -> list[Path]:
@@ -53,7 +87,12 @@ def coco_files(root: Path, split: str | None) -> list[Path]:
         chosen = [p for p in found if split.lower() in p.stem.lower()]
         if not chosen:
             names = ", ".join(p.name for p in found)
-            raise FCNStudioError(f"{root}: no COCO file for split {split!r} (its COCO files: {names})")
+            raise FCNStudioError(
+                "{root}: no COCO file for split {split!r} (its COCO files: {names})",
+                root=root,
+                split=split,
+                names=names,
+            )
         return chosen
     return found
 
@@ -96,10 +135,17 @@ def find_coco(root: Path, split: str | None = None) -> Pairing | None:
         coco = read_coco(path)
         if coco.names != names:
             raise FCNStudioError(
-                f"{path}: its categories differ from {files[0].name}'s; use one category list for every COCO file"
+                "{path}: its categories differ from {name}'s; use one category list for every COCO file",
+                path=path,
+                name=files[0].name,
             )
+        if coco.orphan_image_ids:
+            shown = ", ".join(map(str, coco.orphan_image_ids[:5]))
+            missing.append(f"image id(s) {shown} that {path.name} annotates but does not list")
         for image_id in sorted(coco.images):
             image = image_file(coco, image_id, root)
+            if image is not None:
+                refuse_outside(image, root, path)
             if image is None:
                 missing.append(str(coco.images[image_id].get("file_name")))
             else:

@@ -115,7 +115,7 @@ def segment_folder(
     The masks are those the window shows: ``choice``'s model, device, size and fast mode,
     from the window's model service (one copy of the weights)."""
     from fcn_studio.errors import FCNStudioError
-    from fcn_studio.inference.batch import (
+    from fcn_studio.inference.batch_plan import (
         batch_items,
         existing_outputs,
         refuse_input_folder_as_output,

@@ -13,19 +13,22 @@ from fcn_studio.gui.settings import Settings
 
 
 def test_settings_made_without_a_file_are_the_tests_own(tmp_path_factory):
-    """Code that builds Settings() itself (the retrain round's always-switch choice, say)
+    """Code that builds Settings() itself (as the retrain round's always-switch choice did)
     reaches a folder of the test run, never ~/.config."""
     base = tmp_path_factory.getbasetemp()
     assert base in Path(Settings().q.fileName()).parents
     assert base in Path(QSettings("FCN Studio", "fcn-studio").fileName()).parents
 
 
-def test_always_switch_is_remembered_in_the_tests_settings(tmp_path_factory):
-    set_always_switch(True)
-    assert always_switch()
-    assert Settings().q.value("labelling/always_use_new_version") in (True, "true")
-    set_always_switch(False)
-    assert not always_switch()
+def test_always_switch_is_kept_in_the_settings_it_is_given(tmp_path):
+    def at(path):
+        return Settings(QSettings(str(path), QSettings.Format.IniFormat))
+
+    settings = at(tmp_path / "s.ini")
+    assert not always_switch(settings)
+    set_always_switch(settings, True)
+    assert always_switch(at(tmp_path / "s.ini"))
+    assert not always_switch(Settings()), "only the settings given hold the choice"
 
 
 def test_every_key_has_a_distinct_name():

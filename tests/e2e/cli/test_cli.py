@@ -57,7 +57,7 @@ def test_segment_path_to_weights_file_folder_input_and_bad_file(
     )
     assert code == 1, "a failed file makes the exit status non-zero"
     assert "broken.png" in err and "Traceback" not in err
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.png", "b.png", "classes.txt"]
 
 
 def test_missing_weights_tell_the_download_command(capsys, weights_home, image_factory, tmp_path):
@@ -175,3 +175,22 @@ def test_cuda_out_of_memory_is_one_line_not_a_traceback(capsys, caffe_layout_fil
     code = main(["segment", str(image), "--model", str(caffe_layout_file("fcn8s")), "--out", str(image.parent / "o")])
     err = capsys.readouterr().err
     assert code == 1 and "GPU ran out of memory" in err and "--max-size" in err and "Traceback" not in err
+
+
+def test_verbose_prints_the_core_loggers_on_stderr(weights_home, caffe_layout_file, tmp_path, capsys):
+    import logging
+
+    from fcn_studio import logs
+    from fcn_studio.storage import weights
+    from tests.builders import make_image
+
+    weights.import_weights(caffe_layout_file("fcn8s"), "m")
+    photo = make_image(tmp_path / "p.png")
+    try:
+        assert main(["--verbose", "segment", str(photo), "--model", "m", "--out", str(tmp_path / "o")]) == 0
+        err = capsys.readouterr().err
+        assert "INFO fcn_studio.storage: loading model m from" in err
+        assert "fcn_studio.inference:" in err
+    finally:
+        logs.configure()
+        logging.getLogger("fcn_studio").setLevel(logging.NOTSET)

@@ -114,6 +114,7 @@ def test_eval_and_compare_print_percentages_with_a_percent_sign(capsys, tmp_path
     assert code == 0 and all(line.endswith(" %") for line in scores), out
     image = make_image(tmp_path / "img.png")
     Image.fromarray(np.zeros((40, 48), np.uint8), mode="L").save(tmp_path / "gt.png")
+    (tmp_path / "classes.txt").write_text("background\n")  # named: unnamed ids of another count are refused (#29)
     model = str(caffe_layout_file("fcn32s"))
     code, out, _ = run(
         capsys,

@@ -14,7 +14,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.files import identity
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.labelling.versions import choose_version, current_version, list_versions
-from fcn_studio.storage.checkpoint import load_checkpoint
+from fcn_studio.storage.heads import read_head_file
 from fcn_studio.training.feature_cache import FeatureCache
 from fcn_studio.training.head import trainable_head
 from fcn_studio.training.head_trainer import HeadTrainConfig
@@ -76,7 +76,7 @@ def test_every_figure_rests_on_all_labelled_pixels_and_a_better_version_becomes_
         assert score.images == 6 and score.pixels == store_pixels and score.folds == 3
     assert result.verdict.kind == "better" and result.made_current and current_version("toy") == "toy-v2"
     assert result.verdict.difference > result.verdict.margin > 0
-    recorded = load_checkpoint(result.version.path).metrics
+    recorded = read_head_file(result.version.path).metrics  # a head of kilobytes over the base
     assert recorded["before"]["pixels"] == store_pixels and recorded["decision"]["kind"] == "better"
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 
 from fcn_studio.cli.main import main
 from fcn_studio.errors import Cancelled
-from fcn_studio.inference.batch import batch_items, segment_files
+from fcn_studio.inference.batch import segment_files
+from fcn_studio.inference.batch_plan import batch_items
 from fcn_studio.inference.inputs import expand_with_roots
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.storage.checkpoint import load_checkpoint
@@ -45,7 +46,7 @@ def test_output_folder_that_is_the_input_folder_never_replaces_an_input(
 
 def test_an_input_that_an_output_would_replace_is_refused(tmp_path):
     from fcn_studio.errors import FCNStudioError
-    from fcn_studio.inference.batch import refuse_replacing_inputs
+    from fcn_studio.inference.batch_plan import refuse_replacing_inputs
 
     photo = make_image(tmp_path / "a.png")
     with pytest.raises(FCNStudioError, match="would replace the input"):
@@ -64,7 +65,7 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(
     assert run(capsys, *argv)[0] == 0
     code, _, err = run(capsys, *argv)  # again: last run's masks are outputs, not photos
     assert code == 0 and "wrote 2 output(s)" in err
-    assert sorted(tree(photos / "masks")) == ["a.png", "b.png"]
+    assert sorted(tree(photos / "masks")) == ["a.png", "b.png", "classes.txt"]
 
 
 @pytest.mark.slow

@@ -67,7 +67,12 @@ def test_segment_folder_with_label_mode_masks_segments_only_the_photos(
     out = tmp_path / "out"
     code, _, err = run(capsys, "segment", str(folder), "--model", str(caffe_layout_file("fcn32s")), "--out", str(out))
     assert code == 0 and "3 image(s)" in err, err
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["p0.png", "p1.png", "p2.png"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "classes.txt",
+        "p0.png",
+        "p1.png",
+        "p2.png",
+    ]
 
 
 @pytest.mark.slow

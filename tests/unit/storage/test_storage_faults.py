@@ -57,7 +57,11 @@ def test_outputs_honour_the_umask(umask_022, tmp_path, weights_home, caffe_layou
         capsys, "segment", str(image_factory()), "--model", "m", "--out", str(tmp_path / "s"), "--overlay"
     )
     assert code == 0, err
-    assert {p.name: mode(p) for p in (tmp_path / "s").iterdir()} == {"img.png": 0o644, "img_overlay.jpg": 0o644}
+    assert {p.name: mode(p) for p in (tmp_path / "s").iterdir()} == {
+        "img.png": 0o644,
+        "img_overlay.jpg": 0o644,
+        "classes.txt": 0o644,
+    }
     os.umask(0o077)  # a private umask is honoured as well
     assert mode(save_mask(mask, voc_labels(), tmp_path / "private.png")) == 0o600
 

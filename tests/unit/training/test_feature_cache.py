@@ -12,11 +12,11 @@ from fcn_studio.data.images import load_image
 from fcn_studio.data.labels import generic_labels
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.models import build_fcn
+from fcn_studio.models.bilinear import BilinearUpsample
 from fcn_studio.models.fcn import _upsample
 from fcn_studio.models.preprocessing import IMAGENET_RGB
 from fcn_studio.storage.checkpoint import Checkpoint
 from fcn_studio.training.feature_cache import FeatureCache, network_input
-from fcn_studio.training.head import _BilinearUpsample
 
 
 @pytest.fixture()
@@ -89,6 +89,7 @@ def test_a_changed_image_or_base_is_computed_again(model, image_factory, tmp_pat
     assert cache.backbone_runs == 5
 
 
+@pytest.mark.slow
 def test_the_predictor_hands_its_features_over(model, image_factory, tmp_path):
     image = image_factory()
     ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
@@ -118,11 +119,11 @@ def test_memory_and_disk_are_bounded(model, image_factory, tmp_path):
 @pytest.mark.parametrize(("channels", "kernel", "stride"), [(3, 4, 2), (5, 16, 8), (2, 32, 16), (3, 64, 32)])
 def test_fast_bilinear_upsampling_equals_the_deconvolution(channels, kernel, stride):
     dense = _upsample(channels, kernel, stride)
-    fast = _BilinearUpsample(dense)
-    assert _BilinearUpsample.fits(dense)
+    fast = BilinearUpsample(dense)
+    assert BilinearUpsample.fits(dense)
     x = torch.randn(1, channels, 9, 13)
     with torch.no_grad():
         assert torch.allclose(fast(x), dense(x), atol=1e-5)
     with torch.no_grad():
         dense.weight[0, 1] += 0.1  # a learned, non-bilinear deconvolution keeps the dense path
-    assert not _BilinearUpsample.fits(dense)
+    assert not BilinearUpsample.fits(dense)
