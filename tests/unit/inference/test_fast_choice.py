@@ -64,11 +64,12 @@ def test_the_choice_is_measured_once_per_model_and_machine(random_model, weights
     # another machine (or torch) measures again
     from fcn_studio.inference import precision
 
+    this_machine = precision.machine_key
     monkeypatch.setattr(precision, "machine_key", lambda: "another CPU | torch 9")
     other = choose_fast(base, images, measure=fake(2.0, int8=(3.0, 0.95), bf16=(1.6, 0.999)))
     assert other.measured_now and other.precision == "bf16"
     # another model (a head version over the same base) is itself
-    monkeypatch.undo()
+    monkeypatch.setattr(precision, "machine_key", this_machine)  # (undo() would also undo the weights folder)
     version = install_head_version(base, new_head(base, 3, 5), generic_labels(3), CAFFE_BGR, {}, "toy")
     mine = choose_fast(resolve_model(version.id), images, measure=fake(2.0, int8=(3.0, 0.97), bf16=(1.5, 0.999)))
     assert mine.measured_now and mine.precision == "bf16"
