@@ -394,8 +394,11 @@ def refuse_installed_file(path: str | Path, what: str) -> None:
     for row in list_weights():
         if row.installed and row.path.exists() and os.path.samefile(row.path, path):
             raise FCNStudioError(
-                f"{path} is the file of the installed model {row.id}; {what} never writes over an installed model: "
-                "choose another file"
+                "{path} is the file of the installed model {weights_id}; {what} never writes over an installed model: "
+                "choose another file",
+                path=path,
+                weights_id=row.id,
+                what=what,
             )
 
 
@@ -442,7 +445,9 @@ def remove_weights(weights_id: str) -> list[Path]:
                 p.unlink()
                 gone.append(p)
     if not gone:
-        raise FCNStudioError(f"{weights_id} was removed meanwhile (by another program); nothing left to remove")
+        raise FCNStudioError(
+            "{weights_id} was removed meanwhile (by another program); nothing left to remove", weights_id=weights_id
+        )
     return gone + [c.folder for c in caches if remove(c.folder)]
 
 
@@ -455,9 +460,11 @@ def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) ->
     ]
     if dependants and replace:
         raise FCNStudioError(
-            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it: replacing it would leave "
-            "them without their base, so it is kept even with --force; import under another --id, or remove those "
-            "versions first (export them as standalone files with `fcn-studio weights export`)"
+            "{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without "
+            "their base, so it is kept even when asked to replace it; import under another id, or remove those "
+            "versions first (export them as standalone files with `fcn-studio weights export`)",
+            weights_id=weights_id,
+            dependants=", ".join(dependants),
         )
     if dependants:
         raise FCNStudioError(
