@@ -43,11 +43,15 @@ def read_annotations(path: str | Path, option: str, split: str | None = None) ->
         if path.suffix.lower() == ".json" and is_coco_json(path):
             return _coco_annotations(path)
         raise FCNStudioError(
-            f"{path}: {option} takes a folder of masks, a dataset folder (VOC, CVAT, labelme, images/ + masks/) or "
-            "a COCO annotations file"
+            "{path}: {option} takes a folder of masks, a dataset folder (VOC, CVAT, labelme, images/ + masks/) or "
+            "a COCO annotations file",
+            path=path,
+            option=option,
         )
     if not path.is_dir():
-        raise FCNStudioError(f"{path}: no such folder or file; {option} takes a folder of masks or a dataset")
+        raise FCNStudioError(
+            "{path}: no such folder or file; {option} takes a folder of masks or a dataset", path=path, option=option
+        )
     dataset = _dataset_annotations(path, split)
     return dataset if dataset is not None else _mask_folder(path)
 

@@ -188,9 +188,12 @@ def match_by_name(pred_names: list[str], gt_names: list[str], *, pred_what: str,
             matched.append(name)
     if not matched:
         raise FCNStudioError(
-            f"no class name is shared by {pred_what} ({', '.join(pred_names[:6])}) and {gt_what} "
-            f"({', '.join(gt_names[:6])}); name the ground truth's classes as the model does (classes.txt, one "
-            "name per line in class-id order)"
+            "no class name is shared by {pred_what} ({pred_names}) and {gt_what} ({gt_names}); name the ground "
+            "truth's classes as the model does (classes.txt, one name per line in class-id order)",
+            pred_what=pred_what,
+            pred_names=", ".join(pred_names[:6]),
+            gt_what=gt_what,
+            gt_names=", ".join(gt_names[:6]),
         )
     names = list(pred_names) + only_gt
     lut = list(range(256))
@@ -207,9 +210,14 @@ def match_by_name(pred_names: list[str], gt_names: list[str], *, pred_what: str,
 def unnamed_refusal(named_what: str, named_n: int, unnamed_what: str, unnamed_n: int, where: str) -> FCNStudioError:
     """Names unknown on one side and the counts differ: which class is which cannot be known."""
     return FCNStudioError(
-        f"{unnamed_what} does not name its classes and has {unnamed_n} where {named_what} has {named_n}: which class "
-        f"is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names "
-        "them)"
+        "{unnamed_what} does not name its classes and has {unnamed_n} where {named_what} has {named_n}: which class "
+        "is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names "
+        "them)",
+        unnamed_what=unnamed_what,
+        unnamed_n=unnamed_n,
+        named_what=named_what,
+        named_n=named_n,
+        where=where,
     )
 
 

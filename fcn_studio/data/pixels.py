@@ -50,7 +50,9 @@ def check_pixels(path: str | os.PathLike[str], width: int, height: int, limit_mp
     """Refuse, from the size alone, an image (or a mask of an annotation file's stated size)
     too large to hold: before any pixel is decoded or any array is made."""
     if width <= 0 or height <= 0:
-        raise FCNStudioError(f"{path}: an image size of {width}x{height} pixels; fix the file")
+        raise FCNStudioError(
+            "{path}: an image size of {width}x{height} pixels; fix the file", path=str(path), width=width, height=height
+        )
     if width * height > limit_mp * 1_000_000:
         raise FCNStudioError(
             "{path}: the image is too large to open (over {limit} megapixels)", path=str(path), limit=limit_mp
@@ -58,6 +60,11 @@ def check_pixels(path: str | os.PathLike[str], width: int, height: int, limit_mp
     need, free = width * height, available_memory()
     if free is not None and need > free:
         raise FCNStudioError(
-            f"{path}: a {width}x{height} image needs about {format_bytes(need)} of memory but only "
-            f"{format_bytes(free)} is free; close other programs, or downscale or tile the image first"
+            "{path}: a {width}x{height} image needs about {need} of memory but only {free} is free; close other "
+            "programs, or downscale or tile the image first",
+            path=str(path),
+            width=width,
+            height=height,
+            need=format_bytes(need),
+            free=format_bytes(free),
         )

@@ -92,17 +92,27 @@ def make_folders(root: str | os.PathLike[str], folder: str | os.PathLike[str], o
         except FileExistsError:
             pass
         except OSError as exc:
-            raise FCNStudioError(f"cannot create {current} ({exc.strerror or exc}); choose another {option}") from None
+            raise FCNStudioError(
+                "cannot create {path} ({error}); choose another {option}",
+                path=current,
+                error=str(exc.strerror or exc),
+                option=option,
+            ) from None
         st = os.lstat(current)
         if stat.S_ISLNK(st.st_mode):
             raise FCNStudioError(
-                f"{current} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted "
-                f"it to write elsewhere); nothing was written through it: remove it, or choose another {option}"
+                "{path} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted it "
+                "to write elsewhere); nothing was written through it: remove it, or choose another {option}",
+                path=current,
+                option=option,
             )
         if not stat.S_ISDIR(st.st_mode):
             raise FCNStudioError(
-                f"{current} is a file where FCN Studio writes the folder {relative.as_posix()}/; move it away, or "
-                f"choose another {option}"
+                "{path} is a file where FCN Studio writes the folder {folder}/; move it away, or choose another "
+                "{option}",
+                path=current,
+                folder=relative.as_posix(),
+                option=option,
             )
     return folder
 

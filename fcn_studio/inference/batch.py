@@ -87,7 +87,7 @@ def _open_log(path: Path, follow_links: bool):
     except OSError as exc:
         if exc.errno == errno.ENXIO:
             raise FCNStudioError(
-                f"{path} is a FIFO and nothing reads it: start its reader first, or name a log file with --log"
+                "{path} is a FIFO and nothing reads it: start its reader first, or name another log file", path=path
             ) from None
         if not follow_links and path.is_symlink():
             raise FCNStudioError(
@@ -104,10 +104,13 @@ def _open_log(path: Path, follow_links: bool):
     st = os.fstat(fd)
     if not follow_links and (not stat.S_ISREG(st.st_mode) or st.st_nlink != 1):
         os.close(fd)
-        what = "a hard link to another file" if stat.S_ISREG(st.st_mode) else "not a plain file"
         raise FCNStudioError(
-            f"{path} is {what}, not a log FCN Studio made (someone may have planted it to write to another file); "
-            "nothing was written to it: remove it, or name a log with --log"
+            "{path} is a hard link to another file, not a log FCN Studio made (someone may have planted it to write "
+            "to another file); nothing was written to it: remove it, or name another log file"
+            if stat.S_ISREG(st.st_mode)
+            else "{path} is not a plain file, not a log FCN Studio made (someone may have planted it to write to "
+            "another file); nothing was written to it: remove it, or name another log file",
+            path=path,
         )
     half_line = False  # a killed run may have left half a line: end it
     if stat.S_ISREG(st.st_mode) and st.st_size:

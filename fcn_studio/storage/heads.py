@@ -159,9 +159,10 @@ def base_path(ref: BaseRef, head_path: Path, locate: Callable[[str], Path] | Non
 
     if not _plain_id(ref.id):
         raise FCNStudioError(
-            f"{head_path.name}: its base is named {ref.id[:80]!r}, not by an installed model's id; nothing was "
-            "opened at that path: install the base (fcn-studio weights import FILE --id NAME) and train the version "
-            "again"
+            "{name}: its base is named {base!r}, not by an installed model's id; nothing was opened at that path: "
+            "install the base model under an id and train the version again",
+            name=head_path.name,
+            base=ref.id[:80],
         )
     candidate = None
     if locate is not None:

@@ -1,4 +1,5 @@
-"""The weights manifest, the weights directory, and resolving ``--model`` to a checkpoint."""
+"""The weights registry: installed and published models, importing and removing them, and
+resolving ``--model`` to a checkpoint (the manifest and the weights directory: :mod:`.manifest`)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fcn_studio import environment
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.files.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
 from fcn_studio.storage.download import ProgressFn, download
+from fcn_studio.storage.manifest import ManifestEntry, manifest, manifest_entry, published_entry_for, weights_dir
 from fcn_studio.storage.model_ids import id_from_filename, id_problem, is_valid_id, normal_id
 
 if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
@@ -24,49 +24,6 @@ if TYPE_CHECKING:  # torch is imported only when a model is actually loaded
     from fcn_studio.storage.checkpoint import Checkpoint
 
 log = logging.getLogger(__package__)  # one logger per package
-
-_PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "_bundled" / "manifest.json"
-_SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "weights" / "manifest.json"
-
-
-def weights_dir() -> Path:
-    """Where weight files live: $FCN_STUDIO_WEIGHTS, else the user data directory."""
-    env = environment.read(environment.WEIGHTS)
-    if env:
-        return env
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("fcn-studio", appauthor=False)) / "weights"
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    id: str
-    title: str
-    kind: str  # "segmentation" or "backbone"
-    arch: str
-    labels: str | None
-    preprocessing: str
-    filename: str
-    url: str
-    checksum: str
-    size_mb: float
-    source: str
-    metrics: dict = field(default_factory=dict)
-
-    def path(self) -> Path:
-        return weights_dir() / self.filename
-
-
-@lru_cache(maxsize=1)
-def manifest() -> tuple[ManifestEntry, ...]:
-    path = _PACKAGED_MANIFEST if _PACKAGED_MANIFEST.is_file() else _SOURCE_MANIFEST
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return tuple(ManifestEntry(**entry) for entry in data["weights"])
-
-
-def manifest_entry(weights_id: str) -> ManifestEntry | None:
-    return next((e for e in manifest() if e.id == weights_id), None)
 
 
 @dataclass(frozen=True)
@@ -317,7 +274,7 @@ def import_weights(
 
     file = Path(file)
     _explain_unusable_path(file)  # a folder or a broken link, named as such
-    published = published_entry_for(file) if weights_id in (None, "") else None
+    published = published_entry_for(file, manifest()) if weights_id in (None, "") else None
     if published is not None:
         return _install_published(file, published, overwrite)
     weights_id = check_id(id_from_filename(file.stem) if weights_id is None else weights_id)
@@ -342,28 +299,6 @@ def import_weights(
             _refuse_base_of_heads(weights_id, target, replace=True)
         save_checkpoint(ckpt, target, option="folder ($FCN_STUDIO_WEIGHTS)")
     return weights_id
-
-
-def published_entry_for(file: Path) -> ManifestEntry | None:
-    """The manifest entry this file is a copy of, by checksum (sizes are compared first,
-    so only a file of a published model's size is hashed)."""
-    from fcn_studio.storage.download import file_digest
-
-    try:
-        size_mb = file.stat().st_size / 1e6
-    except OSError:
-        return None
-    candidates = [
-        e for e in manifest() if e.kind == "segmentation" and abs(size_mb - e.size_mb) <= 0.05 * e.size_mb + 1
-    ]
-    digests: dict[str, str] = {}
-    for entry in candidates:
-        algorithm, _, expected = entry.checksum.partition(":")
-        if algorithm not in digests:
-            digests[algorithm] = file_digest(file, algorithm)
-        if expected and digests[algorithm].startswith(expected.lower()):
-            return entry
-    return None
 
 
 def _install_published(file: Path, entry: ManifestEntry, overwrite: bool) -> str:
@@ -394,8 +329,11 @@ def refuse_installed_file(path: str | Path, what: str) -> None:
     for row in list_weights():
         if row.installed and row.path.exists() and os.path.samefile(row.path, path):
             raise FCNStudioError(
-                f"{path} is the file of the installed model {row.id}; {what} never writes over an installed model: "
-                "choose another file"
+                "{path} is the file of the installed model {weights_id}; {what} never writes over an installed model: "
+                "choose another file",
+                path=path,
+                weights_id=row.id,
+                what=what,
             )
 
 
@@ -442,7 +380,9 @@ def remove_weights(weights_id: str) -> list[Path]:
                 p.unlink()
                 gone.append(p)
     if not gone:
-        raise FCNStudioError(f"{weights_id} was removed meanwhile (by another program); nothing left to remove")
+        raise FCNStudioError(
+            "{weights_id} was removed meanwhile (by another program); nothing left to remove", weights_id=weights_id
+        )
     return gone + [c.folder for c in caches if remove(c.folder)]
 
 
@@ -455,9 +395,11 @@ def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) ->
     ]
     if dependants and replace:
         raise FCNStudioError(
-            f"{weights_id} is the base of {', '.join(dependants)}, stored as heads over it: replacing it would leave "
-            "them without their base, so it is kept even with --force; import under another --id, or remove those "
-            "versions first (export them as standalone files with `fcn-studio weights export`)"
+            "{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without "
+            "their base, so it is kept even when asked to replace it; import under another id, or remove those "
+            "versions first (export them as standalone files with `fcn-studio weights export`)",
+            weights_id=weights_id,
+            dependants=", ".join(dependants),
         )
     if dependants:
         raise FCNStudioError(

@@ -2284,6 +2284,22 @@
         <translation>  …… 还有 {n} 个</translation>
     </message>
     <message>
+        <source>{path}: {option} takes a folder of masks, a dataset folder (VOC, CVAT, labelme, images/ + masks/) or a COCO annotations file</source>
+        <translation>{path}：{option} 接受掩码文件夹、数据集文件夹（VOC、CVAT、labelme、images/ + masks/）或 COCO 标注文件</translation>
+    </message>
+    <message>
+        <source>{path}: no such folder or file; {option} takes a folder of masks or a dataset</source>
+        <translation>{path}：文件夹或文件不存在；{option} 接受掩码文件夹或数据集</translation>
+    </message>
+    <message>
+        <source>{unnamed_what} does not name its classes and has {unnamed_n} where {named_what} has {named_n}: which class is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names them)</source>
+        <translation>{unnamed_what} 没有命名其类别，且有 {unnamed_n} 个类别，而 {named_what} 有 {named_n} 个：无法知道哪个类别对应哪个；请在 {where} 中命名它们（每行一个名称，按类别 ID 顺序，与模型的命名一致）</translation>
+    </message>
+    <message>
+        <source>no class name is shared by {pred_what} ({pred_names}) and {gt_what} ({gt_names}); name the ground truth&apos;s classes as the model does (classes.txt, one name per line in class-id order)</source>
+        <translation>{pred_what}（{pred_names}）与 {gt_what}（{gt_names}）没有共同的类别名称；请按模型的命名为真值的类别命名（classes.txt，每行一个名称，按类别 ID 顺序）</translation>
+    </message>
+    <message>
         <source>Problem: no image/mask pairs were found.</source>
         <translation>问题：未找到图像/掩码对。</translation>
     </message>
@@ -2316,8 +2332,20 @@
         <translation>{path}：无法读取类别列表（{error}）</translation>
     </message>
     <message>
+        <source>{path}, line {number}: {name!r} has the colour {color} of {other!r}; give every class its own colour</source>
+        <translation>{path}，第 {number} 行：{name!r} 的颜色 {color} 与 {other!r} 相同；请为每个类别指定不同的颜色</translation>
+    </message>
+    <message>
         <source>{path}: not a COCO file (it needs lists of images and categories)</source>
         <translation>{path}：不是 COCO 文件（需要图像和类别列表）</translation>
+    </message>
+    <message>
+        <source>{path}: {n} categories, but a mask holds at most 255 classes</source>
+        <translation>{path}：有 {n} 个类别，但一个掩码最多容纳 255 个类别</translation>
+    </message>
+    <message>
+        <source>{path}: no image with id {image_id}</source>
+        <translation>{path}：没有 ID 为 {image_id} 的图像</translation>
     </message>
     <message>
         <source>{path}: unreadable COCO JSON ({error})</source>
@@ -2328,12 +2356,44 @@
         <translation>{path}：某条 COCO 记录缺少字段或取值有误（{error}）</translation>
     </message>
     <message>
+        <source>{path}: image id {image_id} is given to {first} and {second}; each image needs its own id (their annotations cannot be told apart)</source>
+        <translation>{path}：图像 ID {image_id} 同时分配给了 {first} 和 {second}；每张图像需要自己的 ID（否则无法区分它们的标注）</translation>
+    </message>
+    <message>
         <source>{path}: annotation {id} has category {category_id}, not among the categories</source>
         <translation>{path}：标注 {id} 的类别 {category_id} 不在类别列表中</translation>
     </message>
     <message>
         <source>unknown COCO style {style!r}: choose rle or polygon</source>
         <translation>未知的 COCO 样式 {style!r}：请选择 rle 或 polygon</translation>
+    </message>
+    <message>
+        <source>{path}: annotation {annotation_id}: unreadable segmentation ({error})</source>
+        <translation>{path}：标注 {annotation_id}：无法读取分割（{error}）</translation>
+    </message>
+    <message>
+        <source>{target} is one of the files to merge; write the merged file elsewhere</source>
+        <translation>{target} 是要合并的文件之一；请将合并后的文件写到别处</translation>
+    </message>
+    <message>
+        <source>{path}: not a COCO file (it needs a list of images)</source>
+        <translation>{path}：不是 COCO 文件（需要一个图像列表）</translation>
+    </message>
+    <message>
+        <source>{path}: image id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
+        <translation>{path}：图像 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
+    </message>
+    <message>
+        <source>{path}: annotation id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
+        <translation>{path}：标注 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
+    </message>
+    <message>
+        <source>{path}: its categories differ from {first}&apos;s; merge files of one model only</source>
+        <translation>{path}：其类别与 {first} 的不同；只能合并同一模型的文件</translation>
+    </message>
+    <message>
+        <source>{path} is named twice (as {other}); give each COCO file once</source>
+        <translation>{path} 被指定了两次（另一次为 {other}）；每个 COCO 文件只需指定一次</translation>
     </message>
     <message>
         <source>{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})</source>
@@ -2384,6 +2444,10 @@
         <translation>{path}：不是 labelme 文件（没有形状列表）</translation>
     </message>
     <message>
+        <source>{name}: shape {number} has a coordinate that is not a finite number within the image; fix or redraw the shape in labelme</source>
+        <translation>{name}：形状 {number} 有一个坐标不是图像范围内的有限数值；请在 labelme 中修正或重画该形状</translation>
+    </message>
+    <message>
         <source>{name}: shape {number} ({kind}) has {n} points</source>
         <translation>{name}：形状 {number}（{kind}）有 {n} 个点</translation>
     </message>
@@ -2392,8 +2456,20 @@
         <translation>{path}：无法读取的 labelme JSON（{error}）</translation>
     </message>
     <message>
+        <source>{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme</source>
+        <translation>{path}：没有 imageHeight/imageWidth，也没有 imageData；请在 labelme 中打开并保存它</translation>
+    </message>
+    <message>
+        <source>{path}: the embedded imageData is not an image ({error})</source>
+        <translation>{path}：内嵌的 imageData 不是图像（{error}）</translation>
+    </message>
+    <message>
         <source>{name}: shape {number} has the label {label!r}, not in the class list ({known}); add it to labels.txt</source>
         <translation>{name}：形状 {number} 的标签 {label!r} 不在类别列表中（{known}）；请将其加入 labels.txt</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} has points that are not [x, y] pairs</source>
+        <translation>{name}：形状 {number} 的点不是 [x, y] 坐标对</translation>
     </message>
     <message>
         <source>{name}: shape {number} (mask) cannot be read ({error})</source>
@@ -2402,6 +2478,10 @@
     <message>
         <source>{name}: shape {number} is a {kind!r}, which FCN Studio cannot draw (polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)</source>
         <translation>{name}：形状 {number} 是 {kind!r}，FCN Studio 无法绘制（可读取多边形、矩形、旋转矩形、圆、线、折线、点和掩码）</translation>
+    </message>
+    <message>
+        <source>{annotation} names the image {image}, outside the dataset folder {root}; it was not read: copy the image into the dataset folder, or allow images outside the dataset folder to be read</source>
+        <translation>{annotation} 指向图像 {image}，它位于数据集文件夹 {root} 之外；未读取该图像：请将图像复制到数据集文件夹中，或允许读取数据集文件夹之外的图像</translation>
     </message>
     <message>
         <source>{root}: no COCO file for split {split!r} (its COCO files: {names})</source>
@@ -2492,6 +2572,14 @@
         <translation>{folder}：文件夹不存在</translation>
     </message>
     <message>
+        <source>{path}: an image size of {width}x{height} pixels; fix the file</source>
+        <translation>{path}：图像尺寸为 {width}x{height} 像素；请修复该文件</translation>
+    </message>
+    <message>
+        <source>{path}: a {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first</source>
+        <translation>{path}：{width}x{height} 的图像约需 {need} 内存，但只有 {free} 可用；请关闭其他程序，或先缩小图像或将其分块</translation>
+    </message>
+    <message>
         <source>{voc}: no split {split!r} (no {listing}); {offer}</source>
         <translation>{voc}：没有划分 {split!r}（没有 {listing}）；{offer}</translation>
     </message>
@@ -2516,8 +2604,28 @@
         <translation>内存不足：请降低推理尺寸或关闭其他程序</translation>
     </message>
     <message>
+        <source>{path} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted it to write elsewhere); nothing was written through it: remove it, or choose another {option}</source>
+        <translation>{path} 是符号链接，而 FCN Studio 要在此处写入自己的文件夹（可能有人放置它以写入别处）；没有通过它写入任何内容：请删除它，或另选{option}</translation>
+    </message>
+    <message>
+        <source>{path} is a file where FCN Studio writes the folder {folder}/; move it away, or choose another {option}</source>
+        <translation>{path} 是一个文件，而 FCN Studio 要在此处写入文件夹 {folder}/；请将其移走，或另选{option}</translation>
+    </message>
+    <message>
+        <source>cannot create {path} ({error}); choose another {option}</source>
+        <translation>无法创建 {path}（{error}）；请另选{option}</translation>
+    </message>
+    <message>
         <source>{folder} is a file, not a folder; choose another output folder</source>
         <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
+    </message>
+    <message>
+        <source>{path} is a hard link to another file, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written to it: remove it, or name another log file</source>
+        <translation>{path} 是指向另一个文件的硬链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有向它写入任何内容：请删除它，或另选日志文件</translation>
+    </message>
+    <message>
+        <source>{path} is not a plain file, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written to it: remove it, or name another log file</source>
+        <translation>{path} 不是普通文件，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有向它写入任何内容：请删除它，或另选日志文件</translation>
     </message>
     <message>
         <source>{out_dir}: cannot write to this folder ({error}); choose another output folder</source>
@@ -2538,6 +2646,10 @@
     <message>
         <source>{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder</source>
         <translation>{out_dir}：{source} 的输出会替换输入 {clash}；请选择输入文件夹之外的输出文件夹</translation>
+    </message>
+    <message>
+        <source>{path} is a FIFO and nothing reads it: start its reader first, or name another log file</source>
+        <translation>{path} 是 FIFO，且没有程序在读取它：请先启动读取方，或另选日志文件</translation>
     </message>
     <message>
         <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log</source>
@@ -3000,6 +3112,10 @@
         <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
     </message>
     <message>
+        <source>{name}: its base is named {base!r}, not by an installed model&apos;s id; nothing was opened at that path: install the base model under an id and train the version again</source>
+        <translation>{name}：其基础模型名为 {base!r}，不是已安装模型的 ID；未打开该路径：请以一个 ID 安装基础模型，然后重新训练该版本</translation>
+    </message>
+    <message>
         <source>{arch} fine-tuned on {data}</source>
         <translation>在 {data} 上微调的 {arch}</translation>
     </message>
@@ -3052,6 +3168,14 @@
         <translation>没有编号为 {weights_id!r} 的已安装权重；请查看模型列表</translation>
     </message>
     <message>
+        <source>{weights_id} was removed meanwhile (by another program); nothing left to remove</source>
+        <translation>{weights_id} 已在此期间被（其他程序）删除；没有可删除的内容</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without their base, so it is kept even when asked to replace it; import under another id, or remove those versions first (export them as standalone files with `fcn-studio weights export`)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其之上：替换它会使它们失去基础模型，因此即使要求替换也会保留它；请以其他 ID 导入，或先删除这些版本（可用 `fcn-studio weights export` 将它们导出为独立文件）</translation>
+    </message>
+    <message>
         <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)</source>
         <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
     </message>
@@ -3066,6 +3190,10 @@
     <message>
         <source>{error}; if the architecture was misdetected, give --arch</source>
         <translation>{error}；如果架构识别有误，请指定架构</translation>
+    </message>
+    <message>
+        <source>{path} is the file of the installed model {weights_id}; {what} never writes over an installed model: choose another file</source>
+        <translation>{path} 是已安装模型 {weights_id} 的文件；{what} 从不覆盖已安装的模型：请另选文件</translation>
     </message>
     <message>
         <source>{path}: the symbolic link loops on itself; point it at a weights file</source>

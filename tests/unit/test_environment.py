@@ -44,4 +44,4 @@ def test_every_variable_read_anywhere_is_declared_and_documented():
         assert 'os.environ.get("FCN_STUDIO' not in text and 'os.getenv("FCN_STUDIO' not in text, path
     readme = (root.parent / "README.md").read_text(encoding="utf-8")
     assert environment.markdown_table() in readme
-    assert len(declared) == len(environment.VARIABLES) == 8
+    assert len(declared) == len(environment.VARIABLES), "each variable declared once"

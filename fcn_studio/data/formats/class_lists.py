@@ -67,8 +67,13 @@ def read_class_list(path: str | Path) -> ClassList:
             if color in colors:  # a colour-coded mask could not tell the two apart
                 other = names[colors.index(color)]
                 raise FCNStudioError(
-                    f"{path}, line {number}: {name!r} has the colour {','.join(map(str, color))} of {other!r}; "
-                    "give every class its own colour"
+                    "{path}, line {number}: {name!r} has the colour {color} of {other!r}; give every class its own "
+                    "colour",
+                    path=path,
+                    number=number,
+                    name=name,
+                    color=",".join(map(str, color)),
+                    other=other,
                 )
             colors.append(color)
     if len(names) > MAX_CLASSES:

@@ -86,7 +86,7 @@ def _read_coco(path: Path, _identity: FileIdentity) -> CocoFile:
             "{path}: a COCO record lacks a field or has a bad value ({error})", path=path, error=exc
         ) from None
     if len(names) > IGNORE:
-        raise FCNStudioError(f"{path}: {len(names)} categories, but a mask holds at most 255 classes")
+        raise FCNStudioError("{path}: {n} categories, but a mask holds at most 255 classes", path=path, n=len(names))
     return CocoFile(path, tuple(names), class_of, images, annotations, tuple(sorted(set(orphans))))
 
 
@@ -98,8 +98,12 @@ def _images_by_id(path: Path, records: list) -> dict[int, dict]:
         image_id = int(record["id"])
         if image_id in images:
             raise FCNStudioError(
-                f"{path}: image id {image_id} is given to {images[image_id].get('file_name')} and "
-                f"{record.get('file_name')}; each image needs its own id (their annotations cannot be told apart)"
+                "{path}: image id {image_id} is given to {first} and {second}; each image needs its own id (their "
+                "annotations cannot be told apart)",
+                path=path,
+                image_id=image_id,
+                first=images[image_id].get("file_name"),
+                second=record.get("file_name"),
             )
         images[image_id] = record
     return images
@@ -124,7 +128,7 @@ def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
 
     record = coco.images.get(image_id)
     if record is None:
-        raise FCNStudioError(f"{coco.path}: no image with id {image_id}")
+        raise FCNStudioError("{path}: no image with id {image_id}", path=coco.path, image_id=image_id)
     from fcn_studio.data.pixels import check_pixels
 
     h, w = int(record["height"]), int(record["width"])
@@ -142,7 +146,12 @@ def semantic_mask(coco: CocoFile, image_id: int) -> np.ndarray:
         try:
             out[decode_segmentation(cocomask, ann["segmentation"], h, w)] = cls
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
-            raise FCNStudioError(f"{coco.path}: annotation {ann.get('id')}: unreadable segmentation ({exc})") from None
+            raise FCNStudioError(
+                "{path}: annotation {annotation_id}: unreadable segmentation ({error})",
+                path=coco.path,
+                annotation_id=ann.get("id"),
+                error=str(exc),
+            ) from None
     return out
 
 

@@ -20,7 +20,7 @@ def merge_coco_files(files: list[str | Path], target: str | Path) -> tuple[Path,
     target = Path(target)
     documents = [_read(p) for p in _once(paths)]
     if target.exists() and any(os.path.samefile(target, p) for p in paths):
-        raise FCNStudioError(f"{target} is one of the files to merge; write the merged file elsewhere")
+        raise FCNStudioError("{target} is one of the files to merge; write the merged file elsewhere", target=target)
     first, categories = paths[0], documents[0].get("categories", [])
     merged: dict = {"info": {"description": "written by FCN Studio (merged)"}, "images": [], "annotations": []}
     merged["categories"] = categories
@@ -28,7 +28,11 @@ def merge_coco_files(files: list[str | Path], target: str | Path) -> tuple[Path,
     seen_annotations: dict[int, Path] = {}
     for path, doc in zip(paths, documents, strict=True):
         if doc.get("categories", []) != categories:
-            raise FCNStudioError(f"{path}: its categories differ from {first.name}'s; merge files of one model only")
+            raise FCNStudioError(
+                "{path}: its categories differ from {first}'s; merge files of one model only",
+                path=path,
+                first=first.name,
+            )
         for record in doc.get("images", []):
             _claim(seen_images, int(record["id"]), path, "image")
             merged["images"].append(record)
@@ -43,7 +47,9 @@ def _once(paths: list[Path]) -> list[Path]:
     for i, path in enumerate(paths):
         for other in paths[:i]:
             if path.exists() and other.exists() and os.path.samefile(path, other):
-                raise FCNStudioError(f"{path} is named twice (as {other}); give each COCO file once")
+                raise FCNStudioError(
+                    "{path} is named twice (as {other}); give each COCO file once", path=path, other=other
+                )
     return paths
 
 
@@ -51,16 +57,22 @@ def _read(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FCNStudioError(f"{path}: unreadable COCO JSON ({exc})") from None
+        raise FCNStudioError("{path}: unreadable COCO JSON ({error})", path=path, error=str(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
-        raise FCNStudioError(f"{path}: not a COCO file (it needs a list of images)")
+        raise FCNStudioError("{path}: not a COCO file (it needs a list of images)", path=path)
     return doc
 
 
 def _claim(seen: dict[int, Path], key: int, path: Path, what: str) -> None:
     if key in seen:
         raise FCNStudioError(
-            f"{path}: {what} id {key} is also in {seen[key].name}; these files are not shards of one run "
-            "(FCN Studio numbers the shards of one run apart)"
+            "{path}: image id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers "
+            "the shards of one run apart)"
+            if what == "image"
+            else "{path}: annotation id {key} is also in {other}; these files are not shards of one run (FCN Studio "
+            "numbers the shards of one run apart)",
+            path=path,
+            key=key,
+            other=seen[key].name,
         )
     seen[key] = path

@@ -78,7 +78,9 @@ def read_labelme(path: str | Path) -> LabelmeFile:
         if image_data:
             width, height = decode_image_data(image_data, path, header_only=True).size
         else:
-            raise FCNStudioError(f"{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme")
+            raise FCNStudioError(
+                "{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme", path=path
+            )
     from fcn_studio.data.pixels import check_pixels
 
     check_pixels(path, width, height)  # its mask is made at this size
@@ -100,7 +102,9 @@ def decode_image_data(image_data: str, path: Path, header_only: bool = False) ->
             image.load()
         return image
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise FCNStudioError(f"{path}: the embedded imageData is not an image ({exc})") from None
+        raise FCNStudioError(
+            "{path}: the embedded imageData is not an image ({error})", path=path, error=str(exc)
+        ) from None
 
 
 def class_ids(names: list[str]) -> dict[str, int]:
@@ -145,11 +149,15 @@ def shape_mask(doc: LabelmeFile, shape: dict, number: int) -> np.ndarray:
     try:
         xy = [(float(p[0]), float(p[1])) for p in shape.get("points", [])]
     except (TypeError, ValueError, IndexError):
-        raise FCNStudioError(f"{doc.path.name}: shape {number} has points that are not [x, y] pairs") from None
+        raise FCNStudioError(
+            "{name}: shape {number} has points that are not [x, y] pairs", name=doc.path.name, number=number
+        ) from None
     if not all(abs(v) < 1e7 for point in xy for v in point):  # NaN fails this too
         raise FCNStudioError(
-            f"{doc.path.name}: shape {number} has a coordinate that is not a finite number within the image; "
-            "fix or redraw the shape in labelme"
+            "{name}: shape {number} has a coordinate that is not a finite number within the image; fix or redraw "
+            "the shape in labelme",
+            name=doc.path.name,
+            number=number,
         )
     if kind == "mask":
         return _mask_shape(doc, shape, xy, number)

@@ -67,8 +67,11 @@ def refuse_outside(image: Path, root: Path, annotation: Path) -> None:
     if environment.read(environment.ALLOW_OUTSIDE):
         return
     raise FCNStudioError(
-        f"{annotation.name} names the image {image}, outside the dataset folder {root}; it was not read: copy the "
-        "image into the dataset folder, or pass --allow-outside to read it"
+        "{annotation} names the image {image}, outside the dataset folder {root}; it was not read: copy the image "
+        "into the dataset folder, or allow images outside the dataset folder to be read",
+        annotation=annotation.name,
+        image=image,
+        root=root,
     )
 
 
