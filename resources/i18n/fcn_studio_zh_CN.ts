@@ -2418,8 +2418,164 @@
         <translation>{name}：预测为 {size}（宽x高），但真值为 {size2}</translation>
     </message>
     <message>
-        <source>{name}: predicted label {max} is outside 0..{n}; pass the right --num-classes</source>
+        <source>{name}: predicted label {max} is outside 0..{n}; give the right number of classes</source>
         <translation>{name}：预测标签 {max} 超出 0..{n}；请给出正确的类别数</translation>
+    </message>
+    <message>
+        <source>{path}: not a confusion matrix saved by an evaluation ({reason})</source>
+        <translation>{path}：不是由评估保存的混淆矩阵（{reason}）</translation>
+    </message>
+    <message>
+        <source>cannot write the log {path} ({error}); choose another log file</source>
+        <translation>无法写入日志 {path}（{error}）；请另选日志文件</translation>
+    </message>
+    <message>
+        <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or choose another log file</source>
+        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有通过它写入任何内容：请删除它，或另选日志文件</translation>
+    </message>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); choose the CPU, or let the device be chosen automatically</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请选择 CPU，或让程序自动选择设备</translation>
+    </message>
+    <message>
+        <source>Apple MPS was requested but is not available; choose the CPU, or let the device be chosen automatically</source>
+        <translation>请求了 Apple MPS，但它不可用；请选择 CPU，或让程序自动选择设备</translation>
+    </message>
+    <message>
+        <source>{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; choose fp32 or the automatic precision</source>
+        <translation>{what}：此 CPU 没有原生 bf16（AVX512-BF16 或 AMX），bf16 在此比 fp32 慢约 100 倍；请选择 fp32 或自动精度</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); choose the CPU as the device</source>
+        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请选择 CPU 作为设备</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the automatic backend (unset {backend_env})</source>
+        <translation>快速（int8）模式使用 ONNX Runtime 运行，而不是 torch 后端：请关闭快速模式，或使用自动后端（取消设置 {backend_env}）</translation>
+    </message>
+    <message>
+        <source>choose one approximate mode: fast (int8) or bf16, not both</source>
+        <translation>只能选择一种近似模式：快速（int8）或 bf16，不能同时使用</translation>
+    </message>
+    <message>
+        <source>choose a smaller inference size, or </source>
+        <translation>请选择更小的推理尺寸，或</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime is not installed: pip install onnxruntime onnx, or use the torch backend</source>
+        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx，或使用 torch 后端</translation>
+    </message>
+    <message>
+        <source>the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (choose the torch backend to silence this)</source>
+        <translation>{name} 的 ONNX Runtime 转换给出的标签与 torch 模型不同；改由 torch 计算（选择 torch 后端可不再提示）</translation>
+    </message>
+    <message>
+        <source>no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use the torch backend</source>
+        <translation>{root} 上没有空间用于更快的 CPU 路径：请释放 {mb} MB，将 $FCN_STUDIO_CACHE 设为有空间的文件夹，或使用 torch 后端</translation>
+    </message>
+    <message>
+        <source>{text!r} is not a shard: give I/N with 0 &lt;= I &lt; N, e.g. 0/4</source>
+        <translation>{text!r} 不是有效的分片：请写成 I/N，且 0 &lt;= I &lt; N，例如 0/4</translation>
+    </message>
+    <message>
+        <source>{file} exists; choose another file name, or replace it</source>
+        <translation>{file} 已存在；请另选文件名，或替换它</translation>
+    </message>
+    <message>
+        <source>{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again</source>
+        <translation>{path}：这是网页，不是权重（下载时遇到了登录或确认页面）；请重新下载</translation>
+    </message>
+    <message>
+        <source>{path}: these are VGG16 classification weights, not a segmentation model; use them as the base of a training run</source>
+        <translation>{path}：这是 VGG16 分类权重，不是分割模型；请将其用作训练的基础模型</translation>
+    </message>
+    <message>
+        <source>{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later, or download it in a browser and import the file</source>
+        <translation>{url}：服务器发送的是网页，而不是权重文件（配额、登录或文件已删除页面）；请稍后重试，或用浏览器下载后导入该文件</translation>
+    </message>
+    <message>
+        <source>unknown model {spec!r}: not a file and not an installed id ({known_ids}); see the list of installed models</source>
+        <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>unknown weights id {weights_id!r}; see the list of models</source>
+        <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
+    </message>
+    <message>
+        <source>a model with id {weights_id!r} is already installed; choose another id, or replace it</source>
+        <translation>编号为 {weights_id!r} 的模型已安装；请另选编号，或替换它</translation>
+    </message>
+    <message>
+        <source>{weights_id!r} is not a model id ({problem}); see the list of installed models</source>
+        <translation>{weights_id!r} 不是模型编号（{problem}）；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>no installed weights with id {weights_id!r}; see the list of installed models</source>
+        <translation>没有编号为 {weights_id!r} 的已安装权重；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
+    </message>
+    <message>
+        <source>model {spec} is not installed; download it (about {size_mb:.0f} MB) or import a weights file</source>
+        <translation>模型 {spec} 未安装；请下载（约 {size_mb:.0f} MB）或导入权重文件</translation>
+    </message>
+    <message>
+        <source>{error}; if the architecture was misdetected, name it</source>
+        <translation>{error}；如果架构识别有误，请指定架构</translation>
+    </message>
+    <message>
+        <source>starting from random weights (the base &quot;scratch&quot;): expect poor results without a long run</source>
+        <translation>从随机权重开始（基础模型为“scratch”）：不经过长时间训练，效果会很差</translation>
+    </message>
+    <message>
+        <source>rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same rendezvous endpoint (MASTER_ADDR/MASTER_PORT)</source>
+        <translation>进程 {rank}：无法加入 torchrun 任务（{error}）；请检查每台机器是否以相同的汇合端点（MASTER_ADDR/MASTER_PORT）运行同一命令</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, optimizer and batch size are not used); whole images, no random scale or crop</source>
+        <translation>主干网络已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；得分层用带线搜索的 L-BFGS 拟合，它自行选择步长（不使用学习率、优化器和批量大小）；使用整张图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, optimizer and batch size are not used); whole images, no random scale or crop</source>
+        <translation>主干网络已冻结：每张图像的特征只计算一次并缓存（{folder}）；得分层用带线搜索的 L-BFGS 拟合，它自行选择步长（不使用学习率、优化器和批量大小）；使用整张图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{out} is a folder; give a file name for the model, such as {example}</source>
+        <translation>{out} 是文件夹；请给出模型的文件名，例如 {example}</translation>
+    </message>
+    <message>
+        <source>{out} exists (an earlier training&apos;s model); replace it, continue it, or choose another output file</source>
+        <translation>{out} 已存在（之前训练的模型）；请替换它、继续训练它，或另选输出文件</translation>
+    </message>
+    <message>
+        <source>{state}: the saved state does not fit this run ({error}); train again without resuming</source>
+        <translation>{state}：保存的状态与本次训练不符（{error}）；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>the loss became {loss} at epoch {epoch}: lower the learning rate</source>
+        <translation>第 {epoch} 轮损失变为 {loss}：请降低学习率</translation>
+    </message>
+    <message>
+        <source>to keep it and train on from it, use it as the base and write the new model to {other}; or start over and replace it</source>
+        <translation>要保留它并在其上继续训练，请以它为基础模型，并将新模型写入 {other}；或者从头开始并替换它</translation>
+    </message>
+    <message>
+        <source>nothing to resume: {name} is not next to {out}; train again without resuming</source>
+        <translation>没有可继续的训练：{out} 旁边没有 {name}；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>{path}: not a training state; train again without resuming</source>
+        <translation>{path}：不是训练状态；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without resuming, or start a new run with {out_name} as its base</source>
+        <translation>无法继续：{name} 保存的是第 {model_epoch} 轮后的权重，而 {state_file} 保存的是第 {epoch} 轮后的优化器（训练在两次保存之间被中止）；请不继续、重新训练，或以 {out_name} 为基础模型开始新的训练</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable training state ({error}); train again without resuming</source>
+        <translation>{path}：无法读取的训练状态（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>cannot add a {num_classes}-class confusion matrix to a {num_classes2}-class one</source>
@@ -2436,10 +2592,6 @@
     <message>
         <source>{path} is the same file as {first}: merging it twice would count its images twice; give each shard&apos;s file once</source>
         <translation>{path} 与 {first} 是同一个文件：合并两次会把其中的图像计算两次；每个分片的文件只给一次</translation>
-    </message>
-    <message>
-        <source>{path}: not a confusion matrix saved by eval --save-cm ({reason})</source>
-        <translation>{path}：不是由评估保存的混淆矩阵（{reason}）</translation>
     </message>
     <message>
         <source>{folder}: no such folder</source>
@@ -2482,20 +2634,12 @@
         <translation>{out_dir} 正是要分割的文件夹：下次运行会把其中的掩码当作照片；请选择其他输出文件夹，例如 {suggestion}</translation>
     </message>
     <message>
-        <source>cannot write the log {path} ({error}); choose another --log</source>
-        <translation>无法写入日志 {path}（{error}）；请选择其他日志文件</translation>
-    </message>
-    <message>
         <source>Cancelled after {processed} of {n} files; {n2} masks written.</source>
         <translation>已在处理 {processed}/{n} 个文件后取消；已写入 {n2} 个掩码。</translation>
     </message>
     <message>
         <source>{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder</source>
         <translation>{out_dir}：{source} 的输出会替换输入 {clash}；请选择输入文件夹之外的输出文件夹</translation>
-    </message>
-    <message>
-        <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log</source>
-        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有通过它写入任何内容：请删除它，或另选日志文件</translation>
     </message>
     <message>
         <source>{source}: {problem}</source>
@@ -2526,24 +2670,12 @@
         <translation>未知设备 {requested!r}；请选择 {device_choices} 之一</translation>
     </message>
     <message>
-        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); use --device cpu or auto</source>
-        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请使用 --device cpu 或 auto</translation>
-    </message>
-    <message>
-        <source>Apple MPS was requested but is not available; use --device cpu or auto</source>
-        <translation>请求了 Apple MPS，但它不可用；请使用 --device cpu 或 auto</translation>
-    </message>
-    <message>
         <source>MPS unavailable; running on the CPU</source>
         <translation>MPS 不可用；改在 CPU 上运行</translation>
     </message>
     <message>
         <source>fast mode needs a few images to calibrate on: open an image or a folder first</source>
         <translation>快速模式需要几张图像来校准：请先打开一张图像或一个文件夹</translation>
-    </message>
-    <message>
-        <source>{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; use --precision fp32 or auto</source>
-        <translation>{what}：此 CPU 没有原生 bf16（AVX512-BF16 或 AMX），bf16 在此比 fp32 慢约 100 倍；请使用 fp32 或自动精度</translation>
     </message>
     <message>
         <source>unknown precision {requested!r}; choose one of {precisions}</source>
@@ -2562,48 +2694,20 @@
         <translation>未知后端 {backend!r}；请选择 {backends} 之一</translation>
     </message>
     <message>
-        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
-        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
-    </message>
-    <message>
-        <source>fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})</source>
-        <translation>快速（int8）模式使用 ONNX Runtime 运行，而不是 torch 后端：请关闭快速模式，或使用自动后端（取消设置 {backend_env}）</translation>
-    </message>
-    <message>
         <source>segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles</source>
         <translation>分割这张 {width}x{height} 的图像约需 {total}（{parts}），但只有 {free} 内存可用；{hint}请关闭其他程序或将图像切块</translation>
-    </message>
-    <message>
-        <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
-        <translation>只能选择一种近似模式：快速（int8）或 --precision bf16，不能同时使用</translation>
-    </message>
-    <message>
-        <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>
-        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx（或使用 --backend torch）</translation>
     </message>
     <message>
         <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
     </message>
     <message>
-        <source>the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)</source>
-        <translation>{name} 的 ONNX Runtime 转换给出的标签与 torch 模型不同；改由 torch 计算</translation>
-    </message>
-    <message>
         <source>the faster CPU path cannot be prepared: {error}</source>
         <translation>无法准备更快的 CPU 路径：{error}</translation>
     </message>
     <message>
-        <source>no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch</source>
-        <translation>{root} 上没有空间用于更快的 CPU 路径：请释放 {mb} MB，将 $FCN_STUDIO_CACHE 设为有空间的文件夹，或使用 torch 后端</translation>
-    </message>
-    <message>
         <source>converting {name} for ONNX Runtime failed: {error}</source>
         <translation>为 ONNX Runtime 转换 {name} 失败：{error}</translation>
-    </message>
-    <message>
-        <source>--shard {text!r}: give I/N with 0 &lt;= I &lt; N, e.g. --shard 0/4</source>
-        <translation>分片 {text!r}：请写成 I/N，且 0 &lt;= I &lt; N，例如 0/4</translation>
     </message>
     <message>
         <source>{source}: the video has no readable frames (truncated, damaged or empty)</source>
@@ -2714,10 +2818,6 @@
         <translation>{name}：导出写入 .safetensors 文件；请给出以 .safetensors 结尾的名称</translation>
     </message>
     <message>
-        <source>{file} exists; choose another file name, or replace it with --force</source>
-        <translation>{file} 已存在；请另选文件名，或替换它</translation>
-    </message>
-    <message>
         <source>these VGG weights have {n} convolutions, VGG16 has {n2}: use VGG16 (not VGG11/13/19) ImageNet weights</source>
         <translation>这些 VGG 权重有 {n} 个卷积层，VGG16 有 {n2} 个：请使用 VGG16（不是 VGG11/13/19）的 ImageNet 权重</translation>
     </message>
@@ -2728,10 +2828,6 @@
     <message>
         <source>{path}: the file is empty; download or export it again</source>
         <translation>{path}：文件为空；请重新下载或导出</translation>
-    </message>
-    <message>
-        <source>{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again with `fcn-studio weights download`</source>
-        <translation>{path}：这是网页，不是权重（下载时遇到了登录或确认页面）；请重新下载</translation>
     </message>
     <message>
         <source>{path}: {what}, not a weights file; give a .pth or .safetensors file</source>
@@ -2752,10 +2848,6 @@
     <message>
         <source>{path}: a {arch} head cannot go on the {arch2} base {id}</source>
         <translation>{path}：{arch} 的头部不能放在 {arch2} 的基础模型 {id} 上</translation>
-    </message>
-    <message>
-        <source>{path}: these are VGG16 classification weights, not a segmentation model; use them as the base for `fcn-studio train --base`</source>
-        <translation>{path}：这是 VGG16 分类权重，不是分割模型；请将其用作训练的基础模型</translation>
     </message>
     <message>
         <source>{path}: not FCN weights: expected layers such as conv1_1, score_fr and upscore*, found {found}...</source>
@@ -2830,10 +2922,6 @@
         <translation>{url}：无法连接（{reason}）；请检查网络后重试</translation>
     </message>
     <message>
-        <source>{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later or download it in a browser and use `fcn-studio weights import`</source>
-        <translation>{url}：服务器发送的是网页，而不是权重文件（配额、登录或文件已删除页面）；请稍后重试，或用浏览器下载后导入</translation>
-    </message>
-    <message>
         <source>{url}: the connection dropped at {done} of {total} bytes; run the download again to resume</source>
         <translation>{url}：连接在 {done}/{total} 字节处中断；再次下载即可续传</translation>
     </message>
@@ -2894,6 +2982,22 @@
         <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
     </message>
     <message>
+        <source>an id cannot be empty</source>
+        <translation>编号不能为空</translation>
+    </message>
+    <message>
+        <source>an id has at most {n} characters</source>
+        <translation>编号最多 {n} 个字符</translation>
+    </message>
+    <message>
+        <source>use letters, digits, &apos;-&apos;, &apos;_&apos; and &apos;.&apos; (starting with a letter or digit)</source>
+        <translation>请使用字母、数字、“-”、“_”和“.”（以字母或数字开头）</translation>
+    </message>
+    <message>
+        <source>that name is reserved</source>
+        <translation>该名称已被保留</translation>
+    </message>
+    <message>
         <source>{arch} fine-tuned on {data}</source>
         <translation>在 {data} 上微调的 {arch}</translation>
     </message>
@@ -2906,52 +3010,24 @@
         <translation>{family} 第 {number} 版</translation>
     </message>
     <message>
-        <source>unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`</source>
-        <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
-    </message>
-    <message>
         <source>{path} is a folder, not a weights file; give the .pth or .safetensors file in it</source>
         <translation>{path} 是文件夹，不是权重文件；请给出其中的 .pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>it is the id of a listed model</source>
+        <translation>它是清单中某个模型的编号</translation>
     </message>
     <message>
         <source>{weights_id!r} cannot be used as a model id: {problem}; choose another {option}</source>
         <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选 {option}</translation>
     </message>
     <message>
-        <source>unknown weights id {weights_id!r}; see `fcn-studio weights list`</source>
-        <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
-    </message>
-    <message>
         <source>{name} is the published {id}, which is already installed</source>
         <translation>{name} 是已发布的 {id}，已经安装</translation>
     </message>
     <message>
-        <source>a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force</source>
-        <translation>编号为 {weights_id!r} 的模型已安装；请另选编号，或替换它</translation>
-    </message>
-    <message>
-        <source>{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`</source>
-        <translation>{weights_id!r} 不是模型编号（{problem}）；请查看模型列表</translation>
-    </message>
-    <message>
-        <source>no installed weights with id {weights_id!r}; see `fcn-studio weights list`</source>
-        <translation>没有编号为 {weights_id!r} 的已安装权重；请查看模型列表</translation>
-    </message>
-    <message>
-        <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)</source>
-        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
-    </message>
-    <message>
         <source>{spec} is a backbone for training, not a segmentation model</source>
         <translation>{spec} 是用于训练的主干网络，不是分割模型</translation>
-    </message>
-    <message>
-        <source>model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`</source>
-        <translation>模型 {spec} 未安装；请下载（约 {size_mb:.0f} MB）或导入权重文件</translation>
-    </message>
-    <message>
-        <source>{error}; if the architecture was misdetected, give --arch</source>
-        <translation>{error}；如果架构识别有误，请指定架构</translation>
     </message>
     <message>
         <source>{path}: the symbolic link loops on itself; point it at a weights file</source>
@@ -2960,10 +3036,6 @@
     <message>
         <source>{path}: the symbolic link points to a missing file; fix or remove it</source>
         <translation>{path}：符号链接指向不存在的文件；请修正或删除它</translation>
-    </message>
-    <message>
-        <source>starting from random weights (--base scratch): expect poor results without a long run</source>
-        <translation>从随机权重开始：不经过长时间训练，结果会很差</translation>
     </message>
     <message>
         <source>backbone from VGG16 ImageNet weights ({file}); score layers start at zero</source>
@@ -2998,10 +3070,6 @@
 {text}</translation>
     </message>
     <message>
-        <source>rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)</source>
-        <translation>进程 {rank}：无法加入 torchrun 任务（{error}）；请检查每台机器是否以相同的 --rdzv-endpoint（或 MASTER_ADDR/MASTER_PORT）运行同一命令</translation>
-    </message>
-    <message>
         <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
         <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
     </message>
@@ -3022,28 +3090,8 @@
         <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
     </message>
     <message>
-        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
-        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
-        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
-        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
         <source>{world_size} processes ({backend}): each holds its share of the images; losses and gradients are summed over the processes at every solver evaluation</source>
         <translation>{world_size} 个进程（{backend}）：每个进程持有一部分图像；每次求解器计算时，损失和梯度在各进程间求和</translation>
-    </message>
-    <message>
-        <source>--out {out} is a folder; give a file name such as {example}</source>
-        <translation>输出 {out} 是文件夹；请给出文件名，例如 {example}</translation>
-    </message>
-    <message>
-        <source>{out} exists (an earlier training&apos;s model); replace it with --force, continue it with --resume, or choose another --out</source>
-        <translation>{out} 已存在（之前训练的模型）；请替换它、继续训练它，或另选输出文件</translation>
-    </message>
-    <message>
-        <source>a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id</source>
-        <translation>编号为 {weights_id!r} 的模型已安装；请替换它，或另选编号</translation>
     </message>
     <message>
         <source>{out} exists (an earlier training&apos;s model, with no state to resume); {keep_model_hint}</source>
@@ -3052,10 +3100,6 @@
     <message>
         <source>{state}: a {arch} with {num_classes} classes cannot resume this {run_arch} run with {run_classes} classes</source>
         <translation>{state}：{num_classes} 个类别的 {arch} 不能继续这次 {run_classes} 个类别的 {run_arch} 训练</translation>
-    </message>
-    <message>
-        <source>{state}: the saved state does not fit this run ({error}); train again without --resume</source>
-        <translation>{state}：保存的状态与本次训练不符（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>unknown optimizer {optimizer!r}: choose adam or sgd</source>
@@ -3070,40 +3114,16 @@
         <translation>{world_size} 个进程（{backend}）：每个进程批量 {batch_size}，全局批量 {global_batch}；每个进程 {n} 张训练图像</translation>
     </message>
     <message>
-        <source>the loss became {loss} at epoch {epoch}: lower the learning rate (--lr)</source>
-        <translation>第 {epoch} 轮损失变为 {loss}：请降低学习率</translation>
-    </message>
-    <message>
         <source>the training process ended unexpectedly (exit code {exitcode}); Resume continues from the last completed epoch</source>
         <translation>训练进程意外结束（退出码 {exitcode}）；“继续”会从最后完成的一轮接着训练</translation>
-    </message>
-    <message>
-        <source>to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it</source>
-        <translation>要保留它并在其上继续训练，请以 {out} 为基础模型、以 {other} 为输出；替换会从头开始并覆盖它</translation>
-    </message>
-    <message>
-        <source>nothing to resume: {name} is not next to {out}; train without --resume</source>
-        <translation>没有可继续的训练：{out} 旁边没有 {name}；请不继续、重新训练</translation>
-    </message>
-    <message>
-        <source>{path}: not a training state; train again without --resume</source>
-        <translation>{path}：不是训练状态；请不继续、重新训练</translation>
     </message>
     <message>
         <source>nothing to resume: {name} is missing next to {out}</source>
         <translation>没有可继续的训练：{out} 旁边缺少 {name}</translation>
     </message>
     <message>
-        <source>cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without --resume, or continue from {out_name} with --base</source>
-        <translation>无法继续：{name} 保存的是第 {model_epoch} 轮后的权重，而 {state_file} 保存的是第 {epoch} 轮后的优化器（训练在两次保存之间被中止）；请不继续、重新训练，或以 {out_name} 为基础模型继续</translation>
-    </message>
-    <message>
         <source>nothing to resume: {name} is not next to {out}; {keep_model_hint}</source>
         <translation>没有可继续的训练：{out} 旁边没有 {name}；{keep_model_hint}</translation>
-    </message>
-    <message>
-        <source>{path}: unreadable training state ({error}); train again without --resume</source>
-        <translation>{path}：无法读取的训练状态（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>
