@@ -1802,8 +1802,8 @@
         <translation>CPU 跟不上：{total} 帧中只有 {shown} 帧被实时分割。</translation>
     </message>
     <message>
-        <source>Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame.</source>
-        <translation>降低推理尺寸（如 320 px）可使播放更流畅，或选择“逐帧”。</translation>
+        <source>For smoother playback: turn on Fast mode (Models menu), lower the inference size (e.g. 320 px), or choose Every frame.</source>
+        <translation>要使播放更流畅：打开快速模式（“模型”菜单），降低推理尺寸（如 320 像素），或选择“逐帧”。</translation>
     </message>
     <message>
         <source>Loading model {model}…</source>
@@ -2728,6 +2728,10 @@
     <message>
         <source>{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)</source>
         <translation>{path}：无法打开此视频（文件已损坏，或 OpenCV 无法解码其编码格式）</translation>
+    </message>
+    <message>
+        <source>{width}x{height} is odd-sized; MP4 needs even sizes, so it was written as MJPEG .avi</source>
+        <translation>{width}x{height} 的尺寸为奇数；MP4 需要偶数尺寸，因此写成了 MJPEG .avi</translation>
     </message>
     <message>
         <source>{path}: OpenCV cannot write {ext} video here; try .avi</source>

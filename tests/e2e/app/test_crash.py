@@ -1,6 +1,6 @@
 """An exception nobody caught, in a slot or a worker thread: a crash report on disk (traceback,
 versions, machine), a dialog that says what happened and where the report is, and the app
-goes on. Help > Show Log names the log file."""
+goes on. Help > Show Log names the log file. And the hint after an export is shell-quoted."""
 
 from __future__ import annotations
 
@@ -86,3 +86,11 @@ def test_the_log_file_gets_the_core_loggers_and_show_log_names_it(qtbot, log_dir
     crash.show_log(None)
     assert shown == [str(path)]
     assert QApplication.instance() is not None
+
+
+def test_the_saved_path_is_quoted_for_a_shell(win, tmp_path):
+    """The hint after an export can be copied into a terminal even with spaces in the path."""
+    target = tmp_path / "my photos" / "cat mask.png"
+    win.exporter.remember(target)
+    shown = win.statusBar().currentMessage()
+    assert f"'{target}'" in shown, shown
