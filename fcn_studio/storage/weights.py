@@ -199,7 +199,7 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     if is_valid_id(normal_id(spec)) and (weights_dir() / f"{normal_id(spec)}.safetensors").is_file():
         return weights_dir() / f"{normal_id(spec)}.safetensors", {}
     _explain_unusable_path(path)
-    known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
+    known_ids = ", ".join(m.id for m in installed_models()) or Message("none installed")
     raise FCNStudioError(
         "unknown model {spec!r}: not a file and not an installed id ({known_ids}); see the list of installed models",
         fix="list",

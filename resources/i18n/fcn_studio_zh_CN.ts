@@ -3014,6 +3014,10 @@
         <translation>{family} 第 {number} 版</translation>
     </message>
     <message>
+        <source>none installed</source>
+        <translation>尚未安装任何模型</translation>
+    </message>
+    <message>
         <source>{path} is a folder, not a weights file; give the .pth or .safetensors file in it</source>
         <translation>{path} 是文件夹，不是权重文件；请给出其中的 .pth 或 .safetensors 文件</translation>
     </message>
