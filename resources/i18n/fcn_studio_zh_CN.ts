@@ -1417,8 +1417,12 @@
         <translation>原始分辨率</translation>
     </message>
     <message>
+        <source>{n} px</source>
+        <translation>{n} 像素</translation>
+    </message>
+    <message>
         <source>Longest side the network sees; larger images are segmented at this size and the result upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory.</source>
-        <translation>网络输入的最长边；更大的图像按此尺寸分割，再将结果上采样。越小越快（在 CPU 上处理视频可用 320-512 px），内存占用也越少。</translation>
+        <translation>网络输入的最长边；更大的图像按此尺寸分割，再将结果上采样。越小越快（在 CPU 上处理视频可用 320-512 像素），内存占用也越少。</translation>
     </message>
 </context>
 <context>
@@ -1527,7 +1531,7 @@
     </message>
     <message>
         <source>Crop size (px)</source>
-        <translation>裁剪尺寸 (px)</translation>
+        <translation>裁剪尺寸（像素）</translation>
     </message>
     <message>
         <source>Learning rate</source>
@@ -1547,7 +1551,7 @@
     </message>
     <message>
         <source>Save as (model id)</source>
-        <translation>保存为（模型 ID）</translation>
+        <translation>保存为（模型编号）</translation>
     </message>
     <message>
         <source>Defaults for this machine</source>
@@ -1647,7 +1651,7 @@
     </message>
     <message>
         <source>The model id cannot be used: {problem}.</source>
-        <translation>不能使用此模型 ID：{problem}。</translation>
+        <translation>不能使用此模型编号：{problem}。</translation>
     </message>
     <message>
         <source>Training and segmentation share one GPU: both are slower while this runs, and a big image may run out of GPU memory (lower the inference size or segment on the CPU meanwhile).</source>
@@ -1955,7 +1959,7 @@
     </message>
     <message>
         <source>Id</source>
-        <translation>ID</translation>
+        <translation>编号</translation>
     </message>
     <message>
         <source>Model</source>
@@ -2167,11 +2171,11 @@
     </message>
     <message>
         <source>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</source>
-        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
+        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} 像素  {percent:5.1f} %</translation>
     </message>
     <message>
         <source>  {name:&lt;6} (255)             {count:&gt;12,} px</source>
-        <translation>  {name:&lt;6} (255)             {count:&gt;12,} px</translation>
+        <translation>  {name:&lt;6} (255)             {count:&gt;12,} 像素</translation>
     </message>
     <message>
         <source>Images without a mask ({n}): {names}</source>
