@@ -254,6 +254,14 @@
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>{task} is still running. Cancel it and quit?</source>
+        <translation>“{task}”仍在进行。要取消它并退出吗？</translation>
+    </message>
 </context>
 <context>
     <name>ClassEditor</name>

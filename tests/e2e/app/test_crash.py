@@ -94,3 +94,33 @@ def test_the_saved_path_is_quoted_for_a_shell(win, tmp_path):
     win.exporter.remember(target)
     shown = win.statusBar().currentMessage()
     assert f"'{target}'" in shown, shown
+
+
+def test_ctrl_q_during_a_modal_task_asks_then_cancels_it_and_quits(qtbot, monkeypatch):
+    """A video export's progress dialog is modal, so the window's Ctrl+Q never fires: the
+    dialog itself asks whether to cancel the task, then the window closes once it stopped."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QMainWindow
+
+    from fcn_studio.errors import Cancelled
+    from fcn_studio.gui.shared.tasks import BackgroundTask
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    def job(progress, cancelled):
+        while not cancelled():
+            progress(0, 10, "")
+            threading.Event().wait(0.02)
+        raise Cancelled()
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    task = BackgroundTask(job, window, "Export segmented video", "Segmenting clip.mp4…").start()
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
+    keys = {s.key().toString(): s for s in task.dialog.findChildren(QShortcut)}
+    shortcut = keys[QKeySequence("Ctrl+Q").toString()]
+    shortcut.activated.emit()  # the key itself: the offscreen platform activates no window
+    qtbot.waitUntil(lambda: not task.running and not window.isVisible(), timeout=10000)
+    assert asked and "Export segmented video" in asked[0]
