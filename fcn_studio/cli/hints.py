@@ -31,6 +31,7 @@ HINTS: dict[str, str] = {
     "no-resume": "drop --resume",
     "num-classes": "--num-classes N",
     "one-mode": "--fast or --precision bf16",
+    "other-id": "--id ID",
     "other-id-or-replace": "--id ID chooses another id, --force replaces it",
     "out-exists": "--force replaces it, --resume continues it, --out chooses another file",
     "out-file": "--out FILE",

@@ -248,7 +248,7 @@ def _explain_unusable_path(path: Path) -> None:
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
 
 
-def check_id(weights_id: str, option: str = "--id") -> str:
+def check_id(weights_id: str) -> str:
     """``weights_id`` (normalised) if usable for a new model; else FCNStudioError saying why."""
     weights_id = normal_id(weights_id)
     problem = id_problem(weights_id)
@@ -256,10 +256,10 @@ def check_id(weights_id: str, option: str = "--id") -> str:
         problem = Message("it is the id of a listed model")
     if problem:
         raise FCNStudioError(
-            "{weights_id!r} cannot be used as a model id: {problem}; choose another {option}",
+            "{weights_id!r} cannot be used as a model id: {problem}; choose another id",
             weights_id=weights_id,
             problem=problem,
-            option=option,
+            fix="other-id",
         )
     return weights_id
 

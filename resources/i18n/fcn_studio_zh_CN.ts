@@ -2510,6 +2510,10 @@
         <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
     </message>
     <message>
+        <source>{weights_id!r} cannot be used as a model id: {problem}; choose another id</source>
+        <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选编号</translation>
+    </message>
+    <message>
         <source>unknown weights id {weights_id!r}; see the list of models</source>
         <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
     </message>
@@ -3036,10 +3040,6 @@
     <message>
         <source>it is the id of a listed model</source>
         <translation>它是清单中某个模型的编号</translation>
-    </message>
-    <message>
-        <source>{weights_id!r} cannot be used as a model id: {problem}; choose another {option}</source>
-        <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选 {option}</translation>
     </message>
     <message>
         <source>{name} is the published {id}, which is already installed</source>
