@@ -12,6 +12,7 @@ import string
 from collections import defaultdict
 
 from fcn_studio.errors import FCNStudioError
+from fcn_studio.messages import Message
 
 HINTS: dict[str, str] = {
     "arch": "--arch fcn32s|fcn16s|fcn8s",
@@ -23,7 +24,7 @@ HINTS: dict[str, str] = {
     "download-or-import": "fcn-studio weights download {spec}, or fcn-studio weights import FILE",
     "export": "fcn-studio weights export ID FILE",
     "import": "fcn-studio weights import FILE",
-    "keep-model": "--base {out} --out NEW.safetensors trains on from it; --force starts over",
+    "keep-model": "--base {out} --out {other} trains on from it; --force starts over",
     "list": "fcn-studio weights list",
     "log": "--log FILE",
     "lr": "--lr",
@@ -50,5 +51,15 @@ def hint(exc: BaseException) -> str:
     fix = getattr(exc, "fix", None) if isinstance(exc, FCNStudioError) else None
     if fix not in HINTS:
         return ""
-    params = defaultdict(str, {k: str(v) for k, v in exc.message.params.items()})
+    params = defaultdict(str, _values(exc.message))
     return f" ({string.Formatter().vformat(HINTS[fix], (), params)})"
+
+
+def _values(message: Message) -> dict[str, str]:
+    """The message's values and those of the messages inside it (the outer one wins)."""
+    found: dict[str, str] = {}
+    for key, value in message.params.items():
+        if isinstance(value, Message):
+            found = {**_values(value), **found}
+        found.setdefault(key, str(value))
+    return found

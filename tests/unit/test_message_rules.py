@@ -181,3 +181,4 @@ def test_the_command_line_adds_its_flags_to_the_general_sentence(capsys, tmp_pat
     err = capsys.readouterr().err
     assert code == 1
     assert "or start over and replace it (--base " in err and "; --force starts over)" in err, err
+    assert f"--out {tmp_path / 'm-2.safetensors'} trains on from it" in err, "the nested message's value is used"
