@@ -4,8 +4,13 @@ Core code raises :class:`FCNStudioError` with a sentence that names the thing th
 wrong and what to do about it; the CLI prints it on one line and the GUI shows it in a
 message, neither with a traceback. Written as a template and its parameters,
 ``FCNStudioError("{path}: not an image file", path=path)``, the sentence is a
-:class:`~fcn_studio.messages.Message` the GUI shows in the user's language (an f-string
-works too, but stays English everywhere).
+:class:`~fcn_studio.messages.Message` the GUI shows in the user's language (never an
+f-string: tests/unit/test_message_rules.py refuses one).
+
+The sentence says what to do in general words ("replace it, or choose another id"), never
+with a command-line flag: in the app a flag means nothing. Where the command line has its
+own way to do it, ``fix`` names the remedy with a stable id (``fix="replace-or-other-id"``)
+and the command line adds its flags for it (fcn_studio/cli/hints.py); the app may add its own.
 """
 
 from __future__ import annotations
@@ -18,28 +23,29 @@ from fcn_studio.messages import Message
 class FCNStudioError(Exception):
     """An error whose message is written for the user, not the developer."""
 
-    def __init__(self, message: str | Message = "", /, **params: Any) -> None:
+    def __init__(self, message: str | Message = "", /, *, fix: str | None = None, **params: Any) -> None:
         self.message = message if isinstance(message, Message) else Message(message, **params)
+        self.fix = fix  # a stable id of the remedy, for the command line's and the app's own hint
         super().__init__(self.message.english())
 
     def __str__(self) -> str:  # in the interface's language where one is installed
         return str(self.message)
 
     def __reduce__(self):  # the message, not only its English, crosses process boundaries
-        return (_rebuild, (type(self), self.message))
+        return (_rebuild, (type(self), self.message, self.fix))
 
 
-def _rebuild(cls: type[FCNStudioError], message: Message) -> FCNStudioError:
+def _rebuild(cls: type[FCNStudioError], message: Message, fix: str | None = None) -> FCNStudioError:
     error = cls.__new__(cls)
-    FCNStudioError.__init__(error, message)
+    FCNStudioError.__init__(error, message, fix=fix)
     return error
 
 
 class Cancelled(FCNStudioError):
     """Raised inside long operations when the user asked to stop."""
 
-    def __init__(self, message: str | Message = "Cancelled.", /, **params: Any) -> None:
-        super().__init__(message, **params)
+    def __init__(self, message: str | Message = "Cancelled.", /, *, fix: str | None = None, **params: Any) -> None:
+        super().__init__(message, fix=fix, **params)
 
 
 def describe_unexpected(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from fcn_studio.cli import compare, evaluate, segment, train, weights
+from fcn_studio.cli import compare, evaluate, hints, segment, train, weights
 from fcn_studio.cli.common import printable_streams, warn
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn("interrupted")
         return 130
     except FCNStudioError as exc:
-        warn(f"error: {exc}")
+        warn(f"error: {exc}{hints.hint(exc)}")
         return 1
     except OSError as exc:  # disk full, permissions, a file vanishing mid-run
         where = f"{exc.filename}: " if exc.filename else ""

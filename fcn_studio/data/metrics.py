@@ -48,7 +48,8 @@ class ConfusionMatrix:
         bad = valid & ((pred < 0) | (pred >= n))
         if bad.any():
             raise FCNStudioError(
-                "{name}: predicted label {max} is outside 0..{n}; pass the right --num-classes",
+                "{name}: predicted label {max} is outside 0..{n}; give the right number of classes",
+                fix="num-classes",
                 name=name,
                 max=int(pred[bad].max()),
                 n=n - 1,
@@ -97,7 +98,10 @@ class ConfusionMatrix:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise FCNStudioError(
-                "{path}: not a confusion matrix saved by eval --save-cm ({reason})", path=path, reason=reason
+                "{path}: not a confusion matrix saved by an evaluation ({reason})",
+                fix="save-cm",
+                path=path,
+                reason=reason,
             ) from None
         cm = cls(n)
         cm.hist = hist

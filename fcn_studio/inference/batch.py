@@ -91,11 +91,15 @@ def _open_log(path: Path, follow_links: bool):
             ) from None
         if not follow_links and path.is_symlink():
             raise FCNStudioError(
-                "{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log",
+                "{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or choose another log file",
+                fix="log",
                 path=path,
             ) from None
         raise FCNStudioError(
-            "cannot write the log {path} ({error}); choose another --log", path=path, error=exc.strerror or exc
+            "cannot write the log {path} ({error}); choose another log file",
+            fix="log",
+            path=path,
+            error=exc.strerror or exc,
         ) from None
     if hasattr(os, "O_NONBLOCK"):  # only the open must not block on a FIFO; writes may wait
         import fcntl

@@ -50,8 +50,8 @@ def choose_device(requested: object = "auto", *, allow_fallback: bool = False) -
             return DeviceChoice(dev, describe(dev))
         if not allow_fallback:
             raise FCNStudioError(
-                "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA "
-                "build of torch); use --device cpu or auto"
+                "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); choose the CPU, or let the device be chosen automatically",
+                fix="device",
             )
         note = Message(
             "CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of "
@@ -62,7 +62,10 @@ def choose_device(requested: object = "auto", *, allow_fallback: bool = False) -
         if _mps_available():
             return DeviceChoice(torch.device("mps"), "Apple MPS")
         if not allow_fallback:
-            raise FCNStudioError("Apple MPS was requested but is not available; use --device cpu or auto")
+            raise FCNStudioError(
+                "Apple MPS was requested but is not available; choose the CPU, or let the device be chosen automatically",
+                fix="device",
+            )
         return DeviceChoice(
             torch.device("cpu"), describe(torch.device("cpu")), Message("MPS unavailable; running on the CPU")
         )

@@ -233,7 +233,8 @@ def _check_requested(requested: str | None) -> str:
 
 def _refuse_emulated(what: str) -> None:
     raise FCNStudioError(
-        "{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; use --precision fp32 or auto",
+        "{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; choose fp32 or the automatic precision",
+        fix="precision",
         what=what,
     )
 
@@ -252,7 +253,7 @@ def for_training(requested: str | None, device: torch.device, *, amp: bool = Tru
         return Choice("fp32", "fp32" + (" (--precision fp32)" if requested == "fp32" else ""))
     if requested == "bf16":
         if not native_bf16():
-            _refuse_emulated("--precision bf16")
+            _refuse_emulated("bf16 training")
         return Choice("bf16", "bf16 autocast (--precision bf16)")
     m = measurement()
     if not m.native:

@@ -20,6 +20,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
+from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.bilinear import with_bilinear_upsampling
 from fcn_studio.storage.checkpoint import Checkpoint
@@ -168,7 +169,7 @@ class Predictor:
 
         if self.precision == "bf16":
             if fast:
-                raise FCNStudioError("choose one approximate mode: fast (int8) or --precision bf16, not both")
+                raise FCNStudioError("choose one approximate mode: fast (int8) or bf16, not both", fix="one-mode")
             checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
             return Bf16Path(self.model, checks)
         backend = (backend or environment.read(environment.BACKEND)).lower()
@@ -179,10 +180,13 @@ class Predictor:
                 backends=", ".join(runtime.BACKENDS),
             )
         if fast and self.device.type != "cpu":
-            raise FCNStudioError("fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu")
+            raise FCNStudioError(
+                "fast (int8) mode runs on the CPU (with ONNX Runtime); choose the CPU as the device", fix="device-cpu"
+            )
         if fast and backend == "torch":
             raise FCNStudioError(
-                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})",
+                "fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the automatic backend (unset {backend_env})",
+                fix="backend-auto",
                 backend_env=runtime.BACKEND_ENV,
             )
         if backend == "torch" or self.device.type != "cpu":
@@ -379,11 +383,8 @@ class Predictor:
         total = sum(needed.values())
         if free is not None and total > free:
             parts = ", ".join(f"{k} {format_bytes(v)}" for k, v in needed.items() if v >= total // 20)
-            hint = (
-                "choose a smaller --max-size, or "
-                if (height, width) == inference_shape(height, width, self.max_size)
-                else ""
-            )
+            shrinkable = (height, width) == inference_shape(height, width, self.max_size)
+            hint = Message("choose a smaller inference size, or ") if shrinkable else ""
             raise FCNStudioError(
                 "segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles",
                 width=width,
@@ -392,6 +393,7 @@ class Predictor:
                 parts=parts,
                 free=format_bytes(free),
                 hint=hint,
+                fix="max-size" if shrinkable else None,
             )
 
 

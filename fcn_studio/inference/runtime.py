@@ -131,7 +131,10 @@ class FastPath:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         version = onnxruntime_version()
         if version is None:
-            raise FCNStudioError("ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)")
+            raise FCNStudioError(
+                "ONNX Runtime is not installed: pip install onnxruntime onnx, or use the torch backend",
+                fix="backend-torch",
+            )
         if precision == "int8" and not calibration:
             raise FCNStudioError("fast (int8) mode needs a few calibration images (ideally like the ones to segment)")
         self.model = model
@@ -254,7 +257,8 @@ class FastPath:
                 session = self._open_checked()
             if session is None:
                 raise FCNStudioError(
-                    "the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)",
+                    "the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (choose the torch backend to silence this)",
+                    fix="backend-torch",
                     name=self.cache_dir.name,
                 )
             self.agreement = self._read_meta().get("agreement")
@@ -341,7 +345,8 @@ class FastPath:
             needed = int(self.weight_bytes * (1 if self.precision == "int8" else _DISK_FACTOR))
             if free < needed:
                 raise FCNStudioError(
-                    "no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch",
+                    "no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use the torch backend",
+                    fix="backend-torch",
                     root=root,
                     mb=-(-(needed - free) // 1_000_000),
                 )

@@ -31,7 +31,7 @@ class Shard:
         except ValueError:
             shard = None
         if not sep or shard is None or shard.count < 1 or not 0 <= shard.index < shard.count:
-            raise FCNStudioError("--shard {text!r}: give I/N with 0 <= I < N, e.g. --shard 0/4", text=text)
+            raise FCNStudioError("{text!r} is not a shard: give I/N with 0 <= I < N, e.g. 0/4", fix="shard", text=text)
         return shard
 
     def take(self, items: Sequence[T], key: Callable[[T], str]) -> list[T]:

@@ -23,6 +23,7 @@ from fcn_studio.data.images import blend_overlay, colorize, save_mask
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.files.fileio import temporary_name
+from fcn_studio.messages import Message
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ogv"})
 AUDIO_NOTE = "Audio is not kept: exported videos are silent."
@@ -152,11 +153,15 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, width: int, height: int, fps: float) -> None:
         path = Path(path)
-        self.note = ""
+        self.note: str | Message = ""
         ext = path.suffix.lower()
         odd = width % 2 or height % 2
         if odd and ext != ".avi":
-            self.note = f"{width}x{height} is odd-sized; MP4 needs even sizes, so it was written as MJPEG .avi"
+            self.note = Message(
+                "{width}x{height} is odd-sized; MP4 needs even sizes, so it was written as MJPEG .avi",
+                width=width,
+                height=height,
+            )
             path = path.with_suffix(".avi")
             ext = ".avi"
         self.path, self.size, self.fps = path, (width, height), fps
@@ -204,7 +209,7 @@ class VideoWriter:
 class VideoExport:
     path: Path
     frames: int
-    note: str = ""
+    note: str | Message = ""
     masks_dir: Path | None = None
 
 

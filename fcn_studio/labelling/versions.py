@@ -280,7 +280,7 @@ def export_standalone(spec: str, file: str | Path, *, overwrite: bool = False) -
             "{name}: export writes a .safetensors file; give a name ending in .safetensors", name=file.name
         )
     if file.exists() and not overwrite:
-        raise FCNStudioError("{file} exists; choose another file name, or replace it with --force", file=file)
+        raise FCNStudioError("{file} exists; choose another file name, or replace it", fix="replace", file=file)
     ckpt = resolve_model(spec)
     provenance = {k: v for k, v in ckpt.provenance.items() if k not in ("family", "version")}
     standalone = Checkpoint(

@@ -117,7 +117,8 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     head = read_head(path, 1024)
     if looks_like_html(head):
         raise FCNStudioError(
-            "{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again with `fcn-studio weights download`",
+            "{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again",
+            fix="download-again",
             path=path,
         )
     if _is_safetensors(head):
@@ -325,7 +326,8 @@ def checkpoint_from_tensors(
         return _from_metadata(tensors, meta, path)
     if is_vgg16_classifier_state(tensors):
         raise FCNStudioError(
-            "{path}: these are VGG16 classification weights, not a segmentation model; use them as the base for `fcn-studio train --base`",
+            "{path}: these are VGG16 classification weights, not a segmentation model; use them as the base of a training run",
+            fix="train-base",
             path=path,
         )
     detected = detect_architecture(set(tensors))

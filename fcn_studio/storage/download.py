@@ -135,7 +135,8 @@ def _fetch(
             if confirm:
                 return confirm
             raise FCNStudioError(
-                "{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later or download it in a browser and use `fcn-studio weights import`",
+                "{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later, or download it in a browser and import the file",
+                fix="import",
                 url=url,
             )
         resumed = offset and response.status == 206

@@ -6,23 +6,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from fcn_studio.messages import Message
+
 _ID_MAX = 100
 # Names Windows cannot give a file, whatever the extension.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
-def id_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a model id, or None. The one rule for import, train --id and
-    remove: letters (any script), digits, '-', '_' and '.', starting with a letter or digit;
-    so an id is always a plain file name inside the weights directory."""
+def id_problem(text: str) -> Message | None:
+    """Why ``text`` cannot be a model id (a sentence the app shows translated), or None.
+    The one rule for import, train --id and remove: letters (any script), digits, '-', '_'
+    and '.', starting with a letter or digit; so an id is always a plain file name inside
+    the weights directory."""
     if not text:
-        return "an id cannot be empty"
+        return Message("an id cannot be empty")
     if len(text) > _ID_MAX:
-        return f"an id has at most {_ID_MAX} characters"
+        return Message("an id has at most {n} characters", n=_ID_MAX)
     if not (text[0].isalnum() and all(map(_id_char, text))) or text.endswith(".") or ".." in text:
-        return "use letters, digits, '-', '_' and '.' (starting with a letter or digit)"
+        return Message("use letters, digits, '-', '_' and '.' (starting with a letter or digit)")
     if text.split(".")[0].lower() in _RESERVED or text.endswith((".last", ".lock")):
-        return "that name is reserved"
+        return Message("that name is reserved")
     return None
 
 

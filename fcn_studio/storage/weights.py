@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fcn_studio.data.labels import LabelSet, voc_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.files.fileio import CHECKPOINT_FORMAT, clean_stale_temporaries, read_safetensors_metadata
+from fcn_studio.messages import Message
 from fcn_studio.storage.download import ProgressFn, download
 from fcn_studio.storage.manifest import ManifestEntry, manifest, manifest_entry, published_entry_for, weights_dir
 from fcn_studio.storage.model_ids import id_from_filename, id_problem, is_valid_id, normal_id
@@ -136,7 +137,8 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
             raise FCNStudioError("{spec} is a backbone for training, not a segmentation model", spec=spec)
         if not entry.path().is_file():
             raise FCNStudioError(
-                "model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`",
+                "model {spec} is not installed; download it (about {size_mb:.0f} MB) or import a weights file",
+                fix="download-or-import",
                 spec=spec,
                 size_mb=entry.size_mb,
             )
@@ -150,9 +152,10 @@ def locate_weights(spec: str, *, backbones: bool = False) -> tuple[Path, dict]:
     if is_valid_id(normal_id(spec)) and (weights_dir() / f"{normal_id(spec)}.safetensors").is_file():
         return weights_dir() / f"{normal_id(spec)}.safetensors", {}
     _explain_unusable_path(path)
-    known_ids = ", ".join(m.id for m in installed_models()) or "none installed"
+    known_ids = ", ".join(m.id for m in installed_models()) or Message("none installed")
     raise FCNStudioError(
-        "unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`",
+        "unknown model {spec!r}: not a file and not an installed id ({known_ids}); see the list of installed models",
+        fix="list",
         spec=spec,
         known_ids=known_ids,
     )
@@ -213,18 +216,18 @@ def _explain_unusable_path(path: Path) -> None:
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
 
 
-def check_id(weights_id: str, option: str = "--id") -> str:
+def check_id(weights_id: str) -> str:
     """``weights_id`` (normalised) if usable for a new model; else FCNStudioError saying why."""
     weights_id = normal_id(weights_id)
     problem = id_problem(weights_id)
     if problem is None and manifest_entry(weights_id):
-        problem = "it is the id of a listed model"
+        problem = Message("it is the id of a listed model")
     if problem:
         raise FCNStudioError(
-            "{weights_id!r} cannot be used as a model id: {problem}; choose another {option}",
+            "{weights_id!r} cannot be used as a model id: {problem}; choose another id",
             weights_id=weights_id,
             problem=problem,
-            option=option,
+            fix="other-id",
         )
     return weights_id
 
@@ -247,7 +250,9 @@ def reserved_id(weights_id: str) -> Iterator[None]:
 def download_weights(weights_id: str, progress: ProgressFn | None = None, cancelled=None) -> Path:
     entry = manifest_entry(weights_id)
     if entry is None:
-        raise FCNStudioError("unknown weights id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id)
+        raise FCNStudioError(
+            "unknown weights id {weights_id!r}; see the list of models", fix="list", weights_id=weights_id
+        )
     from fcn_studio.files.locks import exclusive
 
     # Two downloads of one file would append to the same .part: the second stops at once.
@@ -284,7 +289,7 @@ def import_weights(
     try:
         ckpt.build_model()  # strict shape check before anything is written
     except FCNStudioError as exc:
-        raise FCNStudioError("{error}; if the architecture was misdetected, give --arch", error=exc) from None
+        raise FCNStudioError("{error}; if the architecture was misdetected, name it", fix="arch", error=exc) from None
     ckpt.provenance = {
         **ckpt.provenance,
         "imported_from": str(file.resolve()),
@@ -340,7 +345,8 @@ def refuse_installed_file(path: str | Path, what: str) -> None:
 def _refuse_installed(target: Path, weights_id: str, overwrite: bool) -> None:
     if target.exists() and not overwrite:
         raise FCNStudioError(
-            "a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force",
+            "a model with id {weights_id!r} is already installed; choose another id, or replace it",
+            fix="other-id-or-replace",
             weights_id=weights_id,
         )
 
@@ -354,7 +360,8 @@ def remove_weights(weights_id: str) -> list[Path]:
     problem = None if entry else id_problem(weights_id)
     if problem:
         raise FCNStudioError(
-            "{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`",
+            "{weights_id!r} is not a model id ({problem}); see the list of installed models",
+            fix="list",
             weights_id=weights_id,
             problem=problem,
         )
@@ -365,7 +372,9 @@ def remove_weights(weights_id: str) -> list[Path]:
     removed = [p for p in candidates if (p.exists() or p.is_symlink()) and p.parent.resolve() == home]
     if not removed:
         raise FCNStudioError(
-            "no installed weights with id {weights_id!r}; see `fcn-studio weights list`", weights_id=weights_id
+            "no installed weights with id {weights_id!r}; see the list of installed models",
+            fix="list",
+            weights_id=weights_id,
         )
     from fcn_studio.files.locks import exclusive
 
@@ -403,7 +412,8 @@ def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) ->
         )
     if dependants:
         raise FCNStudioError(
-            "{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)",
+            "{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files)",
+            fix="export",
             weights_id=weights_id,
             dependants=", ".join(dependants),
         )

@@ -30,7 +30,9 @@ def initial_model(config: TrainConfig, num_classes: int) -> tuple[FCN, Preproces
             if isinstance(m, nn.Conv2d) and m.weight.shape[0] != num_classes:
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 nn.init.zeros_(m.bias)
-        notes.append(Message("starting from random weights (--base scratch): expect poor results without a long run"))
+        notes.append(
+            Message('starting from random weights (the base "scratch"): expect poor results without a long run')
+        )
         return model, IMAGENET_RGB, notes
     path, known = weights.locate_weights(config.base, backbones=True)
     tensors, ckpt = _read_base(path, known)

@@ -78,7 +78,8 @@ def init_from_env(device: str = "auto") -> Context:
         dist.init_process_group(backend, timeout=timeout)
     except (RuntimeError, ValueError) as exc:
         raise FCNStudioError(
-            "rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)",
+            "rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same rendezvous endpoint (MASTER_ADDR/MASTER_PORT)",
+            fix="rendezvous",
             rank=rank,
             error=exc,
         ) from None

@@ -147,11 +147,11 @@ def dataset_variant(
         MessageEvent(
             Message(
                 "backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score "
-                "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and "
-                "--batch-size are not used); whole images, no random scale or crop"
+                "layers are fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, "
+                "optimizer and batch size are not used); whole images, no random scale or crop"
                 if config.flip
                 else "backbone frozen: its features are computed once per image and cached ({folder}); the score layers are "
-                "fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size "
+                "fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, optimizer and batch size "
                 "are not used); whole images, no random scale or crop",
                 folder=str(cache.directory),
             )

@@ -53,7 +53,10 @@ def check_output(config: TrainConfig) -> None:
     weights_id = model_id(config)
     if out.is_dir():
         raise FCNStudioError(
-            "--out {out} is a folder; give a file name such as {example}", out=out, example=out / "model.safetensors"
+            "{out} is a folder; give a file name for the model, such as {example}",
+            fix="out-file",
+            out=out,
+            example=out / "model.safetensors",
         )
     check_writable_folder(out.parent)
     clean_stale_temporaries(out.parent)
@@ -65,15 +68,18 @@ def check_output(config: TrainConfig) -> None:
                 "{out} exists (an earlier training's model, with no state to resume); {keep_model_hint}",
                 out=out,
                 keep_model_hint=resume.keep_model_hint(out),
+                fix="keep-model",
             )
         raise FCNStudioError(
-            "{out} exists (an earlier training's model); replace it with --force, continue it with --resume, or choose another --out",
+            "{out} exists (an earlier training's model); replace it, continue it, or choose another output file",
+            fix="out-exists",
             out=out,
         )
     installed = weights_dir() / f"{weights_id}.safetensors"
     if installed.exists():
         raise FCNStudioError(
-            "a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id",
+            "a model with id {weights_id!r} is already installed; choose another id, or replace it",
+            fix="other-id-or-replace",
             weights_id=weights_id,
         )
 
@@ -167,7 +173,8 @@ class RunOutputs:
             resume.load_into(state, model, opt)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise FCNStudioError(
-                "{state}: the saved state does not fit this run ({error}); train again without --resume",
+                "{state}: the saved state does not fit this run ({error}); train again without resuming",
+                fix="no-resume",
                 state=self.state,
                 error=exc,
             ) from None

@@ -158,7 +158,8 @@ class PlainVariant:
                 loss = self.loss_fn(self.net(images).float(), targets)
             if not torch.isfinite(loss):
                 raise FCNStudioError(
-                    "the loss became {loss} at epoch {epoch}: lower the learning rate (--lr)",
+                    "the loss became {loss} at epoch {epoch}: lower the learning rate",
+                    fix="lr",
                     loss=loss.item(),
                     epoch=epoch,
                 )

@@ -85,9 +85,13 @@ def load_state(out: str | Path) -> ResumeState:
                 name=path.name,
                 out=out,
                 keep_model_hint=keep_model_hint(out),
+                fix="keep-model",
             )
         raise FCNStudioError(
-            "nothing to resume: {name} is not next to {out}; train without --resume", name=path.name, out=out
+            "nothing to resume: {name} is not next to {out}; train again without resuming",
+            fix="no-resume",
+            name=path.name,
+            out=out,
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -95,12 +99,13 @@ def load_state(out: str | Path) -> ResumeState:
         from fcn_studio.storage.checkpoint import torch_load_problem
 
         raise FCNStudioError(
-            "{path}: unreadable training state ({error}); train again without --resume",
+            "{path}: unreadable training state ({error}); train again without resuming",
+            fix="no-resume",
             path=path,
             error=torch_load_problem(exc),
         ) from None
     if not isinstance(state, dict) or "optimizer" not in state or "epoch" not in state:
-        raise FCNStudioError("{path}: not a training state; train again without --resume", path=path)
+        raise FCNStudioError("{path}: not a training state; train again without resuming", fix="no-resume", path=path)
     if state.get("format") == FORMAT:
         return ResumeState(
             state["model"],
@@ -131,7 +136,7 @@ def keep_model_hint(out: str | Path) -> Message:
     out = Path(out)
     other = out.with_name(f"{out.stem}-2{out.suffix}")
     return Message(
-        "to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it",
+        "to keep it and train on from it, use it as the base and write the new model to {other}; or start over and replace it",
         out=out,
         other=other,
     )
@@ -147,7 +152,8 @@ def _legacy_state(out: str | Path, state: dict) -> ResumeState:
     model_epoch = int(ckpt.training.get("epochs_done", -1))
     if model_epoch != int(state["epoch"]):
         raise FCNStudioError(
-            "cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without --resume, or continue from {out_name} with --base",
+            "cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without resuming, or start a new run with {out_name} as its base",
+            fix="restart-or-base",
             name=model_path.name,
             model_epoch=model_epoch,
             state_file=state_path(out).name,

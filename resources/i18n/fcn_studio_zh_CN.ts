@@ -285,6 +285,14 @@
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>{task} is still running. Cancel it and quit?</source>
+        <translation>“{task}”仍在进行。要取消它并退出吗？</translation>
+    </message>
 </context>
 <context>
     <name>ClassEditor</name>
@@ -1479,8 +1487,12 @@
         <translation>原始分辨率</translation>
     </message>
     <message>
+        <source>{n} px</source>
+        <translation>{n} 像素</translation>
+    </message>
+    <message>
         <source>Longest side the network sees; larger images are segmented at this size and the result upsampled. Smaller is faster (use 320-512 px for video on a CPU) and needs less memory.</source>
-        <translation>网络输入的最长边；更大的图像按此尺寸分割，再将结果上采样。越小越快（在 CPU 上处理视频可用 320-512 px），内存占用也越少。</translation>
+        <translation>网络输入的最长边；更大的图像按此尺寸分割，再将结果上采样。越小越快（在 CPU 上处理视频可用 320-512 像素），内存占用也越少。</translation>
     </message>
 </context>
 <context>
@@ -1593,7 +1605,7 @@
     </message>
     <message>
         <source>Crop size (px)</source>
-        <translation>裁剪尺寸 (px)</translation>
+        <translation>裁剪尺寸（像素）</translation>
     </message>
     <message>
         <source>Learning rate</source>
@@ -1613,7 +1625,7 @@
     </message>
     <message>
         <source>Save as (model id)</source>
-        <translation>保存为（模型 ID）</translation>
+        <translation>保存为（模型编号）</translation>
     </message>
     <message>
         <source>Defaults for this machine</source>
@@ -1713,7 +1725,7 @@
     </message>
     <message>
         <source>The model id cannot be used: {problem}.</source>
-        <translation>不能使用此模型 ID：{problem}。</translation>
+        <translation>不能使用此模型编号：{problem}。</translation>
     </message>
     <message>
         <source>Training and segmentation share one GPU: both are slower while this runs, and a big image may run out of GPU memory (lower the inference size or segment on the CPU meanwhile).</source>
@@ -1872,8 +1884,8 @@
         <translation>CPU 跟不上：{total} 帧中只有 {shown} 帧被实时分割。</translation>
     </message>
     <message>
-        <source>Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame.</source>
-        <translation>降低推理尺寸（如 320 px）可使播放更流畅，或选择“逐帧”。</translation>
+        <source>For smoother playback: turn on Fast mode (Models menu), lower the inference size (e.g. 320 px), or choose Every frame.</source>
+        <translation>要使播放更流畅：打开快速模式（“模型”菜单），降低推理尺寸（如 320 像素），或选择“逐帧”。</translation>
     </message>
     <message>
         <source>Loading model {model}…</source>
@@ -2025,7 +2037,7 @@
     </message>
     <message>
         <source>Id</source>
-        <translation>ID</translation>
+        <translation>编号</translation>
     </message>
     <message>
         <source>Model</source>
@@ -2237,11 +2249,11 @@
     </message>
     <message>
         <source>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</source>
-        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} px  {percent:5.1f} %</translation>
+        <translation>  {id:3d} {name:&lt;20} {count:&gt;12,} 像素  {percent:5.1f} %</translation>
     </message>
     <message>
         <source>  {name:&lt;6} (255)             {count:&gt;12,} px</source>
-        <translation>  {name:&lt;6} (255)             {count:&gt;12,} px</translation>
+        <translation>  {name:&lt;6} (255)             {count:&gt;12,} 像素</translation>
     </message>
     <message>
         <source>Images without a mask ({n}): {names}</source>
@@ -2284,22 +2296,6 @@
         <translation>  …… 还有 {n} 个</translation>
     </message>
     <message>
-        <source>{path}: {option} takes a folder of masks, a dataset folder (VOC, CVAT, labelme, images/ + masks/) or a COCO annotations file</source>
-        <translation>{path}：{option} 接受掩码文件夹、数据集文件夹（VOC、CVAT、labelme、images/ + masks/）或 COCO 标注文件</translation>
-    </message>
-    <message>
-        <source>{path}: no such folder or file; {option} takes a folder of masks or a dataset</source>
-        <translation>{path}：文件夹或文件不存在；{option} 接受掩码文件夹或数据集</translation>
-    </message>
-    <message>
-        <source>{unnamed_what} does not name its classes and has {unnamed_n} where {named_what} has {named_n}: which class is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names them)</source>
-        <translation>{unnamed_what} 没有命名其类别，且有 {unnamed_n} 个类别，而 {named_what} 有 {named_n} 个：无法知道哪个类别对应哪个；请在 {where} 中命名它们（每行一个名称，按类别 ID 顺序，与模型的命名一致）</translation>
-    </message>
-    <message>
-        <source>no class name is shared by {pred_what} ({pred_names}) and {gt_what} ({gt_names}); name the ground truth&apos;s classes as the model does (classes.txt, one name per line in class-id order)</source>
-        <translation>{pred_what}（{pred_names}）与 {gt_what}（{gt_names}）没有共同的类别名称；请按模型的命名为真值的类别命名（classes.txt，每行一个名称，按类别 ID 顺序）</translation>
-    </message>
-    <message>
         <source>Problem: no image/mask pairs were found.</source>
         <translation>问题：未找到图像/掩码对。</translation>
     </message>
@@ -2332,20 +2328,16 @@
         <translation>{path}：无法读取类别列表（{error}）</translation>
     </message>
     <message>
-        <source>{path}, line {number}: {name!r} has the colour {color} of {other!r}; give every class its own colour</source>
-        <translation>{path}，第 {number} 行：{name!r} 的颜色 {color} 与 {other!r} 相同；请为每个类别指定不同的颜色</translation>
-    </message>
-    <message>
         <source>{path}: not a COCO file (it needs lists of images and categories)</source>
         <translation>{path}：不是 COCO 文件（需要图像和类别列表）</translation>
     </message>
     <message>
         <source>{path}: {n} categories, but a mask holds at most 255 classes</source>
-        <translation>{path}：有 {n} 个类别，但一个掩码最多容纳 255 个类别</translation>
+        <translation>{path}：{n} 个类别，但掩码最多容纳 255 个类别</translation>
     </message>
     <message>
         <source>{path}: no image with id {image_id}</source>
-        <translation>{path}：没有 ID 为 {image_id} 的图像</translation>
+        <translation>{path}：没有编号为 {image_id} 的图像</translation>
     </message>
     <message>
         <source>{path}: unreadable COCO JSON ({error})</source>
@@ -2356,44 +2348,12 @@
         <translation>{path}：某条 COCO 记录缺少字段或取值有误（{error}）</translation>
     </message>
     <message>
-        <source>{path}: image id {image_id} is given to {first} and {second}; each image needs its own id (their annotations cannot be told apart)</source>
-        <translation>{path}：图像 ID {image_id} 同时分配给了 {first} 和 {second}；每张图像需要自己的 ID（否则无法区分它们的标注）</translation>
-    </message>
-    <message>
         <source>{path}: annotation {id} has category {category_id}, not among the categories</source>
         <translation>{path}：标注 {id} 的类别 {category_id} 不在类别列表中</translation>
     </message>
     <message>
         <source>unknown COCO style {style!r}: choose rle or polygon</source>
         <translation>未知的 COCO 样式 {style!r}：请选择 rle 或 polygon</translation>
-    </message>
-    <message>
-        <source>{path}: annotation {annotation_id}: unreadable segmentation ({error})</source>
-        <translation>{path}：标注 {annotation_id}：无法读取分割（{error}）</translation>
-    </message>
-    <message>
-        <source>{target} is one of the files to merge; write the merged file elsewhere</source>
-        <translation>{target} 是要合并的文件之一；请将合并后的文件写到别处</translation>
-    </message>
-    <message>
-        <source>{path}: not a COCO file (it needs a list of images)</source>
-        <translation>{path}：不是 COCO 文件（需要一个图像列表）</translation>
-    </message>
-    <message>
-        <source>{path}: image id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
-        <translation>{path}：图像 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
-    </message>
-    <message>
-        <source>{path}: annotation id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
-        <translation>{path}：标注 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
-    </message>
-    <message>
-        <source>{path}: its categories differ from {first}&apos;s; merge files of one model only</source>
-        <translation>{path}：其类别与 {first} 的不同；只能合并同一模型的文件</translation>
-    </message>
-    <message>
-        <source>{path} is named twice (as {other}); give each COCO file once</source>
-        <translation>{path} 被指定了两次（另一次为 {other}）；每个 COCO 文件只需指定一次</translation>
     </message>
     <message>
         <source>{format}: {lost:,} of {total:,} pixels ({percent:.2f} %) not held ({why})</source>
@@ -2444,10 +2404,6 @@
         <translation>{path}：不是 labelme 文件（没有形状列表）</translation>
     </message>
     <message>
-        <source>{name}: shape {number} has a coordinate that is not a finite number within the image; fix or redraw the shape in labelme</source>
-        <translation>{name}：形状 {number} 有一个坐标不是图像范围内的有限数值；请在 labelme 中修正或重画该形状</translation>
-    </message>
-    <message>
         <source>{name}: shape {number} ({kind}) has {n} points</source>
         <translation>{name}：形状 {number}（{kind}）有 {n} 个点</translation>
     </message>
@@ -2457,7 +2413,7 @@
     </message>
     <message>
         <source>{path}: no imageHeight/imageWidth and no imageData; open and save it in labelme</source>
-        <translation>{path}：没有 imageHeight/imageWidth，也没有 imageData；请在 labelme 中打开并保存它</translation>
+        <translation>{path}：没有 imageHeight/imageWidth，也没有 imageData；请在 labelme 中打开并保存</translation>
     </message>
     <message>
         <source>{path}: the embedded imageData is not an image ({error})</source>
@@ -2478,10 +2434,6 @@
     <message>
         <source>{name}: shape {number} is a {kind!r}, which FCN Studio cannot draw (polygon, rectangle, oriented_rectangle, circle, line, linestrip, point and mask are read)</source>
         <translation>{name}：形状 {number} 是 {kind!r}，FCN Studio 无法绘制（可读取多边形、矩形、旋转矩形、圆、线、折线、点和掩码）</translation>
-    </message>
-    <message>
-        <source>{annotation} names the image {image}, outside the dataset folder {root}; it was not read: copy the image into the dataset folder, or allow images outside the dataset folder to be read</source>
-        <translation>{annotation} 指向图像 {image}，它位于数据集文件夹 {root} 之外；未读取该图像：请将图像复制到数据集文件夹中，或允许读取数据集文件夹之外的图像</translation>
     </message>
     <message>
         <source>{root}: no COCO file for split {split!r} (its COCO files: {names})</source>
@@ -2544,8 +2496,196 @@
         <translation>{name}：预测为 {size}（宽x高），但真值为 {size2}</translation>
     </message>
     <message>
-        <source>{name}: predicted label {max} is outside 0..{n}; pass the right --num-classes</source>
+        <source>{name}: predicted label {max} is outside 0..{n}; give the right number of classes</source>
         <translation>{name}：预测标签 {max} 超出 0..{n}；请给出正确的类别数</translation>
+    </message>
+    <message>
+        <source>{path}: not a confusion matrix saved by an evaluation ({reason})</source>
+        <translation>{path}：不是由评估保存的混淆矩阵（{reason}）</translation>
+    </message>
+    <message>
+        <source>cannot write the log {path} ({error}); choose another log file</source>
+        <translation>无法写入日志 {path}（{error}）；请另选日志文件</translation>
+    </message>
+    <message>
+        <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or choose another log file</source>
+        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有通过它写入任何内容：请删除它，或另选日志文件</translation>
+    </message>
+    <message>
+        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); choose the CPU, or let the device be chosen automatically</source>
+        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请选择 CPU，或让程序自动选择设备</translation>
+    </message>
+    <message>
+        <source>Apple MPS was requested but is not available; choose the CPU, or let the device be chosen automatically</source>
+        <translation>请求了 Apple MPS，但它不可用；请选择 CPU，或让程序自动选择设备</translation>
+    </message>
+    <message>
+        <source>{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; choose fp32 or the automatic precision</source>
+        <translation>{what}：此 CPU 没有原生 bf16（AVX512-BF16 或 AMX），bf16 在此比 fp32 慢约 100 倍；请选择 fp32 或自动精度</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); choose the CPU as the device</source>
+        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请选择 CPU 作为设备</translation>
+    </message>
+    <message>
+        <source>fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the automatic backend (unset {backend_env})</source>
+        <translation>快速（int8）模式使用 ONNX Runtime 运行，而不是 torch 后端：请关闭快速模式，或使用自动后端（取消设置 {backend_env}）</translation>
+    </message>
+    <message>
+        <source>choose one approximate mode: fast (int8) or bf16, not both</source>
+        <translation>只能选择一种近似模式：快速（int8）或 bf16，不能同时使用</translation>
+    </message>
+    <message>
+        <source>choose a smaller inference size, or </source>
+        <translation>请选择更小的推理尺寸，或</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime is not installed: pip install onnxruntime onnx, or use the torch backend</source>
+        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx，或使用 torch 后端</translation>
+    </message>
+    <message>
+        <source>the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (choose the torch backend to silence this)</source>
+        <translation>{name} 的 ONNX Runtime 转换给出的标签与 torch 模型不同；改由 torch 计算（选择 torch 后端可不再提示）</translation>
+    </message>
+    <message>
+        <source>no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use the torch backend</source>
+        <translation>{root} 上没有空间用于更快的 CPU 路径：请释放 {mb} MB，将 $FCN_STUDIO_CACHE 设为有空间的文件夹，或使用 torch 后端</translation>
+    </message>
+    <message>
+        <source>{text!r} is not a shard: give I/N with 0 &lt;= I &lt; N, e.g. 0/4</source>
+        <translation>{text!r} 不是有效的分片：请写成 I/N，且 0 &lt;= I &lt; N，例如 0/4</translation>
+    </message>
+    <message>
+        <source>{file} exists; choose another file name, or replace it</source>
+        <translation>{file} 已存在；请另选文件名，或替换它</translation>
+    </message>
+    <message>
+        <source>{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again</source>
+        <translation>{path}：这是网页，不是权重（下载时遇到了登录或确认页面）；请重新下载</translation>
+    </message>
+    <message>
+        <source>{path}: these are VGG16 classification weights, not a segmentation model; use them as the base of a training run</source>
+        <translation>{path}：这是 VGG16 分类权重，不是分割模型；请将其用作训练的基础模型</translation>
+    </message>
+    <message>
+        <source>{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later, or download it in a browser and import the file</source>
+        <translation>{url}：服务器发送的是网页，而不是权重文件（配额、登录或文件已删除页面）；请稍后重试，或用浏览器下载后导入该文件</translation>
+    </message>
+    <message>
+        <source>{name}: its base is named {base!r}, not by an installed model&apos;s id; nothing was opened at that path: install the base model under an id and train the version again</source>
+        <translation>{name}：其基础模型名为 {base!r}，不是已安装模型的 ID；未打开该路径：请以一个 ID 安装基础模型，然后重新训练该版本</translation>
+    </message>
+    <message>
+        <source>unknown model {spec!r}: not a file and not an installed id ({known_ids}); see the list of installed models</source>
+        <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>model {id} is not installed</source>
+        <translation>模型 {id} 未安装</translation>
+    </message>
+    <message>
+        <source>{id} is not a model id</source>
+        <translation>{id} 不是模型编号</translation>
+    </message>
+    <message>
+        <source>{weights_id!r} cannot be used as a model id: {problem}; choose another id</source>
+        <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选编号</translation>
+    </message>
+    <message>
+        <source>unknown weights id {weights_id!r}; see the list of models</source>
+        <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
+    </message>
+    <message>
+        <source>a model with id {weights_id!r} is already installed; choose another id, or replace it</source>
+        <translation>编号为 {weights_id!r} 的模型已安装；请另选编号，或替换它</translation>
+    </message>
+    <message>
+        <source>{weights_id!r} is not a model id ({problem}); see the list of installed models</source>
+        <translation>{weights_id!r} 不是模型编号（{problem}）；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>no installed weights with id {weights_id!r}; see the list of installed models</source>
+        <translation>没有编号为 {weights_id!r} 的已安装权重；请查看已安装的模型列表</translation>
+    </message>
+    <message>
+        <source>{weights_id} was removed meanwhile (by another program); nothing left to remove</source>
+        <translation>{weights_id} 已在此期间被（其他程序）删除；没有可删除的内容</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without their base, so it is kept even when asked to replace it; import under another id, or remove those versions first (export them as standalone files with `fcn-studio weights export`)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其之上：替换它会使它们失去基础模型，因此即使要求替换也会保留它；请以其他 ID 导入，或先删除这些版本（可用 `fcn-studio weights export` 将它们导出为独立文件）</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
+    </message>
+    <message>
+        <source>model {spec} is not installed; download it (about {size_mb:.0f} MB) or import a weights file</source>
+        <translation>模型 {spec} 未安装；请下载（约 {size_mb:.0f} MB）或导入权重文件</translation>
+    </message>
+    <message>
+        <source>{error}; if the architecture was misdetected, name it</source>
+        <translation>{error}；如果架构识别有误，请指定架构</translation>
+    </message>
+    <message>
+        <source>{path} is the file of the installed model {weights_id}; {what} never writes over an installed model: choose another file</source>
+        <translation>{path} 是已安装模型 {weights_id} 的文件；{what} 从不覆盖已安装的模型：请另选文件</translation>
+    </message>
+    <message>
+        <source>starting from random weights (the base &quot;scratch&quot;): expect poor results without a long run</source>
+        <translation>从随机权重开始（基础模型为“scratch”）：不经过长时间训练，效果会很差</translation>
+    </message>
+    <message>
+        <source>rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same rendezvous endpoint (MASTER_ADDR/MASTER_PORT)</source>
+        <translation>进程 {rank}：无法加入 torchrun 任务（{error}）；请检查每台机器是否以相同的汇合端点（MASTER_ADDR/MASTER_PORT）运行同一命令</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, optimizer and batch size are not used); whole images, no random scale or crop</source>
+        <translation>主干网络已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；得分层用带线搜索的 L-BFGS 拟合，它自行选择步长（不使用学习率、优化器和批量大小）；使用整张图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (the learning rate, optimizer and batch size are not used); whole images, no random scale or crop</source>
+        <translation>主干网络已冻结：每张图像的特征只计算一次并缓存（{folder}）；得分层用带线搜索的 L-BFGS 拟合，它自行选择步长（不使用学习率、优化器和批量大小）；使用整张图像，不做随机缩放或裁剪</translation>
+    </message>
+    <message>
+        <source>{out} is a folder; give a file name for the model, such as {example}</source>
+        <translation>{out} 是文件夹；请给出模型的文件名，例如 {example}</translation>
+    </message>
+    <message>
+        <source>{out} exists (an earlier training&apos;s model); replace it, continue it, or choose another output file</source>
+        <translation>{out} 已存在（之前训练的模型）；请替换它、继续训练它，或另选输出文件</translation>
+    </message>
+    <message>
+        <source>{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone frozen, or train again without resuming</source>
+        <translation>{path}：保存的状态来自冻结主干的训练；请同样冻结主干续训，或不续训重新训练</translation>
+    </message>
+    <message>
+        <source>{state}: the saved state does not fit this run ({error}); train again without resuming</source>
+        <translation>{state}：保存的状态与本次训练不符（{error}）；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>the loss became {loss} at epoch {epoch}: lower the learning rate</source>
+        <translation>第 {epoch} 轮损失变为 {loss}：请降低学习率</translation>
+    </message>
+    <message>
+        <source>to keep it and train on from it, use it as the base and write the new model to {other}; or start over and replace it</source>
+        <translation>要保留它并在其上继续训练，请以它为基础模型，并将新模型写入 {other}；或者从头开始并替换它</translation>
+    </message>
+    <message>
+        <source>nothing to resume: {name} is not next to {out}; train again without resuming</source>
+        <translation>没有可继续的训练：{out} 旁边没有 {name}；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>{path}: not a training state; train again without resuming</source>
+        <translation>{path}：不是训练状态；请不继续、重新训练</translation>
+    </message>
+    <message>
+        <source>cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without resuming, or start a new run with {out_name} as its base</source>
+        <translation>无法继续：{name} 保存的是第 {model_epoch} 轮后的权重，而 {state_file} 保存的是第 {epoch} 轮后的优化器（训练在两次保存之间被中止）；请不继续、重新训练，或以 {out_name} 为基础模型开始新的训练</translation>
+    </message>
+    <message>
+        <source>{path}: unreadable training state ({error}); train again without resuming</source>
+        <translation>{path}：无法读取的训练状态（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>cannot add a {num_classes}-class confusion matrix to a {num_classes2}-class one</source>
@@ -2564,20 +2704,8 @@
         <translation>{path} 与 {first} 是同一个文件：合并两次会把其中的图像计算两次；每个分片的文件只给一次</translation>
     </message>
     <message>
-        <source>{path}: not a confusion matrix saved by eval --save-cm ({reason})</source>
-        <translation>{path}：不是由评估保存的混淆矩阵（{reason}）</translation>
-    </message>
-    <message>
         <source>{folder}: no such folder</source>
         <translation>{folder}：文件夹不存在</translation>
-    </message>
-    <message>
-        <source>{path}: an image size of {width}x{height} pixels; fix the file</source>
-        <translation>{path}：图像尺寸为 {width}x{height} 像素；请修复该文件</translation>
-    </message>
-    <message>
-        <source>{path}: a {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first</source>
-        <translation>{path}：{width}x{height} 的图像约需 {need} 内存，但只有 {free} 可用；请关闭其他程序，或先缩小图像或将其分块</translation>
     </message>
     <message>
         <source>{voc}: no split {split!r} (no {listing}); {offer}</source>
@@ -2604,6 +2732,102 @@
         <translation>内存不足：请降低推理尺寸或关闭其他程序</translation>
     </message>
     <message>
+        <source>{folder} is a file, not a folder; choose another output folder</source>
+        <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
+    </message>
+    <message>
+        <source>{out_dir}: cannot write to this folder ({error}); choose another output folder</source>
+        <translation>{out_dir}：无法写入此文件夹（{error}）；请选择其他输出文件夹</translation>
+    </message>
+    <message>
+        <source>{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; choose another output folder, e.g. {suggestion}</source>
+        <translation>{out_dir} 正是要分割的文件夹：下次运行会把其中的掩码当作照片；请选择其他输出文件夹，例如 {suggestion}</translation>
+    </message>
+    <message>
+        <source>Cancelled after {processed} of {n} files; {n2} masks written.</source>
+        <translation>已在处理 {processed}/{n} 个文件后取消；已写入 {n2} 个掩码。</translation>
+    </message>
+    <message>
+        <source>{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder</source>
+        <translation>{out_dir}：{source} 的输出会替换输入 {clash}；请选择输入文件夹之外的输出文件夹</translation>
+    </message>
+    <message>
+        <source>{source}: {problem}</source>
+        <translation>{source}：{problem}</translation>
+    </message>
+    <message>
+        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
+        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
+    </message>
+    <message>
+        <source>{path}: {option} takes a folder of masks, a dataset folder (VOC, CVAT, labelme, images/ + masks/) or a COCO annotations file</source>
+        <translation>{path}：{option} 接受掩码文件夹、数据集文件夹（VOC、CVAT、labelme、images/ + masks/）或 COCO 标注文件</translation>
+    </message>
+    <message>
+        <source>{path}: no such folder or file; {option} takes a folder of masks or a dataset</source>
+        <translation>{path}：文件夹或文件不存在；{option} 接受掩码文件夹或数据集</translation>
+    </message>
+    <message>
+        <source>{unnamed_what} does not name its classes and has {unnamed_n} where {named_what} has {named_n}: which class is which cannot be known; name them in {where} (one name per line, in class-id order, as the model names them)</source>
+        <translation>{unnamed_what} 没有命名其类别，且有 {unnamed_n} 个类别，而 {named_what} 有 {named_n} 个：无法知道哪个类别对应哪个；请在 {where} 中命名它们（每行一个名称，按类别 ID 顺序，与模型的命名一致）</translation>
+    </message>
+    <message>
+        <source>no class name is shared by {pred_what} ({pred_names}) and {gt_what} ({gt_names}); name the ground truth&apos;s classes as the model does (classes.txt, one name per line in class-id order)</source>
+        <translation>{pred_what}（{pred_names}）与 {gt_what}（{gt_names}）没有共同的类别名称；请按模型的命名为真值的类别命名（classes.txt，每行一个名称，按类别 ID 顺序）</translation>
+    </message>
+    <message>
+        <source>{path}, line {number}: {name!r} has the colour {color} of {other!r}; give every class its own colour</source>
+        <translation>{path}，第 {number} 行：{name!r} 的颜色 {color} 与 {other!r} 相同；请为每个类别指定不同的颜色</translation>
+    </message>
+    <message>
+        <source>{path}: image id {image_id} is given to {first} and {second}; each image needs its own id (their annotations cannot be told apart)</source>
+        <translation>{path}：图像 ID {image_id} 同时分配给了 {first} 和 {second}；每张图像需要自己的 ID（否则无法区分它们的标注）</translation>
+    </message>
+    <message>
+        <source>{path}: annotation {annotation_id}: unreadable segmentation ({error})</source>
+        <translation>{path}：标注 {annotation_id}：无法读取分割（{error}）</translation>
+    </message>
+    <message>
+        <source>{target} is one of the files to merge; write the merged file elsewhere</source>
+        <translation>{target} 是要合并的文件之一；请将合并后的文件写到别处</translation>
+    </message>
+    <message>
+        <source>{path}: not a COCO file (it needs a list of images)</source>
+        <translation>{path}：不是 COCO 文件（需要一个图像列表）</translation>
+    </message>
+    <message>
+        <source>{path}: image id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
+        <translation>{path}：图像 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
+    </message>
+    <message>
+        <source>{path}: annotation id {key} is also in {other}; these files are not shards of one run (FCN Studio numbers the shards of one run apart)</source>
+        <translation>{path}：标注 ID {key} 也出现在 {other} 中；这些文件不是同一次运行的分片（FCN Studio 为同一次运行的各分片分配互不重叠的编号）</translation>
+    </message>
+    <message>
+        <source>{path}: its categories differ from {first}&apos;s; merge files of one model only</source>
+        <translation>{path}：其类别与 {first} 的不同；只能合并同一模型的文件</translation>
+    </message>
+    <message>
+        <source>{path} is named twice (as {other}); give each COCO file once</source>
+        <translation>{path} 被指定了两次（另一次为 {other}）；每个 COCO 文件只需指定一次</translation>
+    </message>
+    <message>
+        <source>{name}: shape {number} has a coordinate that is not a finite number within the image; fix or redraw the shape in labelme</source>
+        <translation>{name}：形状 {number} 有一个坐标不是图像范围内的有限数值；请在 labelme 中修正或重画该形状</translation>
+    </message>
+    <message>
+        <source>{annotation} names the image {image}, outside the dataset folder {root}; it was not read: copy the image into the dataset folder, or allow images outside the dataset folder to be read</source>
+        <translation>{annotation} 指向图像 {image}，它位于数据集文件夹 {root} 之外；未读取该图像：请将图像复制到数据集文件夹中，或允许读取数据集文件夹之外的图像</translation>
+    </message>
+    <message>
+        <source>{path}: an image size of {width}x{height} pixels; fix the file</source>
+        <translation>{path}：图像尺寸为 {width}x{height} 像素；请修复该文件</translation>
+    </message>
+    <message>
+        <source>{path}: a {width}x{height} image needs about {need} of memory but only {free} is free; close other programs, or downscale or tile the image first</source>
+        <translation>{path}：{width}x{height} 的图像约需 {need} 内存，但只有 {free} 可用；请关闭其他程序，或先缩小图像或将其分块</translation>
+    </message>
+    <message>
         <source>{path} is a symbolic link where FCN Studio writes a folder of its own (someone may have planted it to write elsewhere); nothing was written through it: remove it, or choose another {option}</source>
         <translation>{path} 是符号链接，而 FCN Studio 要在此处写入自己的文件夹（可能有人放置它以写入别处）；没有通过它写入任何内容：请删除它，或另选{option}</translation>
     </message>
@@ -2616,10 +2840,6 @@
         <translation>无法创建 {path}（{error}）；请另选{option}</translation>
     </message>
     <message>
-        <source>{folder} is a file, not a folder; choose another output folder</source>
-        <translation>{folder} 是文件，不是文件夹；请选择另一个输出文件夹</translation>
-    </message>
-    <message>
         <source>{path} is a hard link to another file, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written to it: remove it, or name another log file</source>
         <translation>{path} 是指向另一个文件的硬链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有向它写入任何内容：请删除它，或另选日志文件</translation>
     </message>
@@ -2628,36 +2848,8 @@
         <translation>{path} 不是普通文件，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有向它写入任何内容：请删除它，或另选日志文件</translation>
     </message>
     <message>
-        <source>{out_dir}: cannot write to this folder ({error}); choose another output folder</source>
-        <translation>{out_dir}：无法写入此文件夹（{error}）；请选择其他输出文件夹</translation>
-    </message>
-    <message>
-        <source>{out_dir} is the folder being segmented: its masks would be taken as photos by the next run; choose another output folder, e.g. {suggestion}</source>
-        <translation>{out_dir} 正是要分割的文件夹：下次运行会把其中的掩码当作照片；请选择其他输出文件夹，例如 {suggestion}</translation>
-    </message>
-    <message>
-        <source>cannot write the log {path} ({error}); choose another --log</source>
-        <translation>无法写入日志 {path}（{error}）；请选择其他日志文件</translation>
-    </message>
-    <message>
-        <source>Cancelled after {processed} of {n} files; {n2} masks written.</source>
-        <translation>已在处理 {processed}/{n} 个文件后取消；已写入 {n2} 个掩码。</translation>
-    </message>
-    <message>
-        <source>{out_dir}: the output for {source} would replace the input {clash}; choose an output folder outside the input folder</source>
-        <translation>{out_dir}：{source} 的输出会替换输入 {clash}；请选择输入文件夹之外的输出文件夹</translation>
-    </message>
-    <message>
         <source>{path} is a FIFO and nothing reads it: start its reader first, or name another log file</source>
         <translation>{path} 是 FIFO，且没有程序在读取它：请先启动读取方，或另选日志文件</translation>
-    </message>
-    <message>
-        <source>{path} is a symbolic link, not a log FCN Studio made (someone may have planted it to write to another file); nothing was written through it: remove it, or name a log with --log</source>
-        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志（可能有人放置它以写入其他文件）；没有通过它写入任何内容：请删除它，或另选日志文件</translation>
-    </message>
-    <message>
-        <source>{source}: {problem}</source>
-        <translation>{source}：{problem}</translation>
     </message>
     <message>
         <source>{path}: {num_classes} classes, expected {num_classes2}</source>
@@ -2682,14 +2874,6 @@
     <message>
         <source>unknown device {requested!r}; choose one of {device_choices}</source>
         <translation>未知设备 {requested!r}；请选择 {device_choices} 之一</translation>
-    </message>
-    <message>
-        <source>CUDA was requested but PyTorch finds no CUDA device (no NVIDIA GPU, driver or CUDA build of torch); use --device cpu or auto</source>
-        <translation>已选择 CUDA，但 PyTorch 找不到 CUDA 设备（没有 NVIDIA GPU、驱动或支持 CUDA 的 torch 版本）；请使用 --device cpu 或 auto</translation>
-    </message>
-    <message>
-        <source>Apple MPS was requested but is not available; use --device cpu or auto</source>
-        <translation>请求了 Apple MPS，但它不可用；请使用 --device cpu 或 auto</translation>
     </message>
     <message>
         <source>MPS unavailable; running on the CPU</source>
@@ -2748,10 +2932,6 @@
         <translation>{model}：没有为它加载基础模型</translation>
     </message>
     <message>
-        <source>{what}: this CPU has no native bf16 (AVX512-BF16 or AMX), where bf16 runs about 100x slower than fp32; use --precision fp32 or auto</source>
-        <translation>{what}：此 CPU 没有原生 bf16（AVX512-BF16 或 AMX），bf16 在此比 fp32 慢约 100 倍；请使用 fp32 或自动精度</translation>
-    </message>
-    <message>
         <source>unknown precision {requested!r}; choose one of {precisions}</source>
         <translation>未知精度 {requested!r}；请选择 {precisions} 之一</translation>
     </message>
@@ -2768,48 +2948,20 @@
         <translation>未知后端 {backend!r}；请选择 {backends} 之一</translation>
     </message>
     <message>
-        <source>fast (int8) mode runs on the CPU (with ONNX Runtime); use --device cpu</source>
-        <translation>快速（int8）模式在 CPU 上运行（使用 ONNX Runtime）；请使用 --device cpu</translation>
-    </message>
-    <message>
-        <source>fast (int8) mode runs with ONNX Runtime, not the torch backend: turn fast mode off, or use the auto backend (drop --backend torch; unset {backend_env})</source>
-        <translation>快速（int8）模式使用 ONNX Runtime 运行，而不是 torch 后端：请关闭快速模式，或使用自动后端（取消设置 {backend_env}）</translation>
-    </message>
-    <message>
         <source>segmenting this {width}x{height} image needs about {total} ({parts}) but only {free} of memory is free; {hint}close other programs or split the image into tiles</source>
         <translation>分割这张 {width}x{height} 的图像约需 {total}（{parts}），但只有 {free} 内存可用；{hint}请关闭其他程序或将图像切块</translation>
-    </message>
-    <message>
-        <source>choose one approximate mode: fast (int8) or --precision bf16, not both</source>
-        <translation>只能选择一种近似模式：快速（int8）或 --precision bf16，不能同时使用</translation>
-    </message>
-    <message>
-        <source>ONNX Runtime is not installed: pip install onnxruntime onnx (or use --backend torch)</source>
-        <translation>未安装 ONNX Runtime：pip install onnxruntime onnx（或使用 --backend torch）</translation>
     </message>
     <message>
         <source>fast (int8) mode needs a few calibration images (ideally like the ones to segment)</source>
         <translation>快速（int8）模式需要几张校准图像（最好与要分割的图像相似）</translation>
     </message>
     <message>
-        <source>the ONNX Runtime conversion of {name} gives other labels than the torch model; torch serves (use --backend torch to silence this)</source>
-        <translation>{name} 的 ONNX Runtime 转换给出的标签与 torch 模型不同；改由 torch 计算</translation>
-    </message>
-    <message>
         <source>the faster CPU path cannot be prepared: {error}</source>
         <translation>无法准备更快的 CPU 路径：{error}</translation>
     </message>
     <message>
-        <source>no space left on {root} for the faster CPU path: free {mb} MB, set $FCN_STUDIO_CACHE to a folder with room, or use --backend torch</source>
-        <translation>{root} 上没有空间用于更快的 CPU 路径：请释放 {mb} MB，将 $FCN_STUDIO_CACHE 设为有空间的文件夹，或使用 torch 后端</translation>
-    </message>
-    <message>
         <source>converting {name} for ONNX Runtime failed: {error}</source>
         <translation>为 ONNX Runtime 转换 {name} 失败：{error}</translation>
-    </message>
-    <message>
-        <source>--shard {text!r}: give I/N with 0 &lt;= I &lt; N, e.g. --shard 0/4</source>
-        <translation>分片 {text!r}：请写成 I/N，且 0 &lt;= I &lt; N，例如 0/4</translation>
     </message>
     <message>
         <source>{source}: the video has no readable frames (truncated, damaged or empty)</source>
@@ -2830,6 +2982,10 @@
     <message>
         <source>{path}: cannot open this video (damaged file or a codec OpenCV cannot decode)</source>
         <translation>{path}：无法打开此视频（文件已损坏，或 OpenCV 无法解码其编码格式）</translation>
+    </message>
+    <message>
+        <source>{width}x{height} is odd-sized; MP4 needs even sizes, so it was written as MJPEG .avi</source>
+        <translation>{width}x{height} 的尺寸为奇数；MP4 需要偶数尺寸，因此写成了 MJPEG .avi</translation>
     </message>
     <message>
         <source>{path}: OpenCV cannot write {ext} video here; try .avi</source>
@@ -2928,10 +3084,6 @@
         <translation>{name}：导出写入 .safetensors 文件；请给出以 .safetensors 结尾的名称</translation>
     </message>
     <message>
-        <source>{file} exists; choose another file name, or replace it with --force</source>
-        <translation>{file} 已存在；请另选文件名，或替换它</translation>
-    </message>
-    <message>
         <source>these VGG weights have {n} convolutions, VGG16 has {n2}: use VGG16 (not VGG11/13/19) ImageNet weights</source>
         <translation>这些 VGG 权重有 {n} 个卷积层，VGG16 有 {n2} 个：请使用 VGG16（不是 VGG11/13/19）的 ImageNet 权重</translation>
     </message>
@@ -2942,10 +3094,6 @@
     <message>
         <source>{path}: the file is empty; download or export it again</source>
         <translation>{path}：文件为空；请重新下载或导出</translation>
-    </message>
-    <message>
-        <source>{path}: this is a web page, not weights (a download that hit a login or confirmation page); download it again with `fcn-studio weights download`</source>
-        <translation>{path}：这是网页，不是权重（下载时遇到了登录或确认页面）；请重新下载</translation>
     </message>
     <message>
         <source>{path}: {what}, not a weights file; give a .pth or .safetensors file</source>
@@ -2966,10 +3114,6 @@
     <message>
         <source>{path}: a {arch} head cannot go on the {arch2} base {id}</source>
         <translation>{path}：{arch} 的头部不能放在 {arch2} 的基础模型 {id} 上</translation>
-    </message>
-    <message>
-        <source>{path}: these are VGG16 classification weights, not a segmentation model; use them as the base for `fcn-studio train --base`</source>
-        <translation>{path}：这是 VGG16 分类权重，不是分割模型；请将其用作训练的基础模型</translation>
     </message>
     <message>
         <source>{path}: not FCN weights: expected layers such as conv1_1, score_fr and upscore*, found {found}...</source>
@@ -3044,10 +3188,6 @@
         <translation>{url}：无法连接（{reason}）；请检查网络后重试</translation>
     </message>
     <message>
-        <source>{url}: the server sent a web page instead of the weights file (a quota, login or removed-file page); try again later or download it in a browser and use `fcn-studio weights import`</source>
-        <translation>{url}：服务器发送的是网页，而不是权重文件（配额、登录或文件已删除页面）；请稍后重试，或用浏览器下载后导入</translation>
-    </message>
-    <message>
         <source>{url}: the connection dropped at {done} of {total} bytes; run the download again to resume</source>
         <translation>{url}：连接在 {done}/{total} 字节处中断；再次下载即可续传</translation>
     </message>
@@ -3092,10 +3232,6 @@
         <translation>{path}：无法读取文件（{error}）</translation>
     </message>
     <message>
-        <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
-        <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
-    </message>
-    <message>
         <source>{path} is {what}, not a lock file FCN Studio made (someone may have planted it to overwrite another file); nothing was written through it: remove it and run again</source>
         <translation>{path} 是{what}，不是 FCN Studio 创建的锁文件（可能有人放置它以覆盖其他文件）；没有通过它写入任何内容：请删除它后重试</translation>
     </message>
@@ -3112,8 +3248,20 @@
         <translation>{what} 正被另一个 fcn-studio 运行写入{owner}；请等待它完成，或换一个名称</translation>
     </message>
     <message>
-        <source>{name}: its base is named {base!r}, not by an installed model&apos;s id; nothing was opened at that path: install the base model under an id and train the version again</source>
-        <translation>{name}：其基础模型名为 {base!r}，不是已安装模型的 ID；未打开该路径：请以一个 ID 安装基础模型，然后重新训练该版本</translation>
+        <source>an id cannot be empty</source>
+        <translation>编号不能为空</translation>
+    </message>
+    <message>
+        <source>an id has at most {n} characters</source>
+        <translation>编号最多 {n} 个字符</translation>
+    </message>
+    <message>
+        <source>use letters, digits, &apos;-&apos;, &apos;_&apos; and &apos;.&apos; (starting with a letter or digit)</source>
+        <translation>请使用字母、数字、“-”、“_”和“.”（以字母或数字开头）</translation>
+    </message>
+    <message>
+        <source>that name is reserved</source>
+        <translation>该名称已被保留</translation>
     </message>
     <message>
         <source>{arch} fine-tuned on {data}</source>
@@ -3128,72 +3276,24 @@
         <translation>{family} 第 {number} 版</translation>
     </message>
     <message>
-        <source>unknown model {spec!r}: not a file and not an installed id ({known_ids}); see `fcn-studio weights list`</source>
-        <translation>未知模型 {spec!r}：既不是文件，也不是已安装的编号（{known_ids}）；请查看已安装的模型列表</translation>
-    </message>
-    <message>
-        <source>model {id} is not installed</source>
-        <translation>模型 {id} 未安装</translation>
-    </message>
-    <message>
-        <source>{id} is not a model id</source>
-        <translation>{id} 不是模型 ID</translation>
+        <source>none installed</source>
+        <translation>尚未安装任何模型</translation>
     </message>
     <message>
         <source>{path} is a folder, not a weights file; give the .pth or .safetensors file in it</source>
         <translation>{path} 是文件夹，不是权重文件；请给出其中的 .pth 或 .safetensors 文件</translation>
     </message>
     <message>
-        <source>{weights_id!r} cannot be used as a model id: {problem}; choose another {option}</source>
-        <translation>{weights_id!r} 不能用作模型编号：{problem}；请另选 {option}</translation>
-    </message>
-    <message>
-        <source>unknown weights id {weights_id!r}; see `fcn-studio weights list`</source>
-        <translation>未知的权重编号 {weights_id!r}；请查看模型列表</translation>
+        <source>it is the id of a listed model</source>
+        <translation>它是清单中某个模型的编号</translation>
     </message>
     <message>
         <source>{name} is the published {id}, which is already installed</source>
         <translation>{name} 是已发布的 {id}，已经安装</translation>
     </message>
     <message>
-        <source>a model with id {weights_id!r} is already installed; choose another --id, or replace it with --force</source>
-        <translation>编号为 {weights_id!r} 的模型已安装；请另选编号，或替换它</translation>
-    </message>
-    <message>
-        <source>{weights_id!r} is not a model id ({problem}); see `fcn-studio weights list`</source>
-        <translation>{weights_id!r} 不是模型编号（{problem}）；请查看模型列表</translation>
-    </message>
-    <message>
-        <source>no installed weights with id {weights_id!r}; see `fcn-studio weights list`</source>
-        <translation>没有编号为 {weights_id!r} 的已安装权重；请查看模型列表</translation>
-    </message>
-    <message>
-        <source>{weights_id} was removed meanwhile (by another program); nothing left to remove</source>
-        <translation>{weights_id} 已在此期间被（其他程序）删除；没有可删除的内容</translation>
-    </message>
-    <message>
-        <source>{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without their base, so it is kept even when asked to replace it; import under another id, or remove those versions first (export them as standalone files with `fcn-studio weights export`)</source>
-        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其之上：替换它会使它们失去基础模型，因此即使要求替换也会保留它；请以其他 ID 导入，或先删除这些版本（可用 `fcn-studio weights export` 将它们导出为独立文件）</translation>
-    </message>
-    <message>
-        <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files with `fcn-studio weights export`)</source>
-        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
-    </message>
-    <message>
         <source>{spec} is a backbone for training, not a segmentation model</source>
         <translation>{spec} 是用于训练的主干网络，不是分割模型</translation>
-    </message>
-    <message>
-        <source>model {spec} is not installed; run `fcn-studio weights download {spec}` (about {size_mb:.0f} MB) or `fcn-studio weights import FILE`</source>
-        <translation>模型 {spec} 未安装；请下载（约 {size_mb:.0f} MB）或导入权重文件</translation>
-    </message>
-    <message>
-        <source>{error}; if the architecture was misdetected, give --arch</source>
-        <translation>{error}；如果架构识别有误，请指定架构</translation>
-    </message>
-    <message>
-        <source>{path} is the file of the installed model {weights_id}; {what} never writes over an installed model: choose another file</source>
-        <translation>{path} 是已安装模型 {weights_id} 的文件；{what} 从不覆盖已安装的模型：请另选文件</translation>
     </message>
     <message>
         <source>{path}: the symbolic link loops on itself; point it at a weights file</source>
@@ -3202,10 +3302,6 @@
     <message>
         <source>{path}: the symbolic link points to a missing file; fix or remove it</source>
         <translation>{path}：符号链接指向不存在的文件；请修正或删除它</translation>
-    </message>
-    <message>
-        <source>starting from random weights (--base scratch): expect poor results without a long run</source>
-        <translation>从随机权重开始：不经过长时间训练，结果会很差</translation>
     </message>
     <message>
         <source>backbone from VGG16 ImageNet weights ({file}); score layers start at zero</source>
@@ -3240,10 +3336,6 @@
 {text}</translation>
     </message>
     <message>
-        <source>rank {rank}: could not join the torchrun job ({error}); check that every machine runs the same command with the same --rdzv-endpoint (or MASTER_ADDR/MASTER_PORT)</source>
-        <translation>进程 {rank}：无法加入 torchrun 任务（{error}）；请检查每台机器是否以相同的 --rdzv-endpoint（或 MASTER_ADDR/MASTER_PORT）运行同一命令</translation>
-    </message>
-    <message>
         <source>resumed after epoch {epoch} (best mean IoU {best:.4f})</source>
         <translation>从第 {epoch} 轮之后继续（最佳平均 IoU {best:.4f}）</translation>
     </message>
@@ -3260,28 +3352,8 @@
         <translation>{n} 张已标注图像，{pixels} 个已标注像素，{classes} 个类别</translation>
     </message>
     <message>
-        <source>backbone frozen: its features are computed once per image and flipped view and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
-        <translation>主干已冻结：每张图像及其翻转视图的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
-        <source>backbone frozen: its features are computed once per image and cached ({folder}); the score layers are fitted by L-BFGS with a line search, which chooses its own step sizes (--lr, --optimizer and --batch-size are not used); whole images, no random scale or crop</source>
-        <translation>主干已冻结：每张图像的特征只计算一次并缓存（{folder}）；评分层由带线搜索的 L-BFGS 拟合，步长由它自行选择（不使用学习率、优化器和批大小）；使用完整图像，不做随机缩放或裁剪</translation>
-    </message>
-    <message>
         <source>{world_size} processes ({backend}): each holds its share of the images; losses and gradients are summed over the processes at every solver evaluation</source>
         <translation>{world_size} 个进程（{backend}）：每个进程持有一部分图像；每次求解器计算时，损失和梯度在各进程间求和</translation>
-    </message>
-    <message>
-        <source>--out {out} is a folder; give a file name such as {example}</source>
-        <translation>输出 {out} 是文件夹；请给出文件名，例如 {example}</translation>
-    </message>
-    <message>
-        <source>{out} exists (an earlier training&apos;s model); replace it with --force, continue it with --resume, or choose another --out</source>
-        <translation>{out} 已存在（之前训练的模型）；请替换它、继续训练它，或另选输出文件</translation>
-    </message>
-    <message>
-        <source>a model with id {weights_id!r} is already installed; replace it with --force, or choose another --id</source>
-        <translation>编号为 {weights_id!r} 的模型已安装；请替换它，或另选编号</translation>
     </message>
     <message>
         <source>{out} exists (an earlier training&apos;s model, with no state to resume); {keep_model_hint}</source>
@@ -3290,14 +3362,6 @@
     <message>
         <source>{state}: a {arch} with {num_classes} classes cannot resume this {run_arch} run with {run_classes} classes</source>
         <translation>{state}：{num_classes} 个类别的 {arch} 不能继续这次 {run_classes} 个类别的 {run_arch} 训练</translation>
-    </message>
-    <message>
-        <source>{path}: the saved state is that of a run with the backbone frozen; resume it with the backbone frozen, or train again without resuming</source>
-        <translation>{path}：保存的状态来自冻结主干的训练；请同样冻结主干续训，或不续训重新训练</translation>
-    </message>
-    <message>
-        <source>{state}: the saved state does not fit this run ({error}); train again without --resume</source>
-        <translation>{state}：保存的状态与本次训练不符（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>unknown optimizer {optimizer!r}: choose adam or sgd</source>
@@ -3312,40 +3376,16 @@
         <translation>{world_size} 个进程（{backend}）：每个进程批量 {batch_size}，全局批量 {global_batch}；每个进程 {n} 张训练图像</translation>
     </message>
     <message>
-        <source>the loss became {loss} at epoch {epoch}: lower the learning rate (--lr)</source>
-        <translation>第 {epoch} 轮损失变为 {loss}：请降低学习率</translation>
-    </message>
-    <message>
         <source>the training process ended unexpectedly (exit code {exitcode}); Resume continues from the last completed epoch</source>
         <translation>训练进程意外结束（退出码 {exitcode}）；“继续”会从最后完成的一轮接着训练</translation>
-    </message>
-    <message>
-        <source>to keep it and train on from it, give --base {out} --out {other}; --force starts over and replaces it</source>
-        <translation>要保留它并在其上继续训练，请以 {out} 为基础模型、以 {other} 为输出；替换会从头开始并覆盖它</translation>
-    </message>
-    <message>
-        <source>nothing to resume: {name} is not next to {out}; train without --resume</source>
-        <translation>没有可继续的训练：{out} 旁边没有 {name}；请不继续、重新训练</translation>
-    </message>
-    <message>
-        <source>{path}: not a training state; train again without --resume</source>
-        <translation>{path}：不是训练状态；请不继续、重新训练</translation>
     </message>
     <message>
         <source>nothing to resume: {name} is missing next to {out}</source>
         <translation>没有可继续的训练：{out} 旁边缺少 {name}</translation>
     </message>
     <message>
-        <source>cannot resume: {name} holds the weights after epoch {model_epoch} but {state_file} the optimizer after epoch {epoch} (the run was stopped between the two saves); train again without --resume, or continue from {out_name} with --base</source>
-        <translation>无法继续：{name} 保存的是第 {model_epoch} 轮后的权重，而 {state_file} 保存的是第 {epoch} 轮后的优化器（训练在两次保存之间被中止）；请不继续、重新训练，或以 {out_name} 为基础模型继续</translation>
-    </message>
-    <message>
         <source>nothing to resume: {name} is not next to {out}; {keep_model_hint}</source>
         <translation>没有可继续的训练：{out} 旁边没有 {name}；{keep_model_hint}</translation>
-    </message>
-    <message>
-        <source>{path}: unreadable training state ({error}); train again without --resume</source>
-        <translation>{path}：无法读取的训练状态（{error}）；请不继续、重新训练</translation>
     </message>
     <message>
         <source>{train} {train:image|images} for training and {val} for validation, {classes} classes, on {device}</source>

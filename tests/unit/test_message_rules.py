@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -137,3 +138,47 @@ def test_the_chinese_catalogue_covers_every_core_message():
         f"{len(missing)} core messages have no Chinese translation (python -m fcn_studio.gui.i18n update, "
         "then translate them in resources/i18n/fcn_studio_zh_CN.ts):\n" + "\n".join(missing[:20])
     )
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*|`fcn-studio [^`]*`|\bfcn-studio (weights|train|segment|eval)\b")
+
+
+def test_no_core_message_names_a_command_line_flag():
+    """In the app a flag means nothing: the core says what to do in general words and names
+    the remedy (``fix=``); the command line adds its flags (cli/hints.py)."""
+    english = sorted(t for t in core_templates() if FLAG.search(t))
+    chinese = sorted(t for t in catalogue().values() if FLAG.search(t))
+    assert not english and not chinese, "\n".join(english + chinese)
+
+
+def fixes() -> dict[str, str]:
+    """Every ``fix="..."`` the core raises with, and where."""
+    found = {}
+    for path, tree in _sources(outside=("cli", "gui")).items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg == "fix":
+                        for value in ast.walk(keyword.value):
+                            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                                found[value.value] = f"{path.name}:{node.lineno}"
+    return found
+
+
+def test_the_command_line_has_its_flags_for_every_remedy():
+    from fcn_studio.cli.hints import HINTS
+
+    missing = {fix: where for fix, where in fixes().items() if fix not in HINTS}
+    assert not missing and len(fixes()) >= 20, missing
+
+
+def test_the_command_line_adds_its_flags_to_the_general_sentence(capsys, tmp_path):
+    from fcn_studio.cli.main import main
+
+    existing = tmp_path / "m.safetensors"
+    existing.write_bytes(b"x")
+    code = main(["train", "--data", str(tmp_path), "--out", str(existing), "--base", "scratch"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "or start over and replace it (--base " in err and "; --force starts over)" in err, err
+    assert f"--out {tmp_path / 'm-2.safetensors'} trains on from it" in err, "the nested message's value is used"

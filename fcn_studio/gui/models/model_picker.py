@@ -99,10 +99,7 @@ class SizePicker(QComboBox):
         super().__init__(parent)
         for text, value in (
             (self.tr("Full resolution"), 0),
-            ("2048 px", 2048),
-            ("1024 px", 1024),
-            ("512 px", 512),
-            ("320 px", 320),
+            *((self.tr("{n} px").format(n=n), n) for n in (2048, 1024, 512, 320)),
         ):
             self.addItem(text, value)
         self.setToolTip(

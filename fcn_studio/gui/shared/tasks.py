@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from fcn_studio.errors import Cancelled, FCNStudioError, describe_unexpected
 
@@ -99,6 +100,9 @@ class BackgroundTask(QObject):
             self.dialog.setAutoReset(False)
             self.dialog.canceled.connect(self.cancel)
             self.worker.progress.connect(self._on_progress)
+            # the modal dialog takes the keys: the app's Quit key asks here, then quits
+            for key in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]:
+                QShortcut(key, self.dialog).activated.connect(self._quit_requested)
         self._label = label
 
     def start(self, runner: TaskRunner | None = None) -> BackgroundTask:
@@ -113,6 +117,22 @@ class BackgroundTask(QObject):
         self.worker.stop_event.set()
         if self.dialog:
             self.dialog.setLabelText(self.tr("Cancelling…"))
+
+    def _quit_requested(self) -> None:
+        """Ctrl+Q while this (modal) task runs: cancel it and quit, if the user agrees."""
+        if not self.dialog:
+            return
+        window = self.dialog.parentWidget().window() if self.dialog.parentWidget() else None
+        answer = QMessageBox.question(
+            self.dialog,
+            self.tr("Quit"),
+            self.tr("{task} is still running. Cancel it and quit?").format(task=self.dialog.windowTitle()),
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if window is not None:
+            self.finished.connect(window.close)  # once the job has stopped: nothing is left half-written
+        self.cancel()
 
     def wait(self, ms: int = 60_000) -> bool:
         return self.thread.wait(ms)

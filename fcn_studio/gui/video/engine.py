@@ -288,7 +288,10 @@ class VideoEngine(QObject):
             self.note.emit(
                 text.format(shown=self._shown, total=total)
                 + " "
-                + self.tr("Lower the inference size (e.g. 320 px) for smoother playback, or choose Every frame.")
+                + self.tr(
+                    "For smoother playback: turn on Fast mode (Models menu), lower the inference size (e.g. 320 px), "
+                    "or choose Every frame."
+                )
             )
         self._set_playing(False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
@@ -118,12 +119,14 @@ def export_video(
 
     def done(result) -> None:
         text = (
-            translate("VideoExport", "Wrote {n} frames to {path}.").format(n=result.frames, path=result.path)
+            translate("VideoExport", "Wrote {n} frames to {path}.").format(
+                n=result.frames, path=shlex.quote(str(result.path))
+            )
             + " "
             + audio_note()
         )
         if result.note:
-            text += f"\n{result.note}"
+            text += "\n" + str(result.note)  # a core Message, in the interface language
         QMessageBox.information(parent, translate("VideoExport", "Export video"), text)
 
     task = BackgroundTask(

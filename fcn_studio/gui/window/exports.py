@@ -3,6 +3,7 @@ window shows: its image and result, its overlay settings, its inference choice."
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,7 +47,8 @@ class Exporter(QObject):
     def remember(self, path: Path | None) -> None:
         if path:
             self.settings.write(keys.EXPORT_DIR, str(path.parent))
-            self.status.showMessage(self.tr("Saved {path}").format(path=path), 5000)
+            # quoted as a shell would need it: a path with spaces copied into a terminal still works
+            self.status.showMessage(self.tr("Saved {path}").format(path=shlex.quote(str(path))), 5000)
 
     def _done(self, path: Path | None, error: str) -> None:
         if error:

@@ -1,6 +1,6 @@
 """An exception nobody caught, in a slot or a worker thread: a crash report on disk (traceback,
 versions, machine), a dialog that says what happened and where the report is, and the app
-goes on. Help > Show Log names the log file."""
+goes on. Help > Show Log names the log file. And the hint after an export is shell-quoted."""
 
 from __future__ import annotations
 
@@ -86,3 +86,41 @@ def test_the_log_file_gets_the_core_loggers_and_show_log_names_it(qtbot, log_dir
     crash.show_log(None)
     assert shown == [str(path)]
     assert QApplication.instance() is not None
+
+
+def test_the_saved_path_is_quoted_for_a_shell(win, tmp_path):
+    """The hint after an export can be copied into a terminal even with spaces in the path."""
+    target = tmp_path / "my photos" / "cat mask.png"
+    win.exporter.remember(target)
+    shown = win.statusBar().currentMessage()
+    assert f"'{target}'" in shown, shown
+
+
+def test_ctrl_q_during_a_modal_task_asks_then_cancels_it_and_quits(qtbot, monkeypatch):
+    """A video export's progress dialog is modal, so the window's Ctrl+Q never fires: the
+    dialog itself asks whether to cancel the task, then the window closes once it stopped."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QMainWindow
+
+    from fcn_studio.errors import Cancelled
+    from fcn_studio.gui.shared.tasks import BackgroundTask
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    def job(progress, cancelled):
+        while not cancelled():
+            progress(0, 10, "")
+            threading.Event().wait(0.02)
+        raise Cancelled()
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    task = BackgroundTask(job, window, "Export segmented video", "Segmenting clip.mp4…").start()
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
+    keys = {s.key().toString(): s for s in task.dialog.findChildren(QShortcut)}
+    shortcut = keys[QKeySequence("Ctrl+Q").toString()]
+    shortcut.activated.emit()  # the key itself: the offscreen platform activates no window
+    qtbot.waitUntil(lambda: not task.running and not window.isVisible(), timeout=10000)
+    assert asked and "Export segmented video" in asked[0]

@@ -29,7 +29,7 @@ def test_round_trip_keeps_frames_rate_and_size(tmp_path, size):
     assert sum(1 for _ in read_frames(out.path)) == 11 == out.frames
     assert len(list((tmp_path / "masks").glob("*.png"))) == 11
     if size[0] % 2:
-        assert out.path.suffix == ".avi" and "odd" in out.note
+        assert out.path.suffix == ".avi" and "odd" in str(out.note)
 
 
 def test_cancel_or_error_leaves_no_file(tmp_path):

@@ -122,8 +122,9 @@ def test_bad_files_name_the_file(tmp_path):
 def test_missing_cuda_is_explained():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(FCNStudioError, match="CUDA was requested.*--device cpu"):
+    with pytest.raises(FCNStudioError, match="CUDA was requested.*choose the CPU") as caught:
         choose_device("cuda")
+    assert caught.value.fix == "device"  # the command line adds --device cpu
     fallback = choose_device("cuda", allow_fallback=True)
     assert fallback.device.type == "cpu" and "CUDA" in str(fallback.fallback_note)
 

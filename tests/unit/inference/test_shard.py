@@ -54,8 +54,9 @@ def test_shard_choice_does_not_depend_on_listing_order():
     shard = Shard.parse("1/3")
     assert shard.take(names, key=str) == shard.take(names[::-1], key=str) == ["x1", "x4", "x7"]
     for bad in ("2/2", "-1/2", "1", "a/b", "0/0"):
-        with pytest.raises(Exception, match="--shard"):
+        with pytest.raises(Exception, match="is not a shard: give I/N") as caught:
             Shard.parse(bad)
+        assert caught.value.fix == "shard"
 
 
 @pytest.mark.slow
@@ -140,7 +141,8 @@ def test_merge_refuses_a_file_that_is_not_a_saved_matrix(capsys, tmp_path):
     (tmp_path / "x.json").write_text("{}")
     assert main(["eval", "--merge", str(tmp_path / "x.json")]) == 1
     err = capsys.readouterr().err
-    assert "x.json: not a confusion matrix saved by eval --save-cm" in err and "Traceback" not in err
+    assert "x.json: not a confusion matrix saved by an evaluation" in err and "(fcn-studio eval --save-cm FILE)" in err
+    assert "Traceback" not in err
 
 
 def test_sharded_pred_gt_evaluation_merges_to_the_single_run(capsys, tmp_path):
