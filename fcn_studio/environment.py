@@ -7,7 +7,9 @@ No Qt and no torch here: the CLI, the training processes and the app all import 
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -63,6 +65,21 @@ VARIABLES: tuple[EnvVar, ...] = (
     LOG_DIR,
     SMOKE_TEST,
 )
+
+
+@contextlib.contextmanager
+def set_for_now(var: EnvVar, value: str) -> Iterator[None]:
+    """``var`` set to ``value`` while inside (an option of one command or API call that the
+    code reading datasets takes from the environment), as it was before afterwards."""
+    before = os.environ.get(var.name)
+    os.environ[var.name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(var.name, None)
+        else:
+            os.environ[var.name] = before
 
 
 def read(var: EnvVar[T]) -> T:

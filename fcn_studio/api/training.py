@@ -66,6 +66,7 @@ def train(
     device: object = "auto",
     resume: bool = False,
     force: bool = False,
+    allow_outside: bool = False,
     id: str | None = None,  # the command line's --id
     on_event: Callable[[object], None] | None = None,
 ) -> TrainResult:
@@ -89,8 +90,8 @@ def train(
         on_event: called with each progress event (fcn_studio.training.config:
             IterationEvent, EpochEvent, MessageEvent, DoneEvent).
         arch, epochs, batch_size, crop_size, lr, optimizer, weight_decay, no_flip,
-            freeze_backbone, standalone, val_split, seed, no_amp, precision, device, resume, force:
-            as ``--arch``, ``--epochs`` ... on the command line.
+            freeze_backbone, standalone, val_split, seed, no_amp, precision, device, resume, force,
+            allow_outside: as ``--arch``, ``--epochs`` ... on the command line.
 
     Returns:
         A :class:`TrainResult`: where the model went, its id and its scores.
@@ -109,7 +110,12 @@ def train(
     from fcn_studio.api.inputs import device_name
 
     config = _config(locals() | {"device": device_name(device)})
-    return _run(config, on_event)
+    if not allow_outside:
+        return _run(config, on_event)
+    from fcn_studio import environment
+
+    with environment.set_for_now(environment.ALLOW_OUTSIDE, "1"):
+        return _run(config, on_event)
 
 
 def _config(options: dict) -> TrainConfig:

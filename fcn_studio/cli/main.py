@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -134,12 +133,5 @@ def _options_as_environment(args: argparse.Namespace):
         return
     from fcn_studio import environment
 
-    name, before = environment.ALLOW_OUTSIDE.name, os.environ.get(environment.ALLOW_OUTSIDE.name)
-    os.environ[name] = "1"
-    try:
+    with environment.set_for_now(environment.ALLOW_OUTSIDE, "1"):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before

@@ -406,7 +406,8 @@ def _refuse_base_of_heads(weights_id: str, path: Path, replace: bool = False) ->
         raise FCNStudioError(
             "{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without "
             "their base, so it is kept even when asked to replace it; import under another id, or remove those "
-            "versions first (export them as standalone files with `fcn-studio weights export`)",
+            "versions first (export them as standalone files first to keep them)",
+            fix="export",
             weights_id=weights_id,
             dependants=", ".join(dependants),
         )

@@ -2612,10 +2612,6 @@
         <translation>{weights_id} 已在此期间被（其他程序）删除；没有可删除的内容</translation>
     </message>
     <message>
-        <source>{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without their base, so it is kept even when asked to replace it; import under another id, or remove those versions first (export them as standalone files with `fcn-studio weights export`)</source>
-        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其之上：替换它会使它们失去基础模型，因此即使要求替换也会保留它；请以其他 ID 导入，或先删除这些版本（可用 `fcn-studio weights export` 将它们导出为独立文件）</translation>
-    </message>
-    <message>
         <source>{weights_id} is the base of {dependants}, stored as heads over it; remove those first (or export them as standalone files)</source>
         <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其上；请先删除它们（或将它们导出为独立文件）</translation>
     </message>
@@ -3290,6 +3286,10 @@
     <message>
         <source>{name} is the published {id}, which is already installed</source>
         <translation>{name} 是已发布的 {id}，已经安装</translation>
+    </message>
+    <message>
+        <source>{weights_id} is the base of {dependants}, stored as heads over it: replacing it would leave them without their base, so it is kept even when asked to replace it; import under another id, or remove those versions first (export them as standalone files first to keep them)</source>
+        <translation>{weights_id} 是 {dependants} 的基础模型，它们以头部形式存储在其之上：替换它会使它们失去基础模型，因此即使要求替换也会保留它；请以其他编号导入，或先删除这些版本（如需保留，请先将它们导出为独立文件）</translation>
     </message>
     <message>
         <source>{spec} is a backbone for training, not a segmentation model</source>
