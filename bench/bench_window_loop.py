@@ -119,15 +119,13 @@ def one_round(drive: Driver, win, photo: Path, truth: np.ndarray, r: int, rng) -
     """Open ``photo``, paint two strokes with the mouse, click "Fine-tune on my labels", and
     wait for the round's result and for the open photo's overlay by the version in use."""
     lm = win.label_mode
+    shown: list = []  # results shown after this photo's pixels were (the previous photo's stays until then)
+    on_image = win.workspace.image_shown.connect(lambda path, _rgb: path == str(photo) and shown.append(None))
+    on_result = win.workspace.result_shown.connect(lambda res: shown and shown.append(res))
     win.open_paths([str(photo)])
-    drive.until(
-        lambda: (
-            win.workspace.current_path == photo
-            and win.workspace.current_result is not None
-            and not win.workspace.current_result.preview
-        ),
-        what="the photo's prediction",
-    )
+    drive.until(lambda: any(r is not None and not r.preview for r in shown[1:]), what="the photo's prediction")
+    win.workspace.image_shown.disconnect(on_image)
+    win.workspace.result_shown.disconnect(on_result)
     if not lm.active:
         lm.actions.mode.trigger()
     drive.until(lambda: lm.session is not None and lm.session.image == photo, what="the label session")
