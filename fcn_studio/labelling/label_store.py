@@ -87,6 +87,14 @@ class LabelStore:
         ``default`` (e.g. the model's), else a single "background" class."""
         path = self.classes_path if self.classes_path.is_file() else None
         if path is None:
+            from fcn_studio.data.class_source import class_list_files, from_files
+
+            # the one order of precedence train and eval read (data/class_source.py): the nearest
+            # class list up to two levels above (labelme's labels.txt), then the JSON files' labels
+            listed = from_files(class_list_files(self.folder))
+            if listed is not None and listed.names:
+                colors = listed.colors or generic_labels(len(listed.names)).colors
+                return LabelSet(self.folder.name, tuple(listed.names), tuple(colors))
             names = labelme_class_names(self.folder) or coco_class_names(self.folder)
             if names:  # a labelme or COCO folder without a class list: the classes its JSON files use
                 return LabelSet(self.folder.name, tuple(names), generic_labels(len(names)).colors)

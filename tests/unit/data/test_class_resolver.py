@@ -34,6 +34,9 @@ def test_train_eval_and_label_mode_agree_on_labelmes_example_folder(tmp_path):
     assert report.class_names == expected, "train read the labels the files use, not labels.txt one level up"
     assert folder_encoding(folder).names == expected  # eval's decoding
     assert dataset_classes(folder).names == expected  # Label mode's reading
+    from fcn_studio.labelling.label_store import LabelStore
+
+    assert list(LabelStore(folder).label_set().classes) == expected  # Label mode's classes for painting
     assert any("labels.txt" in n.english() for n in report.notes if hasattr(n, "english")), report.notes
     # the same ids: dog is 1 in every mask
     from fcn_studio.data.dataset import read_mask
