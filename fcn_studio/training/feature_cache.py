@@ -16,6 +16,7 @@ features: a flipped view is cached as an entry of its own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -121,6 +122,16 @@ def backbone_fingerprint(model: FCN) -> str:
     return h.hexdigest()
 
 
+def _torch_backbone(model: FCN, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        computed = model.backbone(x.to(device))
+    model.train(was_training)
+    return computed
+
+
 def network_input(rgb: np.ndarray, pre: Preprocessing, max_size: int | None, flipped: bool) -> torch.Tensor:
     """The ``(1, 3, h, w)`` tensor the backbone sees for an image (as the predictor makes it)."""
     small = inference_image(rgb, max_size)
@@ -150,6 +161,7 @@ class FeatureCache:
         self.backbone_runs = 0  # how often the backbone actually ran (tests and benchmarks)
         self.hits = 0
         self._cleaned = False
+        self._computing: dict[str, threading.Event] = {}  # digests being computed now
 
     # ------------------------------------------------------------------ keys
 
@@ -221,22 +233,43 @@ class FeatureCache:
         found = self.get(key)
         if found is not None:
             return found
-        if cancelled and cancelled():
-            raise Cancelled()
-        x = network_input(load_image(image) if rgb is None else rgb, pre, max_size, flipped)
-        if compute is not None:
-            computed = compute(x)
-        else:
-            device = next(model.parameters()).device
-            was_training = model.training
-            model.eval()
-            with torch.inference_mode():
-                computed = model.backbone(x.to(device))
-            model.train(was_training)
-        self.backbone_runs += 1
-        kept = Features.of(computed, size)
-        self.put(key, kept)
-        return kept
+        with self._computing_for(key, cancelled) as found:  # one backbone pass per image at a time
+            if found is not None:
+                return found
+            if cancelled and cancelled():
+                raise Cancelled()
+            x = network_input(load_image(image) if rgb is None else rgb, pre, max_size, flipped)
+            computed = compute(x) if compute is not None else _torch_backbone(model, x)
+            self.backbone_runs += 1
+            kept = Features.of(computed, size)
+            self.put(key, kept)
+            return kept
+
+    @contextlib.contextmanager
+    def _computing_for(self, key: FeatureKey, cancelled: Callable[[], bool] | None):
+        """While another thread computes these features (a round and the background prefetch
+        asking for one image at once), wait for its answer instead of running the backbone
+        again; yields the features it made, or None when this thread is to compute them."""
+        digest = key.digest()
+        with self._lock:
+            running = self._computing.get(digest)
+            if running is None:
+                self._computing[digest] = threading.Event()
+        if running is not None:
+            while not running.wait(0.05):
+                if cancelled and cancelled():
+                    raise Cancelled()
+            found = self.get(key)
+            if found is not None:
+                yield found
+                return
+            with self._lock:  # the other thread failed or was cancelled: this one computes
+                running = self._computing.setdefault(digest, threading.Event())
+        try:
+            yield None
+        finally:
+            with self._lock:
+                self._computing.pop(digest, threading.Event()).set()
 
     def held(
         self, image: str | Path, model: FCN, pre: Preprocessing, shape: tuple[int, int], max_size: int | None

@@ -127,3 +127,53 @@ def test_fast_bilinear_upsampling_equals_the_deconvolution(channels, kernel, str
     with torch.no_grad():
         dense.weight[0, 1] += 0.1  # a learned, non-bilinear deconvolution keeps the dense path
     assert not BilinearUpsample.fits(dense)
+
+
+def test_two_threads_asking_for_one_image_run_the_backbone_once(model, image_factory):
+    """A round and the background prefetch asking at once: the second waits for the first."""
+    import threading
+    import time
+
+    cache = FeatureCache(None)
+    image = image_factory("p.png", size=(40, 32))
+    started, calls = threading.Event(), []
+
+    def slow(x):
+        calls.append(1)
+        started.set()
+        time.sleep(0.3)  # the first thread is inside the backbone when the second asks
+        with torch.inference_mode():
+            return model.backbone(x)
+
+    first = threading.Thread(target=lambda: cache.features(image, model, IMAGENET_RGB, compute=slow))
+    first.start()
+    assert started.wait(10)
+    second = cache.features(image, model, IMAGENET_RGB, compute=slow)
+    first.join()
+    assert calls == [1] and cache.backbone_runs == 1
+    assert torch.equal(second.fc7, cache.features(image, model, IMAGENET_RGB).fc7)
+
+
+def test_a_failed_computation_lets_the_waiting_thread_compute(model, image_factory):
+    import threading
+
+    cache = FeatureCache(None)
+    image = image_factory("p.png", size=(40, 32))
+    inside, release = threading.Event(), threading.Event()
+
+    def failing(_x):
+        inside.set()
+        release.wait(10)
+        raise RuntimeError("the first pass failed")
+
+    def first():
+        with pytest.raises(RuntimeError):
+            cache.features(image, model, IMAGENET_RGB, compute=failing)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert inside.wait(10)
+    threading.Timer(0.2, release.set).start()
+    got = cache.features(image, model, IMAGENET_RGB)  # waits, then computes itself
+    worker.join()
+    assert got is not None and cache.backbone_runs == 1
