@@ -74,6 +74,22 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         raise
 
 
+def read_json_table(path: Path) -> dict:
+    """A small JSON object kept in the cache folder (measurements); {} when it is missing or
+    damaged: a lost table only costs measuring again."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json_table(path: Path, data: dict) -> None:
+    """Write such a table atomically; a read-only or full cache folder only costs measuring again."""
+    with contextlib.suppress(OSError), atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1))
+
+
 def make_folders(root: str | os.PathLike[str], folder: str | os.PathLike[str], option: str = "--out") -> Path:
     """Create ``folder`` (``root`` or inside it) one level at a time, never through a link:
     a symbolic link planted at a subfolder FCN Studio makes (``OUT/sub`` -> elsewhere) would

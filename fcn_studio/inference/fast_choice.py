@@ -18,7 +18,6 @@ The app's Fast mode, ``segment --fast`` and the API's ``precision="fast"`` all c
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 import time
@@ -183,20 +182,15 @@ def choice_key(model: Checkpoint | str) -> str:
 
 
 def _read_cache() -> dict:
-    try:
-        data = json.loads(cache_path().read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    from fcn_studio.files.fileio import read_json_table
+
+    return read_json_table(cache_path())
 
 
 def _write_cache(data: dict) -> None:
-    path = cache_path()
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
+    from fcn_studio.files.fileio import write_json_table
+
+    write_json_table(cache_path(), data)
 
 
 def cached_choice(key: str) -> FastChoice | None:

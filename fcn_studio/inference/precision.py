@@ -23,8 +23,6 @@ Where the precision is used (README, "Performance"):
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import platform
 import threading
 import time
@@ -146,21 +144,15 @@ def measurement(*, remeasure: bool = False) -> Measurement:
 
 
 def _read_cache() -> dict:
-    try:
-        data = json.loads(cache_path().read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    from fcn_studio.files.fileio import read_json_table
+
+    return read_json_table(cache_path())
 
 
 def _write_cache(data: dict) -> None:
-    """Write to a temporary name, then rename; a read-only cache only costs a re-measure."""
-    path = cache_path()
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
+    from fcn_studio.files.fileio import write_json_table
+
+    write_json_table(cache_path(), data)
 
 
 def _probe_net():
