@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from fcn_studio.state.label_tools import DEFAULT_RADIUS
+
 T = TypeVar("T")
 MAX_RECENT = 10
 
@@ -29,7 +31,6 @@ class Key(Generic[T]):
     doc: str
 
 
-# fmt: off
 # -- the toolbar's inference choice (state/inference_choice.py) --------------------
 MODEL = Key("model", str, "", "the model segmenting images, video and exports (an installed id)")
 DEVICE = Key("device", str, "auto", "auto, cuda or cpu")
@@ -50,12 +51,31 @@ WINDOW_STATE = Key("window/state", QByteArray, None, "toolbars and docks")
 # -- compare tab -------------------------------------------------------------------------
 COMPARE_PANES = Key("compare/panes", int, 3, "number of panes side by side (2-4)")
 COMPARE_MODELS = Key("compare/models", list, [], "the model id of each pane, left to right")
-# -- Label mode's tools (gui/labelling/state.py) ------------------------------------------
-LABEL_RADIUS = Key("label/brush_radius", float, 6.0, "brush and eraser radius in image pixels")
+# -- Label mode's tools (state/label_tools.py, remembered by gui/labelling/state.py) ----
+LABEL_RADIUS = Key("label/brush_radius", float, DEFAULT_RADIUS, "brush and eraser radius in image pixels")
 LABEL_FILL_SOURCE = Key("label/fill_source", str, "labels", "what Fill reads its regions from: labels or prediction")
 LABEL_VIEW = Key("label/view", str, "both", "what the canvas shows in Label mode: both, labels or prediction")
 LABEL_LIVE = Key("label/live", bool, False, "Live update: a quick update of the prediction after each stroke")
-# fmt: on
+# -- Label mode's fine-tune (gui/labelling/round_offer.py) --------------------------------
+ALWAYS_SWITCH = Key(
+    "labelling/always_use_new_version", bool, False, "every new version becomes active at once, better or not"
+)
+# -- the fine-tune window (gui/training/remembered.py): the last run's options ------------
+# None = never set: the dialog keeps the default it chose for this machine.
+TRAIN_EPOCHS = Key("train/epochs", int, None, "epochs")
+TRAIN_BATCH = Key("train/batch", int, None, "batch size")
+TRAIN_CROP = Key("train/crop", int, None, "crop size in pixels")
+TRAIN_LR = Key("train/lr", float, None, "learning rate")
+TRAIN_VAL_SPLIT = Key("train/val_split", float, None, "share of the images held out for validation")
+TRAIN_SEED = Key("train/seed", int, None, "random seed")
+TRAIN_FREEZE = Key("train/freeze", bool, None, "train the score layers only (backbone frozen)")
+TRAIN_FLIP = Key("train/flip", bool, None, "random horizontal flips")
+TRAIN_SCALE = Key("train/scale", bool, None, "random scaling")
+TRAIN_AMP = Key("train/amp", bool, None, "mixed precision on a GPU")
+TRAIN_BASE = Key("train/base", str, "", "the model trained from (an installed id or scratch)")
+TRAIN_ARCH = Key("train/arch", str, "", "fcn8s, fcn16s or fcn32s")
+TRAIN_OPTIMIZER = Key("train/optimizer", str, "", "the optimizer's name")
+TRAIN_FOLDER = Key("train/folder", str, "", "the dataset folder")
 
 
 def _convert(value: Any, kind: type) -> Any:
@@ -85,21 +105,6 @@ class Settings:
 
     def write(self, key: Key[T], value: T) -> None:
         self.q.setValue(key.name, value)
-
-    # untyped access, for keys other modules keep (e.g. the fine-tune window's "train/...")
-    def get(self, key: str, default, kind=str):
-        value = self.q.value(key, default)
-        try:
-            return kind(value) if value is not None else default
-        except (TypeError, ValueError):
-            return default
-
-    def get_bool(self, key: str, default: bool) -> bool:
-        value = self.q.value(key, default)
-        return default if value is None else _convert(value, bool)
-
-    def set(self, key: str, value) -> None:
-        self.q.setValue(key, value)
 
     # window
     def geometry(self) -> QByteArray | None:

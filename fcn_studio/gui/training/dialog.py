@@ -8,15 +8,9 @@ from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
-    QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
@@ -24,30 +18,29 @@ from PySide6.QtWidgets import (
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.class_names import display_name, stored_name
-from fcn_studio.gui.shared.tasks import BackgroundTask, WorkerThread
-from fcn_studio.gui.training.form import button_row, options_box, plots_widget
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
+from fcn_studio.gui.training import remembered
+from fcn_studio.gui.training.form import button_row, dataset_box, options_box, plots_widget
 from fcn_studio.gui.training.machine import (
     machine_defaults,
     shares_the_gpu,
     smallest_side,
-    table_font,
 )
 from fcn_studio.gui.training.worker import TrainWorker
 from fcn_studio.messages import lines_text
 from fcn_studio.storage import weights
 from fcn_studio.training.config import EpochEvent, Event, IterationEvent, MessageEvent  # torch-free
 
-# Options remembered between runs (and sessions), by settings key.
-_REMEMBERED = ("epochs", "batch", "crop", "lr", "val_split", "seed")
-_REMEMBERED_CHECKS = ("freeze", "flip", "scale", "amp")
-
 
 class TrainDialog(QDialog):
     use_model = Signal(str)  # "Use this model": select it everywhere
     trained = Signal(str)  # a run ended with a model installed (views refresh their lists)
 
-    def __init__(self, parent=None, start_folder: str = "", device: str = "auto", settings=None) -> None:
+    def __init__(
+        self, parent=None, start_folder: str = "", device: str = "auto", settings=None, runner: TaskRunner | None = None
+    ) -> None:
         super().__init__(parent)
+        self.runner = runner or TaskRunner(self)  # the window's; opened alone (a test), its own
         self.setModal(False)  # the app keeps segmenting, comparing and playing meanwhile
         self.settings = settings
         self.device = device
@@ -64,13 +57,13 @@ class TrainDialog(QDialog):
         self._can_resume = False
         self._build()
         self._apply_defaults()
-        self._restore()
+        remembered.restore(self, self.settings)
         self._follow_freeze(self.freeze.isChecked())
 
     # -- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        top, data_box = self._build_dataset()
+        top, data_box = dataset_box(self)
         options = options_box(self)
         plots = plots_widget(self)
         buttons = button_row(self)
@@ -87,39 +80,6 @@ class TrainDialog(QDialog):
         self._fill_bases()
         self.base.currentIndexChanged.connect(lambda _i: self._follow_base())
         self._set_running(False)
-
-    def _build_dataset(self) -> tuple[QHBoxLayout, QGroupBox]:
-        """The folder line and the dataset's report beside its editable class names."""
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText(
-            self.tr(
-                "Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/"
-            )
-        )
-        browse = QPushButton(self.tr("Choose folder…"))
-        browse.clicked.connect(self._choose_folder)
-        self.folder.returnPressed.connect(self.scan)
-        top = QHBoxLayout()
-        top.addWidget(self.folder, 1)
-        top.addWidget(browse)
-
-        self.report_view = QPlainTextEdit()
-        self.report_view.setReadOnly(True)
-        self.report_view.setFont(table_font())  # the class table lines up
-        self.report_view.setMinimumHeight(150)
-        self.report_view.setPlaceholderText(
-            self.tr("The dataset report appears here: pairs, classes, and any problem by file name.")
-        )
-        self.classes = QTableWidget(0, 1)
-        self.classes.setHorizontalHeaderLabels([self.tr("Class name (editable)")])
-        self.classes.horizontalHeader().setStretchLastSection(True)
-        self.classes.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact rows
-        data_box = QGroupBox(self.tr("Dataset"))
-        data_layout = QHBoxLayout(data_box)
-        data_layout.addWidget(self.report_view, 3)
-        data_layout.addWidget(self.classes, 1)
-
-        return top, data_box
 
     def _fill_bases(self) -> None:
         """The installed models (any version: one stored as a head over its base says so),
@@ -187,36 +147,6 @@ class TrainDialog(QDialog):
         if index >= 0:
             self.arch.setCurrentIndex(index)
 
-    def _restore(self) -> None:
-        if self.settings is None:
-            return
-        for name in _REMEMBERED:
-            widget = getattr(self, name)
-            kind = float if isinstance(widget, QDoubleSpinBox) else int
-            widget.setValue(self.settings.get(f"train/{name}", widget.value(), kind))
-        for name in _REMEMBERED_CHECKS:
-            box = getattr(self, name)
-            box.setChecked(self.settings.get_bool(f"train/{name}", box.isChecked()))
-        for name in ("base", "arch"):
-            combo = getattr(self, name)
-            index = combo.findData(self.settings.get(f"train/{name}", ""))
-            if index >= 0:
-                combo.setCurrentIndex(index)
-        self.optimizer.setCurrentText(self.settings.get("train/optimizer", self.optimizer.currentText()))
-        self.folder.setText(self.settings.get("train/folder", ""))
-
-    def _remember(self) -> None:
-        if self.settings is None:
-            return
-        for name in _REMEMBERED:
-            self.settings.set(f"train/{name}", getattr(self, name).value())
-        for name in _REMEMBERED_CHECKS:
-            self.settings.set(f"train/{name}", "true" if getattr(self, name).isChecked() else "false")
-        self.settings.set("train/base", self.base.currentData() or "")
-        self.settings.set("train/arch", self.arch.currentData())
-        self.settings.set("train/optimizer", self.optimizer.currentText())
-        self.settings.set("train/folder", self.folder.text().strip())
-
     # -- dataset -----------------------------------------------------------------------------
 
     def offer_folder(self, folder: str) -> None:
@@ -266,7 +196,7 @@ class TrainDialog(QDialog):
         )
         self.scan_task.succeeded.connect(self._scanned)
         self.scan_task.failed.connect(self._scan_failed)
-        self.scan_task.start()
+        self.scan_task.start(self.runner)
 
     def _scanned(self, scanned) -> None:
         report, self._min_side = scanned
@@ -338,7 +268,7 @@ class TrainDialog(QDialog):
             return
         config = self.config()
         config.resume = resume
-        self._remember()
+        remembered.remember(self, self.settings)
         if shares_the_gpu(config.device):
             self.report_view.appendPlainText(
                 self.tr(
@@ -376,7 +306,7 @@ class TrainDialog(QDialog):
         self.worker.event.connect(self._on_event)
         self.worker.finished.connect(self._on_finished)
         # the app's task runner owns the thread until it ends (and stops it on exit)
-        self.thread = WorkerThread(self.worker, "training", loop="run").thread
+        self.thread = WorkerThread(self.worker, "training", self.runner, loop="run").thread
         # quit() is thread-safe; called directly it cannot queue behind _on_finished
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.status.setText(self.tr("Starting…"))

@@ -16,14 +16,54 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTableWidget,
     QWidget,
 )
 
 from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.plot_widget import LinePlot
+from fcn_studio.gui.training.machine import table_font
+
+
+def dataset_box(dialog: QDialog) -> tuple[QHBoxLayout, QGroupBox]:
+    """The folder line and the dataset's report beside its editable class names."""
+    dialog.folder = QLineEdit()
+    dialog.folder.setPlaceholderText(
+        QCoreApplication.translate(
+            "TrainDialog",
+            "Folder with images and masks: a Label mode folder (photos + masks/), VOC, Carvana or images/ + masks/",
+        )
+    )
+    browse = QPushButton(QCoreApplication.translate("TrainDialog", "Choose folder…"))
+    browse.clicked.connect(dialog._choose_folder)
+    dialog.folder.returnPressed.connect(dialog.scan)
+    top = QHBoxLayout()
+    top.addWidget(dialog.folder, 1)
+    top.addWidget(browse)
+
+    dialog.report_view = QPlainTextEdit()
+    dialog.report_view.setReadOnly(True)
+    dialog.report_view.setFont(table_font())  # the class table lines up
+    dialog.report_view.setMinimumHeight(150)
+    dialog.report_view.setPlaceholderText(
+        QCoreApplication.translate(
+            "TrainDialog", "The dataset report appears here: pairs, classes, and any problem by file name."
+        )
+    )
+    dialog.classes = QTableWidget(0, 1)
+    dialog.classes.setHorizontalHeaderLabels([QCoreApplication.translate("TrainDialog", "Class name (editable)")])
+    dialog.classes.horizontalHeader().setStretchLastSection(True)
+    dialog.classes.verticalHeader().setDefaultSectionSize(dialog.fontMetrics().height() + 8)  # compact rows
+    data_box = QGroupBox(QCoreApplication.translate("TrainDialog", "Dataset"))
+    data_layout = QHBoxLayout(data_box)
+    data_layout.addWidget(dialog.report_view, 3)
+    data_layout.addWidget(dialog.classes, 1)
+
+    return top, data_box
 
 
 def options_box(dialog: QDialog) -> QGroupBox:

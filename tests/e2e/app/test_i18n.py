@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.data.labels import VOC_CLASSES, voc_labels
 from fcn_studio.gui import i18n
+from fcn_studio.gui import settings as settings_keys
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.settings import Settings
@@ -360,9 +361,9 @@ def test_language_follows_the_system_unless_chosen(tmp_path):
     assert i18n.system_language(QLocale("de_DE")) == "en"
     settings = settings_at(tmp_path / "s.ini")
     assert i18n.chosen_language(settings) == i18n.system_language()
-    settings.set("language", "zh_CN")
+    settings.write(settings_keys.LANGUAGE, "zh_CN")
     assert i18n.chosen_language(settings) == "zh_CN"
-    settings.set("language", "klingon")
+    settings.write(settings_keys.LANGUAGE, "klingon")
     assert i18n.chosen_language(settings) == i18n.system_language()
 
 

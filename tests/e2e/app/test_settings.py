@@ -35,3 +35,35 @@ def test_every_key_has_a_distinct_name():
     declared = [v for v in vars(keys).values() if isinstance(v, keys.Key)]
     names = [k.name for k in declared]
     assert len(names) == len(set(names)), names
+
+
+def test_the_fine_tune_window_remembers_its_options_through_the_schema(qtbot, tmp_path):
+    """The fine-tune window's options go through declared keys (gui/training/remembered.py):
+    every key it writes is in the schema, and a new dialog shows them again."""
+    from fcn_studio.gui.training.dialog import TrainDialog
+
+    def at(path):
+        return Settings(QSettings(str(path), QSettings.Format.IniFormat))
+
+    settings = at(tmp_path / "s.ini")
+    dialog = TrainDialog(None, "", settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.epochs.setValue(7)
+    dialog.lr.setValue(0.0125)
+    dialog.flip.setChecked(False)
+    dialog.folder.setText(str(tmp_path))
+    from fcn_studio.gui.training import remembered
+
+    remembered.remember(dialog, settings)
+    settings.q.sync()
+    declared = {v.name for v in vars(keys).values() if isinstance(v, keys.Key)}
+    written = set(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat).allKeys())
+    assert written and written <= declared, written - declared
+    again = TrainDialog(None, "", settings=at(tmp_path / "s.ini"))
+    qtbot.addWidget(again)
+    assert again.epochs.value() == 7 and abs(again.lr.value() - 0.0125) < 1e-9
+    assert not again.flip.isChecked() and again.folder.text() == str(tmp_path)
+
+
+def test_settings_have_no_way_around_the_schema():
+    assert not any(hasattr(Settings, name) for name in ("get", "get_bool", "set"))

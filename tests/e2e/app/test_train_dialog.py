@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
+from fcn_studio.gui import settings as keys
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.training.dialog import TrainDialog
@@ -127,7 +128,7 @@ def test_the_open_folder_is_filled_in_and_checked(qtbot, tmp_path, weights_home)
     assert dialog.folder.text() == str(data)
     dialog.close()
     win.close()
-    win.settings.set("train/folder", str(data))  # the folder remembered from the last run...
+    win.settings.write(keys.TRAIN_FOLDER, str(data))  # the folder remembered from the last run...
     again = TrainDialog(None, "", settings=win.settings)
     qtbot.addWidget(again)
     assert again.folder.text() == str(data) and again.report is None
@@ -161,7 +162,7 @@ def test_the_window_starts_from_the_version_in_use_and_trains_a_head_version_as_
     data = make_plain(tmp_path / "garden", n=4)
     win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
-    win.settings.set("train/base", "toy")  # remembered from an earlier run: the model in use wins
+    win.settings.write(keys.TRAIN_BASE, "toy")  # remembered from an earlier run: the model in use wins
     win.models_changed("toy-v2")
     assert win.models.current_id() == "toy-v2"
     win.fine_tune()
