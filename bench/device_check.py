@@ -273,7 +273,7 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     from PySide6.QtGui import QImage, QPainter
 
     from fcn_studio.gui.shared.overlay import class_color_table, indexed_image, rgb_image
-    from fcn_studio.gui.shared.tasks import WorkerThread
+    from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
     from fcn_studio.gui.video.engine import VideoEngine
     from fcn_studio.inference.model_service import ModelService
     from fcn_studio.state.inference_choice import InferenceChoice
@@ -323,7 +323,7 @@ def _play(clip: Path, weights: Path, device: str, mode: str) -> tuple[int, float
     engine.failed.connect(screen.failed)
     guard = QTimer(singleShot=True, interval=300_000)
     guard.timeout.connect(screen.loop.quit)
-    thread = WorkerThread(engine, "video", loop="run")  # as the player runs it (video/session.py)
+    thread = WorkerThread(engine, "video", TaskRunner(), loop="run")  # as the player runs it (video/session.py)
     try:
         engine.set_model(InferenceChoice(model_key=str(weights), device=device, max_size=0))
         engine.command("mode", mode)

@@ -74,7 +74,7 @@ class CompareView(QWidget):
         self.settings = settings  # gui Settings: the panes' picks are remembered
         self.worker = InferenceWorker(service)  # models come from the app's one model service
         self.service = self.worker.service
-        self.runner = runner or TaskRunner.shared()
+        self.runner = runner or TaskRunner(self)  # made alone (a test): it owns its work
         self._thread = WorkerThread(self.worker, "compare", runner=self.runner)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)

@@ -23,9 +23,7 @@ def _ask_path(parent: QWidget, title: str, suggested: Path, filters: str) -> Pat
     return Path(path) if path else None  # the dialog itself asks before overwriting
 
 
-def _write_in_background(
-    parent: QWidget, title: str, path: Path, write, on_done, runner: TaskRunner | None = None
-) -> BackgroundTask:
+def _write_in_background(parent: QWidget, title: str, path: Path, write, on_done, runner: TaskRunner) -> BackgroundTask:
     """Blending and encoding a 20-megapixel image takes seconds: never on the GUI thread.
     ``on_done(path, "")`` after writing, ``on_done(None, message)`` on failure."""
     task = BackgroundTask(lambda _progress, _cancelled: (write(), path)[1], parent)
@@ -52,7 +50,7 @@ def _is_the_image(parent: QWidget, title: str, path: Path, image_path: Path) -> 
     return True
 
 
-def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner=None):
+def save_mask_as(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner):
     title = translate("Export", "Save mask")
     path = _ask_path(parent, title, suggested_mask_path(image_path, folder), translate("Export", "Palette PNG (*.png)"))
     if path is None:
@@ -74,7 +72,7 @@ def export_overlay(
     opacity: float,
     folder: Path,
     on_done,
-    runner=None,
+    runner,
 ):
     title = translate("Export", "Export overlay")
     path = _ask_path(parent, title, folder / f"{image_path.stem}_overlay.png", "PNG (*.png);;JPEG (*.jpg)")
@@ -93,7 +91,7 @@ def export_overlay(
     )
 
 
-def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner=None):
+def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, folder: Path, on_done, runner):
     title = translate("Export", "Export class statistics")
     path = _ask_path(parent, title, folder / f"{image_path.stem}_classes.csv", "CSV (*.csv)")
     if path is None:
@@ -109,7 +107,7 @@ def export_stats(parent: QWidget, image_path: Path, result: SegmentationResult, 
 
 
 def segment_folder(
-    parent: QWidget, service, choice: InferenceChoice, start_folder: Path, on_done, runner: TaskRunner | None = None
+    parent: QWidget, service, choice: InferenceChoice, start_folder: Path, on_done, runner: TaskRunner
 ) -> BackgroundTask | None:
     """Ask for input and output folders, confirm overwriting, run with progress + cancel.
     The masks are those the window shows: ``choice``'s model, device, size and fast mode,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import display_title
 from fcn_studio.gui.settings import LAST_DIR
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.storage import weights
 
 translate = QCoreApplication.translate
@@ -46,7 +46,7 @@ def weight_filter() -> str:
     return translate("Weights", "Weights (*.pth *.pt *.safetensors *.pkl *.bin);;All files (*)")
 
 
-def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
+def start_download(parent, weights_id: str, on_done, runner: TaskRunner) -> BackgroundTask:
     entry = weights.manifest_entry(weights_id)
     size = f" ({entry.size_mb:.0f} MB)" if entry else ""
 
@@ -72,10 +72,10 @@ def start_download(parent, weights_id: str, on_done) -> BackgroundTask:
     task.succeeded.connect(lambda _path: on_done(weights_id, ""))
     task.failed.connect(lambda msg: on_done(weights_id, msg))
     task.cancelled.connect(lambda msg: on_done(weights_id, msg))
-    return task.start()
+    return task.start(runner)
 
 
-def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
+def start_import(parent, paths: str | list[str], on_done, runner: TaskRunner) -> BackgroundTask:
     """Import one or several files, one after another; ``on_done(id, error)`` once per
     file, so a file that fails never hides the others."""
     paths = [paths] if isinstance(paths, str) else list(paths)
@@ -100,7 +100,7 @@ def start_import(parent, paths: str | list[str], on_done) -> BackgroundTask:
     task = BackgroundTask(job, parent, translate("Weights", "Importing weights"), label)
     task.succeeded.connect(lambda done: [on_done(i, e) for i, e in done])
     task.failed.connect(lambda msg: on_done("", msg))
-    return task.start()
+    return task.start(runner)
 
 
 def _size_text(n: int) -> str:
@@ -116,8 +116,11 @@ class WeightsDialog(QDialog):
 
     models_changed = Signal(str)
 
-    def __init__(self, parent=None, in_use: Callable[[], frozenset[str]] | None = None) -> None:
+    def __init__(
+        self, parent=None, in_use: Callable[[], frozenset[str]] | None = None, runner: TaskRunner | None = None
+    ) -> None:
         super().__init__(parent)
+        self.runner = runner or TaskRunner(self)  # the window's; opened alone (a test), its own
         self.in_use = in_use  # the models the app's open views show or hold (Clean up spares them)
         self.setWindowTitle(self.tr("Models"))
         self.resize(980, 380)
@@ -247,13 +250,13 @@ class WeightsDialog(QDialog):
     def _download(self) -> None:
         r = self._selected()
         if r is not None:
-            self.task = start_download(self, r.id, self._finished)
+            self.task = start_download(self, r.id, self._finished, self.runner)
 
     def _import(self) -> None:
         start = self.parent().settings.read(LAST_DIR) if hasattr(self.parent(), "settings") else ""
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Import weights files"), start, weight_filter())
         if paths:  # every file chosen is imported, one after another
-            self.task = start_import(self, paths, self._finished)
+            self.task = start_import(self, paths, self._finished, self.runner)
 
     def _finished(self, weights_id: str, error: str) -> None:
         self.refresh()

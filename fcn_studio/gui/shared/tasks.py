@@ -10,7 +10,8 @@ Two shapes of work, one owner (:class:`TaskRunner`):
 
 The runner keeps a Python reference to each until its thread ends (a collected running
 QThread aborts the process), forgets it then, and on exit cancels everything first and
-only then waits, so the waits overlap instead of adding up.
+only then waits, so the waits overlap instead of adding up. There is one runner, the main
+window's (``window.tasks``), handed to whatever starts work: no global one to forget.
 
 Kept rather than superqt's thread workers: those bring qtpy and pygments at run time, and
 neither owns threads until they end nor stops them all within one deadline on exit.
@@ -105,9 +106,9 @@ class BackgroundTask(QObject):
                 QShortcut(key, self.dialog).activated.connect(self._quit_requested)
         self._label = label
 
-    def start(self, runner: TaskRunner | None = None) -> BackgroundTask:
-        """Run on its own thread, owned by ``runner`` (the application's by default)."""
-        (runner or TaskRunner.shared()).adopt(self)
+    def start(self, runner: TaskRunner) -> BackgroundTask:
+        """Run on its own thread, owned by ``runner`` (the window's) until it ends."""
+        runner.adopt(self)
         if self.dialog:
             self.dialog.show()
         self.thread.start()
@@ -171,14 +172,14 @@ class WorkerThread:
     method that runs the thread (a worker that reads its own queue); without it the
     worker is driven by queued signals. ``stop()`` cancels, quits and waits, bounded."""
 
-    def __init__(self, worker: QObject, name: str, loop: str = "", runner: TaskRunner | None = None) -> None:
+    def __init__(self, worker: QObject, name: str, runner: TaskRunner, loop: str = "") -> None:
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         if loop:
             self.thread.started.connect(getattr(worker, loop))
-        self._runner = runner or TaskRunner.shared()
+        self._runner = runner
         self._runner.adopt(self)
         self.thread.start()
 
@@ -210,18 +211,9 @@ Owned = BackgroundTask | WorkerThread
 class TaskRunner(QObject):
     """Owns every background task and worker thread until it ends."""
 
-    _shared: TaskRunner | None = None
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._owned: list[Owned] = []
-
-    @classmethod
-    def shared(cls) -> TaskRunner:
-        """The application's runner (one per process, like QThreadPool's global one)."""
-        if cls._shared is None:
-            cls._shared = TaskRunner()
-        return cls._shared
 
     def adopt(self, item: Owned) -> Owned:
         self._prune()
@@ -252,15 +244,13 @@ class TaskRunner(QObject):
         """Whether a one-off task (an export, a download, ...) is still running."""
         return bool(self.tasks)
 
-
-def stop_runners(runners: list[TaskRunner], timeout_ms: int = 30_000) -> bool:
-    """On exit: cancel everything at once, then wait for all of it within one bounded time
-    (not one timeout per thread, one after another). True when every thread ended."""
-    owned = [item for runner in runners for item in runner._owned]
-    for item in owned:
-        item.request_stop()
-    deadline = QDeadlineTimer(timeout_ms)
-    done = all([item.thread.wait(deadline) for item in owned])
-    for runner in runners:
-        runner._prune()
-    return done
+    def stop_all(self, timeout_ms: int = 30_000) -> bool:
+        """On exit: cancel everything at once, then wait for all of it within one bounded
+        time (not one timeout per thread, one after another). True when every thread ended."""
+        owned = list(self._owned)
+        for item in owned:
+            item.request_stop()
+        deadline = QDeadlineTimer(timeout_ms)
+        done = all([item.thread.wait(deadline) for item in owned])
+        self._prune()
+        return done

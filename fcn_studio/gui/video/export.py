@@ -86,7 +86,8 @@ def export_video(
     opacity: float,
     on_error,
     dialog_cls=VideoExportDialog,
-    runner: TaskRunner | None = None,
+    *,
+    runner: TaskRunner,
 ) -> BackgroundTask | None:
     """Ask where, then write the video segmented as the player shows it: ``choice``'s
     model, device, size and fast mode, from the window's model service (one copy of the

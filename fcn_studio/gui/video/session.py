@@ -39,7 +39,7 @@ class VideoSession(QObject):
         super().__init__(parent)
         self.canvas, self.overlay, self.controls = canvas, overlay, controls
         self.engine = VideoEngine(service)
-        self._thread = WorkerThread(self.engine, "video", loop="run", runner=runner)
+        self._thread = WorkerThread(self.engine, "video", runner or TaskRunner(self), loop="run")
         self.inference = inference or InferenceSettings()
         # the engine's thread runs its own loop, not Qt's: a queued slot there never runs
         self.inference.changed.connect(self._inference_changed)

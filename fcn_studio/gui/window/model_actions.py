@@ -68,7 +68,7 @@ class ModelActions(QObject):
 
     def weights_dialog(self) -> WeightsDialog:
         """The Models dialog, wired to every view."""
-        dialog = WeightsDialog(self.window, in_use=self.models_in_use)
+        dialog = WeightsDialog(self.window, in_use=self.models_in_use, runner=self.window.tasks)
         dialog.models_changed.connect(self.models_changed)
         return dialog
 
@@ -84,7 +84,9 @@ class ModelActions(QObject):
         from fcn_studio.gui.training.dialog import TrainDialog
 
         if self.train_dialog is None:
-            dialog = TrainDialog(self.window, self.last_dir(), self.inference.device, settings=self.settings)
+            dialog = TrainDialog(
+                self.window, self.last_dir(), self.inference.device, settings=self.settings, runner=self.window.tasks
+            )
             dialog.use_model.connect(self.models_changed)  # registers the new id and selects it
             dialog.trained.connect(self.models_changed_keep_selection)
             self.train_dialog = dialog
@@ -107,13 +109,13 @@ class ModelActions(QObject):
         return getattr(dialog, "worker", None) is not None and thread is not None and thread.isRunning()
 
     def download(self, weights_id: str) -> None:
-        start_download(self.window, weights_id, self._task_done)  # owned by the shared runner
+        start_download(self.window, weights_id, self._task_done, self.window.tasks)
 
     def import_weights(self) -> None:
         title = self.tr("Import weights files")
         paths, _ = QFileDialog.getOpenFileNames(self.window, title, self.last_dir(), weight_filter())
         if paths:  # every file chosen is imported, one after another
-            start_import(self.window, paths, self._task_done)
+            start_import(self.window, paths, self._task_done, self.window.tasks)
 
     def _task_done(self, weights_id: str, error: str) -> None:
         if error:

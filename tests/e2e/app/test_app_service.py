@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from fcn_studio.data.labels import voc_labels
 from fcn_studio.gui import main_window as main_window_module
+from fcn_studio.gui import settings as keys
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.video.engine import REAL_TIME
@@ -193,7 +194,7 @@ def test_cuda_chosen_without_cuda_warns_once_in_the_status_bar_not_a_box(qtbot, 
     if torch.cuda.is_available():
         pytest.skip("needs a machine without CUDA")
     settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    settings.set("device", "cuda")
+    settings.write(keys.DEVICE, "cuda")
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
@@ -503,7 +504,7 @@ def test_segment_folder_again_into_a_folder_inside_the_photos_counts_only_the_ph
     done = []
     choice = InferenceChoice("m", "cpu", 0)
     task = export.segment_folder(
-        window, window.service, choice, photos, lambda report, error: done.append((report, error))
+        window, window.service, choice, photos, lambda report, error: done.append((report, error)), window.tasks
     )
     assert asked and asked[0].startswith("2 mask(s) already exist")
     assert "Segmenting 2 images" in task.dialog.labelText()
@@ -525,7 +526,9 @@ def test_segment_folder_into_the_photos_folder_is_refused_before_any_work(qtbot,
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(photos)))
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: warned.append(text)))
-    task = export.segment_folder(window, window.service, InferenceChoice("m", "cpu", 0), photos, lambda *a: None)
+    task = export.segment_folder(
+        window, window.service, InferenceChoice("m", "cpu", 0), photos, lambda *a: None, window.tasks
+    )
     assert task is None
     assert warned and "is the folder being segmented" in warned[0] and "photos-masks" in warned[0]
     assert list(photos.iterdir()) == [photos / "0.jpg"]

@@ -103,7 +103,7 @@ def test_ctrl_q_during_a_modal_task_asks_then_cancels_it_and_quits(qtbot, monkey
     from PySide6.QtWidgets import QMainWindow
 
     from fcn_studio.errors import Cancelled
-    from fcn_studio.gui.shared.tasks import BackgroundTask
+    from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 
     window = QMainWindow()
     qtbot.addWidget(window)
@@ -117,7 +117,7 @@ def test_ctrl_q_during_a_modal_task_asks_then_cancels_it_and_quits(qtbot, monkey
 
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
-    task = BackgroundTask(job, window, "Export segmented video", "Segmenting clip.mp4…").start()
+    task = BackgroundTask(job, window, "Export segmented video", "Segmenting clip.mp4…").start(TaskRunner(window))
     qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
     keys = {s.key().toString(): s for s in task.dialog.findChildren(QShortcut)}
     shortcut = keys[QKeySequence("Ctrl+Q").toString()]

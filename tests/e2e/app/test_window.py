@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
 from fcn_studio.gui.shared.overlay import OverlayMode, blend_visible
-from fcn_studio.gui.shared.tasks import BackgroundTask
+from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.storage import weights
 
@@ -216,7 +216,9 @@ def test_a_task_ending_while_its_progress_is_drawn_is_not_an_error(qtbot):
     parent = QWidget()
     qtbot.addWidget(parent)
     release = threading.Event()
-    task = BackgroundTask(lambda progress, cancelled: release.wait(10), parent, "Segment folder", "Segmenting").start()
+    task = BackgroundTask(lambda progress, cancelled: release.wait(10), parent, "Segment folder", "Segmenting").start(
+        TaskRunner(parent)
+    )
     dialog = task.dialog
     set_value = dialog.setValue
 
