@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from fcn_studio.gui.actions import _action
-from fcn_studio.gui.labelling.state import LabelState, Tool
+from fcn_studio.state.label_tools import LabelState, Tool
 
 translate = QCoreApplication.translate
 
@@ -52,7 +52,7 @@ class LabelActions:
         for cid, action in enumerate(self.classes):
             action.triggered.connect(lambda _c=False, c=cid: state.set_class(c))
         self.live.toggled.connect(state.set_live)
-        state.live_changed.connect(self.live.setChecked)
+        state.live_changed.connect(lambda on: self.live.setChecked(on))  # a Qt builtin shows psygnal no signature
         self.live.setChecked(state.live)
 
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QColorDialog, QInputDialog, QLineEdit, QMessageBox
 from fcn_studio.data.labels import LabelSet, generic_labels
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.session import LabelSession
-from fcn_studio.gui.labelling.state import LabelState
 from fcn_studio.gui.shared.class_names import display_name, stored_name
+from fcn_studio.state.label_tools import LabelState
 
 
 class ClassEditor(QObject):

@@ -18,11 +18,12 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.labelling.actions import LabelActions
 from fcn_studio.gui.labelling.context import LabelContext
 from fcn_studio.gui.labelling.panel import LabelPanel
-from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_retrain, version_entries
+from fcn_studio.gui.labelling.retrain import PROGRESS_STEPS, scores_text, start_retrain
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask
 from fcn_studio.labelling.versions import ModelVersion, choose_version, family_for, list_versions
 from fcn_studio.messages import fill
+from fcn_studio.state.versions_list import VersionsList
 
 REMEASURE_DELAY_MS = 3000  # after the last saved stroke: one re-measurement, not one per stroke
 
@@ -44,9 +45,12 @@ class FineTuneControl(QObject):
         self.task: BackgroundTask | None = None
         self.last_round = None
         self._round_text: tuple[str, str] | None = None  # (model in use after the round, its scores)
-        # every version's figure on the folder's current labels (id -> ScoreSummary, all on
-        # the same pixels), re-measured in the background after a round and when labels change
-        self.figures: dict = {}
+        # the versions over the base, each with its figure on the folder's current labels
+        # (all on the same pixels, re-measured in the background after a round and when
+        # labels change), and the active one: the panel's Version box shows it
+        self.versions = VersionsList()
+        self._stale = False  # labels saved since the figures were measured
+        panel.bind_versions(self.versions)
         self.figures_task: BackgroundTask | None = None
         self._remeasure = QTimer(self, singleShot=True, interval=REMEASURE_DELAY_MS)
         self._remeasure.timeout.connect(self.measure_figures)
@@ -55,6 +59,11 @@ class FineTuneControl(QObject):
         panel.version_chosen.connect(self.choose_version)
         panel.offer.use_version.connect(self.choose_version)  # "Use v4 anyway" (round_offer.py)
         panel.offer.bind(ctx.settings)
+
+    @property
+    def figures(self) -> dict:
+        """Version id -> its figure on the folder's current labels (ScoreSummary)."""
+        return self.versions.figures
 
     @property
     def train_config(self):
@@ -114,8 +123,8 @@ class FineTuneControl(QObject):
 
     def _retrained(self, result) -> None:
         self.last_round = result
-        self.figures = {result.compared_with: result.before, result.version.id: result.after}
-        self.figures = {k: v for k, v in self.figures.items() if v is not None}
+        self._stale = False
+        self.versions.set_figures({result.compared_with: result.before, result.version.id: result.after})
         text = scores_text(result) + " " + features_text(self._cache())
         self.panel.offer.show_round(result)  # a kept, worse version: offered, one click away
         self.ctx.status.showMessage(text, 15_000)
@@ -133,8 +142,9 @@ class FineTuneControl(QObject):
     # -- every version on the same pixels ----------------------------------------------------
 
     def labels_changed(self) -> None:
-        """Labels were saved: the listed figures rest on old pixels; measure again soon."""
-        self.figures = {}
+        """Labels were saved: the listed figures rest on old pixels; measure again soon (they
+        stay listed until the new ones replace them: no flicker after every stroke)."""
+        self._stale = True
         self._remeasure.start()
 
     def measure_figures(self) -> None:
@@ -154,7 +164,7 @@ class FineTuneControl(QObject):
 
         task = BackgroundTask(run, None)
         task.succeeded.connect(self._measured)
-        task.failed.connect(lambda _message: None)  # no labels yet, or no base: the list keeps its texts
+        task.failed.connect(lambda _message: self._not_measured())
         task.finished.connect(lambda t=task: self._figures_done(t))
         self.figures_task = task.start(self.ctx.runner)
 
@@ -168,8 +178,16 @@ class FineTuneControl(QObject):
         return RoundRequest(folder, inf.model_key, inf.device, self.panel.offer.switch, config)
 
     def _measured(self, figures: dict) -> None:
-        self.figures = figures
+        self._stale = False
+        self.versions.set_figures(figures)
         self.refresh()
+
+    def _not_measured(self) -> None:
+        """No labels yet, or no base: figures resting on old labels go (the list shows
+        what was recorded at training); a round's own two stay."""
+        if self._stale:
+            self._stale = False
+            self.versions.clear_figures()
 
     def _figures_done(self, task) -> None:
         if self.figures_task is task:
@@ -180,8 +198,7 @@ class FineTuneControl(QObject):
     def refresh(self) -> None:
         """The versions box and the line under it, for the model in use now."""
         model_key = self.ctx.inference.model_key
-        entries, current = version_entries(model_key, self.figures)
-        self.panel.set_versions(entries, current)
+        self.versions.show(model_key)
         if self._round_text is not None and self._round_text[0] == model_key:
             self.panel.scores.setText(self._round_text[1])
         else:

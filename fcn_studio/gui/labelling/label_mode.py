@@ -29,12 +29,13 @@ from fcn_studio.gui.labelling.live import LiveUpdater
 from fcn_studio.gui.labelling.panel import LabelPanel
 from fcn_studio.gui.labelling.prefetch import FeaturePrefetch
 from fcn_studio.gui.labelling.session import LabelSession
-from fcn_studio.gui.labelling.state import LabelState, LayerView, remember
+from fcn_studio.gui.labelling.state import remember
 from fcn_studio.gui.labelling.tools import PaintTools
 from fcn_studio.gui.labelling.uncertain import NextUncertain
 from fcn_studio.gui.shared.results import SegmentationResult
 from fcn_studio.labelling.edits import Box, Change
 from fcn_studio.labelling.label_store import UNLABELLED, LabelStore
+from fcn_studio.state.label_tools import LabelState, LayerView
 
 
 class LabelMode(QObject):
@@ -49,7 +50,7 @@ class LabelMode(QObject):
         self._prediction_maps: dict[tuple, np.ndarray] = {}  # (model's classes, ours) -> table chosen
         self.class_map_dialog: ClassMapDialog | None = None
 
-        self.state = LabelState(self)
+        self.state = LabelState()
         remember(self.state, ctx.settings)
         self.layer = LabelLayer()
         self.layer.setVisible(False)

@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.data.labels import LabelSet
+from fcn_studio.gui.labelling.retrain import version_text
 from fcn_studio.gui.labelling.round_offer import RoundOffer
-from fcn_studio.gui.labelling.state import FillSource, LabelState, LayerView
 from fcn_studio.gui.shared.class_names import display_name
 from fcn_studio.gui.shared.legend import swatch
+from fcn_studio.state.label_tools import FillSource, LabelState, LayerView
+from fcn_studio.state.versions_list import VersionsList
 
 CLASS_KEYS = 10  # keys 0-9 pick classes 0-9: the key reads as the class number
 
@@ -61,6 +63,7 @@ class LabelPanel(QDockWidget):
         scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         self.setWidget(scroll)
         self._state: LabelState | None = None
+        self._versions: VersionsList | None = None
         for button in body.findChildren(QPushButton):
             # never pressed by Space, which pans the canvas in Label mode
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -163,7 +166,7 @@ class LabelPanel(QDockWidget):
         state.radius_changed.connect(self._show_radius)
         state.fill_source_changed.connect(lambda s: _select(self.fill_source, s))
         state.view_changed.connect(lambda v: _select(self.layer_view, v))
-        state.live_changed.connect(self.live.setChecked)
+        state.live_changed.connect(lambda on: self.live.setChecked(on))  # a Qt builtin shows psygnal no signature
         self._show_classes(state.label_set)
         self._show_radius(state.radius)
         _select(self.fill_source, state.fill_source)
@@ -201,14 +204,20 @@ class LabelPanel(QDockWidget):
         """While a round runs, the button cancels it."""
         self.retrain_button.setText(self.tr("Cancel fine-tuning") if running else self.tr("Fine-tune on my labels"))
 
-    def set_versions(self, versions: list[tuple[str, str]], current: str) -> None:
-        """(id, text) pairs, oldest first; ``current`` selected."""
+    def bind_versions(self, versions: VersionsList) -> None:
+        """The Version box shows ``versions`` (the user's pick is ``version_chosen``)."""
+        self._versions = versions
+        versions.changed.connect(lambda _entries: self._show_versions())
+        self._show_versions()
+
+    def _show_versions(self) -> None:
+        """Every version, oldest first, the active one selected."""
+        model = self._versions
         self.versions.blockSignals(True)
         self.versions.clear()
-        for model_id, text in versions:
-            self.versions.addItem(text, model_id)
-        index = self.versions.findData(current)
-        self.versions.setCurrentIndex(index)
+        for entry in model.entries:
+            self.versions.addItem(version_text(entry), entry.id)
+        self.versions.setCurrentIndex(self.versions.findData(model.active))
         self.versions.setEnabled(self.versions.count() > 1)
         self.versions.blockSignals(False)
 

@@ -5,7 +5,7 @@ The round runs on the base the views already hold (the window's model service) a
 features they computed (the feature cache); it measures the new version and the version in
 use on the same folds of all labelled pixels and decides once whether the new one becomes
 active (application/judgement.decide): a tie or a worse figure keeps the version in use,
-unless the user chose to always switch (ALWAYS_SWITCH_KEY, in the window's settings).
+unless the user chose to always switch (settings.ALWAYS_SWITCH, in the window's settings).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
+from fcn_studio.gui import settings as keys
 from fcn_studio.gui.shared.results import use_background_threads
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
-from fcn_studio.labelling.versions import ModelVersion, family_for, list_versions
 from fcn_studio.messages import fill
+from fcn_studio.state.versions_list import VersionEntry
 
 if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app's start
     from fcn_studio.application.retrain_round import RoundResult
@@ -29,7 +30,6 @@ if TYPE_CHECKING:  # torch-backed: imported when a round runs, never at the app'
     from fcn_studio.training.head_trainer import HeadTrainConfig
 
 PROGRESS_STEPS = 1000
-ALWAYS_SWITCH_KEY = "labelling/always_use_new_version"
 
 
 def start_retrain(
@@ -70,11 +70,11 @@ def start_retrain(
 
 def always_switch(settings: Settings) -> bool:
     """The remembered choice: every new version becomes active at once, better or not."""
-    return settings.get_bool(ALWAYS_SWITCH_KEY, False)
+    return settings.read(keys.ALWAYS_SWITCH)
 
 
 def set_always_switch(settings: Settings, on: bool) -> None:
-    settings.set(ALWAYS_SWITCH_KEY, on)
+    settings.write(keys.ALWAYS_SWITCH, bool(on))
 
 
 def basis_text(score) -> str:
@@ -156,19 +156,11 @@ def _verdict_text(kind: str, regressed: bool) -> str:
     )
 
 
-def version_entries(model_key: str, figures: dict | None = None) -> tuple[list[tuple[str, str]], str]:
-    """The versions of ``model_key``'s family as (id, text) for the versions combo; each
-    with its figure on the folder's current labels when measured (``figures``: id ->
-    ScoreSummary, all on the same pixels), else as recorded when it was trained."""
-    if not model_key:
-        return [], ""
-    versions: list[ModelVersion] = list_versions(family_for(model_key))
-    entries = [(v.id, _version_text(v, (figures or {}).get(v.id))) for v in versions]
-    return entries, model_key
-
-
-def _version_text(v: ModelVersion, figure=None) -> str:
+def version_text(entry: VersionEntry) -> str:
+    """An entry of the Version box: its figure on the folder's current labels when
+    measured (all entries on the same pixels), else as recorded when it was trained."""
     translate = QCoreApplication.translate
+    v, figure = entry.version, entry.figure
     if figure is not None:  # measured now, on the same pixels as every other entry
         return fill(
             translate("Retrain", "{id}: {miou} % on {n} {n:image|images}, {px} px"),

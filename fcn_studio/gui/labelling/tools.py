@@ -14,11 +14,11 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsView
 
-from fcn_studio.gui.labelling.state import FillSource, LabelState, Tool
 from fcn_studio.gui.shared.canvas import ImageCanvas
 from fcn_studio.labelling import edits
 from fcn_studio.labelling.edits import Box, Change
 from fcn_studio.labelling.history import LabelEditor
+from fcn_studio.state.label_tools import FillSource, LabelState, Tool
 
 _LASSO_PIXELS = 4  # a press that moves further than this (on screen) draws a lasso
 

@@ -11,8 +11,9 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from fcn_studio.gui.labelling.state import FillSource, LayerView
+from fcn_studio.gui import settings as keys
 from fcn_studio.labelling.versions import install_version
+from fcn_studio.state.label_tools import FillSource, LayerView
 from fcn_studio.storage.weights import resolve_model
 from tests.e2e.app.label_kit import MODEL_ID, drag, key, make_window, open_and_label
 
@@ -63,7 +64,7 @@ def test_the_fine_tune_line_follows_the_version_in_use(qtbot, win, folder, tmp_p
     assert v2 in lm.panel.scores.text() and "41.0" in lm.panel.scores.text()
     assert v3 not in lm.panel.scores.text()
 
-    win.settings.set("model", v2)
+    win.settings.write(keys.MODEL, v2)
     win.close()  # a restart
     again = make_window(qtbot, tmp_path / "settings.ini")
     lm = open_and_label(qtbot, again, folder / "p0.png")

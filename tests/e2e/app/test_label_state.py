@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from fcn_studio.gui.labelling.state import LabelState, LayerView, Tool
+from fcn_studio.state.label_tools import LayerView, Tool
 from tests.e2e.app.label_kit import key, open_and_label
 
 
@@ -34,21 +34,3 @@ def test_keys_actions_panel_and_canvas_follow_one_state(qtbot, win, folder):
     assert state.live and panel.live.isChecked()
     panel.live.click()
     assert not state.live and not actions.live.isChecked()
-
-
-def test_the_state_announces_only_real_changes(qtbot):
-    from fcn_studio.data.labels import generic_labels
-
-    state = LabelState()
-    seen: list[tuple] = []
-    state.class_changed.connect(lambda c: seen.append(("class", c)))
-    state.radius_changed.connect(lambda r: seen.append(("radius", r)))
-    state.set_label_set(generic_labels(3))
-    assert state.class_id == 1  # the first class after the background
-    state.set_class(7)  # not in the set: ignored
-    state.set_class(1)  # unchanged: silent
-    state.set_radius(state.radius)
-    state.set_radius(10_000)  # clamped
-    assert seen == [("class", 1), ("radius", 500.0)]
-    state.set_label_set(generic_labels(1))  # the class painted is gone
-    assert state.class_id == 0
