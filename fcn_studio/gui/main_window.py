@@ -1,15 +1,17 @@
-"""The main window: composes the state (inference settings, workspace, video), the views
-and the controllers of gui/window/, and wires the menus' actions to them. Each part lives
-in its own module; this one only builds and connects them, and closes them in order."""
+"""The main window: composes the state (the Qt-free inference choice and open document of
+state/, the workspace, video), the views and the controllers of gui/window/. Each part
+lives in its own module: window/wiring.py builds the controllers and connects the menus'
+actions and the parts' signals, window/closing.py ends everything in order on exit; this
+one builds the parts and lays them out."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from fcn_studio import __version__
-from fcn_studio.gui import crash, i18n
+from fcn_studio.gui import i18n
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.actions import build_actions, build_menus
 from fcn_studio.gui.compare.view import CompareView
@@ -21,20 +23,20 @@ from fcn_studio.gui.shared.legend import LegendDock
 from fcn_studio.gui.shared.overlay import OverlayMode
 from fcn_studio.gui.shared.overlay_layer import OverlayLayer
 from fcn_studio.gui.shared.status_bar import StatusBar
-from fcn_studio.gui.shared.tasks import TaskRunner, stop_runners
+from fcn_studio.gui.shared.tasks import TaskRunner
 from fcn_studio.gui.video.controls import VideoControls
 from fcn_studio.gui.video.session import VideoSession
-from fcn_studio.gui.window.exports import Exporter
-from fcn_studio.gui.window.files import FileOpener, image_filter  # noqa: F401  (image_filter: tests)
+from fcn_studio.gui.window.closing import quitting_stops_training, shut_down
+from fcn_studio.gui.window.files import image_filter  # noqa: F401  (image_filter: tests)
 from fcn_studio.gui.window.image_view import ImageView
 from fcn_studio.gui.window.inference_controls import bind_inference_controls, remembered_choice
 from fcn_studio.gui.window.messages import Messages
-from fcn_studio.gui.window.model_actions import ModelActions
 from fcn_studio.gui.window.toolbar import build_toolbar
+from fcn_studio.gui.window.wiring import build_controllers, connect_window
 from fcn_studio.inference.model_service import shared_service
+from fcn_studio.state.document import OpenDocument
 from fcn_studio.state.inference_choice import InferenceSettings
 
-_EXIT_WAIT_MS = 30_000  # the longest a closing window waits for background work
 LEGEND_WIDTH, LABEL_PANEL_WIDTH = 260, 340  # px, side by side in Label mode
 
 
@@ -51,7 +53,9 @@ class MainWindow(QMainWindow):
         self.service = shared_service()  # one copy of each model for every view
         # what every view segments with (model, device, size, fast mode); they listen to it
         self.inference = InferenceSettings(remembered_choice(self.settings))
-        self.tasks = TaskRunner(self)  # owns the window's background tasks and worker threads
+        # the one runner: owns every background task and worker thread of the app until it ends
+        self.tasks = TaskRunner(self)
+        self.document = OpenDocument()  # what is open (files, position, image size); views read it
         self._build_state_and_views()
         self.actions_ = build_actions(self)
         build_menus(self, self.actions_)
@@ -59,8 +63,8 @@ class MainWindow(QMainWindow):
         bar = build_toolbar(self, self.actions_)
         self.models, self.devices, self.sizes = bar.models, bar.devices, bar.sizes
         self.opacity, self.opacity_label = bar.opacity, bar.opacity_label
-        self._build_controllers()
-        self._connect()
+        build_controllers(self)
+        connect_window(self)
         from fcn_studio.gui.export_labels import LabelExport
         from fcn_studio.gui.labelling.context import LabelContext
         from fcn_studio.gui.labelling.label_mode import LabelMode
@@ -93,7 +97,9 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------------------
 
     def _build_state_and_views(self) -> None:
-        self.workspace = Workspace(self, service=self.service, inference=self.inference, runner=self.tasks)
+        self.workspace = Workspace(
+            self, service=self.service, inference=self.inference, runner=self.tasks, document=self.document
+        )
         self.canvas = ImageCanvas()
         self.overlay = OverlayLayer(self.canvas)
         self.legend = LegendDock(self)
@@ -148,88 +154,6 @@ class MainWindow(QMainWindow):
             self._update_enabled,
             self.show_error,
         )
-
-    def _build_controllers(self) -> None:
-        self.files = FileOpener(self, self.settings, self.workspace, self.actions_.recent_menu)
-        self.exporter = Exporter(
-            self,
-            self.settings,
-            self.workspace,
-            self.video,
-            self.overlay,
-            lambda: self.opacity.value() / 100.0,
-            self.inference,
-            self.service,
-            self.tasks,
-            self.status,
-            self.show_error,
-            self.files.last_dir,
-        )
-        self.model_actions = ModelActions(
-            self,
-            self.settings,
-            self.service,
-            self.inference,
-            self.models,
-            self.banner,
-            self.status,
-            self.show_error,
-            self.files.last_dir,
-            self.compare.refresh_models,
-            self._current_folder,
-            lambda: [p.model_key for p in self.compare.panes],
-        )
-
-    def _connect(self) -> None:
-        a, ws, f, x, m = self.actions_, self.workspace, self.files, self.exporter, self.model_actions
-        for action, slot in (
-            (a.open, f.open_dialog),
-            (a.open_folder, f.open_folder_dialog),
-            (a.open_camera, f.open_camera),
-            (a.save_mask, x.save_mask),
-            (a.export_overlay, x.overlay_image),
-            (a.export_stats, x.stats),
-            (a.segment_folder, x.segment_folder),
-            (a.export_video, x.video_file),
-            (a.quit, self.close),
-            (a.next, ws.next),
-            (a.previous, ws.previous),
-            (a.fit, self.canvas.fit),
-            (a.actual_size, self.canvas.actual_size),
-            (a.manage_models, m.manage),
-            (a.import_weights, m.import_weights),
-            (a.fine_tune, m.fine_tune),
-            (a.play_pause, self.video.toggle),
-            (a.about, self._about),
-            (a.show_log, lambda: crash.show_log(self)),
-            (a.shortcuts, self.show_shortcuts),
-        ):
-            action.triggered.connect(slot)
-        a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25, anchor_under_mouse=False))
-        a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8, anchor_under_mouse=False))
-        a.frame_back.triggered.connect(lambda: self.video.step(-1))
-        a.frame_forward.triggered.connect(lambda: self.video.step(1))
-        for mode, action in a.modes.items():
-            action.triggered.connect(lambda _c=False, mode=mode: self.set_overlay_mode(mode))
-        f.opening.connect(self.messages.forget_notes)  # a note about what was open goes with it
-        f.video_requested.connect(self._open_video)
-        ws.opened.connect(lambda _p: self.video.deactivate())
-        self.video.opened.connect(f.remember_video)
-        self.video.error.connect(self.show_error)
-        self.video.engine.device_ready.connect(self.status.set_device)
-        self.video.engine.note.connect(self.show_note)
-        self.video_controls.export_requested.connect(x.video_file)
-        self.opacity.valueChanged.connect(self._opacity_changed)
-        self.legend.visibility_changed.connect(self.overlay.set_hidden)
-        ws.navigation_changed.connect(lambda *_: self._update_enabled())
-        ws.image_shown.connect(lambda *_: self.video.active or self._feed_compare())
-        ws.error.connect(self.show_error)
-        ws.busy.connect(lambda text: self.status.showMessage(text) if text else self.status.clearMessage())
-        ws.model_ready.connect(self._model_ready)
-        self.inference.changed.connect(lambda _c: self._update_enabled())
-        self.tabs.currentChanged.connect(lambda _i: self._feed_compare())
-        self.compare.error.connect(self.show_error)
-        self.compare.saved.connect(x.remember)
 
     def _restore_settings(self) -> None:
         s = self.settings
@@ -297,8 +221,8 @@ class MainWindow(QMainWindow):
             self.compare.set_image(str(ws.current_path), ws.current_rgb, ws.current_display)
 
     def _current_folder(self) -> str | None:
-        path = self.workspace.current_path
-        return str(path.parent) if path is not None else None
+        folder = self.document.folder
+        return str(folder) if folder is not None else None
 
     def _model_ready(self, key: str, device: str, note: str) -> None:
         self.status.set_device(device)
@@ -321,15 +245,15 @@ class MainWindow(QMainWindow):
         self.settings.write(keys.OVERLAY_MODE, mode.value)
 
     def _update_enabled(self) -> None:
-        video, ws, a = self.video.active, self.workspace, self.actions_
-        result = ws.current_result
+        video, doc, a = self.video.active, self.document.document, self.actions_
+        result = self.workspace.current_result
         has_result = result is not None and not result.preview and not video  # a preview is not exported
         for act in (a.save_mask, a.export_overlay, a.export_stats):
             act.setEnabled(has_result)
         for act in (a.play_pause, a.frame_back, a.frame_forward, a.export_video):
             act.setEnabled(video)
-        a.previous.setEnabled(not video and ws.index > 0)
-        a.next.setEnabled(not video and 0 <= ws.index < len(ws.files) - 1)
+        a.previous.setEnabled(not video and doc.has_previous)
+        a.next.setEnabled(not video and doc.has_next)
 
     # -- models (the Models menu's controller; these names are used by Label mode and tests) --
 
@@ -392,37 +316,11 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
 
-    def _quitting_stops_training(self) -> bool:
-        """True when the user agrees to stop a running fine-tune (or none runs)."""
-        if not self.model_actions.training():
-            return True
-        answer = QMessageBox.question(
-            self,
-            self.tr("Quit FCN Studio"),
-            self.tr("A fine-tune is running. Quit and stop it? Its checkpoints are kept; Resume continues it later."),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._quitting_stops_training():
+        if not quitting_stops_training(self):
             event.ignore()
             return
-        self.status.showMessage(self.tr("Quitting: stopping background work…"))
-        self.status.repaint()  # painted now: no event loop runs again before the window goes
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if self.persist_window:
-                self.settings.save_window(self.saveGeometry(), self.saveState())
-                self.files.remember_at_exit()
-            self.label_mode.shutdown()  # the last stroke is written before anything stops
-            if self.train_dialog is not None:
-                self.train_dialog.stop_for_exit()
-            # every thread is told to stop first, then all are waited for together
-            stop_runners([self.tasks, TaskRunner.shared()], _EXIT_WAIT_MS)
-        finally:
-            QApplication.restoreOverrideCursor()
+        shut_down(self)
         super().closeEvent(event)
 
 

@@ -1,5 +1,6 @@
-"""The state behind the image workspace: which files, which image, which model, which
-result; views listen to its signals and never talk to the worker themselves."""
+"""The image workspace: loads and segments what is open (the files and the position are
+the Qt-free :class:`OpenDocument`, state/document.py), keeps the image and result on
+screen; views listen to its signals and never talk to the worker themselves."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWor
 from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_key
 from fcn_studio.gui.shared.tasks import TaskRunner, WorkerThread
 from fcn_studio.inference.model_service import ModelService, shared_service
+from fcn_studio.state.document import OpenDocument
 from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 
 
@@ -48,14 +50,15 @@ class Workspace(QObject):
         service: ModelService | None = None,
         inference: InferenceSettings | None = None,
         runner: TaskRunner | None = None,
+        document: OpenDocument | None = None,
     ) -> None:
         super().__init__(parent)
+        # what is open (files, position, image size): the window's, read by every view
+        self.document = document or OpenDocument()
         self.service = service or shared_service()
         # model, device, size and fast mode: the window's, shared with every view
         self.inference = inference or InferenceSettings()
         self.inference.changed.connect(self._inference_changed)
-        self.files: list[Path] = []
-        self.index = -1
         self.current_rgb = None
         self.current_result: SegmentationResult | None = None
         self._job = 0
@@ -74,6 +77,7 @@ class Workspace(QObject):
         self._images: ByteLRU[LoadedImage] = ByteLRU(image_cache_mb << 20)
         self.current_display = None  # display-ready QImage for big images, else None
         self.results: ByteLRU[SegmentationResult] = ByteLRU(result_cache_mb << 20)
+        runner = runner or TaskRunner(self)  # the window's; made alone (a test), its own
         self.worker = InferenceWorker(self.service)
         self._thread = WorkerThread(self.worker, "inference", runner=runner)
         # Images are decoded on a thread of their own: moving to the next image never waits
@@ -92,8 +96,16 @@ class Workspace(QObject):
     # -- files -----------------------------------------------------------------------
 
     @property
+    def files(self) -> list[Path]:
+        return list(self.document.files)
+
+    @property
+    def index(self) -> int:
+        return self.document.index
+
+    @property
     def current_path(self) -> Path | None:
-        return self.files[self.index] if 0 <= self.index < len(self.files) else None
+        return self.document.path
 
     def open_paths(self, paths: list[str | Path]) -> bool:
         """One folder: its images. One file: it, among its folder's images. Several: those.
@@ -124,7 +136,7 @@ class Workspace(QObject):
                 self.error.emit(self.tr("none of the dropped items is an image file"))
                 return False
         previous = (self.files, self.index)
-        self.files = files
+        self.document.open(files)
         self._pending_open = (self._job + 1, *previous, str(paths[0]))  # the job go_to starts
         if self._images.get(str(files[start])) is not None:
             self._open_succeeded()  # decoded before: "opened" goes out before it is shown
@@ -140,7 +152,7 @@ class Workspace(QObject):
     def go_to(self, index: int) -> None:
         if not self.files:
             return
-        self.index = max(0, min(index, len(self.files) - 1))
+        self.document.go_to(index)
         self.navigation_changed.emit(self.index, len(self.files), str(self.current_path))
         self._show_current(load=True)
 
@@ -258,6 +270,7 @@ class Workspace(QObject):
         self.current_rgb = image.rgb
         self.current_display = image.display
         self.current_result = self._cached_result(Path(path))
+        self.document.set_image_size((image.rgb.shape[1], image.rgb.shape[0]))
         self.image_shown.emit(path, image.rgb)
         self.result_shown.emit(self.current_result)  # the previous image's legend goes
 
@@ -310,7 +323,8 @@ class Workspace(QObject):
         pending = self._pending_open
         if pending is not None and pending[0] == job:
             self._pending_open = None
-            _, self.files, self.index, _ = pending  # undo the open: what was on screen stays
+            _, files, index, _ = pending
+            self.document.open(files, index)  # undo the open: what was on screen stays
             if self.current_path is not None:
                 self.navigation_changed.emit(self.index, len(self.files), str(self.current_path))
             self.error.emit(message)
@@ -319,6 +333,7 @@ class Workspace(QObject):
             # the image itself could not be read: nothing of the previous one stays on screen
             self.current_rgb, self.current_display, self.current_result = None, None, None
             self._shown = None
+            self.document.set_image_size(None)
             self.image_failed.emit(path, message)
             return
         self.error.emit(message)

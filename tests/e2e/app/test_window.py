@@ -234,3 +234,30 @@ def test_a_task_ending_while_its_progress_is_drawn_is_not_an_error(qtbot):
     finally:
         release.set()
         qtbot.waitUntil(lambda: task.thread.isFinished(), timeout=10_000)
+
+
+def test_what_is_open_is_the_windows_one_document(qtbot, window, tmp_path):
+    """The workspace writes the Qt-free document (state/document.py); Previous and Next
+    follow it, and the image's size is there once it decoded."""
+    paths = images(tmp_path / "doc", 2)
+    seen = []
+    window.document.changed.connect(seen.append)
+    window.open_paths([paths[0]])
+    qtbot.waitUntil(lambda: window.document.image_size is not None, timeout=30_000)
+    doc = window.document.document
+    assert doc.files == tuple(window.workspace.files) and doc.index == 0 and doc.image_size == (36, 28)
+    assert window.workspace.document is window.document and str(doc.folder) == str(tmp_path / "doc")
+    assert window.actions_.next.isEnabled() and not window.actions_.previous.isEnabled()
+    window.actions_.next.trigger()
+    qtbot.waitUntil(lambda: window.document.image_size == (37, 29), timeout=30_000)
+    assert window.actions_.previous.isEnabled() and not window.actions_.next.isEnabled()
+    assert seen and seen[-1].index == 1
+
+
+def test_every_window_task_has_the_one_runner(qtbot, window, tmp_path):
+    """The fine-tune window's and the Models dialog's work goes to the window's runner,
+    which the exit path stops: there is no second, shared one."""
+    assert not hasattr(TaskRunner, "shared")
+    dialog = window.fine_tune_dialog()
+    assert dialog.runner is window.tasks
+    assert window.model_actions.weights_dialog().runner is window.tasks
