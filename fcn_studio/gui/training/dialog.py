@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.models.model_picker import arch_name
 from fcn_studio.gui.shared.class_names import display_name, stored_name
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
 from fcn_studio.gui.training import remembered
+from fcn_studio.gui.training.bases import fill_bases, follow_base
 from fcn_studio.gui.training.form import button_row, dataset_box, options_box, plots_widget
 from fcn_studio.gui.training.machine import (
     machine_defaults,
@@ -77,33 +77,16 @@ class TrainDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self._fill_bases()
-        self.base.currentIndexChanged.connect(lambda _i: self._follow_base())
+        fill_bases(self.base)
+        self.base.currentIndexChanged.connect(lambda _i: follow_base(self.base, self.arch))
         self._set_running(False)
-
-    def _fill_bases(self) -> None:
-        """The installed models (any version: one stored as a head over its base says so),
-        then random weights; the first installed model is chosen."""
-        self.base.clear()
-        for m in weights.list_weights():
-            if not m.installed:
-                continue
-            if m.base:
-                text = self.tr("{id}  ({arch}, {labels}, head over {base})").format(
-                    id=m.id, arch=arch_name(m.arch), labels=m.labels, base=m.base
-                )
-            else:
-                text = f"{m.id}  ({arch_name(m.arch)}, {m.labels})"
-            self.base.addItem(text, m.id)
-        self.base.addItem(self.tr("random weights (scratch; for testing the pipeline)"), "scratch")
-        self.base.setCurrentIndex(0)
 
     def offer_base(self, model_id: str) -> None:
         """The models installed now, with ``model_id`` (the model in use in the window)
         chosen when it is one of them; a running training keeps its choice."""
         if self.worker is not None:
             return
-        self._fill_bases()
+        fill_bases(self.base)
         index = self.base.findData(model_id) if model_id else -1
         if index >= 0:
             self.base.setCurrentIndex(index)
@@ -115,7 +98,7 @@ class TrainDialog(QDialog):
         self.crop.setValue(self._fitting_crop(d["crop"]))
         self.lr.setValue(d["lr"])
         self.freeze.setChecked(d["freeze"])
-        self._follow_base()
+        follow_base(self.base, self.arch)
 
     def _follow_freeze(self, frozen: bool) -> None:
         """A frozen backbone fits the score layers on cached features of whole images by L-BFGS:
@@ -137,15 +120,6 @@ class TrainDialog(QDialog):
         if self._min_side:
             crop = min(crop, max(32, self._min_side // 32 * 32))
         return crop
-
-    def _follow_base(self) -> None:
-        """An FCN base sets the architecture to its own: an FCN-16s base trains an FCN-16s
-        unless the user then picks another on purpose."""
-        base = self.base.currentData()
-        arch = next((m.arch for m in weights.list_weights() if m.id == base and m.kind == "segmentation"), None)
-        index = self.arch.findData(arch) if arch else -1
-        if index >= 0:
-            self.arch.setCurrentIndex(index)
 
     # -- dataset -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from fcn_studio.gui import main_window as main_window_module
 from fcn_studio.gui import settings as keys
 from fcn_studio.gui.main_window import MainWindow
 from fcn_studio.gui.settings import Settings
+from fcn_studio.gui.training import remembered
 from fcn_studio.gui.video.engine import REAL_TIME
 from fcn_studio.inference.model_service import ModelService
 from fcn_studio.inference.predictor import Predictor
@@ -277,7 +278,7 @@ def test_fine_tune_window_is_not_modal_and_sets_consistent_defaults(qtbot, windo
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
     assert dialog.crop.value() <= 40, "the crop fits the smallest image"
     dialog.epochs.setValue(7)
-    dialog._remember()
+    remembered.remember(dialog, window.settings)
     again = type(dialog)(None, str(tmp_path), settings=window.settings)
     qtbot.addWidget(again)
     assert again.epochs.value() == 7 and again.base.currentData() == "base16"

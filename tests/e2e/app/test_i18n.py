@@ -384,7 +384,7 @@ def test_switching_language_is_remembered_and_offers_a_restart(qtbot, tmp_path, 
     assert i18n.chosen_language(settings_at(ini)) == "en"
     win.close()
 
-    settings_at(ini).set("language", "zh_CN")
+    settings_at(ini).write(settings_keys.LANGUAGE, "zh_CN")
     i18n.install(i18n.chosen_language(settings_at(ini)))  # what the app does at start
     try:
         again = MainWindow(settings_at(ini))
