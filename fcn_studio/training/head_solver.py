@@ -38,7 +38,7 @@ from fcn_studio.data.labels import IGNORE_INDEX
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.errors import Cancelled
 from fcn_studio.models import FCNHead
-from fcn_studio.models.bilinear import BilinearUpsample
+from fcn_studio.models.bilinear import BilinearUpsample, bilinear_axis
 from fcn_studio.training import distributed
 from fcn_studio.training.feature_cache import Features
 from fcn_studio.training.head import SCORE_LAYERS, target_at
@@ -77,18 +77,6 @@ def one_thread() -> Iterator[None]:
 # --------------------------------------------------------------------------- geometry
 
 
-def _up(n_in: int, stride: int) -> torch.Tensor:
-    """(n_out, n_in): a stride-s bilinear deconvolution (kernel 2s) along one axis."""
-    k = 2 * stride
-    factor = (k + 1) // 2
-    center = factor - 0.5
-    profile = 1 - (torch.arange(k, dtype=torch.float64) - center).abs() / factor
-    out = torch.zeros((n_in - 1) * stride + k, n_in, dtype=torch.float64)
-    for i in range(n_in):
-        out[i * stride : i * stride + k, i] = profile
-    return out
-
-
 def _crop(n_in: int, offset: int, n_out: int) -> torch.Tensor:
     """(n_out, n_in): rows offset..offset+n_out of the input."""
     out = torch.zeros(n_out, n_in, dtype=torch.float64)
@@ -102,17 +90,17 @@ def axis_operators(head: FCNHead, sizes: Sequence[int], n: int) -> dict[str, tor
     n8, n16, n32 = sizes
     off = head.offsets
     if head.skips == 0:
-        up = _up(n32, 32)
+        up = bilinear_axis(n32, 32)
         return {"score_fr": _crop(up.shape[0], off.final["fcn32s"], n) @ up}
-    up2 = _up(n32, 2)
+    up2 = bilinear_axis(n32, 2)
     fuse16 = _crop(n16, off.pool4, up2.shape[0])
     if head.skips == 1:
-        up16 = _up(up2.shape[0], 16)
+        up16 = bilinear_axis(up2.shape[0], 16)
         last = _crop(up16.shape[0], off.final["fcn16s"], n) @ up16
         return {"score_fr": last @ up2, "score_pool4": last @ fuse16}
-    up4 = _up(up2.shape[0], 2)
+    up4 = bilinear_axis(up2.shape[0], 2)
     fuse8 = _crop(n8, off.pool3, up4.shape[0])
-    up8 = _up(up4.shape[0], 8)
+    up8 = bilinear_axis(up4.shape[0], 8)
     last = _crop(up8.shape[0], off.final["fcn8s"], n) @ up8
     return {"score_fr": last @ up4 @ up2, "score_pool4": last @ up4 @ fuse16, "score_pool3": last @ fuse8}
 
