@@ -20,6 +20,7 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.device import DeviceChoice, choose_device
 from fcn_studio.inference.precision import Bf16Path, for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
+from fcn_studio.inference.threads import one_thread
 from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.bilinear import upsampled_at, with_bilinear_upsampling
@@ -327,7 +328,7 @@ class Predictor:
         those pixels only (the last upsampling evaluated where it is read), a fraction of
         :meth:`predict_from_features`' work for the same values at those pixels."""
         rows, cols = (torch.arange(0, n, step, device=self.device) for n in size)
-        with torch.inference_mode():
+        with torch.inference_mode(), one_thread():
             score, upsample, offset = self._head_over_features().coarse(*self._held_maps(features))
             logits = upsampled_at(score[0].float(), upsample, offset, rows, cols)
             return float(1.0 - torch.softmax(logits, 0).amax(0).double().mean())

@@ -26,9 +26,7 @@ say nothing.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -37,6 +35,7 @@ import torch.nn.functional as F
 from fcn_studio.data.labels import IGNORE_INDEX
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.errors import Cancelled
+from fcn_studio.inference.threads import one_thread
 from fcn_studio.models import FCNHead
 from fcn_studio.models.bilinear import BilinearUpsample, bilinear_axis
 from fcn_studio.training import distributed
@@ -48,30 +47,6 @@ MIN_RIDGE = 1e-2  # in scaled coordinates: keeps scribbles' separable fits finit
 ITERATIONS_PER_EPOCH = 5  # L-BFGS iterations per epoch of the loop
 _LAYER_INPUT = {"score_fr": 2, "score_pool4": 1, "score_pool3": 0}  # index into (pool3, pool4, fc7)
 TOLERANCE = 1e-5  # relative decrease of the objective below which a fit counts as converged
-
-
-_threads = {"users": 0, "saved": 1}
-_threads_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Solver evaluations are many small operations: on a busy 2-core CPU torch's thread pool
-    cost far more than it saved (a 200x150 sample's step: 40 ms with 2 threads while other
-    work ran, 0.8 ms with one), so solvers run on one thread each (several may run at once:
-    a round's folds) and the setting is restored when the last one ends."""
-    with _threads_lock:
-        if _threads["users"] == 0:
-            _threads["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads["users"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads["users"] -= 1
-            if _threads["users"] == 0:
-                torch.set_num_threads(_threads["saved"])
 
 
 # --------------------------------------------------------------------------- geometry
