@@ -27,32 +27,63 @@ class EnvVar(Generic[T]):
     meaning: str
 
 
-# fmt: off
-WEIGHTS = EnvVar("FCN_STUDIO_WEIGHTS", Path, None,
-                 "folder of installed and imported weights (default: the user data folder, "
-                 "e.g. ~/.local/share/fcn-studio/weights)")
-CACHE = EnvVar("FCN_STUDIO_CACHE", Path, None,
-               "folder for Label mode's backbone feature cache, in CACHE/features (default: the user cache "
-               "folder, e.g. ~/.cache/fcn-studio/features)")
-BACKEND = EnvVar("FCN_STUDIO_BACKEND", str, "auto",
-                 "inference backend when none is asked for: auto (measured per machine), torch or onnxruntime; "
-                 "torch helps to troubleshoot")
-MODEL_CACHE_MB = EnvVar("FCN_STUDIO_MODEL_CACHE_MB", int, None,
-                        "memory for models the app keeps loaded, in MiB (default: the model service's budget)")
-CONVERSION_BUDGET_MB = EnvVar("FCN_STUDIO_CONVERSION_BUDGET_MB", int, 4096,
-                              "disk for the faster CPU path's conversion caches, in MiB; the least recently "
-                              "used go first, never one in use")
-DIST_TIMEOUT = EnvVar("FCN_STUDIO_DIST_TIMEOUT", float, 600.0,
-                      "seconds a torchrun training process waits for its peers before it gives up")
-ALLOW_OUTSIDE = EnvVar("FCN_STUDIO_ALLOW_OUTSIDE", bool, False,
-                       "read images that labelme or COCO files name outside the dataset folder (what "
-                       "`--allow-outside` sets); otherwise such a file is refused")
-LOG_DIR = EnvVar("FCN_STUDIO_LOG_DIR", Path, None,
-                  "folder of the app's log file and crash reports (default: the user log folder, "
-                  "e.g. ~/.local/state/fcn-studio/log)")
-SMOKE_TEST = EnvVar("FCN_STUDIO_SMOKE_TEST", bool, False,
-                    "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)")
-# fmt: on
+WEIGHTS = EnvVar(
+    "FCN_STUDIO_WEIGHTS",
+    Path,
+    None,
+    "folder of installed and imported weights (default: the user data folder, e.g. ~/.local/share/fcn-studio/weights)",
+)
+CACHE = EnvVar(
+    "FCN_STUDIO_CACHE",
+    Path,
+    None,
+    "folder for Label mode's backbone feature cache, in CACHE/features (default: the user cache "
+    "folder, e.g. ~/.cache/fcn-studio/features)",
+)
+BACKEND = EnvVar(
+    "FCN_STUDIO_BACKEND",
+    str,
+    "auto",
+    "inference backend when none is asked for: auto (measured per machine), torch or onnxruntime; "
+    "torch helps to troubleshoot",
+)
+MODEL_CACHE_MB = EnvVar(
+    "FCN_STUDIO_MODEL_CACHE_MB",
+    int,
+    None,
+    "memory for models the app keeps loaded, in MiB (default: the model service's budget)",
+)
+CONVERSION_BUDGET_MB = EnvVar(
+    "FCN_STUDIO_CONVERSION_BUDGET_MB",
+    int,
+    4096,
+    "disk for the faster CPU path's conversion caches, in MiB; the least recently used go first, never one in use",
+)
+DIST_TIMEOUT = EnvVar(
+    "FCN_STUDIO_DIST_TIMEOUT",
+    float,
+    600.0,
+    "seconds a torchrun training process waits for its peers before it gives up",
+)
+ALLOW_OUTSIDE = EnvVar(
+    "FCN_STUDIO_ALLOW_OUTSIDE",
+    bool,
+    False,
+    "read images that labelme or COCO files name outside the dataset folder (what "
+    "`--allow-outside` sets); otherwise such a file is refused",
+)
+LOG_DIR = EnvVar(
+    "FCN_STUDIO_LOG_DIR",
+    Path,
+    None,
+    "folder of the app's log file and crash reports (default: the user log folder, e.g. ~/.local/state/fcn-studio/log)",
+)
+SMOKE_TEST = EnvVar(
+    "FCN_STUDIO_SMOKE_TEST",
+    bool,
+    False,
+    "the app prints when its window is shown, then quits (CI and bench/bench_gui.py)",
+)
 
 VARIABLES: tuple[EnvVar, ...] = (
     WEIGHTS,

@@ -6,6 +6,8 @@ over features already held (never the exact path, whose labels equal the referen
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,3 +57,30 @@ def with_bilinear_upsampling(head: nn.Module) -> nn.Module:
         if isinstance(module, nn.ConvTranspose2d) and BilinearUpsample.fits(module):
             setattr(head, name, BilinearUpsample(module))
     return head
+
+
+@functools.lru_cache(maxsize=64)
+def bilinear_axis(n_in: int, stride: int) -> torch.Tensor:
+    """(n_out, n_in), float64: a fixed stride-s bilinear deconvolution (kernel 2s) along one
+    axis, uncropped. The 2-D layer is this matrix on each axis (it is separable). Shared:
+    callers index it, never write to it."""
+    k = 2 * stride
+    profile = bilinear_profile(k).double()
+    out = torch.zeros((n_in - 1) * stride + k, n_in, dtype=torch.float64)
+    for i in range(n_in):
+        out[i * stride : i * stride + k, i] = profile
+    return out
+
+
+def upsampled_at(
+    score: torch.Tensor, upsample: nn.Module, offset: int, rows: torch.Tensor, cols: torch.Tensor
+) -> torch.Tensor:
+    """``upsample(score)`` (score: C x h x w) cropped at ``offset``, at the given output rows
+    and columns only: C x len(rows) x len(cols). A fixed bilinear layer is two small matrix
+    products on the sampled rows and columns instead of the whole upsampled map."""
+    if isinstance(upsample, BilinearUpsample):
+        ry = bilinear_axis(score.shape[1], upsample.stride)[rows + offset].to(score.dtype)
+        rx = bilinear_axis(score.shape[2], upsample.stride)[cols + offset].to(score.dtype)
+        return torch.einsum("yi,cij,xj->cyx", ry, score, rx)
+    full = upsample(score[None])[0]  # a learned deconvolution: the whole map, then the samples
+    return full[:, rows + offset][:, :, cols + offset]

@@ -93,17 +93,25 @@ class FCNHead(nn.Module):
     def forward(
         self, feat8: torch.Tensor, feat16: torch.Tensor, feat32: torch.Tensor, size: tuple[int, int]
     ) -> torch.Tensor:
-        h, w = size
+        score, upsample, offset = self.coarse(feat8, feat16, feat32)
+        return _crop(upsample(score), offset, *size)
+
+    def coarse(
+        self, feat8: torch.Tensor, feat16: torch.Tensor, feat32: torch.Tensor
+    ) -> tuple[torch.Tensor, nn.Module, int]:
+        """The fused scores before the last upsampling, that layer and its crop offset: the
+        logits are ``upsample(score)`` cropped at ``offset``. Apart so that a reader of a few
+        pixels (the uncertainty ranking) need not upsample the whole map."""
         score = self.score_fr(feat32)
         if self.skips == 0:
-            return _crop(self.upscore(score), self.offsets.final["fcn32s"], h, w)
+            return score, self.upscore, self.offsets.final["fcn32s"]
         score = self.upscore2(score)
         score = self._fuse(score, self.score_pool4(feat16 * self.pool4_scale), self.offsets.pool4)
         if self.skips == 1:
-            return _crop(self.upscore16(score), self.offsets.final["fcn16s"], h, w)
+            return score, self.upscore16, self.offsets.final["fcn16s"]
         score = self.upscore_pool4(score)
         score = self._fuse(score, self.score_pool3(feat8 * self.pool3_scale), self.offsets.pool3)
-        return _crop(self.upscore8(score), self.offsets.final["fcn8s"], h, w)
+        return score, self.upscore8, self.offsets.final["fcn8s"]
 
 
 class FCN(nn.Module):

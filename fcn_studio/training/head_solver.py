@@ -26,9 +26,7 @@ say nothing.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -37,8 +35,9 @@ import torch.nn.functional as F
 from fcn_studio.data.labels import IGNORE_INDEX
 from fcn_studio.data.metrics import ConfusionMatrix
 from fcn_studio.errors import Cancelled
+from fcn_studio.inference.threads import one_thread
 from fcn_studio.models import FCNHead
-from fcn_studio.models.bilinear import BilinearUpsample
+from fcn_studio.models.bilinear import BilinearUpsample, bilinear_axis
 from fcn_studio.training import distributed
 from fcn_studio.training.feature_cache import Features
 from fcn_studio.training.head import SCORE_LAYERS, target_at
@@ -50,43 +49,7 @@ _LAYER_INPUT = {"score_fr": 2, "score_pool4": 1, "score_pool3": 0}  # index into
 TOLERANCE = 1e-5  # relative decrease of the objective below which a fit counts as converged
 
 
-_threads = {"users": 0, "saved": 1}
-_threads_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Solver evaluations are many small operations: on a busy 2-core CPU torch's thread pool
-    cost far more than it saved (a 200x150 sample's step: 40 ms with 2 threads while other
-    work ran, 0.8 ms with one), so solvers run on one thread each (several may run at once:
-    a round's folds) and the setting is restored when the last one ends."""
-    with _threads_lock:
-        if _threads["users"] == 0:
-            _threads["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads["users"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads["users"] -= 1
-            if _threads["users"] == 0:
-                torch.set_num_threads(_threads["saved"])
-
-
 # --------------------------------------------------------------------------- geometry
-
-
-def _up(n_in: int, stride: int) -> torch.Tensor:
-    """(n_out, n_in): a stride-s bilinear deconvolution (kernel 2s) along one axis."""
-    k = 2 * stride
-    factor = (k + 1) // 2
-    center = factor - 0.5
-    profile = 1 - (torch.arange(k, dtype=torch.float64) - center).abs() / factor
-    out = torch.zeros((n_in - 1) * stride + k, n_in, dtype=torch.float64)
-    for i in range(n_in):
-        out[i * stride : i * stride + k, i] = profile
-    return out
 
 
 def _crop(n_in: int, offset: int, n_out: int) -> torch.Tensor:
@@ -102,17 +65,17 @@ def axis_operators(head: FCNHead, sizes: Sequence[int], n: int) -> dict[str, tor
     n8, n16, n32 = sizes
     off = head.offsets
     if head.skips == 0:
-        up = _up(n32, 32)
+        up = bilinear_axis(n32, 32)
         return {"score_fr": _crop(up.shape[0], off.final["fcn32s"], n) @ up}
-    up2 = _up(n32, 2)
+    up2 = bilinear_axis(n32, 2)
     fuse16 = _crop(n16, off.pool4, up2.shape[0])
     if head.skips == 1:
-        up16 = _up(up2.shape[0], 16)
+        up16 = bilinear_axis(up2.shape[0], 16)
         last = _crop(up16.shape[0], off.final["fcn16s"], n) @ up16
         return {"score_fr": last @ up2, "score_pool4": last @ fuse16}
-    up4 = _up(up2.shape[0], 2)
+    up4 = bilinear_axis(up2.shape[0], 2)
     fuse8 = _crop(n8, off.pool3, up4.shape[0])
-    up8 = _up(up4.shape[0], 8)
+    up8 = bilinear_axis(up4.shape[0], 8)
     last = _crop(up8.shape[0], off.final["fcn8s"], n) @ up8
     return {"score_fr": last @ up4 @ up2, "score_pool4": last @ up4 @ fuse16, "score_pool3": last @ fuse8}
 
