@@ -79,21 +79,40 @@ def _overlay_modes(win: QMainWindow) -> dict[OverlayMode, QAction]:
     return modes
 
 
-# fmt: off
 def _file_actions(win: QMainWindow) -> dict[str, QAction]:
     std = QKeySequence.StandardKey
     return {
         "open": _action(win, translate("Actions", "&Open…"), (std.Open,), translate("Actions", "Open images (Ctrl+O)")),
-        "open_folder": _action(win, translate("Actions", "Open &Folder…"), ("Ctrl+Shift+O",),
-                               translate("Actions", "Open a folder of images")),
-        "save_mask": _action(win, translate("Actions", "&Save Mask…"), (std.Save,),
-                             translate("Actions", "Save the mask as a palette PNG")),
-        "export_overlay": _action(win, translate("Actions", "Export Overla&y…"), ("Ctrl+E",),
-                                  translate("Actions", "Save the image with its overlay")),
-        "export_stats": _action(win, translate("Actions", "Export Class S&tatistics (CSV)…"), (),
-                                translate("Actions", "Pixels per class as CSV")),
-        "segment_folder": _action(win, translate("Actions", "Se&gment Folder…"), ("Ctrl+B",),
-                                  translate("Actions", "Segment every image in a folder")),
+        "open_folder": _action(
+            win,
+            translate("Actions", "Open &Folder…"),
+            ("Ctrl+Shift+O",),
+            translate("Actions", "Open a folder of images"),
+        ),
+        "save_mask": _action(
+            win,
+            translate("Actions", "&Save Mask…"),
+            (std.Save,),
+            translate("Actions", "Save the mask as a palette PNG"),
+        ),
+        "export_overlay": _action(
+            win,
+            translate("Actions", "Export Overla&y…"),
+            ("Ctrl+E",),
+            translate("Actions", "Save the image with its overlay"),
+        ),
+        "export_stats": _action(
+            win,
+            translate("Actions", "Export Class S&tatistics (CSV)…"),
+            (),
+            translate("Actions", "Pixels per class as CSV"),
+        ),
+        "segment_folder": _action(
+            win,
+            translate("Actions", "Se&gment Folder…"),
+            ("Ctrl+B",),
+            translate("Actions", "Segment every image in a folder"),
+        ),
         "quit": _action(win, translate("Actions", "&Quit"), (std.Quit,)),
     }
 
@@ -101,49 +120,95 @@ def _file_actions(win: QMainWindow) -> dict[str, QAction]:
 def _view_actions(win: QMainWindow) -> dict[str, QAction]:
     std = QKeySequence.StandardKey
     return {
-        "next": _action(win, translate("Actions", "&Next Image"), ("Right", "D", "PgDown"),
-                        translate("Actions", "Next image in the folder")),
-        "previous": _action(win, translate("Actions", "&Previous Image"), ("Left", "A", "PgUp"),
-                            translate("Actions", "Previous image in the folder")),
-        "zoom_in": _action(win, translate("Actions", "Zoom &In"), (std.ZoomIn, "Ctrl+="), translate("Actions", "Zoom in")),
+        "next": _action(
+            win,
+            translate("Actions", "&Next Image"),
+            ("Right", "D", "PgDown"),
+            translate("Actions", "Next image in the folder"),
+        ),
+        "previous": _action(
+            win,
+            translate("Actions", "&Previous Image"),
+            ("Left", "A", "PgUp"),
+            translate("Actions", "Previous image in the folder"),
+        ),
+        "zoom_in": _action(
+            win, translate("Actions", "Zoom &In"), (std.ZoomIn, "Ctrl+="), translate("Actions", "Zoom in")
+        ),
         "zoom_out": _action(win, translate("Actions", "Zoom O&ut"), (std.ZoomOut,), translate("Actions", "Zoom out")),
-        "fit": _action(win, translate("Actions", "&Fit to Window"), ("Ctrl+0",),
-                       translate("Actions", "Fit the image to the window")),
-        "actual_size": _action(win, translate("Actions", "&Actual Size (1:1)"), ("Ctrl+1",),
-                               translate("Actions", "One image pixel per screen pixel")),
+        "fit": _action(
+            win,
+            translate("Actions", "&Fit to Window"),
+            ("Ctrl+0",),
+            translate("Actions", "Fit the image to the window"),
+        ),
+        "actual_size": _action(
+            win,
+            translate("Actions", "&Actual Size (1:1)"),
+            ("Ctrl+1",),
+            translate("Actions", "One image pixel per screen pixel"),
+        ),
     }
 
 
 def _model_and_help_actions(win: QMainWindow) -> dict[str, QAction]:
     return {
-        "manage_models": _action(win, translate("Actions", "&Models…"), ("Ctrl+M",),
-                                 translate("Actions", "Download, import or remove weights")),
-        "import_weights": _action(win, translate("Actions", "&Import Weights File…"), (),
-                                  translate("Actions", "Install a .pth or .safetensors file")),
-        "fine_tune": _action(win, translate("Actions", "&Fine-tune on Your Data…"), ("Ctrl+T",),
-                             translate("Actions", "Train a model on a folder of images and masks")),
+        "manage_models": _action(
+            win,
+            translate("Actions", "&Models…"),
+            ("Ctrl+M",),
+            translate("Actions", "Download, import or remove weights"),
+        ),
+        "import_weights": _action(
+            win,
+            translate("Actions", "&Import Weights File…"),
+            (),
+            translate("Actions", "Install a .pth or .safetensors file"),
+        ),
+        "fine_tune": _action(
+            win,
+            translate("Actions", "&Fine-tune on Your Data…"),
+            ("Ctrl+T",),
+            translate("Actions", "Train a model on a folder of images and masks"),
+        ),
         "fast_mode": _fast_mode_action(win),
         "about": _action(win, translate("Actions", "&About FCN Studio")),
-        "show_log": _action(win, translate("Actions", "Show &Log"), (),
-                            translate("Actions", "The app's log file, and where crash reports go")),
-        "shortcuts": _action(win, translate("Actions", "&Keyboard Shortcuts"), ("F1", "Ctrl+/"),
-                             translate("Actions", "Every key the app understands")),
+        "show_log": _action(
+            win,
+            translate("Actions", "Show &Log"),
+            (),
+            translate("Actions", "The app's log file, and where crash reports go"),
+        ),
+        "shortcuts": _action(
+            win,
+            translate("Actions", "&Keyboard Shortcuts"),
+            ("F1", "Ctrl+/"),
+            translate("Actions", "Every key the app understands"),
+        ),
     }
 
 
 def _video_actions(win: QMainWindow) -> dict[str, QAction]:
     return {
-        "play_pause": _action(win, translate("Actions", "&Play / Pause"), ("Space",),
-                              translate("Actions", "Play or pause the video")),
-        "frame_back": _action(win, translate("Actions", "Previous &Frame"), (",",), translate("Actions", "One frame back")),
-        "frame_forward": _action(win, translate("Actions", "Next F&rame"), (".",),
-                                 translate("Actions", "One frame forward")),
-        "export_video": _action(win, translate("Actions", "Export Segmented &Video…"), ("Ctrl+Shift+E",),
-                                translate("Actions", "Write the video with its segmentation")),
-        "open_camera": _action(win, translate("Actions", "Open &Camera"), (),
-                               translate("Actions", "Segment the webcam live")),
+        "play_pause": _action(
+            win, translate("Actions", "&Play / Pause"), ("Space",), translate("Actions", "Play or pause the video")
+        ),
+        "frame_back": _action(
+            win, translate("Actions", "Previous &Frame"), (",",), translate("Actions", "One frame back")
+        ),
+        "frame_forward": _action(
+            win, translate("Actions", "Next F&rame"), (".",), translate("Actions", "One frame forward")
+        ),
+        "export_video": _action(
+            win,
+            translate("Actions", "Export Segmented &Video…"),
+            ("Ctrl+Shift+E",),
+            translate("Actions", "Write the video with its segmentation"),
+        ),
+        "open_camera": _action(
+            win, translate("Actions", "Open &Camera"), (), translate("Actions", "Segment the webcam live")
+        ),
     }
-# fmt: on
 
 
 def build_actions(win: QMainWindow) -> Actions:
