@@ -10,7 +10,7 @@ the others have moved away from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from psygnal import Signal
@@ -94,14 +94,17 @@ class InferenceSettings:
         self.changed.emit(self._choice)
 
 
-def load_predictor(service, choice: InferenceChoice, calibration: Sequence[object] = ()):
+def load_predictor(
+    service, choice: InferenceChoice, calibration: Sequence[object] = (), say: Callable[[str], None] | None = None
+):
     """(predictor, file identity) for ``choice`` from the window's model service: one copy
     of the weights for every view. Fast mode on a CPU serves the approximate precision
     measured fastest for this model on this machine that keeps its labels
     (inference/fast_choice.py; measured once, on ``calibration``, a few of the open
-    images); the int8 model is calibrated on them too. The identity is that of the file
+    images; ``say`` hears each step of that measurement, minutes at full width on a CPU); the
+    int8 model is calibrated on them too. The identity is that of the file
     these weights came from, even if the file is replaced meanwhile."""
-    fast = _fast_choice(choice, calibration)
+    fast = _fast_choice(choice, calibration, say or (lambda text: None))
     if fast is None:
         loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
     else:
@@ -117,7 +120,7 @@ def load_predictor(service, choice: InferenceChoice, calibration: Sequence[objec
     return predictor, loaded.key.identity
 
 
-def _fast_choice(choice: InferenceChoice, calibration: Sequence[object]):
+def _fast_choice(choice: InferenceChoice, calibration: Sequence[object], say: Callable[[str], None]):
     """The measured fast mode for ``choice`` (None: fast mode is off, or not on a CPU)."""
     if not choice.fast:
         return None
@@ -126,4 +129,4 @@ def _fast_choice(choice: InferenceChoice, calibration: Sequence[object]):
 
     if choose_device(choice.device, allow_fallback=True).device.type != "cpu":
         return None
-    return choose_fast(choice.model_key, calibration)
+    return choose_fast(choice.model_key, calibration, say=say)

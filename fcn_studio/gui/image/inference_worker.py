@@ -182,7 +182,7 @@ class InferenceWorker(QObject):
         if not self.service.is_loaded(request.model, request.device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=request.model))
         choice = InferenceChoice(request.model, request.device, request.max_size, request.fast)
-        predictor, identity = load_predictor(self.service, choice, request.calibration)
+        predictor, identity = load_predictor(self.service, choice, request.calibration, say=self.busy.emit)
         device = predictor.device_choice
         announce = (request.model, identity, request.device)  # a new device choice is answered too
         if announce not in self._announced:  # once per model and device, not per image

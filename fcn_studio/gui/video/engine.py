@@ -352,7 +352,7 @@ class VideoEngine(QObject):
         if not self.service.is_loaded(key, device):
             self.busy.emit(self.tr("Loading model {model}…").format(model=key))
         calibration = LazyFrames(self._calibration_frames) if fast else ()
-        predictor, identity = load_predictor(self.service, choice, calibration)
+        predictor, identity = load_predictor(self.service, choice, calibration, say=self.busy.emit)
         self.busy.emit("")
         choice = predictor.device_choice
         if self._announced != (identity, choice.description):

@@ -533,3 +533,23 @@ def test_segment_folder_into_the_photos_folder_is_refused_before_any_work(qtbot,
     assert task is None
     assert warned and "is the folder being segmented" in warned[0] and "photos-masks" in warned[0]
     assert list(photos.iterdir()) == [photos / "0.jpg"]
+
+
+def test_fast_modes_first_measurement_says_what_it_does(qtbot, window, service, monkeypatch, tmp_path):
+    """The first Fast mode on a machine measures the approximate modes (minutes at full width
+    on a CPU): the status bar says so, step by step, not only "Loading model"."""
+    from fcn_studio.inference import fast_choice, runtime
+
+    def measure(checkpoint, rgbs, say):
+        say("fast mode: timing int8 side by side...")
+        return 1.0, [fast_choice.Trial("int8", 1 / 2.9, 0.993)]
+
+    monkeypatch.setattr(fast_choice, "measure_trials", measure)
+    monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
+    heard = []
+    window.workspace.busy.connect(heard.append)
+    window.actions_.fast_mode.setChecked(True)
+    window.open_paths([photo(tmp_path / "a.png")])
+    qtbot.waitUntil(lambda: "fast mode: timing int8 side by side..." in heard, timeout=60_000)
+    assert any("measuring the approximate modes" in text for text in heard), heard
+    assert "fast mode: timing int8 side by side..." in heard
