@@ -34,7 +34,7 @@ from fcn_studio.application.judgement import (
 )
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.inference.model_service import LoadedBase, LoadedModel, ModelService
+from fcn_studio.inference.model_service import LoadedModel, ModelService, SharedBase
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, family_for, install_head_version
 from fcn_studio.messages import Message
@@ -70,7 +70,7 @@ class RoundResult:
     compared_with: str
     labels: LabelSet
     head: FCNHead  # the new head: a view draws it over the features it holds
-    base: LoadedBase
+    base: SharedBase
     history: list[dict] = field(default_factory=list)
     before_seen: int = 0  # images the version in use was trained on (refitted without them)
 
@@ -93,7 +93,7 @@ class Prepared:
     """What a round and a re-measurement share: the base, the labels, the pixel samples of
     every labelled image and their folds."""
 
-    base: LoadedBase
+    base: SharedBase
     labels: LabelSet
     samples: list[LabelledImage]
     start: FCNHead  # the base's head for these labels: where every fit starts
@@ -197,7 +197,7 @@ def run_round(
     return result
 
 
-def _units(variant: HeadVariant, samples: Sequence[LabelledImage], base: LoadedBase, cache, config) -> list[Unit]:
+def _units(variant: HeadVariant, samples: Sequence[LabelledImage], base: SharedBase, cache, config) -> list[Unit]:
     """What the folds hold out: each image; a single image's bands when there is one."""
     if len(samples) > 1:
         return [Unit(s.image.name, tuple(g)) for s, g in zip(samples, variant.groups, strict=True)]
@@ -266,7 +266,7 @@ def _finite(value: float) -> float | None:
     return None if value != value else value
 
 
-def _install(request: RoundRequest, base: LoadedBase, head: FCNHead, labels: LabelSet, result: RoundResult):
+def _install(request: RoundRequest, base: SharedBase, head: FCNHead, labels: LabelSet, result: RoundResult):
     family = family_for(request.model_id)
     folder = Path(request.folder)
     info = {
