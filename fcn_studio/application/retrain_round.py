@@ -12,7 +12,6 @@ file of kilobytes, and reports events on the way; the GUI only listens.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,7 +46,7 @@ from fcn_studio.training.head import LabelledImage, head_state, trainable_head
 from fcn_studio.training.head_scores import ScoreSummary
 from fcn_studio.training.head_solver import pixel_samples
 from fcn_studio.training.head_trainer import HeadTrainConfig, load_labelled
-from fcn_studio.training.head_variant import HeadVariant
+from fcn_studio.training.head_variant import HeadVariant, head_variant
 
 
 @dataclass(frozen=True)
@@ -116,18 +115,8 @@ def prepare(request: RoundRequest, service: ModelService, cache: FeatureCache) -
             folder=str(request.folder),
         )
     start = trainable_head(model, base.checkpoint.labels.classes, labels)
-    variant = HeadVariant(
-        model,
-        copy.deepcopy(start),
-        pre,
-        samples,
-        [],
-        cache,
-        num_classes=labels.num_classes,
-        flip=config.flip,
-        l2=config.weight_decay,
-        max_size=config.max_size,
-        compute=base.features,
+    variant = head_variant(
+        model, start, labels, pre, samples, [], cache, config, max_size=config.max_size, compute=base.features
     )
     folds = make_folds(_units(variant, samples, base, cache, config), config.seed)
     return Prepared(base, labels, samples, start, variant, folds)
