@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _models import random_fcn  # bench/ is the script's folder, so on sys.path
+
 
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
@@ -30,23 +32,6 @@ def conversions(folder: Path) -> list[str]:
     return (
         sorted(p.name for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")) if cache.is_dir() else []
     )
-
-
-def random_full_model(classes: int):
-    import torch
-
-    from fcn_studio.models import build_fcn
-
-    model = build_fcn("fcn8s", classes)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, module in model.named_modules():
-            if isinstance(module, torch.nn.Conv2d):
-                module.weight.normal_(0.0, (2.0 / module.weight[0].numel()) ** 0.5, generator=gen)
-                module.bias.zero_()
-                if name.startswith("score"):
-                    module.weight.sub_(module.weight.mean(dim=1, keepdim=True))
-    return model.eval()
 
 
 def head_state(classes: int, seed: int) -> dict:
@@ -90,7 +75,7 @@ def run(home: Path, args) -> None:
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     home.mkdir(parents=True)
-    model = random_full_model(21)
+    model = random_fcn("fcn8s", 21)
     save_checkpoint(Checkpoint("fcn8s", 21, voc_labels(), CAFFE_BGR, model.state_dict()), home / "street.safetensors")
     del model
     rgb = np.random.default_rng(0).integers(0, 255, (375, 500, 3), dtype=np.uint8)

@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _models import random_fcn
 from bench_label_loop import NAMES, make_scene
 
 
@@ -47,22 +48,12 @@ def rss_mb() -> float:
 
 
 def install_base(weights: Path, width_divisor: int) -> None:
-    import torch
 
     from fcn_studio.data.labels import LabelSet, voc_colormap
-    from fcn_studio.models import build_fcn
     from fcn_studio.models.preprocessing import CAFFE_BGR
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
 
-    model = build_fcn("fcn8s", len(NAMES), width_divisor=width_divisor)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # random weights whose labels vary over the image (tests/conftest.randomize)
-        for name, module in model.named_modules():
-            if isinstance(module, torch.nn.Conv2d):
-                module.weight.normal_(0.0, (2.0 / module.weight[0].numel()) ** 0.5, generator=gen)
-                module.bias.zero_()
-                if name.startswith("score"):
-                    module.weight.sub_(module.weight.mean(dim=1, keepdim=True))
+    model = random_fcn("fcn8s", len(NAMES), width_divisor=width_divisor)  # labels that vary over the image
     labels = LabelSet("bench", NAMES, tuple(tuple(int(v) for v in c) for c in voc_colormap(len(NAMES))))
     ckpt = Checkpoint("fcn8s", len(NAMES), labels, CAFFE_BGR, model.state_dict(), provenance={})
     weights.mkdir(parents=True)

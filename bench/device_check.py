@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from _models import random_fcn  # bench/ is the script's folder, so on sys.path
 
 ARCHS = ("fcn32s", "fcn16s", "fcn8s")
 HEADER = ("check", "model", "size", "precision", "speed", "labels = CPU fp32", "peak GPU memory", "note")
@@ -97,22 +98,12 @@ class Table:
 
 def random_checkpoint_file(arch: str, width_divisor: int, path: Path) -> Path:
     """Random weights whose labels vary over the image (zero-mean score layers), saved."""
-    import torch
 
     from fcn_studio.data.labels import voc_labels
-    from fcn_studio.models import build_fcn
     from fcn_studio.models.preprocessing import CAFFE_BGR
     from fcn_studio.storage.checkpoint import Checkpoint, save_checkpoint
 
-    gen = torch.Generator().manual_seed(sum(map(ord, arch)))
-    model = build_fcn(arch, 21, width_divisor=width_divisor)
-    with torch.no_grad():
-        for name, module in model.named_modules():
-            if isinstance(module, torch.nn.Conv2d):
-                module.weight.normal_(0.0, (2.0 / module.weight[0].numel()) ** 0.5, generator=gen)
-                module.bias.zero_()
-                if name.startswith("score"):
-                    module.weight.sub_(module.weight.mean(dim=1, keepdim=True))
+    model = random_fcn(arch, 21, width_divisor=width_divisor, seed=sum(map(ord, arch)))
     save_checkpoint(Checkpoint(arch, 21, voc_labels(), CAFFE_BGR, model.state_dict()), path)
     return path
 

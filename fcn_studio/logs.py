@@ -14,12 +14,14 @@ import logging
 import logging.handlers
 import os
 import platform
+import stat
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from fcn_studio import environment
+from fcn_studio.messages import Message
 
 ROOT = "fcn_studio"
 LOG_NAME = "fcn-studio.log"
@@ -59,11 +61,64 @@ def configure(*, verbose: bool = False, to_file: bool = False) -> Path | None:
     path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=2**20, backupCount=3, encoding="utf-8")
+        handler = _LogFileHandler(path, maxBytes=2**20, backupCount=3, encoding="utf-8")
+    except PlantedLink as exc:
+        logger.warning("%s", exc.message)  # stderr (logging's last resort) where nothing else is set up
+        return None
     except OSError:
         return None
     _add(logger, handler, logging.INFO)
     return path
+
+
+class PlantedLink(OSError):
+    """The log file's name is a link FCN Studio did not make: nothing is written through it."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, opened (at first and after each rotation) without following a link:
+    FCN Studio makes this file itself, so a symbolic link at its name, or a second name of
+    another file, was planted by someone else (to have the log appended to that file)."""
+
+    def _open(self):
+        return _open_own_file(Path(self.baseFilename), self.encoding, self.errors)
+
+
+def _open_own_file(path: Path, encoding: str | None, errors: str | None):
+    # O_NONBLOCK: a FIFO at the name must not block the open (it is refused below; on a
+    # regular file the flag changes nothing)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    if path.is_symlink():  # where O_NOFOLLOW is missing (Windows), the check before the open
+        raise PlantedLink(_link_message(path))
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError:
+        if path.is_symlink():  # ELOOP: a link put there since the check
+            raise PlantedLink(_link_message(path)) from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        raise PlantedLink(
+            Message(
+                "{path} is not a log file FCN Studio made (it is another name of a file, or not a plain file); the "
+                "log is not written to it: remove it, and the log starts anew",
+                path=str(path),
+            )
+        )
+    return os.fdopen(fd, "a", encoding=encoding, errors=errors)
+
+
+def _link_message(path: Path) -> Message:
+    return Message(
+        "{path} is a symbolic link, not a log file FCN Studio made (someone may have planted it to have the log "
+        "written into another file); the log is not written through it: remove the link, and the log starts anew",
+        path=str(path),
+    )
 
 
 def _add(logger: logging.Logger, handler: logging.Handler, level: int) -> None:

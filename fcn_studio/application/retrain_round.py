@@ -12,7 +12,6 @@ file of kilobytes, and reports events on the way; the GUI only listens.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +33,7 @@ from fcn_studio.application.judgement import (
 )
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.inference.model_service import LoadedBase, LoadedModel, ModelService
+from fcn_studio.inference.model_service import LoadedModel, ModelService, SharedBase
 from fcn_studio.labelling.label_store import LabelStore
 from fcn_studio.labelling.versions import ModelVersion, family_for, install_head_version
 from fcn_studio.messages import Message
@@ -47,7 +46,7 @@ from fcn_studio.training.head import LabelledImage, head_state, trainable_head
 from fcn_studio.training.head_scores import ScoreSummary
 from fcn_studio.training.head_solver import pixel_samples
 from fcn_studio.training.head_trainer import HeadTrainConfig, load_labelled
-from fcn_studio.training.head_variant import HeadVariant
+from fcn_studio.training.head_variant import HeadVariant, head_variant
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class RoundResult:
     compared_with: str
     labels: LabelSet
     head: FCNHead  # the new head: a view draws it over the features it holds
-    base: LoadedBase
+    base: SharedBase
     history: list[dict] = field(default_factory=list)
     before_seen: int = 0  # images the version in use was trained on (refitted without them)
 
@@ -93,7 +92,7 @@ class Prepared:
     """What a round and a re-measurement share: the base, the labels, the pixel samples of
     every labelled image and their folds."""
 
-    base: LoadedBase
+    base: SharedBase
     labels: LabelSet
     samples: list[LabelledImage]
     start: FCNHead  # the base's head for these labels: where every fit starts
@@ -116,18 +115,8 @@ def prepare(request: RoundRequest, service: ModelService, cache: FeatureCache) -
             folder=str(request.folder),
         )
     start = trainable_head(model, base.checkpoint.labels.classes, labels)
-    variant = HeadVariant(
-        model,
-        copy.deepcopy(start),
-        pre,
-        samples,
-        [],
-        cache,
-        num_classes=labels.num_classes,
-        flip=config.flip,
-        l2=config.weight_decay,
-        max_size=config.max_size,
-        compute=base.features,
+    variant = head_variant(
+        model, start, labels, pre, samples, [], cache, config, max_size=config.max_size, compute=base.features
     )
     folds = make_folds(_units(variant, samples, base, cache, config), config.seed)
     return Prepared(base, labels, samples, start, variant, folds)
@@ -197,7 +186,7 @@ def run_round(
     return result
 
 
-def _units(variant: HeadVariant, samples: Sequence[LabelledImage], base: LoadedBase, cache, config) -> list[Unit]:
+def _units(variant: HeadVariant, samples: Sequence[LabelledImage], base: SharedBase, cache, config) -> list[Unit]:
     """What the folds hold out: each image; a single image's bands when there is one."""
     if len(samples) > 1:
         return [Unit(s.image.name, tuple(g)) for s, g in zip(samples, variant.groups, strict=True)]
@@ -266,7 +255,7 @@ def _finite(value: float) -> float | None:
     return None if value != value else value
 
 
-def _install(request: RoundRequest, base: LoadedBase, head: FCNHead, labels: LabelSet, result: RoundResult):
+def _install(request: RoundRequest, base: SharedBase, head: FCNHead, labels: LabelSet, result: RoundResult):
     family = family_for(request.model_id)
     folder = Path(request.folder)
     info = {

@@ -58,9 +58,10 @@ class BaseKey:
 
 
 @dataclass
-class LoadedBase:
-    """A base model as loaded once: its metadata with its own head's tensors only (the
-    backbone's live in ``backbone``), verified when it was read and never read again while
+class SharedBase:
+    """A base model as loaded once and shared (unlike the base under one checkpoint,
+    :class:`fcn_studio.storage.checkpoint.LoadedBase`): its metadata with its own head's
+    tensors only (the backbone's live in ``backbone``), verified when it was read and never read again while
     its file's identity is unchanged. Every version over it, the views, Label mode's rounds
     and rankings use this one copy."""
 
@@ -127,7 +128,7 @@ class ModelService:
         self.ram_bytes, self.gpu_bytes = ram_bytes, gpu_bytes
         self._models: OrderedDict[ModelKey, LoadedModel] = OrderedDict()
         self._backbones: dict[BaseKey, Backbone] = {}
-        self._bases: dict[BaseKey, LoadedBase] = {}  # what each backbone was loaded from
+        self._bases: dict[BaseKey, SharedBase] = {}  # what each backbone was loaded from
         self._lock = threading.Lock()
         self._loading: dict[ModelKey, threading.Event] = {}
         self.loads = 0  # how many times a file was read (tests and benchmarks)
@@ -310,7 +311,7 @@ class ModelService:
         self.reads += 1
         return load_checkpoint(path, **known)
 
-    def _keep_base(self, base_key: BaseKey, checkpoint: Checkpoint, backbone: Backbone) -> LoadedBase:
+    def _keep_base(self, base_key: BaseKey, checkpoint: Checkpoint, backbone: Backbone) -> SharedBase:
         """Remember a freshly read base: its backbone for the versions over it, its metadata
         and own head (kilobytes) so that asking for it again reads nothing."""
         own = _copy_of(checkpoint)
@@ -319,10 +320,10 @@ class ModelService:
             kept = self._backbones.setdefault(base_key, backbone)
             entry = self._bases.get(base_key)
             if entry is None or entry.backbone is not kept:
-                entry = self._bases[base_key] = LoadedBase(base_key, own, kept)
+                entry = self._bases[base_key] = SharedBase(base_key, own, kept)
             return entry
 
-    def base(self, spec: str, device: str = "auto", precision: str = "fp32") -> LoadedBase:
+    def base(self, spec: str, device: str = "auto", precision: str = "fp32") -> SharedBase:
         """The loaded base under ``spec`` (a version over a base, or a full model: itself),
         served from memory while its file is unchanged; loaded now otherwise."""
         loaded = self.load(spec, device, precision=None if precision == "fp32" else precision)

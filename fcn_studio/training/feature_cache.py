@@ -23,7 +23,7 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +132,53 @@ def _torch_backbone(model: FCN, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return computed
 
 
+# Backbone passes running now, by their features' digest, in this process: the key says what
+# is computed whatever cache holds it, so a cache also waits for a pass outside any cache
+_PASSES: dict[str, threading.Event] = {}
+_PASSES_LOCK = threading.Lock()
+
+
+def _start_pass(digest: str) -> threading.Event | None:
+    """Register a pass of ``digest``: None, or the pass already running (then nothing is registered)."""
+    with _PASSES_LOCK:
+        running = _PASSES.get(digest)
+        if running is None:
+            _PASSES[digest] = threading.Event()
+        return running
+
+
+def _end_pass(digest: str) -> None:
+    with _PASSES_LOCK:
+        _PASSES.pop(digest, threading.Event()).set()
+
+
+@contextlib.contextmanager
+def pass_in_flight(
+    image: str | Path, model: FCN, pre: Preprocessing, shape: tuple[int, int], max_size: int | None
+) -> Iterator[bool]:
+    """A backbone pass over ``image`` (of ``shape`` (H, W)) that runs outside the cache and
+    hands its features over before it ends: Label mode's view predicting the open photo.
+    A cache asked for these features meanwhile (a round after "Fine-tune on my labels", the
+    prefetch) waits for it instead of running the backbone a second time, then computes them
+    itself only if the pass ended without handing them over (cancelled, failed). Yields
+    False, registering nothing, where a pass of these features already runs or the image
+    cannot be identified."""
+    try:
+        size = inference_shape(shape[0], shape[1], max_size)
+        key = FeatureKey(image_identity(image), backbone_fingerprint(model), json.dumps(pre.to_dict()), size, False)
+    except OSError:  # the file went away: the prediction says so, not this
+        yield False
+        return
+    digest = key.digest()
+    if _start_pass(digest) is not None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _end_pass(digest)
+
+
 def network_input(rgb: np.ndarray, pre: Preprocessing, max_size: int | None, flipped: bool) -> torch.Tensor:
     """The ``(1, 3, h, w)`` tensor the backbone sees for an image (as the predictor makes it)."""
     small = inference_image(rgb, max_size)
@@ -161,7 +208,6 @@ class FeatureCache:
         self.backbone_runs = 0  # how often the backbone actually ran (tests and benchmarks)
         self.hits = 0
         self._cleaned = False
-        self._computing: dict[str, threading.Event] = {}  # digests being computed now
 
     # ------------------------------------------------------------------ keys
 
@@ -251,11 +297,8 @@ class FeatureCache:
         asking for one image at once), wait for its answer instead of running the backbone
         again; yields the features it made, or None when this thread is to compute them."""
         digest = key.digest()
-        with self._lock:
-            running = self._computing.get(digest)
-            if running is None:
-                self._computing[digest] = threading.Event()
-        if running is not None:
+        running = _start_pass(digest)
+        if running is not None:  # another thread's pass, or the view's prediction (pass_in_flight)
             while not running.wait(0.05):
                 if cancelled and cancelled():
                     raise Cancelled()
@@ -263,13 +306,12 @@ class FeatureCache:
             if found is not None:
                 yield found
                 return
-            with self._lock:  # the other thread failed or was cancelled: this one computes
-                running = self._computing.setdefault(digest, threading.Event())
+            running = _start_pass(digest)  # the other pass failed or was cancelled: this thread computes
         try:
             yield None
         finally:
-            with self._lock:
-                self._computing.pop(digest, threading.Event()).set()
+            if running is None:
+                _end_pass(digest)
 
     def held(
         self, image: str | Path, model: FCN, pre: Preprocessing, shape: tuple[int, int], max_size: int | None

@@ -13,8 +13,10 @@ rank 0 writes, as in the plain loop.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from typing import Protocol
 
 import torch
 
@@ -170,10 +172,38 @@ def dataset_variant(
     train_set = [LabelledImage(i, read_mask(m, report.encoding)) for i, m in train_pairs]
     val_set = [LabelledImage(i, read_mask(m, report.encoding)) for i, m in val_pairs]
     # the base's score layers already fit these classes (initial_model copied or reset them)
-    head = trainable_head(model, labels.classes, labels)
+    return head_variant(
+        model, trainable_head(model, labels.classes, labels), labels, pre, train_set, val_set, cache, config
+    )
+
+
+class FitOptions(Protocol):
+    """What a head variant takes from a run's options (TrainConfig, HeadTrainConfig)."""
+
+    flip: bool
+    weight_decay: float
+
+
+def head_variant(
+    model: FCN,
+    start: FCNHead,
+    labels: LabelSet,
+    pre: Preprocessing,
+    train_set: Sequence[LabelledImage],
+    val_set: Sequence[LabelledImage],
+    cache: FeatureCache,
+    config: FitOptions,
+    *,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    compute: Backbone | None = None,
+) -> HeadVariant:
+    """The one way a head variant is built, for a ``train --freeze-backbone`` run
+    (dataset_variant) and for Label mode's rounds (application/retrain_round.prepare): a
+    copy of ``start`` is fitted (``start`` stays where every fit starts), for ``labels``'
+    classes, with ``config``'s flipped views and ridge."""
     return HeadVariant(
         model,
-        head,
+        copy.deepcopy(start),
         pre,
         train_set,
         val_set,
@@ -181,4 +211,6 @@ def dataset_variant(
         num_classes=labels.num_classes,
         flip=config.flip,
         l2=config.weight_decay,
+        max_size=max_size,
+        compute=compute,
     )

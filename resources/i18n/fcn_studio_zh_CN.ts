@@ -3080,6 +3080,14 @@
         <translation>{name}：导出写入 .safetensors 文件；请给出以 .safetensors 结尾的名称</translation>
     </message>
     <message>
+        <source>{path} is a symbolic link, not a log file FCN Studio made (someone may have planted it to have the log written into another file); the log is not written through it: remove the link, and the log starts anew</source>
+        <translation>{path} 是符号链接，不是 FCN Studio 创建的日志文件（可能有人放置它，以便把日志写入其他文件）；日志不会通过它写入：请删除该链接，日志将重新开始</translation>
+    </message>
+    <message>
+        <source>{path} is not a log file FCN Studio made (it is another name of a file, or not a plain file); the log is not written to it: remove it, and the log starts anew</source>
+        <translation>{path} 不是 FCN Studio 创建的日志文件（它是另一个文件的别名，或不是普通文件）；日志不会写入它：请删除它，日志将重新开始</translation>
+    </message>
+    <message>
         <source>these VGG weights have {n} convolutions, VGG16 has {n2}: use VGG16 (not VGG11/13/19) ImageNet weights</source>
         <translation>这些 VGG 权重有 {n} 个卷积层，VGG16 有 {n2} 个：请使用 VGG16（不是 VGG11/13/19）的 ImageNet 权重</translation>
     </message>

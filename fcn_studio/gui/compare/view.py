@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,11 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fcn_studio.data.dataset import read_mask
 from fcn_studio.data.images import save_rgb
 from fcn_studio.data.labels import LabelSet
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui import settings as keys
+from fcn_studio.gui.compare.ground_truth import ground_truth_line, read_ground_truth
+from fcn_studio.gui.compare.highlights import (
+    ERRORS,
+    RED,
+    SHOW_MODES,
+    agreement_pairs,
+    export_layers,
+    highlights,
+)
 from fcn_studio.gui.compare.pane import ComparePane, default_choices
 from fcn_studio.gui.image.inference_worker import InferenceRequest, InferenceWorker
 from fcn_studio.gui.models.model_picker import arch_name
@@ -35,25 +43,11 @@ from fcn_studio.gui.shared.results import ByteLRU, SegmentationResult, result_ke
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner, WorkerThread
 from fcn_studio.inference.compare import (
     compose_grid,
-    disagreement_mask,
-    error_mask,
     find_ground_truth,
-    ground_truth_name,
-    labelled_fraction,
-    pairwise_agreement,
     score_against,
 )
 from fcn_studio.state.inference_choice import InferenceChoice, InferenceSettings
 from fcn_studio.storage import weights
-
-HIGHLIGHT_LABELS = LabelSet("highlight", ("unchanged", "highlighted"), ((0, 0, 0), (255, 32, 32)))
-SHOW_MODES = (
-    QT_TRANSLATE_NOOP("CompareView", "Overlay"),
-    QT_TRANSLATE_NOOP("CompareView", "Disagreement"),
-    QT_TRANSLATE_NOOP("CompareView", "Errors vs ground truth"),
-)
-_RED = [0] * 256
-_RED[1] = 0xFFFF2020  # index 1 = highlighted pixel, everything else transparent
 
 
 class CompareView(QWidget):
@@ -110,7 +104,7 @@ class CompareView(QWidget):
         for mode in SHOW_MODES:
             self.show_mode.addItem(QCoreApplication.translate("CompareView", mode), mode)
         self.show_mode.currentIndexChanged.connect(lambda _i: self._refresh_overlays())
-        self.gt_label = QLabel(self.tr("Ground truth: none"))
+        self.gt_label = QLabel(ground_truth_line(None, None))
         choose_gt = QPushButton(self.tr("Choose ground truth…"))
         choose_gt.clicked.connect(self._choose_gt)
         self.export_button = QPushButton(self.tr("Export comparison…"))
@@ -301,22 +295,12 @@ class CompareView(QWidget):
 
     def _highlights(self, done: list[ComparePane]) -> list[np.ndarray | None]:
         """What each pane shows besides the plain overlay: disagreement or its errors."""
-        mode = self.show_mode.currentData()
-        disagree = disagreement_mask([p.result.labels for p in done]) if len(done) > 1 else None
-        out = []
-        for pane in done:
-            highlight = None
-            if mode == "Disagreement" and disagree is not None:
-                highlight = disagree
-            elif mode == "Errors vs ground truth" and self.gt is not None and self.gt.shape == pane.result.labels.shape:
-                highlight = error_mask(pane.result.labels, self.gt)
-            out.append(highlight)
-        return out
+        return highlights([p.result for p in done], self.show_mode.currentData(), self.gt)
 
     def _refresh_overlays(self) -> None:
         done = self._done()
         mode = self.show_mode.currentData()
-        if mode == "Errors vs ground truth" and self.gt is None:
+        if mode == ERRORS and self.gt is None:
             self.agreement.setText(self.tr("No ground truth for this image: choose one to see errors."))
         for pane, highlight in zip(done, self._highlights(done), strict=True):
             if highlight is None:
@@ -324,18 +308,13 @@ class CompareView(QWidget):
                 pane.overlay.set_result(pane.result)
             else:
                 image = indexed_image(highlight.astype(np.uint8))
-                image.setColorTable(_RED)
+                image.setColorTable(RED)
                 pane.canvas.set_overlay(image)
             pane.canvas.set_overlay_opacity(0.6)
-        if len(done) > 1 and not (mode == "Errors vs ground truth" and self.gt is None):
-            # keyed by pane, so two panes on one model still get their pair (100 %)
-            names = {p: f"{arch_name(p.result.arch)}" for p in done}
-            if len(set(names.values())) < len(done):
-                names = {p: f"{i + 1}·{arch_name(p.result.arch)}" for i, p in enumerate(done)}
-            pairs = pairwise_agreement({names[p]: p.result.labels for p in done})
-            text = "   ".join(f"{a} ↔ {b}: {100 * v:.1f} %" for (a, b), v in pairs.items())
+        if len(done) > 1 and not (mode == ERRORS and self.gt is None):
+            text = agreement_pairs([p.result for p in done])
             self.agreement.setText(self.tr("Agreement  {pairs}").format(pairs=text))
-        elif len(done) <= 1 and not (mode == "Errors vs ground truth" and self.gt is None):
+        elif len(done) <= 1 and not (mode == ERRORS and self.gt is None):
             self.agreement.setText("")
 
     def _hovered(self, x: int, y: int) -> None:
@@ -366,24 +345,10 @@ class CompareView(QWidget):
     # -- ground truth and export ------------------------------------------------------------
 
     def _load_gt(self) -> None:
-        self.gt = None
-        if self.gt_path is not None:
-            try:
-                self.gt = read_mask(self.gt_path)
-            except FCNStudioError as exc:
-                self.error.emit(str(exc))
-            if self.gt is not None and self.rgb is not None and self.gt.shape != self.rgb.shape[:2]:
-                self.error.emit(
-                    self.tr("{path}: the mask's size differs from the image's; ignored").format(path=self.gt_path)
-                )
-                self.gt = None
-        self.gt_label.setText(
-            self.tr("Ground truth: {name}, {percent:.0f} % labelled").format(
-                name=ground_truth_name(self.gt_path), percent=100 * labelled_fraction(self.gt)
-            )
-            if self.gt is not None
-            else self.tr("Ground truth: none")
-        )
+        self.gt, problems = read_ground_truth(self.gt_path, self.rgb.shape if self.rgb is not None else None)
+        for problem in problems:
+            self.error.emit(problem)
+        self.gt_label.setText(ground_truth_line(self.gt_path, self.gt))
         self.gt_label.setToolTip(str(self.gt_path) if self.gt is not None else "")  # the whole path
 
     def _choose_gt(self) -> None:
@@ -429,13 +394,8 @@ class CompareView(QWidget):
         """The panes as the screen shows them: overlays, or the highlighted pixels in the
         Disagreement and Errors views; the ground truth last when there is one."""
         done = self._done()
-        panes = []
-        for pane, highlight in zip(done, self._highlights(done), strict=True):
-            title = pane.title.text().replace("  ·  ", "  ")
-            if highlight is None:
-                panes.append((title, pane.result.labels, pane.result.label_set))
-            else:  # 1 = highlighted (red), 255 = left as the photo
-                panes.append((title, np.where(highlight, 1, 255).astype(np.uint8), HIGHLIGHT_LABELS))
+        titles = [p.title.text().replace("  ·  ", "  ") for p in done]
+        panes = export_layers(titles, [p.result for p in done], self._highlights(done))
         if self.gt is not None:
             panes.append((self.tr("ground truth"), self.gt, done[0].result.label_set))
         return panes

@@ -151,12 +151,10 @@ class InferenceWorker(QObject):
                         quick, predictor, request.model, identity, request.device, request.max_size, request.fast
                     ),
                 )
-            pred = predictor.predict(rgb, return_features=sink is not None, cancelled=lambda: self._stale(job))
+            pred = self._predict(path, rgb, predictor, sink, lambda: self._stale(job))
             result = SegmentationResult.from_prediction(
                 pred, predictor, request.model, identity, request.device, request.max_size, request.fast
             )
-            if sink is not None and pred.features is not None:
-                sink(path, predictor, pred)  # before the result shows, so it is there when asked
             self.result_ready.emit(job, path, result)
         except Cancelled:
             pass
@@ -172,6 +170,22 @@ class InferenceWorker(QObject):
             self.failed.emit(job, path, describe_unexpected(exc))
         finally:
             self.busy.emit("")
+
+    def _predict(self, path: str, rgb: np.ndarray, predictor, sink, cancelled):
+        """The prediction, and with a ``sink`` (Label mode) its backbone features handed over
+        before the result shows. The pass is registered as in flight for this image, so a
+        round or the prefetch asking for its features meanwhile waits for them instead of
+        running the backbone a second time."""
+        if sink is None:
+            return predictor.predict(rgb, cancelled=cancelled)
+        from fcn_studio.training.feature_cache import pass_in_flight  # torch: not at the app's start
+
+        pre = predictor.checkpoint.preprocessing
+        with pass_in_flight(path, predictor.model, pre, rgb.shape[:2], predictor.max_size):
+            pred = predictor.predict(rgb, return_features=True, cancelled=cancelled)
+            if pred.features is not None:
+                sink(path, predictor, pred)  # before the pass ends: a waiting round finds them
+        return pred
 
     def _configure_threads(self) -> None:
         if not self._threads_set:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from fcn_studio.cli.main import main
 from fcn_studio.data.labels import voc_labels
-from fcn_studio.gui.compare.view import HIGHLIGHT_LABELS
+from fcn_studio.gui.compare.highlights import HIGHLIGHT_LABELS
 from fcn_studio.inference.compare import (
     compose_grid,
     disagreement_mask,

@@ -177,3 +177,64 @@ def test_a_failed_computation_lets_the_waiting_thread_compute(model, image_facto
     got = cache.features(image, model, IMAGENET_RGB)  # waits, then computes itself
     worker.join()
     assert got is not None and cache.backbone_runs == 1
+
+
+def test_a_pass_running_outside_the_cache_is_waited_for(model, image_factory):
+    """The view's prediction in Label mode computes an image's features and hands them over
+    when it ends: a round asking for them meanwhile waits for it (one backbone pass)."""
+    import threading
+
+    from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
+    from fcn_studio.training.feature_cache import pass_in_flight
+
+    cache = FeatureCache(None)
+    image = image_factory("p.png", size=(40, 32))
+    rgb = load_image(image)
+    inside, calls = threading.Event(), []
+
+    def view():
+        with pass_in_flight(image, model, IMAGENET_RGB, rgb.shape[:2], DEFAULT_MAX_SIZE) as registered:
+            assert registered
+            inside.set()
+            x = network_input(rgb, IMAGENET_RGB, DEFAULT_MAX_SIZE, False)
+            threading.Event().wait(0.3)  # the round asks while the view's pass runs
+            with torch.inference_mode():
+                cache.hand_over(image, model, IMAGENET_RGB, model.backbone(x), tuple(x.shape[2:]))
+
+    def counted(x):
+        calls.append(1)
+        with torch.inference_mode():
+            return model.backbone(x)
+
+    worker = threading.Thread(target=view)
+    worker.start()
+    assert inside.wait(10)
+    got = cache.features(image, model, IMAGENET_RGB, compute=counted)
+    worker.join()
+    assert calls == [] and cache.backbone_runs == 0
+    assert torch.equal(got.fc7, cache.features(image, model, IMAGENET_RGB).fc7)
+
+
+def test_a_pass_outside_the_cache_that_ends_without_features_lets_the_round_compute(model, image_factory):
+    import threading
+
+    from fcn_studio.inference.predictor import DEFAULT_MAX_SIZE
+    from fcn_studio.training.feature_cache import pass_in_flight
+
+    cache = FeatureCache(None)
+    image = image_factory("p.png", size=(40, 32))
+    inside = threading.Event()
+
+    def cancelled_view():
+        with pass_in_flight(image, model, IMAGENET_RGB, (32, 40), DEFAULT_MAX_SIZE):
+            inside.set()
+            threading.Event().wait(0.2)  # then abandoned (a newer image was asked for)
+
+    worker = threading.Thread(target=cancelled_view)
+    worker.start()
+    assert inside.wait(10)
+    assert cache.features(image, model, IMAGENET_RGB) is not None
+    worker.join()
+    assert cache.backbone_runs == 1
+    with pass_in_flight(image, model, IMAGENET_RGB, (32, 40), DEFAULT_MAX_SIZE) as registered:
+        assert registered, "a finished pass leaves nothing registered"

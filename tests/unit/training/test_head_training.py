@@ -103,6 +103,32 @@ def test_live_update_fits_the_strokes_without_the_backbone(tmp_path, random_mode
     assert cache.backbone_runs == 1
 
 
+def test_live_strokes_of_one_class_do_not_repaint_the_whole_image(tmp_path, random_model):
+    """Two strokes of class 1 on a red block, then one of class 2 on a green block, with
+    live mode's step size and steps: the background far from the strokes mostly keeps its
+    labels, and both strokes show. (It collapsed: after the two strokes every pixel was
+    class 1, and the class 2 stroke did not show.)"""
+    import cv2
+
+    model = random_model("fcn8s", 3)
+    truth = np.zeros((128, 160), np.uint8)
+    truth[16:72, 16:72], truth[64:120, 96:152] = 1, 2  # blocks as big as the features' strides need
+    noise = np.random.default_rng(0).normal(0, 20, (*truth.shape, 3))
+    Image.fromarray(np.clip(np.asarray(COLORS, float)[truth] + noise, 0, 255).astype(np.uint8)).save(tmp_path / "o.png")
+    feats = FeatureCache(None).features(tmp_path / "o.png", model, IMAGENET_RGB)
+    live = LiveHead(model, generic_labels(3).classes, generic_labels(3), feats, lr=1e-2)  # LiveUpdater's lr
+    mask = np.full(truth.shape, 255, np.uint8)
+    before = live.update(mask).argmax(0).numpy()  # nothing labelled: the model's own prediction
+    for row in (30, 40):
+        mask[row, 24:64] = 1
+        live.update(mask)  # LiveUpdater's steps
+    mask[100, 104:144] = 2
+    after = live.update(mask).argmax(0).numpy()
+    far = (cv2.distanceTransform((mask == 255).astype(np.uint8), cv2.DIST_L2, 5) > 12) & (truth == 0)
+    assert (after[far] == before[far]).mean() > 0.45, np.bincount(after.ravel(), minlength=3)  # it was 0.12
+    assert (after[mask == 1] == 1).mean() > 0.9 and (after[mask == 2] == 2).mean() > 0.9  # class 2: it was 0
+
+
 def test_uncertainty_ranking_orders_unlabelled_images_by_mean_uncertainty(tmp_path, random_model):
     model = random_model("fcn8s", 3)
     ckpt = Checkpoint("fcn8s", 3, generic_labels(3), IMAGENET_RGB, model.state_dict())
