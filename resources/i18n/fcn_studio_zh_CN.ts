@@ -2752,6 +2752,10 @@
         <translation>{source}：{problem}</translation>
     </message>
     <message>
+        <source>the fast precision measures the CPU&apos;s approximate modes and runs on the CPU; choose the CPU as the device</source>
+        <translation>快速精度测量的是 CPU 的近似模式，并在 CPU 上运行；请选择 CPU 作为设备</translation>
+    </message>
+    <message>
         <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
         <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
     </message>
