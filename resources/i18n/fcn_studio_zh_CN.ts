@@ -245,6 +245,13 @@
     </message>
 </context>
 <context>
+    <name>Architecture</name>
+    <message>
+        <source>FCN-8s at-once</source>
+        <translation>FCN-8s（一步训练）</translation>
+    </message>
+</context>
+<context>
     <name>AtRiskQuestion</name>
     <message>
         <source>Labels not saved</source>
@@ -1085,6 +1092,17 @@
     <message>
         <source>The labels of {image} were kept in {path}</source>
         <translation>{image} 的标注已保存在 {path}</translation>
+    </message>
+</context>
+<context>
+    <name>LabelSet</name>
+    <message>
+        <source>VOC classes</source>
+        <translation>VOC 类别</translation>
+    </message>
+    <message>
+        <source>{n} {n:class|classes}</source>
+        <translation>{n} 个类别</translation>
     </message>
 </context>
 <context>

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from fcn_studio.errors import FCNStudioError
 from fcn_studio.gui.models.model_picker import arch_name
-from fcn_studio.gui.shared.class_names import display_name, stored_name
+from fcn_studio.gui.shared.class_names import display_label_set, display_name, stored_name
 from fcn_studio.gui.shared.tasks import BackgroundTask, WorkerThread
 from fcn_studio.gui.training.form import button_row, options_box, plots_widget
 from fcn_studio.gui.training.machine import (
@@ -130,10 +130,10 @@ class TrainDialog(QDialog):
                 continue
             if m.base:
                 text = self.tr("{id}  ({arch}, {labels}, head over {base})").format(
-                    id=m.id, arch=arch_name(m.arch), labels=m.labels, base=m.base
+                    id=m.id, arch=arch_name(m.arch), labels=display_label_set(m.labels), base=m.base
                 )
             else:
-                text = f"{m.id}  ({arch_name(m.arch)}, {m.labels})"
+                text = f"{m.id}  ({arch_name(m.arch)}, {display_label_set(m.labels)})"
             self.base.addItem(text, m.id)
         self.base.addItem(self.tr("random weights (scratch; for testing the pipeline)"), "scratch")
         self.base.setCurrentIndex(0)
