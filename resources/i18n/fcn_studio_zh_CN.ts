@@ -3159,7 +3159,7 @@
     </message>
     <message>
         <source>{path}: unreadable safetensors file ({error}); it may be truncated: download or export it again</source>
-        <translation>{path}：无法读取的 safetensors 文件（{error}）；文件可能不完整：请重新下载或导出</translation>
+        <translation>{path}：无法读取的 safetensors 文件，文件可能不完整：请重新下载或导出（safetensors 原文：{error}）</translation>
     </message>
     <message>
         <source>{path}: refused to load: the file holds Python objects other than tensors, which could run code ({clip}); only load weights from sources you trust, and convert them to safetensors</source>
@@ -3167,7 +3167,7 @@
     </message>
     <message>
         <source>{path}: not a readable PyTorch weights file ({clip}); it may be truncated or in another format: download it again</source>
-        <translation>{path}：不是可读取的 PyTorch 权重文件（{clip}）；文件可能不完整或是其他格式：请重新下载</translation>
+        <translation>{path}：不是可读取的 PyTorch 权重文件，文件可能不完整或是其他格式：请重新下载（PyTorch 原文：{clip}）</translation>
     </message>
     <message>
         <source>{path}: damaged FCN Studio metadata ({error}); export the model again</source>

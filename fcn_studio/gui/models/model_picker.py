@@ -15,6 +15,7 @@ _ARCH_NAMES = {
     "fcn16s": "FCN-16s",
     "fcn8s": "FCN-8s",
     "fcn8s_atonce": QT_TRANSLATE_NOOP("Architecture", "FCN-8s at-once"),  # the paper's one-stage FCN-8s
+    "vgg16": "VGG16",  # the backbones of the Models table
 }
 
 

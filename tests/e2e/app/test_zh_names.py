@@ -94,7 +94,7 @@ def test_label_sets_read_in_english_too():
 
 def test_model_pickers_and_the_models_table_show_no_voc(qtbot, chinese, weights_home, caffe_layout_file):
     """Bug: the model picker, the fine-tune base list and the Models dialog showed the
-    label set as stored: "rand8s · FCN-8s · voc"."""
+    label set as stored: "rand8s · FCN-8s · voc" (and the dialog the architecture as "fcn8s")."""
     from fcn_studio.gui.models.weights_dialog import WeightsDialog
     from fcn_studio.gui.training.dialog import TrainDialog
 
@@ -113,3 +113,5 @@ def test_model_pickers_and_the_models_table_show_no_voc(qtbot, chinese, weights_
     assert column and any("rand8s" in s for s in shown)
     assert not [s for s in shown if re.search(r"\bvoc\b", s)], shown
     assert "rand8s  ·  FCN-8s  ·  VOC 类别" in shown
+    archs = {dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
+    assert archs == {"FCN-8s", "FCN-16s", "FCN-32s", "VGG16"}  # as the pickers name them, not "fcn8s"
