@@ -1540,6 +1540,10 @@
         <translation>快速模式：在本机测得最快且保持此模型标签的近似精度；在测量时打开的几张图像或视频帧上，其标签与精确模型相同的像素比例如上。可在“模型”菜单中关闭。</translation>
     </message>
     <message>
+        <source>held features</source>
+        <translation>缓存特征</translation>
+    </message>
+    <message>
         <source>What computed the result</source>
         <translation>计算该结果所用的后端</translation>
     </message>

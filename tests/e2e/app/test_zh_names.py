@@ -115,3 +115,15 @@ def test_model_pickers_and_the_models_table_show_no_voc(qtbot, chinese, weights_
     assert "rand8s  ·  FCN-8s  ·  VOC 类别" in shown
     archs = {dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
     assert archs == {"FCN-8s", "FCN-16s", "FCN-32s", "VGG16"}  # as the pickers name them, not "fcn8s"
+
+
+def test_the_status_bar_names_held_features_in_chinese(qtbot, chinese):
+    """Seen under Xvfb: Label mode's result showed "held features" in the Chinese status bar."""
+    from fcn_studio.gui.shared.status_bar import StatusBar
+
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.set_backend("held features")
+    assert bar.backend.text() == "缓存特征"
+    bar.set_backend("ONNX Runtime fp32")
+    assert bar.backend.text() == "ONNX Runtime fp32"
