@@ -15,6 +15,7 @@ from fcn_studio.api.segmentation import Segmentation
 if TYPE_CHECKING:
     import numpy as np
 
+    from fcn_studio.inference.fast_choice import FastChoice
     from fcn_studio.inference.predictor import Prediction, Predictor
     from fcn_studio.storage.checkpoint import Checkpoint
 
@@ -26,11 +27,15 @@ DEFAULT_BATCH_SIZE = 4  # images per forward pass where the backend runs batches
 Progress = Callable[[int, int | None], None]
 
 
-def fast_precision() -> str:
-    """The approximate precision "fast" means on this machine: the one the app's Fast mode
-    and ``fcn-studio segment --fast`` run (today the int8 ONNX Runtime model of
-    fcn_studio.inference, calibrated on the first images). The one place the API asks."""
-    return "int8"
+def fast_choice(checkpoint: Checkpoint, images: Iterable[object]) -> FastChoice:
+    """What "fast" runs for this model on this machine: the approximate precision measured
+    fastest that keeps the model's own labels, else the exact path. The same measured
+    choice as the app's Fast mode and ``fcn-studio segment --fast``
+    (fcn_studio.inference.fast_choice.choose_fast, made once per machine and model on a few
+    of ``images``, then cached). The one place the API asks."""
+    from fcn_studio.inference.fast_choice import choose_fast
+
+    return choose_fast(checkpoint, list(images))
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ class Model:
         class_names: the classes it tells apart, indexed by class id.
         device: the torch device it runs on ("cpu", "cuda", "cuda:1", "mps").
         precision: "exact", "bf16", "int8" (the approximate modes are measured against
-            exact on calibration images; "fast" resolves to one of them).
+            exact on calibration images); "fast" until the first images (or the
+            calibration images) measured which of them "fast" runs here.
     """
 
     def __init__(
@@ -72,7 +78,7 @@ class Model:
         self._device = choose_device(inputs.device_name(device))
         self._max_size = max_size or None
         self._backend = backend
-        self.precision = fast_precision() if precision == "fast" else precision
+        self.precision = precision
         self._predictor: Predictor | None = None
         self._check_precision()
         if self.precision == "exact" or calibration is not None:
@@ -237,14 +243,18 @@ class Model:
 
     def _check_precision(self) -> None:
         """Refuse at load what cannot run here (not at the first image)."""
+        from fcn_studio.errors import FCNStudioError
         from fcn_studio.inference.precision import for_inference
 
         if self.precision == "bf16":
             for_inference("bf16", self._device.device)
         if self.precision == "int8" and self._device.device.type != "cpu":
-            from fcn_studio.errors import FCNStudioError
-
             raise FCNStudioError("the int8 precision runs on the CPU (with ONNX Runtime); choose the CPU as the device")
+        if self.precision == "fast" and self._device.device.type != "cpu":
+            raise FCNStudioError(
+                "the fast precision measures the CPU's approximate modes and runs on the CPU; choose the CPU as the device",
+                fix="device-cpu",
+            )
 
     def _ensure_predictor(self, first_images: list) -> Predictor:
         """The predictor; an approximate one is calibrated on the first images it is given."""
@@ -256,20 +266,20 @@ class Model:
 
     def _build(self, calibration) -> Predictor:
         from fcn_studio.errors import FCNStudioError
-        from fcn_studio.inference.predictor import Predictor
+        from fcn_studio.inference.fast_choice import fast_predictor
 
-        options = (
-            {"precision": "bf16"} if self.precision == "bf16" else {"fast": True} if self.precision == "int8" else {}
-        )
-        predictor = Predictor(
-            self._checkpoint,
-            self._device,
-            max_size=self._max_size,
-            backend=self._backend,
-            calibration=list(calibration),
-            **options,
-        )
-        if options and predictor.fast_path is not None and not predictor.fast_path.wait():
+        calibration = list(calibration)
+        options = {"max_size": self._max_size, "backend": self._backend, "calibration": calibration}
+        if self.precision == "fast":
+            choice = fast_choice(self._checkpoint, calibration)
+            self.precision = choice.precision if choice.approximate else "exact"
+            predictor = fast_predictor(self._checkpoint, choice, self._device, **options)
+        else:
+            from fcn_studio.inference.predictor import Predictor
+
+            precision = {"bf16": {"precision": "bf16"}, "int8": {"fast": True}}.get(self.precision, {})
+            predictor = Predictor(self._checkpoint, self._device, **options, **precision)
+        if self.precision != "exact" and predictor.fast_path is not None and not predictor.fast_path.wait():
             raise FCNStudioError(
                 "the {precision} model could not be prepared: {error}",
                 precision=self.precision,
@@ -306,8 +316,10 @@ def load_model(
             "mps", or a ``torch.device``.
         precision: "exact" (the default: the labels ``fcn-studio segment`` writes; fp16 on
             CUDA as there); "bf16" (approximate, on CPUs with native bf16 and on CUDA);
-            "int8" (approximate, CPU, ONNX Runtime); "fast": the fastest approximate
-            precision this machine runs, the app's Fast mode and ``--fast``.
+            "int8" (approximate, CPU, ONNX Runtime); "fast" (CPU): the fastest approximate
+            precision this machine measures as keeping the model's own labels, else
+            exact: the app's Fast mode and ``fcn-studio segment --fast``, the same
+            choice (measured once per machine and model on the calibration images).
         max_size: the longest side the network sees (default 2048 px; None = full size).
             Bigger images are segmented at that size and the result upsampled.
         calibration: images like the ones to segment, for "int8"/"fast"/"bf16"

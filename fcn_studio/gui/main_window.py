@@ -177,11 +177,15 @@ class MainWindow(QMainWindow):
         panel scrolled."""
         panel = self.label_mode.panel
         self.splitDockWidget(self.legend, panel, Qt.Orientation.Horizontal)
-        widths = [LEGEND_WIDTH, LABEL_PANEL_WIDTH]
+
+        def size_docks(on: bool) -> None:
+            if on:
+                self.resizeDocks([self.legend, panel], [LEGEND_WIDTH, LABEL_PANEL_WIDTH], Qt.Orientation.Horizontal)
+            else:  # the panel's room goes back to the image, not to the legend's column
+                self.resizeDocks([self.legend], [LEGEND_WIDTH], Qt.Orientation.Horizontal)
+
         # after Label mode's own handler (connected first), which sizes the docks too
-        self.label_mode.actions.mode.toggled.connect(
-            lambda on: on and self.resizeDocks([self.legend, panel], widths, Qt.Orientation.Horizontal)
-        )
+        self.label_mode.actions.mode.toggled.connect(size_docks)
 
     # -- opening -----------------------------------------------------------------------
 

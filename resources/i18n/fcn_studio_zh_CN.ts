@@ -245,6 +245,13 @@
     </message>
 </context>
 <context>
+    <name>Architecture</name>
+    <message>
+        <source>FCN-8s at-once</source>
+        <translation>FCN-8s（一步训练）</translation>
+    </message>
+</context>
+<context>
     <name>AtRiskQuestion</name>
     <message>
         <source>Labels not saved</source>
@@ -1088,6 +1095,17 @@
     </message>
 </context>
 <context>
+    <name>LabelSet</name>
+    <message>
+        <source>VOC classes</source>
+        <translation>VOC 类别</translation>
+    </message>
+    <message>
+        <source>{n} {n:class|classes}</source>
+        <translation>{n} 个类别</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <source>&amp;Language</source>
@@ -1520,6 +1538,10 @@
     <message>
         <source>Fast mode: the approximate precision measured fastest on this computer that keeps this model&apos;s labels; they equal the exact model&apos;s on this share of the pixels of a few of the images or video frames open when it was measured. Turn it off in the Models menu.</source>
         <translation>快速模式：在本机测得最快且保持此模型标签的近似精度；在测量时打开的几张图像或视频帧上，其标签与精确模型相同的像素比例如上。可在“模型”菜单中关闭。</translation>
+    </message>
+    <message>
+        <source>held features</source>
+        <translation>缓存特征</translation>
     </message>
     <message>
         <source>What computed the result</source>
@@ -2752,6 +2774,10 @@
         <translation>{source}：{problem}</translation>
     </message>
     <message>
+        <source>the fast precision measures the CPU&apos;s approximate modes and runs on the CPU; choose the CPU as the device</source>
+        <translation>快速精度测量的是 CPU 的近似模式，并在 CPU 上运行；请选择 CPU 作为设备</translation>
+    </message>
+    <message>
         <source>{folder}: no labelled pixels yet; paint a few strokes per class, then fine-tune again</source>
         <translation>{folder}：还没有标注的像素；每个类别画几笔，然后再次微调</translation>
     </message>
@@ -3145,7 +3171,7 @@
     </message>
     <message>
         <source>{path}: unreadable safetensors file ({error}); it may be truncated: download or export it again</source>
-        <translation>{path}：无法读取的 safetensors 文件（{error}）；文件可能不完整：请重新下载或导出</translation>
+        <translation>{path}：无法读取的 safetensors 文件，文件可能不完整：请重新下载或导出（safetensors 原文：{error}）</translation>
     </message>
     <message>
         <source>{path}: refused to load: the file holds Python objects other than tensors, which could run code ({clip}); only load weights from sources you trust, and convert them to safetensors</source>
@@ -3153,7 +3179,7 @@
     </message>
     <message>
         <source>{path}: not a readable PyTorch weights file ({clip}); it may be truncated or in another format: download it again</source>
-        <translation>{path}：不是可读取的 PyTorch 权重文件（{clip}）；文件可能不完整或是其他格式：请重新下载</translation>
+        <translation>{path}：不是可读取的 PyTorch 权重文件，文件可能不完整或是其他格式：请重新下载（PyTorch 原文：{clip}）</translation>
     </message>
     <message>
         <source>{path}: damaged FCN Studio metadata ({error}); export the model again</source>

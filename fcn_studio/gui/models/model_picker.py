@@ -5,14 +5,23 @@ from __future__ import annotations
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox
 
+from fcn_studio.gui.shared.class_names import display_label_set
+from fcn_studio.messages import Message
 from fcn_studio.storage import weights
 from fcn_studio.storage.titles import title_message
 
-_ARCH_NAMES = {"fcn32s": "FCN-32s", "fcn16s": "FCN-16s", "fcn8s": "FCN-8s", "fcn8s_atonce": "FCN-8s at-once"}
+_ARCH_NAMES = {
+    "fcn32s": "FCN-32s",
+    "fcn16s": "FCN-16s",
+    "fcn8s": "FCN-8s",
+    "fcn8s_atonce": QT_TRANSLATE_NOOP("Architecture", "FCN-8s at-once"),  # the paper's one-stage FCN-8s
+    "vgg16": "VGG16",  # the backbones of the Models table
+}
 
 
 def arch_name(arch: str) -> str:
-    return _ARCH_NAMES.get(arch, arch)
+    name = _ARCH_NAMES.get(arch, arch)
+    return QCoreApplication.translate("Architecture", name) if arch == "fcn8s_atonce" else name
 
 
 # The titles of weights/manifest.json, listed so lupdate extracts them (a test checks the list).
@@ -36,8 +45,12 @@ MANIFEST_SOURCES = (
 
 def display_title(title: str) -> str:
     """A listed model's title (or source) in the interface language; other titles (the user's) as they are."""
-    known = title in MANIFEST_TITLES or title in MANIFEST_SOURCES
-    return QCoreApplication.translate("ModelTitle", title) if known else str(title_message(title))
+    if title in MANIFEST_TITLES or title in MANIFEST_SOURCES:
+        return QCoreApplication.translate("ModelTitle", title)
+    message = title_message(title)
+    if "arch" in message.params:  # "fcn8s fine-tuned on garden": the architecture as the lists name it
+        message = Message(message.template, **{**message.params, "arch": arch_name(message.params["arch"])})
+    return str(message)
 
 
 class ModelPicker(QComboBox):
@@ -57,7 +70,7 @@ class ModelPicker(QComboBox):
         self.blockSignals(True)
         self.clear()
         for m in models:
-            self.addItem(f"{m.id}  ·  {arch_name(m.arch)}  ·  {m.labels}", m.id)
+            self.addItem(f"{m.id}  ·  {arch_name(m.arch)}  ·  {display_label_set(m.labels)}", m.id)
             self.setItemData(self.count() - 1, display_title(m.title), 3)  # 3 = ToolTipRole
         if not models:
             self.addItem(self.tr("No model installed"), "")

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.gui.models.model_picker import display_title
+from fcn_studio.gui.models.model_picker import arch_name, display_title
 from fcn_studio.gui.settings import LAST_DIR
+from fcn_studio.gui.shared.class_names import display_label_set
 from fcn_studio.gui.shared.tasks import BackgroundTask, TaskRunner
 from fcn_studio.storage import weights
 
@@ -183,7 +184,16 @@ class WeightsDialog(QDialog):
             status = display_status(r.status)
             if r.base:
                 status = self.tr("{status}, head over {base}").format(status=status, base=r.base)
-            for col, text in enumerate((r.id, display_title(r.title), r.arch, r.labels, status, self._size(r, entry))):
+            for col, text in enumerate(
+                (
+                    r.id,
+                    display_title(r.title),
+                    arch_name(r.arch),
+                    display_label_set(r.labels),
+                    status,
+                    self._size(r, entry),
+                )
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(display_title(entry.source) if entry and col == 1 else text)
                 if col == 5:

@@ -10,6 +10,7 @@ import re
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from fcn_studio.data.labels import IGNORE_INDEX, LabelSet
+from fcn_studio.messages import fill
 
 _CONTEXT = "ClassName"
 # Listed so that lupdate extracts them; the order is VOC's (class ids 0-20), then 255.
@@ -61,6 +62,20 @@ def stored_name(shown: str) -> str:
     if number:  # a dataset's default name, "类别 3"
         return f"class {number.group(1)}"
     return next((name for name in _KNOWN if display_name(name) == shown), shown)
+
+
+_GENERIC_SET = re.compile(r"generic-(\d+)")  # data.labels.generic_labels' name
+
+
+def display_label_set(name: str) -> str:
+    """A label set's name as the model lists show it: the built-in ones (PASCAL VOC's, and
+    "generic-N" of N unnamed classes) in the interface language; a dataset's own as it is."""
+    if name == "voc":
+        return QCoreApplication.translate("LabelSet", "VOC classes")
+    generic = _GENERIC_SET.fullmatch(name)
+    if generic:
+        return fill(QCoreApplication.translate("LabelSet", "{n} {n:class|classes}"), n=int(generic.group(1)))
+    return name
 
 
 def display_class_name(label_set: LabelSet, class_id: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from fcn_studio.gui.shared.core_text import device_description
+from fcn_studio.inference.runtime import BACKEND_NAMES
 
 
 class StatusBar(QStatusBar):
@@ -67,8 +68,9 @@ class StatusBar(QStatusBar):
                 "model's labels; they equal the exact model's on this share of the pixels of a few of the "
                 "images or video frames open when it was measured. Turn it off in the Models menu."
             )
-        else:
-            self.backend.setText(backend)
+        else:  # Label mode's head over the cached backbone features has a name in words
+            held = backend == BACKEND_NAMES["features"]
+            self.backend.setText(self.tr("held features") if held else backend)
             tip = self.tr("What computed the result")
         # the converted model's own weight copy, so its memory is never a surprise
         self.backend.setToolTip(f"{tip}\n{detail}" if detail else tip)

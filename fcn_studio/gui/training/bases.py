@@ -7,6 +7,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox
 
 from fcn_studio.gui.models.model_picker import arch_name
+from fcn_studio.gui.shared.class_names import display_label_set
 from fcn_studio.storage import weights
 
 
@@ -19,10 +20,10 @@ def fill_bases(combo: QComboBox) -> None:
             continue
         if m.base:
             text = translate("TrainDialog", "{id}  ({arch}, {labels}, head over {base})").format(
-                id=m.id, arch=arch_name(m.arch), labels=m.labels, base=m.base
+                id=m.id, arch=arch_name(m.arch), labels=display_label_set(m.labels), base=m.base
             )
         else:
-            text = f"{m.id}  ({arch_name(m.arch)}, {m.labels})"
+            text = f"{m.id}  ({arch_name(m.arch)}, {display_label_set(m.labels)})"
         combo.addItem(text, m.id)
     combo.addItem(translate("TrainDialog", "random weights (scratch; for testing the pipeline)"), "scratch")
     combo.setCurrentIndex(0)

@@ -139,21 +139,65 @@ def test_repr_dir_and_docstrings(model):
 def test_precision_is_checked_and_named(model_id):
     with pytest.raises(ValueError, match="exact"):
         fcn_studio.load_model(model_id, precision="half")
-    from fcn_studio.api.model import fast_precision
-
-    assert fast_precision() in ("int8", "bf16")
 
 
-def test_int8_precision_calibrates_on_the_first_images_and_stays_close(model_id, photos, monkeypatch):
+def measured(monkeypatch, exact_s: float, **trials: tuple[float, float]) -> list[int]:
+    """Fast mode's measurement faked (as tests/unit/inference/test_fast_choice.py does):
+    per candidate (speed-up, agreement); returns the number of images of each call."""
+    from fcn_studio.inference import fast_choice
+    from fcn_studio.inference.fast_choice import Trial
+
+    calls: list[int] = []
+
+    def measure(checkpoint, rgbs, say):
+        calls.append(len(rgbs))
+        return exact_s, [Trial(name, exact_s / speedup, agreement) for name, (speedup, agreement) in trials.items()]
+
+    monkeypatch.setattr(fast_choice, "measure_trials", measure)
+    return calls
+
+
+def test_fast_is_the_measured_choice_of_the_app_and_the_command_line(model_id, photos, monkeypatch):
+    """Bug: precision="fast" was int8 whatever this machine measured, while the app's Fast
+    mode and ``--fast`` run inference/fast_choice.choose_fast's choice (here: nothing
+    approximate keeps the labels, so the exact path)."""
+    calls = measured(monkeypatch, 1.0, int8=(3.0, 0.9), bf16=(1.6, 0.95))
+    exact = fcn_studio.load_model(model_id, device="cpu", backend="torch").predict(photos)
+    fast = fcn_studio.load_model(model_id, device="cpu", backend="torch", precision="fast")
+    assert "precision='fast'" in repr(fast)  # measured on the first images
+    results = fast.predict(photos)
+    assert calls == [3] and fast.precision == "exact" and "precision='exact'" in repr(fast)
+    for a, b in zip(exact, results, strict=True):
+        np.testing.assert_array_equal(a.labels, b.labels)
+        assert b.precision == "fp32"
+    from fcn_studio.inference.fast_choice import choice_key, choose_fast
+
+    assert choose_fast(model_id, []).precision == "fp32"  # the app's and --fast's own choice, cached
+    assert choice_key(model_id) == choice_key(fast._checkpoint)
+    again = fcn_studio.load_model(model_id, device="cpu", calibration=photos[:1], precision="fast")
+    assert again.precision == "exact" and calls == [3]  # measured once per machine and model
+
+
+def test_fast_measured_as_int8_calibrates_on_the_first_images_and_stays_close(model_id, photos, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setenv("FCN_STUDIO_BACKEND", "auto")
+    calls = measured(monkeypatch, 1.0, int8=(3.0, 0.995), bf16=(1.2, 0.999))
     exact = fcn_studio.load_model(model_id, device="cpu", backend="torch").predict(photos)
     fast = fcn_studio.load_model(model_id, device="cpu", precision="fast")
-    assert "precision='int8'" in repr(fast)
     results = fast.predict(photos)
+    assert calls == [3] and "precision='int8'" in repr(fast)
     assert all(r.precision == "int8" for r in results)
     agreement = np.mean([np.mean(a.labels == b.labels) for a, b in zip(exact, results, strict=True)])
     assert agreement > 0.5
+
+
+def test_fast_runs_on_the_cpu(model_id, monkeypatch):
+    from fcn_studio.inference import device
+
+    monkeypatch.setattr(device, "choose_device", lambda *a, **k: device.DeviceChoice(torch.device("cuda"), "a GPU"))
+    with pytest.raises(FCNStudioError, match="CPU") as caught:
+        fcn_studio.load_model(model_id, device="cuda", precision="fast")
+    assert caught.value.fix == "device-cpu"
 
 
 def test_train_takes_every_command_line_option_by_its_name():
