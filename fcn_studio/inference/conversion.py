@@ -28,6 +28,7 @@ FEATURES = ("pool3", "pool4", "fc7")
 # The int8 recipe's layers kept in float: the convolution on the raw pixel values (the
 # image would be rounded to 256 levels; it costs the most agreement for the least time).
 INT8_FLOAT_LAYERS = ("conv1_1",)
+INT8_RECIPE = 2  # part of an int8 conversion's cache key: a changed recipe converts again
 
 
 def state_hash(state_dict: dict[str, torch.Tensor]) -> str:

@@ -77,3 +77,21 @@ def test_the_recipes_float_layers_stay_fp32_in_the_written_graph(random_model, t
         else:
             assert produced_by.get(node.input[1]) == "DequantizeLinear", name  # int8 weights
             assert produced_by.get(node.input[0]) == "DequantizeLinear", name  # uint8 activations
+
+
+def test_an_int8_conversion_of_an_earlier_recipe_is_not_reused(random_model, tmp_path, monkeypatch):
+    """A conversion made by the recipe before the shared-bias fix ran at fp32's speed: a
+    changed recipe is another cache folder (and the earlier one is stale)."""
+    from fcn_studio.inference import runtime
+
+    def folder():
+        x = torch.zeros(1, 3, 8, 8)
+        path = runtime.FastPath(
+            random_model("fcn8s", 3), name="m", identity="abc", cache_root=tmp_path, precision="int8", calibration=[x]
+        )
+        return path.cache_dir
+
+    before = folder()
+    monkeypatch.setattr(runtime, "INT8_RECIPE", runtime.INT8_RECIPE + 1)
+    assert folder() != before and folder().parent == before.parent
+    assert before.match("m-*-int8-*") and folder().match("m-*-int8-*")  # earlier ones are removed as stale
