@@ -135,15 +135,15 @@ def _weights_beside(path: Path) -> None:
     )
 
 
-def _float_convolutions(path: Path) -> list[str]:
-    """The recipe's convolutions kept in float (:data:`INT8_FLOAT_LAYERS`), by node name."""
+def _float_convolutions(path: Path, layers: Sequence[str]) -> list[str]:
+    """The convolutions of ``layers`` (kept in float), by node name."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
     return [
         node.name
         for node in graph.node
-        if node.op_type == "Conv" and any(f"/{layer}/" in node.name for layer in INT8_FLOAT_LAYERS)
+        if node.op_type == "Conv" and any(f"/{layer}/" in node.name for layer in layers)
     ]
 
 
@@ -178,6 +178,29 @@ def _own_initializers(path: Path) -> None:
 def _quantize(model, exported: Path, target: Path, calibration, checks, threads: int) -> float:
     """Quantise ``exported`` into ``target`` (a conversion folder's model.onnx) and return
     its label agreement with ``model`` on ``checks`` (the head run on its features)."""
+    quantize_graph(exported, target, calibration)
+    # the session the conversion keeps: optimised once here, saved, and mapped from then on
+    session = open_session(target.parent, threads)
+    exact = [torch_labels(model, x) for x in checks]
+    approx = [head_labels(model, session.run(None, {"image": x}), x.shape[2:]) for x in checks]
+    return check_agreement(exact, approx)
+
+
+def quantize_graph(
+    exported: Path,
+    target: Path,
+    calibration: Sequence[np.ndarray],
+    *,
+    float_layers: Sequence[str] = INT8_FLOAT_LAYERS,
+    reduce_range: bool = False,
+    operators: bool = False,
+) -> None:
+    """The int8 recipe: static quantisation of every convolution but ``float_layers``,
+    weights int8 per output channel, activations uint8 calibrated (min-max) on
+    ``calibration``, as QDQ pairs that ONNX Runtime fuses into QLinearConv. The other
+    arguments are the variants bench/bench_fast.py measures against it: 7-bit weights
+    (``reduce_range``: no int16 saturation in AVX2's u8s8 products) and the QOperator
+    format (``operators``) instead of QDQ."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     class Images(CalibrationDataReader):
@@ -194,18 +217,14 @@ def _quantize(model, exported: Path, target: Path, calibration, checks, threads:
             str(exported),
             str(target),
             Images(),
-            quant_format=QuantFormat.QDQ,
+            quant_format=QuantFormat.QOperator if operators else QuantFormat.QDQ,
             per_channel=True,
+            reduce_range=reduce_range,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["Conv"],
-            nodes_to_exclude=_float_convolutions(exported),
+            nodes_to_exclude=_float_convolutions(exported, float_layers),
         )
-    # the session the conversion keeps: optimised once here, saved, and mapped from then on
-    session = open_session(target.parent, threads)
-    exact = [torch_labels(model, x) for x in checks]
-    approx = [head_labels(model, session.run(None, {"image": x}), x.shape[2:]) for x in checks]
-    return check_agreement(exact, approx)
 
 
 def convert_file(path: str, arch: str, num_classes: str, out: str, precision: str = "fp32", threads: str = "0") -> None:
