@@ -10,7 +10,8 @@ it natively), int8, and the automatic choice (``pick``), seconds per image, spee
 labels equal to the exact path's; once with random weights, once with a head trained on
 labelled scenes over that base (installed as a version: it shares the base's conversions),
 which is what a user's model looks like (random weights' scores are near ties, so any
-approximation flips many of them).
+approximation flips many of them). Then the int8 recipe against its variants (conv1_1
+quantised too, 7-bit weights, the QOperator format), on the same backbone and both heads.
 
 Video: a 640x360 panning shot (4 px a frame) over a labelled scene, segmented by the
 trained head (random weights' labels are not stable under a shift). Exact per-frame labels
@@ -56,6 +57,60 @@ def precision_rows(title: str, checkpoint, images) -> None:
         else:
             print(f"  {t.precision:<22}{t.seconds / n:>9.3f}{t.speedup(exact_s):>9.2f}x{100 * t.agreement:>13.2f}%")
     print(f"  {'auto (fast mode)':<22}-> {choice.precision}: {choice.speedup:.2f}x, {100 * choice.agreement:.2f} %")
+
+
+INT8_VARIANTS = {  # conversion.quantize_graph's options: the recipe, then what it was chosen over
+    "int8 recipe": {},
+    "int8, conv1_1 too": {"float_layers": ()},
+    "int8, 7-bit weights": {"reduce_range": True},
+    "int8, QOperator": {"operators": True},
+}
+
+
+def int8_variant_rows(models: dict, images: dict, work: Path, rounds: int = 3) -> None:
+    """The int8 recipe (inference/conversion.quantize_graph) against its variants on one
+    backbone, calibrated on the trained head's images as fast mode does on the user's: each
+    timed against the exact graph (ONNX Runtime fp32) interleaved on one image (best of
+    ``rounds``, wall and CPU seconds: CPU time is steadier on a loaded machine), and the
+    labels of each head (``models``: title -> checkpoint, ``images``: title -> RGBs) equal
+    to the exact graph's."""
+    from fcn_studio.inference.conversion import head_labels, prepare, quantize_graph
+    from fcn_studio.inference.sessions import open_session
+
+    first = next(iter(models.values()))
+    heads = {t: m.build_model().eval() for t, m in models.items()}
+    xs = {t: [models[t].preprocessing.to_tensor(rgb).numpy() for rgb in images[t]] for t in models}
+    (work / "fp32").mkdir(parents=True)
+    prepare(heads[next(iter(heads))], work / "fp32", "fp32", 0)
+    exact = open_session(work / "fp32", 0)
+
+    def labels(session, t):
+        return [head_labels(heads[t], session.run(None, {"image": x}), x.shape[2:]) for x in xs[t]]
+
+    reference = {t: labels(exact, t) for t in models}
+    x = xs[next(iter(xs))][0]
+    print(f"\nint8 variants, {first.arch} 500x375 ({load()}): timed against the exact graph, interleaved")
+    print(f"  {'graph':<22}{'s/image':>9}{'speed-up':>10}{'CPU speed-up':>14}" + "".join(f"{t:>16}" for t in models))
+    for name, options in INT8_VARIANTS.items():
+        folder = work / name.replace(" ", "_").replace(",", "")
+        folder.mkdir()
+        quantize_graph(work / "fp32" / "model.onnx", folder / "model.onnx", xs[next(iter(xs))], **options)
+        session = open_session(folder, 0)
+        same = [
+            np.mean([(a == b).mean() for a, b in zip(reference[t], labels(session, t), strict=True)]) for t in models
+        ]
+        wall, cpu = {"fp32": [], "int8": []}, {"fp32": [], "int8": []}
+        for _ in range(rounds):
+            for key, s in (("fp32", exact), ("int8", session)):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                s.run(None, {"image": x})
+                wall[key].append(time.perf_counter() - start)
+                cpu[key].append(time.process_time() - start_cpu)
+        speedup, cpu_speedup = min(wall["fp32"]) / min(wall["int8"]), min(cpu["fp32"]) / min(cpu["int8"])
+        agreement = "".join(f"{100 * a:>15.2f}%" for a in same)
+        print(f"  {name:<22}{min(wall['int8']):>9.3f}{speedup:>9.2f}x{cpu_speedup:>13.2f}x{agreement}   ({load()})")
+        del session
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def trained_version(base, work: Path, size: tuple[int, int]):
@@ -149,7 +204,7 @@ def main() -> None:
     parser.add_argument("--width-divisor", type=int, default=1, help="1: the published width; 8: narrow")
     parser.add_argument("--images", type=int, default=3, help="images fast mode measures on")
     parser.add_argument("--frames", type=int, default=40, help="frames of the panning clip")
-    parser.add_argument("--skip", default="", help="comma-separated: random,trained,video")
+    parser.add_argument("--skip", default="", help="comma-separated: random,trained,variants,video")
     args = parser.parse_args()
     import torch
 
@@ -163,14 +218,18 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; {load()}")
     weights = random_checkpoint_file("fcn8s", args.width_divisor, work / "weights" / "base.safetensors")
     base = load_checkpoint(weights)
+    images = [photo_like(375, 500, seed=s) for s in range(args.images)]
     if "random" not in skip:
-        images = [photo_like(375, 500, seed=s) for s in range(args.images)]
         precision_rows("FCN-8s 500x375, random weights", base, images)
     version = None
-    if "trained" not in skip or "video" not in skip:
+    if {"trained", "video", "variants"} - skip:
         version, scenes = trained_version(base, work, (375, 500))
     if "trained" not in skip:
         precision_rows("FCN-8s 500x375, head trained over the base", version, scenes[: args.images])
+    if "variants" not in skip:
+        models = {"trained head": version, "random weights": base}
+        photos = {"trained head": scenes[: args.images], "random weights": images}
+        int8_variant_rows(models, photos, work / "variants")
     if "video" not in skip:
         video_rows(version, work, args.frames)
 

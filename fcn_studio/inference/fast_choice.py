@@ -38,7 +38,7 @@ MIN_AGREEMENT = 0.99  # labels equal to the exact model's, over every pixel of t
 MIN_SPEEDUP = 1.15  # an approximation must buy at least this much
 MEASURE_SIZE = 512  # check images are measured with their longer side at most this
 CACHE_FILE = "fast-choice.json"
-CHOICE_VERSION = 1  # part of the cache key: a changed measurement measures again
+CHOICE_VERSION = 2  # part of the cache key: a changed measurement measures again
 _lock = threading.Lock()  # the cache file
 _measuring = threading.Lock()  # one measurement at a time in a process
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from fcn_studio import environment
 from fcn_studio.errors import Cancelled, FCNStudioError
-from fcn_studio.inference.conversion import DATA_FILE, check_agreement, head_labels, torch_labels
+from fcn_studio.inference.conversion import DATA_FILE, INT8_RECIPE, check_agreement, head_labels, torch_labels
 from fcn_studio.inference.sessions import cpu_key, damage, open_session, remove_abandoned
 from fcn_studio.storage import conversions
 from fcn_studio.storage.conversions import CACHE_DIRNAME
@@ -149,7 +149,9 @@ class FastPath:
         self.checks = [np.ascontiguousarray(x.numpy(), np.float32) for x in checks] or self.calibration
         backbone = getattr(model, "backbone", model)
         self.weight_bytes = sum(p.numel() for p in backbone.parameters()) * (1 if precision == "int8" else 4)
-        self.cache_dir = cache_root / f"{_safe(name)}-{self.runtime}-{precision}-{identity[:20]}"
+        # an int8 conversion made by an earlier recipe is of no further use (stale, below)
+        recipe = f"r{INT8_RECIPE}" if precision == "int8" else ""
+        self.cache_dir = cache_root / f"{_safe(name)}-{self.runtime}-{precision}-{recipe}{identity[:20]}"
         self._stale_glob = f"{_safe(name)}-*-{precision}-*"  # this file's earlier conversions
         self.agreement: float | None = None  # int8 only: labels identical to the exact model
         self.error: str | None = None  # why building failed; the torch model keeps serving
