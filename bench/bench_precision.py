@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from device_check import make_dataset, photo_like, random_checkpoint_file, steps_per_second
 
-from fcn_studio.inference import precision
+from fcn_studio.inference import bf16_path, precision
 
 
 def training(args, work: Path, names: list[str]) -> None:
@@ -84,7 +84,7 @@ def inference(args, work: Path, names: list[str]) -> None:
             labels = predictor.predict(rgb).labels
             times.append(time.perf_counter() - t)
         reference = labels if reference is None else reference
-        same = precision.label_agreement([reference], [labels])
+        same = bf16_path.label_agreement([reference], [labels])
         note = f"; {predictor.backend_note}" if name == "bf16" else ""
         print(
             f"  {name:<5} {min(times):6.2f} s/image = {1 / min(times):5.2f} images/s, labels "

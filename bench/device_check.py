@@ -189,7 +189,7 @@ def precision_modes(device: str) -> list[tuple[str, dict]]:
 
 
 def inference_rows(table: Table, plan: Plan, files: dict[str, Path]) -> None:
-    from fcn_studio.inference.precision import label_agreement
+    from fcn_studio.inference.bf16_path import label_agreement
     from fcn_studio.inference.predictor import Predictor
     from fcn_studio.storage.checkpoint import load_checkpoint
 

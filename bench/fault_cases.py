@@ -425,8 +425,7 @@ def _fifo_log(f: Path, model: Path):
 
 
 def _k6(f: Path, model: Path):
-    from fcn_studio.inference.runtime import cache_root_for
-    from fcn_studio.storage.conversions import CACHE_DIRNAME
+    from fcn_studio.storage.conversions import CACHE_DIRNAME, cache_root_for
 
     (f / "models").mkdir()
     weights = f / "models" / "m.pth"

@@ -2,7 +2,7 @@
 keeps the model's own labels.
 
 The candidates are the CPU's approximate modes: ``int8`` (ONNX Runtime, quantised;
-runtime.FastPath) and ``bf16`` (torch, on CPUs with native bf16; precision.Bf16Path). Each
+runtime.FastPath) and ``bf16`` (torch, on CPUs with native bf16; bf16_path.Bf16Path). Each
 is timed against the exact path (ONNX Runtime fp32 where it is installed, else torch) on a
 few of the user's images, side by side, and its labels are compared with the exact ones,
 *with this model's head*: a version over a shared base is measured as itself, not by the
@@ -289,7 +289,8 @@ def measure_trials(
     One torch model serves every path (the exact one's; int8 and bf16 only add their own
     converted copy of the backbone), and each path runs this checkpoint's head."""
     from fcn_studio.errors import FCNStudioError
-    from fcn_studio.inference.precision import Bf16Path, native_bf16
+    from fcn_studio.inference.bf16_path import Bf16Path
+    from fcn_studio.inference.precision import native_bf16
 
     exact = _predictor(checkpoint)
     if exact.fast_path is not None:

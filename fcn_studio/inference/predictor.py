@@ -17,13 +17,15 @@ import torch
 from fcn_studio import environment
 from fcn_studio.data.images import as_rgb8, available_memory, format_bytes, image_size, load_image
 from fcn_studio.errors import Cancelled, FCNStudioError
+from fcn_studio.inference.bf16_path import Bf16Path
 from fcn_studio.inference.device import DeviceChoice, choose_device
-from fcn_studio.inference.precision import Bf16Path, for_inference
+from fcn_studio.inference.precision import for_inference
 from fcn_studio.inference.resize import band_rows, inference_image, inference_shape, logits_to_full_size, resize_rgb
 from fcn_studio.inference.threads import one_thread
 from fcn_studio.messages import Message
 from fcn_studio.models import FCN, FCNHead
 from fcn_studio.models.bilinear import upsampled_at, with_bilinear_upsampling
+from fcn_studio.storage import conversions
 from fcn_studio.storage.checkpoint import Checkpoint
 
 log = logging.getLogger(__package__)  # one logger per package
@@ -207,7 +209,7 @@ class Predictor:
             self.model,
             name=source.name if source else f"{self.checkpoint.arch}-in-memory",
             identity=content_hash(source) if source else state_hash(self.checkpoint.state_dict),
-            cache_root=runtime.cache_root_for(source),
+            cache_root=conversions.cache_root_for(source),
             precision="int8" if fast else "fp32",
             calibration=checks[::2] or checks,
             checks=checks[1::2] or checks,

@@ -44,7 +44,6 @@ from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.inference.conversion import DATA_FILE, INT8_RECIPE, check_agreement, head_labels, torch_labels
 from fcn_studio.inference.sessions import cpu_key, damage, open_session, remove_abandoned
 from fcn_studio.storage import conversions
-from fcn_studio.storage.conversions import CACHE_DIRNAME
 
 if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKENDS without torch
     import torch
@@ -52,7 +51,7 @@ if TYPE_CHECKING:  # imported where used: the command line's parser reads BACKEN
 BACKENDS = ("auto", "torch", "onnxruntime")  # ids; display text is derived (backend_label)
 BACKEND_ENV = environment.BACKEND.name  # overrides the default "auto" (e.g. "torch" to troubleshoot)
 PRECISIONS = ("fp32", "int8")  # of a conversion; the model service's ModelKey adds "fp16" (CUDA)
-# "torch-bf16": precision.Bf16Path; "features": a head drawn over backbone features already held
+# "torch-bf16": bf16_path.Bf16Path; "features": a head drawn over backbone features already held
 BACKEND_NAMES = {"torch": "torch", "onnxruntime": "ONNX Runtime", "torch-bf16": "torch", "features": "held features"}
 # Bytes a conversion needs on disk per byte of float weights: its weights, and the
 # optimised copy saved beside them (int8 needs less; this is the safe side).
@@ -72,31 +71,6 @@ def onnxruntime_version() -> str | None:
     except ImportError:
         return None
     return onnxruntime.__version__
-
-
-def cache_root_for(source: Path | None) -> Path:
-    """Next to the weights file when that folder is writable, else the user cache folder."""
-    if source is not None:
-        folder = Path(source).parent
-        beside = folder / CACHE_DIRNAME
-        # a link (or file) planted at the name would send the conversion elsewhere: not ours
-        if os.access(folder, os.W_OK) and (not os.path.lexists(beside) or _own_folder(beside)):
-            return beside
-    from fcn_studio.files.identity import cache_home
-
-    return cache_home() / "compiled"
-
-
-def _own_folder(path: Path) -> bool:
-    """A real folder (not a link) of this user, as FCN Studio makes its cache folders."""
-    import stat
-
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
-    return stat.S_ISDIR(st.st_mode) and mine
 
 
 class FastPath:
@@ -151,8 +125,10 @@ class FastPath:
         self.weight_bytes = sum(p.numel() for p in backbone.parameters()) * (1 if precision == "int8" else 4)
         # an int8 conversion made by an earlier recipe is of no further use (stale, below)
         recipe = f"r{INT8_RECIPE}" if precision == "int8" else ""
-        self.cache_dir = cache_root / f"{_safe(name)}-{self.runtime}-{precision}-{recipe}{identity[:20]}"
-        self._stale_glob = f"{_safe(name)}-*-{precision}-*"  # this file's earlier conversions
+        self.cache_dir = (
+            cache_root / f"{conversions.safe_name(name)}-{self.runtime}-{precision}-{recipe}{identity[:20]}"
+        )
+        self._stale_glob = f"{conversions.safe_name(name)}-*-{precision}-*"  # this file's earlier conversions
         self.agreement: float | None = None  # int8 only: labels identical to the exact model
         self.error: str | None = None  # why building failed; the torch model keeps serving
         self.notes: list[str] = []  # what was found and repaired (a damaged cache rebuilt, ...)
@@ -372,7 +348,7 @@ class FastPath:
     def _publish(self, tmp: Path) -> None:
         """A finished conversion in ``tmp`` becomes the cached one (renamed into place),
         with the permissions the umask gives new files (not a temporary folder's 0700)."""
-        _follow_umask(tmp)
+        conversions.follow_umask(tmp)
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.cache_dir)
         try:
@@ -446,22 +422,3 @@ class FastPath:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
-
-
-def _follow_umask(folder: Path) -> None:
-    """Folders 0777 and files 0666 less the umask, as any new ones would be (mkdtemp and
-    some writers make them private)."""
-    from fcn_studio.files.fileio import current_umask
-
-    mask = current_umask()
-    for root, dirs, files in os.walk(folder):
-        with contextlib.suppress(OSError):
-            os.chmod(root, 0o777 & ~mask)
-        for name in files:
-            with contextlib.suppress(OSError):
-                os.chmod(os.path.join(root, name), 0o666 & ~mask)
-        del dirs  # walked on by os.walk itself
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "model"

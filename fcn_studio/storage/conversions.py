@@ -192,3 +192,48 @@ def conversions_of(path: Path, weights_folder: Path) -> list[Conversion]:
     """The conversions made from the weights file ``path``."""
     target = str(Path(path).resolve())
     return [c for c in all_conversions(weights_folder) if c.source == target]
+
+
+def cache_root_for(source: Path | None) -> Path:
+    """Next to the weights file when that folder is writable, else the user cache folder."""
+    if source is not None:
+        folder = Path(source).parent
+        beside = folder / CACHE_DIRNAME
+        # a link (or file) planted at the name would send the conversion elsewhere: not ours
+        if os.access(folder, os.W_OK) and (not os.path.lexists(beside) or own_folder(beside)):
+            return beside
+    from fcn_studio.files.identity import cache_home
+
+    return cache_home() / "compiled"
+
+
+def own_folder(path: Path) -> bool:
+    """A real folder (not a link) of this user, as FCN Studio makes its cache folders."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return stat.S_ISDIR(st.st_mode) and mine
+
+
+def follow_umask(folder: Path) -> None:
+    """Folders 0777 and files 0666 less the umask, as any new ones would be (mkdtemp and
+    some writers make them private)."""
+    from fcn_studio.files.fileio import current_umask
+
+    mask = current_umask()
+    for root, dirs, files in os.walk(folder):
+        with contextlib.suppress(OSError):
+            os.chmod(root, 0o777 & ~mask)
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(root, name), 0o666 & ~mask)
+        del dirs  # walked on by os.walk itself
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a folder name: letters, digits, - _ . only, at most 60 characters."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "model"

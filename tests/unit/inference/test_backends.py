@@ -16,6 +16,7 @@ from fcn_studio.errors import FCNStudioError
 from fcn_studio.inference import runtime, sessions
 from fcn_studio.inference.predictor import PREVIEW_MAX_SIZE, Predictor
 from fcn_studio.models.preprocessing import CAFFE_BGR
+from fcn_studio.storage import conversions
 from fcn_studio.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.skipif(runtime.onnxruntime_version() is None, reason="ONNX Runtime is not installed")
@@ -124,7 +125,7 @@ def test_torch_serves_while_the_conversion_is_built(weights_file, monkeypatch):
 def test_cached_conversion_is_reused_and_rebuilt_when_the_weights_change(weights_file, random_model):
     first = ready_predictor(weights_file).fast_path
     assert not first.loaded_from_cache
-    assert first.cache_dir.parent == weights_file.parent / runtime.CACHE_DIRNAME
+    assert first.cache_dir.parent == weights_file.parent / conversions.CACHE_DIRNAME
     assert first.is_cached()
 
     # the graph optimised for this CPU is saved once; later sessions map it instead of optimising
@@ -216,7 +217,7 @@ def test_a_short_cli_run_leaves_the_conversion_cached_for_the_next(weights_file,
     Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
     assert main(["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
-    assert list((weights_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*/optimised-*/model.onnx"))
+    assert list((weights_file.parent / conversions.CACHE_DIRNAME).glob("*-onnxruntime*/optimised-*/model.onnx"))
 
 
 @pytest.mark.slow
@@ -231,7 +232,7 @@ def test_cli_fast_mode_prints_its_agreement_before_it_runs(shared_file, tmp_path
     assert "int8: " in err and "x the exact path" in err and "% of labels equal to the exact model's" in err
     assert "  chosen: " in err
     assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png", "p2.png"]
-    assert list((shared_file.parent / runtime.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/optimised-*/model.onnx"))
+    assert list((shared_file.parent / conversions.CACHE_DIRNAME).glob("*-onnxruntime*-int8-*/optimised-*/model.onnx"))
 
 
 def test_cli_refuses_fast_mode_with_the_torch_backend(shared_file, tmp_path, capsys):
@@ -251,7 +252,7 @@ def test_backend_option_keeps_to_torch(weights_file, tmp_path, monkeypatch):
     Image.fromarray(photo_like(30, 40)).save(tmp_path / "a.png")
     args = ["segment", str(tmp_path / "a.png"), "--model", str(weights_file), "--out", str(tmp_path / "out")]
     assert main([*args, "--backend", "torch"]) == 0
-    assert not (weights_file.parent / runtime.CACHE_DIRNAME).exists()  # nothing converted
+    assert not (weights_file.parent / conversions.CACHE_DIRNAME).exists()  # nothing converted
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from fcn_studio.data.labels import voc_labels
 from fcn_studio.inference import runtime
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.models.preprocessing import CAFFE_BGR
+from fcn_studio.storage import conversions
 from fcn_studio.storage.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from tests.unit.inference.test_backends import AGREEMENT, eager_labels, photo_like, save_weights
 
@@ -94,7 +95,7 @@ def test_an_unwritable_cache_folder_is_said_not_prepared_at_every_run(weights_fi
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would go")
-    monkeypatch.setattr(runtime, "cache_root_for", lambda source: blocker / "cache")
+    monkeypatch.setattr(conversions, "cache_root_for", lambda source: blocker / "cache")
     monkeypatch.setenv(runtime.BACKEND_ENV, "auto")
     from PIL import Image
 

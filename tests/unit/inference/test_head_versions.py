@@ -16,6 +16,7 @@ from fcn_studio.inference.model_service import ModelService
 from fcn_studio.inference.predictor import Predictor
 from fcn_studio.labelling.versions import install_head_version
 from fcn_studio.models.preprocessing import CAFFE_BGR
+from fcn_studio.storage import conversions
 from fcn_studio.storage.checkpoint import load_checkpoint
 from fcn_studio.storage.weights import resolve_model
 from tests.unit.inference.test_backends import AGREEMENT, photo_like
@@ -75,7 +76,7 @@ def test_the_fast_path_serves_every_head_from_one_conversion(family, weights_hom
     service = ModelService()
     base = service.load("toy", "cpu")
     assert base.predictor.fast_path.wait(timeout=120), base.predictor.fast_path.error
-    caches = weights_home / runtime.CACHE_DIRNAME
+    caches = weights_home / conversions.CACHE_DIRNAME
     converted = sorted(p.name for p in caches.iterdir())
     rgb = photo_like(60, 80, seed=3)
     for version in ("toy-v2", "toy-v3", "toy-v4"):
@@ -126,7 +127,7 @@ def test_the_conversion_cache_holds_one_graph_per_base_and_precision(family, wei
             predictor = Predictor(resolve_model(version), "cpu", backend="auto", fast=fast, calibration=rgbs)
             assert predictor.fast_path.wait(timeout=120), predictor.fast_path.error
             predictor.fast_path.close()
-    folders = sorted((weights_home / runtime.CACHE_DIRNAME).iterdir())
+    folders = sorted((weights_home / conversions.CACHE_DIRNAME).iterdir())
     assert [f.name.split("-")[-2] for f in folders] == ["fp32", "int8"], folders
     base_bytes = (weights_home / "toy.safetensors").stat().st_size
     for folder in folders:

@@ -11,7 +11,7 @@ import torch
 
 from fcn_studio.data.labels import voc_labels
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.inference import precision
+from fcn_studio.inference import bf16_path, precision
 from fcn_studio.models.preprocessing import CAFFE_BGR
 from fcn_studio.storage.checkpoint import Checkpoint
 from tests.builders import make_plain, scene
@@ -116,7 +116,7 @@ def test_bf16_inference_mode_is_approximate_with_its_agreement(random_model):
     assert (result.backend, result.precision, result.backend_label) == ("torch-bf16", "bf16", "torch bf16")
     assert bf16.fast_path.agreement is not None and bf16.fast_path.agreement > 0.9
     assert "label agreement on its check images" in bf16.backend_note
-    assert precision.label_agreement([exact.labels], [result.labels]) > 0.9
+    assert bf16_path.label_agreement([exact.labels], [result.labels]) > 0.9
     # the head runs in fp32 on float32 features, as it does after the int8 backbone
     assert all(f.dtype == torch.float32 for f in bf16.features(rgb))
 

@@ -89,8 +89,7 @@ def test_a_fifo_log_without_a_reader_is_one_clear_line(capsys, weights_home, caf
 
 
 def test_K6_a_cache_folder_link_beside_the_weights_never_sends_the_conversion_outside(tmp_path):
-    from fcn_studio.inference.runtime import cache_root_for
-    from fcn_studio.storage.conversions import CACHE_DIRNAME
+    from fcn_studio.storage.conversions import CACHE_DIRNAME, cache_root_for
 
     models = tmp_path / "models"
     models.mkdir()
