@@ -57,7 +57,7 @@ def parse_keyframes(text: str | int | None) -> int | None:
     return n
 
 
-def _grey(rgb: np.ndarray, size: int) -> np.ndarray:
+def grey_copy(rgb: np.ndarray, size: int) -> np.ndarray:
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     scale = min(1.0, size / max(h, w))
@@ -66,7 +66,7 @@ def _grey(rgb: np.ndarray, size: int) -> np.ndarray:
     return grey
 
 
-def _histogram(grey: np.ndarray) -> np.ndarray:
+def grey_histogram(grey: np.ndarray) -> np.ndarray:
     hist = cv2.calcHist([grey], [0], None, [32], [0, 256])
     return cv2.normalize(hist, hist).astype(np.float32)
 
@@ -117,8 +117,8 @@ class KeyframePropagator:
 
     def __call__(self, rgb: np.ndarray) -> FrameLabels:
         self.frames += 1
-        grey = _grey(rgb, self.flow_size)
-        hist = _histogram(grey)
+        grey = grey_copy(rgb, self.flow_size)
+        hist = grey_histogram(grey)
         cut = self._last_hist is not None and (
             cv2.compareHist(self._last_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE
         )
@@ -191,8 +191,6 @@ class KeyframePropagator:
             return None, "cut"  # the size changed (a camera reopened): nothing to warp from
         flow = self._flow.calc(grey, key_grey, None)  # this frame -> keyframe, at flow size
         h, w = grey.shape
-        scale = np.array([shape[1] / w, shape[0] / h], np.float32)  # flow size -> full size
-        dominant = np.rint(np.median(flow.reshape(-1, 2), axis=0) * scale) / scale
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         mx, my = gx + flow[..., 0], gy + flow[..., 1]
         warped_grey = cv2.remap(key_grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -203,14 +201,41 @@ class KeyframePropagator:
                 return None, "uncovered"
             if float(np.mean(error)) > MAX_ERROR:
                 return None, "motion"
-        # The dominant motion where it explains a pixel at least as well as its own flow
-        shifted = cv2.remap(
-            key_grey, gx + dominant[0], gy + dominant[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        near = np.abs(flow - dominant).max(axis=2) < SNAP / scale.max()
-        global_ = near | (cv2.blur(cv2.absdiff(shifted, grey), (5, 5)).astype(np.int16) <= error.astype(np.int16) + 2)
-        full_flow = _full_size_flow(flow, shape, dominant * scale, global_)
+        full_flow = snapped_flow(flow, grey, key_grey, shape, error)
         return tuple(warp_labels(m, full_flow, shape) for m in key_maps), ""
+
+
+def snapped_flow(
+    flow: np.ndarray,
+    grey: np.ndarray,
+    key_grey: np.ndarray,
+    shape: tuple[int, int],
+    error: np.ndarray | None = None,
+    motion: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """``flow`` (a frame ``grey`` -> its keyframe ``key_grey``, at flow size) at the frame's
+    full ``shape``, with the dominant motion (a pan, a tilt: the median flow, in whole
+    full-size pixels) wherever it explains a pixel at least as well as the pixel's own flow.
+    ``error``: the blurred grey error of warping by ``flow`` where the caller has it;
+    ``motion``: the dominant motion (flow-size pixels) where the caller measured it."""
+    h, w = grey.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if error is None:
+        warped_grey = cv2.remap(
+            key_grey, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        error = cv2.blur(cv2.absdiff(warped_grey, grey), (5, 5))
+    scale = np.array([shape[1] / w, shape[0] / h], np.float32)  # flow size -> full size
+    dominant = np.asarray(motion, np.float32) if motion is not None else np.median(flow.reshape(-1, 2), axis=0)
+    dominant = np.rint(dominant * scale) / scale
+    shifted = cv2.remap(key_grey, gx + dominant[0], gy + dominant[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    near = np.abs(flow - dominant).max(axis=2) < SNAP / scale.max()
+    global_ = near | (cv2.blur(cv2.absdiff(shifted, grey), (5, 5)).astype(np.int16) <= error.astype(np.int16) + 2)
+    # content the camera's motion brings in (and its blur's reach inside): the keyframe never
+    # saw it, its own flow is a guess
+    sx, sy = gx + dominant[0], gy + dominant[1]
+    global_ |= (sx < 2) | (sx > w - 3) | (sy < 2) | (sy > h - 3)
+    return _full_size_flow(flow, shape, dominant * scale, global_)
 
 
 class _Job:
