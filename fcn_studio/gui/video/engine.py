@@ -151,6 +151,9 @@ class VideoEngine(QObject):
         self._playing = playing
         self._drop_prefetch()
         self._restart_clock()
+        seed = self._cached(self._index) if playing and self._mode == KEYFRAMES and self._rgb is not None else None
+        if seed is not None:  # the paused frame's own result: the first keyframe at once
+            self._keyframes.seed(self._index, self._rgb, seed)
         self.playing_changed.emit(playing)
 
     def _restart_clock(self) -> None:

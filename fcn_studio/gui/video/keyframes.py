@@ -85,6 +85,7 @@ class PlayerKeyframes:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_hist: np.ndarray | None = None
+        self._grid: list[np.ndarray] | None = None  # full-size pixel coordinates (x, y)
         self.ahead: FramesAhead | None = None  # set for a video file
         self.keyframes = 0  # keyframes done (this playback)
         self.frames = 0  # frames carried or shown without overlay
@@ -102,6 +103,14 @@ class PlayerKeyframes:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def seed(self, index: int, rgb: np.ndarray, result: SegmentationResult) -> None:
+        """A frame's exact result already at hand (the paused frame's, when playing
+        starts): the first keyframe, and its time the first estimate of the model's."""
+        with self._cond:
+            self._keys = [_Keyframe(index, grey_copy(rgb, self._flow_size), result)]
+            self._latency = result.seconds or None
+        self._last_hist = grey_histogram(self._keys[0].grey)
 
     # -- the display's side ------------------------------------------------------------
 
@@ -170,11 +179,14 @@ class PlayerKeyframes:
         start = np.empty((*grey.shape, 2), np.float32)
         start[...] = motion
         flow = self._flow.calc(grey, key.grey, start)  # this frame -> the keyframe, at flow size
-        full = snapped_flow(flow, grey, key.grey, shape, motion=motion)
+        small = snapped_flow(flow, grey, key.grey, shape, motion=motion, full=False)
         h, w = shape
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        mx = np.rint(gx + full[..., 0]).astype(np.float32)
-        my = np.rint(gy + full[..., 1]).astype(np.float32)
+        if self._grid is None or self._grid[0].shape != shape:
+            self._grid = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        # enlarged by nearest neighbour: the camera's motion stays whole full-size pixels
+        full = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+        mx = np.rint(full[..., 0] * np.float32(w / grey.shape[1]) + self._grid[0])
+        my = np.rint(full[..., 1] * np.float32(h / grey.shape[0]) + self._grid[1])
         inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
 
         def warp(m: np.ndarray) -> np.ndarray:
