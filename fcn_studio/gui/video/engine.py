@@ -93,7 +93,7 @@ class VideoEngine(QObject):
                 name, args = None, ()
             if name == "quit":
                 self._close()
-                self._keyframes.close()
+                self._keyframes.close(wait=20.0)  # within the 30 s the engine's thread is given
                 return
             try:
                 if name is not None:

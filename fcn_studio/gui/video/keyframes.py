@@ -98,11 +98,15 @@ class PlayerKeyframes:
             self._keys, self._request, self._error = [], None, None
             self._last_hist = None
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop the keyframe thread; ``wait``: seconds to give a keyframe in the making
+        (the engine's end: a process must not exit while the model runs on a thread)."""
         self.reset()
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        if wait and self._thread is not None:
+            self._thread.join(wait)
 
     def seed(self, index: int, rgb: np.ndarray, result: SegmentationResult) -> None:
         """A frame's exact result already at hand (the paused frame's, when playing

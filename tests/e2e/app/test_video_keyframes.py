@@ -174,3 +174,14 @@ def test_the_engine_shows_frames_at_the_clocks_rate_while_the_model_is_slow_and_
     indices = [i for i, _ in shown]
     assert indices[-1] == n - 1 and took < n / fps + 1.5, (took, indices)  # kept the clock's pace
     assert len(indices) < n * 0.6 and indices == sorted(set(indices)), indices  # frames dropped, not queued
+
+
+def test_closing_gives_a_keyframe_in_the_making_time_to_end():
+    """The engine's end: the process must not exit while the model runs on the thread."""
+    model = SlowModel()
+    player = PlayerKeyframes(model)
+    player.result(0, textured(90, 160, seed=17))
+    wait_for(lambda: model.calls == 1)
+    threading.Timer(0.3, model.go.set).start()
+    player.close(wait=10)
+    assert not player._thread.is_alive() and player.keyframes == 0  # its result dropped
