@@ -157,6 +157,8 @@ class PlayerKeyframes:
 
     def _carried(self, index: int, shape: tuple[int, int], grey: np.ndarray, keys: list[_Keyframe]):
         nearest = keys[0]
+        if nearest.index == index:
+            return nearest.result
         labels, confidence, inside = self._warp(grey, nearest, shape)
         for other in keys[1:]:  # what the nearest keyframe did not see, from the next that did
             if inside.all():
@@ -165,8 +167,6 @@ class PlayerKeyframes:
             fill = more_inside & ~inside
             labels[fill], confidence[fill] = more_labels[fill], more_confidence[fill]
             inside |= more_inside
-        if nearest.index == index:
-            return nearest.result
         return dataclasses.replace(
             nearest.result,
             labels=labels,
