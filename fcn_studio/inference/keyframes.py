@@ -19,7 +19,6 @@ every N-th frame a keyframe (and every scene cut too).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,14 +36,12 @@ SNAP = 2.0  # pixels (full size): flow this close to the dominant motion is take
 @dataclass(frozen=True)
 class FrameLabels:
     """A frame's labels, and how they were made: by the network (a keyframe, with the
-    reason) or warped from the keyframe ``distance`` frames back. ``extras``: the other
-    maps the segmenter returned (e.g. confidence), carried the same way."""
+    reason) or warped from the keyframe ``distance`` frames back."""
 
     labels: np.ndarray
     keyframe: bool
     reason: str = ""  # "first", "cut", "every", "motion", "uncovered", "gap"
     distance: int = 0  # frames since the keyframe the labels come from
-    extras: tuple[np.ndarray, ...] = ()
 
 
 def parse_keyframes(text: str | int | None) -> int | None:
@@ -57,7 +54,7 @@ def parse_keyframes(text: str | int | None) -> int | None:
     return n
 
 
-def _grey(rgb: np.ndarray, size: int) -> np.ndarray:
+def grey_copy(rgb: np.ndarray, size: int) -> np.ndarray:
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     scale = min(1.0, size / max(h, w))
@@ -66,7 +63,7 @@ def _grey(rgb: np.ndarray, size: int) -> np.ndarray:
     return grey
 
 
-def _histogram(grey: np.ndarray) -> np.ndarray:
+def grey_histogram(grey: np.ndarray) -> np.ndarray:
     hist = cv2.calcHist([grey], [0], None, [32], [0, 256])
     return cv2.normalize(hist, hist).astype(np.float32)
 
@@ -78,11 +75,8 @@ class KeyframePropagator:
     """Labels for each frame of a video, in order: ``segment(rgb)`` on keyframes (a label
     map, or a tuple of maps, labels first), warped maps between them. Call it with every
     frame shown; frames may be skipped (the flow goes straight back to the keyframe,
-    however far).
-
-    ``background=True`` (the player): a keyframe is segmented on a thread of its own while
-    the frames that follow are still warped from the previous keyframe, so the pace is the
-    flow's, not the network's; only the first frame and a scene cut wait for it.
+    however far). The network runs on keyframes in line (export, the command line); the
+    player's own mode never waits for it (gui/video/keyframes.py).
     """
 
     def __init__(
@@ -92,56 +86,37 @@ class KeyframePropagator:
         *,
         flow_size: int = FLOW_SIZE,
         max_gap: int = MAX_GAP,
-        background: bool = False,
     ) -> None:
         self.segment = segment
         self.every = every
         self.flow_size = flow_size
         self.max_gap = max_gap
-        self.background = background
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self._key: tuple[np.ndarray, Maps] | None = None  # (grey, maps) of the keyframe
         self._key_frame = 0  # the frame number (1-based, this propagator's) of the keyframe
         self._last_hist: np.ndarray | None = None
-        self._job: _Job | None = None  # background: the keyframe being segmented
         self.keyframes = 0
         self.frames = 0
 
     def reset(self) -> None:
         """Forget the keyframe (after a seek): the next frame is one."""
-        self._finish_job(adopt=False)
         self._key, self._last_hist = None, None
-
-    def close(self) -> None:
-        self._finish_job(adopt=False)
 
     def __call__(self, rgb: np.ndarray) -> FrameLabels:
         self.frames += 1
-        grey = _grey(rgb, self.flow_size)
-        hist = _histogram(grey)
+        grey = grey_copy(rgb, self.flow_size)
+        hist = grey_histogram(grey)
         cut = self._last_hist is not None and (
             cv2.compareHist(self._last_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE
         )
         self._last_hist = hist
-        if self._job is not None and self._job.done.is_set():
-            self._finish_job(adopt=True)
         reason = self._due(cut)
         if reason is None:
             warped, why = self._warp(grey, rgb.shape[:2])
             if warped is not None:
                 return self._propagated(warped)
             reason = why
-        if not self.background:
-            return self._keyframe(rgb, grey, reason)
-        if self._key is None or reason == "cut" or self._key[0].shape != grey.shape:
-            self._finish_job(adopt=False)  # an older keyframe in the making is of no use now
-            self._job = _Job(self.segment, rgb, grey, self.frames, reason)
-            self._finish_job(adopt=True)  # nothing to warp from: wait for this one
-            return self._as_labels(self._key[1], True, reason)
-        if self._job is None:
-            self._job = _Job(self.segment, rgb, grey, self.frames, reason)
-        warped, _ = self._warp(grey, rgb.shape[:2], judge=False)
-        return self._propagated(warped)
+        return self._keyframe(rgb, grey, reason)
 
     def labels_of(self, rgb: np.ndarray) -> np.ndarray:
         """The labels of the next frame ``rgb`` (keyframe or propagated)."""
@@ -152,7 +127,7 @@ class KeyframePropagator:
 
     @staticmethod
     def _as_labels(maps: Maps, keyframe: bool, reason: str, distance: int = 0) -> FrameLabels:
-        return FrameLabels(maps[0], keyframe, reason, distance, tuple(maps[1:]))
+        return FrameLabels(maps[0], keyframe, reason, distance)
 
     def _due(self, cut: bool) -> str | None:
         if self._key is None:
@@ -173,65 +148,66 @@ class KeyframePropagator:
         self._key, self._key_frame = (grey, maps), frame
         self.keyframes += 1
 
-    def _finish_job(self, adopt: bool) -> None:
-        job, self._job = self._job, None
-        if job is None:
-            return
-        job.thread.join()
-        if adopt:
-            if job.error is not None:
-                raise job.error
-            self._adopt(job.grey, job.maps, job.frame)
-
-    def _warp(self, grey: np.ndarray, shape: tuple[int, int], judge: bool = True) -> tuple[Maps | None, str]:
+    def _warp(self, grey: np.ndarray, shape: tuple[int, int]) -> tuple[Maps | None, str]:
         """The keyframe's maps warped onto this frame; None (with the reason) where auto
-        mode (``judge``) finds the flow no longer explains the frame."""
+        mode finds the flow no longer explains the frame."""
         key_grey, key_maps = self._key
         if key_grey.shape != grey.shape:
             return None, "cut"  # the size changed (a camera reopened): nothing to warp from
         flow = self._flow.calc(grey, key_grey, None)  # this frame -> keyframe, at flow size
         h, w = grey.shape
-        scale = np.array([shape[1] / w, shape[0] / h], np.float32)  # flow size -> full size
-        dominant = np.rint(np.median(flow.reshape(-1, 2), axis=0) * scale) / scale
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         mx, my = gx + flow[..., 0], gy + flow[..., 1]
         warped_grey = cv2.remap(key_grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         error = cv2.blur(cv2.absdiff(warped_grey, grey), (5, 5))
-        if judge and self.every is None:
+        if self.every is None:
             outside = float(np.mean((mx < -0.5) | (mx > w - 0.5) | (my < -0.5) | (my > h - 0.5)))
             if outside > MAX_UNCOVERED:
                 return None, "uncovered"
             if float(np.mean(error)) > MAX_ERROR:
                 return None, "motion"
-        # The dominant motion where it explains a pixel at least as well as its own flow
-        shifted = cv2.remap(
-            key_grey, gx + dominant[0], gy + dominant[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        near = np.abs(flow - dominant).max(axis=2) < SNAP / scale.max()
-        global_ = near | (cv2.blur(cv2.absdiff(shifted, grey), (5, 5)).astype(np.int16) <= error.astype(np.int16) + 2)
-        full_flow = _full_size_flow(flow, shape, dominant * scale, global_)
+        full_flow = snapped_flow(flow, grey, key_grey, shape, error)
         return tuple(warp_labels(m, full_flow, shape) for m in key_maps), ""
 
 
-class _Job:
-    """A keyframe segmented on a thread of its own (background mode)."""
-
-    def __init__(self, segment, rgb: np.ndarray, grey: np.ndarray, frame: int, reason: str) -> None:
-        self.grey, self.frame, self.reason = grey, frame, reason
-        self.maps: Maps = ()
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-
-        def run() -> None:
-            try:
-                self.maps = _as_maps(segment(rgb))
-            except BaseException as exc:  # handed to the caller when it adopts the keyframe
-                self.error = exc
-            finally:
-                self.done.set()
-
-        self.thread = threading.Thread(target=run, name="keyframe", daemon=True)
-        self.thread.start()
+def snapped_flow(
+    flow: np.ndarray,
+    grey: np.ndarray,
+    key_grey: np.ndarray,
+    shape: tuple[int, int],
+    error: np.ndarray | None = None,
+    motion: tuple[float, float] | None = None,
+    full: bool = True,
+) -> np.ndarray:
+    """``flow`` (a frame ``grey`` -> its keyframe ``key_grey``, at flow size) at the frame's
+    full ``shape``, with the dominant motion (a pan, a tilt: the median flow, in whole
+    full-size pixels) wherever it explains a pixel at least as well as the pixel's own flow.
+    ``error``: the blurred grey error of warping by ``flow`` where the caller has it;
+    ``motion``: the dominant motion (flow-size pixels) where the caller measured it.
+    ``full=False``: the same flow at flow size, in its pixels (the caller enlarges it by
+    nearest neighbour, which keeps the dominant motion's values as they are)."""
+    h, w = grey.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if error is None:
+        warped_grey = cv2.remap(
+            key_grey, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        error = cv2.blur(cv2.absdiff(warped_grey, grey), (5, 5))
+    scale = np.array([shape[1] / w, shape[0] / h], np.float32)  # flow size -> full size
+    dominant = np.asarray(motion, np.float32) if motion is not None else np.median(flow.reshape(-1, 2), axis=0)
+    dominant = np.rint(dominant * scale) / scale
+    shifted = cv2.remap(key_grey, gx + dominant[0], gy + dominant[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    near = np.abs(flow - dominant).max(axis=2) < SNAP / scale.max()
+    global_ = near | (cv2.blur(cv2.absdiff(shifted, grey), (5, 5)).astype(np.int16) <= error.astype(np.int16) + 2)
+    # content the camera's motion brings in (and its blur's reach inside): the keyframe never
+    # saw it, its own flow is a guess
+    sx, sy = gx + dominant[0], gy + dominant[1]
+    global_ |= (sx < 2) | (sx > w - 3) | (sy < 2) | (sy > h - 3)
+    if not full:
+        snapped = flow.copy()
+        np.copyto(snapped, dominant, where=global_[..., None])
+        return snapped
+    return _full_size_flow(flow, shape, dominant * scale, global_)
 
 
 def _as_maps(result) -> Maps:
@@ -256,7 +232,9 @@ def _full_size_flow(
         mask = global_.astype(np.uint8)
         if mask.shape != (h, w):
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
-        flow[mask.astype(bool)] = dominant
+        np.copyto(
+            flow, np.asarray(dominant, np.float32), where=mask.astype(bool)[..., None]
+        )  # (a masked assignment: 10x slower)
     return flow
 
 

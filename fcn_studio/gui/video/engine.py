@@ -6,8 +6,9 @@ result)``: a frame and the segmentation computed from that very frame travel tog
 an overlay can never be drawn on another frame. In "real time" mode frames are skipped to
 keep pace with the clock; in "every frame" mode each frame is segmented (slower than real
 time on a CPU) while the next ones are decoded ahead. In "keyframes" mode the model runs on
-keyframes on a thread of its own and the frames between carry its labels by optical flow
-(gui/video/keyframes.py): an interactive rate on a CPU, approximate.
+keyframes on a thread of its own and every frame shown carries the finished keyframes'
+labels by optical flow (gui/video/keyframes.py): the display never waits for the model, an
+interactive rate on a CPU, approximate.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from fcn_studio.errors import Cancelled, FCNStudioError
 from fcn_studio.gui.image.inference_worker import worth_a_preview
 from fcn_studio.gui.shared.results import SegmentationResult, use_background_threads
-from fcn_studio.gui.video.keyframes import PlayerKeyframes
+from fcn_studio.gui.video.keyframes import FramesAhead, PlayerKeyframes
 from fcn_studio.inference.model_service import ModelService, shared_service
 from fcn_studio.state.inference_choice import InferenceChoice, load_predictor
 
@@ -92,6 +93,7 @@ class VideoEngine(QObject):
                 name, args = None, ()
             if name == "quit":
                 self._close()
+                self._keyframes.close(wait=20.0)  # within the 30 s the engine's thread is given
                 return
             try:
                 if name is not None:
@@ -149,6 +151,9 @@ class VideoEngine(QObject):
         self._playing = playing
         self._drop_prefetch()
         self._restart_clock()
+        seed = self._cached(self._index) if playing and self._mode == KEYFRAMES and self._rgb is not None else None
+        if seed is not None:  # the paused frame's own result: the first keyframe at once
+            self._keyframes.seed(self._index, self._rgb, seed)
         self.playing_changed.emit(playing)
 
     def _restart_clock(self) -> None:
@@ -163,6 +168,7 @@ class VideoEngine(QObject):
         self._close()
         self._cap, self.info = open_capture(source)
         self._source = source
+        self._keyframes.ahead = FramesAhead(source) if isinstance(source, str) else None  # a file: read ahead
         self._index = -1
         self._cap_pos = 0
         self._results.clear()
@@ -265,7 +271,8 @@ class VideoEngine(QObject):
         # in real time, a quick pass is on screen first and the frame's full result replaces it
         quick = (lambda r: self.frame_ready.emit(index, rgb, r)) if self._mode == REAL_TIME else None
         if self._mode == KEYFRAMES and self._model.model_key:
-            result = self._keyframes.result(rgb)  # never remembered: approximate
+            last = self.info.frame_count - 1 if self.info.frame_count else None
+            result = self._keyframes.result(index, rgb, fps, last)  # at once; never remembered: approximate
         else:
             result = self._cached(index) or self._segment(rgb, interruptible=False, on_preview=quick)
             if result is not None:

@@ -93,35 +93,3 @@ def test_parse_keyframes():
     for bad in ("0", "-2", "often"):
         with pytest.raises(ValueError):
             parse_keyframes(bad)
-
-
-def test_background_keyframes_keep_the_pace_of_the_flow():
-    """The player's mode: a slow network runs on a thread while frames keep coming, warped
-    from the previous keyframe; the first frame and a cut wait for theirs."""
-    import threading
-    import time
-
-    release = threading.Event()
-
-    def slow(rgb):
-        release.wait(10)
-        return pixelwise(rgb), np.full(rgb.shape[:2], 200, np.uint8)
-
-    h, w = 90, 160
-    scene = textured(h, w * 2, seed=7)
-    propagate = KeyframePropagator(slow, background=True)
-    release.set()
-    first = propagate(scene[:, :w])
-    assert first.keyframe and (first.extras[0] == 200).all()
-    release.clear()  # from now on the network is "slow": nothing waits for it
-    start = time.perf_counter()
-    results = [propagate(scene[:, 6 * i : 6 * i + w]) for i in range(1, 8)]
-    assert time.perf_counter() - start < 5 and not any(r.keyframe for r in results)
-    assert [r.distance for r in results] == list(range(1, 8))
-    release.set()
-    propagate._job.done.wait(5)
-    later = propagate(scene[:, 48 : 48 + w])
-    assert later.distance < 8 and propagate.keyframes == 2  # the new keyframe was adopted
-    cut = propagate(textured(h, w, seed=8)[::-1] // 2)
-    assert cut.keyframe and cut.reason == "cut" and (cut.labels == pixelwise(textured(h, w, seed=8)[::-1] // 2)).all()
-    propagate.close()

@@ -1,0 +1,187 @@
+"""The player's keyframes mode: the display never waits on the model (a fake slow one),
+labels carried exactly on a static clip and on whole-pixel pans, keyframes read ahead in a
+file, a cut drops the old scene's keyframes, and the engine drops frames rather than
+queueing them when it falls behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from fcn_studio.data.labels import voc_labels
+from fcn_studio.gui.shared.results import SegmentationResult
+from fcn_studio.gui.video.keyframes import PlayerKeyframes
+from tests.unit.inference.test_keyframes import pixelwise, textured
+
+
+def as_result(rgb: np.ndarray) -> SegmentationResult:
+    h, w = rgb.shape[:2]
+    labels = pixelwise(rgb)
+    return SegmentationResult(labels, np.full((h, w), 200, np.uint8), voc_labels(), "fake", "fcn8s", 0.0, (h, w))
+
+
+class SlowModel:
+    """Segments only while ``go`` is set; counts calls and which frames it was given."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.calls = 0
+        self.frames: list[np.ndarray] = []
+
+    def __call__(self, rgb):
+        self.calls += 1
+        self.frames.append(rgb)
+        assert self.go.wait(20), "the test never let the model finish"
+        return as_result(rgb)
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+def test_the_display_never_waits_for_the_model_and_asks_for_one_keyframe_at_a_time():
+    h, w, step = 90, 160, 3
+    scene = textured(h, w + step * 14, seed=11)
+    model = SlowModel()
+    player = PlayerKeyframes(model)
+    frame = [scene[:, step * i : step * i + w] for i in range(14)]
+    start = time.perf_counter()
+    assert player.result(0, frame[0]) is None  # nothing finished yet: the frame without overlay
+    for i in range(1, 10):
+        assert player.result(i, frame[i]) is None
+    assert time.perf_counter() - start < 2.0
+    wait_for(lambda: model.calls >= 1)
+    assert model.calls == 1  # one request, never a queue
+    model.go.set()
+    wait_for(lambda: player.keyframes == 1)
+    model.go.clear()  # from now on the model is "slow": the display goes on
+    start = time.perf_counter()
+    for i in range(10, 14):  # up to a quarter of the frame's width from the keyframe
+        out = player.result(i, frame[i])
+        seen = w - step * i  # the columns frame 0 (the keyframe) saw
+        assert out is not None and (out.labels[:, :seen] == pixelwise(frame[i])[:, :seen]).all(), i
+        assert (out.confidence == 200).all()
+    assert time.perf_counter() - start < 5.0, "frames were held up by the model"
+    wait_for(lambda: model.calls >= 2)
+    assert model.calls == 2 and player.keyframes == 1  # the next keyframe, asked for at once, still running
+    model.go.set()
+    wait_for(lambda: player.keyframes == 2)
+    player.close()
+
+
+def test_a_static_clip_is_carried_exactly():
+    frame = textured(90, 160, seed=12)
+    model = SlowModel()
+    model.go.set()
+    player = PlayerKeyframes(model)
+    player.result(0, frame)
+    wait_for(lambda: player.keyframes >= 1)
+    for i in range(1, 8):
+        assert (player.result(i, frame.copy()).labels == pixelwise(frame)).all()
+    player.close()
+
+
+@pytest.mark.parametrize("step", [2, 4])
+def test_keyframes_read_ahead_carry_a_whole_pixel_pan_exactly_from_both_sides(step):
+    """A file: the next keyframe is a frame ahead of the display, and pixels the nearest
+    keyframe did not see come from another that did: every pixel exact."""
+    h, w, n = 90, 160, 30
+    scene = textured(h, w + step * n, seed=13)
+    frames = [np.ascontiguousarray(scene[:, step * i : step * i + w]) for i in range(n)]
+    model = SlowModel()
+    model.go.set()
+    player = PlayerKeyframes(model)
+    player.ahead = frames.__getitem__
+    player.result(0, frames[0])
+    wait_for(lambda: player.keyframes == 1)
+    player._latency = 4 / 25  # as if a keyframe took 4 frames at 25 fps: the next is 6 ahead
+    player.result(1, frames[1])
+    wait_for(lambda: player.keyframes == 2)
+    model.go.clear()  # no further keyframe finishes: frames 2-7 come from frames 0 and 7
+    assert np.array_equal(model.frames[1], frames[7])
+    for i in range(2, 8):
+        out = player.result(i, frames[i])
+        assert (out.labels == pixelwise(frames[i])).all(), i  # from frame 0 and frame 7 together
+    model.go.set()
+    player.close()
+
+
+def test_a_cut_drops_the_old_scenes_keyframes():
+    a, b = textured(90, 160, seed=14), textured(90, 160, seed=15)[::-1] // 2
+    model = SlowModel()
+    model.go.set()
+    player = PlayerKeyframes(model)
+    player.result(0, a)
+    wait_for(lambda: player.keyframes == 1)
+    model.go.clear()
+    assert player.result(1, a) is not None  # carried; the keyframe it asks for is held up
+    assert player.result(2, b) is None  # old labels never drawn over a new scene
+    model.go.set()
+    wait_for(lambda: player.keyframes == 2)
+    assert (player.result(3, b).labels == pixelwise(b)).all()
+    player.close()
+
+
+def test_the_engine_shows_frames_at_the_clocks_rate_while_the_model_is_slow_and_drops_frames(tmp_path):
+    """The real engine (its own thread, its own clock) in keyframes mode with a model that
+    takes far longer than the whole clip: every frame shown on time, none queued."""
+    from fcn_studio.gui.video.engine import KEYFRAMES, VideoEngine
+    from fcn_studio.inference.video import VideoWriter
+    from fcn_studio.state.inference_choice import InferenceChoice
+
+    h, w, n, fps = 90, 160, 50, 25.0
+    scene = textured(h, w + 2 * n, seed=16)
+    writer = VideoWriter(tmp_path / "pan.avi", w, h, fps)
+    for i in range(n):
+        writer.write(np.ascontiguousarray(scene[:, 2 * i : 2 * i + w]))
+    clip = writer.close()
+    engine = VideoEngine()
+    model = SlowModel()
+    engine._segment = lambda rgb, interruptible, on_preview=None: model(rgb)
+    shown: list[tuple[int, float]] = []
+    ended = threading.Event()
+    direct = Qt.ConnectionType.DirectConnection  # no event loop runs here
+    engine.frame_ready.connect(lambda i, rgb, r: shown.append((i, time.monotonic())), direct)
+    engine.playing_changed.connect(lambda playing: playing or ended.set(), direct)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    try:
+        engine.command("mode", KEYFRAMES)
+        engine.open_source(str(clip))
+        engine.set_model(InferenceChoice("fake"))
+        wait_for(lambda: model.calls >= 1)
+        model.go.set()  # frame 0's own (paused) result
+        wait_for(lambda: engine._commands.empty() and not engine._needs_result)
+        model.go.clear()  # from here on the model never finishes while the clip plays
+        slow = engine._keyframes.result
+        engine._keyframes.result = lambda *a: time.sleep(0.1) or slow(*a)  # a display slower than 25 fps
+        shown.clear()
+        start = time.monotonic()
+        engine.command("play")
+        assert ended.wait(20)
+        took = time.monotonic() - start
+    finally:
+        model.go.set()
+        engine.stop()
+        thread.join(10)
+    indices = [i for i, _ in shown]
+    assert indices[-1] == n - 1 and took < n / fps + 1.5, (took, indices)  # kept the clock's pace
+    assert len(indices) < n * 0.6 and indices == sorted(set(indices)), indices  # frames dropped, not queued
+
+
+def test_closing_gives_a_keyframe_in_the_making_time_to_end():
+    """The engine's end: the process must not exit while the model runs on the thread."""
+    model = SlowModel()
+    player = PlayerKeyframes(model)
+    player.result(0, textured(90, 160, seed=17))
+    wait_for(lambda: model.calls == 1)
+    threading.Timer(0.3, model.go.set).start()
+    player.close(wait=10)
+    assert not player._thread.is_alive() and player.keyframes == 0  # its result dropped
