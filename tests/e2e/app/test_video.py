@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
@@ -148,7 +150,7 @@ def test_missing_camera_is_explained(qtbot, player):
     assert "camera" in player.error_box.text()
 
 
-def test_player_keyframes_mode_carries_labels_between_keyframes(qtbot, player, tmp_path):
+def test_player_keyframes_mode_carries_labels_between_keyframes(qtbot, player, tmp_path, monkeypatch):
     """Keyframes + motion: every frame shown gets an overlay of its size, the model runs on
     a few of them, and the achieved rate is shown."""
     from fcn_studio.inference.video import VideoWriter
@@ -164,13 +166,20 @@ def test_player_keyframes_mode_carries_labels_between_keyframes(qtbot, player, t
     player.open_paths([str(clip)])
     qtbot.waitUntil(lambda: player.video.result is not None, timeout=60_000)
     player.video_controls.mode.setCurrentIndex(2)  # keyframes + motion
+    engine, segment = player.video.engine, player.video.engine._segment
+
+    def slow(rgb, interruptible):  # slower than the clock's 80 ms a frame, as a full-width model is
+        time.sleep(0.3)
+        return segment(rgb, interruptible)
+
+    monkeypatch.setattr(engine, "_segment", slow)  # the narrow test model alone keeps up on a quiet CPU
     shown.clear()
     player.actions_.play_pause.trigger()
     qtbot.waitUntil(lambda: player.video.index == 29, timeout=120_000)
     qtbot.waitUntil(lambda: not player.video.engine._playing, timeout=60_000)
-    engine = player.video.engine._keyframes
+    keyframes = engine._keyframes
     with_overlay = [r for _, r in shown if r is not None]
     assert shown[-1][0] == 29 and with_overlay, "played to the end with overlays"
     assert all(r.labels.shape == (48, 64) and r.confidence.shape == (48, 64) for r in with_overlay)
-    assert 1 <= engine.keyframes < engine.frames, (engine.keyframes, engine.frames)
+    assert 1 <= keyframes.keyframes < keyframes.frames, (keyframes.keyframes, keyframes.frames)
     assert player.video_controls.fps.text().endswith("fps shown")
