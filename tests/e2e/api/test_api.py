@@ -178,6 +178,7 @@ def test_fast_is_the_measured_choice_of_the_app_and_the_command_line(model_id, p
     assert again.precision == "exact" and calls == [3]  # measured once per machine and model
 
 
+@pytest.mark.slow  # converts to int8 / starts another process
 def test_fast_measured_as_int8_calibrates_on_the_first_images_and_stays_close(model_id, photos, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setenv("FCN_STUDIO_BACKEND", "auto")

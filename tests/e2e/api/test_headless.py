@@ -55,6 +55,7 @@ def test_the_blocker_blocks(tmp_path):
     assert done.returncode != 0 and "No module named 'PySide6'" in done.stderr
 
 
+@pytest.mark.slow  # converts to int8 / starts another process
 def test_the_api_runs_without_pyside6(installed, tmp_path):
     photo = make_image(tmp_path / "photo.png", size=(40, 32))
     done = run_without_pyside6(
@@ -73,6 +74,7 @@ def test_the_api_runs_without_pyside6(installed, tmp_path):
     assert "(32, 40) float32" in done.stdout and (tmp_path / "mask.png").is_file()
 
 
+@pytest.mark.slow  # converts to int8 / starts another process
 def test_the_command_line_runs_without_pyside6_and_the_app_says_how_to_install_it(installed, tmp_path):
     photo = make_image(tmp_path / "photo.png", size=(40, 32))
     done = run_without_pyside6(

@@ -274,6 +274,7 @@ def test_a_damaged_optimised_graph_is_rebuilt_not_fatal(weights_file):
     assert data.stat().st_size == whole and (optimised / "model.onnx").is_file()  # saved whole again
 
 
+@pytest.mark.slow  # converts to int8 / starts another process
 def test_fast_mode_calibrates_on_the_readable_images_and_says_when_none_are(shared_file, tmp_path, monkeypatch, capsys):
     from fcn_studio.cli.main import main
 

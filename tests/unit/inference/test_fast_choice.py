@@ -82,6 +82,7 @@ def printed_int8_agreement(err: str) -> float:
 
 
 @pytest.mark.skipif(runtime.onnxruntime_version() is None, reason="ONNX Runtime is not installed")
+@pytest.mark.slow  # converts to int8 / starts another process
 def test_fast_prints_the_models_own_agreement_and_says_when_it_reuses_the_measurement(
     random_model, weights_home, tmp_path, monkeypatch, capsys
 ):
