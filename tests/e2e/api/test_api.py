@@ -6,7 +6,6 @@ discoverability (dir, repr, docstrings) and train() with the command line's opti
 from __future__ import annotations
 
 import inspect
-import shutil
 
 import numpy as np
 import pytest
@@ -16,17 +15,7 @@ from PIL import Image
 import fcn_studio
 from fcn_studio.data.images import load_image
 from fcn_studio.errors import FCNStudioError
-from fcn_studio.storage import weights
 from tests.builders import make_image, make_plain
-
-
-@pytest.fixture()
-def model_id(weights_home, caffe_layout_file):
-    """A narrow random FCN-8s installed as fcn8s-voc."""
-    target = weights.manifest_entry("fcn8s-voc").path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(caffe_layout_file("fcn8s"), target)
-    return "fcn8s-voc"
 
 
 @pytest.fixture()

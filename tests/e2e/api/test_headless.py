@@ -5,7 +5,6 @@ import hook in a fresh interpreter, as if it were not installed."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from fcn_studio.storage import weights
 from tests.builders import make_image
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,27 +40,19 @@ def run_without_pyside6(code: str, tmp_path: Path) -> subprocess.CompletedProces
     )
 
 
-@pytest.fixture()
-def installed(weights_home, caffe_layout_file):
-    target = weights.manifest_entry("fcn8s-voc").path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(caffe_layout_file("fcn8s"), target)
-    return "fcn8s-voc"
-
-
 def test_the_blocker_blocks(tmp_path):
     done = run_without_pyside6("import PySide6\n", tmp_path)
     assert done.returncode != 0 and "No module named 'PySide6'" in done.stderr
 
 
 @pytest.mark.slow  # converts to int8 / starts another process
-def test_the_api_runs_without_pyside6(installed, tmp_path):
+def test_the_api_runs_without_pyside6(model_id, tmp_path):
     photo = make_image(tmp_path / "photo.png", size=(40, 32))
     done = run_without_pyside6(
         f"""
         import sys
         from fcn_studio import load_model
-        model = load_model({installed!r}, device="cpu")
+        model = load_model({model_id!r}, device="cpu")
         result = model.predict({str(photo)!r})
         result.save("mask.png")
         print(result.labels.shape, result.confidence.dtype, repr(model))
@@ -75,13 +65,13 @@ def test_the_api_runs_without_pyside6(installed, tmp_path):
 
 
 @pytest.mark.slow  # converts to int8 / starts another process
-def test_the_command_line_runs_without_pyside6_and_the_app_says_how_to_install_it(installed, tmp_path):
+def test_the_command_line_runs_without_pyside6_and_the_app_says_how_to_install_it(model_id, tmp_path):
     photo = make_image(tmp_path / "photo.png", size=(40, 32))
     done = run_without_pyside6(
         f"""
         import sys
         from fcn_studio.cli.main import main
-        code = main(["segment", {str(photo)!r}, "--model", {installed!r}, "--out", "out", "--device", "cpu"])
+        code = main(["segment", {str(photo)!r}, "--model", {model_id!r}, "--out", "out", "--device", "cpu"])
         assert code == 0, code
         assert main(["weights", "list"]) == 0
         sys.exit(main([]))
