@@ -95,7 +95,7 @@ class InferenceSettings:
 
 
 def load_predictor(
-    service, choice: InferenceChoice, calibration: Sequence[object] = (), say: Callable[[str], None] | None = None
+    service, choice: InferenceChoice, calibration: Sequence[object] = (), say: Callable[[str], None] = lambda text: None
 ):
     """(predictor, file identity) for ``choice`` from the window's model service: one copy
     of the weights for every view. Fast mode on a CPU serves the approximate precision
@@ -104,7 +104,7 @@ def load_predictor(
     images; ``say`` hears each step of that measurement, minutes at full width on a CPU); the
     int8 model is calibrated on them too. The identity is that of the file
     these weights came from, even if the file is replaced meanwhile."""
-    fast = _fast_choice(choice, calibration, say or (lambda text: None))
+    fast = _fast_choice(choice, calibration, say)
     if fast is None:
         loaded = service.load(choice.model_key, choice.device, fast=choice.fast, calibration=calibration)
     else:
