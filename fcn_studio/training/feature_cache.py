@@ -297,8 +297,10 @@ class FeatureCache:
         asking for one image at once), wait for its answer instead of running the backbone
         again; yields the features it made, or None when this thread is to compute them."""
         digest = key.digest()
-        running = _start_pass(digest)
-        if running is not None:  # another thread's pass, or the view's prediction (pass_in_flight)
+        # another thread's pass, or the view's prediction (pass_in_flight); when it ends
+        # without the features (failed, cancelled) this thread registers its own pass, or
+        # waits again for whichever thread registered one first
+        while (running := _start_pass(digest)) is not None:
             while not running.wait(0.05):
                 if cancelled and cancelled():
                     raise Cancelled()
@@ -306,12 +308,10 @@ class FeatureCache:
             if found is not None:
                 yield found
                 return
-            running = _start_pass(digest)  # the other pass failed or was cancelled: this thread computes
         try:
             yield None
         finally:
-            if running is None:
-                _end_pass(digest)
+            _end_pass(digest)
 
     def held(
         self, image: str | Path, model: FCN, pre: Preprocessing, shape: tuple[int, int], max_size: int | None
