@@ -65,7 +65,7 @@ class VideoEngine(QObject):
         self._clock = (0.0, 0)  # wall time and frame index when playback (re)started
         self._shown = 0
         self._skipped = 0  # frames real-time playback could not segment in time
-        self._keyframes = PlayerKeyframes(lambda rgb: self._segment(rgb, interruptible=False))
+        self._keyframes = PlayerKeyframes(lambda rgb, stop: self._segment(rgb, interruptible=False, cancelled=stop))
 
     # -- commands (any thread) ----------------------------------------------------------
 
@@ -121,7 +121,7 @@ class VideoEngine(QObject):
             # (re-trained, re-imported); the current frame is segmented again once the
             # queue is empty, so a burst of model commands cannot leave it without overlay.
             self._model = args[0]
-            self._keyframes.reset()
+            self._keyframes.reset(model=True)
             if self._index >= 0 and not self._playing:
                 self._needs_result = True
         elif name == "play":
@@ -140,6 +140,8 @@ class VideoEngine(QObject):
             self._mode = args[0]
             self._keyframes.reset()
             self._restart_clock()
+            if not self._playing:
+                self._buffer_keyframes()
 
     def _set_playing(self, playing: bool) -> None:
         if playing == self._playing:
@@ -154,7 +156,18 @@ class VideoEngine(QObject):
         seed = self._cached(self._index) if playing and self._mode == KEYFRAMES and self._rgb is not None else None
         if seed is not None:  # the paused frame's own result: the first keyframe at once
             self._keyframes.seed(self._index, self._rgb, seed)
+        if not playing:
+            self._buffer_keyframes()
         self.playing_changed.emit(playing)
+
+    def _buffer_keyframes(self, result: SegmentationResult | None = None) -> None:
+        """Paused in keyframes mode: the keyframe playback will reach is made meanwhile
+        (``result``: the paused frame's exact one, else the remembered one if any)."""
+        if self._mode != KEYFRAMES or not self._model.model_key or self._rgb is None or self.info is None:
+            return
+        last = self.info.frame_count - 1 if self.info.frame_count else None
+        result = result or self._cached(self._index)
+        self._keyframes.buffer(self._index, self._rgb, result, self.info.fps or 25.0, last)
 
     def _restart_clock(self) -> None:
         self._clock = (time.monotonic(), self._index + 1)
@@ -222,6 +235,8 @@ class VideoEngine(QObject):
         self._needs_result = cached is None and bool(self._model.model_key)
         if self._needs_result and self._commands.empty():
             self._finish_current()
+        elif cached is not None:
+            self._buffer_keyframes(cached)
 
     def _finish_current(self) -> None:
         """Segment the frame on screen (interrupted by the next command, then retried)."""
@@ -235,6 +250,8 @@ class VideoEngine(QObject):
             return
         self._remember(self._index, result)
         self.frame_ready.emit(self._index, self._rgb, result)
+        if not self._playing:
+            self._buffer_keyframes(result)
 
     def _play_one(self) -> None:
         fps = self.info.fps or 25.0
@@ -350,7 +367,11 @@ class VideoEngine(QObject):
             same = False
         return result if same else None
 
-    def _segment(self, rgb: np.ndarray, interruptible: bool, on_preview=None) -> SegmentationResult | None:
+    def _segment(
+        self, rgb: np.ndarray, interruptible: bool, on_preview=None, cancelled: Callable[[], bool] = lambda: False
+    ) -> SegmentationResult | None:
+        """The frame's exact result; None without a model, or stopped: by the engine's end,
+        by a command (``interruptible``), or by ``cancelled()`` (a keyframe left behind)."""
         choice = self._model
         key, device, max_size, fast = choice.model_key, choice.device, choice.max_size, choice.fast
         if not key:
@@ -371,11 +392,11 @@ class VideoEngine(QObject):
             quick = predictor.preview(rgb)
             on_preview(SegmentationResult.from_prediction(quick, predictor, key, identity, device, max_size, fast))
 
-        def cancelled() -> bool:
-            return self._stopping.is_set() or (interruptible and not self._commands.empty())
+        def stop() -> bool:
+            return self._stopping.is_set() or (interruptible and not self._commands.empty()) or cancelled()
 
         try:
-            pred = predictor.predict(rgb, cancelled=cancelled)
+            pred = predictor.predict(rgb, cancelled=stop)
         except Cancelled:
             return None
         return SegmentationResult.from_prediction(pred, predictor, key, identity, device, max_size, fast)

@@ -13,11 +13,17 @@ it was asked for. Pixels a keyframe did not see (a pan uncovers them) take the l
 the next nearest keyframe that saw them, else the nearest valid label. A live camera has
 no frames ahead: its keyframe is the latest frame. A scene cut drops the keyframes of the
 old scene (the frames show no overlay until the new scene's first keyframe is done).
+
+Paused on a file, the player buffers as video players do: the keyframe playback will reach
+is made while the user looks, so playing starts carried from both sides. A seek, cut or
+reset stops the keyframe in the making at the model's next check: it would only hold up
+the first keyframe of where the user went.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -65,23 +71,28 @@ class FramesAhead:
 
 
 class PlayerKeyframes:
-    """``segment(rgb)``: the engine's exact segmentation of a frame (None: no model, or
-    cancelled), called on the keyframe thread. :meth:`result` gives a frame's carried
+    """``segment(rgb, cancelled)``: the engine's exact segmentation of a frame (None: no
+    model, or ``cancelled()`` said stop), called on the keyframe thread. :meth:`result` gives a frame's carried
     result at once (None until a first keyframe of its scene is done)."""
 
     def __init__(
-        self, segment: Callable[[np.ndarray], SegmentationResult | None], *, flow_size: int = FLOW_SIZE
+        self,
+        segment: Callable[[np.ndarray, Callable[[], bool]], SegmentationResult | None],
+        *,
+        flow_size: int = FLOW_SIZE,
     ) -> None:
         self._segment = segment
         self._flow_size = flow_size
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._cond = threading.Condition()
         self._request: tuple | None = None  # (generation, index, rgb or None, frames ahead)
-        self._busy = False
+        self._busy: int | None = None  # the generation of the keyframe in the making
         self._generation = 0  # a reset makes keyframes in the making worthless
         self._keys: list[_Keyframe] = []
         self._error: BaseException | None = None
         self._latency: float | None = None  # seconds the last keyframe took, reading included
+        self._measured = False  # _latency is a keyframe's (made while playing), not a paused frame's
+        self._at = 0  # the frame the display showed last: the keyframes nearest it are kept
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_hist: np.ndarray | None = None
@@ -91,12 +102,15 @@ class PlayerKeyframes:
         self.frames = 0  # frames carried or shown without overlay
         self.waited = 0.0  # seconds the display spent in result(): never the model's
 
-    def reset(self) -> None:
-        """A seek, another model or mode: forget the keyframes (one in the making is dropped)."""
+    def reset(self, model: bool = False) -> None:
+        """A seek, a mode or (``model``) another model: forget the keyframes (one in the
+        making is stopped); another model also its time."""
         with self._cond:
             self._generation += 1
             self._keys, self._request, self._error = [], None, None
             self._last_hist = None
+            if model:
+                self._latency, self._measured = None, False
 
     def close(self, wait: float = 0.0) -> None:
         """Stop the keyframe thread; ``wait``: seconds to give a keyframe in the making
@@ -110,11 +124,32 @@ class PlayerKeyframes:
 
     def seed(self, index: int, rgb: np.ndarray, result: SegmentationResult) -> None:
         """A frame's exact result already at hand (the paused frame's, when playing
-        starts): the first keyframe, and its time the first estimate of the model's."""
+        starts): a keyframe beside those read ahead of it, and its time the first estimate
+        of the model's."""
+        key = _Keyframe(index, grey_copy(rgb, self._flow_size), result)
         with self._cond:
-            self._keys = [_Keyframe(index, grey_copy(rgb, self._flow_size), result)]
-            self._latency = result.seconds or None
-        self._last_hist = grey_histogram(self._keys[0].grey)
+            self._at = index
+            self._keep([k for k in self._keys if k.index != index] + [key])
+            if not self._measured:  # a paused frame's time may be a cold first run's
+                self._latency = result.seconds or self._latency
+        self._last_hist = grey_histogram(key.grey)
+
+    def buffer(
+        self, index: int, rgb: np.ndarray, result: SegmentationResult | None, fps: float, last: int | None
+    ) -> None:
+        """Paused on frame ``index`` (``result``: its exact one, if at hand): in a file,
+        the keyframe playback will reach next is made now."""
+        if result is not None:
+            self.seed(index, rgb, result)
+        with self._cond:
+            if self._busy == self._generation or self._request is not None:
+                return
+            target = self._target(index, rgb, fps, last)
+            if target is None or target[0] <= index:  # nothing ahead to read (a camera, the end, no estimate)
+                return
+            self._request = (self._generation, *target)
+            self._cond.notify()
+        self._start()
 
     # -- the display's side ------------------------------------------------------------
 
@@ -136,8 +171,10 @@ class PlayerKeyframes:
             if cut or (self._keys and self._keys[0].grey.shape != grey.shape):
                 self._generation += 1  # the old scene's keyframes say nothing of this one
                 self._keys, self._request = [], None
-            if not self._busy and self._request is None:
-                self._request = (self._generation, *self._target(index, rgb, fps, last))
+            self._at = index
+            target = self._target(index, rgb, fps, last) if self._busy != self._generation else None
+            if target is not None and self._request is None:
+                self._request = (self._generation, *target)
                 self._cond.notify()
             keys = sorted(self._keys, key=lambda k: abs(k.index - index))
         self._start()
@@ -145,15 +182,28 @@ class PlayerKeyframes:
         self.waited += time.perf_counter() - start
         return out
 
-    def _target(self, index: int, rgb: np.ndarray, fps: float, last: int | None) -> tuple:
+    def _target(self, index: int, rgb: np.ndarray, fps: float, last: int | None) -> tuple | None:
         """The frame the next keyframe is made of: ahead by one and a half keyframe times
-        in a file (ready when the display is half a keyframe time before it), else this one."""
+        in a file (ready when the display is half a keyframe time before it), or a
+        keyframe's time beyond one already made up to there (read ahead while paused; one
+        made farther on leaves a gap to fill); else this one. None: every frame left has
+        its keyframes."""
         if self.ahead is None or self._latency is None or not fps:
             return index, rgb, None
+        spacing = max(1, round(self._latency * fps))
         target = index + round(1.5 * self._latency * fps)
+        made = sorted(k.index for k in self._keys)
+        while (near := next((k for k in made if -spacing // 2 <= k - target <= spacing // 4), None)) is not None:
+            if last is not None and near >= last:
+                return None
+            target = near + spacing
         if last is not None:
             target = min(target, last)
         return (index, rgb, None) if target <= index else (target, None, self.ahead)
+
+    def _keep(self, keys: list[_Keyframe]) -> None:
+        """The :data:`KEEP` keyframes nearest the frame on screen."""
+        self._keys = sorted(keys, key=lambda k: abs(k.index - self._at))[:KEEP]
 
     def _carried(self, index: int, shape: tuple[int, int], grey: np.ndarray, keys: list[_Keyframe]):
         nearest = keys[0]
@@ -206,6 +256,10 @@ class PlayerKeyframes:
             self._thread = threading.Thread(target=self._work, name="keyframes", daemon=True)
             self._thread.start()
 
+    def _stale(self, generation: int) -> bool:
+        """A keyframe of ``generation`` is no longer wanted (a seek, cut, reset or close)."""
+        return generation != self._generation or self._closed
+
     def _work(self) -> None:
         while True:
             with self._cond:
@@ -214,22 +268,22 @@ class PlayerKeyframes:
                 if self._closed:
                     return
                 (generation, index, rgb, ahead), self._request = self._request, None
-                self._busy = True
+                self._busy = generation
             start = time.monotonic()
             result, error = None, None
             try:
                 if rgb is None:
                     rgb = ahead(index)
                 if rgb is not None:
-                    result = self._segment(rgb)
+                    result = self._segment(rgb, functools.partial(self._stale, generation))
             except Exception as exc:  # handed to the display's thread, which reports it
                 error = exc
             with self._cond:
-                self._busy = False
+                self._busy = None
                 if generation != self._generation:
                     continue
                 self._error = error
                 if result is not None and result.labels.shape == rgb.shape[:2]:
-                    self._latency = time.monotonic() - start
-                    self._keys = [*self._keys, _Keyframe(index, grey_copy(rgb, self._flow_size), result)][-KEEP:]
+                    self._latency, self._measured = time.monotonic() - start, True
+                    self._keep([*self._keys, _Keyframe(index, grey_copy(rgb, self._flow_size), result)])
                     self.keyframes += 1

@@ -168,9 +168,9 @@ def test_player_keyframes_mode_carries_labels_between_keyframes(qtbot, player, t
     player.video_controls.mode.setCurrentIndex(2)  # keyframes + motion
     engine, segment = player.video.engine, player.video.engine._segment
 
-    def slow(rgb, interruptible):  # slower than the clock's 80 ms a frame, as a full-width model is
-        time.sleep(0.3)
-        return segment(rgb, interruptible)
+    def slow(rgb, interruptible, on_preview=None, cancelled=lambda: False):  # slower than the clock's 80 ms
+        time.sleep(0.3)  # a frame, as a full-width model is
+        return segment(rgb, interruptible, cancelled=cancelled)
 
     monkeypatch.setattr(engine, "_segment", slow)  # the narrow test model alone keeps up on a quiet CPU
     shown.clear()

@@ -5,6 +5,7 @@ queueing them when it falls behind."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -25,18 +26,26 @@ def as_result(rgb: np.ndarray) -> SegmentationResult:
 
 
 class SlowModel:
-    """Segments only while ``go`` is set; counts calls and which frames it was given."""
+    """Segments only while ``go`` is set, stops (None) when ``cancelled()`` says so; counts
+    calls, cancellations and which frames it was given."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = 0.0) -> None:
         self.go = threading.Event()
         self.calls = 0
+        self.cancelled = 0
+        self.seconds = seconds  # what its results say the model took
         self.frames: list[np.ndarray] = []
 
-    def __call__(self, rgb):
+    def __call__(self, rgb, cancelled=lambda: False):
         self.calls += 1
         self.frames.append(rgb)
-        assert self.go.wait(20), "the test never let the model finish"
-        return as_result(rgb)
+        end = time.monotonic() + 20
+        while not self.go.wait(0.01):
+            if cancelled():
+                self.cancelled += 1
+                return None
+            assert time.monotonic() < end, "the test never let the model finish"
+        return dataclasses.replace(as_result(rgb), seconds=self.seconds)
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:
@@ -148,7 +157,7 @@ def test_the_engine_shows_frames_at_the_clocks_rate_while_the_model_is_slow_and_
     clip = writer.close()
     engine = VideoEngine()
     model = SlowModel()
-    engine._segment = lambda rgb, interruptible, on_preview=None: model(rgb)
+    engine._segment = lambda rgb, interruptible, on_preview=None, cancelled=lambda: False: model(rgb, cancelled)
     shown: list[tuple[int, float]] = []
     ended = threading.Event()
     direct = Qt.ConnectionType.DirectConnection  # no event loop runs here
@@ -189,3 +198,98 @@ def test_closing_gives_a_keyframe_in_the_making_time_to_end():
     threading.Timer(0.3, model.go.set).start()
     player.close(wait=10)
     assert not player._thread.is_alive() and player.keyframes == 0  # its result dropped
+
+
+def test_a_seek_stops_the_keyframe_in_the_making_and_asks_for_the_new_one_at_once():
+    """A keyframe of the frames left behind is worthless: it must not hold up the first
+    keyframe of where the user went (the frames would show no overlay meanwhile)."""
+    a, b = textured(90, 160, seed=18), textured(90, 160, seed=19)
+    model = SlowModel()
+    player = PlayerKeyframes(model)
+    player.result(0, a)
+    wait_for(lambda: model.calls == 1)
+    player.reset()  # the user seeks
+    assert player.result(40, b) is None
+    wait_for(lambda: model.calls == 2, timeout=5)  # asked for at once, beside the stopped one
+    wait_for(lambda: model.cancelled == 1)
+    model.go.set()
+    wait_for(lambda: player.keyframes == 1)
+    assert (player.result(41, b).labels == pixelwise(b)).all()
+    player.close()
+
+
+def test_paused_on_a_file_the_next_keyframe_is_read_ahead_and_play_starts_from_both_sides():
+    """Paused in keyframes mode, the player reads ahead as a video player buffers: the
+    keyframe playback will reach is made while the user looks, so the first frames played
+    are carried from both sides (a pan uncovers nothing) instead of from one."""
+    h, w, n, step = 90, 160, 30, 4
+    scene = textured(h, w + step * n, seed=20)
+    frames = [np.ascontiguousarray(scene[:, step * i : step * i + w]) for i in range(n)]
+    model = SlowModel(seconds=4 / 25)  # a keyframe takes 4 frames at 25 fps: the next is 6 ahead
+    model.go.set()
+    player = PlayerKeyframes(model)
+    player.ahead = frames.__getitem__
+    paused = dataclasses.replace(as_result(frames[0]), seconds=4 / 25)
+    player.buffer(0, frames[0], paused, fps=25.0, last=n - 1)
+    wait_for(lambda: player.keyframes == 1)
+    assert np.array_equal(model.frames[0], frames[6])
+    player._latency = 4 / 25  # as if the keyframe had taken 4 frames' time on its thread
+    model.go.clear()  # playback starts; no further keyframe finishes
+    player.seed(0, frames[0], dataclasses.replace(paused, seconds=1.0))  # the engine seeds again
+    for i in range(1, 7):
+        out = player.result(i, frames[i], 25.0, n - 1)
+        assert (out.labels == pixelwise(frames[i])).all(), i
+    wait_for(lambda: model.calls == 2)
+    # the keyframe measured on the thread outranks the paused frame's time (a cold first
+    # run), and the one already read ahead is not made again: the next is a keyframe's
+    # time (4 frames) beyond it
+    assert np.array_equal(model.frames[1], frames[10])
+    model.go.set()
+    player.close()
+
+
+def test_the_keyframes_kept_are_those_nearest_the_frame_on_screen():
+    h, w, n = 90, 160, 40
+    frames = [textured(h, w, seed=30)] * n  # a still scene
+    model = SlowModel(seconds=4 / 25)
+    model.go.set()
+    player = PlayerKeyframes(model)
+    player.ahead = frames.__getitem__
+    done = dataclasses.replace(as_result(frames[0]), seconds=4 / 25)  # 4 frames: the next is 6 ahead
+    for index in (2, 0, 39):  # 39: read ahead while paused, far on
+        player.seed(index, frames[index], done)
+    player.result(20, frames[20], 25.0, n - 1)  # the display moved on: asks for frame 26
+    wait_for(lambda: player.keyframes == 1)
+    assert sorted(k.index for k in player._keys) == [2, 26, 39]  # frame 0 dropped, not 39
+    player.close()
+
+
+def test_the_engine_reads_the_next_keyframe_ahead_while_paused(tmp_path):
+    from fcn_studio.gui.video.engine import KEYFRAMES, VideoEngine
+    from fcn_studio.inference.video import VideoWriter
+    from fcn_studio.state.inference_choice import InferenceChoice
+
+    h, w, n, fps = 90, 160, 50, 25.0
+    scene = textured(h, w + 2 * n, seed=21)
+    writer = VideoWriter(tmp_path / "pan.avi", w, h, fps)
+    for i in range(n):
+        writer.write(np.ascontiguousarray(scene[:, 2 * i : 2 * i + w]))
+    clip = writer.close()
+    engine = VideoEngine()
+    model = SlowModel(seconds=0.4)  # 10 frames: the keyframe ahead is 15 frames on
+    model.go.set()
+    engine._segment = lambda rgb, interruptible, on_preview=None, cancelled=lambda: False: model(rgb, cancelled)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    try:
+        engine.command("mode", KEYFRAMES)
+        engine.open_source(str(clip))
+        engine.set_model(InferenceChoice("fake"))
+        wait_for(lambda: engine._keyframes.keyframes == 1)  # paused on frame 0, nothing played
+    finally:
+        engine.stop()
+        thread.join(10)
+    assert not engine._playing and engine._index == 0
+    ahead = model.frames[-1]
+    assert not np.array_equal(ahead, model.frames[0])  # not the frame on screen
+    assert np.abs(ahead.astype(int) - scene[:, 30 : 30 + w]).mean() < 8  # frame 15 (decoded, lossy)
