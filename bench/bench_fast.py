@@ -203,18 +203,22 @@ def video_rows(checkpoint, work: Path, frames: int, step: int = 4, every: int = 
         seconds = time.perf_counter() - start
         same = np.mean([(got[i] == labels).mean() for i, labels in exact.items()])
         print(f"  {title:<36}{len(rgbs) / seconds:>7.2f}{propagate.keyframes:>11}{100 * same:>13.2f}%   ({load()})")
-    for buffered in (False, True):  # the model's installed id is its file's name
-        player_row(checkpoint.source.stem, clip, exact, len(rgbs), buffered)
+    for fast in (False, True):
+        for buffered in (False, True):  # the model's installed id is its file's name
+            player_row(checkpoint.source.stem, clip, exact, len(rgbs), buffered, fast)
 
 
-def player_row(model_key: str, clip: Path, exact: dict[int, np.ndarray], frames: int, buffered: bool) -> None:
+def player_row(
+    model_key: str, clip: Path, exact: dict[int, np.ndarray], frames: int, buffered: bool, fast: bool
+) -> None:
     """The player itself, offscreen: the Image tab's video session (canvas, overlay, controls)
     and its engine on their own threads and clock, in "Keyframes + motion" mode, the clip
     played once from frame 0 (opened, its exact result shown, then Play at once or, when
     ``buffered``, once the keyframe ahead read while paused is done). Frames per second
     shown over the playback, and the pixels equal to the exact labels of each frame shown
     that has them (frames shown without an overlay, waiting for a first keyframe, counted
-    apart)."""
+    apart). ``fast``: with Fast mode on (its keyframes on fast mode's own choice, measured
+    on the clip's frames when not measured before)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -229,7 +233,7 @@ def player_row(model_key: str, clip: Path, exact: dict[int, np.ndarray], frames:
     canvas, controls = ImageCanvas(), VideoControls()
     canvas.resize(680, 400)
     canvas.show()
-    settings = InferenceSettings(InferenceChoice(model_key, device="cpu"))
+    settings = InferenceSettings(InferenceChoice(model_key, device="cpu", fast=fast))
     session = VideoSession(canvas, OverlayLayer(canvas), controls, inference=settings)
     shown: list[tuple[int, object, float]] = []
     session.frame_shown.connect(lambda i, rgb, r: shown.append((i, r, time.perf_counter())))
@@ -256,7 +260,13 @@ def player_row(model_key: str, clip: Path, exact: dict[int, np.ndarray], frames:
     seconds = time.perf_counter() - start
     drawn = [(i, r) for i, r, _ in shown if r is not None]
     same = np.mean([(r.labels == exact[i]).mean() for i, r in drawn if i in exact]) if drawn else 0.0
-    title = "player, after buffering" if buffered else "player: Keyframes + motion"
+    title = "player"
+    if fast:
+        from fcn_studio.inference.fast_choice import cached_choice, choice_key
+
+        choice = cached_choice(choice_key(model_key))
+        title += f", fast ({choice.precision if choice else '?'})"
+    title += ", buffered" if buffered else ", at once"
     print(
         f"  {title:<36}{len(shown) / seconds:>7.2f}{keyframes.keyframes:>11}{100 * same:>13.2f}%   ({load()}; "
         f"{len(shown)} of {frames} frames shown in {seconds:.1f} s, {len(shown) - len(drawn)} without overlay, "
