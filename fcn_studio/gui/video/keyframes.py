@@ -192,11 +192,11 @@ class PlayerKeyframes:
             return index, rgb, None
         spacing = max(1, round(self._latency * fps))
         target = index + round(1.5 * self._latency * fps)
-        made = sorted(k.index for k in self._keys)
-        while (near := next((k for k in made if -spacing // 2 <= k - target <= spacing // 4), None)) is not None:
-            if last is not None and near >= last:
-                return None
-            target = near + spacing
+        for made in sorted(k.index for k in self._keys):  # ascending: each moves the target past it once
+            if -(spacing // 2) <= made - target <= spacing // 4:
+                if last is not None and made >= last:
+                    return None
+                target = made + spacing
         if last is not None:
             target = min(target, last)
         return (index, rgb, None) if target <= index else (target, None, self.ahead)

@@ -293,3 +293,22 @@ def test_the_engine_reads_the_next_keyframe_ahead_while_paused(tmp_path):
     ahead = model.frames[-1]
     assert not np.array_equal(ahead, model.frames[0])  # not the frame on screen
     assert np.abs(ahead.astype(int) - scene[:, 30 : 30 + w]).mean() < 8  # frame 15 (decoded, lossy)
+
+
+def test_a_model_faster_than_the_frames_never_stalls_the_display():
+    """A keyframe time of one frame or less (a small model, a fast machine) next to
+    keyframes already made: the next one is still chosen at once."""
+    frames = [textured(90, 160, seed=31)] * 10
+    model = SlowModel()
+    player = PlayerKeyframes(model)
+    player.ahead = frames.__getitem__
+    done = dataclasses.replace(as_result(frames[0]), seconds=1 / 25)
+    for index in (0, 1, 2):
+        player.seed(index, frames[index], done)
+    shown = []
+    display = threading.Thread(target=lambda: shown.append(player.result(0, frames[0], 25.0, 9)), daemon=True)
+    display.start()
+    display.join(2.0)
+    assert not display.is_alive() and shown[0] is not None, "the display hung choosing the next keyframe"
+    model.go.set()
+    player.close()
