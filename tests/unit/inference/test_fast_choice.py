@@ -129,3 +129,38 @@ def test_a_choice_serves_its_precision_with_its_figures(random_model, weights_ho
     pred = predictor.predict(np.full((30, 40, 3), 120, np.uint8))
     assert pred.approximate and pred.precision == "bf16"
     assert "2.0x, 99.7 % agreement" in predictor.backend_note
+
+
+@pytest.mark.parametrize("converted_before", [False, True])
+def test_a_first_measurement_counts_no_image_the_int8_model_was_calibrated_on(
+    random_model, weights_home, monkeypatch, converted_before
+):
+    """Bug: when fast mode made the int8 conversion during its own measurement, two of its
+    three check images were the conversion's calibration images, which flattered the
+    agreement it showed. Those images still time the paths, but the labels are compared
+    only on the others (all of them when the conversion was calibrated before, elsewhere)."""
+
+    class Conversion:  # the int8 path, made now or found in the cache
+        def is_cached(self) -> bool:
+            return converted_before
+
+        def start(self) -> None:
+            pass
+
+        def wait(self) -> bool:
+            return True
+
+    monkeypatch.setattr(Predictor, "_make_fast_path", lambda self, backend, fast, calibration: Conversion())
+    exact = [np.zeros((30, 40), np.uint8) for _ in range(3)]
+    int8 = [np.ones((30, 40), np.uint8), np.zeros((30, 40), np.uint8), np.ones((30, 40), np.uint8)]
+    monkeypatch.setattr(
+        fast_choice,
+        "_time_side_by_side",
+        lambda paths, rgbs: ({"fp32": 3.0, "int8": 1.0}, {"fp32": exact, "int8": int8}),
+    )
+    checkpoint = install_base(random_model, weights_home)
+    images = [np.full((30, 40, 3), 90 + 10 * i, np.uint8) for i in range(3)]
+    _, trials = fast_choice.measure_trials(checkpoint, images)
+    # calibrated now on images 0 and 2 (every other one, as the conversion takes them): only
+    # image 1 is the model's own test
+    assert trials[0].precision == "int8" and trials[0].agreement == pytest.approx(1 / 3 if converted_before else 1.0)
