@@ -103,14 +103,31 @@ def _open_own_file(path: Path, encoding: str | None, errors: str | None):
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
         os.close(fd)
-        raise PlantedLink(
-            Message(
-                "{path} is not a log file FCN Studio made (it is another name of a file, or not a plain file); the "
-                "log is not written to it: remove it, and the log starts anew",
-                path=str(path),
-            )
-        )
+        raise PlantedLink(_not_own_message(path))
     return os.fdopen(fd, "a", encoding=encoding, errors=errors)
+
+
+def foreign_file(path: Path) -> Message | None:
+    """Why the file at ``path`` is not one FCN Studio made (a link, another name of a file,
+    not a plain file), or None (it is, or there is none): what is planted at the log's
+    name is never opened, to write or to show."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return _link_message(path)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        return _not_own_message(path)
+    return None
+
+
+def _not_own_message(path: Path) -> Message:
+    return Message(
+        "{path} is not a log file FCN Studio made (it is another name of a file, or not a plain file); the "
+        "log is not written to it: remove it, and the log starts anew",
+        path=str(path),
+    )
 
 
 def _link_message(path: Path) -> Message:

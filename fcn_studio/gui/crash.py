@@ -75,6 +75,10 @@ def install(app: QApplication) -> CrashReporter:
 def show_log(parent: QWidget) -> None:
     """Help > Show Log: the log file in the system's viewer; where there is none yet, its path."""
     path = logs.log_file()
+    foreign = logs.foreign_file(path)
+    if foreign is not None:  # a link planted at its name opens someone else's file
+        QMessageBox.warning(parent, translate("Crash", "Log"), str(foreign))
+        return
     if path.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
         return
     QMessageBox.information(

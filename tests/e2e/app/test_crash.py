@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 
@@ -124,3 +125,22 @@ def test_ctrl_q_during_a_modal_task_asks_then_cancels_it_and_quits(qtbot, monkey
     shortcut.activated.emit()  # the key itself: the offscreen platform activates no window
     qtbot.waitUntil(lambda: not task.running and not window.isVisible(), timeout=10000)
     assert asked and "Export segmented video" in asked[0]
+
+
+@pytest.mark.parametrize("planted", ["symlink", "hardlink"])
+def test_show_log_never_opens_a_file_planted_at_the_logs_name(qtbot, log_dir, tmp_path, monkeypatch, planted):
+    """Help > Show Log opened whatever the log's name pointed to: a link planted there (as the
+    log itself refuses to be written through) opened someone else's file in the viewer.
+    Now it says what is there and opens nothing."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not yours", encoding="utf-8")
+    log_dir.mkdir(parents=True)
+    name = log_dir / "fcn-studio.log"
+    name.symlink_to(secret) if planted == "symlink" else os.link(secret, name)
+    opened, told = [], []
+    monkeypatch.setattr(crash.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    monkeypatch.setattr(crash.QMessageBox, "warning", lambda parent, title, text: told.append(text))
+    monkeypatch.setattr(crash.QMessageBox, "information", lambda parent, title, text: told.append(text))
+    crash.show_log(None)
+    assert opened == [] and len(told) == 1 and str(name) in told[0]
+    assert secret.read_text(encoding="utf-8") == "not yours"
