@@ -48,6 +48,22 @@ class SlowModel:
         return dataclasses.replace(as_result(rgb), seconds=self.seconds)
 
 
+def engine_on_a_pan(tmp_path, model: SlowModel, seed: int):
+    """The real video engine, ``model`` its segmentation, and a 50-frame 160x90 clip of a
+    2 px a frame pan at 25 fps: (engine, clip, the scene panned over)."""
+    from fcn_studio.gui.video.engine import VideoEngine
+    from fcn_studio.inference.video import VideoWriter
+
+    h, w, n = 90, 160, 50
+    scene = textured(h, w + 2 * n, seed=seed)
+    writer = VideoWriter(tmp_path / "pan.avi", w, h, 25.0)
+    for i in range(n):
+        writer.write(np.ascontiguousarray(scene[:, 2 * i : 2 * i + w]))
+    engine = VideoEngine()
+    engine._segment = lambda rgb, interruptible, on_preview=None, cancelled=lambda: False: model(rgb, cancelled)
+    return engine, writer.close(), scene
+
+
 def wait_for(condition, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while not condition():
@@ -145,19 +161,12 @@ def test_a_cut_drops_the_old_scenes_keyframes():
 def test_the_engine_shows_frames_at_the_clocks_rate_while_the_model_is_slow_and_drops_frames(tmp_path):
     """The real engine (its own thread, its own clock) in keyframes mode with a model that
     takes far longer than the whole clip: every frame shown on time, none queued."""
-    from fcn_studio.gui.video.engine import KEYFRAMES, VideoEngine
-    from fcn_studio.inference.video import VideoWriter
+    from fcn_studio.gui.video.engine import KEYFRAMES
     from fcn_studio.state.inference_choice import InferenceChoice
 
-    h, w, n, fps = 90, 160, 50, 25.0
-    scene = textured(h, w + 2 * n, seed=16)
-    writer = VideoWriter(tmp_path / "pan.avi", w, h, fps)
-    for i in range(n):
-        writer.write(np.ascontiguousarray(scene[:, 2 * i : 2 * i + w]))
-    clip = writer.close()
-    engine = VideoEngine()
+    n, fps = 50, 25.0
     model = SlowModel()
-    engine._segment = lambda rgb, interruptible, on_preview=None, cancelled=lambda: False: model(rgb, cancelled)
+    engine, clip, _ = engine_on_a_pan(tmp_path, model, seed=16)
     shown: list[tuple[int, float]] = []
     ended = threading.Event()
     direct = Qt.ConnectionType.DirectConnection  # no event loop runs here
@@ -265,20 +274,12 @@ def test_the_keyframes_kept_are_those_nearest_the_frame_on_screen():
 
 
 def test_the_engine_reads_the_next_keyframe_ahead_while_paused(tmp_path):
-    from fcn_studio.gui.video.engine import KEYFRAMES, VideoEngine
-    from fcn_studio.inference.video import VideoWriter
+    from fcn_studio.gui.video.engine import KEYFRAMES
     from fcn_studio.state.inference_choice import InferenceChoice
 
-    h, w, n, fps = 90, 160, 50, 25.0
-    scene = textured(h, w + 2 * n, seed=21)
-    writer = VideoWriter(tmp_path / "pan.avi", w, h, fps)
-    for i in range(n):
-        writer.write(np.ascontiguousarray(scene[:, 2 * i : 2 * i + w]))
-    clip = writer.close()
-    engine = VideoEngine()
     model = SlowModel(seconds=0.4)  # 10 frames: the keyframe ahead is 15 frames on
     model.go.set()
-    engine._segment = lambda rgb, interruptible, on_preview=None, cancelled=lambda: False: model(rgb, cancelled)
+    engine, clip, scene = engine_on_a_pan(tmp_path, model, seed=21)
     thread = threading.Thread(target=engine.run, daemon=True)
     thread.start()
     try:
@@ -292,7 +293,7 @@ def test_the_engine_reads_the_next_keyframe_ahead_while_paused(tmp_path):
     assert not engine._playing and engine._index == 0
     ahead = model.frames[-1]
     assert not np.array_equal(ahead, model.frames[0])  # not the frame on screen
-    assert np.abs(ahead.astype(int) - scene[:, 30 : 30 + w]).mean() < 8  # frame 15 (decoded, lossy)
+    assert np.abs(ahead.astype(int) - scene[:, 30 : 30 + 160]).mean() < 8  # frame 15 (decoded, lossy)
 
 
 def test_a_model_faster_than_the_frames_never_stalls_the_display():
