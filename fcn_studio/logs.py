@@ -100,8 +100,7 @@ def _open_own_file(path: Path, encoding: str | None, errors: str | None):
         if path.is_symlink():  # ELOOP: a link put there since the check
             raise PlantedLink(_link_message(path)) from None
         raise
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+    if not _own_file(os.fstat(fd)):
         os.close(fd)
         raise PlantedLink(_not_own_message(path))
     return os.fdopen(fd, "a", encoding=encoding, errors=errors)
@@ -117,9 +116,12 @@ def foreign_file(path: Path) -> Message | None:
         return None
     if stat.S_ISLNK(st.st_mode):
         return _link_message(path)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-        return _not_own_message(path)
-    return None
+    return None if _own_file(st) else _not_own_message(path)
+
+
+def _own_file(st: os.stat_result) -> bool:
+    """A plain file with one name: not a device or FIFO, not another name of someone's file."""
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
 
 
 def _not_own_message(path: Path) -> Message:
