@@ -293,15 +293,16 @@ def measure_trials(
     from fcn_studio.errors import FCNStudioError
     from fcn_studio.inference.bf16_path import Bf16Path
     from fcn_studio.inference.precision import native_bf16
+    from fcn_studio.inference.predictor import calibration_split
 
     exact = _predictor(checkpoint)
     if exact.fast_path is not None:
         exact.fast_path.wait()  # the exact CPU path is ONNX Runtime fp32 once converted
-    paths, notes, calibrated_on = {"fp32": exact}, {}, set()
+    paths, notes, int8_checks = {"fp32": exact}, {}, range(len(rgbs))
     try:
         int8 = exact._make_fast_path("auto", True, list(rgbs))
-        if not int8.is_cached() and len(rgbs) > 1:  # calibrated now, on every other image
-            calibrated_on = set(range(0, len(rgbs), 2))
+        if not int8.is_cached():  # calibrated now: compared on the images it was not calibrated on
+            int8_checks = calibration_split(int8_checks)[1]
         int8.start()
         if not int8.wait():
             raise FCNStudioError(int8.error or "it could not be prepared")
@@ -317,14 +318,14 @@ def measure_trials(
     trials = []
     for name in CANDIDATES:
         if name in paths:
-            unseen = set(range(len(rgbs))) - (calibrated_on if name == "int8" else set())
-            trials.append(Trial(name, seconds[name], _agreement(labels["fp32"], labels[name], unseen)))
+            images = int8_checks if name == "int8" else range(len(rgbs))
+            trials.append(Trial(name, seconds[name], _agreement(labels["fp32"], labels[name], images)))
         else:
             trials.append(Trial(name, note=notes.get(name, "")))
     return seconds["fp32"], trials
 
 
-def _agreement(reference: Sequence[np.ndarray], labels: Sequence[np.ndarray], images: set[int]) -> float:
+def _agreement(reference: Sequence[np.ndarray], labels: Sequence[np.ndarray], images: Sequence[int]) -> float:
     """The share of pixels of ``images`` (their indices) labelled as the exact path does:
     not those an int8 model was calibrated on, which would flatter it."""
     same = sum(int((reference[i] == labels[i]).sum()) for i in images)

@@ -204,15 +204,16 @@ class Predictor:
         from fcn_studio.files.identity import content_hash
         from fcn_studio.inference.conversion import state_hash
 
-        checks = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
+        images = [self.checkpoint.preprocessing.to_tensor(rgb) for rgb in _calibration_rgbs(calibration)]
+        calibrate_on, check_on = calibration_split(images)
         return runtime.FastPath(
             self.model,
             name=source.name if source else f"{self.checkpoint.arch}-in-memory",
             identity=content_hash(source) if source else state_hash(self.checkpoint.state_dict),
             cache_root=conversions.cache_root_for(source),
             precision="int8" if fast else "fp32",
-            calibration=checks[::2] or checks,
-            checks=checks[1::2] or checks,
+            calibration=calibrate_on,
+            checks=check_on,
             source=(str(source), self.checkpoint.arch, classes) if source else None,
         )
 
@@ -431,6 +432,13 @@ def fast_path_source(checkpoint: Checkpoint) -> tuple[Path | None, int]:
     if base is not None:
         return base.path, base.checkpoint.num_classes
     return checkpoint.source, checkpoint.num_classes
+
+
+def calibration_split(images: Sequence) -> tuple[list, list]:
+    """The images an int8 conversion is calibrated on (every other one) and those its
+    agreement is checked on (the others; one image is both)."""
+    images = list(images)
+    return images[::2] or images, images[1::2] or images
 
 
 def _calibration_rgbs(images: Sequence[object]) -> list[np.ndarray]:
